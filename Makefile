@@ -1,0 +1,135 @@
+# Pith: build, run, test, bench, debug.
+#   make run          build and boot in QEMU, serial console on this terminal
+#   make test         host unit tests + in-system tests + boot scenarios
+#   make iso          GRUB rescue image for real hardware / other VMs
+#   make debug        QEMU waiting for gdb, gdb attached with symbols
+#   make CC=clang     build with clang instead of gcc
+# Knobs: ACCEL=tcg|icount|kvm (default: auto), SMP=N, MEM=MiB, V=1 (echo commands)
+
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+HOSTCC ?= $(if $(filter clang%,$(notdir $(CC))),clang,gcc)
+LD      := ld
+OBJCOPY := objcopy
+NM      := nm
+BUILD   := build
+ACCEL   ?= auto
+SMP     ?= 1
+MEM     ?= 256
+
+ifneq ($(V),1)
+Q := @
+endif
+
+# Kernel code: freestanding, no red zone (interrupts share the stack), no
+# SIMD registers (user state lives there), frame pointers for backtraces.
+KERNEL_CFLAGS := -std=c11 -ffreestanding -fno-builtin -fno-stack-protector \
+	-fno-pic -fno-pie -mcmodel=kernel -mno-red-zone \
+	-mno-mmx -mno-sse -mno-sse2 -mno-avx -mno-3dnow \
+	-fno-omit-frame-pointer -fno-optimize-sibling-calls \
+	-fno-asynchronous-unwind-tables -O2 -g \
+	-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wno-unused-parameter \
+	-Iinclude -Ikernel -Itests/kernel -MMD -MP
+ifneq ($(filter clang%,$(notdir $(CC))),)
+KERNEL_CFLAGS += --target=x86_64-unknown-none-elf
+else
+KERNEL_CFLAGS += -mgeneral-regs-only
+endif
+KERNEL_ASFLAGS := $(filter-out -Wstrict-prototypes -Wmissing-prototypes,$(KERNEL_CFLAGS)) -D__ASSEMBLER__
+LDFLAGS_KERNEL := -nostdlib -static -z max-page-size=4096 -z noexecstack -T kernel/kernel.ld
+
+KERNEL_SRCS := $(wildcard kernel/arch/x86_64/*.c kernel/arch/x86_64/*.S \
+                          kernel/core/*.c kernel/mm/*.c kernel/lib/*.c) \
+               $(wildcard tests/kernel/*.c)
+KOBJ := $(BUILD)/kobj
+KERNEL_OBJS := $(patsubst %,$(KOBJ)/%.o,$(KERNEL_SRCS))
+
+KERNEL_ELF := $(BUILD)/pith.elf
+KERNEL_BIN := $(BUILD)/pith.bin
+MODULES    := $(BUILD)/modules/testdata.bin
+
+.PHONY: all kernel run test iso debug bench host-tests clean tools
+all: kernel
+
+kernel: $(KERNEL_BIN)
+
+tools:
+	$(Q)tools/need.sh build
+
+$(KOBJ)/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(KERNEL_CFLAGS) -c $< -o $@
+
+$(KOBJ)/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(KERNEL_ASFLAGS) -c $< -o $@
+
+# Two links: the first finds where every function lives, the second adds
+# the symbol table after the code, where its size moves nothing.  The
+# final table must equal the one it was made from (checked below).
+$(BUILD)/ksyms-empty.o: tools/mksyms.sh
+	@mkdir -p $(BUILD)
+	$(Q)tools/mksyms.sh $(NM) > $(BUILD)/ksyms-empty.S
+	$(Q)$(CC) $(KERNEL_ASFLAGS) -c $(BUILD)/ksyms-empty.S -o $@
+
+$(KERNEL_ELF): $(KERNEL_OBJS) $(BUILD)/ksyms-empty.o kernel/kernel.ld tools/mksyms.sh
+	$(Q)$(LD) $(LDFLAGS_KERNEL) -o $(BUILD)/pith.pass1.elf $(KERNEL_OBJS) $(BUILD)/ksyms-empty.o
+	$(Q)tools/mksyms.sh $(NM) $(BUILD)/pith.pass1.elf > $(BUILD)/ksyms.S
+	$(Q)$(CC) $(KERNEL_ASFLAGS) -c $(BUILD)/ksyms.S -o $(BUILD)/ksyms.o
+	$(Q)$(LD) $(LDFLAGS_KERNEL) -o $@ $(KERNEL_OBJS) $(BUILD)/ksyms.o
+	$(Q)tools/mksyms.sh $(NM) $@ | cmp -s - $(BUILD)/ksyms.S || \
+		{ echo "error: symbol table moved between links"; rm -f $@; exit 1; }
+	@echo "  LD      $@"
+
+$(KERNEL_BIN): $(KERNEL_ELF)
+	$(Q)$(OBJCOPY) -O binary $< $@
+	@echo "  OBJCOPY $@"
+
+# A boot module with known contents: the in-system tests check every byte
+# arrived.  (User programs arrive the same way once user level exists.)
+$(BUILD)/modules/testdata.bin: tools/mktestdata.sh
+	@mkdir -p $(dir $@)
+	$(Q)tools/mktestdata.sh > $@
+
+# ---- running ----------------------------------------------------------
+RUN := tools/qemu-run.sh --accel $(ACCEL) --smp $(SMP) --mem $(MEM)
+MODARGS := $(foreach m,$(MODULES),--module $(m))
+
+run: tools $(KERNEL_BIN) $(MODULES)
+	$(Q)$(RUN) --interactive --kernel $(KERNEL_BIN) $(MODARGS)
+
+debug: tools $(KERNEL_BIN) $(MODULES)
+	$(Q)tools/debug.sh $(KERNEL_ELF) $(KERNEL_BIN) $(MODULES)
+
+# ---- the GRUB image ---------------------------------------------------
+ISO := $(BUILD)/pith.iso
+iso: tools $(ISO)
+
+$(BUILD)/%.iso: $(KERNEL_BIN) $(MODULES) tools/mkiso.sh
+	$(Q)tools/mkiso.sh $@ "$(if $(findstring -test,$*),test)" $(KERNEL_BIN) $(MODULES)
+
+# ---- tests -------------------------------------------------------------
+HOST_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
+	-fno-sanitize-recover=all -fno-omit-frame-pointer -DPITH_HOST_TEST \
+	-Iinclude -Ikernel -Itests/host
+HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host/%,$(wildcard tests/host/test_*.c))
+
+# Each host test links the kernel sources it names in its first line: "// uses: a.c b.c"
+$(BUILD)/host/%: tests/host/%.c tests/host/harness.h $(wildcard kernel/*/*.c kernel/*/*/*.c)
+	@mkdir -p $(dir $@)
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) $< $$(sed -n '1s,^// uses: ,,p' $<) -o $@
+
+host-tests: $(HOST_TESTS)
+
+test: tools $(KERNEL_BIN) $(MODULES) $(HOST_TESTS) $(BUILD)/pith-test.iso
+	$(Q)ACCEL=$(ACCEL) tools/run-tests.sh
+
+bench: tools $(KERNEL_BIN) $(MODULES)
+	$(Q)tools/bench.sh
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(KERNEL_OBJS:.o=.d)

@@ -1,0 +1,157 @@
+/*
+ * The local APIC.  x2APIC (MSR access) and TSC-deadline are used when the
+ * CPU has them; the xAPIC MMIO path with the count-down timer is the one
+ * QEMU's TCG exercises, so it is the tested one.
+ */
+#include "arch/x86_64/apic.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/paging.h"
+#include "arch/x86_64/time.h"
+#include "arch/x86_64/trap.h"
+#include "core/panic.h"
+
+enum {
+    REG_ID = 0x20, REG_EOI = 0xB0, REG_SVR = 0xF0, REG_ICR_LO = 0x300, REG_ICR_HI = 0x310,
+    REG_LVT_TIMER = 0x320, REG_TIMER_INIT = 0x380, REG_TIMER_CUR = 0x390, REG_TIMER_DIV = 0x3E0,
+};
+
+#define APIC_BASE_EN        (1ull << 11)
+#define APIC_BASE_X2        (1ull << 10)
+#define SVR_ENABLE          (1u << 8)
+#define LVT_MASKED          (1u << 16)
+#define LVT_TSC_DEADLINE    (2u << 17)
+#define ICR_NMI             (4u << 8)
+#define ICR_PENDING         (1u << 12)
+#define TIMER_DIV_16        0x3
+
+static volatile uint32_t *mmio;
+static bool x2;
+static bool ready;
+static bool deadline_mode;
+static uint64_t timer_hz;               /* count-down ticks per second (after the divider) */
+
+static uint32_t rd(uint32_t reg)
+{
+    return x2 ? (uint32_t)rdmsr(0x800 + (reg >> 4)) : mmio[reg / 4];
+}
+
+static void wr(uint32_t reg, uint32_t v)
+{
+    if (x2)
+        wrmsr(0x800 + (reg >> 4), v);
+    else
+        mmio[reg / 4] = v;
+}
+
+/* The 8259 PICs: remapped away from the exception vectors, then fully masked. */
+void pic_disable(void)
+{
+    outb(0x20, 0x11); outb(0xA0, 0x11);     /* ICW1: init, ICW4 follows */
+    outb(0x21, 0xF0); outb(0xA1, 0xF8);     /* ICW2: vectors 0xF0..0xFF */
+    outb(0x21, 0x04); outb(0xA1, 0x02);     /* ICW3: cascade on IRQ2 */
+    outb(0x21, 0x01); outb(0xA1, 0x01);     /* ICW4: 8086 mode */
+    outb(0x21, 0xFF); outb(0xA1, 0xFF);     /* mask everything */
+}
+
+void apic_init(void)
+{
+    if (!cpu.apic)
+        panic("apic: this CPU has no local APIC");
+    uint64_t base = rdmsr(MSR_APIC_BASE);
+    x2 = cpu.x2apic;
+    if (x2) {
+        wrmsr(MSR_APIC_BASE, base | APIC_BASE_EN | APIC_BASE_X2);
+    } else {
+        wrmsr(MSR_APIC_BASE, base | APIC_BASE_EN);
+        mmio = paging_map_mmio(base & 0xFFFFF000u, PAGE_SIZE);
+    }
+    wr(REG_SVR, SVR_ENABLE | VEC_SPURIOUS);
+    wr(REG_LVT_TIMER, LVT_MASKED | VEC_APIC_TIMER);
+    deadline_mode = cpu.tsc_deadline;
+    ready = true;
+}
+
+bool apic_is_x2(void) { return x2; }
+
+uint32_t apic_id(void)
+{
+    if (!ready)
+        return 0;
+    return x2 ? rd(REG_ID) : rd(REG_ID) >> 24;
+}
+
+/* One CPU runs for now; SMP will number CPUs through per-CPU data. */
+unsigned apic_cpu_number(void)
+{
+    return 0;
+}
+
+void apic_eoi(void)
+{
+    if (ready)
+        wr(REG_EOI, 0);
+}
+
+void apic_send_nmi_self(void)
+{
+    uint32_t id = apic_id();
+    if (x2) {
+        wrmsr(0x830, ((uint64_t)id << 32) | ICR_NMI);
+        return;
+    }
+    wr(REG_ICR_HI, id << 24);
+    wr(REG_ICR_LO, ICR_NMI);
+    for (int i = 0; i < 1000000 && (rd(REG_ICR_LO) & ICR_PENDING); i++)
+        cpu_relax();
+}
+
+/* Calibration: a count-down from the maximum while time.c watches the PIT. */
+void apic_timer_start_count(void)
+{
+    wr(REG_TIMER_DIV, TIMER_DIV_16);
+    wr(REG_LVT_TIMER, LVT_MASKED | VEC_APIC_TIMER);
+    wr(REG_TIMER_INIT, 0xFFFFFFFFu);
+}
+
+uint32_t apic_timer_current(void)
+{
+    return rd(REG_TIMER_CUR);
+}
+
+void apic_timer_set_hz(uint64_t hz)
+{
+    if (hz == 0)
+        panic("apic: timer calibration measured nothing");
+    timer_hz = hz;
+    wr(REG_TIMER_INIT, 0);
+}
+
+uint64_t apic_timer_hz(void) { return timer_hz; }
+bool apic_timer_uses_deadline(void) { return deadline_mode; }
+
+void apic_timer_oneshot_ns(uint64_t ns)
+{
+    if (deadline_mode) {
+        wr(REG_LVT_TIMER, LVT_TSC_DEADLINE | VEC_APIC_TIMER);
+        wrmsr(MSR_TSC_DEADLINE, rdtsc() + ns_to_tsc(ns));
+        return;
+    }
+    /* One-shot count-down; a delay past the 32-bit counter fires early and the caller re-arms. */
+    uint64_t ticks = ns * (timer_hz / 1000) / 1000000;
+    if (ticks == 0)
+        ticks = 1;
+    if (ticks > 0xFFFFFFFFu)
+        ticks = 0xFFFFFFFFu;
+    wr(REG_TIMER_DIV, TIMER_DIV_16);
+    wr(REG_LVT_TIMER, VEC_APIC_TIMER);
+    wr(REG_TIMER_INIT, (uint32_t)ticks);
+}
+
+void apic_timer_stop(void)
+{
+    if (deadline_mode)
+        wrmsr(MSR_TSC_DEADLINE, 0);
+    else
+        wr(REG_TIMER_INIT, 0);
+    wr(REG_LVT_TIMER, LVT_MASKED | VEC_APIC_TIMER);
+}

@@ -1,0 +1,76 @@
+/*
+ * GDT and TSS.  The selector order suits SYSCALL/SYSRET (kernel code,
+ * kernel data, then user data before user code).  The TSS gives the
+ * double fault, NMI and machine check their own stacks (IST), so they run
+ * even when the kernel stack is exhausted or in an unknown state.
+ */
+#include "arch/x86_64/gdt.h"
+#include "arch/x86_64/layout.h"
+#include "lib/string.h"
+
+struct tss {
+    uint32_t reserved0;
+    uint64_t rsp[3];
+    uint64_t reserved1;
+    uint64_t ist[7];
+    uint64_t reserved2;
+    uint16_t reserved3;
+    uint16_t iomap_base;
+} __attribute__((packed));
+
+static uint64_t gdt[7];
+static struct tss tss;
+static uint8_t ist_stacks[IST_COUNT][IST_STACK_SIZE] __attribute__((aligned(16)));
+
+struct tss_view tss_info;
+
+static void set_tss_descriptor(uint64_t *slot, uint64_t base, uint32_t limit)
+{
+    slot[0] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ull << 40)
+            | ((uint64_t)((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
+    slot[1] = base >> 32;
+}
+
+void gdt_init(void)
+{
+    gdt[0] = 0;
+    gdt[SEL_KCODE >> 3] = 0x00209A0000000000ull;    /* present, ring 0, code, long mode */
+    gdt[SEL_KDATA >> 3] = 0x0000920000000000ull;    /* present, ring 0, data */
+    gdt[SEL_UDATA >> 3] = 0x0000F20000000000ull;    /* present, ring 3, data */
+    gdt[SEL_UCODE >> 3] = 0x0020FA0000000000ull;    /* present, ring 3, code, long mode */
+
+    memset(&tss, 0, sizeof tss);
+    for (int i = 0; i < IST_COUNT; i++) {
+        tss.ist[i] = (uint64_t)&ist_stacks[i][IST_STACK_SIZE];
+        tss_info.ist_bottom[i] = (uint64_t)&ist_stacks[i][0];
+        tss_info.ist_top[i] = tss.ist[i];
+    }
+    tss.iomap_base = sizeof tss;                    /* no I/O bitmap yet: every port faults in ring 3 */
+    set_tss_descriptor(&gdt[SEL_TSS >> 3], (uint64_t)&tss, sizeof tss - 1);
+
+    struct { uint16_t limit; uint64_t base; } __attribute__((packed)) ptr = {
+        sizeof gdt - 1, (uint64_t)gdt,
+    };
+    __asm__ volatile(
+        "lgdt %0\n\t"
+        "pushq %1\n\t"
+        "leaq 1f(%%rip), %%rax\n\t"
+        "pushq %%rax\n\t"
+        "lretq\n"
+        "1:\n\t"
+        "movw %w2, %%ax\n\t"
+        "movw %%ax, %%ds\n\t"
+        "movw %%ax, %%es\n\t"
+        "movw %%ax, %%ss\n\t"
+        "xorl %%eax, %%eax\n\t"
+        "movw %%ax, %%fs\n\t"
+        "movw %%ax, %%gs\n\t"
+        "ltr %w3\n\t"
+        : : "m"(ptr), "i"((uint64_t)SEL_KCODE), "r"((uint32_t)SEL_KDATA), "r"((uint32_t)SEL_TSS)
+        : "rax", "memory");
+}
+
+void tss_set_kernel_stack(uint64_t rsp0)
+{
+    tss.rsp[0] = rsp0;
+}

@@ -1,0 +1,27 @@
+#ifndef PITH_ARCH_GDT_H
+#define PITH_ARCH_GDT_H
+
+#include <stdint.h>
+
+#define SEL_KCODE   0x08
+#define SEL_KDATA   0x10
+#define SEL_UDATA   0x18    /* used with RPL 3: 0x1b */
+#define SEL_UCODE   0x20    /* used with RPL 3: 0x23 */
+#define SEL_TSS     0x28
+
+/* Interrupt stack table slots (1-based in the IDT, 0-based in tss_view). */
+#define IST_DOUBLE_FAULT    1
+#define IST_NMI             2
+#define IST_MACHINE_CHECK   3
+#define IST_COUNT           3
+
+/* Where the IST stacks are, so tests and the backtrace can recognise them. */
+struct tss_view {
+    uint64_t ist_bottom[IST_COUNT], ist_top[IST_COUNT];
+};
+extern struct tss_view tss_info;
+
+void gdt_init(void);
+void tss_set_kernel_stack(uint64_t rsp0);
+
+#endif

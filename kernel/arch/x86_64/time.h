@@ -1,0 +1,14 @@
+/* Time: the TSC as the clock, its frequency from CPUID or calibrated against the PIT. */
+#ifndef PITH_ARCH_TIME_H
+#define PITH_ARCH_TIME_H
+
+#include <stdint.h>
+
+void time_init(void);
+uint64_t tsc_hz(void);
+const char *tsc_source(void);
+uint64_t ns_to_tsc(uint64_t ns);
+uint64_t tsc_to_ns(uint64_t ticks);
+void delay_ns(uint64_t ns);
+
+#endif

@@ -1,0 +1,66 @@
+#include "core/log.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/serial.h"
+#include "lib/format.h"
+
+static struct logring ring;
+static bool uart_owned = true;      /* the kernel writes to COM1 until released */
+static bool debugcon;               /* QEMU's port 0xE9 console answers 0xE9 when read */
+static bool panicking;
+
+#define DEBUGCON_PORT 0xE9
+
+void log_init(void)
+{
+    serial_init();
+    debugcon = inb(DEBUGCON_PORT) == DEBUGCON_PORT;
+}
+
+bool log_has_debugcon(void) { return debugcon; }
+const struct logring *log_ring(void) { return &ring; }
+void log_release_uart(void) { uart_owned = false; }
+void log_panic_mode(void) { panicking = true; }
+
+void log_write(const char *s, size_t n)
+{
+    uint64_t flags = read_rflags();
+    irq_disable();
+    if (!panicking)
+        logring_write(&ring, s, n);
+    for (size_t i = 0; i < n; i++) {
+        if (uart_owned || panicking) {
+            if (s[i] == '\n')
+                serial_putc('\r');
+            serial_putc(s[i]);
+        }
+        if (debugcon)
+            outb(DEBUGCON_PORT, (uint8_t)s[i]);
+    }
+    if (flags & RFLAGS_IF)
+        irq_enable();
+}
+
+void kvprintf(const char *fmt, va_list ap)
+{
+    char buf[512];
+    int n = format_v(buf, sizeof buf, fmt, ap);
+    if (n < 0)
+        return;
+    if ((size_t)n < sizeof buf) {
+        log_write(buf, (size_t)n);
+        return;
+    }
+    /* Never cut a message silently. */
+    log_write(buf, sizeof buf - 1);
+    char note[64];
+    int m = format(note, sizeof note, " [log line cut: %d bytes lost]\n", n - (int)(sizeof buf - 1));
+    log_write(note, (size_t)m);
+}
+
+void kprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    kvprintf(fmt, ap);
+    va_end(ap);
+}

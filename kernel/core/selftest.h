@@ -1,0 +1,14 @@
+/*
+ * Boot-time self tests, chosen on the kernel command line:
+ *   test                  run every in-system test (tests/kernel/), then exit QEMU
+ *   selftest=panic        panic on purpose (the runner checks the report)
+ *   selftest=fault        a kernel page fault: register dump, backtrace, panic
+ *   selftest=doublefault  overflow the kernel stack: #DF on its IST stack
+ *   selftest=shutdown     clean shutdown (QEMU exits with success)
+ */
+#ifndef PITH_CORE_SELFTEST_H
+#define PITH_CORE_SELFTEST_H
+
+void selftest_run_from_cmdline(void);
+
+#endif

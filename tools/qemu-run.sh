@@ -1,0 +1,108 @@
+#!/bin/bash
+# The one QEMU runner every target uses.
+#
+#   qemu-run.sh [--accel auto|tcg|icount|kvm] [--smp N] [--mem MiB]
+#               [--kernel pith.bin [--append "ARGS"] [--module FILE]... | --iso FILE]
+#               [--debugcon FILE] [--serial FILE] [--timeout SECONDS]
+#               [--interactive] [--gdb]
+#
+# Modes (--accel, or ACCEL in the environment):
+#   tcg     plain emulation; the default wherever KVM is not real
+#   icount  emulation with -icount shift=0,align=off,sleep=off: the guest TSC
+#           advances one tick per executed instruction (benchmarks)
+#   kvm     hardware virtualisation, -cpu host; "auto" picks it only when
+#           /proc/cpuinfo shows vmx or svm and /dev/kvm opens
+# The machine is always q35.  The kernel's debug console (port 0xE9) goes to
+# --debugcon; isa-debug-exit lets the kernel end QEMU.  Exit status:
+#   0 the kernel reported success (isa-debug-exit value 0x10)
+#   1 the kernel reported failure (panic, failed test: any other value)
+#   2 QEMU itself failed or was stopped
+#   124 the timeout expired
+set -u
+
+accel=${ACCEL:-auto}
+smp=1 mem=256 kernel="" iso="" append="" debugcon="" serial="" timeout=0
+interactive=0 gdb=0
+modules=()
+
+while [ $# -gt 0 ]; do
+    case $1 in
+        --accel) accel=$2; shift ;;
+        --smp) smp=$2; shift ;;
+        --mem) mem=$2; shift ;;
+        --kernel) kernel=$2; shift ;;
+        --iso) iso=$2; shift ;;
+        --append) append=$2; shift ;;
+        --module) modules+=("$2"); shift ;;
+        --debugcon) debugcon=$2; shift ;;
+        --serial) serial=$2; shift ;;
+        --timeout) timeout=$2; shift ;;
+        --interactive) interactive=1 ;;
+        --gdb) gdb=1 ;;
+        *) echo "qemu-run.sh: unknown option '$1'" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+kvm_is_real() {
+    grep -qwE 'vmx|svm' /proc/cpuinfo 2>/dev/null && [ -r /dev/kvm ] && [ -w /dev/kvm ]
+}
+
+if [ "$accel" = auto ]; then
+    if kvm_is_real; then accel=kvm; else accel=tcg; fi
+fi
+
+args=(-M q35 -m "$mem" -smp "$smp" -no-reboot -display none
+      -device isa-debug-exit,iobase=0xf4,iosize=0x04)
+case $accel in
+    tcg) args+=(-accel tcg -cpu max) ;;
+    icount) args+=(-accel tcg -cpu max -icount shift=0,align=off,sleep=off)
+            append="$append clock=icount" ;;
+    kvm) args+=(-enable-kvm -cpu host) ;;
+    *) echo "qemu-run.sh: unknown accel '$accel' (tcg, icount, kvm, auto)" >&2; exit 2 ;;
+esac
+
+if [ -n "$iso" ]; then
+    args+=(-cdrom "$iso" -boot d)
+else
+    [ -n "$kernel" ] || { echo "qemu-run.sh: give --kernel or --iso" >&2; exit 2; }
+    args+=(-kernel "$kernel")
+    [ -n "$append" ] && args+=(-append "${append# }")
+    if [ ${#modules[@]} -gt 0 ]; then
+        # QEMU separates modules with commas; a comma inside a name is written ",,".
+        initrd=""
+        for m in "${modules[@]}"; do initrd="$initrd${initrd:+,}${m//,/,,}"; done
+        args+=(-initrd "$initrd")
+    fi
+fi
+
+if [ -n "$debugcon" ]; then args+=(-debugcon "file:$debugcon"); else args+=(-debugcon null); fi
+if [ $interactive = 1 ]; then
+    args+=(-serial mon:stdio)
+elif [ -n "$serial" ]; then
+    args+=(-serial "file:$serial")
+else
+    args+=(-serial stdio)
+fi
+[ $gdb = 1 ] && args+=(-s -S)
+
+if [ $interactive = 1 ]; then
+    echo "qemu-run: mode $accel, $smp CPU(s), $mem MiB; quit with Ctrl-A x" >&2
+fi
+
+if [ "$timeout" != 0 ]; then
+    timeout --foreground -k 5 "$timeout" qemu-system-x86_64 "${args[@]}" </dev/null
+else
+    qemu-system-x86_64 "${args[@]}"
+fi
+status=$?
+case $status in
+    33) exit 0 ;;                       # (0x10 << 1) | 1: the kernel said success
+    124) echo "qemu-run: timed out after ${timeout}s" >&2; exit 124 ;;
+    0) [ $interactive = 1 ] && exit 0   # the user quit
+       echo "qemu-run: QEMU ended without a verdict from the kernel" >&2; exit 2 ;;
+    *) if [ $((status & 1)) = 1 ] && [ $status -ge 3 ] && [ $status -le 511 ]; then
+           echo "qemu-run: kernel reported failure (exit code $(( (status - 1) / 2 )))" >&2; exit 1
+       fi
+       echo "qemu-run: QEMU failed with status $status" >&2; exit 2 ;;
+esac
