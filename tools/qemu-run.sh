@@ -90,12 +90,22 @@ if [ $interactive = 1 ]; then
     echo "qemu-run: mode $accel, $smp CPU(s), $mem MiB; quit with Ctrl-A x" >&2
 fi
 
-if [ "$timeout" != 0 ]; then
-    timeout --foreground -k 5 "$timeout" qemu-system-x86_64 "${args[@]}" </dev/null
-else
+if [ $interactive = 1 ]; then
+    # In the foreground: QEMU owns the terminal until the user quits.
     qemu-system-x86_64 "${args[@]}"
+    status=$?
+else
+    # In the background, so a signal to this script reaches QEMU too.
+    if [ "$timeout" != 0 ]; then
+        timeout -k 5 "$timeout" qemu-system-x86_64 "${args[@]}" </dev/null &
+    else
+        qemu-system-x86_64 "${args[@]}" </dev/null &
+    fi
+    qpid=$!
+    trap 'kill $qpid 2>/dev/null; wait $qpid 2>/dev/null; exit 2' TERM INT HUP
+    wait $qpid
+    status=$?
 fi
-status=$?
 case $status in
     33) exit 0 ;;                       # (0x10 << 1) | 1: the kernel said success
     124) echo "qemu-run: timed out after ${timeout}s" >&2; exit 124 ;;

@@ -6,6 +6,8 @@
 #include "core/ksym.h"
 #include "core/log.h"
 
+#include <stdarg.h>
+
 #define BACKTRACE_MAX 32
 
 static int panicking;
@@ -44,26 +46,34 @@ void backtrace_print(uint64_t rip, uint64_t rbp)
     }
 }
 
-_Noreturn void panic(const char *fmt, ...)
+static _Noreturn void panic_common(int with_backtrace, const uint64_t *fp, const char *fmt, va_list ap)
 {
     irq_disable();
     log_panic_mode();
-    if (panicking++) {
+    if (panicking++)
         kprintf("\nPANIC (nested): ");
-    } else {
+    else
         kprintf("\nPANIC on CPU %u: ", apic_cpu_number());
-    }
-    va_list ap;
-    va_start(ap, fmt);
     kvprintf(fmt, ap);
-    va_end(ap);
     kprintf("\n");
-    if (panicking == 1) {
-        /* Start at our caller: the function that panicked is frame #0. */
-        const uint64_t *fp = __builtin_frame_address(0);
+    /* Start at our caller: the function that panicked is frame #0. */
+    if (with_backtrace && panicking == 1)
         backtrace_print(fp[1] - 1, fp[0]);
-    }
     kprintf("system halted\n");
     qemu_exit(QEMU_EXIT_PANIC);
     cpu_stop();
+}
+
+_Noreturn void panic(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    panic_common(1, __builtin_frame_address(0), fmt, ap);
+}
+
+_Noreturn void panic_after_report(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    panic_common(0, __builtin_frame_address(0), fmt, ap);
 }

@@ -6,6 +6,9 @@
 
 _Noreturn void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* For a caller that already printed the register dump and backtrace (trap.c). */
+_Noreturn void panic_after_report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Prints "  #n  0x... function+0xoff" lines, walking saved frame pointers from rbp. */
 void backtrace_print(uint64_t rip, uint64_t rbp);
 

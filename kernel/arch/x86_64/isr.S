@@ -7,25 +7,22 @@
         .text
         .code64
 
-.macro STUB vec
+.macro STUB hi, lo
         .balign 16
-isr_stub_\vec:
-.if (\vec == 8) || (\vec == 10) || (\vec == 11) || (\vec == 12) || (\vec == 13) || (\vec == 14) || (\vec == 17) || (\vec == 21) || (\vec == 29) || (\vec == 30)
+isr_stub_\hi\()_\lo:
+.if ((\hi*16+\lo) == 8) || ((\hi*16+\lo) == 10) || ((\hi*16+\lo) == 11) || ((\hi*16+\lo) == 12) || ((\hi*16+\lo) == 13) || ((\hi*16+\lo) == 14) || ((\hi*16+\lo) == 17) || ((\hi*16+\lo) == 21) || ((\hi*16+\lo) == 29) || ((\hi*16+\lo) == 30)
 .else
         pushq   $0
 .endif
-        pushq   $\vec
+        pushq   $(\hi*16+\lo)
         jmp     isr_common
 .endm
 
-.altmacro
-.macro STUB_N n
-        STUB %n
-.endm
-.set i, 0
-.rept 256
-        STUB_N %i
-        .set i, i + 1
+/* Vector hi*16+lo; nested loops because the assemblers share no better counter. */
+.irp hi, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
+.irp lo, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
+        STUB \hi, \lo
+.endr
 .endr
 
 isr_common:
@@ -76,11 +73,8 @@ isr_common:
         .balign 8
         .globl isr_stub_table
 isr_stub_table:
-.macro ADDR_N n
-        .quad isr_stub_\n
-.endm
-.set i, 0
-.rept 256
-        ADDR_N %i
-        .set i, i + 1
+.irp hi, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
+.irp lo, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
+        .quad isr_stub_\hi\()_\lo
+.endr
 .endr

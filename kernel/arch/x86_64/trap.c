@@ -48,6 +48,7 @@ static void record(struct trap_record *r, const struct trap_frame *f)
     r->cr2 = f->vector == VEC_PF ? read_cr2() : 0;
     r->rip = f->rip;
     r->rsp = f->rsp;
+    r->frame = (uint64_t)f;
     r->count++;
 }
 
@@ -94,7 +95,7 @@ static _Noreturn void fatal(struct trap_frame *f)
     kprintf("\n*** kernel exception ***\n");
     trap_dump(f);
     backtrace_print(f->rip, f->rbp);
-    panic("unhandled %s in the kernel at %#lx", trap_name((unsigned)f->vector), f->rip);
+    panic_after_report("unhandled %s in the kernel at %#lx", trap_name((unsigned)f->vector), f->rip);
 }
 
 void trap_dispatch(struct trap_frame *f)

@@ -43,6 +43,7 @@ const char *trap_name(unsigned vector);
  */
 struct trap_record {
     uint64_t vector, error, cr2, rip, rsp;
+    uint64_t frame;                     /* where the handler's trap_frame was: which stack */
     uint64_t count;
 };
 extern struct trap_record last_fault, last_nmi;

@@ -1,0 +1,110 @@
+# Boot scenarios, sourced by tools/run-tests.sh (uses its result(), run_suite,
+# $BUILD, $LOGS, $TIMEOUT).  Each boots Pith in a particular way and checks
+# the runner's verdict and what the kernel printed.
+
+# boot_expect NAME STATUS "KERNEL ARGS" [PATTERN]...
+# Boots with the test module, expects the runner to exit with STATUS and
+# every PATTERN (grep -E) to appear in the debug console and on COM1.
+boot_expect() {
+    local name=$1 want=$2 args=$3 log="$LOGS/scenario-$1"
+    shift 3
+    tools/qemu-run.sh --accel tcg --timeout "$TIMEOUT" \
+        --kernel "$BUILD/pith.bin" --module "$BUILD/modules/testdata.bin" \
+        --append "$args" --debugcon "$log.debugcon" --serial "$log.serial" 2> "$log.runner"
+    local status=$? p
+    if [ $status != "$want" ]; then
+        result FAIL "scenario/$name" "runner exited $status, expected $want"
+        tail -20 "$log.debugcon"
+        return
+    fi
+    for p in "$@"; do
+        if ! grep -aqE "$p" "$log.debugcon"; then
+            result FAIL "scenario/$name" "debug console lacks /$p/"
+            tail -20 "$log.debugcon"
+            return
+        fi
+        # A panic must also reach COM1, polled, whoever owns the UART.
+        if ! tr -d '\r' < "$log.serial" | grep -aqE "$p"; then
+            result FAIL "scenario/$name" "COM1 lacks /$p/"
+            return
+        fi
+    done
+    result PASS "scenario/$name"
+}
+
+# The panic path itself: a deliberate panic fails the run, and the backtrace
+# names the function that panicked.
+boot_expect panic_fails_run_with_backtrace 1 "selftest=panic" \
+    'PANIC on CPU 0: deliberate panic' '#0 +[0-9a-f]+ +selftest_panic_here\+0x' \
+    'selftest_run_from_cmdline' 'kmain'
+
+# A kernel page fault: register dump, faulting address, backtrace, failure.
+boot_expect kernel_fault_dumps_registers 1 "selftest=fault" \
+    'page fault \(vector 14, error 0x2\) on CPU 0, kernel mode' \
+    'rip ffffffff8[0-9a-f]+ +rsp' 'cr2 0000000000000010' \
+    '#0 +[0-9a-f]+ +selftest_fault_here\+0x' 'PANIC on CPU 0: unhandled page fault'
+
+# Stack overflow hits the guard page; the double fault runs on its IST stack.
+boot_expect double_fault_on_ist_stack 1 "selftest=doublefault" \
+    'double fault \(vector 8' 'selftest_recurse' 'PANIC on CPU 0: unhandled double fault'
+
+boot_expect unknown_selftest_refused 1 "selftest=nonsense" \
+    "unknown or failed self test 'nonsense'"
+
+# A clean shutdown is the one success status.
+boot_expect clean_shutdown_succeeds 0 "selftest=shutdown" 'shutdown: system halted'
+
+# A kernel that never says anything is a failure, by timeout.
+log="$LOGS/scenario-timeout"
+tools/qemu-run.sh --accel tcg --timeout 5 --kernel "$BUILD/pith.bin" \
+    --debugcon "$log.debugcon" --serial "$log.serial" 2> "$log.runner"
+status=$?
+if [ $status = 124 ] && grep -aq 'x86-64 microkernel' "$log.debugcon"; then
+    result PASS scenario/hang_is_timeout_failure
+else
+    result FAIL scenario/hang_is_timeout_failure "runner exited $status, expected 124"
+fi
+
+# More modules than the kernel tracks: refused loudly, never dropped.
+mods=()
+mkdir -p "$BUILD/modules/many"
+for i in $(seq 1 33); do
+    echo "module $i" > "$BUILD/modules/many/m$i"
+    mods+=(--module "$BUILD/modules/many/m$i")
+done
+log="$LOGS/scenario-too-many-modules"
+tools/qemu-run.sh --accel tcg --timeout "$TIMEOUT" --kernel "$BUILD/pith.bin" "${mods[@]}" \
+    --debugcon "$log.debugcon" --serial "$log.serial" 2> "$log.runner"
+status=$?
+if [ $status = 1 ] && grep -aq '33 modules given, at most 32 supported' "$log.debugcon"; then
+    result PASS scenario/too_many_modules_refused
+else
+    result FAIL scenario/too_many_modules_refused "runner exited $status"
+fi
+
+# The in-system suite with two CPUs in the machine (the second stays parked
+# until SMP bring-up exists; the MADT must still list both).
+run_suite tcg 2
+
+# The GRUB image: the same suite, loaded by GRUB instead of QEMU's loader.
+log="$LOGS/scenario-iso"
+tools/qemu-run.sh --accel tcg --timeout "$TIMEOUT" --iso "$BUILD/pith-test.iso" \
+    --debugcon "$log.debugcon" --serial "$log.serial" 2> "$log.runner"
+status=$?
+collect "$log.debugcon" "iso/"
+if [ $status = 0 ] && grep -aq 'loader:  GRUB' "$log.debugcon" \
+   && grep -aq 'TEST SUMMARY passed=[1-9][0-9]* failed=0' "$log.debugcon"; then
+    result PASS scenario/iso_boots_under_grub
+else
+    result FAIL scenario/iso_boots_under_grub "runner exited $status"
+fi
+
+# make debug: gdb connects, loads the symbols and stops in kmain.
+log="$LOGS/scenario-debug.log"
+DEBUG_BATCH=1 timeout 120 tools/debug.sh "$BUILD/pith.elf" "$BUILD/pith.bin" > "$log" 2>&1
+if grep -q 'kmain' "$log" && grep -qE '^#0 .*kmain' "$log"; then
+    result PASS scenario/debugger_stops_at_kmain
+else
+    result FAIL scenario/debugger_stops_at_kmain "see $log"
+    tail -10 "$log"
+fi

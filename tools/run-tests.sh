@@ -1,0 +1,103 @@
+#!/bin/bash
+# make test's runner.  Runs, in order:
+#   1. host unit tests (build/host/test_*, AddressSanitizer + UBSan)
+#   2. the in-system suite (tests/kernel/) booted under QEMU, in each mode
+#      of TEST_MODES (default: tcg and icount)
+#   3. boot scenarios (tests/system/scenarios.sh): deliberate panics, the
+#      runner's timeout, the GRUB image, the debugger
+# Every test prints one "TEST PASS|FAIL name" line; the last line is
+# "N passed, N failed".  Exit status: 0 only if nothing failed.
+# Logs of every boot are kept under build/test-logs/.
+set -u
+cd "$(dirname "$0")/.."
+
+BUILD=${BUILD:-build}
+LOGS=$BUILD/test-logs
+TIMEOUT=${TEST_TIMEOUT:-300}
+if [ -n "${TEST_MODES:-}" ]; then
+    modes=$TEST_MODES
+elif [ "${ACCEL:-auto}" != auto ]; then
+    modes=$ACCEL
+else
+    modes="tcg icount"
+fi
+rm -rf "$LOGS"
+mkdir -p "$LOGS"
+
+passed=0
+failed=0
+failures=()
+
+result() {                  # result PASS|FAIL name [reason]
+    echo "TEST $1 $2${3:+: $3}"
+    if [ "$1" = PASS ]; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+        failures+=("$2")
+    fi
+}
+
+# Counts the TEST lines of a log under a prefix; fails a test that never
+# reported and checks the summary matches what the suite announced.
+collect() {                 # collect LOG PREFIX
+    local log=$1 prefix=$2 line status name
+    while IFS= read -r line; do
+        case $line in
+            "TEST PASS "*) result PASS "$prefix${line#TEST PASS }" ;;
+            "TEST FAIL "*) name=${line#TEST FAIL }; result FAIL "$prefix${name%%:*}" ;;
+        esac
+    done < <(grep -aE '^TEST (PASS|FAIL) ' "$log")
+}
+
+echo "== host unit tests"
+for t in "$BUILD"/host/test_*; do
+    [ -x "$t" ] || continue
+    name=$(basename "$t")
+    "$t" > "$LOGS/host-$name.log" 2>&1
+    status=$?
+    collect "$LOGS/host-$name.log" "host/$name/"
+    if [ $status != 0 ] && ! grep -q '^TEST FAIL' "$LOGS/host-$name.log"; then
+        result FAIL "host/$name" "exited with status $status (see $LOGS/host-$name.log)"
+        tail -20 "$LOGS/host-$name.log"
+    fi
+done
+
+# Boots the kernel in test mode and collects its results.
+run_suite() {               # run_suite MODE SMP
+    local mode=$1 smp=$2 tag="$1-smp$2" log="$LOGS/kernel-$1-smp$2"
+    echo "== in-system tests ($mode, $smp CPU)"
+    tools/qemu-run.sh --accel "$mode" --smp "$smp" --timeout "$TIMEOUT" \
+        --kernel "$BUILD/pith.bin" --module "$BUILD/modules/testdata.bin" \
+        --append "test expect_cpus=$smp" \
+        --debugcon "$log.debugcon" --serial "$log.serial" 2> "$log.runner"
+    local status=$?
+    collect "$log.debugcon" "kernel/$tag/"
+    local announced ran
+    announced=$(sed -n 's/^TEST BEGIN count=//p' "$log.debugcon" | tr -d '\r')
+    ran=$(grep -acE '^TEST (PASS|FAIL) ' "$log.debugcon")
+    if [ -z "$announced" ] || [ "$announced" != "$ran" ]; then
+        result FAIL "kernel/$tag/complete" "announced ${announced:-nothing}, reported $ran"
+        tail -30 "$log.debugcon"
+    elif [ $status != 0 ] && ! grep -q '^TEST FAIL' "$log.debugcon"; then
+        result FAIL "kernel/$tag/verdict" "runner status $status: $(cat "$log.runner")"
+    else
+        result PASS "kernel/$tag/complete"
+    fi
+}
+
+for mode in $modes; do
+    run_suite "$mode" 1
+done
+
+echo "== boot scenarios"
+. tests/system/scenarios.sh
+
+echo
+if [ $failed -gt 0 ]; then
+    echo "failed tests:"
+    printf '  %s\n' "${failures[@]}"
+    echo "logs: $LOGS/"
+fi
+echo "$passed passed, $failed failed"
+[ $failed = 0 ]
