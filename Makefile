@@ -50,13 +50,16 @@ KERNEL_ELF := $(BUILD)/pith.elf
 KERNEL_BIN := $(BUILD)/pith.bin
 MODULES    := $(BUILD)/modules/testdata.bin
 
-.PHONY: all kernel run test iso debug bench host-tests clean tools
+.PHONY: all kernel run test iso debug bench host-tests clean need-qemu need-iso
 all: kernel
 
 kernel: $(KERNEL_BIN)
 
-tools:
+# Host tools: installed with apt-get when root, else one line naming the command.
+need-qemu:
 	$(Q)tools/need.sh build
+need-iso:
+	$(Q)tools/need.sh iso
 
 $(KOBJ)/%.c.o: %.c
 	@mkdir -p $(dir $@)
@@ -97,17 +100,17 @@ $(BUILD)/modules/testdata.bin: tools/mktestdata.sh
 RUN := tools/qemu-run.sh --accel $(ACCEL) --smp $(SMP) --mem $(MEM)
 MODARGS := $(foreach m,$(MODULES),--module $(m))
 
-run: tools $(KERNEL_BIN) $(MODULES)
+run: need-qemu $(KERNEL_BIN) $(MODULES)
 	$(Q)$(RUN) --interactive --kernel $(KERNEL_BIN) $(MODARGS)
 
-debug: tools $(KERNEL_BIN) $(MODULES)
+debug: need-qemu $(KERNEL_BIN) $(MODULES)
 	$(Q)tools/debug.sh $(KERNEL_ELF) $(KERNEL_BIN) $(MODULES)
 
 # ---- the GRUB image ---------------------------------------------------
 ISO := $(BUILD)/pith.iso
-iso: tools $(ISO)
+iso: need-iso $(ISO)
 
-$(BUILD)/%.iso: $(KERNEL_BIN) $(MODULES) tools/mkiso.sh
+$(BUILD)/%.iso: $(KERNEL_BIN) $(MODULES) tools/mkiso.sh | need-iso
 	$(Q)tools/mkiso.sh $@ "$(if $(findstring -test,$*),test)" $(KERNEL_BIN) $(MODULES)
 
 # ---- tests -------------------------------------------------------------
@@ -123,10 +126,11 @@ $(BUILD)/host/%: tests/host/%.c tests/host/harness.h $(wildcard kernel/*/*.c ker
 
 host-tests: $(HOST_TESTS)
 
-test: tools $(KERNEL_BIN) $(MODULES) $(HOST_TESTS) $(BUILD)/pith-test.iso
-	$(Q)ACCEL=$(ACCEL) tools/run-tests.sh
+test: need-iso
+	$(Q)$(MAKE) --no-print-directory $(KERNEL_BIN) $(MODULES) $(HOST_TESTS) $(BUILD)/pith-test.iso
+	$(Q)ACCEL=$(ACCEL) BUILD=$(BUILD) tools/run-tests.sh
 
-bench: tools $(KERNEL_BIN) $(MODULES)
+bench: need-qemu $(KERNEL_BIN) $(MODULES)
 	$(Q)tools/bench.sh
 
 clean:

@@ -44,8 +44,12 @@ while [ $# -gt 0 ]; do
     shift
 done
 
+# Some machines offer a /dev/kvm that is itself emulated (no vmx/svm in the
+# CPU flags) and far slower than plain TCG: never pick that one.
 kvm_is_real() {
-    grep -qwE 'vmx|svm' /proc/cpuinfo 2>/dev/null && [ -r /dev/kvm ] && [ -w /dev/kvm ]
+    grep -qwE 'vmx|svm' /proc/cpuinfo 2>/dev/null || return 1
+    { exec 3<>/dev/kvm; } 2>/dev/null || return 1
+    exec 3>&-
 }
 
 if [ "$accel" = auto ]; then
