@@ -31,7 +31,7 @@ KERNEL_CFLAGS := -std=c11 -ffreestanding -fno-builtin -fno-stack-protector \
 	-fno-asynchronous-unwind-tables -O2 -g \
 	-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wno-unused-parameter \
-	-Iinclude -Ikernel -Itests/kernel -MMD -MP
+	-Iinclude -Ikernel -Itests/kernel -Ibench/kernel -MMD -MP
 ifneq ($(filter clang%,$(notdir $(CC))),)
 KERNEL_CFLAGS += --target=x86_64-unknown-none-elf
 else
@@ -42,7 +42,7 @@ LDFLAGS_KERNEL := -nostdlib -static -z max-page-size=4096 -z noexecstack -T kern
 
 KERNEL_SRCS := $(wildcard kernel/arch/x86_64/*.c kernel/arch/x86_64/*.S \
                           kernel/core/*.c kernel/mm/*.c kernel/lib/*.c) \
-               $(wildcard tests/kernel/*.c)
+               $(wildcard tests/kernel/*.c bench/kernel/*.c)
 KOBJ := $(BUILD)/kobj
 KERNEL_OBJS := $(patsubst %,$(KOBJ)/%.o,$(KERNEL_SRCS))
 

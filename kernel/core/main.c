@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "core/panic.h"
 #include "core/selftest.h"
+#include "bench.h"
 #include "lib/string.h"
 
 static void banner(uint64_t tsc_at_banner)
@@ -58,9 +59,14 @@ void kmain(uint32_t magic, uint64_t info_phys)
     time_init();
     irq_enable();
 
-    banner(rdtsc());
+    uint64_t tsc_at_banner = rdtsc();
+    banner(tsc_at_banner);
 
     selftest_run_from_cmdline();
+    if (cmdline_has("bench")) {
+        bench_run_all(tsc_at_banner);
+        system_shutdown();
+    }
 
     kprintf("\nNo user level yet: the kernel idles.  Quit QEMU with Ctrl-A x.\n");
     for (;;)
