@@ -32,7 +32,7 @@ static void put_str(struct out *o, const struct spec *sp, const char *s)
     if (!s)
         s = "(null)";
     int n = 0;
-    while (s[n] && (sp->precision < 0 || n < sp->precision))
+    while ((sp->precision < 0 || n < sp->precision) && s[n])
         n++;
     if (!sp->left)
         pad(o, sp->width - n, ' ');
@@ -71,6 +71,14 @@ static void put_num(struct out *o, const struct spec *sp, uint64_t v, bool neg,
         pad(o, sp->width - total, ' ');
 }
 
+/* Widths and precisions beyond this are clamped: no integer overflow, no silly padding. */
+#define FIELD_MAX 4096
+
+static int clamp_field(long v)
+{
+    return v > FIELD_MAX ? FIELD_MAX : (int)v;
+}
+
 static const char *parse_spec(const char *f, struct spec *sp, va_list *ap)
 {
     sp->left = sp->zero = sp->alt = false;
@@ -87,25 +95,27 @@ static const char *parse_spec(const char *f, struct spec *sp, va_list *ap)
             break;
     }
     if (*f == '*') {
-        sp->width = va_arg(*ap, int);
-        if (sp->width < 0) {
+        long w = va_arg(*ap, int);
+        if (w < 0) {
             sp->left = true;
-            sp->width = -sp->width;
+            w = -w;
         }
+        sp->width = clamp_field(w);
         f++;
     } else {
         while (*f >= '0' && *f <= '9')
-            sp->width = sp->width * 10 + (*f++ - '0');
+            sp->width = clamp_field(sp->width * 10L + (*f++ - '0'));
     }
     if (*f == '.') {
         f++;
         sp->precision = 0;
         if (*f == '*') {
-            sp->precision = va_arg(*ap, int);
+            int p = va_arg(*ap, int);
+            sp->precision = p < 0 ? -1 : clamp_field(p);    /* negative: as if none */
             f++;
         } else {
             while (*f >= '0' && *f <= '9')
-                sp->precision = sp->precision * 10 + (*f++ - '0');
+                sp->precision = clamp_field(sp->precision * 10L + (*f++ - '0'));
         }
     }
     return f;
@@ -160,12 +170,13 @@ int format_v(char *buf, size_t size, const char *fmt, va_list ap_in)
         case 's':
             put_str(&o, &sp, va_arg(ap, const char *));
             break;
-        case 'c': {
-            char c[2] = { (char)va_arg(ap, int), 0 };
-            sp.precision = 1;
-            put_str(&o, &sp, c);
+        case 'c':                       /* also a NUL character, like C's printf */
+            if (!sp.left)
+                pad(&o, sp.width - 1, ' ');
+            put(&o, (char)va_arg(ap, int));
+            if (sp.left)
+                pad(&o, sp.width - 1, ' ');
             break;
-        }
         case '%':
             put(&o, '%');
             break;

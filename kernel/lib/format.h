@@ -8,6 +8,7 @@
 /*
  * Supports %d %i %u %x %X %p %s %c %%, the flags '-', '0' and '#', a width
  * (number or '*'), a precision for %s, and the length modifiers l, ll, z.
+ * Widths and precisions above 4096 are treated as 4096.
  * Returns the length the full result needs, like C's vsnprintf; writes at
  * most size bytes including the terminating NUL (nothing if size is 0).
  */

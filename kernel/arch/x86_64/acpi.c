@@ -98,12 +98,16 @@ bool acpi_madt_parse(const void *table, size_t len, struct madt_info *m)
             memcpy(&id, e + 4, 4);
             memcpy(&u32, e + 8, 4);
             add_cpu(m, id, u32);
-        } else if (type == MADT_IOAPIC && elen >= 12 && m->nioapic < ACPI_MAX_IOAPICS) {
+        } else if (type == MADT_IOAPIC && elen >= 12 && m->nioapic == ACPI_MAX_IOAPICS) {
+            m->ioapics_ignored++;
+        } else if (type == MADT_OVERRIDE && elen >= 10 && m->noverride == ACPI_MAX_OVERRIDES) {
+            m->overrides_ignored++;
+        } else if (type == MADT_IOAPIC && elen >= 12) {
             m->ioapic[m->nioapic].id = e[2];
             memcpy(&m->ioapic[m->nioapic].phys, e + 4, 4);
             memcpy(&m->ioapic[m->nioapic].gsi_base, e + 8, 4);
             m->nioapic++;
-        } else if (type == MADT_OVERRIDE && elen >= 10 && m->noverride < ACPI_MAX_OVERRIDES) {
+        } else if (type == MADT_OVERRIDE && elen >= 10) {
             m->override[m->noverride].irq = e[3];
             memcpy(&m->override[m->noverride].gsi, e + 4, 4);
             memcpy(&m->override[m->noverride].flags, e + 8, 2);
@@ -172,6 +176,9 @@ void acpi_init(void)
                 kprintf("acpi: MADT is malformed; ignored\n");
         }
     }
+    if (acpi.madt.ioapics_ignored || acpi.madt.overrides_ignored)
+        kprintf("acpi: %d IOAPICs and %d interrupt overrides beyond the supported %d and %d are not used\n",
+                acpi.madt.ioapics_ignored, acpi.madt.overrides_ignored, ACPI_MAX_IOAPICS, ACPI_MAX_OVERRIDES);
     if (acpi.madt.cpus_ignored)
         kprintf("acpi: %d processors beyond the supported %d are not used\n",
                 acpi.madt.cpus_ignored, ACPI_MAX_CPUS);

@@ -15,6 +15,7 @@ struct madt_info {
     int ncpus;                          /* enabled or online-capable processors */
     uint32_t apic_ids[ACPI_MAX_CPUS];
     int cpus_ignored;                   /* more than ACPI_MAX_CPUS: counted, not lost silently */
+    int ioapics_ignored, overrides_ignored;     /* beyond the tables' size: counted */
     int nioapic;
     struct { uint8_t id; uint32_t phys, gsi_base; } ioapic[ACPI_MAX_IOAPICS];
     int noverride;
