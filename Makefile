@@ -41,14 +41,18 @@ KERNEL_ASFLAGS := $(filter-out -Wstrict-prototypes -Wmissing-prototypes,$(KERNEL
 LDFLAGS_KERNEL := -nostdlib -static -z max-page-size=4096 -z noexecstack -T kernel/kernel.ld
 
 KERNEL_SRCS := $(wildcard kernel/arch/x86_64/*.c kernel/arch/x86_64/*.S \
-                          kernel/core/*.c kernel/mm/*.c kernel/lib/*.c) \
+                          kernel/core/*.c kernel/object/*.c kernel/mm/*.c kernel/lib/*.c) \
                $(wildcard tests/kernel/*.c bench/kernel/*.c)
 KOBJ := $(BUILD)/kobj
 KERNEL_OBJS := $(patsubst %,$(KOBJ)/%.o,$(KERNEL_SRCS))
 
 KERNEL_ELF := $(BUILD)/pith.elf
 KERNEL_BIN := $(BUILD)/pith.bin
-MODULES    := $(BUILD)/modules/testdata.bin
+INIT_ELF   := $(BUILD)/user/init.elf
+UTESTS_ELF := $(BUILD)/user/kernel-tests.elf
+# The first module is init; make test boots the user-level test suite as init.
+MODULES      := $(INIT_ELF) $(BUILD)/modules/testdata.bin
+TEST_MODULES := $(UTESTS_ELF) $(BUILD)/modules/testdata.bin
 
 .PHONY: all kernel run test iso debug bench host-tests clean need-qemu need-iso
 all: kernel
@@ -96,6 +100,37 @@ $(BUILD)/modules/testdata.bin: tools/mktestdata.sh
 	@mkdir -p $(dir $@)
 	$(Q)tools/mktestdata.sh > $@
 
+# ---- user programs -----------------------------------------------------
+# Native programs: static, freestanding, linked with libpith (system-call
+# stubs, start-up, log output) and the kernel's string and format code.
+USER_CFLAGS := -std=c11 -ffreestanding -fno-builtin -fno-stack-protector -fno-pic -fno-pie \
+	-O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude -Ilib/libpith -Ikernel -MMD -MP
+ifneq ($(filter clang%,$(notdir $(CC))),)
+USER_CFLAGS += --target=x86_64-unknown-none-elf
+endif
+UOBJ := $(BUILD)/uobj
+LIBPITH_OBJS := $(patsubst %,$(UOBJ)/%.o,lib/libpith/crt0.S lib/libpith/runtime.c \
+	kernel/lib/format.c kernel/lib/string.c)
+INIT_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/init/*.c))
+UTESTS_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard tests/user/*.c))
+
+$(UOBJ)/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
+
+$(UOBJ)/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(USER_CFLAGS) -D__ASSEMBLER__ -c $< -o $@
+
+$(BUILD)/user/%.elf: lib/libpith/user.ld $(LIBPITH_OBJS)
+	@mkdir -p $(dir $@)
+	$(Q)$(LD) -nostdlib -static -z max-page-size=4096 -z noexecstack -T lib/libpith/user.ld \
+		-o $@ $(filter %.o,$^)
+	@echo "  LD      $@"
+
+$(INIT_ELF): $(INIT_OBJS)
+$(UTESTS_ELF): $(UTESTS_OBJS)
+
 # ---- running ----------------------------------------------------------
 RUN := tools/qemu-run.sh --accel $(ACCEL) --smp $(SMP) --mem $(MEM)
 MODARGS := $(foreach m,$(MODULES),--module $(m))
@@ -110,8 +145,10 @@ debug: need-qemu $(KERNEL_BIN) $(MODULES)
 ISO := $(BUILD)/pith.iso
 iso: need-iso $(ISO)
 
-$(BUILD)/%.iso: $(KERNEL_BIN) $(MODULES) tools/mkiso.sh | need-iso
-	$(Q)tools/mkiso.sh $@ "$(if $(findstring -test,$*),test)" $(KERNEL_BIN) $(MODULES)
+$(BUILD)/pith.iso: $(KERNEL_BIN) $(MODULES) tools/mkiso.sh | need-iso
+	$(Q)tools/mkiso.sh $@ "" $(KERNEL_BIN) $(MODULES)
+$(BUILD)/pith-test.iso: $(KERNEL_BIN) $(TEST_MODULES) tools/mkiso.sh | need-iso
+	$(Q)tools/mkiso.sh $@ "test" $(KERNEL_BIN) $(TEST_MODULES)
 
 # ---- tests -------------------------------------------------------------
 HOST_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
@@ -127,7 +164,7 @@ $(BUILD)/host/%: tests/host/%.c tests/host/harness.h $(wildcard kernel/*/*.c ker
 host-tests: $(HOST_TESTS)
 
 test: need-iso
-	$(Q)$(MAKE) --no-print-directory $(KERNEL_BIN) $(MODULES) $(HOST_TESTS) $(BUILD)/pith-test.iso
+	$(Q)$(MAKE) --no-print-directory $(KERNEL_BIN) $(MODULES) $(TEST_MODULES) $(HOST_TESTS) $(BUILD)/pith-test.iso
 	$(Q)ACCEL=$(ACCEL) BUILD=$(BUILD) tools/run-tests.sh
 
 bench: need-qemu $(KERNEL_BIN) $(MODULES)
@@ -136,4 +173,4 @@ bench: need-qemu $(KERNEL_BIN) $(MODULES)
 clean:
 	rm -rf $(BUILD)
 
--include $(KERNEL_OBJS:.o=.d)
+-include $(KERNEL_OBJS:.o=.d) $(LIBPITH_OBJS:.o=.d) $(INIT_OBJS:.o=.d) $(UTESTS_OBJS:.o=.d)

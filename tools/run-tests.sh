@@ -5,6 +5,8 @@
 #      of TEST_MODES (default: tcg and icount)
 #   3. boot scenarios (tests/system/scenarios.sh): deliberate panics, the
 #      runner's timeout, the GRUB image, the debugger
+# The in-system run is two suites: the kernel's own (tests/kernel/), then
+# the user-level one (tests/user/), which the kernel starts as init.
 # Every test prints one "TEST PASS|FAIL name" line; the last line is
 # "N passed, N failed".  Exit status: 0 only if nothing failed.
 # Logs of every boot are kept under build/test-logs/.
@@ -68,13 +70,14 @@ run_suite() {               # run_suite MODE SMP
     local mode=$1 smp=$2 tag="$1-smp$2" log="$LOGS/kernel-$1-smp$2"
     echo "== in-system tests ($mode, $smp CPU)"
     tools/qemu-run.sh --accel "$mode" --smp "$smp" --timeout "$TIMEOUT" \
-        --kernel "$BUILD/pith.bin" --module "$BUILD/modules/testdata.bin" \
-        --append "test expect_cpus=$smp" \
+        --kernel "$BUILD/pith.bin" --module "$BUILD/user/kernel-tests.elf" \
+        --module "$BUILD/modules/testdata.bin" --append "test expect_cpus=$smp" \
         --debugcon "$log.debugcon" --serial "$log.serial" 2> "$log.runner"
     local status=$?
     collect "$log.debugcon" "kernel/$tag/"
     local announced ran
-    announced=$(sed -n 's/^TEST BEGIN count=//p' "$log.debugcon" | tr -d '\r')
+    # The kernel's suite and then the user-level suite each announce their count.
+    announced=$(sed -n 's/^TEST BEGIN count=//p' "$log.debugcon" | tr -d '\r' | awk '{ n += $1 } END { if (NR) print n }')
     ran=$(grep -acE '^TEST (PASS|FAIL) ' "$log.debugcon")
     if [ -z "$announced" ] || [ "$announced" != "$ran" ]; then
         result FAIL "kernel/$tag/complete" "announced ${announced:-nothing}, reported $ran"

@@ -13,7 +13,13 @@
 #include "core/boot.h"
 #include "core/log.h"
 #include "core/panic.h"
+#include "core/rootserver.h"
+#include "core/sched.h"
 #include "core/selftest.h"
+#include "core/syscall.h"
+#include "arch/x86_64/fpu.h"
+#include "arch/x86_64/percpu.h"
+#include "arch/x86_64/vm.h"
 #include "bench.h"
 #include "lib/string.h"
 
@@ -45,11 +51,18 @@ static void banner(uint64_t tsc_at_banner)
         kprintf("  boot:    reset to banner %lu ms (%lu TSC ticks)\n", ms, tsc_at_banner);
 }
 
+static void timer_interrupt(struct trap_frame *f)
+{
+    (void)f;
+    sched_timer_tick();
+}
+
 void kmain(uint32_t magic, uint64_t info_phys)
 {
     log_init();
     cpu_detect();
     gdt_init();
+    percpu_init_boot_cpu();
     idt_init();
     multiboot_parse(magic, info_phys);
     paging_init();
@@ -68,7 +81,18 @@ void kmain(uint32_t magic, uint64_t info_phys)
         system_shutdown();
     }
 
-    kprintf("\nNo user level yet: the kernel idles.  Quit QEMU with Ctrl-A x.\n");
-    for (;;)
-        cpu_halt();
+    /* User level: the first boot module becomes init. */
+    fpu_init();
+    syscall_init();
+    vm_init();
+    sched_init();
+    irq_register(VEC_APIC_TIMER, timer_interrupt);
+    if (boot.nmod == 0) {
+        kprintf("\nNo boot modules, so no init: the kernel idles.  Quit QEMU with Ctrl-A x.\n");
+        for (;;)
+            cpu_halt();
+    }
+    rootserver_create();
+    irq_disable();
+    kernel_exit();
 }

@@ -30,9 +30,14 @@ __attribute__((noinline)) static uint64_t selftest_recurse(volatile uint64_t dep
 void selftest_run_from_cmdline(void)
 {
     if (cmdline_has("test")) {
-        int failed = ktest_run_all();
-        qemu_exit(failed ? QEMU_EXIT_TESTFAIL : QEMU_EXIT_SUCCESS);
-        system_shutdown();
+        /* Kernel-internal tests first; the user-level suite then runs as init. */
+        if (ktest_run_all()) {
+            qemu_exit(QEMU_EXIT_TESTFAIL);
+            panic("in-system tests failed");
+        }
+        if (boot.nmod == 0)
+            system_shutdown();
+        return;
     }
     const char *what = cmdline_get("selftest");
     if (!what)

@@ -1,6 +1,7 @@
 /*
  * Boot-time self tests, chosen on the kernel command line:
- *   test                  run every in-system test (tests/kernel/), then exit QEMU
+ *   test                  run the kernel's in-system tests (tests/kernel/); then the
+ *                         first module (the user-level suite) runs as init and ends the run
  *   selftest=panic        panic on purpose (the runner checks the report)
  *   selftest=fault        a kernel page fault: register dump, backtrace, panic
  *   selftest=doublefault  overflow the kernel stack: #DF on its IST stack

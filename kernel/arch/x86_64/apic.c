@@ -86,6 +86,18 @@ unsigned apic_cpu_number(void)
     return 0;
 }
 
+
+/* Is any interrupt waiting to be delivered (IRR bits for vectors 32-255)? */
+bool apic_interrupt_pending(void)
+{
+    if (!ready)
+        return false;
+    for (uint32_t i = 1; i < 8; i++)
+        if (rd(0x200 + i * 0x10))
+            return true;
+    return false;
+}
+
 void apic_eoi(void)
 {
     if (ready)

@@ -8,6 +8,7 @@
 void pic_disable(void);
 void apic_init(void);
 void apic_eoi(void);
+bool apic_interrupt_pending(void);
 unsigned apic_cpu_number(void);
 uint32_t apic_id(void);
 bool apic_is_x2(void);

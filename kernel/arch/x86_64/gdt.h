@@ -1,8 +1,6 @@
 #ifndef PITH_ARCH_GDT_H
 #define PITH_ARCH_GDT_H
 
-#include <stdint.h>
-
 #define SEL_KCODE   0x08
 #define SEL_KDATA   0x10
 #define SEL_UDATA   0x18    /* used with RPL 3: 0x1b */
@@ -15,6 +13,9 @@
 #define IST_MACHINE_CHECK   3
 #define IST_COUNT           3
 
+#ifndef __ASSEMBLER__
+#include <stdint.h>
+
 /* Where the IST stacks are, so tests and the backtrace can recognise them. */
 struct tss_view {
     uint64_t ist_bottom[IST_COUNT], ist_top[IST_COUNT];
@@ -23,5 +24,6 @@ extern struct tss_view tss_info;
 
 void gdt_init(void);
 void tss_set_kernel_stack(uint64_t rsp0);
+#endif
 
 #endif

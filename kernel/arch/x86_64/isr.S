@@ -4,6 +4,8 @@
  * path, which saves the general registers as a struct trap_frame and calls
  * trap_dispatch.  Entries from user mode switch GS to the kernel's.
  */
+#include "arch/x86_64/entry.h"
+
         .text
         .code64
 
@@ -25,47 +27,33 @@ isr_stub_\hi\()_\lo:
 .endr
 .endr
 
+/*
+ * From user mode the CPU has pushed its frame at TSS.rsp0, which is the end
+ * of the current thread's saved-register area (struct trap_frame in the
+ * TCB), so the pushes below complete the thread's frame in place; then we
+ * move to this CPU's kernel stack and leave through kernel_exit, which
+ * resumes whichever thread should run next.  From kernel mode (an
+ * exception in the kernel, or an interrupt while idle) everything stays on
+ * the current stack and returns to where it was.
+ */
 isr_common:
         testb   $3, 24(%rsp)                    /* CS of the interrupted context */
-        jz      1f
+        jz      isr_from_kernel
         swapgs
-1:      pushq   %rax
-        pushq   %rbx
-        pushq   %rcx
-        pushq   %rdx
-        pushq   %rsi
-        pushq   %rdi
-        pushq   %rbp
-        pushq   %r8
-        pushq   %r9
-        pushq   %r10
-        pushq   %r11
-        pushq   %r12
-        pushq   %r13
-        pushq   %r14
-        pushq   %r15
+        PUSH_GPRS
+        cld
+        mov     %rsp, %rdi
+        mov     %gs:PERCPU_KSTACK_TOP, %rsp
+        call    trap_dispatch
+        jmp     kernel_exit
+
+isr_from_kernel:
+        PUSH_GPRS
         cld
         mov     %rsp, %rdi
         call    trap_dispatch
-        popq    %r15
-        popq    %r14
-        popq    %r13
-        popq    %r12
-        popq    %r11
-        popq    %r10
-        popq    %r9
-        popq    %r8
-        popq    %rbp
-        popq    %rdi
-        popq    %rsi
-        popq    %rdx
-        popq    %rcx
-        popq    %rbx
-        popq    %rax
-        testb   $3, 24(%rsp)
-        jz      2f
-        swapgs
-2:      add     $16, %rsp                       /* vector and error code */
+        POP_GPRS
+        add     $16, %rsp                       /* vector and error code */
         iretq
 
 /* The table idt.c reads: the address of each stub. */

@@ -7,9 +7,12 @@
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/apic.h"
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/entry.h"
 #include "arch/x86_64/gdt.h"
 #include "core/log.h"
 #include "core/panic.h"
+#include "core/sched.h"
+#include "object/tcb.h"
 
 struct trap_record last_fault, last_nmi;
 
@@ -38,6 +41,7 @@ const char *trap_name(unsigned vector)
 void irq_register(unsigned vector, irq_handler_fn fn)
 {
     KASSERT(vector >= VEC_FIRST_IRQ && vector < 256);
+    KASSERT(vector != VEC_SPURIOUS);
     irq_handlers[vector] = fn;
 }
 
@@ -73,6 +77,27 @@ static int try_fixup(struct trap_frame *f)
     return 0;
 }
 
+/*
+ * Returning to user mode: registers from user level are never trusted.
+ * Selectors are fixed, RFLAGS keeps only the arithmetic flags, TF and DF
+ * (IOPL 0, interrupts on, no NT, AC or VM), and a frame that cannot be
+ * resumed with SYSRET (non-canonical rip: the SYSRET-in-ring-0 hole) is
+ * resumed with IRET instead.
+ */
+void trap_frame_sanitise(struct trap_frame *f)
+{
+    const uint64_t user_flags = 0xCD5;  /* CF PF AF ZF SF TF DF OF */
+    f->cs = SEL_UCODE | 3;
+    f->ss = SEL_UDATA | 3;
+    f->rflags = (f->rflags & user_flags) | RFLAGS_IF | 0x2;
+    if (f->rip >= 0x00007ffffffff000ull && f->vector == VEC_SYSCALL_FRAME)
+        f->vector = 0;
+    if (f->rip >= 0x0000800000000000ull || f->rsp >= 0x0000800000000000ull) {
+        f->rip = 0;                     /* unreachable by construction; fault in user mode if ever */
+        f->rsp = 0;
+    }
+}
+
 void trap_dump(const struct trap_frame *f)
 {
     kprintf("%s (vector %lu, error %#lx) on CPU %u, %s mode\n", trap_name((unsigned)f->vector),
@@ -98,6 +123,26 @@ static _Noreturn void fatal(struct trap_frame *f)
     panic_after_report("unhandled %s in the kernel at %#lx", trap_name((unsigned)f->vector), f->rip);
 }
 
+/*
+ * A user thread faulted.  Faults-as-messages will send this to the
+ * thread's fault handler; until then the thread is suspended and reported
+ * on the log with its registers, as a thread without a handler always is.
+ */
+static void user_fault(struct trap_frame *f)
+{
+    struct tcb *t = sched_current();
+    kprintf("thread %p: %s at %#lx; no fault handler, suspended\n", (void *)t,
+            trap_name((unsigned)f->vector), f->rip);
+    trap_dump(f);
+    if (t)
+        tcb_suspend(t);
+}
+
+irq_handler_fn irq_handler(unsigned vector)
+{
+    return vector < 256 ? irq_handlers[vector] : NULL;
+}
+
 void trap_dispatch(struct trap_frame *f)
 {
     if (f->vector == VEC_NMI) {
@@ -105,7 +150,11 @@ void trap_dispatch(struct trap_frame *f)
         return;
     }
     if (f->vector < VEC_FIRST_IRQ) {
-        if (!(f->cs & 3) && try_fixup(f))
+        if (f->cs & 3) {
+            user_fault(f);
+            return;
+        }
+        if (try_fixup(f))
             return;
         fatal(f);
     }

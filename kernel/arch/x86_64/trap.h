@@ -33,6 +33,8 @@ void gdt_init(void);
 void idt_init(void);
 void trap_dispatch(struct trap_frame *f);
 void irq_register(unsigned vector, irq_handler_fn fn);
+irq_handler_fn irq_handler(unsigned vector);
+void trap_frame_sanitise(struct trap_frame *f);
 void trap_dump(const struct trap_frame *f);
 const char *trap_name(unsigned vector);
 

@@ -1,0 +1,64 @@
+/*
+ * What the kernel tells the first task (init): mapped read-only at
+ * PITH_BOOTINFO_ADDR, its address also in rdi at start.  Every capability
+ * init starts with is listed here by slot, in init's capability space.
+ */
+#ifndef PITH_BOOTINFO_H
+#define PITH_BOOTINFO_H
+
+#include <stdint.h>
+
+#define PITH_BOOTINFO_MAGIC     0x50495448424f4f54ull   /* "PITHBOOT" */
+#define PITH_BOOTINFO_VERSION   1
+#define PITH_BOOTINFO_ADDR      0x7f0000000000ull
+#define PITH_IPC_BUFFER_ADDR    0x7f0000001000ull       /* init's IPC buffer */
+#define PITH_INIT_STACK_TOP     0x7f0000100000ull
+#define PITH_INIT_STACK_PAGES   16
+
+/* Fixed slots in init's capability space; slot 0 is always empty. */
+enum pith_init_slot {
+    PITH_SLOT_NULL = 0,
+    PITH_SLOT_CSPACE = 1,       /* init's own CNode */
+    PITH_SLOT_VSPACE = 2,       /* init's address space */
+    PITH_SLOT_TCB = 3,          /* init's thread */
+    PITH_SLOT_LOG = 4,          /* the kernel log */
+    PITH_SLOT_IPC_BUFFER = 5,   /* init's IPC buffer frame */
+    PITH_SLOT_BOOTINFO = 6,     /* this page */
+    PITH_SLOT_FIRST_FREE_FIXED = 16,
+};
+
+struct pith_bootinfo_range {
+    uint64_t first_slot, count;
+};
+
+struct pith_bootinfo_untyped {
+    uint64_t phys;
+    uint8_t size_bits;
+    uint8_t pad[7];
+};
+
+#define PITH_BOOTINFO_MAX_UNTYPED 128
+#define PITH_BOOTINFO_MAX_MODULES 32
+
+struct pith_bootinfo_module {
+    char name[64];
+    uint64_t size;                      /* bytes */
+    struct pith_bootinfo_range frames;  /* its pages, in order */
+};
+
+struct pith_bootinfo {
+    uint64_t magic;
+    uint32_t version;                   /* PITH_BOOTINFO_VERSION */
+    uint16_t abi_major, abi_minor;
+    uint64_t cspace_slot_bits;          /* init's CNode has 2^n slots */
+    struct pith_bootinfo_range empty;   /* free slots for init to use */
+    struct pith_bootinfo_range untyped;
+    struct pith_bootinfo_untyped untyped_list[PITH_BOOTINFO_MAX_UNTYPED];
+    struct pith_bootinfo_range image_frames;   /* init's own program pages */
+    uint64_t nmodules;
+    struct pith_bootinfo_module modules[PITH_BOOTINFO_MAX_MODULES];
+    uint64_t tsc_hz;
+    char cmdline[256];                  /* the kernel command line */
+};
+
+#endif

@@ -1,0 +1,47 @@
+/*
+ * Operations on kernel objects: PITH_SYS_CALL on a capability with the
+ * label below in the message tag.  Words are the message words 0-3;
+ * "slot" arguments are slots in the caller's capability space unless said
+ * otherwise.  docs/kernel-abi.md gives every error each can return.
+ */
+#ifndef PITH_INVOCATION_H
+#define PITH_INVOCATION_H
+
+enum pith_invocation {
+    /* CNode: dst is a slot in the invoked CNode; src in the caller's space. */
+    PITH_CNODE_COPY = 1,        /* w0 dst, w1 src, w2 rights mask */
+    PITH_CNODE_MINT,            /* w0 dst, w1 src, w2 rights mask, w3 badge */
+    PITH_CNODE_MOVE,            /* w0 dst, w1 src */
+    PITH_CNODE_DELETE,          /* w0 slot in the invoked CNode */
+    PITH_CNODE_REVOKE,          /* w0 slot in the invoked CNode */
+    PITH_CNODE_IDENTIFY,        /* w0 slot: returns w0 type, w1 rights, w2 badge, w3 size bits */
+
+    /* Untyped */
+    PITH_UNTYPED_RETYPE = 16,   /* w0 type | size bits << 8, w1 dest CNode, w2 dest slot, w3 count */
+    PITH_UNTYPED_INFO,          /* returns w0 size bits, w1 bytes free, w2 physical address (PHYS right) */
+
+    /* Thread */
+    PITH_TCB_CONFIGURE = 32,    /* w0 cspace CNode, w1 vspace, w2 IPC-buffer frame, w3 fault endpoint (0: none) */
+    PITH_TCB_SET_PRIORITY,      /* w0 priority, w1 maximum controlled priority; checked against the caller's */
+    PITH_TCB_WRITE_REGISTERS,   /* w0 rip, w1 rsp, w2 rdi, w3 rsi */
+    PITH_TCB_READ_REGISTERS,    /* returns w0 rip, w1 rsp, w2 rflags, w3 state */
+    PITH_TCB_RESUME,
+    PITH_TCB_SUSPEND,
+    PITH_TCB_BIND_NOTIFICATION, /* w0 notification (0: unbind) */
+    PITH_TCB_SET_TLS,           /* w0 fs base, w1 gs base */
+    PITH_TCB_INFO,              /* returns w0 cpu time (TSC ticks), w1 state, w2 priority, w3 mcp */
+
+    /* Frame and page table */
+    PITH_FRAME_MAP = 48,        /* w0 vspace, w1 address, w2 rights (READ, WRITE, EXEC) */
+    PITH_FRAME_UNMAP,
+    PITH_FRAME_PHYS,            /* returns w0 physical address; needs PITH_RIGHT_PHYS */
+    PITH_PAGE_TABLE_MAP,        /* w0 vspace, w1 address: fills the first missing level */
+    PITH_PAGE_TABLE_UNMAP,
+
+    /* The kernel log */
+    PITH_LOG_WRITE = 64,        /* w0 length: bytes from the IPC buffer */
+    PITH_LOG_READ,              /* w0 position: returns w0 bytes copied to the IPC buffer, w1 new position, w2 bytes lost */
+    PITH_LOG_SHUTDOWN,          /* w0 1: success, 0: failure; ends the system (QEMU exits with the verdict) */
+};
+
+#endif

@@ -1,0 +1,80 @@
+/*
+ * XCR0 enables x87, SSE and AVX when present, but only state components
+ * that fit the TCB's 3 KiB area (AVX-512's 2.5 KiB more would not), so
+ * the area size is checked against CPUID leaf 0xD at boot.
+ */
+#include "arch/x86_64/fpu.h"
+#include "arch/x86_64/cpu.h"
+#include "core/panic.h"
+#include "lib/string.h"
+#include "object/tcb.h"
+
+#define CR0_MP          (1ul << 1)
+#define CR0_EM          (1ul << 2)
+#define CR0_TS          (1ul << 3)
+#define CR0_NE          (1ul << 5)
+#define CR4_OSXMMEXCPT  (1ul << 10)
+#define CR4_OSXSAVE     (1ul << 18)
+#define XCR0_X87        1u
+#define XCR0_SSE        2u
+#define XCR0_AVX        4u
+
+static uint64_t xcr0;
+static uint32_t area_size = 512;
+
+static void xsetbv(uint32_t reg, uint64_t v)
+{
+    __asm__ volatile("xsetbv" : : "c"(reg), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
+
+void fpu_init(void)
+{
+    write_cr0((read_cr0() & ~(CR0_EM | CR0_TS)) | CR0_MP | CR0_NE);
+    write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
+
+    struct cpuid_regs r;
+    if (!cpuid_leaf(1, 0, &r) || !(r.ecx & (1u << 26)))
+        return;                                 /* no XSAVE: FXSAVE's 512 bytes */
+    write_cr4(read_cr4() | CR4_OSXSAVE);
+    struct cpuid_regs d;
+    cpuid_leaf(0xD, 0, &d);
+    uint64_t supported = ((uint64_t)d.edx << 32) | d.eax;
+    xcr0 = XCR0_X87 | XCR0_SSE | (supported & XCR0_AVX);
+    xsetbv(0, xcr0);
+    cpuid_leaf(0xD, 0, &d);                     /* ebx: size for the enabled set */
+    if (d.ebx > TCB_FPU_SIZE)
+        panic("fpu: XSAVE area of %u bytes does not fit the TCB", d.ebx);
+    area_size = d.ebx;
+}
+
+uint64_t fpu_xcr0(void) { return xcr0; }
+uint32_t fpu_area_size(void) { return area_size; }
+
+/* FCW 0x37F and MXCSR 0x1F80: every exception masked, as C programs expect. */
+void fpu_init_state(struct tcb *t)
+{
+    uint8_t *a = tcb_fpu_area(t);
+    memset(a, 0, TCB_FPU_SIZE);
+    uint16_t fcw = 0x37F;
+    uint32_t mxcsr = 0x1F80;
+    memcpy(a + 0, &fcw, 2);
+    memcpy(a + 24, &mxcsr, 4);
+}
+
+void fpu_save(struct tcb *t)
+{
+    void *a = tcb_fpu_area(t);
+    if (xcr0)
+        __asm__ volatile("xsave64 (%0)" : : "r"(a), "a"((uint32_t)xcr0), "d"((uint32_t)(xcr0 >> 32)) : "memory");
+    else
+        __asm__ volatile("fxsave64 (%0)" : : "r"(a) : "memory");
+}
+
+void fpu_restore(struct tcb *t)
+{
+    void *a = tcb_fpu_area(t);
+    if (xcr0)
+        __asm__ volatile("xrstor64 (%0)" : : "r"(a), "a"((uint32_t)xcr0), "d"((uint32_t)(xcr0 >> 32)) : "memory");
+    else
+        __asm__ volatile("fxrstor64 (%0)" : : "r"(a) : "memory");
+}

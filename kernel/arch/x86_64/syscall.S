@@ -1,0 +1,58 @@
+/*
+ * SYSCALL entry and the single way back to user mode.
+ *
+ * SYSCALL leaves the user rsp in place and does not switch stacks, so we
+ * build the thread's struct trap_frame by hand at the end of its saved
+ * register area (PERCPU_CTX_TOP), exactly as an interrupt would have, then
+ * run C on this CPU's kernel stack.  No kernel state survives a return to
+ * user mode: every entry starts at the top of the kernel stack.
+ */
+#include "arch/x86_64/entry.h"
+#include "arch/x86_64/gdt.h"
+
+        .text
+        .code64
+
+        .globl syscall_entry
+syscall_entry:
+        swapgs
+        mov     %rsp, %gs:PERCPU_USER_RSP
+        mov     %gs:PERCPU_CTX_TOP, %rsp
+        pushq   $(SEL_UDATA | 3)                /* ss */
+        pushq   %gs:PERCPU_USER_RSP             /* rsp */
+        pushq   %r11                            /* rflags, saved by SYSCALL */
+        pushq   $(SEL_UCODE | 3)                /* cs */
+        pushq   %rcx                            /* rip, saved by SYSCALL */
+        pushq   $0                              /* error code */
+        pushq   $VEC_SYSCALL_FRAME
+        PUSH_GPRS
+        mov     %rsp, %rdi
+        mov     %gs:PERCPU_KSTACK_TOP, %rsp
+        call    syscall_dispatch
+        /* fall through */
+
+/*
+ * kernel_exit: pick the thread to run (kernel_exit_prepare switches the
+ * address space, TSS.rsp0, FS/GS bases and FPU state) and resume it.  A
+ * frame saved by SYSCALL returns with SYSRET, which restores rip from rcx
+ * and rflags from r11; any other frame (an interrupt, a fault, registers
+ * set by another thread) with IRET, which restores everything.
+ * kernel_exit_prepare only allows SYSRET for a canonical user rip.
+ */
+        .globl kernel_exit
+kernel_exit:
+        mov     %gs:PERCPU_KSTACK_TOP, %rsp
+        call    kernel_exit_prepare             /* returns the frame to resume in rax */
+        mov     %rax, %rsp
+        cmpq    $VEC_SYSCALL_FRAME, TF_VECTOR(%rsp)
+        jne     1f
+        POP_GPRS
+        mov     16(%rsp), %rcx                  /* rip */
+        mov     32(%rsp), %r11                  /* rflags */
+        mov     40(%rsp), %rsp                  /* user rsp */
+        swapgs
+        sysretq
+1:      POP_GPRS
+        add     $16, %rsp
+        swapgs
+        iretq

@@ -1,0 +1,191 @@
+/*
+ * User address spaces.  The top-level table of a VSpace keeps its ASID in
+ * entry 255, marked not present (the CPU ignores it), which is why user
+ * space ends at 0x7f8000000000 instead of 0x800000000000; entries 256-511
+ * are the kernel's, copied when the VSpace is made.  The ASID table maps
+ * an ASID to its live VSpace; a VSpace's ASID is freed when it is destroyed,
+ * and mappings that name it are then known to be dead.
+ */
+#include "arch/x86_64/vm.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/paging.h"
+#include "core/panic.h"
+#include "lib/string.h"
+#include "object/tcb.h"
+
+#define ASID_ENTRY      255
+#define LEVEL_SHIFT(l)  (12 + 9 * (l))
+#define INDEX(va, l)    (((va) >> LEVEL_SHIFT(l)) & 511)
+#define MAPPING_LEVEL(w0)   ((unsigned)((w0) & 7))
+#define MAPPING_VADDR(w0)   ((w0) & ~0xfffull)
+
+static uint64_t *asid_table[VM_ASID_MAX];      /* index 0: no ASID */
+static uint64_t kernel_pml4;
+
+void vm_init(void)
+{
+    kernel_pml4 = read_cr3() & PTE_ADDR;
+}
+
+uint64_t vm_kernel_pml4_phys(void) { return kernel_pml4; }
+
+uint64_t vm_object_phys(const struct cap *c)
+{
+    return c->obj - DIRECT_MAP_BASE;
+}
+
+static uint32_t vspace_asid(const uint64_t *pml4)
+{
+    return (uint32_t)(pml4[ASID_ENTRY] >> 12);
+}
+
+int vm_vspace_created(struct cap *vs)
+{
+    uint64_t *pml4 = (uint64_t *)vs->obj;
+    const uint64_t *kernel = phys_to_virt(kernel_pml4);
+    for (int i = 256; i < 512; i++)
+        pml4[i] = kernel[i];
+    for (uint32_t a = 1; a < VM_ASID_MAX; a++) {
+        if (!asid_table[a]) {
+            asid_table[a] = pml4;
+            pml4[ASID_ENTRY] = (uint64_t)a << 12;  /* not present: only we read it */
+            return PITH_OK;
+        }
+    }
+    return PITH_E_NO_MEMORY;
+}
+
+void vm_vspace_finalise(const struct cap *vs)
+{
+    uint64_t *pml4 = (uint64_t *)vs->obj;
+    uint32_t asid = vspace_asid(pml4);
+    if (asid && asid < VM_ASID_MAX && asid_table[asid] == pml4)
+        asid_table[asid] = NULL;
+    if ((read_cr3() & PTE_ADDR) == vm_object_phys(vs))
+        write_cr3(kernel_pml4);
+}
+
+static bool user_range(uint64_t vaddr, unsigned level)
+{
+    uint64_t size = 1ull << LEVEL_SHIFT(level + 1);
+    return vaddr < 255ull << LEVEL_SHIFT(3) && vaddr + size <= 255ull << LEVEL_SHIFT(3);
+}
+
+/*
+ * Walks from the top table towards `level`, stopping early at a missing
+ * table.  Returns the entry at the deepest level reached and sets *reached.
+ */
+static uint64_t *walk(uint64_t *pml4, uint64_t vaddr, unsigned level, unsigned *reached)
+{
+    uint64_t *table = pml4;
+    for (unsigned l = 3;; l--) {
+        uint64_t *e = &table[INDEX(vaddr, l)];
+        if (l == level || !(*e & PTE_P)) {
+            *reached = l;
+            return e;
+        }
+        table = phys_to_virt(*e & PTE_ADDR);
+    }
+}
+
+static void flush(uint64_t *pml4, uint64_t vaddr, unsigned level)
+{
+    if ((read_cr3() & PTE_ADDR) != (uint64_t)pml4 - DIRECT_MAP_BASE)
+        return;
+    if (level == 0)
+        invlpg(vaddr);
+    else
+        write_cr3(read_cr3());          /* a whole table went: flush everything */
+}
+
+int vm_map_table(const struct cap *vs, struct cap *pt, uint64_t vaddr)
+{
+    if (vs->type != PITH_OBJ_VSPACE || pt->type != PITH_OBJ_PAGE_TABLE)
+        return PITH_E_WRONG_TYPE;
+    if (pt->w1)
+        return PITH_E_MAPPED;
+    uint64_t *pml4 = (uint64_t *)vs->obj;
+    uint32_t asid = vspace_asid(pml4);
+    if (!asid)
+        return PITH_E_NO_MEMORY;
+    unsigned level;
+    uint64_t *e = walk(pml4, vaddr, 0, &level);
+    if (level == 0)
+        return PITH_E_MAPPED;           /* every table on the way exists already */
+    /* The new table serves level-1; it covers the range of one entry at `level`. */
+    vaddr &= ~((1ull << LEVEL_SHIFT(level)) - 1);
+    if (!user_range(vaddr, level - 1))
+        return PITH_E_INVALID_ARG;
+    *e = vm_object_phys(pt) | PTE_P | PTE_W | PTE_U;
+    pt->w0 = vaddr | (level - 1);
+    pt->w1 = asid;
+    return PITH_OK;
+}
+
+int vm_map_frame(const struct cap *vs, struct cap *frame, uint64_t vaddr, uint8_t rights)
+{
+    if (vs->type != PITH_OBJ_VSPACE || frame->type != PITH_OBJ_FRAME)
+        return PITH_E_WRONG_TYPE;
+    if (vaddr & (PAGE_SIZE - 1))
+        return PITH_E_ALIGNMENT;
+    if (!user_range(vaddr, 0) || !(rights & PITH_RIGHT_READ))
+        return PITH_E_INVALID_ARG;
+    if ((rights & PITH_RIGHT_WRITE) && (rights & PITH_RIGHT_EXEC))
+        return PITH_E_INVALID_ARG;      /* W^X for user pages too */
+    if ((rights & frame->rights & (PITH_RIGHT_READ | PITH_RIGHT_WRITE | PITH_RIGHT_EXEC)) !=
+        (rights & (PITH_RIGHT_READ | PITH_RIGHT_WRITE | PITH_RIGHT_EXEC)))
+        return PITH_E_NO_RIGHTS;
+    if (frame->w1)
+        return PITH_E_MAPPED;
+    uint64_t *pml4 = (uint64_t *)vs->obj;
+    uint32_t asid = vspace_asid(pml4);
+    if (!asid)
+        return PITH_E_NO_MEMORY;
+    unsigned level;
+    uint64_t *e = walk(pml4, vaddr, 0, &level);
+    if (level != 0)
+        return PITH_E_NO_TABLE;
+    if (*e & PTE_P)
+        return PITH_E_MAPPED;
+    uint64_t pte = vm_object_phys(frame) | PTE_P | PTE_U;
+    if (rights & PITH_RIGHT_WRITE)
+        pte |= PTE_W;
+    if (!(rights & PITH_RIGHT_EXEC))
+        pte |= PTE_NX;
+    *e = pte;
+    frame->w0 = vaddr;
+    frame->w1 = asid;
+    return PITH_OK;
+}
+
+void vm_unmap(struct cap *c)
+{
+    if ((c->type != PITH_OBJ_FRAME && c->type != PITH_OBJ_PAGE_TABLE) || !c->w1)
+        return;
+    uint32_t asid = (uint32_t)c->w1;
+    uint64_t *pml4 = asid < VM_ASID_MAX ? asid_table[asid] : NULL;
+    unsigned level = MAPPING_LEVEL(c->w0);
+    uint64_t vaddr = MAPPING_VADDR(c->w0);
+    if (pml4) {
+        /* Clear the entry only if it still points at this object. */
+        unsigned parent = c->type == PITH_OBJ_FRAME ? 0 : level + 1;
+        unsigned reached;
+        uint64_t *e = walk(pml4, vaddr, parent, &reached);
+        if (reached == parent && (*e & PTE_P) && (*e & PTE_ADDR) == vm_object_phys(c)) {
+            *e = 0;
+            flush(pml4, vaddr, parent);
+        }
+    }
+    /* A table is always empty when it is mapped again. */
+    if (c->type == PITH_OBJ_PAGE_TABLE)
+        memset((void *)c->obj, 0, PAGE_SIZE);
+    c->w0 = c->w1 = 0;
+}
+
+void vm_activate(struct tcb *t)
+{
+    const struct cap *vs = &t->slots[TCB_SLOT_VSPACE].cap;
+    uint64_t want = vs->type == PITH_OBJ_VSPACE ? vm_object_phys(vs) : kernel_pml4;
+    if ((read_cr3() & PTE_ADDR) != want)
+        write_cr3(want);
+}

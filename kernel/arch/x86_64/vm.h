@@ -1,0 +1,39 @@
+/*
+ * User address spaces: VSpace objects (the top-level table), page tables,
+ * and frames mapped into them, on behalf of the capability invocations.
+ *
+ * A mapped frame or page-table capability records where it is mapped:
+ * w0 = virtual address | level, w1 = the address space's ASID (0: not
+ * mapped).  ASIDs name address spaces indirectly, so a mapping whose
+ * address space was destroyed is recognised as dead instead of followed
+ * into freed memory.  Unmapping a page table clears its entries, so a
+ * table is always empty when it is mapped again.
+ */
+#ifndef PITH_ARCH_VM_H
+#define PITH_ARCH_VM_H
+
+#include <stdint.h>
+#include "object/cap.h"
+
+#define VM_ASID_MAX 4096        /* address spaces alive at once (decision 0011) */
+
+struct tcb;
+
+void vm_init(void);
+int vm_vspace_created(struct cap *vspace);     /* assigns an ASID, copies the kernel half */
+void vm_vspace_finalise(const struct cap *vspace);
+
+/* Page-table levels: 3 = PML4 (the VSpace), 2 = PDPT, 1 = PD, 0 = PT. */
+int vm_map_table(const struct cap *vspace, struct cap *table, uint64_t vaddr);
+int vm_map_frame(const struct cap *vspace, struct cap *frame, uint64_t vaddr, uint8_t rights);
+void vm_unmap(struct cap *c);                   /* frame or page table; harmless if unmapped */
+
+/* The physical address of a frame or table object. */
+uint64_t vm_object_phys(const struct cap *c);
+
+/* Loads the thread's address space (the kernel's own if it has none). */
+void vm_activate(struct tcb *t);
+
+uint64_t vm_kernel_pml4_phys(void);
+
+#endif

@@ -1,0 +1,250 @@
+/*
+ * Ready queues: one doubly linked list per priority and a bitmap of the
+ * non-empty ones, so picking the next thread is a few bit scans.  The
+ * current thread is not on a queue while it runs; when it is preempted or
+ * yields it goes to the tail of its queue (round-robin), and a thread that
+ * is woken goes to the tail and preempts the current one if it has a
+ * higher priority.  Time slices are counted in microseconds of TSC time;
+ * the APIC timer is armed for the end of the current slice (or the next
+ * sleeper), and not at all when the CPU idles with nothing to wake.
+ */
+#include "core/sched.h"
+#include "arch/x86_64/apic.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/fpu.h"
+#include "arch/x86_64/gdt.h"
+#include "arch/x86_64/percpu.h"
+#include "arch/x86_64/time.h"
+#include "arch/x86_64/vm.h"
+#include "core/panic.h"
+#include <pith/errors.h>
+
+static struct tcb *head[SCHED_PRIORITIES], *tail[SCHED_PRIORITIES];
+static uint64_t bitmap[SCHED_PRIORITIES / 64];
+static uint64_t slice_start_tsc;
+static struct tcb *fpu_owner;               /* whose state is in the FPU registers */
+static struct tcb *sleepers;                /* sorted by wake_tsc, linked by q_next */
+
+void sched_init(void)
+{
+    for (int i = 0; i < SCHED_PRIORITIES; i++)
+        head[i] = tail[i] = NULL;
+}
+
+struct tcb *sched_current(void) { return this_cpu()->current; }
+
+void sched_make_ready(struct tcb *t)
+{
+    t->state = TS_READY;
+    if (t->on_ready_queue || t == sched_current())
+        return;
+    unsigned p = t->priority;
+    t->q_next = NULL;
+    t->q_prev = tail[p];
+    if (tail[p])
+        tail[p]->q_next = t;
+    else
+        head[p] = t;
+    tail[p] = t;
+    bitmap[p / 64] |= 1ull << (p % 64);
+    t->on_ready_queue = 1;
+}
+
+void sched_remove(struct tcb *t)
+{
+    if (!t->on_ready_queue)
+        return;
+    unsigned p = t->priority;
+    if (t->q_prev)
+        t->q_prev->q_next = t->q_next;
+    else
+        head[p] = t->q_next;
+    if (t->q_next)
+        t->q_next->q_prev = t->q_prev;
+    else
+        tail[p] = t->q_prev;
+    if (!head[p])
+        bitmap[p / 64] &= ~(1ull << (p % 64));
+    t->q_next = t->q_prev = NULL;
+    t->on_ready_queue = 0;
+}
+
+static int highest_ready(void)
+{
+    for (int w = SCHED_PRIORITIES / 64 - 1; w >= 0; w--)
+        if (bitmap[w])
+            return w * 64 + 63 - __builtin_clzll(bitmap[w]);
+    return -1;
+}
+
+bool sched_higher_ready(unsigned priority)
+{
+    return highest_ready() > (int)priority;
+}
+
+struct tcb *sched_pick(void)
+{
+    int p = highest_ready();
+    if (p < 0)
+        return NULL;
+    struct tcb *t = head[p];
+    sched_remove(t);
+    return t;
+}
+
+void sched_set_current(struct tcb *t)
+{
+    struct percpu *pc = this_cpu();
+    struct tcb *prev = pc->current;
+    uint64_t now = rdtsc();
+    if (prev)
+        prev->cpu_time_tsc += now - slice_start_tsc;
+    slice_start_tsc = now;
+    pc->current = t;
+}
+
+void sched_yield(void)
+{
+    struct tcb *cur = sched_current();
+    if (!cur)
+        return;
+    cur->slice_left_us = SCHED_SLICE_US;
+    sched_set_current(NULL);
+    sched_make_ready(cur);
+}
+
+void sched_check_preempt(struct tcb *woken)
+{
+    struct tcb *cur = sched_current();
+    if (cur && cur->state == TS_READY && woken->priority > cur->priority) {
+        sched_set_current(NULL);
+        sched_make_ready(cur);
+    }
+}
+
+void sched_sleep_until(struct tcb *t, uint64_t wake_tsc)
+{
+    t->state = TS_SLEEPING;
+    t->wake_tsc = wake_tsc;
+    struct tcb **pp = &sleepers;
+    while (*pp && (*pp)->wake_tsc <= wake_tsc)
+        pp = &(*pp)->q_next;
+    t->q_next = *pp;
+    *pp = t;
+}
+
+/* Takes a sleeping thread off the sleepers list (woken early, suspended, destroyed). */
+void sched_cancel_sleep(struct tcb *t)
+{
+    for (struct tcb **pp = &sleepers; *pp; pp = &(*pp)->q_next) {
+        if (*pp == t) {
+            *pp = t->q_next;
+            t->q_next = NULL;
+            return;
+        }
+    }
+}
+
+static void wake_sleepers(void)
+{
+    uint64_t now = rdtsc();
+    while (sleepers && sleepers->wake_tsc <= now) {
+        struct tcb *t = sleepers;
+        sleepers = t->q_next;
+        t->q_next = NULL;
+        t->ctx.rax = PITH_OK;
+        sched_make_ready(t);
+        sched_check_preempt(t);
+    }
+}
+
+/* The next timer deadline: the end of the running slice or the first sleeper. */
+static void arm_timer(struct tcb *running)
+{
+    uint64_t now = rdtsc();
+    uint64_t deadline = UINT64_MAX;
+    if (running)
+        deadline = now + ns_to_tsc((uint64_t)running->slice_left_us * 1000);
+    if (sleepers && sleepers->wake_tsc < deadline)
+        deadline = sleepers->wake_tsc;
+    if (deadline == UINT64_MAX)
+        apic_timer_stop();
+    else
+        apic_timer_oneshot_ns(deadline > now ? tsc_to_ns(deadline - now) : 0);
+}
+
+void sched_timer_tick(void)
+{
+    wake_sleepers();
+    struct tcb *cur = sched_current();
+    if (!cur)
+        return;
+    uint64_t used = tsc_to_ns(rdtsc() - slice_start_tsc) / 1000;
+    if (used >= cur->slice_left_us) {
+        /* Slice over: round-robin to the tail of its priority. */
+        cur->slice_left_us = SCHED_SLICE_US;
+        sched_set_current(NULL);
+        sched_make_ready(cur);
+    } else {
+        cur->slice_left_us -= (uint32_t)used;
+        slice_start_tsc = rdtsc();
+    }
+}
+
+/* Make t's state live on this CPU: address space, kernel entry point, TLS bases, FPU. */
+static void switch_to(struct tcb *t)
+{
+    struct percpu *pc = this_cpu();
+    uint64_t top = (uint64_t)&t->ctx + sizeof t->ctx;
+    pc->ctx_top = top;
+    tss_set_kernel_stack(top);
+    vm_activate(t);
+    wrmsr(MSR_FS_BASE, t->fs_base);
+    wrmsr(MSR_KERNEL_GS_BASE, t->gs_base);  /* becomes GS after swapgs */
+    if (fpu_owner != t) {
+        if (fpu_owner)
+            fpu_save(fpu_owner);
+        fpu_restore(t);
+        fpu_owner = t;
+    }
+}
+
+/* Forget a thread that is being destroyed, so its FPU state is never saved into freed memory. */
+void sched_forget(struct tcb *t)
+{
+    if (fpu_owner == t)
+        fpu_owner = NULL;
+    sched_remove(t);
+    if (sched_current() == t)
+        sched_set_current(NULL);
+}
+
+struct trap_frame *kernel_exit_prepare(void)
+{
+    for (;;) {
+        struct tcb *t = sched_current();
+        if (t && t->state == TS_READY && !sched_higher_ready(t->priority)) {
+            switch_to(t);
+            arm_timer(t);
+            trap_frame_sanitise(&t->ctx);
+            return &t->ctx;
+        }
+        if (t) {
+            sched_set_current(NULL);
+            if (t->state == TS_READY)
+                sched_make_ready(t);
+        }
+        t = sched_pick();
+        if (t) {
+            if (t->slice_left_us == 0)
+                t->slice_left_us = SCHED_SLICE_US;
+            sched_set_current(t);
+            continue;
+        }
+        /* Nothing to run: idle until an interrupt makes something ready. */
+        arm_timer(NULL);
+        irq_enable();
+        cpu_halt();
+        irq_disable();
+    }
+}

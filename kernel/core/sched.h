@@ -1,0 +1,49 @@
+/*
+ * The scheduler: 256 fixed priorities (255 highest), round-robin within a
+ * priority with a time slice, preemptive.  One CPU for now.
+ */
+#ifndef PITH_CORE_SCHED_H
+#define PITH_CORE_SCHED_H
+
+#include <stdbool.h>
+#include "object/tcb.h"
+
+#define SCHED_PRIORITIES    256
+#define SCHED_SLICE_US      5000
+
+void sched_init(void);
+void sched_make_ready(struct tcb *t);       /* append to its priority's queue */
+void sched_remove(struct tcb *t);           /* take off the ready queue if on it */
+struct tcb *sched_pick(void);               /* the highest-priority ready thread, dequeued */
+bool sched_higher_ready(unsigned priority); /* is anything above `priority` ready? */
+struct tcb *sched_current(void);
+
+/*
+ * Changes what runs: `t` becomes current (NULL: idle).  The previous
+ * thread, if still ready, goes back on its queue by the caller's choice.
+ */
+void sched_set_current(struct tcb *t);
+
+/* Leaves the kernel into whichever thread should run (syscall.S). */
+_Noreturn void kernel_exit(void);
+
+/* Called by kernel_exit: choose the thread to resume and make its state live. */
+struct trap_frame *kernel_exit_prepare(void);
+
+/* Timer interrupt: slice accounting and sleepers. */
+void sched_timer_tick(void);
+
+/* The current thread gives up the rest of its slice. */
+void sched_yield(void);
+
+/* A thread that became ready may preempt the current one. */
+void sched_check_preempt(struct tcb *woken);
+
+/* Sleeping: woken by the timer with rax = PITH_OK. */
+void sched_sleep_until(struct tcb *t, uint64_t wake_tsc);
+void sched_cancel_sleep(struct tcb *t);
+
+/* A thread is being destroyed: drop every reference the scheduler holds. */
+void sched_forget(struct tcb *t);
+
+#endif

@@ -1,0 +1,404 @@
+/*
+ * System-call entry: decode, check, then act.  Every argument is checked
+ * here (capability lookups, types, rights, ranges) before anything in the
+ * kernel changes; the object files below do the work.  Results go back in
+ * the calling thread's saved registers (rax = error, then the message
+ * registers).  An operation that stops at a preemption point is restarted
+ * by moving the thread back onto its SYSCALL instruction.
+ */
+#include <pith/abi.h>
+#include <pith/invocation.h>
+#include <pith/ipc_buffer.h>
+#include <pith/syscall.h>
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/entry.h"
+#include "arch/x86_64/qemu.h"
+#include "arch/x86_64/time.h"
+#include "arch/x86_64/vm.h"
+#include "core/log.h"
+#include "core/sched.h"
+#include "core/syscall.h"
+#include "object/cnode.h"
+#include "object/ipc.h"
+#include "object/tcb.h"
+#include "object/untyped.h"
+#include "lib/string.h"
+
+#define SYSCALL_INSN_LEN 2
+
+struct args {
+    struct tcb *self;
+    struct trap_frame *f;
+    const struct cap *cspace;
+    uint64_t label, w[PITH_MSG_REGS];
+};
+
+static int lookup(struct args *a, uint64_t index, uint8_t type, uint8_t rights, struct slot **out)
+{
+    return cnode_lookup(a->cspace, index, type, rights, out);
+}
+
+/* Optional slot argument: 0 means "none". */
+static int lookup_opt(struct args *a, uint64_t index, uint8_t type, struct slot **out)
+{
+    *out = NULL;
+    return index ? lookup(a, index, type, 0, out) : PITH_OK;
+}
+
+static void set_words(struct trap_frame *f, uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3)
+{
+    f->rdx = w0;
+    f->r10 = w1;
+    f->r8 = w2;
+    f->r9 = w3;
+}
+
+/* ---- CNode ---------------------------------------------------------------- */
+
+static int invoke_cnode(struct args *a, struct slot *target)
+{
+    struct slot *dst, *src;
+    int err;
+    switch (a->label) {
+    case PITH_CNODE_COPY:
+    case PITH_CNODE_MINT:
+    case PITH_CNODE_MOVE:
+        if ((err = cnode_slot(&target->cap, a->w[0], &dst)) ||
+            (err = lookup(a, a->w[1], PITH_OBJ_NULL, 0, &src)))
+            return err;
+        if (a->label == PITH_CNODE_MOVE)
+            return cap_move(src, dst);
+        if (a->w[2] > 0xff)
+            return PITH_E_INVALID_ARG;
+        if (a->label == PITH_CNODE_COPY)
+            return cap_copy(src, dst, (uint8_t)a->w[2]);
+        return cap_mint(src, dst, (uint8_t)a->w[2], a->w[3]);
+    case PITH_CNODE_DELETE:
+    case PITH_CNODE_REVOKE:
+        if ((err = cnode_slot(&target->cap, a->w[0], &dst)))
+            return err;
+        return a->label == PITH_CNODE_DELETE ? cap_delete(dst) : cap_revoke(dst);
+    case PITH_CNODE_IDENTIFY:
+        if ((err = cnode_slot(&target->cap, a->w[0], &dst)))
+            return err;
+        set_words(a->f, dst->cap.type, dst->cap.rights,
+                  dst->cap.type == PITH_OBJ_ENDPOINT || dst->cap.type == PITH_OBJ_NOTIFICATION
+                      ? dst->cap.w0 : 0,
+                  dst->cap.bits);
+        return PITH_OK;
+    default:
+        return PITH_E_BAD_INVOCATION;
+    }
+}
+
+/* ---- Untyped ---------------------------------------------------------------- */
+
+static int invoke_untyped(struct args *a, struct slot *ut)
+{
+    struct slot *dest;
+    int err;
+    switch (a->label) {
+    case PITH_UNTYPED_RETYPE:
+        if ((err = lookup(a, a->w[1], PITH_OBJ_CNODE, 0, &dest)))
+            return err;
+        if (a->w[0] >> 16)
+            return PITH_E_INVALID_ARG;
+        return untyped_retype(ut, (uint8_t)a->w[0], (uint32_t)(a->w[0] >> 8), &dest->cap,
+                              a->w[2], a->w[3]);
+    case PITH_UNTYPED_INFO: {
+        uint64_t size = 1ull << ut->cap.bits;
+        uint64_t phys = (ut->cap.rights & PITH_RIGHT_PHYS) ? vm_object_phys(&ut->cap) : 0;
+        set_words(a->f, ut->cap.bits, size - ut->cap.w0, phys, 0);
+        return PITH_OK;
+    }
+    default:
+        return PITH_E_BAD_INVOCATION;
+    }
+}
+
+/* ---- Thread -------------------------------------------------------------------- */
+
+static int invoke_tcb(struct args *a, struct slot *target)
+{
+    struct tcb *t = (struct tcb *)target->cap.obj;
+    struct slot *cs, *vs, *buf, *ep;
+    int err;
+    switch (a->label) {
+    case PITH_TCB_CONFIGURE:
+        if ((err = lookup(a, a->w[0], PITH_OBJ_CNODE, 0, &cs)) ||
+            (err = lookup(a, a->w[1], PITH_OBJ_VSPACE, 0, &vs)) ||
+            (err = lookup_opt(a, a->w[2], PITH_OBJ_FRAME, &buf)) ||
+            (err = lookup_opt(a, a->w[3], PITH_OBJ_ENDPOINT, &ep)))
+            return err;
+        return tcb_configure(t, cs, vs, buf, ep);
+    case PITH_TCB_SET_PRIORITY:
+        if (a->w[0] >= SCHED_PRIORITIES || a->w[1] >= SCHED_PRIORITIES)
+            return PITH_E_INVALID_ARG;
+        return tcb_set_priority(a->self, t, a->w[0], a->w[1]);
+    case PITH_TCB_WRITE_REGISTERS:
+        if (t == a->self)
+            return PITH_E_STATE;        /* our own registers are being used to answer */
+        return tcb_write_registers(t, a->w[0], a->w[1], a->w[2], a->w[3]);
+    case PITH_TCB_READ_REGISTERS:
+        set_words(a->f, t->ctx.rip, t->ctx.rsp, t->ctx.rflags, t->state);
+        return PITH_OK;
+    case PITH_TCB_RESUME:
+        return tcb_resume(t);
+    case PITH_TCB_SUSPEND:
+        tcb_suspend(t);
+        return PITH_OK;
+    case PITH_TCB_BIND_NOTIFICATION:
+        if ((err = lookup_opt(a, a->w[0], PITH_OBJ_NOTIFICATION, &ep)))
+            return err;
+        return notification_bind(t, ep ? (struct notification *)ep->cap.obj : NULL);
+    case PITH_TCB_SET_TLS:
+        if (a->w[0] >= 0x0000800000000000ull || a->w[1] >= 0x0000800000000000ull)
+            return PITH_E_INVALID_ARG;  /* a kernel-half base would be a trap for the unwary */
+        t->fs_base = a->w[0];
+        t->gs_base = a->w[1];
+        return PITH_OK;
+    case PITH_TCB_INFO:
+        set_words(a->f, t->cpu_time_tsc, t->state, t->priority, t->mcp);
+        return PITH_OK;
+    default:
+        return PITH_E_BAD_INVOCATION;
+    }
+}
+
+/* ---- Frames and page tables ------------------------------------------------------ */
+
+static int invoke_frame(struct args *a, struct slot *target)
+{
+    struct slot *vs;
+    int err;
+    switch (a->label) {
+    case PITH_FRAME_MAP:
+        if ((err = lookup(a, a->w[0], PITH_OBJ_VSPACE, 0, &vs)))
+            return err;
+        if (a->w[2] & ~(uint64_t)(PITH_RIGHT_READ | PITH_RIGHT_WRITE | PITH_RIGHT_EXEC))
+            return PITH_E_INVALID_ARG;
+        return vm_map_frame(&vs->cap, &target->cap, a->w[1], (uint8_t)a->w[2]);
+    case PITH_FRAME_UNMAP:
+        vm_unmap(&target->cap);
+        return PITH_OK;
+    case PITH_FRAME_PHYS:
+        if (!(target->cap.rights & PITH_RIGHT_PHYS))
+            return PITH_E_NO_RIGHTS;
+        set_words(a->f, vm_object_phys(&target->cap), 0, 0, 0);
+        return PITH_OK;
+    default:
+        return PITH_E_BAD_INVOCATION;
+    }
+}
+
+static int invoke_page_table(struct args *a, struct slot *target)
+{
+    struct slot *vs;
+    int err;
+    switch (a->label) {
+    case PITH_PAGE_TABLE_MAP:
+        if ((err = lookup(a, a->w[0], PITH_OBJ_VSPACE, 0, &vs)))
+            return err;
+        return vm_map_table(&vs->cap, &target->cap, a->w[1]);
+    case PITH_PAGE_TABLE_UNMAP:
+        vm_unmap(&target->cap);
+        return PITH_OK;
+    default:
+        return PITH_E_BAD_INVOCATION;
+    }
+}
+
+/* ---- The kernel log ----------------------------------------------------------------- */
+
+static int invoke_log(struct args *a)
+{
+    const struct cap *buf = &a->self->slots[TCB_SLOT_IPC_BUFFER].cap;
+    if (buf->type != PITH_OBJ_FRAME)
+        return PITH_E_STATE;            /* no IPC buffer registered */
+    char *bytes = (char *)buf->obj;
+    switch (a->label) {
+    case PITH_LOG_WRITE:
+        if (a->w[0] > sizeof(struct pith_ipc_buffer))
+            return PITH_E_INVALID_ARG;
+        log_write(bytes, a->w[0]);
+        return PITH_OK;
+    case PITH_LOG_READ: {
+        uint64_t pos = a->w[0], lost;
+        size_t n = logring_read(log_ring(), &pos, bytes, sizeof(struct pith_ipc_buffer), &lost);
+        set_words(a->f, n, pos, lost, 0);
+        return PITH_OK;
+    }
+    case PITH_LOG_SHUTDOWN:
+        kprintf("shutdown requested by user level (%s)\n", a->w[0] ? "success" : "failure");
+        if (!a->w[0])
+            qemu_exit(QEMU_EXIT_TESTFAIL);
+        system_shutdown();
+    default:
+        return PITH_E_BAD_INVOCATION;
+    }
+}
+
+/* ---- dispatch ------------------------------------------------------------------------- */
+
+static int invoke(struct args *a, struct slot *target)
+{
+    switch (target->cap.type) {
+    case PITH_OBJ_CNODE:
+        return invoke_cnode(a, target);
+    case PITH_OBJ_UNTYPED:
+        return invoke_untyped(a, target);
+    case PITH_OBJ_TCB:
+        return invoke_tcb(a, target);
+    case PITH_OBJ_FRAME:
+        return invoke_frame(a, target);
+    case PITH_OBJ_PAGE_TABLE:
+        return invoke_page_table(a, target);
+    case PITH_OBJ_LOG:
+        return invoke_log(a);
+    default:
+        return PITH_E_BAD_INVOCATION;
+    }
+}
+
+/* Sets the result, or rewinds the thread onto its SYSCALL to run it again later. */
+static void finish(struct args *a, int err)
+{
+    if (err == PITH_E_PREEMPTED) {
+        a->f->rip -= SYSCALL_INSN_LEN;
+        a->f->rax = (uint64_t)(int64_t)PITH_SYS_CALL;
+        return;
+    }
+    a->f->rax = (uint64_t)err;
+}
+
+static void sys_call(struct args *a)
+{
+    struct slot *s;
+    int err = lookup(a, a->f->rdi, PITH_OBJ_NULL, 0, &s);
+    if (err) {
+        a->f->rax = (uint64_t)err;
+        return;
+    }
+    if (s->cap.type == PITH_OBJ_ENDPOINT) {
+        if (!(s->cap.rights & PITH_RIGHT_WRITE)) {
+            a->f->rax = PITH_E_NO_RIGHTS;
+            return;
+        }
+        ipc_send(a->self, &s->cap, a->f->rsi, true, true);
+        return;
+    }
+    finish(a, invoke(a, s));
+}
+
+static void sys_send(struct args *a, bool blocking)
+{
+    struct slot *s;
+    int err = lookup(a, a->f->rdi, PITH_OBJ_NULL, 0, &s);
+    if (!err && !(s->cap.rights & PITH_RIGHT_WRITE) && s->cap.type != PITH_OBJ_REPLY)
+        err = PITH_E_NO_RIGHTS;
+    if (err) {
+        a->f->rax = (uint64_t)err;
+        return;
+    }
+    switch (s->cap.type) {
+    case PITH_OBJ_ENDPOINT:
+        ipc_send(a->self, &s->cap, a->f->rsi, blocking, false);
+        return;
+    case PITH_OBJ_NOTIFICATION:
+        notification_signal((struct notification *)s->cap.obj, s->cap.w0 ? s->cap.w0 : 1);
+        a->f->rax = PITH_OK;
+        return;
+    case PITH_OBJ_REPLY:
+        a->f->rax = (uint64_t)ipc_reply(a->self, &s->cap);
+        return;
+    default:
+        a->f->rax = PITH_E_WRONG_TYPE;
+    }
+}
+
+static void sys_recv(struct args *a, bool blocking)
+{
+    struct slot *s, *reply = NULL;
+    int err = lookup(a, a->f->rdi, PITH_OBJ_NULL, PITH_RIGHT_READ, &s);
+    if (!err && s->cap.type != PITH_OBJ_ENDPOINT && s->cap.type != PITH_OBJ_NOTIFICATION)
+        err = PITH_E_WRONG_TYPE;
+    if (!err && s->cap.type == PITH_OBJ_ENDPOINT)
+        err = lookup_opt(a, a->f->r12, PITH_OBJ_REPLY, &reply);
+    if (err) {
+        a->f->rax = (uint64_t)err;
+        return;
+    }
+    ipc_recv(a->self, &s->cap, reply, blocking);
+}
+
+static void sys_reply_recv(struct args *a)
+{
+    struct slot *reply;
+    int err = lookup(a, a->f->r12, PITH_OBJ_REPLY, 0, &reply);
+    if (err) {
+        a->f->rax = (uint64_t)err;
+        return;
+    }
+    /* A caller that died meanwhile is no reason not to receive the next request. */
+    ipc_reply(a->self, &reply->cap);
+    sys_recv(a, true);
+}
+
+void syscall_dispatch(struct trap_frame *f)
+{
+    struct tcb *self = sched_current();
+    struct args a = {
+        .self = self, .f = f, .cspace = &self->slots[TCB_SLOT_CSPACE].cap,
+        .label = PITH_TAG_LABEL(f->rsi),
+        .w = { f->rdx, f->r10, f->r8, f->r9 },
+    };
+    switch ((int64_t)f->rax) {
+    case PITH_SYS_CALL:
+        sys_call(&a);
+        break;
+    case PITH_SYS_SEND:
+        sys_send(&a, true);
+        break;
+    case PITH_SYS_NBSEND:
+        sys_send(&a, false);
+        break;
+    case PITH_SYS_RECV:
+        sys_recv(&a, true);
+        break;
+    case PITH_SYS_NBRECV:
+        sys_recv(&a, false);
+        break;
+    case PITH_SYS_REPLY_RECV:
+        sys_reply_recv(&a);
+        break;
+    case PITH_SYS_YIELD:
+        f->rax = PITH_OK;
+        sched_yield();
+        break;
+    case PITH_SYS_INFO:
+        f->rax = PITH_OK;
+        set_words(f, PITH_ABI_VERSION_MAJOR, PITH_ABI_VERSION_MINOR, tsc_hz(), 0);
+        break;
+    case PITH_SYS_SLEEP:
+        f->rax = PITH_OK;
+        sched_set_current(NULL);
+        sched_sleep_until(self, rdtsc() + ns_to_tsc(f->rdi));
+        break;
+    default:
+        syscall_unknown(self, f);
+        break;
+    }
+}
+
+/*
+ * Not a Pith system call (a Linux program, or garbage).  Faults-as-messages
+ * will send it to the thread's fault handler; until then the thread is
+ * suspended and reported, as a thread with no handler always will be.
+ */
+void syscall_unknown(struct tcb *self, struct trap_frame *f)
+{
+    kprintf("thread %p: unknown system call %ld; suspended\n", (void *)self, (long)f->rax);
+    trap_dump(f);
+    f->rax = PITH_E_NO_SYSCALL;
+    tcb_suspend(self);
+}

@@ -1,0 +1,324 @@
+/*
+ * Synchronous IPC.  An endpoint queues whichever side arrived first;
+ * the other side completes the rendezvous by copying the message (tag and
+ * four words, in registers) straight from one thread's saved registers to
+ * the other's.  A call additionally parks the caller on the receiver's
+ * reply object until someone answers through it.  Every way a rendezvous
+ * can be broken (a thread destroyed or suspended, an endpoint or reply
+ * object deleted) wakes the other side with a distinct error.
+ */
+#include "object/ipc.h"
+#include "core/sched.h"
+#include "core/panic.h"
+#include <pith/syscall.h>
+
+/* ---- queues -------------------------------------------------------------- */
+
+static void enqueue(struct tcb **head, struct tcb **tail, struct tcb *t)
+{
+    t->q_next = NULL;
+    t->q_prev = *tail;
+    if (*tail)
+        (*tail)->q_next = t;
+    else
+        *head = t;
+    *tail = t;
+}
+
+static void dequeue(struct tcb **head, struct tcb **tail, struct tcb *t)
+{
+    if (t->q_prev)
+        t->q_prev->q_next = t->q_next;
+    else
+        *head = t->q_next;
+    if (t->q_next)
+        t->q_next->q_prev = t->q_prev;
+    else
+        *tail = t->q_prev;
+    t->q_next = t->q_prev = NULL;
+}
+
+static void wake(struct tcb *t, uint64_t result)
+{
+    t->ctx.rax = result;
+    t->blocked_on = NULL;
+    sched_make_ready(t);
+    sched_check_preempt(t);
+}
+
+static void copy_message(struct tcb *from, struct tcb *to, uint64_t badge)
+{
+    to->ctx.rdi = badge;
+    to->ctx.rsi = from->ctx.rsi;
+    to->ctx.rdx = from->ctx.rdx;
+    to->ctx.r10 = from->ctx.r10;
+    to->ctx.r8 = from->ctx.r8;
+    to->ctx.r9 = from->ctx.r9;
+}
+
+/* ---- reply objects --------------------------------------------------------- */
+
+static void reply_unhold(struct reply *r)
+{
+    struct tcb *s = r->server;
+    if (!s)
+        return;
+    for (struct reply **pp = &s->held_replies; *pp; pp = &(*pp)->next_held) {
+        if (*pp == r) {
+            *pp = r->next_held;
+            break;
+        }
+    }
+    r->server = NULL;
+    r->next_held = NULL;
+}
+
+/* Parks `caller` on reply object r, held by `server`. */
+static void reply_bind(struct reply *r, struct tcb *caller, struct tcb *server)
+{
+    r->caller = caller;
+    caller->reply = r;
+    caller->state = TS_BLOCKED_REPLY;
+    caller->blocked_on = r;
+    r->server = server;
+    r->next_held = server->held_replies;
+    server->held_replies = r;
+}
+
+/* The call parked on r ends with `error` (the server died or dropped it). */
+static void reply_fail(struct reply *r, uint64_t error)
+{
+    struct tcb *c = r->caller;
+    reply_unhold(r);
+    r->caller = NULL;
+    if (c) {
+        c->reply = NULL;
+        wake(c, error);
+    }
+}
+
+/* A call that reached a receiver: park the caller, or fail it if there is nowhere to reply. */
+static void deliver_call(struct tcb *caller, struct tcb *receiver)
+{
+    struct reply *r = receiver->recv_reply;
+    receiver->recv_reply = NULL;
+    if (!r || r->caller) {
+        wake(caller, PITH_E_PEER_DIED);
+        return;
+    }
+    reply_bind(r, caller, receiver);
+}
+
+int ipc_reply(struct tcb *self, const struct cap *reply_cap)
+{
+    struct reply *r = (struct reply *)reply_cap->obj;
+    struct tcb *c = r->caller;
+    if (!c)
+        return PITH_E_PEER_DIED;        /* the caller is gone: harmless */
+    reply_unhold(r);
+    r->caller = NULL;
+    c->reply = NULL;
+    copy_message(self, c, 0);
+    wake(c, PITH_OK);
+    return PITH_OK;
+}
+
+/* ---- endpoints ----------------------------------------------------------------- */
+
+void ipc_send(struct tcb *self, const struct cap *ep_cap, uint64_t tag, bool blocking, bool call)
+{
+    struct endpoint *ep = (struct endpoint *)ep_cap->obj;
+    (void)tag;
+    if (ep->head && ep->receivers) {
+        struct tcb *r = ep->head;
+        dequeue(&ep->head, &ep->tail, r);
+        copy_message(self, r, ep_cap->w0);
+        /* Block the caller before waking the receiver, which may preempt us. */
+        self->ctx.rax = PITH_OK;
+        if (call)
+            deliver_call(self, r);
+        wake(r, PITH_OK);
+        return;
+    }
+    if (!blocking) {
+        self->ctx.rax = PITH_E_WOULD_BLOCK;
+        return;
+    }
+    ep->receivers = 0;
+    self->ipc_badge = ep_cap->w0;
+    self->ipc_flags = call ? IPC_CALL : 0;
+    self->state = TS_BLOCKED_SEND;
+    self->blocked_on = ep;
+    enqueue(&ep->head, &ep->tail, self);
+}
+
+static bool take_notification(struct tcb *self, struct notification *n)
+{
+    if (!n || !n->word)
+        return false;
+    self->ctx.rdi = n->word;
+    self->ctx.rsi = PITH_TAG(PITH_NOTIFICATION_LABEL, 0);
+    self->ctx.rax = PITH_OK;
+    n->word = 0;
+    return true;
+}
+
+static void recv_endpoint(struct tcb *self, struct endpoint *ep, struct reply *reply, bool blocking)
+{
+    if (take_notification(self, self->bound))
+        return;
+    if (ep->head && !ep->receivers) {
+        struct tcb *s = ep->head;
+        dequeue(&ep->head, &ep->tail, s);
+        copy_message(s, self, s->ipc_badge);
+        self->ctx.rax = PITH_OK;
+        if (s->ipc_flags & IPC_CALL) {
+            self->recv_reply = reply;
+            deliver_call(s, self);
+        } else {
+            wake(s, PITH_OK);
+        }
+        return;
+    }
+    if (!blocking) {
+        self->ctx.rax = PITH_E_WOULD_BLOCK;
+        return;
+    }
+    ep->receivers = 1;
+    self->recv_reply = reply;
+    self->state = TS_BLOCKED_RECV;
+    self->blocked_on = ep;
+    enqueue(&ep->head, &ep->tail, self);
+}
+
+static void recv_notification(struct tcb *self, struct notification *n, bool blocking)
+{
+    if (take_notification(self, n))
+        return;
+    if (!blocking) {
+        self->ctx.rax = PITH_E_WOULD_BLOCK;
+        return;
+    }
+    self->state = TS_BLOCKED_NOTIFY;
+    self->blocked_on = n;
+    enqueue(&n->head, &n->tail, self);
+}
+
+void ipc_recv(struct tcb *self, const struct cap *cap, struct slot *reply_slot, bool blocking)
+{
+    struct reply *reply = reply_slot ? (struct reply *)reply_slot->cap.obj : NULL;
+    if (cap->type == PITH_OBJ_NOTIFICATION)
+        recv_notification(self, (struct notification *)cap->obj, blocking);
+    else
+        recv_endpoint(self, (struct endpoint *)cap->obj, reply, blocking);
+}
+
+/* ---- notifications --------------------------------------------------------------- */
+
+void notification_signal(struct notification *n, uint64_t bits)
+{
+    n->word |= bits;
+    if (n->head) {
+        struct tcb *t = n->head;
+        dequeue(&n->head, &n->tail, t);
+        take_notification(t, n);
+        wake(t, PITH_OK);
+        return;
+    }
+    /* A bound thread waiting on an endpoint takes the signal instead. */
+    struct tcb *b = n->bound;
+    if (b && b->state == TS_BLOCKED_RECV) {
+        struct endpoint *ep = b->blocked_on;
+        dequeue(&ep->head, &ep->tail, b);
+        b->recv_reply = NULL;
+        take_notification(b, n);
+        wake(b, PITH_OK);
+    }
+}
+
+int notification_bind(struct tcb *t, struct notification *n)
+{
+    if (t->bound) {
+        t->bound->bound = NULL;
+        t->bound = NULL;
+    }
+    if (!n)
+        return PITH_OK;
+    if (n->bound)
+        return PITH_E_STATE;            /* one thread per notification */
+    n->bound = t;
+    t->bound = n;
+    return PITH_OK;
+}
+
+/* ---- cancellation ------------------------------------------------------------------ */
+
+void ipc_cancel(struct tcb *t, uint64_t error)
+{
+    switch (t->state) {
+    case TS_BLOCKED_SEND:
+    case TS_BLOCKED_RECV: {
+        struct endpoint *ep = t->blocked_on;
+        dequeue(&ep->head, &ep->tail, t);
+        t->recv_reply = NULL;
+        break;
+    }
+    case TS_BLOCKED_NOTIFY: {
+        struct notification *n = t->blocked_on;
+        dequeue(&n->head, &n->tail, t);
+        break;
+    }
+    case TS_BLOCKED_REPLY: {
+        struct reply *r = t->reply;
+        if (r) {
+            reply_unhold(r);
+            r->caller = NULL;
+        }
+        t->reply = NULL;
+        break;
+    }
+    case TS_SLEEPING:
+        sched_cancel_sleep(t);
+        break;
+    default:
+        return;
+    }
+    t->blocked_on = NULL;
+    t->ctx.rax = error;
+    t->state = TS_INACTIVE;
+}
+
+void endpoint_finalise(struct endpoint *ep)
+{
+    while (ep->head) {
+        struct tcb *t = ep->head;
+        dequeue(&ep->head, &ep->tail, t);
+        t->recv_reply = NULL;
+        wake(t, PITH_E_CANCELLED);
+    }
+}
+
+void notification_finalise(struct notification *n)
+{
+    while (n->head) {
+        struct tcb *t = n->head;
+        dequeue(&n->head, &n->tail, t);
+        wake(t, PITH_E_CANCELLED);
+    }
+    if (n->bound) {
+        n->bound->bound = NULL;
+        n->bound = NULL;
+    }
+}
+
+void reply_finalise(struct reply *r)
+{
+    reply_fail(r, PITH_E_PEER_DIED);
+}
+
+/* A server thread is going away: every call it holds fails. */
+void tcb_release_replies(struct tcb *t)
+{
+    while (t->held_replies)
+        reply_fail(t->held_replies, PITH_E_PEER_DIED);
+}

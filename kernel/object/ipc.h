@@ -1,0 +1,44 @@
+/*
+ * Endpoints, notifications and reply objects: synchronous IPC (L4, QNX)
+ * with reply objects for at-most-once RPC with failure notification
+ * (CHORUS), and notifications as words of signal bits.
+ */
+#ifndef PITH_OBJECT_IPC_H
+#define PITH_OBJECT_IPC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "object/tcb.h"
+
+struct endpoint {
+    struct tcb *head, *tail;            /* waiting threads, all senders or all receivers */
+    uint8_t receivers;                  /* 1: the queue holds receivers */
+};
+
+struct notification {
+    uint64_t word;                      /* pending signal bits */
+    struct tcb *head, *tail;            /* waiters */
+    struct tcb *bound;                  /* thread that also waits for it on endpoints */
+};
+
+struct reply {
+    struct tcb *caller;                 /* blocked in call, waiting for this reply */
+    struct tcb *server;                 /* the thread that received the call */
+    struct reply *next_held;            /* the server's list of calls it holds */
+};
+
+/* Operations on behalf of the current thread; they set its saved registers. */
+void ipc_send(struct tcb *self, const struct cap *ep_cap, uint64_t tag, bool blocking, bool call);
+void ipc_recv(struct tcb *self, const struct cap *cap, struct slot *reply_slot, bool blocking);
+int ipc_reply(struct tcb *self, const struct cap *reply_cap);
+void notification_signal(struct notification *n, uint64_t bits);
+int notification_bind(struct tcb *t, struct notification *n);
+
+/* Cancelling: a thread leaves whatever it waits on; objects release their waiters. */
+void ipc_cancel(struct tcb *t, uint64_t error);
+void endpoint_finalise(struct endpoint *ep);
+void notification_finalise(struct notification *n);
+void reply_finalise(struct reply *r);
+void tcb_release_replies(struct tcb *t);
+
+#endif

@@ -1,0 +1,94 @@
+/*
+ * The kernel's side of the capability layer's hooks: what each object
+ * type needs when it is made, when a capability to it goes away, and when
+ * its last capability goes (kernel/object/cap.c calls these).
+ */
+#include "object/cap.h"
+#include "arch/x86_64/apic.h"
+#include "arch/x86_64/fpu.h"
+#include "arch/x86_64/vm.h"
+#include "core/sched.h"
+#include "object/ipc.h"
+#include "object/tcb.h"
+#include "object/untyped.h"
+
+size_t object_slots(const struct cap *c, struct slot **slots)
+{
+    switch (c->type) {
+    case PITH_OBJ_CNODE:
+        *slots = (struct slot *)c->obj;
+        return (size_t)1 << c->bits;
+    case PITH_OBJ_TCB:
+        *slots = ((struct tcb *)c->obj)->slots;
+        return TCB_SLOT_COUNT;
+    default:
+        return 0;
+    }
+}
+
+void object_created(const struct cap *c)
+{
+    switch (c->type) {
+    case PITH_OBJ_TCB: {
+        struct tcb *t = (struct tcb *)c->obj;
+        t->state = TS_INACTIVE;
+        fpu_init_state(t);
+        break;
+    }
+    case PITH_OBJ_VSPACE:
+        /* Failure (no ASID free) is reported when the space is first used. */
+        vm_vspace_created((struct cap *)c);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Every capability that goes, final or not: a mapped frame or table is unmapped. */
+void cap_removed(struct cap *c)
+{
+    if (c->type == PITH_OBJ_FRAME || c->type == PITH_OBJ_PAGE_TABLE)
+        vm_unmap(c);
+}
+
+static void tcb_finalise(struct tcb *t)
+{
+    ipc_cancel(t, PITH_E_CANCELLED);
+    tcb_release_replies(t);
+    notification_bind(t, NULL);
+    sched_forget(t);
+    t->state = TS_INACTIVE;
+}
+
+void object_finalise(const struct cap *c)
+{
+    switch (c->type) {
+    case PITH_OBJ_TCB:
+        tcb_finalise((struct tcb *)c->obj);
+        break;
+    case PITH_OBJ_VSPACE:
+        vm_vspace_finalise(c);
+        break;
+    case PITH_OBJ_ENDPOINT:
+        endpoint_finalise((struct endpoint *)c->obj);
+        break;
+    case PITH_OBJ_NOTIFICATION:
+        notification_finalise((struct notification *)c->obj);
+        break;
+    case PITH_OBJ_REPLY:
+        reply_finalise((struct reply *)c->obj);
+        break;
+    default:
+        break;
+    }
+}
+
+/*
+ * Long operations (revoke, delete of a big CNode) stop when an interrupt
+ * is waiting: the system call is restarted after it has been handled,
+ * and a higher-priority thread it woke runs first.
+ */
+bool preemption_pending(void)
+{
+    return apic_interrupt_pending();
+}

@@ -1,0 +1,84 @@
+/* Thread operations: configure, registers, priority, suspend and resume. */
+#include "object/tcb.h"
+#include "core/sched.h"
+#include "object/cnode.h"
+#include "object/ipc.h"
+#include <pith/errors.h>
+
+#define CANONICAL_USER_LIMIT 0x0000800000000000ull
+
+/* Replaces the capability in one of the thread's own slots with a copy of src. */
+static int set_slot(struct tcb *t, enum tcb_slot which, struct slot *src)
+{
+    struct slot *dst = &t->slots[which];
+    int err = cap_delete(dst);
+    if (err)
+        return err;
+    if (!src)
+        return PITH_OK;
+    return cap_copy(src, dst, PITH_RIGHTS_ALL);
+}
+
+int tcb_configure(struct tcb *t, struct slot *cspace, struct slot *vspace,
+                  struct slot *ipc_buffer, struct slot *fault_ep)
+{
+    int err;
+    if ((err = set_slot(t, TCB_SLOT_CSPACE, cspace)) ||
+        (err = set_slot(t, TCB_SLOT_VSPACE, vspace)) ||
+        (err = set_slot(t, TCB_SLOT_IPC_BUFFER, ipc_buffer)) ||
+        (err = set_slot(t, TCB_SLOT_FAULT_EP, fault_ep)))
+        return err;
+    return PITH_OK;
+}
+
+int tcb_write_registers(struct tcb *t, uint64_t rip, uint64_t rsp, uint64_t rdi, uint64_t rsi)
+{
+    /* Never trusted: a non-canonical rip or rsp would fault inside the kernel's return. */
+    if (rip >= CANONICAL_USER_LIMIT || rsp >= CANONICAL_USER_LIMIT)
+        return PITH_E_INVALID_ARG;
+    t->ctx.rip = rip;
+    t->ctx.rsp = rsp;
+    t->ctx.rdi = rdi;
+    t->ctx.rsi = rsi;
+    t->ctx.vector = 0;                  /* resume with IRET: every register as set */
+    return PITH_OK;
+}
+
+int tcb_set_priority(struct tcb *caller, struct tcb *t, uint64_t prio, uint64_t mcp)
+{
+    if (prio > caller->mcp || mcp > caller->mcp)
+        return PITH_E_PRIORITY;
+    bool queued = t->on_ready_queue;
+    if (queued)
+        sched_remove(t);
+    t->priority = (uint8_t)prio;
+    t->mcp = (uint8_t)mcp;
+    if (queued)
+        sched_make_ready(t);
+    if (t == sched_current() && sched_higher_ready(t->priority))
+        sched_yield();
+    return PITH_OK;
+}
+
+int tcb_resume(struct tcb *t)
+{
+    if (t->state != TS_INACTIVE)
+        return PITH_OK;
+    if (t->slots[TCB_SLOT_CSPACE].cap.type != PITH_OBJ_CNODE ||
+        t->slots[TCB_SLOT_VSPACE].cap.type != PITH_OBJ_VSPACE)
+        return PITH_E_STATE;            /* configure it first */
+    if (!t->slice_left_us)
+        t->slice_left_us = SCHED_SLICE_US;
+    sched_make_ready(t);
+    sched_check_preempt(t);
+    return PITH_OK;
+}
+
+void tcb_suspend(struct tcb *t)
+{
+    ipc_cancel(t, PITH_E_CANCELLED);
+    sched_remove(t);
+    t->state = TS_INACTIVE;
+    if (t == sched_current())
+        sched_set_current(NULL);
+}

@@ -1,0 +1,81 @@
+/*
+ * Threads (TCB objects, 4 KiB each, made from untyped memory).
+ *
+ * The saved user registers come first: TSS.rsp0 points at their end, so
+ * an interrupt from user mode pushes its frame straight into the TCB.  The
+ * FPU/SSE/AVX state is saved eagerly on every switch into a 64-byte
+ * aligned XSAVE area.  A thread's capability space, address space, IPC
+ * buffer frame and fault handler are capabilities held in the TCB's own
+ * slots, so the derivation tree knows about them: deleting the address
+ * space deletes the thread's copy, and the thread stops.
+ */
+#ifndef PITH_OBJECT_TCB_H
+#define PITH_OBJECT_TCB_H
+
+#include <stdint.h>
+#include "arch/x86_64/trap.h"
+#include "object/cap.h"
+
+enum tcb_slot {
+    TCB_SLOT_CSPACE,
+    TCB_SLOT_VSPACE,
+    TCB_SLOT_IPC_BUFFER,
+    TCB_SLOT_FAULT_EP,
+    TCB_SLOT_COUNT
+};
+
+enum thread_state {
+    TS_INACTIVE = 0,        /* made, or suspended: never scheduled */
+    TS_READY,               /* runnable (on a ready queue unless it is current) */
+    TS_BLOCKED_SEND,        /* waiting on an endpoint to send (or call) */
+    TS_BLOCKED_RECV,        /* waiting on an endpoint (and its bound notification) */
+    TS_BLOCKED_REPLY,       /* called; waiting for the reply */
+    TS_BLOCKED_NOTIFY,      /* waiting on a notification */
+    TS_SLEEPING,            /* waiting for a time */
+};
+
+#define IPC_CALL        1u              /* a blocked sender is calling */
+
+#define TCB_FPU_OFFSET  1024
+#define TCB_FPU_SIZE    3072
+
+struct endpoint;
+struct notification;
+struct reply;
+
+struct tcb {
+    struct trap_frame ctx;              /* must stay first */
+    uint8_t state;
+    uint8_t priority;
+    uint8_t mcp;                        /* maximum controlled priority */
+    uint8_t on_ready_queue;
+    uint32_t slice_left_us;
+    struct tcb *q_next, *q_prev;        /* ready queue or IPC queue, never both */
+    void *blocked_on;                   /* endpoint or notification while blocked */
+    struct reply *reply;                /* as caller: the reply object our call waits on */
+    struct reply *recv_reply;           /* as receiver: where a received call's reply goes */
+    struct reply *held_replies;         /* as server: calls received and not yet answered */
+    struct notification *bound;         /* notification bound for combined waits */
+    uint64_t ipc_badge;                 /* what a blocked sender sends with */
+    uint64_t wake_tsc;                  /* while sleeping */
+    uint64_t fs_base, gs_base;
+    uint64_t cpu_time_tsc;              /* time spent running */
+    uint32_t ipc_flags;                 /* the blocked operation's details (IPC_*) */
+    uint32_t pad;
+    struct slot slots[TCB_SLOT_COUNT];
+};
+
+_Static_assert(sizeof(struct tcb) <= TCB_FPU_OFFSET, "TCB fields overlap the FPU area");
+
+static inline uint8_t *tcb_fpu_area(struct tcb *t) { return (uint8_t *)t + TCB_FPU_OFFSET; }
+
+/* Operations (tcb.c); each returns a pith_error. */
+int tcb_configure(struct tcb *t, struct slot *cspace, struct slot *vspace,
+                  struct slot *ipc_buffer, struct slot *fault_ep);
+int tcb_write_registers(struct tcb *t, uint64_t rip, uint64_t rsp, uint64_t rdi, uint64_t rsi);
+int tcb_set_priority(struct tcb *caller, struct tcb *t, uint64_t prio, uint64_t mcp);
+int tcb_resume(struct tcb *t);
+void tcb_suspend(struct tcb *t);
+
+#endif
+

@@ -1,0 +1,109 @@
+/*
+ * libpith: system-call stubs and a little runtime for native Pith programs
+ * (until the full C runtime arrives).  Each stub is one SYSCALL with the
+ * register convention of include/pith/syscall.h.
+ */
+#ifndef LIBPITH_PITH_H
+#define LIBPITH_PITH_H
+
+#include <stdint.h>
+#include <pith/bootinfo.h>
+#include <pith/errors.h>
+#include <pith/invocation.h>
+#include <pith/ipc_buffer.h>
+#include <pith/objects.h>
+#include <pith/syscall.h>
+
+/* A message: tag and the four register words; badge on receive. */
+struct pith_msg {
+    uint64_t tag;
+    uint64_t w[PITH_MSG_REGS];
+    uint64_t badge;
+};
+
+static inline long pith_syscall(long nr, uint64_t slot, struct pith_msg *m, uint64_t reply)
+{
+    register uint64_t rax __asm__("rax") = (uint64_t)nr;
+    register uint64_t rdi __asm__("rdi") = slot;
+    register uint64_t rsi __asm__("rsi") = m->tag;
+    register uint64_t rdx __asm__("rdx") = m->w[0];
+    register uint64_t r10 __asm__("r10") = m->w[1];
+    register uint64_t r8 __asm__("r8") = m->w[2];
+    register uint64_t r9 __asm__("r9") = m->w[3];
+    register uint64_t r12 __asm__("r12") = reply;
+    __asm__ volatile("syscall"
+                     : "+r"(rax), "+r"(rdi), "+r"(rsi), "+r"(rdx), "+r"(r10), "+r"(r8), "+r"(r9)
+                     : "r"(r12)
+                     : "rcx", "r11", "memory");
+    m->badge = rdi;
+    m->tag = rsi;
+    m->w[0] = rdx;
+    m->w[1] = r10;
+    m->w[2] = r8;
+    m->w[3] = r9;
+    return (long)rax;
+}
+
+/* Invoke a kernel object: label and up to four words; results come back in *m. */
+static inline long pith_invoke(uint64_t slot, uint64_t label, struct pith_msg *m)
+{
+    m->tag = PITH_TAG(label, PITH_MSG_REGS);
+    return pith_syscall(PITH_SYS_CALL, slot, m, 0);
+}
+
+static inline long pith_invoke4(uint64_t slot, uint64_t label, uint64_t a, uint64_t b,
+                                uint64_t c, uint64_t d)
+{
+    struct pith_msg m = { .w = { a, b, c, d } };
+    return pith_invoke(slot, label, &m);
+}
+
+static inline long pith_call(uint64_t ep, struct pith_msg *m) { return pith_syscall(PITH_SYS_CALL, ep, m, 0); }
+static inline long pith_send(uint64_t ep, struct pith_msg *m) { return pith_syscall(PITH_SYS_SEND, ep, m, 0); }
+static inline long pith_nbsend(uint64_t ep, struct pith_msg *m) { return pith_syscall(PITH_SYS_NBSEND, ep, m, 0); }
+static inline long pith_recv(uint64_t ep, struct pith_msg *m, uint64_t reply) { return pith_syscall(PITH_SYS_RECV, ep, m, reply); }
+static inline long pith_nbrecv(uint64_t ep, struct pith_msg *m, uint64_t reply) { return pith_syscall(PITH_SYS_NBRECV, ep, m, reply); }
+static inline long pith_reply_recv(uint64_t ep, struct pith_msg *m, uint64_t reply) { return pith_syscall(PITH_SYS_REPLY_RECV, ep, m, reply); }
+
+static inline long pith_yield(void)
+{
+    struct pith_msg m = { 0 };
+    return pith_syscall(PITH_SYS_YIELD, 0, &m, 0);
+}
+
+static inline long pith_sleep_ns(uint64_t ns)
+{
+    struct pith_msg m = { 0 };
+    return pith_syscall(PITH_SYS_SLEEP, ns, &m, 0);
+}
+
+static inline long pith_signal(uint64_t ntfn)
+{
+    struct pith_msg m = { 0 };
+    return pith_syscall(PITH_SYS_SEND, ntfn, &m, 0);
+}
+
+static inline uint64_t pith_rdtsc(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+/* ---- the runtime (runtime.c) ---- */
+
+extern const struct pith_bootinfo *pith_bootinfo;
+
+/* Formatted output to the kernel log through the log capability (slot PITH_SLOT_LOG). */
+int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void puts_log(const char *s);
+
+/* Ends the system (init only: needs the log capability). */
+_Noreturn void pith_shutdown(int success);
+
+/* Slot allocator over the boot-info's free range. */
+uint64_t pith_slot_alloc(void);
+
+int main(void);
+
+#endif

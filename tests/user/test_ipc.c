@@ -1,0 +1,209 @@
+/* Endpoints, reply objects and notifications, including every way a call can break. */
+#include "utest.h"
+
+static uint64_t ep, reply_obj, ntfn;
+static volatile long server_result, caller_result;
+static volatile uint64_t caller_badge_seen, server_got[4];
+
+/* Serves one call: doubles each word and answers. */
+static void echo_server(uint64_t unused)
+{
+    (void)unused;
+    struct pith_msg m = { 0 };
+    server_result = pith_recv(ep, &m, reply_obj);
+    caller_badge_seen = m.badge;
+    for (int i = 0; i < 4; i++)
+        server_got[i] = m.w[i];
+    for (int i = 0; i < 4; i++)
+        m.w[i] *= 2;
+    m.tag = PITH_TAG(99, 4);
+    server_result = pith_send(reply_obj, &m);
+}
+
+UTEST(call_and_reply_with_badge)
+{
+    ep = make_object(PITH_OBJ_ENDPOINT, 0);
+    reply_obj = make_object(PITH_OBJ_REPLY, 0);
+    uint64_t badged = pith_slot_alloc();
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_MINT, badged, ep, PITH_RIGHTS_ALL, 0x5150), PITH_OK);
+    uint64_t s = make_thread(echo_server, 0, 150);
+    UT_EQ(pith_invoke4(s, PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);    /* now blocked in recv */
+    struct pith_msg m = { .tag = PITH_TAG(7, 4), .w = { 1, 2, 3, 4 } };
+    UT_EQ(pith_call(badged, &m), PITH_OK);
+    UT_EQ(PITH_TAG_LABEL(m.tag), 99);
+    UT_EQ(m.w[0], 2);
+    UT_EQ(m.w[3], 8);
+    UT_EQ(caller_badge_seen, 0x5150);
+    UT_EQ(server_got[2], 3);
+    UT_EQ(server_result, PITH_OK);
+}
+
+UTEST(nonblocking_send_and_receive)
+{
+    uint64_t e = make_object(PITH_OBJ_ENDPOINT, 0);
+    struct pith_msg m = { .tag = PITH_TAG(1, 0) };
+    UT_EQ(pith_nbsend(e, &m), PITH_E_WOULD_BLOCK);
+    UT_EQ(pith_nbrecv(e, &m, 0), PITH_E_WOULD_BLOCK);
+}
+
+/* ---- a server that dies while holding our call ---- */
+
+static void hold_call(uint64_t unused)
+{
+    (void)unused;
+    struct pith_msg m = { 0 };
+    pith_recv(ep, &m, reply_obj);
+    for (;;)
+        pith_sleep_ns(1000000000000ull);        /* never answers */
+}
+
+static void calling(uint64_t unused)
+{
+    (void)unused;
+    struct pith_msg m = { .tag = PITH_TAG(1, 0) };
+    caller_result = pith_call(ep, &m);
+}
+
+UTEST(call_to_server_that_dies_fails)
+{
+    ep = make_object(PITH_OBJ_ENDPOINT, 0);
+    reply_obj = make_object(PITH_OBJ_REPLY, 0);
+    caller_result = -1;
+    uint64_t server = make_thread(hold_call, 0, 150);
+    UT_EQ(pith_invoke4(server, PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);
+    uint64_t caller = make_thread(calling, 0, 140);
+    UT_EQ(pith_invoke4(caller, PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);
+    UT_EQ(caller_result, -1);                   /* blocked, waiting for the reply */
+    /* The server dies (its thread is destroyed): the caller hears of it. */
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, server, 0, 0, 0), PITH_OK);
+    UT_EQ(caller_result, PITH_E_PEER_DIED);
+}
+
+UTEST(call_fails_when_reply_object_dropped)
+{
+    ep = make_object(PITH_OBJ_ENDPOINT, 0);
+    reply_obj = make_object(PITH_OBJ_REPLY, 0);
+    caller_result = -1;
+    uint64_t server = make_thread(hold_call, 0, 150);
+    UT_EQ(pith_invoke4(server, PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);
+    uint64_t caller = make_thread(calling, 0, 140);
+    UT_EQ(pith_invoke4(caller, PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, reply_obj, 0, 0, 0), PITH_OK);
+    UT_EQ(caller_result, PITH_E_PEER_DIED);
+}
+
+/* ---- a caller that dies before the answer ---- */
+
+UTEST(reply_to_dead_caller_is_harmless)
+{
+    ep = make_object(PITH_OBJ_ENDPOINT, 0);
+    reply_obj = make_object(PITH_OBJ_REPLY, 0);
+    uint64_t server = make_thread(hold_call, 0, 150);
+    UT_EQ(pith_invoke4(server, PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);
+    uint64_t caller = make_thread(calling, 0, 140);
+    UT_EQ(pith_invoke4(caller, PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, caller, 0, 0, 0), PITH_OK);
+    /* We answer in the server's place, through the reply object it holds. */
+    struct pith_msg m = { .tag = PITH_TAG(1, 0) };
+    UT_EQ(pith_send(reply_obj, &m), PITH_E_PEER_DIED);
+}
+
+/* ---- threads blocked in IPC are destroyed or stopped cleanly ---- */
+
+static void wait_forever(uint64_t unused)
+{
+    (void)unused;
+    struct pith_msg m = { 0 };
+    server_result = pith_recv(ep, &m, 0);
+}
+
+UTEST(delete_thread_blocked_in_receive)
+{
+    ep = make_object(PITH_OBJ_ENDPOINT, 0);
+    uint64_t t = make_thread(wait_forever, 0, 150);
+    UT_EQ(pith_invoke4(t, PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);
+    struct pith_msg m = { 0 };
+    UT_EQ(pith_invoke(t, PITH_TCB_READ_REGISTERS, &m), PITH_OK);
+    UT_EQ(m.w[3], 3);                           /* TS_BLOCKED_RECV */
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, t, 0, 0, 0), PITH_OK);
+    /* Nobody waits on the endpoint any more. */
+    m.tag = PITH_TAG(1, 0);
+    UT_EQ(pith_nbsend(ep, &m), PITH_E_WOULD_BLOCK);
+}
+
+UTEST(suspend_cancels_blocked_receive)
+{
+    ep = make_object(PITH_OBJ_ENDPOINT, 0);
+    server_result = -1;
+    uint64_t t = make_thread(wait_forever, 0, 150);
+    UT_EQ(pith_invoke4(t, PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);
+    UT_EQ(pith_invoke4(t, PITH_TCB_SUSPEND, 0, 0, 0, 0), PITH_OK);
+    UT_EQ(pith_invoke4(t, PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);   /* runs on: its recv failed */
+    UT_EQ(server_result, PITH_E_CANCELLED);
+}
+
+UTEST(endpoint_deleted_under_waiter)
+{
+    ep = make_object(PITH_OBJ_ENDPOINT, 0);
+    server_result = -1;
+    uint64_t t = make_thread(wait_forever, 0, 150);
+    UT_EQ(pith_invoke4(t, PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, ep, 0, 0, 0), PITH_OK);
+    UT_EQ(server_result, PITH_E_CANCELLED);
+}
+
+/* ---- notifications ---- */
+
+static volatile uint64_t ntfn_bits;
+
+static void wait_notification(uint64_t unused)
+{
+    (void)unused;
+    struct pith_msg m = { 0 };
+    server_result = pith_recv(ntfn, &m, 0);
+    ntfn_bits = m.badge;
+}
+
+UTEST(notification_signal_wait_poll)
+{
+    ntfn = make_object(PITH_OBJ_NOTIFICATION, 0);
+    uint64_t b4 = pith_slot_alloc(), b1 = pith_slot_alloc();
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_MINT, b4, ntfn, PITH_RIGHTS_ALL, 4), PITH_OK);
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_MINT, b1, ntfn, PITH_RIGHTS_ALL, 1), PITH_OK);
+    struct pith_msg m = { 0 };
+    UT_EQ(pith_nbrecv(ntfn, &m, 0), PITH_E_WOULD_BLOCK);        /* poll: nothing yet */
+    UT_EQ(pith_signal(b4), PITH_OK);                            /* never blocks */
+    UT_EQ(pith_signal(b1), PITH_OK);
+    UT_EQ(pith_nbrecv(ntfn, &m, 0), PITH_OK);
+    UT_EQ(m.badge, 5);
+    UT_EQ(PITH_TAG_LABEL(m.tag), PITH_NOTIFICATION_LABEL);
+    /* A waiter is woken by a signal. */
+    ntfn_bits = 0;
+    uint64_t t = make_thread(wait_notification, 0, 150);
+    UT_EQ(pith_invoke4(t, PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);
+    UT_EQ(ntfn_bits, 0);
+    UT_EQ(pith_signal(b4), PITH_OK);
+    UT_EQ(ntfn_bits, 4);
+    UT_EQ(server_result, PITH_OK);
+}
+
+static void wait_endpoint_or_notification(uint64_t unused)
+{
+    (void)unused;
+    struct pith_msg m = { 0 };
+    server_result = pith_recv(ep, &m, 0);
+    ntfn_bits = PITH_TAG_LABEL(m.tag) == PITH_NOTIFICATION_LABEL ? m.badge : 0;
+}
+
+UTEST(bound_notification_wakes_endpoint_receiver)
+{
+    ep = make_object(PITH_OBJ_ENDPOINT, 0);
+    ntfn = make_object(PITH_OBJ_NOTIFICATION, 0);
+    uint64_t t = make_thread(wait_endpoint_or_notification, 0, 150);
+    UT_EQ(pith_invoke4(t, PITH_TCB_BIND_NOTIFICATION, ntfn, 0, 0, 0), PITH_OK);
+    ntfn_bits = 0;
+    UT_EQ(pith_invoke4(t, PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);
+    UT_EQ(pith_signal(ntfn), PITH_OK);
+    UT_EQ(ntfn_bits, 1);
+    UT_EQ(server_result, PITH_OK);
+}
