@@ -104,6 +104,8 @@ int vm_map_table(const struct cap *vs, struct cap *pt, uint64_t vaddr)
         return PITH_E_WRONG_TYPE;
     if (pt->w1)
         return PITH_E_MAPPED;
+    if (!user_range(vaddr & ~(PAGE_SIZE - 1), 0))
+        return PITH_E_INVALID_ARG;      /* never walk into the kernel's half */
     uint64_t *pml4 = (uint64_t *)vs->obj;
     uint32_t asid = vspace_asid(pml4);
     if (!asid)
