@@ -379,11 +379,13 @@ void syscall_dispatch(struct trap_frame *f)
         f->rax = PITH_OK;
         set_words(f, PITH_ABI_VERSION_MAJOR, PITH_ABI_VERSION_MINOR, tsc_hz(), 0);
         break;
-    case PITH_SYS_SLEEP:
+    case PITH_SYS_SLEEP: {
+        uint64_t now = rdtsc(), ticks = ns_to_tsc(f->rdi);
         f->rax = PITH_OK;
         sched_set_current(NULL);
-        sched_sleep_until(self, rdtsc() + ns_to_tsc(f->rdi));
+        sched_sleep_until(self, ticks > UINT64_MAX - now ? UINT64_MAX : now + ticks);
         break;
+    }
     default:
         syscall_unknown(self, f);
         break;
