@@ -113,6 +113,8 @@ LIBPITH_OBJS := $(patsubst %,$(UOBJ)/%.o,lib/libpith/crt0.S lib/libpith/runtime.
 	kernel/lib/format.c kernel/lib/string.c)
 INIT_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/init/*.c))
 UTESTS_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard tests/user/*.c))
+BENCH_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard bench/user/*.c))
+BENCH_ELF  := $(BUILD)/user/bench.elf
 
 $(UOBJ)/%.c.o: %.c
 	@mkdir -p $(dir $@)
@@ -130,6 +132,7 @@ $(BUILD)/user/%.elf: lib/libpith/user.ld $(LIBPITH_OBJS)
 
 $(INIT_ELF): $(INIT_OBJS)
 $(UTESTS_ELF): $(UTESTS_OBJS)
+$(BENCH_ELF): $(BENCH_OBJS)
 
 # ---- running ----------------------------------------------------------
 RUN := tools/qemu-run.sh --accel $(ACCEL) --smp $(SMP) --mem $(MEM)
@@ -167,10 +170,10 @@ test: need-iso
 	$(Q)$(MAKE) --no-print-directory $(KERNEL_BIN) $(MODULES) $(TEST_MODULES) $(HOST_TESTS) $(BUILD)/pith-test.iso
 	$(Q)ACCEL=$(ACCEL) BUILD=$(BUILD) tools/run-tests.sh
 
-bench: need-qemu $(KERNEL_BIN) $(MODULES)
+bench: need-qemu $(KERNEL_BIN) $(BENCH_ELF)
 	$(Q)tools/bench.sh
 
 clean:
 	rm -rf $(BUILD)
 
--include $(KERNEL_OBJS:.o=.d) $(LIBPITH_OBJS:.o=.d) $(INIT_OBJS:.o=.d) $(UTESTS_OBJS:.o=.d)
+-include $(KERNEL_OBJS:.o=.d) $(LIBPITH_OBJS:.o=.d) $(INIT_OBJS:.o=.d) $(UTESTS_OBJS:.o=.d) $(BENCH_OBJS:.o=.d)

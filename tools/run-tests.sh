@@ -56,8 +56,9 @@ echo "== host unit tests"
 for t in "$BUILD"/host/test_*; do
     [ -x "$t" ] || continue
     name=$(basename "$t")
-    "$t" > "$LOGS/host-$name.log" 2>&1
+    timeout 300 "$t" > "$LOGS/host-$name.log" 2>&1
     status=$?
+    [ $status = 124 ] && echo "  (timed out after 300 s)" >> "$LOGS/host-$name.log"
     collect "$LOGS/host-$name.log" "host/$name/"
     if [ $status != 0 ] && ! grep -q '^TEST FAIL' "$LOGS/host-$name.log"; then
         result FAIL "host/$name" "exited with status $status (see $LOGS/host-$name.log)"

@@ -70,12 +70,22 @@ static void map(uint64_t slot, uint64_t vaddr, uint8_t rights)
     panic("init: page tables for %#lx never completed", vaddr);
 }
 
-static uint64_t new_frame(uint64_t vaddr, uint8_t rights)
+static uint64_t new_frame_at(uint64_t s, uint64_t vaddr, uint8_t rights)
 {
-    uint64_t s = take_slot();
     make(PITH_OBJ_FRAME, 0, s);
     map(s, vaddr, rights);
     return s;
+}
+
+static uint64_t new_frame(uint64_t vaddr, uint8_t rights)
+{
+    return new_frame_at(take_slot(), vaddr, rights);
+}
+
+static uint64_t segment_pages(const struct elf_segment *sg)
+{
+    uint64_t start = sg->vaddr & ~(PAGE_SIZE - 1);
+    return (sg->vaddr + sg->memsz - start + PAGE_SIZE - 1) / PAGE_SIZE;
 }
 
 static uint8_t segment_rights(uint32_t flags)
@@ -95,12 +105,20 @@ static uint64_t load_image(const struct boot_module *m)
     const char *why = elf_check(phys_to_virt(m->start), m->end - m->start, &img);
     if (why)
         panic("init: %s is not a usable ELF executable: %s", m->name, why);
+    /* The image's frames get consecutive slots, in address order; page tables go after. */
+    uint64_t pages = 0;
+    for (int i = 0; i < img.nsegments; i++)
+        pages += segment_pages(&img.segments[i]);
     bi->image_frames.first_slot = next_free;
+    bi->image_frames.count = pages;
+    for (uint64_t i = 0; i < pages; i++)
+        take_slot();
+    uint64_t frame_slot = bi->image_frames.first_slot;
     for (int i = 0; i < img.nsegments; i++) {
         const struct elf_segment *sg = &img.segments[i];
         uint64_t start = sg->vaddr & ~(PAGE_SIZE - 1);
         for (uint64_t va = start; va < sg->vaddr + sg->memsz; va += PAGE_SIZE) {
-            uint64_t s = new_frame(va, segment_rights(sg->flags));
+            uint64_t s = new_frame_at(frame_slot++, va, segment_rights(sg->flags));
             uint8_t *page = (uint8_t *)slots[s].cap.obj;
             /* The part of this page that the file supplies; the rest stays zero. */
             uint64_t lo = va > sg->vaddr ? va : sg->vaddr;
@@ -112,7 +130,6 @@ static uint64_t load_image(const struct boot_module *m)
                        (lo - sg->vaddr), hi - lo);
         }
     }
-    bi->image_frames.count = next_free - bi->image_frames.first_slot;
     return img.entry;
 }
 

@@ -18,11 +18,21 @@
  * A zombie lives in exactly one slot and a slot in at most one object, so
  * the walk down can only come back to where it started: to the top slot,
  * when the top lies inside an object it is destroying.  The walk skips the
- * top.  If the top lies in the object being destroyed, it goes last; if
+ * top.  If the top lies in the object being destroyed, it goes last.  If
  * it lies in a deeper object X (a cycle: A holds the final capability of
- * B, B that of A), the capabilities are rotated so that the top holds X's
- * zombie and the zombie the top held moves into an empty slot of X; X is
- * then the top's own object and is destroyed last.
+ * B, B that of A) and X is empty but for the top, the cycle is broken in
+ * one of two ways, depending on how the caller will come back after a
+ * preemption.  cap_delete's caller comes back with the slot: the
+ * capabilities are rotated so that the top holds X's zombie and the
+ * zombie the top held moves into an empty slot of X; X is then the top's
+ * own object and is destroyed last, after everything else.  cap_revoke
+ * comes back to the place in the tree (which moves with the capability),
+ * so there the top's zombie and X's swap slots and X ends at once: the
+ * top is empty, and the rest of the cycle hangs from the zombie, still in
+ * the place the revoke deletes next.  (The swap is also the only way when
+ * X has a single slot.)  Capabilities keep their place in the tree when
+ * they change slots: a zombie always stays below the untyped its object
+ * was made from, so that memory is never reused while it exists.
  *
  * Revoke deletes leaves, last descendant first: removing a leaf is O(1),
  * while removing a node with descendants renumbers all of them (which
@@ -224,20 +234,45 @@ static bool slot_within(const struct slot *s, const struct slot *slots, size_t n
     return p >= base && (p - base) / sizeof *slots < n;
 }
 
+/* Exchanges two non-empty slots' capabilities and places in the tree. */
+static void slot_swap(struct slot *a, struct slot *b)
+{
+    struct slot t = *a;
+    *a = *b;
+    *b = t;
+    /* neighbours of each other: the links now point at themselves */
+    if (a->mdb.prev == a)
+        a->mdb.prev = b;
+    if (a->mdb.next == a)
+        a->mdb.next = b;
+    if (b->mdb.prev == b)
+        b->mdb.prev = a;
+    if (b->mdb.next == b)
+        b->mdb.next = a;
+    if (a->mdb.prev)
+        a->mdb.prev->mdb.next = a;
+    if (a->mdb.next)
+        a->mdb.next->mdb.prev = a;
+    if (b->mdb.prev)
+        b->mdb.prev->mdb.next = b;
+    if (b->mdb.next)
+        b->mdb.next->mdb.prev = b;
+    mdb_generation++;
+}
+
 /*
  * top lies among the n slots of zombie z's object, all the others empty,
- * and holds the zombie of an object whose destruction led down to z: move
- * that zombie into another slot of z's object and z's zombie into top.
+ * and holds the zombie of an object whose destruction led down to z (see
+ * the top of the file).  keep_place: the caller resumes by place in the
+ * tree, not by slot.
  */
-static void break_cycle(struct slot *top, struct slot *z, struct slot *slots, size_t n)
+static void break_cycle(struct slot *top, struct slot *z, struct slot *slots, size_t n,
+                        bool keep_place)
 {
-    if (n < 2) {
-        /*
-         * No other slot to hold it: z's object ends with top, its only
-         * slot, still occupied; the memory stays until its untyped is
-         * revoked, which first deletes top.
-         */
-        discard_and_finalise(z);
+    zombie_rotations++;
+    if (keep_place || n < 2) {
+        slot_swap(top, z);
+        discard_and_finalise(top);
         return;
     }
     size_t e = &slots[0] == top ? 1 : 0;
@@ -248,11 +283,10 @@ static void break_cycle(struct slot *top, struct slot *z, struct slot *slots, si
     z->cap.w1 = e;
     mdb_move(top, &slots[e]);
     mdb_move(z, top);
-    zombie_rotations++;
 }
 
 /* One bounded piece of work on the zombie in top (see the top of the file). */
-static void zombie_step(struct slot *top)
+static void zombie_step(struct slot *top, bool keep_place)
 {
     struct slot *z = top;
     unsigned budget = SCAN_BUDGET;
@@ -280,7 +314,7 @@ static void zombie_step(struct slot *top)
             if (z == top)
                 discard_and_finalise(top);          /* all done */
             else if (slot_within(top, slots, n))
-                break_cycle(top, z, slots, n);
+                break_cycle(top, z, slots, n, keep_place);
             else
                 discard_and_finalise(z);
             return;
@@ -304,7 +338,7 @@ static void zombie_step(struct slot *top)
     }
 }
 
-int cap_delete(struct slot *s)
+static int delete_cap(struct slot *s, bool keep_place)
 {
     if (slot_empty(s))
         return PITH_OK;
@@ -321,12 +355,17 @@ int cap_delete(struct slot *s)
         zombify(s);
     }
     for (;;) {
-        zombie_step(s);
+        zombie_step(s, keep_place);
         if (slot_empty(s))
             return PITH_OK;
         if (preemption_pending())
             return PITH_E_PREEMPTED;
     }
+}
+
+int cap_delete(struct slot *s)
+{
+    return delete_cap(s, false);
 }
 
 /* ---- revoke --------------------------------------------------------------- */
@@ -366,7 +405,7 @@ int cap_revoke(struct slot *s)
         struct slot *last = revoke_hint.pos;
         uint64_t rotations = zombie_rotations;
         revoke_hint.s = NULL;
-        int r = cap_delete(last);
+        int r = delete_cap(last, true);
         bool moved = rotations != zombie_rotations;     /* then find the end again */
         if (r != PITH_OK) {
             if (!moved)

@@ -41,8 +41,9 @@ struct cap {
  *   FRAME, PAGE_TABLE
  *                 w0 = mapped address | level, w1/w2 = links in the address
  *                 space's list of mappings (kernel/object/vspace.c)
- *   ZOMBIE        obj = the object being destroyed, bits/w0 its original
- *                 type and size; only the kernel makes these
+ *   ZOMBIE        obj = the object being destroyed, bits its original size
+ *                 bits, w0 its original type, w1 how many of its slots have
+ *                 been emptied, w2 the original w0; only the kernel makes these
  */
 
 struct mdb_node {

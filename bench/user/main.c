@@ -1,0 +1,199 @@
+/*
+ * User-level benchmarks, run as init when the kernel command line says
+ * "bench".  Each figure: ITERS samples after WARMUP, median/min/max of the
+ * TSC (instructions under icount), in the format of docs/testing.md.
+ */
+#include "pith.h"
+
+#define WARMUP 1000
+#define ITERS  10000
+
+static uint64_t samples[ITERS];
+static const char *unit;
+
+static void sift(uint64_t *a, int start, int n)
+{
+    int root = start;
+    while (2 * root + 1 < n) {
+        int child = 2 * root + 1;
+        if (child + 1 < n && a[child] < a[child + 1])
+            child++;
+        if (a[root] >= a[child])
+            return;
+        uint64_t t = a[root];
+        a[root] = a[child];
+        a[child] = t;
+        root = child;
+    }
+}
+
+static void report(const char *name)
+{
+    for (int i = ITERS / 2 - 1; i >= 0; i--)
+        sift(samples, i, ITERS);
+    for (int end = ITERS - 1; end > 0; end--) {
+        uint64_t t = samples[0];
+        samples[0] = samples[end];
+        samples[end] = t;
+        sift(samples, 0, end);
+    }
+    printf("bench pith.%s median=%lu min=%lu max=%lu unit=%s iters=%d\n", name,
+           samples[ITERS / 2], samples[0], samples[ITERS - 1], unit, ITERS);
+}
+
+static inline uint64_t clock(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("lfence; rdtsc; lfence" : "=a"(lo), "=d"(hi) :: "memory");
+    return ((uint64_t)hi << 32) | lo;
+}
+
+static uint64_t make(uint8_t type)
+{
+    const struct pith_bootinfo *bi = pith_bootinfo;
+    uint64_t best = 0;
+    for (uint64_t i = 0; i < bi->untyped.count; i++)
+        if (bi->untyped_list[i].size_bits > bi->untyped_list[best].size_bits)
+            best = i;
+    uint64_t slot = pith_slot_alloc();
+    if (pith_invoke4(bi->untyped.first_slot + best, PITH_UNTYPED_RETYPE, type, PITH_SLOT_CSPACE, slot, 1)) {
+        printf("bench: cannot make an object of type %u\n", type);
+        pith_shutdown(0);
+    }
+    return slot;
+}
+
+static void map(uint64_t vspace, uint64_t frame, uint64_t va, uint8_t rights)
+{
+    for (int i = 0; i < 4; i++) {
+        long err = pith_invoke4(frame, PITH_FRAME_MAP, vspace, va, rights, 0);
+        if (err == PITH_OK)
+            return;
+        if (err != PITH_E_NO_TABLE || pith_invoke4(make(PITH_OBJ_PAGE_TABLE), PITH_PAGE_TABLE_MAP, vspace, va, 0, 0)) {
+            printf("bench: cannot map %#lx: %ld\n", va, err);
+            pith_shutdown(0);
+        }
+    }
+}
+
+/* A thread in `vspace` (ours or another) with a stack at stack_va, running fn(arg). */
+static uint64_t thread(uint64_t vspace, uint64_t stack_va, void (*fn)(uint64_t), uint64_t arg, unsigned prio)
+{
+    uint64_t tcb = make(PITH_OBJ_TCB), stack = make(PITH_OBJ_FRAME), buf = make(PITH_OBJ_FRAME);
+    map(vspace, stack, stack_va, PITH_RIGHT_READ | PITH_RIGHT_WRITE);
+    map(vspace, buf, stack_va + 0x2000, PITH_RIGHT_READ | PITH_RIGHT_WRITE);
+    pith_invoke4(tcb, PITH_TCB_CONFIGURE, PITH_SLOT_CSPACE, vspace, buf, 0);
+    pith_invoke4(tcb, PITH_TCB_SET_PRIORITY, prio, prio, 0, 0);
+    pith_invoke4(tcb, PITH_TCB_WRITE_REGISTERS, (uint64_t)fn, stack_va + 0x1000 - 8, arg, 0);
+    return tcb;
+}
+
+/* ---- the figures ---- */
+
+static void null_syscall(void)
+{
+    struct pith_msg m = { 0 };
+    for (int i = 0; i < WARMUP + ITERS; i++) {
+        uint64_t t0 = clock();
+        pith_syscall(PITH_SYS_INFO, 0, &m, 0);
+        uint64_t t1 = clock();
+        if (i >= WARMUP)
+            samples[i - WARMUP] = t1 - t0;
+    }
+    report("null_syscall");
+}
+
+/* Serves calls forever: answer, wait for the next.  Uses no globals (it may run in another address space). */
+static void server(uint64_t slots)
+{
+    uint64_t ep = slots & 0xffff, reply = slots >> 16;
+    struct pith_msg m = { 0 };
+    pith_recv(ep, &m, reply);
+    for (;;)
+        pith_reply_recv(ep, &m, reply);
+}
+
+static void call_rtt(uint64_t ep, const char *name)
+{
+    struct pith_msg m = { .tag = PITH_TAG(1, 4), .w = { 1, 2, 3, 4 } };
+    for (int i = 0; i < WARMUP + ITERS; i++) {
+        uint64_t t0 = clock();
+        pith_call(ep, &m);
+        uint64_t t1 = clock();
+        if (i >= WARMUP)
+            samples[i - WARMUP] = t1 - t0;
+    }
+    report(name);
+}
+
+static void ipc_same(void)
+{
+    uint64_t ep = make(PITH_OBJ_ENDPOINT), reply = make(PITH_OBJ_REPLY);
+    uint64_t t = thread(PITH_SLOT_VSPACE, 0x40000000, server, ep | reply << 16, 150);
+    pith_invoke4(t, PITH_TCB_RESUME, 0, 0, 0, 0);
+    call_rtt(ep, "ipc_call_rtt_same");
+    pith_invoke4(t, PITH_TCB_SUSPEND, 0, 0, 0, 0);
+}
+
+extern const char __text_start[], __text_end[];
+
+/* The server in an address space of its own, running copies of our text pages. */
+static void ipc_xas(void)
+{
+    uint64_t vs = make(PITH_OBJ_VSPACE);
+    const struct pith_bootinfo *bi = pith_bootinfo;
+    uint64_t text_pages = ((uint64_t)__text_end - (uint64_t)__text_start + 4095) / 4096;
+    for (uint64_t i = 0; i < text_pages; i++) {
+        uint64_t copy = pith_slot_alloc();
+        pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_COPY, copy, bi->image_frames.first_slot + i,
+                     PITH_RIGHT_READ | PITH_RIGHT_EXEC, 0);
+        map(vs, copy, (uint64_t)__text_start + i * 4096, PITH_RIGHT_READ | PITH_RIGHT_EXEC);
+    }
+    uint64_t ep = make(PITH_OBJ_ENDPOINT), reply = make(PITH_OBJ_REPLY);
+    uint64_t t = thread(vs, 0x40000000, server, ep | reply << 16, 150);
+    pith_invoke4(t, PITH_TCB_RESUME, 0, 0, 0, 0);
+    call_rtt(ep, "ipc_call_rtt_xas");
+    pith_invoke4(t, PITH_TCB_SUSPEND, 0, 0, 0, 0);
+}
+
+static volatile uint64_t woke_at;
+static uint64_t notify_slot;
+
+static void waiter(uint64_t n)
+{
+    struct pith_msg m = { 0 };
+    for (;;) {
+        pith_recv(n, &m, 0);
+        woke_at = clock();
+    }
+}
+
+static void notify_wake(void)
+{
+    notify_slot = make(PITH_OBJ_NOTIFICATION);
+    uint64_t t = thread(PITH_SLOT_VSPACE, 0x40010000, waiter, notify_slot, 150);
+    pith_invoke4(t, PITH_TCB_RESUME, 0, 0, 0, 0);
+    for (int i = 0; i < WARMUP + ITERS; i++) {
+        uint64_t t0 = clock();
+        pith_signal(notify_slot);
+        if (i >= WARMUP)
+            samples[i - WARMUP] = woke_at - t0;
+    }
+    report("notify_wake");
+    pith_invoke4(t, PITH_TCB_SUSPEND, 0, 0, 0, 0);
+}
+
+int main(void)
+{
+    const char *c = pith_bootinfo->cmdline;
+    unit = "cycles";
+    for (; *c; c++)
+        if (c[0] == 'c' && c[1] == 'l' && c[2] == 'o' && c[3] == 'c' && c[4] == 'k' && c[5] == '=' && c[6] == 'i')
+            unit = "insns";
+    null_syscall();
+    ipc_same();
+    ipc_xas();
+    notify_wake();
+    printf("bench-done\n");
+    return 0;
+}
