@@ -170,10 +170,17 @@ test: need-iso
 	$(Q)$(MAKE) --no-print-directory $(KERNEL_BIN) $(MODULES) $(TEST_MODULES) $(HOST_TESTS) $(BUILD)/pith-test.iso
 	$(Q)ACCEL=$(ACCEL) BUILD=$(BUILD) tools/run-tests.sh
 
-bench: need-qemu $(KERNEL_BIN) $(BENCH_ELF)
-	$(Q)tools/bench.sh
+# Pith's figures, then a Linux guest's in the same QEMU mode (bench/linux/).
+.PHONY: need-bench
+need-bench:
+	$(Q)tools/need.sh bench
+bench: need-bench $(KERNEL_BIN) $(BENCH_ELF)
+	$(Q)ACCEL=$(ACCEL) SMP=$(SMP) BUILD=$(BUILD) tools/bench.sh
 
 clean:
 	rm -rf $(BUILD)
 
 -include $(KERNEL_OBJS:.o=.d) $(LIBPITH_OBJS:.o=.d) $(INIT_OBJS:.o=.d) $(UTESTS_OBJS:.o=.d) $(BENCH_OBJS:.o=.d)
+
+# Keep intermediate objects (pattern-built): rebuilding them every time is waste.
+.SECONDARY:

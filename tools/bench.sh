@@ -3,10 +3,14 @@
 # format of docs/benchmarks.md.  Mode: icount unless the CPU has real
 # hardware virtualisation (then kvm, and the unit is cycles); ACCEL forces one.
 # BOOTS (default 5) boots give the spread of the boot-to-banner figure.
+# Then bench/linux/run.sh boots a Linux guest in the same mode for the
+# linux.* figures and a short Pith/Linux ratio table; if it cannot, one
+# "# linux comparison unavailable: REASON" line says why (still exit 0).
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 BOOTS=${BOOTS:-5}
+SMP=${SMP:-1}
 accel=${ACCEL:-auto}
 if [ "$accel" = auto ]; then
     if grep -qwE 'vmx|svm' /proc/cpuinfo && { exec 3<>/dev/kvm; } 2>/dev/null; then
@@ -27,7 +31,7 @@ for i in $(seq 1 "$BOOTS"); do
     # Only the first boot runs the user-level figures (they are deterministic under icount).
     mods=()
     [ "$i" = 1 ] && mods=(--module "$BUILD/user/bench.elf")
-    if ! tools/qemu-run.sh --accel "$accel" --timeout 600 --kernel "$BUILD/pith.bin" "${mods[@]}" \
+    if ! tools/qemu-run.sh --accel "$accel" --smp "$SMP" --timeout 600 --kernel "$BUILD/pith.bin" "${mods[@]}" \
             --append bench --debugcon "$log" --serial /dev/null; then
         echo "bench: boot $i failed; see $log" >&2
         exit 1
@@ -47,3 +51,32 @@ n=${#boot_samples[@]}
 median=$(echo "$sorted" | sed -n "$(( n / 2 + 1 ))p")
 echo "bench pith.boot_to_banner median=$median min=$(echo "$sorted" | head -1) max=$(echo "$sorted" | tail -1) unit=$unit iters=$n"
 grep '^bench pith\.' "$first"
+
+# The Linux guest, same QEMU, mode and -smp.  Its stderr is kept for the reason.
+fetch=""
+ls "$BUILD"/linux-guest/boot/vmlinuz-* >/dev/null 2>&1 || fetch="; first downloading Debian's kernel package"
+echo "bench: booting the Linux guest ($accel$fetch)" >&2
+if linux=$(BUILD=$BUILD bench/linux/run.sh --accel "$accel" --smp "$SMP" 2>"$logdir/linux.err"); then
+    cat "$logdir/linux.err" >&2
+    echo "$linux"
+else
+    cat "$logdir/linux.err" >&2
+    reason=$(tail -n1 "$logdir/linux.err" | sed 's/^linux-guest: //')
+    echo "# linux comparison unavailable: ${reason:-bench/linux/run.sh failed}"
+    exit 0
+fi
+
+# Ratios of medians, only where both figures exist in the same unit.
+{ grep -h '^bench pith\.' "$first"; echo "$linux"; } | awk '
+    /^bench / { for (i = 3; i <= NF; i++) { split($i, kv, "="); f[$2, kv[1]] = kv[2] } }
+    function row(p, l) {
+        if (f[p, "median"] == "" || f[l, "median"] == "" || f[p, "unit"] != f[l, "unit"]) return
+        if (!shown++) printf "# %-24s %-26s %9s %9s %7s\n", "pith", "linux", "pith", "linux", "ratio"
+        printf "# %-24s %-26s %9d %9d %7.2f\n", p, l, f[p, "median"], f[l, "median"],
+               f[p, "median"] / f[l, "median"]
+    }
+    END {
+        row("pith.ipc_call_rtt_xas", "linux.pipe_rtt_same_cpu")
+        row("pith.ipc_call_rtt_xas", "linux.futex_rtt_same_cpu")
+        row("pith.null_syscall", "linux.null_syscall")
+    }'

@@ -7,6 +7,7 @@
  * by moving the thread back onto its SYSCALL instruction.
  */
 #include <pith/abi.h>
+#include <pith/fault.h>
 #include <pith/invocation.h>
 #include <pith/ipc_buffer.h>
 #include <pith/syscall.h>
@@ -393,12 +394,15 @@ void syscall_dispatch(struct trap_frame *f)
 }
 
 /*
- * Not a Pith system call (a Linux program, or garbage).  Faults-as-messages
- * will send it to the thread's fault handler; until then the thread is
- * suspended and reported, as a thread with no handler always will be.
+ * Not a Pith system call (a Linux program, or garbage): a fault message to
+ * the thread's handler, which may answer with the result (the POSIX
+ * personality works this way).  Without a handler the thread is
+ * suspended and reported.
  */
 void syscall_unknown(struct tcb *self, struct trap_frame *f)
 {
+    if (ipc_send_fault(self, PITH_FAULT_SYSCALL, f->rax, 0))
+        return;
     kprintf("thread %p: unknown system call %ld; suspended\n", (void *)self, (long)f->rax);
     trap_dump(f);
     f->rax = PITH_E_NO_SYSCALL;

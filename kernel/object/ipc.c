@@ -9,7 +9,11 @@
  */
 #include "object/ipc.h"
 #include "core/sched.h"
+#include "lib/string.h"
+#include "core/log.h"
 #include "core/panic.h"
+#include <pith/fault.h>
+#include <pith/ipc_buffer.h>
 #include <pith/syscall.h>
 
 /* ---- queues -------------------------------------------------------------- */
@@ -46,8 +50,55 @@ static void wake(struct tcb *t, uint64_t result)
     sched_check_preempt(t);
 }
 
+/*
+ * A thread blocked on behalf of its fault was not in a system call, so an
+ * error cannot be returned to it: it is stopped and reported instead.
+ */
+static void fail_blocked(struct tcb *t, uint64_t error)
+{
+    if (!(t->ipc_flags & IPC_FAULT)) {
+        wake(t, error);
+        return;
+    }
+    t->ipc_flags = 0;
+    t->blocked_on = NULL;
+    t->state = TS_INACTIVE;
+    kprintf("thread %p: its fault (kind %lu at %#lx) could not be handled (error %lu); suspended\n",
+            (void *)t, t->fault_kind, t->fault_addr, error);
+}
+
+static struct pith_ipc_buffer *ipc_buffer(struct tcb *t)
+{
+    const struct cap *c = &t->slots[TCB_SLOT_IPC_BUFFER].cap;
+    return c->type == PITH_OBJ_FRAME ? (struct pith_ipc_buffer *)c->obj : NULL;
+}
+
+/* The kernel's message on behalf of a faulting thread. */
+static void fault_message(struct tcb *from, struct tcb *to, uint64_t badge)
+{
+    to->ctx.rdi = badge;
+    to->ctx.rsi = PITH_TAG(PITH_FAULT_LABEL, 4);
+    to->ctx.rdx = from->fault_kind;
+    to->ctx.r10 = from->fault_addr;
+    to->ctx.r8 = from->fault_error;
+    to->ctx.r9 = from->ctx.rip;
+    struct pith_ipc_buffer *buf = ipc_buffer(to);
+    if (!buf)
+        return;
+    const struct trap_frame *f = &from->ctx;
+    struct pith_fault_regs r = {
+        f->rip, f->rsp, f->rflags, f->rax, f->rbx, f->rcx, f->rdx, f->rsi, f->rdi, f->rbp,
+        f->r8, f->r9, f->r10, f->r11, f->r12, f->r13, f->r14, f->r15,
+    };
+    memcpy(buf->msg, &r, sizeof r);
+}
+
 static void copy_message(struct tcb *from, struct tcb *to, uint64_t badge)
 {
+    if (from->ipc_flags & IPC_FAULT) {
+        fault_message(from, to, badge);
+        return;
+    }
     to->ctx.rdi = badge;
     to->ctx.rsi = from->ctx.rsi;
     to->ctx.rdx = from->ctx.rdx;
@@ -93,7 +144,7 @@ static void reply_fail(struct reply *r, uint64_t error)
     r->caller = NULL;
     if (c) {
         c->reply = NULL;
-        wake(c, error);
+        fail_blocked(c, error);
     }
 }
 
@@ -103,10 +154,41 @@ static void deliver_call(struct tcb *caller, struct tcb *receiver)
     struct reply *r = receiver->recv_reply;
     receiver->recv_reply = NULL;
     if (!r || r->caller) {
-        wake(caller, PITH_E_PEER_DIED);
+        fail_blocked(caller, PITH_E_PEER_DIED);
         return;
     }
     reply_bind(r, caller, receiver);
+}
+
+#define CANONICAL_USER_LIMIT 0x0000800000000000ull
+
+/* The handler's answer to a fault: resume as told.  Registers are checked like any from user level. */
+static int answer_fault(struct tcb *self, struct tcb *c)
+{
+    uint64_t label = PITH_TAG_LABEL(self->ctx.rsi);
+    struct trap_frame *f = &c->ctx;
+    if (label == PITH_FAULT_RESUME_REGS) {
+        struct pith_ipc_buffer *buf = ipc_buffer(self);
+        if (!buf)
+            return PITH_E_STATE;
+        struct pith_fault_regs r;
+        memcpy(&r, buf->msg, sizeof r);
+        if (r.rip >= CANONICAL_USER_LIMIT || r.rsp >= CANONICAL_USER_LIMIT)
+            return PITH_E_INVALID_ARG;
+        f->rip = r.rip; f->rsp = r.rsp; f->rflags = r.rflags;
+        f->rax = r.rax; f->rbx = r.rbx; f->rcx = r.rcx; f->rdx = r.rdx;
+        f->rsi = r.rsi; f->rdi = r.rdi; f->rbp = r.rbp;
+        f->r8 = r.r8; f->r9 = r.r9; f->r10 = r.r10; f->r11 = r.r11;
+        f->r12 = r.r12; f->r13 = r.r13; f->r14 = r.r14; f->r15 = r.r15;
+        f->vector = 0;                  /* resume with IRET: every register as given */
+    } else if (label == PITH_FAULT_SYSCALL_RESULT) {
+        if (c->fault_kind != PITH_FAULT_SYSCALL)
+            return PITH_E_STATE;
+        f->rax = self->ctx.rdx;
+    } else if (label != PITH_FAULT_RESUME) {
+        return PITH_E_INVALID_ARG;
+    }
+    return PITH_OK;
 }
 
 int ipc_reply(struct tcb *self, const struct cap *reply_cap)
@@ -115,11 +197,22 @@ int ipc_reply(struct tcb *self, const struct cap *reply_cap)
     struct tcb *c = r->caller;
     if (!c)
         return PITH_E_PEER_DIED;        /* the caller is gone: harmless */
+    if (c->ipc_flags & IPC_FAULT) {
+        /* A bad answer leaves the thread waiting, so the handler can answer again. */
+        int err = answer_fault(self, c);
+        if (err)
+            return err;
+    } else {
+        copy_message(self, c, 0);
+        c->ctx.rax = PITH_OK;
+    }
     reply_unhold(r);
     r->caller = NULL;
     c->reply = NULL;
-    copy_message(self, c, 0);
-    wake(c, PITH_OK);
+    c->ipc_flags = 0;
+    c->blocked_on = NULL;
+    sched_make_ready(c);
+    sched_check_preempt(c);
     return PITH_OK;
 }
 
@@ -129,6 +222,7 @@ void ipc_send(struct tcb *self, const struct cap *ep_cap, uint64_t tag, bool blo
 {
     struct endpoint *ep = (struct endpoint *)ep_cap->obj;
     (void)tag;
+    self->ipc_flags = call ? IPC_CALL : 0;
     if (ep->head && ep->receivers) {
         struct tcb *r = ep->head;
         dequeue(&ep->head, &ep->tail, r);
@@ -146,10 +240,40 @@ void ipc_send(struct tcb *self, const struct cap *ep_cap, uint64_t tag, bool blo
     }
     ep->receivers = 0;
     self->ipc_badge = ep_cap->w0;
-    self->ipc_flags = call ? IPC_CALL : 0;
+    self->ipc_flags = call ? IPC_CALL : 0;      /* never IPC_FAULT: that is ipc_send_fault */
     self->state = TS_BLOCKED_SEND;
     self->blocked_on = ep;
     enqueue(&ep->head, &ep->tail, self);
+}
+
+/*
+ * Sends the current thread's fault to its handler as a call made on its
+ * behalf.  Returns false if it has no usable fault endpoint.
+ */
+bool ipc_send_fault(struct tcb *self, uint64_t kind, uint64_t addr, uint64_t error)
+{
+    const struct cap *ep = &self->slots[TCB_SLOT_FAULT_EP].cap;
+    if (ep->type != PITH_OBJ_ENDPOINT || !(ep->rights & PITH_RIGHT_WRITE))
+        return false;
+    self->fault_kind = kind;
+    self->fault_addr = addr;
+    self->fault_error = error;
+    self->ipc_flags = IPC_FAULT | IPC_CALL;
+    struct endpoint *e = (struct endpoint *)ep->obj;
+    if (e->head && e->receivers) {
+        struct tcb *r = e->head;
+        dequeue(&e->head, &e->tail, r);
+        copy_message(self, r, ep->w0);
+        deliver_call(self, r);
+        wake(r, PITH_OK);
+        return true;
+    }
+    e->receivers = 0;
+    self->ipc_badge = ep->w0;
+    self->state = TS_BLOCKED_SEND;
+    self->blocked_on = e;
+    enqueue(&e->head, &e->tail, self);
+    return true;
 }
 
 static bool take_notification(struct tcb *self, struct notification *n)
@@ -284,7 +408,10 @@ void ipc_cancel(struct tcb *t, uint64_t error)
         return;
     }
     t->blocked_on = NULL;
-    t->ctx.rax = error;
+    /* A thread stopped while its fault was pending faults again when resumed. */
+    if (!(t->ipc_flags & IPC_FAULT))
+        t->ctx.rax = error;
+    t->ipc_flags = 0;
     t->state = TS_INACTIVE;
 }
 
@@ -294,7 +421,7 @@ void endpoint_finalise(struct endpoint *ep)
         struct tcb *t = ep->head;
         dequeue(&ep->head, &ep->tail, t);
         t->recv_reply = NULL;
-        wake(t, PITH_E_CANCELLED);
+        fail_blocked(t, PITH_E_CANCELLED);
     }
 }
 

@@ -35,6 +35,7 @@ enum thread_state {
 };
 
 #define IPC_CALL        1u              /* a blocked sender is calling */
+#define IPC_FAULT       2u              /* ... on behalf of its fault (kernel-made message) */
 
 #define TCB_FPU_OFFSET  1024
 #define TCB_FPU_SIZE    3072
@@ -62,6 +63,7 @@ struct tcb {
     uint64_t cpu_time_tsc;              /* time spent running */
     uint32_t ipc_flags;                 /* the blocked operation's details (IPC_*) */
     uint32_t pad;
+    uint64_t fault_kind, fault_addr, fault_error;   /* while IPC_FAULT */
     struct slot slots[TCB_SLOT_COUNT];
 };
 

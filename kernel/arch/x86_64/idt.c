@@ -26,6 +26,9 @@ void idt_init(void)
 {
     for (unsigned v = 0; v < 256; v++)
         set_gate(v, 0, 0);
+    /* int3 and into are meant for user code: their gates allow ring 3. */
+    set_gate(VEC_BP, 0, 3);
+    set_gate(VEC_OF, 0, 3);
     set_gate(VEC_NMI, IST_NMI, 0);
     set_gate(VEC_DF, IST_DOUBLE_FAULT, 0);
     set_gate(VEC_MC, IST_MACHINE_CHECK, 0);

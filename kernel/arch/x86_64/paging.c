@@ -130,6 +130,8 @@ void paging_init(void)
     if (cpu.smap)
         cr4 |= CR4_SMAP;
     write_cr4(cr4);
+    /* The device window's first page table now, while the kernel can still allocate. */
+    walk_create(MMIO_BASE, 0);
     write_cr3(kernel_pml4_phys);
     switched = true;
 }
@@ -166,7 +168,8 @@ void *paging_map_mmio(uint64_t phys, size_t size)
 {
     uint64_t off = phys & (PAGE_SIZE - 1);
     uint64_t len = (off + size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
-    if (mmio_next + len > MMIO_BASE + MMIO_SIZE)
+    /* 2 MiB of device registers fit the table made at boot; the kernel needs far less. */
+    if (mmio_next + len > MMIO_BASE + (2ull << 20))
         panic("paging: MMIO window full");
     uint64_t va = mmio_next;
     for (uint64_t i = 0; i < len; i += PAGE_SIZE)

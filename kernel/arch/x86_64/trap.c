@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/panic.h"
 #include "core/sched.h"
+#include "object/ipc.h"
 #include "object/tcb.h"
 
 struct trap_record last_fault, last_nmi;
@@ -124,18 +125,22 @@ static _Noreturn void fatal(struct trap_frame *f)
 }
 
 /*
- * A user thread faulted.  Faults-as-messages will send this to the
- * thread's fault handler; until then the thread is suspended and reported
- * on the log with its registers, as a thread without a handler always is.
+ * A user thread faulted: the fault becomes a message to the thread's
+ * fault handler (include/pith/fault.h).  Without one the thread is
+ * suspended and reported on the log with its registers.
  */
 static void user_fault(struct trap_frame *f)
 {
     struct tcb *t = sched_current();
+    uint64_t addr = f->vector == VEC_PF ? read_cr2() : f->rip;
+    if (!t)
+        return;
+    if (ipc_send_fault(t, f->vector, addr, f->error))
+        return;
     kprintf("thread %p: %s at %#lx; no fault handler, suspended\n", (void *)t,
-            trap_name((unsigned)f->vector), f->rip);
+            trap_name((unsigned)f->vector), addr);
     trap_dump(f);
-    if (t)
-        tcb_suspend(t);
+    tcb_suspend(t);
 }
 
 irq_handler_fn irq_handler(unsigned vector)
