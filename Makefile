@@ -54,7 +54,7 @@ UTESTS_ELF := $(BUILD)/user/kernel-tests.elf
 MODULES      := $(INIT_ELF) $(BUILD)/modules/testdata.bin
 TEST_MODULES := $(UTESTS_ELF) $(BUILD)/modules/testdata.bin
 
-.PHONY: all kernel run test iso debug bench host-tests clean need-qemu need-iso
+.PHONY: all kernel run test iso debug bench fuzz host-tests clean need-qemu need-iso
 all: kernel
 
 kernel: $(KERNEL_BIN)
@@ -114,6 +114,8 @@ LIBPITH_OBJS := $(patsubst %,$(UOBJ)/%.o,lib/libpith/crt0.S lib/libpith/runtime.
 INIT_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/init/*.c))
 UTESTS_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard tests/user/*.c))
 BENCH_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard bench/user/*.c))
+FUZZ_OBJS  := $(patsubst %,$(UOBJ)/%.o,$(wildcard tests/fuzz/*.c))
+FUZZ_ELF   := $(BUILD)/user/fuzz.elf
 BENCH_ELF  := $(BUILD)/user/bench.elf
 
 $(UOBJ)/%.c.o: %.c
@@ -133,6 +135,7 @@ $(BUILD)/user/%.elf: lib/libpith/user.ld $(LIBPITH_OBJS)
 $(INIT_ELF): $(INIT_OBJS)
 $(UTESTS_ELF): $(UTESTS_OBJS)
 $(BENCH_ELF): $(BENCH_OBJS)
+$(FUZZ_ELF): $(FUZZ_OBJS)
 
 # ---- running ----------------------------------------------------------
 RUN := tools/qemu-run.sh --accel $(ACCEL) --smp $(SMP) --mem $(MEM)
@@ -143,6 +146,14 @@ run: need-qemu $(KERNEL_BIN) $(MODULES)
 
 debug: need-qemu $(KERNEL_BIN) $(MODULES)
 	$(Q)tools/debug.sh $(KERNEL_ELF) $(KERNEL_BIN) $(MODULES)
+
+# The system-call fuzzer on its own: make fuzz N=calls SEED=seed (0: from the clock).
+N ?= 1000000
+SEED ?= 0
+fuzz: need-qemu $(KERNEL_BIN) $(FUZZ_ELF)
+	$(Q)tools/qemu-run.sh --accel $(ACCEL) --timeout 3600 --kernel $(KERNEL_BIN) --module $(FUZZ_ELF) \
+		--append "fuzz=$(N) seed=$(SEED)" --debugcon $(BUILD)/fuzz.log --serial /dev/null; \
+		status=$$?; grep -a '^fuzz' $(BUILD)/fuzz.log; exit $$status
 
 # ---- the GRUB image ---------------------------------------------------
 ISO := $(BUILD)/pith.iso
@@ -167,7 +178,7 @@ $(BUILD)/host/%: tests/host/%.c tests/host/harness.h $(wildcard kernel/*/*.c ker
 host-tests: $(HOST_TESTS)
 
 test: need-iso
-	$(Q)$(MAKE) --no-print-directory $(KERNEL_BIN) $(MODULES) $(TEST_MODULES) $(HOST_TESTS) $(BUILD)/pith-test.iso
+	$(Q)$(MAKE) --no-print-directory $(KERNEL_BIN) $(MODULES) $(TEST_MODULES) $(FUZZ_ELF) $(HOST_TESTS) $(BUILD)/pith-test.iso
 	$(Q)ACCEL=$(ACCEL) BUILD=$(BUILD) tools/run-tests.sh
 
 # Pith's figures, then a Linux guest's in the same QEMU mode (bench/linux/).
@@ -180,7 +191,7 @@ bench: need-bench $(KERNEL_BIN) $(BENCH_ELF)
 clean:
 	rm -rf $(BUILD)
 
--include $(KERNEL_OBJS:.o=.d) $(LIBPITH_OBJS:.o=.d) $(INIT_OBJS:.o=.d) $(UTESTS_OBJS:.o=.d) $(BENCH_OBJS:.o=.d)
+-include $(KERNEL_OBJS:.o=.d) $(LIBPITH_OBJS:.o=.d) $(INIT_OBJS:.o=.d) $(UTESTS_OBJS:.o=.d) $(BENCH_OBJS:.o=.d) $(FUZZ_OBJS:.o=.d)
 
 # Keep intermediate objects (pattern-built): rebuilding them every time is waste.
 .SECONDARY:

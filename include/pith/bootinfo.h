@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #define PITH_BOOTINFO_MAGIC     0x50495448424f4f54ull   /* "PITHBOOT" */
-#define PITH_BOOTINFO_VERSION   1
+#define PITH_BOOTINFO_VERSION   2
 #define PITH_BOOTINFO_ADDR      0x7f0000000000ull
 #define PITH_IPC_BUFFER_ADDR    0x7f0000001000ull       /* init's IPC buffer */
 #define PITH_INIT_STACK_TOP     0x7f0000100000ull
@@ -55,6 +55,7 @@ struct pith_bootinfo {
     struct pith_bootinfo_range untyped;
     struct pith_bootinfo_untyped untyped_list[PITH_BOOTINFO_MAX_UNTYPED];
     struct pith_bootinfo_range image_frames;   /* init's own program pages */
+    struct pith_bootinfo_range io_ports;       /* I/O-port ranges: every port but the kernel's debug ones */
     uint64_t nmodules;
     struct pith_bootinfo_module modules[PITH_BOOTINFO_MAX_MODULES];
     uint64_t tsc_hz;

@@ -30,6 +30,7 @@ enum pith_invocation {
     PITH_TCB_BIND_NOTIFICATION, /* w0 notification (0: unbind) */
     PITH_TCB_SET_TLS,           /* w0 fs base, w1 gs base */
     PITH_TCB_INFO,              /* returns w0 cpu time (TSC ticks), w1 state, w2 priority, w3 mcp */
+    PITH_TCB_SET_IO_PORTS,      /* w0 which (0 or 1), w1 I/O-port range (0: none): the thread may use those ports */
 
     /* Frame and page table */
     PITH_FRAME_MAP = 48,        /* w0 vspace, w1 address, w2 rights (READ, WRITE, EXEC) */
@@ -37,6 +38,10 @@ enum pith_invocation {
     PITH_FRAME_PHYS,            /* returns w0 physical address; needs PITH_RIGHT_PHYS */
     PITH_PAGE_TABLE_MAP,        /* w0 vspace, w1 address: fills the first missing level */
     PITH_PAGE_TABLE_UNMAP,
+
+    /* I/O ports */
+    PITH_IO_PORTS_CARVE = 56,   /* w0 first, w1 last port (within ours), w2 dest CNode, w3 dest slot */
+    PITH_IO_PORTS_INFO,         /* returns w0 first, w1 last */
 
     /* The kernel log */
     PITH_LOG_WRITE = 64,        /* w0 length: bytes from the IPC buffer */

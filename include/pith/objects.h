@@ -18,6 +18,7 @@ enum pith_object_type {
     PITH_OBJ_REPLY = 9,         /* the right to answer one call */
     PITH_OBJ_ZOMBIE = 10,       /* kernel-internal: an object being destroyed */
     PITH_OBJ_LOG = 11,          /* the kernel log (no memory; given to the first task) */
+    PITH_OBJ_IO_PORTS = 12,     /* a range of I/O ports (no memory) */
     PITH_OBJ_TYPE_COUNT
 };
 

@@ -133,6 +133,22 @@ static uint64_t load_image(const struct boot_module *m)
     return img.entry;
 }
 
+/*
+ * Every I/O port except QEMU's debug console (0xE9) and exit device
+ * (0xF4), which carry the kernel's log and verdict, in three ranges.
+ */
+static void give_io_ports(void)
+{
+    static const uint16_t ranges[][2] = { { 0x0000, 0x00E8 }, { 0x00EA, 0x00F3 }, { 0x00F5, 0xFFFF } };
+    bi->io_ports.first_slot = next_free;
+    for (unsigned i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
+        struct cap c = { .type = PITH_OBJ_IO_PORTS, .rights = PITH_RIGHTS_ALL,
+                         .w0 = ranges[i][0], .w1 = ranges[i][1] };
+        mdb_insert_root(NULL, &slots[take_slot()], &c);
+    }
+    bi->io_ports.count = next_free - bi->io_ports.first_slot;
+}
+
 /* Each boot module's pages become frame capabilities. */
 static void give_modules(void)
 {
@@ -226,6 +242,7 @@ void rootserver_create(void)
     bi->untyped.first_slot = next_free;
     give_free_memory();
     give_modules();
+    give_io_ports();
 
     bi->magic = PITH_BOOTINFO_MAGIC;
     bi->version = PITH_BOOTINFO_VERSION;

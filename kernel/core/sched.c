@@ -13,6 +13,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/fpu.h"
 #include "arch/x86_64/gdt.h"
+#include "arch/x86_64/ioport.h"
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/time.h"
 #include "arch/x86_64/vm.h"
@@ -199,6 +200,7 @@ static void switch_to(struct tcb *t)
     pc->ctx_top = top;
     tss_set_kernel_stack(top);
     vm_activate(t);
+    ioport_switch_to(t);
     wrmsr(MSR_FS_BASE, t->fs_base);
     wrmsr(MSR_KERNEL_GS_BASE, t->gs_base);  /* becomes GS after swapgs */
     if (fpu_owner != t) {

@@ -161,6 +161,12 @@ static int invoke_tcb(struct args *a, struct slot *target)
     case PITH_TCB_INFO:
         set_words(a->f, t->cpu_time_tsc, t->state, t->priority, t->mcp);
         return PITH_OK;
+    case PITH_TCB_SET_IO_PORTS:
+        if (a->w[0] > 1)
+            return PITH_E_INVALID_ARG;
+        if ((err = lookup_opt(a, a->w[1], PITH_OBJ_IO_PORTS, &cs)))
+            return err;
+        return tcb_set_io_ports(t, (unsigned)a->w[0], cs);
     default:
         return PITH_E_BAD_INVOCATION;
     }
@@ -203,6 +209,36 @@ static int invoke_page_table(struct args *a, struct slot *target)
         return vm_map_table(&vs->cap, &target->cap, a->w[1]);
     case PITH_PAGE_TABLE_UNMAP:
         vm_unmap(&target->cap);
+        return PITH_OK;
+    default:
+        return PITH_E_BAD_INVOCATION;
+    }
+}
+
+/* ---- I/O ports ---------------------------------------------------------------------- */
+
+static int invoke_io_ports(struct args *a, struct slot *target)
+{
+    struct slot *cn, *dst;
+    int err;
+    switch (a->label) {
+    case PITH_IO_PORTS_CARVE: {
+        /* A narrower range, derived from ours (so revoking ours revokes it). */
+        if (a->w[0] > a->w[1] || a->w[0] < target->cap.w0 || a->w[1] > target->cap.w1)
+            return PITH_E_INVALID_ARG;
+        if ((err = lookup(a, a->w[2], PITH_OBJ_CNODE, 0, &cn)) ||
+            (err = cnode_slot(&cn->cap, a->w[3], &dst)))
+            return err;
+        if (!slot_empty(dst))
+            return PITH_E_SLOT_FULL;
+        struct cap c = target->cap;
+        c.w0 = a->w[0];
+        c.w1 = a->w[1];
+        mdb_insert_child(target, dst, &c);
+        return PITH_OK;
+    }
+    case PITH_IO_PORTS_INFO:
+        set_words(a->f, target->cap.w0, target->cap.w1, 0, 0);
         return PITH_OK;
     default:
         return PITH_E_BAD_INVOCATION;
@@ -256,6 +292,8 @@ static int invoke(struct args *a, struct slot *target)
         return invoke_page_table(a, target);
     case PITH_OBJ_LOG:
         return invoke_log(a);
+    case PITH_OBJ_IO_PORTS:
+        return invoke_io_ports(a, target);
     default:
         return PITH_E_BAD_INVOCATION;
     }

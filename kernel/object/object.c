@@ -6,6 +6,7 @@
 #include "object/cap.h"
 #include "arch/x86_64/apic.h"
 #include "arch/x86_64/fpu.h"
+#include "arch/x86_64/ioport.h"
 #include "arch/x86_64/vm.h"
 #include "core/sched.h"
 #include "object/ipc.h"
@@ -49,6 +50,8 @@ void cap_removed(struct cap *c)
 {
     if (c->type == PITH_OBJ_FRAME || c->type == PITH_OBJ_PAGE_TABLE)
         vm_unmap(c);
+    else if (c->type == PITH_OBJ_IO_PORTS)
+        ioport_changed();               /* a thread may have lost its ports */
 }
 
 static void tcb_finalise(struct tcb *t)
@@ -57,6 +60,7 @@ static void tcb_finalise(struct tcb *t)
     tcb_release_replies(t);
     notification_bind(t, NULL);
     sched_forget(t);
+    ioport_changed();
     t->state = TS_INACTIVE;
 }
 

@@ -1,5 +1,6 @@
 /* Thread operations: configure, registers, priority, suspend and resume. */
 #include "object/tcb.h"
+#include "arch/x86_64/ioport.h"
 #include "core/sched.h"
 #include "object/cnode.h"
 #include "object/ipc.h"
@@ -81,4 +82,12 @@ void tcb_suspend(struct tcb *t)
     t->state = TS_INACTIVE;
     if (t == sched_current())
         sched_set_current(NULL);
+}
+
+/* Gives the thread the ports of an I/O-port capability (a copy in its slot), or takes them away. */
+int tcb_set_io_ports(struct tcb *t, unsigned which, struct slot *ports)
+{
+    int err = set_slot(t, (enum tcb_slot)(TCB_SLOT_IO_PORTS_0 + which), ports);
+    ioport_changed();
+    return err;
 }

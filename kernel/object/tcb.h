@@ -21,6 +21,8 @@ enum tcb_slot {
     TCB_SLOT_VSPACE,
     TCB_SLOT_IPC_BUFFER,
     TCB_SLOT_FAULT_EP,
+    TCB_SLOT_IO_PORTS_0,        /* I/O-port ranges the thread may use (TSS bitmap) */
+    TCB_SLOT_IO_PORTS_1,
     TCB_SLOT_COUNT
 };
 
@@ -78,6 +80,7 @@ int tcb_write_registers(struct tcb *t, uint64_t rip, uint64_t rsp, uint64_t rdi,
 int tcb_set_priority(struct tcb *caller, struct tcb *t, uint64_t prio, uint64_t mcp);
 int tcb_resume(struct tcb *t);
 void tcb_suspend(struct tcb *t);
+int tcb_set_io_ports(struct tcb *t, unsigned which, struct slot *ports);
 
 #endif
 

@@ -108,3 +108,23 @@ else
     result FAIL scenario/debugger_stops_at_kmain "see $log"
     tail -10 "$log"
 fi
+
+# The system-call fuzzer: a million random calls from an unprivileged task,
+# then its memory revoked and retyped whole (nothing leaked), and another
+# task still running.  FUZZ_CALLS overrides the count.
+fuzz_run() {                # fuzz_run MODE
+    local log="$LOGS/fuzz-$1" calls=${FUZZ_CALLS:-1000000}
+    tools/qemu-run.sh --accel "$1" --timeout "$TIMEOUT" --kernel "$BUILD/pith.bin" \
+        --module "$BUILD/user/fuzz.elf" --append "fuzz=$calls seed=${FUZZ_SEED:-20261126}" \
+        --debugcon "$log.debugcon" --serial "$log.serial" 2> "$log.runner"
+    local status=$?
+    grep -a '^fuzz: seed\|calls in\|^fuzz syscalls' "$log.debugcon"
+    if [ $status = 0 ] && grep -aq "^fuzz syscalls=[0-9]* kernel_ok=1" "$log.debugcon"; then
+        result PASS "fuzz/$1/million_calls_kernel_intact"
+    else
+        result FAIL "fuzz/$1/million_calls_kernel_intact" "runner exited $status; see $log.debugcon"
+    fi
+}
+for mode in $modes; do
+    fuzz_run "$mode"
+done

@@ -8,6 +8,10 @@
 #include "arch/x86_64/layout.h"
 #include "lib/string.h"
 
+/*
+ * The TSS with a full I/O permission bitmap (one bit per port, 1 = denied)
+ * and the trailing 0xFF byte the CPU may read past the last port.
+ */
 struct tss {
     uint32_t reserved0;
     uint64_t rsp[3];
@@ -16,6 +20,8 @@ struct tss {
     uint64_t reserved2;
     uint16_t reserved3;
     uint16_t iomap_base;
+    uint8_t iomap[8192];
+    uint8_t iomap_end;
 } __attribute__((packed));
 
 static uint64_t gdt[7];
@@ -45,7 +51,9 @@ void gdt_init(void)
         tss_info.ist_bottom[i] = (uint64_t)&ist_stacks[i][0];
         tss_info.ist_top[i] = tss.ist[i];
     }
-    tss.iomap_base = sizeof tss;                    /* no I/O bitmap yet: every port faults in ring 3 */
+    tss.iomap_base = __builtin_offsetof(struct tss, iomap);
+    memset(tss.iomap, 0xff, sizeof tss.iomap);      /* every port denied in ring 3 */
+    tss.iomap_end = 0xff;
     set_tss_descriptor(&gdt[SEL_TSS >> 3], (uint64_t)&tss, sizeof tss - 1);
 
     struct { uint16_t limit; uint64_t base; } __attribute__((packed)) ptr = {
@@ -73,4 +81,15 @@ void gdt_init(void)
 void tss_set_kernel_stack(uint64_t rsp0)
 {
     tss.rsp[0] = rsp0;
+}
+
+/* Allows (or denies again) ports first..last in ring 3 on this CPU. */
+void tss_io_allow(uint16_t first, uint16_t last, int allow)
+{
+    for (uint32_t p = first; p <= last; p++) {
+        if (allow)
+            tss.iomap[p / 8] &= (uint8_t)~(1u << (p % 8));
+        else
+            tss.iomap[p / 8] |= (uint8_t)(1u << (p % 8));
+    }
 }

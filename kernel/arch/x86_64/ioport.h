@@ -1,0 +1,19 @@
+/*
+ * I/O-port access for user threads through the TSS I/O permission bitmap.
+ * IOPL stays 0; a thread may use exactly the ports of the I/O-port
+ * capabilities held in its TCB slots.  The bitmap is per CPU and rewritten
+ * on a switch only where the outgoing or incoming thread has ports.
+ */
+#ifndef PITH_ARCH_IOPORT_H
+#define PITH_ARCH_IOPORT_H
+
+#include <stdint.h>
+
+struct tcb;
+
+void ioport_switch_to(struct tcb *t);
+
+/* A capability in a TCB's port slot went away: the next switch reloads the bitmap. */
+void ioport_changed(void);
+
+#endif
