@@ -24,6 +24,7 @@ enum pith_init_slot {
     PITH_SLOT_LOG = 4,          /* the kernel log */
     PITH_SLOT_IPC_BUFFER = 5,   /* init's IPC buffer frame */
     PITH_SLOT_BOOTINFO = 6,     /* this page */
+    PITH_SLOT_IRQ_CONTROL = 7,  /* binds handlers to interrupt lines */
     PITH_SLOT_FIRST_FREE_FIXED = 16,
 };
 
@@ -56,6 +57,7 @@ struct pith_bootinfo {
     struct pith_bootinfo_untyped untyped_list[PITH_BOOTINFO_MAX_UNTYPED];
     struct pith_bootinfo_range image_frames;   /* init's own program pages */
     struct pith_bootinfo_range io_ports;       /* I/O-port ranges: every port but the kernel's debug ones */
+    uint64_t irq_lines;                 /* interrupt lines (GSIs) 0..n-1 */
     uint64_t nmodules;
     struct pith_bootinfo_module modules[PITH_BOOTINFO_MAX_MODULES];
     uint64_t tsc_hz;

@@ -43,10 +43,22 @@ enum pith_invocation {
     PITH_IO_PORTS_CARVE = 56,   /* w0 first, w1 last port (within ours), w2 dest CNode, w3 dest slot */
     PITH_IO_PORTS_INFO,         /* returns w0 first, w1 last */
 
+    /* Interrupts (docs/interrupts.md) */
+    PITH_IRQ_CONTROL_BIND = 72, /* w0 handler, w1 line, w2 flags (PITH_IRQ_*): adds the handler to the line */
+    PITH_IRQ_CONTROL_INFO,      /* w0 line: returns w0 interrupts, w1 unclaimed, w2 1 if masked for storming, w3 handlers */
+    PITH_IRQ_HANDLER_SET_NOTIFICATION = 80, /* w0 notification, w1 bits to signal (0: 1) */
+    PITH_IRQ_HANDLER_ANSWER,    /* w0 1: handled, 0: not mine */
+    PITH_IRQ_HANDLER_INFO,      /* returns w0 line, w1 times offered, w2 times claimed */
+
     /* The kernel log */
     PITH_LOG_WRITE = 64,        /* w0 length: bytes from the IPC buffer */
     PITH_LOG_READ,              /* w0 position: returns w0 bytes copied to the IPC buffer, w1 new position, w2 bytes lost */
     PITH_LOG_SHUTDOWN,          /* w0 1: success, 0: failure; ends the system (QEMU exits with the verdict) */
 };
+
+/* PITH_IRQ_CONTROL_BIND flags */
+#define PITH_IRQ_ISA        1u      /* the line is an ISA IRQ: translated by the ACPI overrides */
+#define PITH_IRQ_LEVEL      2u      /* level-triggered (non-ISA lines) */
+#define PITH_IRQ_ACTIVE_LOW 4u      /* active low (non-ISA lines) */
 
 #endif

@@ -19,6 +19,8 @@ enum pith_object_type {
     PITH_OBJ_ZOMBIE = 10,       /* kernel-internal: an object being destroyed */
     PITH_OBJ_LOG = 11,          /* the kernel log (no memory; given to the first task) */
     PITH_OBJ_IO_PORTS = 12,     /* a range of I/O ports (no memory) */
+    PITH_OBJ_IRQ_CONTROL = 13,  /* the right to bind handlers to interrupt lines (no memory) */
+    PITH_OBJ_IRQ_HANDLER = 14,  /* one handler on one interrupt line */
     PITH_OBJ_TYPE_COUNT
 };
 
@@ -39,6 +41,7 @@ enum pith_object_type {
 #define PITH_ENDPOINT_BITS      6
 #define PITH_NOTIFICATION_BITS  6
 #define PITH_REPLY_BITS         6
+#define PITH_IRQ_HANDLER_BITS   7
 #define PITH_UNTYPED_MIN_BITS   6
 #define PITH_UNTYPED_MAX_BITS   47
 #define PITH_CNODE_MIN_SLOTS_BITS 1

@@ -20,6 +20,8 @@
 #include "arch/x86_64/fpu.h"
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/vm.h"
+#include "arch/x86_64/ioapic.h"
+#include "object/irq.h"
 #include "bench.h"
 #include "lib/string.h"
 
@@ -89,6 +91,8 @@ void kmain(uint32_t magic, uint64_t info_phys)
     vm_init();
     sched_init();
     irq_register(VEC_APIC_TIMER, timer_interrupt);
+    ioapic_init();
+    irq_init();
     if (boot.nmod == 0) {
         kprintf("\nNo boot modules, so no init: the kernel idles.  Quit QEMU with Ctrl-A x.\n");
         for (;;)

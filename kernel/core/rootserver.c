@@ -13,6 +13,7 @@
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/time.h"
 #include "arch/x86_64/vm.h"
+#include "arch/x86_64/ioapic.h"
 #include "core/boot.h"
 #include "core/elf.h"
 #include "core/log.h"
@@ -231,6 +232,7 @@ void rootserver_create(void)
     make(PITH_OBJ_FRAME, 0, PITH_SLOT_BOOTINFO);
     make(PITH_OBJ_FRAME, 0, PITH_SLOT_IPC_BUFFER);
     root_cap(PITH_SLOT_LOG, PITH_OBJ_LOG, PITH_RIGHTS_ALL, 0, 0);
+    root_cap(PITH_SLOT_IRQ_CONTROL, PITH_OBJ_IRQ_CONTROL, PITH_RIGHTS_ALL, 0, 0);
     bi = (struct pith_bootinfo *)slots[PITH_SLOT_BOOTINFO].cap.obj;
     map(PITH_SLOT_BOOTINFO, PITH_BOOTINFO_ADDR, PITH_RIGHT_READ);
     map(PITH_SLOT_IPC_BUFFER, PITH_IPC_BUFFER_ADDR, PITH_RIGHT_READ | PITH_RIGHT_WRITE);
@@ -252,6 +254,7 @@ void rootserver_create(void)
     bi->empty.first_slot = next_free;
     bi->empty.count = (1ull << INIT_CNODE_BITS) - next_free;
     bi->tsc_hz = tsc_hz();
+    bi->irq_lines = ioapic_lines();
     memcpy(bi->cmdline, boot.cmdline, sizeof bi->cmdline);
 
     struct tcb *t = (struct tcb *)slots[PITH_SLOT_TCB].cap.obj;

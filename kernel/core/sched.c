@@ -18,6 +18,7 @@
 #include "arch/x86_64/time.h"
 #include "arch/x86_64/vm.h"
 #include "core/panic.h"
+#include "object/irq.h"
 #include <pith/errors.h>
 
 static struct tcb *head[SCHED_PRIORITIES], *tail[SCHED_PRIORITIES];
@@ -168,6 +169,9 @@ static void arm_timer(struct tcb *running)
         deadline = now + ns_to_tsc((uint64_t)running->slice_left_us * 1000);
     if (sleepers && sleepers->wake_tsc < deadline)
         deadline = sleepers->wake_tsc;
+    uint64_t irq = irq_next_deadline();
+    if (irq < deadline)
+        deadline = irq;
     if (deadline == UINT64_MAX)
         apic_timer_stop();
     else
@@ -177,6 +181,7 @@ static void arm_timer(struct tcb *running)
 void sched_timer_tick(void)
 {
     wake_sleepers();
+    irq_check_deadlines();
     struct tcb *cur = sched_current();
     if (!cur)
         return;

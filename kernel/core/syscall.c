@@ -21,6 +21,7 @@
 #include "core/syscall.h"
 #include "object/cnode.h"
 #include "object/ipc.h"
+#include "object/irq.h"
 #include "object/tcb.h"
 #include "object/untyped.h"
 #include "lib/string.h"
@@ -245,6 +246,50 @@ static int invoke_io_ports(struct args *a, struct slot *target)
     }
 }
 
+/* ---- Interrupts ----------------------------------------------------------------------- */
+
+static int invoke_irq_control(struct args *a)
+{
+    struct slot *h;
+    int err;
+    uint64_t info[4];
+    switch (a->label) {
+    case PITH_IRQ_CONTROL_BIND:
+        if ((err = lookup(a, a->w[0], PITH_OBJ_IRQ_HANDLER, 0, &h)))
+            return err;
+        return irq_bind((struct irq_handler *)h->cap.obj, a->w[1], a->w[2]);
+    case PITH_IRQ_CONTROL_INFO:
+        if ((err = irq_line_info(a->w[0], info)))
+            return err;
+        set_words(a->f, info[0], info[1], info[2], info[3]);
+        return PITH_OK;
+    default:
+        return PITH_E_BAD_INVOCATION;
+    }
+}
+
+static int invoke_irq_handler(struct args *a, struct slot *target)
+{
+    struct irq_handler *h = (struct irq_handler *)target->cap.obj;
+    struct slot *n;
+    int err;
+    switch (a->label) {
+    case PITH_IRQ_HANDLER_SET_NOTIFICATION:
+        if ((err = lookup_opt(a, a->w[0], PITH_OBJ_NOTIFICATION, &n)))
+            return err;
+        return irq_set_notification(h, n, a->w[1]);
+    case PITH_IRQ_HANDLER_ANSWER:
+        if (a->w[0] > 1)
+            return PITH_E_INVALID_ARG;
+        return irq_answer(h, (int)a->w[0]);
+    case PITH_IRQ_HANDLER_INFO:
+        set_words(a->f, h->bound ? h->line : ~0ull, h->offered, h->claimed, 0);
+        return PITH_OK;
+    default:
+        return PITH_E_BAD_INVOCATION;
+    }
+}
+
 /* ---- The kernel log ----------------------------------------------------------------- */
 
 static int invoke_log(struct args *a)
@@ -294,6 +339,10 @@ static int invoke(struct args *a, struct slot *target)
         return invoke_log(a);
     case PITH_OBJ_IO_PORTS:
         return invoke_io_ports(a, target);
+    case PITH_OBJ_IRQ_CONTROL:
+        return invoke_irq_control(a);
+    case PITH_OBJ_IRQ_HANDLER:
+        return invoke_irq_handler(a, target);
     default:
         return PITH_E_BAD_INVOCATION;
     }

@@ -10,6 +10,7 @@
 #include "arch/x86_64/vm.h"
 #include "core/sched.h"
 #include "object/ipc.h"
+#include "object/irq.h"
 #include "object/tcb.h"
 #include "object/untyped.h"
 
@@ -22,6 +23,9 @@ size_t object_slots(const struct cap *c, struct slot **slots)
     case PITH_OBJ_TCB:
         *slots = ((struct tcb *)c->obj)->slots;
         return TCB_SLOT_COUNT;
+    case PITH_OBJ_IRQ_HANDLER:
+        *slots = &((struct irq_handler *)c->obj)->notification;
+        return 1;
     default:
         return 0;
     }
@@ -81,6 +85,9 @@ void object_finalise(const struct cap *c)
         break;
     case PITH_OBJ_REPLY:
         reply_finalise((struct reply *)c->obj);
+        break;
+    case PITH_OBJ_IRQ_HANDLER:
+        irq_handler_finalise((struct irq_handler *)c->obj);
         break;
     default:
         break;

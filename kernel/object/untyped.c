@@ -32,6 +32,7 @@ int object_size_bits(uint8_t type, uint32_t bits)
     case PITH_OBJ_ENDPOINT:     return PITH_ENDPOINT_BITS;
     case PITH_OBJ_NOTIFICATION: return PITH_NOTIFICATION_BITS;
     case PITH_OBJ_REPLY:        return PITH_REPLY_BITS;
+    case PITH_OBJ_IRQ_HANDLER:  return PITH_IRQ_HANDLER_BITS;
     default:                    return -1;
     }
 }

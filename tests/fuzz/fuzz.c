@@ -19,6 +19,13 @@
 #define FUZZ_UT_BITS    24              /* 16 MiB for the fuzzer's objects */
 #define SHARED_VA       0x60000000ull   /* the results page, in both address spaces */
 #define FUZZ_STACK_VA   0x40000000ull
+/*
+ * The fuzzer runs one priority above its own ceiling, so no thread it
+ * makes (at most the ceiling) can starve it; if it lowers itself, the
+ * watchdog puts it back.
+ */
+#define FUZZ_PRIORITY   60
+#define FUZZ_MCP        59
 
 /* Operations the fuzzer counts separately: every invocation label, then each system call. */
 static const uint16_t labels[] = {
@@ -28,6 +35,8 @@ static const uint16_t labels[] = {
     PITH_TCB_SUSPEND, PITH_TCB_BIND_NOTIFICATION, PITH_TCB_SET_TLS, PITH_TCB_INFO,
     PITH_FRAME_MAP, PITH_FRAME_UNMAP, PITH_FRAME_PHYS, PITH_PAGE_TABLE_MAP, PITH_PAGE_TABLE_UNMAP,
     PITH_IO_PORTS_CARVE, PITH_IO_PORTS_INFO, PITH_TCB_SET_IO_PORTS,
+    PITH_IRQ_CONTROL_BIND, PITH_IRQ_CONTROL_INFO, PITH_IRQ_HANDLER_SET_NOTIFICATION,
+    PITH_IRQ_HANDLER_ANSWER, PITH_IRQ_HANDLER_INFO,
     PITH_LOG_WRITE, PITH_LOG_READ, 0 /* no such label */,
 };
 #define NLABELS (sizeof labels / sizeof labels[0])
@@ -36,7 +45,8 @@ static const char *const label_names[NLABELS] = {
     "untyped_retype", "untyped_info", "tcb_configure", "tcb_set_priority", "tcb_write_registers",
     "tcb_read_registers", "tcb_resume", "tcb_suspend", "tcb_bind_notification", "tcb_set_tls",
     "tcb_info", "frame_map", "frame_unmap", "frame_phys", "page_table_map", "page_table_unmap",
-    "io_ports_carve", "io_ports_info", "tcb_set_io_ports", "log_write", "log_read", "bad_label",
+    "io_ports_carve", "io_ports_info", "tcb_set_io_ports", "irq_control_bind", "irq_control_info",
+    "irq_set_notification", "irq_answer", "irq_handler_info", "log_write", "log_read", "bad_label",
 };
 /* The object kind each label is meant for (to aim at the right slot half the time). */
 static const uint8_t label_type[NLABELS] = {
@@ -44,7 +54,9 @@ static const uint8_t label_type[NLABELS] = {
     PITH_OBJ_UNTYPED, PITH_OBJ_UNTYPED, PITH_OBJ_TCB, PITH_OBJ_TCB, PITH_OBJ_TCB, PITH_OBJ_TCB,
     PITH_OBJ_TCB, PITH_OBJ_TCB, PITH_OBJ_TCB, PITH_OBJ_TCB, PITH_OBJ_TCB, PITH_OBJ_FRAME,
     PITH_OBJ_FRAME, PITH_OBJ_FRAME, PITH_OBJ_PAGE_TABLE, PITH_OBJ_PAGE_TABLE,
-    PITH_OBJ_IO_PORTS, PITH_OBJ_IO_PORTS, PITH_OBJ_TCB, PITH_OBJ_LOG, PITH_OBJ_LOG, PITH_OBJ_ENDPOINT,
+    PITH_OBJ_IO_PORTS, PITH_OBJ_IO_PORTS, PITH_OBJ_TCB, PITH_OBJ_IRQ_CONTROL, PITH_OBJ_IRQ_CONTROL,
+    PITH_OBJ_IRQ_HANDLER, PITH_OBJ_IRQ_HANDLER, PITH_OBJ_IRQ_HANDLER,
+    PITH_OBJ_LOG, PITH_OBJ_LOG, PITH_OBJ_ENDPOINT,
 };
 #define NSYSCALLS 10                    /* -1..-9 and one unknown number */
 #define NOPS (NLABELS + NSYSCALLS)
@@ -52,12 +64,13 @@ static const uint8_t label_type[NLABELS] = {
 
 /* Sandbox slots the parent fills; the rest are empty for the fuzzer to use. */
 enum { S_CNODE = 1, S_UNTYPED, S_EP, S_NTFN, S_REPLY, S_FRAME, S_PT, S_TCB, S_VSPACE, S_VICTIM, S_BADGED_EP,
-       S_PORTS, S_FIRST_EMPTY };
+       S_PORTS, S_IRQ_CONTROL, S_IRQ_HANDLER, S_FIRST_EMPTY };
 static const uint8_t slot_of_type[PITH_OBJ_TYPE_COUNT + 1] = {
     [PITH_OBJ_CNODE] = S_CNODE, [PITH_OBJ_UNTYPED] = S_UNTYPED, [PITH_OBJ_TCB] = S_VICTIM,
     [PITH_OBJ_FRAME] = S_FRAME, [PITH_OBJ_PAGE_TABLE] = S_PT, [PITH_OBJ_ENDPOINT] = S_EP,
     [PITH_OBJ_NOTIFICATION] = S_NTFN, [PITH_OBJ_REPLY] = S_REPLY, [PITH_OBJ_LOG] = 0,
-    [PITH_OBJ_IO_PORTS] = S_PORTS,
+    [PITH_OBJ_IO_PORTS] = S_PORTS, [PITH_OBJ_IRQ_CONTROL] = S_IRQ_CONTROL,
+    [PITH_OBJ_IRQ_HANDLER] = S_IRQ_HANDLER,
 };
 
 struct shared {
@@ -128,6 +141,18 @@ static void plausible(struct shared *s, uint16_t label, uint64_t *w)
         break;
     case PITH_TCB_SET_IO_PORTS:
         w[0] = rnd(s) % 3; w[1] = rnd(s) & 1 ? S_PORTS : 0;
+        break;
+    case PITH_IRQ_CONTROL_BIND:
+        w[0] = S_IRQ_HANDLER; w[1] = rnd(s) % 30; w[2] = rnd(s) % 8;
+        break;
+    case PITH_IRQ_CONTROL_INFO:
+        w[0] = rnd(s) % 30;
+        break;
+    case PITH_IRQ_HANDLER_SET_NOTIFICATION:
+        w[0] = rnd(s) & 1 ? S_NTFN : 0; w[1] = rnd(s) % 16;
+        break;
+    case PITH_IRQ_HANDLER_ANSWER:
+        w[0] = rnd(s) % 3;
         break;
     case PITH_PAGE_TABLE_MAP:
         w[0] = S_VSPACE; w[1] = va;
@@ -338,8 +363,15 @@ int main(void)
     originals[S_PT] = make_from(up, PITH_OBJ_PAGE_TABLE, 0, PITH_SLOT_CSPACE, pith_slot_alloc());
     originals[S_VICTIM] = make_from(up, PITH_OBJ_TCB, 0, PITH_SLOT_CSPACE, pith_slot_alloc());
     originals[S_TCB] = tcb;
-    originals[S_VSPACE] = vs;
+    /*
+     * An address space of its own to map into and to run threads in, but
+     * not the one the fuzzer runs in: threads it starts with random
+     * registers would otherwise run our code against the results page.
+     */
+    originals[S_VSPACE] = make_from(up, PITH_OBJ_VSPACE, 0, PITH_SLOT_CSPACE, pith_slot_alloc());
     originals[S_BADGED_EP] = fault_ep;
+    originals[S_IRQ_CONTROL] = PITH_SLOT_IRQ_CONTROL;
+    originals[S_IRQ_HANDLER] = make_from(up, PITH_OBJ_IRQ_HANDLER, 0, PITH_SLOT_CSPACE, pith_slot_alloc());
     /* One harmless port (0x80, the POST diagnostic port), carved from ours. */
     originals[S_PORTS] = pith_slot_alloc();
     check(pith_invoke4(bi->io_ports.first_slot, PITH_IO_PORTS_CARVE, 0x80, 0x80, PITH_SLOT_CSPACE,
@@ -349,7 +381,7 @@ int main(void)
     parent_untyped = up;                /* refills of the untyped slot from now on */
 
     check(pith_invoke4(tcb, PITH_TCB_CONFIGURE, sandbox, vs, ipcbuf, fault_ep), "configure");
-    check(pith_invoke4(tcb, PITH_TCB_SET_PRIORITY, 50, 60, 0, 0), "priority");
+    check(pith_invoke4(tcb, PITH_TCB_SET_PRIORITY, FUZZ_PRIORITY, FUZZ_MCP, 0, 0), "priority");
     check(pith_invoke4(tcb, PITH_TCB_WRITE_REGISTERS, (uint64_t)fuzz_loop, FUZZ_STACK_VA + 0x1000 - 8,
                        SHARED_VA, 0), "registers");
 
@@ -374,15 +406,15 @@ int main(void)
             s->blocked++;
             pith_invoke4(tcb, PITH_TCB_SUSPEND, 0, 0, 0, 0);
             pith_invoke4(tcb, PITH_TCB_CONFIGURE, sandbox, vs, ipcbuf, fault_ep);
-            pith_invoke4(tcb, PITH_TCB_SET_PRIORITY, 50, 60, 0, 0);
+            pith_invoke4(tcb, PITH_TCB_SET_PRIORITY, FUZZ_PRIORITY, FUZZ_MCP, 0, 0);
             pith_invoke4(tcb, PITH_TCB_RESUME, 0, 0, 0, 0);
         }
         if (s->done / 2000 != last / 2000)
             refill(sandbox);
         stuck = s->done == last ? stuck + 1 : 0;
         /*
-         * No progress: a thread the fuzzer started (at up to its ceiling
-         * of 60) is spinning above it, or has rewritten the fuzzer's
+         * No progress: a thread the fuzzer started is spinning above it
+         * (the fuzzer lowered itself), or has rewritten the fuzzer's
          * registers.  Stop the victim thread, destroy every thread the
          * fuzzer made (their capabilities are all in the sandbox, so
          * deleting them there is final), and start the fuzzer's loop
@@ -398,7 +430,7 @@ int main(void)
             }
             pith_invoke4(tcb, PITH_TCB_SUSPEND, 0, 0, 0, 0);
             pith_invoke4(tcb, PITH_TCB_CONFIGURE, sandbox, vs, ipcbuf, fault_ep);
-            pith_invoke4(tcb, PITH_TCB_SET_PRIORITY, 50, 60, 0, 0);
+            pith_invoke4(tcb, PITH_TCB_SET_PRIORITY, FUZZ_PRIORITY, FUZZ_MCP, 0, 0);
             pith_invoke4(tcb, PITH_TCB_SET_TLS, 0, 0, 0, 0);
             pith_invoke4(tcb, PITH_TCB_WRITE_REGISTERS, (uint64_t)fuzz_loop, FUZZ_STACK_VA + 0x1000 - 8,
                          SHARED_VA, 0);
@@ -407,7 +439,11 @@ int main(void)
         }
         last = s->done;
         if (stuck > 5000) {
-            printf("fuzz: no progress for 5 s at call %lu\n", s->done);
+            struct pith_msg st = { 0 }, info = { 0 };
+            pith_invoke(tcb, PITH_TCB_READ_REGISTERS, &st);
+            pith_invoke(tcb, PITH_TCB_INFO, &info);
+            printf("fuzz: no progress for 5 s at call %lu: fuzzer rip %#lx rsp %#lx state %lu priority %lu\n",
+                   s->done, st.w[0], st.w[1], st.w[3], info.w[2]);
             pith_shutdown(0);
         }
     }
