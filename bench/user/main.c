@@ -53,7 +53,8 @@ static uint64_t make(uint8_t type)
     const struct pith_bootinfo *bi = pith_bootinfo;
     uint64_t best = 0;
     for (uint64_t i = 0; i < bi->untyped.count; i++)
-        if (bi->untyped_list[i].size_bits > bi->untyped_list[best].size_bits)
+        if (!bi->untyped_list[i].is_device &&
+            bi->untyped_list[i].size_bits > bi->untyped_list[best].size_bits)
             best = i;
     uint64_t slot = pith_slot_alloc();
     if (pith_invoke4(bi->untyped.first_slot + best, PITH_UNTYPED_RETYPE, type, PITH_SLOT_CSPACE, slot, 1)) {

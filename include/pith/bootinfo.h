@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #define PITH_BOOTINFO_MAGIC     0x50495448424f4f54ull   /* "PITHBOOT" */
-#define PITH_BOOTINFO_VERSION   2
+#define PITH_BOOTINFO_VERSION   3
 #define PITH_BOOTINFO_ADDR      0x7f0000000000ull
 #define PITH_IPC_BUFFER_ADDR    0x7f0000001000ull       /* init's IPC buffer */
 #define PITH_INIT_STACK_TOP     0x7f0000100000ull
@@ -35,10 +35,11 @@ struct pith_bootinfo_range {
 struct pith_bootinfo_untyped {
     uint64_t phys;
     uint8_t size_bits;
-    uint8_t pad[7];
+    uint8_t is_device;          /* device registers, not RAM: frames only, uncached */
+    uint8_t pad[6];
 };
 
-#define PITH_BOOTINFO_MAX_UNTYPED 128
+#define PITH_BOOTINFO_MAX_UNTYPED 192
 #define PITH_BOOTINFO_MAX_MODULES 32
 
 struct pith_bootinfo_module {
@@ -53,7 +54,7 @@ struct pith_bootinfo {
     uint16_t abi_major, abi_minor;
     uint64_t cspace_slot_bits;          /* init's CNode has 2^n slots */
     struct pith_bootinfo_range empty;   /* free slots for init to use */
-    struct pith_bootinfo_range untyped;
+    struct pith_bootinfo_range untyped;         /* RAM first, then device memory */
     struct pith_bootinfo_untyped untyped_list[PITH_BOOTINFO_MAX_UNTYPED];
     struct pith_bootinfo_range image_frames;   /* init's own program pages */
     struct pith_bootinfo_range io_ports;       /* I/O-port ranges: every port but the kernel's debug ones */

@@ -20,6 +20,8 @@ struct boot_params {
     struct boot_module mod[BOOT_MAX_MODULES];
     int nmod;
     struct physmem mem;                 /* free memory, shrinks as the kernel takes pages */
+    struct phys_range ram[PHYSMEM_MAX_RANGES];  /* every RAM or firmware range in the map */
+    int nram;
     uint64_t ram_bytes;                 /* usable RAM in the loader's map */
     uint64_t phys_top;                  /* end of the highest RAM or firmware range */
 };

@@ -165,32 +165,55 @@ static void give_modules(void)
     }
 }
 
-static void add_untyped(uint64_t slot, uint64_t phys, unsigned bits)
+static void add_untyped(uint64_t slot, uint64_t phys, unsigned bits, bool device)
 {
     if (bi->untyped.count == PITH_BOOTINFO_MAX_UNTYPED)
         panic("init: more than %d untyped blocks; the boot-info page cannot list them",
               PITH_BOOTINFO_MAX_UNTYPED);
-    root_cap(slot, PITH_OBJ_UNTYPED, PITH_RIGHTS_ALL, (uint64_t)phys_to_virt(phys), bits);
+    struct cap c = { .type = PITH_OBJ_UNTYPED, .rights = PITH_RIGHTS_ALL, .bits = bits,
+                     .flags = device ? CAP_FLAG_DEVICE : 0, .obj = (uint64_t)phys_to_virt(phys) };
+    mdb_insert_root(NULL, &slots[slot], &c);
     bi->untyped_list[bi->untyped.count].phys = phys;
     bi->untyped_list[bi->untyped.count].size_bits = (uint8_t)bits;
+    bi->untyped_list[bi->untyped.count].is_device = device;
     bi->untyped.count++;
 }
 
-/* All free memory, cut into naturally aligned power-of-two blocks. */
+/* [base, end) cut into naturally aligned power-of-two blocks. */
+static void give_range(uint64_t base, uint64_t end, bool device)
+{
+    while (end > base && end - base >= PAGE_SIZE) {
+        unsigned bits = 12;
+        while (bits < PITH_UNTYPED_MAX_BITS && !(base & ((1ull << (bits + 1)) - 1)) &&
+               base + (1ull << (bits + 1)) <= end)
+            bits++;
+        add_untyped(take_slot(), base, bits, device);
+        base += 1ull << bits;
+    }
+}
+
 static void give_free_memory(void)
 {
-    for (int i = 0; i < boot.mem.n; i++) {
-        uint64_t base = boot.mem.r[i].base, end = boot.mem.r[i].end;
-        while (end - base >= PAGE_SIZE) {
-            unsigned bits = 12;
-            while (bits < PITH_UNTYPED_MAX_BITS && !(base & ((1ull << (bits + 1)) - 1)) &&
-                   base + (1ull << (bits + 1)) <= end)
-                bits++;
-            add_untyped(take_slot(), base, bits);
-            base += 1ull << bits;
-        }
-    }
+    for (int i = 0; i < boot.mem.n; i++)
+        give_range(boot.mem.r[i].base, boot.mem.r[i].end, false);
     boot.mem.n = 0;                     /* from now on the kernel allocates nothing */
+}
+
+/*
+ * Device memory: the hole below 4 GiB between the end of RAM and the
+ * interrupt controllers (PCI devices' registers live there), as device
+ * untyped.  The IOAPIC, HPET and local APIC pages above 0xFEC00000 stay
+ * the kernel's.
+ */
+static void give_device_memory(void)
+{
+    const uint64_t hole_end = 0xFEC00000ull;
+    uint64_t low_top = 0;
+    for (int i = 0; i < boot.nram; i++)
+        if (boot.ram[i].end <= hole_end && boot.ram[i].end > low_top)
+            low_top = boot.ram[i].end;
+    low_top = (low_top + (1ull << 20) - 1) & ~((1ull << 20) - 1);
+    give_range(low_top, hole_end, true);
 }
 
 static unsigned log2_up(uint64_t n)
@@ -243,6 +266,7 @@ void rootserver_create(void)
 
     bi->untyped.first_slot = next_free;
     give_free_memory();
+    give_device_memory();
     give_modules();
     give_io_ports();
 

@@ -46,6 +46,9 @@ struct cap {
  *                 been emptied, w2 the original w0; only the kernel makes these
  */
 
+/* cap.flags bits */
+#define CAP_FLAG_DEVICE 0x1u        /* untyped or frame over device memory: never zeroed, mapped uncached */
+
 struct mdb_node {
     struct slot *prev, *next;
     uint32_t depth;

@@ -9,6 +9,10 @@
  * Objects are zeroed, except child untypeds: their memory is zeroed when
  * objects are made from it, and zeroing it here would only cost time (up
  * to all of the parent's memory, without a preemption point).
+ *
+ * Device untyped (CAP_FLAG_DEVICE: device registers, not RAM) makes only
+ * frames and smaller device untyped, never zeroed (writing to device
+ * registers has effects), and its children are device memory too.
  */
 #include "object/untyped.h"
 #include "object/cnode.h"
@@ -45,6 +49,9 @@ int untyped_retype(struct slot *ut, uint8_t type, uint32_t bits,
     int size_bits = object_size_bits(type, bits);
     if (size_bits < 0)
         return PITH_E_INVALID_ARG;
+    bool device = ut->cap.flags & CAP_FLAG_DEVICE;
+    if (device && type != PITH_OBJ_FRAME && type != PITH_OBJ_UNTYPED)
+        return PITH_E_INVALID_ARG;      /* kernel objects live in RAM */
     /* No CNode has more slots than this; it also keeps count << size_bits below 2^68. */
     if (count == 0 || count > (1ull << PITH_CNODE_MAX_SLOTS_BITS))
         return PITH_E_INVALID_ARG;
@@ -68,11 +75,12 @@ int untyped_retype(struct slot *ut, uint8_t type, uint32_t bits,
 
     for (uint64_t i = 0; i < count; i++) {
         uint64_t obj = ut->cap.obj + start + (i << size_bits);
-        if (type != PITH_OBJ_UNTYPED)
+        if (type != PITH_OBJ_UNTYPED && !device)
             memset((void *)(uintptr_t)obj, 0, (size_t)align);
         struct cap c = {
             .type = type,
             .rights = PITH_RIGHTS_ALL,
+            .flags = device ? CAP_FLAG_DEVICE : 0,
             .bits = (type == PITH_OBJ_UNTYPED || type == PITH_OBJ_CNODE) ? bits : 0,
             .obj = obj,
         };

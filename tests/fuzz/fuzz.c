@@ -206,7 +206,8 @@ static uint64_t big_untyped(void)
     const struct pith_bootinfo *bi = pith_bootinfo;
     uint64_t best = 0;
     for (uint64_t i = 0; i < bi->untyped.count; i++)
-        if (bi->untyped_list[i].size_bits > bi->untyped_list[best].size_bits)
+        if (!bi->untyped_list[i].is_device &&
+            bi->untyped_list[i].size_bits > bi->untyped_list[best].size_bits)
             best = i;
     return bi->untyped.first_slot + best;
 }

@@ -207,3 +207,44 @@ UTEST(bound_notification_wakes_endpoint_receiver)
     UT_EQ(ntfn_bits, 1);
     UT_EQ(server_result, PITH_OK);
 }
+
+/* ---- a server keeps several calls pending and answers them later ---- */
+
+static volatile long results[2];
+static volatile uint64_t answers[2];
+
+static void caller_n(uint64_t i)
+{
+    struct pith_msg m = { .tag = PITH_TAG(1, 1), .w = { i } };
+    results[i] = pith_call(ep, &m);
+    answers[i] = m.w[0];
+}
+
+UTEST(several_calls_pending_answered_in_any_order)
+{
+    ep = make_object(PITH_OBJ_ENDPOINT, 0);
+    uint64_t r0 = make_object(PITH_OBJ_REPLY, 0), r1 = make_object(PITH_OBJ_REPLY, 0);
+    results[0] = results[1] = -1;
+    uint64_t c0 = make_thread(caller_n, 0, 140), c1 = make_thread(caller_n, 1, 140);
+    UT_EQ(pith_invoke4(c0, PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);
+    UT_EQ(pith_invoke4(c1, PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);
+    /* Both callers wait on the endpoint; we take both calls, one reply object each. */
+    struct pith_msg m0 = { 0 }, m1 = { 0 };
+    UT_EQ(pith_recv(ep, &m0, r0), PITH_OK);
+    UT_EQ(pith_recv(ep, &m1, r1), PITH_OK);
+    UT_EQ(m0.w[0] + m1.w[0], 1);                /* one from each */
+    UT_EQ(results[0], -1);
+    UT_EQ(results[1], -1);
+    /* Answer the second first. */
+    struct pith_msg a = { .tag = PITH_TAG(2, 1), .w = { 100 + m1.w[0] } };
+    UT_EQ(pith_send(r1, &a), PITH_OK);
+    UT_EQ(results[m1.w[0]], PITH_OK);
+    UT_EQ(results[m0.w[0]], -1);
+    a.w[0] = 100 + m0.w[0];
+    UT_EQ(pith_send(r0, &a), PITH_OK);
+    UT_EQ(results[0], PITH_OK);
+    UT_EQ(answers[0], 100);
+    UT_EQ(answers[1], 101);
+    /* An answered reply object has nothing to answer. */
+    UT_EQ(pith_send(r0, &a), PITH_E_PEER_DIED);
+}

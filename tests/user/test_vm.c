@@ -99,3 +99,29 @@ UTEST(page_table_rules)
     UT_EQ(pith_invoke4(pt, PITH_PAGE_TABLE_UNMAP, 0, 0, 0, 0), PITH_OK);
     UT_EQ(pith_invoke4(pt, PITH_PAGE_TABLE_MAP, PITH_SLOT_VSPACE, 0x600000000000ull, 0, 0), PITH_OK);
 }
+
+UTEST(device_memory_makes_only_uncached_frames)
+{
+    const struct pith_bootinfo *bi = pith_bootinfo;
+    uint64_t dev = 0;
+    for (uint64_t i = 0; i < bi->untyped.count; i++)
+        if (bi->untyped_list[i].is_device && bi->untyped_list[i].size_bits >= 16) {
+            dev = bi->untyped.first_slot + i;
+            UT_ASSERT(bi->untyped_list[i].phys >= 0x1000000);      /* above RAM, in the PCI hole */
+            UT_ASSERT(bi->untyped_list[i].phys < 0xFEC00000);
+            break;
+        }
+    UT_ASSERT(dev);
+    uint64_t slot = pith_slot_alloc();
+    /* No kernel objects in device memory. */
+    UT_EQ(pith_invoke4(dev, PITH_UNTYPED_RETYPE, PITH_OBJ_TCB, PITH_SLOT_CSPACE, slot, 1), PITH_E_INVALID_ARG);
+    UT_EQ(pith_invoke4(dev, PITH_UNTYPED_RETYPE, PITH_OBJ_ENDPOINT, PITH_SLOT_CSPACE, slot, 1), PITH_E_INVALID_ARG);
+    /* Frames, yes: mapped, with their physical address for DMA. */
+    UT_EQ(pith_invoke4(dev, PITH_UNTYPED_RETYPE, PITH_OBJ_FRAME, PITH_SLOT_CSPACE, slot, 1), PITH_OK);
+    UT_EQ(map_rw(slot, TEST_VA + 0x40000), PITH_OK);
+    struct pith_msg m = { 0 };
+    UT_EQ(pith_invoke(slot, PITH_FRAME_PHYS, &m), PITH_OK);
+    UT_ASSERT(m.w[0] >= 0x1000000 && m.w[0] < 0xFEC00000);
+    (void)*(volatile uint32_t *)(TEST_VA + 0x40000);     /* nothing decodes there: reads, harmlessly */
+    UT_EQ(pith_invoke4(slot, PITH_FRAME_UNMAP, 0, 0, 0, 0), PITH_OK);
+}

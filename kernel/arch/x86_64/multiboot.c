@@ -69,6 +69,11 @@ static void parse_mmap(const struct mb_info *mb)
         uint64_t top = e->addr + e->len;
         if (top > boot.phys_top)
             boot.phys_top = top;
+        /* Any range the map lists (RAM, ACPI, reserved) is not device memory. */
+        if (boot.nram < PHYSMEM_MAX_RANGES)
+            boot.ram[boot.nram++] = (struct phys_range){ e->addr, top };
+        else
+            panic("boot: more than %d ranges in the memory map", PHYSMEM_MAX_RANGES);
         if (e->type == MB_MEM_AVAILABLE) {
             boot.ram_bytes += e->len;
             physmem_add(&boot.mem, e->addr, top);

@@ -154,6 +154,8 @@ int vm_map_frame(const struct cap *vs, struct cap *frame, uint64_t vaddr, uint8_
         pte |= PTE_W;
     if (!(rights & PITH_RIGHT_EXEC))
         pte |= PTE_NX;
+    if (frame->flags & CAP_FLAG_DEVICE)
+        pte |= PTE_PCD | PTE_PWT;       /* device registers: uncached */
     *e = pte;
     frame->w0 = vaddr;
     frame->w1 = asid;
