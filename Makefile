@@ -31,7 +31,7 @@ KERNEL_CFLAGS := -std=c11 -ffreestanding -fno-builtin -fno-stack-protector \
 	-fno-asynchronous-unwind-tables -O2 -g \
 	-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wno-unused-parameter \
-	-Iinclude -Ikernel -Itests/kernel -Ibench/kernel -MMD -MP
+	-Iinclude -Ikernel -Itests/kernel -Ibench/kernel -Ibench -MMD -MP
 ifneq ($(filter clang%,$(notdir $(CC))),)
 KERNEL_CFLAGS += --target=x86_64-unknown-none-elf
 else
@@ -104,7 +104,7 @@ $(BUILD)/modules/testdata.bin: tools/mktestdata.sh
 # Native programs: static, freestanding, linked with libpith (system-call
 # stubs, start-up, log output) and the kernel's string and format code.
 USER_CFLAGS := -std=c11 -ffreestanding -fno-builtin -fno-stack-protector -fno-pic -fno-pie \
-	-O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude -Ilib/libpith -Ikernel -MMD -MP
+	-O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude -Ilib/libpith -Ikernel -Ibench -MMD -MP
 ifneq ($(filter clang%,$(notdir $(CC))),)
 USER_CFLAGS += --target=x86_64-unknown-none-elf
 endif

@@ -1,4 +1,5 @@
 #include "bench.h"
+#include "stats.h"
 #include "arch/x86_64/acpi.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/time.h"
@@ -11,35 +12,6 @@
 
 static uint64_t samples[BENCH_MAX_SAMPLES];
 
-/* Heapsort: in place, O(n log n), no recursion. */
-static void sift(uint64_t *a, int start, int n)
-{
-    int root = start;
-    while (2 * root + 1 < n) {
-        int child = 2 * root + 1;
-        if (child + 1 < n && a[child] < a[child + 1])
-            child++;
-        if (a[root] >= a[child])
-            return;
-        uint64_t t = a[root];
-        a[root] = a[child];
-        a[child] = t;
-        root = child;
-    }
-}
-
-static void sort(uint64_t *a, int n)
-{
-    for (int i = n / 2 - 1; i >= 0; i--)
-        sift(a, i, n);
-    for (int end = n - 1; end > 0; end--) {
-        uint64_t t = a[0];
-        a[0] = a[end];
-        a[end] = t;
-        sift(a, 0, end);
-    }
-}
-
 static const char *unit(void)
 {
     return cmdline_is("clock", "icount") ? "insns" : "cycles";
@@ -47,7 +19,7 @@ static const char *unit(void)
 
 void bench_report(const char *name, uint64_t *s, int n)
 {
-    sort(s, n);
+    bench_sort(s, n);
     kprintf("bench pith.%s median=%lu min=%lu max=%lu unit=%s iters=%d\n",
             name, s[n / 2], s[0], s[n - 1], unit(), n);
 }

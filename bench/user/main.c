@@ -4,6 +4,7 @@
  * TSC (instructions under icount), in the format of docs/testing.md.
  */
 #include "pith.h"
+#include "stats.h"
 
 #define WARMUP 1000
 #define ITERS  10000
@@ -11,32 +12,9 @@
 static uint64_t samples[ITERS];
 static const char *unit;
 
-static void sift(uint64_t *a, int start, int n)
-{
-    int root = start;
-    while (2 * root + 1 < n) {
-        int child = 2 * root + 1;
-        if (child + 1 < n && a[child] < a[child + 1])
-            child++;
-        if (a[root] >= a[child])
-            return;
-        uint64_t t = a[root];
-        a[root] = a[child];
-        a[child] = t;
-        root = child;
-    }
-}
-
 static void report(const char *name)
 {
-    for (int i = ITERS / 2 - 1; i >= 0; i--)
-        sift(samples, i, ITERS);
-    for (int end = ITERS - 1; end > 0; end--) {
-        uint64_t t = samples[0];
-        samples[0] = samples[end];
-        samples[end] = t;
-        sift(samples, 0, end);
-    }
+    bench_sort(samples, ITERS);
     printf("bench pith.%s median=%lu min=%lu max=%lu unit=%s iters=%d\n", name,
            samples[ITERS / 2], samples[0], samples[ITERS - 1], unit, ITERS);
 }
@@ -50,14 +28,8 @@ static inline uint64_t clock(void)
 
 static uint64_t make(uint8_t type)
 {
-    const struct pith_bootinfo *bi = pith_bootinfo;
-    uint64_t best = 0;
-    for (uint64_t i = 0; i < bi->untyped.count; i++)
-        if (!bi->untyped_list[i].is_device &&
-            bi->untyped_list[i].size_bits > bi->untyped_list[best].size_bits)
-            best = i;
     uint64_t slot = pith_slot_alloc();
-    if (pith_invoke4(bi->untyped.first_slot + best, PITH_UNTYPED_RETYPE, type, PITH_SLOT_CSPACE, slot, 1)) {
+    if (pith_invoke4(pith_biggest_untyped(), PITH_UNTYPED_RETYPE, type, PITH_SLOT_CSPACE, slot, 1)) {
         printf("bench: cannot make an object of type %u\n", type);
         pith_shutdown(0);
     }

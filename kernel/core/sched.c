@@ -24,6 +24,9 @@
 static struct tcb *head[SCHED_PRIORITIES], *tail[SCHED_PRIORITIES];
 static uint64_t bitmap[SCHED_PRIORITIES / 64];
 static uint64_t slice_start_tsc;
+static uint64_t slice_end_tsc;              /* when the current thread's slice runs out */
+static uint64_t armed_deadline;             /* what the timer is set for (0: must set again) */
+static struct tcb *loaded;                  /* whose address space, TLS and ports are live */
 static struct tcb *fpu_owner;               /* whose state is in the FPU registers */
 static struct tcb *sleepers;                /* sorted by wake_tsc, linked by q_next */
 
@@ -102,7 +105,15 @@ void sched_set_current(struct tcb *t)
     if (prev)
         prev->cpu_time_tsc += now - slice_start_tsc;
     slice_start_tsc = now;
+    if (t)
+        slice_end_tsc = now + ns_to_tsc((uint64_t)t->slice_left_us * 1000);
     pc->current = t;
+}
+
+/* Something about `loaded` changed (TLS, address space, ports): load it afresh on the way out. */
+void sched_reload(void)
+{
+    loaded = NULL;
 }
 
 void sched_yield(void)
@@ -160,18 +171,23 @@ static void wake_sleepers(void)
     }
 }
 
-/* The next timer deadline: the end of the running slice or the first sleeper. */
+/*
+ * The next timer deadline: the end of the running slice, the first
+ * sleeper, or an interrupt handler's answer deadline.  The timer is only
+ * reprogrammed when that changes, which keeps it off the system-call path.
+ */
 static void arm_timer(struct tcb *running)
 {
-    uint64_t now = rdtsc();
-    uint64_t deadline = UINT64_MAX;
-    if (running)
-        deadline = now + ns_to_tsc((uint64_t)running->slice_left_us * 1000);
+    uint64_t deadline = running ? slice_end_tsc : UINT64_MAX;
     if (sleepers && sleepers->wake_tsc < deadline)
         deadline = sleepers->wake_tsc;
     uint64_t irq = irq_next_deadline();
     if (irq < deadline)
         deadline = irq;
+    if (deadline == armed_deadline)
+        return;
+    armed_deadline = deadline;
+    uint64_t now = rdtsc();
     if (deadline == UINT64_MAX)
         apic_timer_stop();
     else
@@ -180,6 +196,7 @@ static void arm_timer(struct tcb *running)
 
 void sched_timer_tick(void)
 {
+    armed_deadline = 0;                     /* it fired: whatever comes next must be set */
     wake_sleepers();
     irq_check_deadlines();
     struct tcb *cur = sched_current();
@@ -194,6 +211,7 @@ void sched_timer_tick(void)
     } else {
         cur->slice_left_us -= (uint32_t)used;
         slice_start_tsc = rdtsc();
+        slice_end_tsc = slice_start_tsc + ns_to_tsc((uint64_t)cur->slice_left_us * 1000);
     }
 }
 
@@ -221,6 +239,8 @@ void sched_forget(struct tcb *t)
 {
     if (fpu_owner == t)
         fpu_owner = NULL;
+    if (loaded == t)
+        loaded = NULL;
     sched_remove(t);
     if (sched_current() == t)
         sched_set_current(NULL);
@@ -231,7 +251,10 @@ struct trap_frame *kernel_exit_prepare(void)
     for (;;) {
         struct tcb *t = sched_current();
         if (t && t->state == TS_READY && !sched_higher_ready(t->priority)) {
-            switch_to(t);
+            if (t != loaded) {
+                switch_to(t);
+                loaded = t;
+            }
             arm_timer(t);
             trap_frame_sanitise(&t->ctx);
             return &t->ctx;

@@ -43,6 +43,9 @@ void sched_check_preempt(struct tcb *woken);
 void sched_sleep_until(struct tcb *t, uint64_t wake_tsc);
 void sched_cancel_sleep(struct tcb *t);
 
+/* The running thread's TLS bases, address space or ports changed: reload them on exit. */
+void sched_reload(void);
+
 /* A thread is being destroyed: drop every reference the scheduler holds. */
 void sched_forget(struct tcb *t);
 

@@ -158,6 +158,7 @@ static int invoke_tcb(struct args *a, struct slot *target)
             return PITH_E_INVALID_ARG;  /* a kernel-half base would be a trap for the unwary */
         t->fs_base = a->w[0];
         t->gs_base = a->w[1];
+        sched_reload();
         return PITH_OK;
     case PITH_TCB_INFO:
         set_words(a->f, t->cpu_time_tsc, t->state, t->priority, t->mcp);

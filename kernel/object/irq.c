@@ -32,6 +32,13 @@ struct irq_line {
 };
 
 static struct irq_line lines[IOAPIC_MAX_LINES];
+static unsigned offers;                 /* lines with an offer running: the scheduler's shortcut */
+
+static void set_offering(struct irq_line *l, struct irq_handler *h)
+{
+    offers += (h != NULL) - (l->offering != NULL);
+    l->offering = h;
+}
 
 static void finish_offer(unsigned g);
 
@@ -42,14 +49,14 @@ static void offer_from(unsigned g, struct irq_handler *h)
     while (h && h->notification.cap.type != PITH_OBJ_NOTIFICATION)
         h = h->next;
     if (h) {
-        l->offering = h;
+        set_offering(l, h);
         l->deadline = rdtsc() + ns_to_tsc(IRQ_ANSWER_NS);
         h->offered++;
         notification_signal((struct notification *)h->notification.cap.obj, h->bits);
         return;
     }
     /* Nobody claimed it. */
-    l->offering = NULL;
+    set_offering(l, NULL);
     l->unclaimed++;
     uint64_t now = rdtsc();
     if (now - l->window_start > ns_to_tsc(STORM_NS)) {
@@ -69,7 +76,7 @@ static void offer_from(unsigned g, struct irq_handler *h)
 static void finish_offer(unsigned g)
 {
     struct irq_line *l = &lines[g];
-    l->offering = NULL;
+    set_offering(l, NULL);
     if (l->storm_masked)
         return;
     if (l->pending) {
@@ -200,6 +207,8 @@ int irq_line_info(uint64_t line, uint64_t out[4])
 
 void irq_check_deadlines(void)
 {
+    if (!offers)
+        return;
     uint64_t now = rdtsc();
     for (unsigned g = 0; g < ioapic_lines(); g++)
         if (lines[g].offering && now >= lines[g].deadline)
@@ -209,6 +218,8 @@ void irq_check_deadlines(void)
 uint64_t irq_next_deadline(void)
 {
     uint64_t d = UINT64_MAX;
+    if (!offers)
+        return d;
     for (unsigned g = 0; g < ioapic_lines(); g++)
         if (lines[g].offering && lines[g].deadline < d)
             d = lines[g].deadline;

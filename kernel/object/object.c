@@ -56,6 +56,8 @@ void cap_removed(struct cap *c)
         vm_unmap(c);
     else if (c->type == PITH_OBJ_IO_PORTS)
         ioport_changed();               /* a thread may have lost its ports */
+    else if (c->type == PITH_OBJ_VSPACE)
+        sched_reload();                 /* a thread may have lost its address space */
 }
 
 static void tcb_finalise(struct tcb *t)

@@ -24,6 +24,7 @@ int tcb_configure(struct tcb *t, struct slot *cspace, struct slot *vspace,
                   struct slot *ipc_buffer, struct slot *fault_ep)
 {
     int err;
+    sched_reload();
     if ((err = set_slot(t, TCB_SLOT_CSPACE, cspace)) ||
         (err = set_slot(t, TCB_SLOT_VSPACE, vspace)) ||
         (err = set_slot(t, TCB_SLOT_IPC_BUFFER, ipc_buffer)) ||

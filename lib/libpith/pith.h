@@ -104,6 +104,9 @@ _Noreturn void pith_shutdown(int success);
 /* Slot allocator over the boot-info's free range. */
 uint64_t pith_slot_alloc(void);
 
+/* The slot of the largest block of untyped RAM (not device memory) init was given. */
+uint64_t pith_biggest_untyped(void);
+
 int main(void);
 
 #endif

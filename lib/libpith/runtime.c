@@ -62,6 +62,18 @@ uint64_t pith_slot_alloc(void)
     return next_slot++;
 }
 
+uint64_t pith_biggest_untyped(void)
+{
+    const struct pith_bootinfo *bi = pith_bootinfo;
+    uint64_t best = 0;
+    for (uint64_t i = 1; i < bi->untyped.count; i++)
+        if (!bi->untyped_list[i].is_device &&
+            (bi->untyped_list[best].is_device ||
+             bi->untyped_list[i].size_bits > bi->untyped_list[best].size_bits))
+            best = i;
+    return bi->untyped.first_slot + best;
+}
+
 _Noreturn void pith_start(const struct pith_bootinfo *bi)
 {
     pith_bootinfo = bi;

@@ -201,17 +201,6 @@ static void fuzz_loop(uint64_t shared_va)
 
 /* ---- the parent: set-up, watchdog, verdict ---- */
 
-static uint64_t big_untyped(void)
-{
-    const struct pith_bootinfo *bi = pith_bootinfo;
-    uint64_t best = 0;
-    for (uint64_t i = 0; i < bi->untyped.count; i++)
-        if (!bi->untyped_list[i].is_device &&
-            bi->untyped_list[i].size_bits > bi->untyped_list[best].size_bits)
-            best = i;
-    return bi->untyped.first_slot + best;
-}
-
 static void check(long err, const char *what)
 {
     if (err) {
@@ -309,7 +298,7 @@ int main(void)
      * space, address space, thread, stack), so that it cannot destroy
      * itself by revoking its own untyped.
      */
-    uint64_t up = make_from(big_untyped(), PITH_OBJ_UNTYPED, FUZZ_UT_BITS + 1, PITH_SLOT_CSPACE, pith_slot_alloc());
+    uint64_t up = make_from(pith_biggest_untyped(), PITH_OBJ_UNTYPED, FUZZ_UT_BITS + 1, PITH_SLOT_CSPACE, pith_slot_alloc());
     uint64_t uf = make_from(up, PITH_OBJ_UNTYPED, FUZZ_UT_BITS - 1, PITH_SLOT_CSPACE, pith_slot_alloc());
     uint64_t sandbox = make_from(up, PITH_OBJ_CNODE, SANDBOX_BITS, PITH_SLOT_CSPACE, pith_slot_alloc());
     uint64_t vs = make_from(up, PITH_OBJ_VSPACE, 0, PITH_SLOT_CSPACE, pith_slot_alloc());
@@ -340,7 +329,7 @@ int main(void)
     map(up, vs, shared, SHARED_VA, PITH_RIGHT_READ | PITH_RIGHT_WRITE);
     uint64_t shared_here = pith_slot_alloc();
     check(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_COPY, shared_here, shared, PITH_RIGHTS_ALL, 0), "copy shared");
-    map(big_untyped(), PITH_SLOT_VSPACE, shared_here, SHARED_VA, PITH_RIGHT_READ | PITH_RIGHT_WRITE);
+    map(pith_biggest_untyped(), PITH_SLOT_VSPACE, shared_here, SHARED_VA, PITH_RIGHT_READ | PITH_RIGHT_WRITE);
     struct shared *s = (struct shared *)SHARED_VA;
     s->rng = seed;
     s->target = n;
@@ -387,9 +376,9 @@ int main(void)
                        SHARED_VA, 0), "registers");
 
     /* Another task that must keep running whatever the fuzzer does. */
-    uint64_t by_tcb = make_from(big_untyped(), PITH_OBJ_TCB, 0, PITH_SLOT_CSPACE, pith_slot_alloc());
-    uint64_t by_stack = make_from(big_untyped(), PITH_OBJ_FRAME, 0, PITH_SLOT_CSPACE, pith_slot_alloc());
-    map(big_untyped(), PITH_SLOT_VSPACE, by_stack, 0x50000000, PITH_RIGHT_READ | PITH_RIGHT_WRITE);
+    uint64_t by_tcb = make_from(pith_biggest_untyped(), PITH_OBJ_TCB, 0, PITH_SLOT_CSPACE, pith_slot_alloc());
+    uint64_t by_stack = make_from(pith_biggest_untyped(), PITH_OBJ_FRAME, 0, PITH_SLOT_CSPACE, pith_slot_alloc());
+    map(pith_biggest_untyped(), PITH_SLOT_VSPACE, by_stack, 0x50000000, PITH_RIGHT_READ | PITH_RIGHT_WRITE);
     check(pith_invoke4(by_tcb, PITH_TCB_CONFIGURE, PITH_SLOT_CSPACE, PITH_SLOT_VSPACE, 0, 0), "bystander");
     check(pith_invoke4(by_tcb, PITH_TCB_SET_PRIORITY, 40, 40, 0, 0), "bystander priority");
     check(pith_invoke4(by_tcb, PITH_TCB_WRITE_REGISTERS, (uint64_t)bystander, 0x50001000 - 8, 0, 0), "bystander regs");

@@ -2,21 +2,10 @@
 
 uint64_t test_untyped;
 
-static void pick_untyped(void)
-{
-    const struct pith_bootinfo *bi = pith_bootinfo;
-    uint64_t best = 0;
-    for (uint64_t i = 0; i < bi->untyped.count; i++)
-        if (!bi->untyped_list[i].is_device &&
-            bi->untyped_list[i].size_bits > bi->untyped_list[best].size_bits)
-            best = i;
-    test_untyped = bi->untyped.first_slot + best;
-}
-
 uint64_t make_object(uint8_t type, uint32_t bits)
 {
     if (!test_untyped)
-        pick_untyped();
+        test_untyped = pith_biggest_untyped();
     uint64_t slot = pith_slot_alloc();
     long err = pith_invoke4(test_untyped, PITH_UNTYPED_RETYPE, type | (uint64_t)bits << 8,
                             PITH_SLOT_CSPACE, slot, 1);

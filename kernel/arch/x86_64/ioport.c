@@ -1,5 +1,6 @@
 #include "arch/x86_64/ioport.h"
 #include "arch/x86_64/gdt.h"
+#include "core/sched.h"
 #include "object/tcb.h"
 
 /* What the bitmap allows now (one CPU for now; per CPU with SMP). */
@@ -11,6 +12,7 @@ static uint64_t generation, loaded_generation;
 void ioport_changed(void)
 {
     generation++;
+    sched_reload();
 }
 
 void ioport_switch_to(struct tcb *t)

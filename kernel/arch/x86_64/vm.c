@@ -10,6 +10,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/paging.h"
 #include "core/panic.h"
+#include "core/sched.h"
 #include "lib/string.h"
 #include "object/tcb.h"
 
@@ -63,6 +64,7 @@ void vm_vspace_finalise(const struct cap *vs)
         asid_table[asid] = NULL;
     if ((read_cr3() & PTE_ADDR) == vm_object_phys(vs))
         write_cr3(kernel_pml4);
+    sched_reload();
 }
 
 static bool user_range(uint64_t vaddr, unsigned level)
