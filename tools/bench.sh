@@ -50,7 +50,7 @@ sorted=$(printf '%s\n' "${boot_samples[@]}" | sort -n)
 n=${#boot_samples[@]}
 median=$(echo "$sorted" | sed -n "$(( n / 2 + 1 ))p")
 echo "bench pith.boot_to_banner median=$median min=$(echo "$sorted" | head -1) max=$(echo "$sorted" | tail -1) unit=$unit iters=$n"
-grep '^bench pith\.' "$first"
+grep -E '^(bench|#) pith\.' "$first"
 
 # The Linux guest, same QEMU, mode and -smp.  Its stderr is kept for the reason.
 fetch=""

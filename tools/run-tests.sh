@@ -67,12 +67,12 @@ for t in "$BUILD"/host/test_*; do
 done
 
 # Boots the kernel in test mode and collects its results.
-run_suite() {               # run_suite MODE SMP
-    local mode=$1 smp=$2 tag="$1-smp$2" log="$LOGS/kernel-$1-smp$2"
-    echo "== in-system tests ($mode, $smp CPU)"
+run_suite() {               # run_suite MODE SMP [EXTRA-KERNEL-ARG]
+    local mode=$1 smp=$2 extra=${3:-} tag="$1-smp$2${3:+-$3}" log="$LOGS/kernel-$1-smp$2${3:+-$3}"
+    echo "== in-system tests ($mode, $smp CPU${extra:+, $extra})"
     tools/qemu-run.sh --accel "$mode" --smp "$smp" --timeout "$TIMEOUT" \
         --kernel "$BUILD/pith.bin" --module "$BUILD/user/kernel-tests.elf" \
-        --module "$BUILD/modules/testdata.bin" --append "test expect_cpus=$smp" \
+        --module "$BUILD/modules/testdata.bin" --append "test expect_cpus=$smp $extra" \
         --debugcon "$log.debugcon" --serial "$log.serial" 2> "$log.runner"
     local status=$?
     collect "$log.debugcon" "kernel/$tag/"

@@ -22,6 +22,7 @@
 #include "arch/x86_64/vm.h"
 #include "arch/x86_64/ioapic.h"
 #include "object/irq.h"
+#include "object/ipc.h"
 #include "bench.h"
 #include "lib/string.h"
 
@@ -86,6 +87,9 @@ void kmain(uint32_t magic, uint64_t info_phys)
     }
 
     /* User level: the first boot module becomes init. */
+    fastpath_enabled = !cmdline_has("nofastpath");
+    if (!fastpath_enabled)
+        kprintf("ipc: fast path off (nofastpath)\n");
     fpu_init();
     syscall_init();
     vm_init();

@@ -87,6 +87,12 @@ bool sched_higher_ready(unsigned priority)
     return highest_ready() > (int)priority;
 }
 
+/* True if `t` is what the scheduler would pick once the current thread blocks. */
+bool sched_would_pick(const struct tcb *t)
+{
+    return highest_ready() < (int)t->priority;
+}
+
 struct tcb *sched_pick(void)
 {
     int p = highest_ready();
@@ -108,6 +114,22 @@ void sched_set_current(struct tcb *t)
     if (t)
         slice_end_tsc = now + ns_to_tsc((uint64_t)t->slice_left_us * 1000);
     pc->current = t;
+}
+
+/*
+ * The IPC fast path: the current thread gives the CPU straight to `to`,
+ * which runs on the rest of the current time slice (protected control
+ * transfer); no ready-queue operations.
+ */
+void sched_donate(struct tcb *to)
+{
+    struct percpu *pc = this_cpu();
+    uint64_t now = rdtsc();
+    if (pc->current)
+        pc->current->cpu_time_tsc += now - slice_start_tsc;
+    slice_start_tsc = now;
+    pc->current = to;
+    pc->fast_path_hits++;
 }
 
 /* Something about `loaded` changed (TLS, address space, ports): load it afresh on the way out. */

@@ -16,6 +16,7 @@ void sched_make_ready(struct tcb *t);       /* append to its priority's queue */
 void sched_remove(struct tcb *t);           /* take off the ready queue if on it */
 struct tcb *sched_pick(void);               /* the highest-priority ready thread, dequeued */
 bool sched_higher_ready(unsigned priority); /* is anything above `priority` ready? */
+bool sched_would_pick(const struct tcb *t); /* nothing ready at or above t's priority */
 struct tcb *sched_current(void);
 
 /*
@@ -42,6 +43,9 @@ void sched_check_preempt(struct tcb *woken);
 /* Sleeping: woken by the timer with rax = PITH_OK. */
 void sched_sleep_until(struct tcb *t, uint64_t wake_tsc);
 void sched_cancel_sleep(struct tcb *t);
+
+/* The IPC fast path hands the CPU and the time slice straight to `to`. */
+void sched_donate(struct tcb *to);
 
 /* The running thread's TLS bases, address space or ports changed: reload them on exit. */
 void sched_reload(void);

@@ -13,6 +13,7 @@
 #include <pith/syscall.h>
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/entry.h"
+#include "arch/x86_64/percpu.h"
 #include "arch/x86_64/qemu.h"
 #include "arch/x86_64/time.h"
 #include "arch/x86_64/vm.h"
@@ -436,6 +437,12 @@ static void sys_reply_recv(struct args *a)
 void syscall_dispatch(struct trap_frame *f)
 {
     struct tcb *self = sched_current();
+    if (fastpath_enabled) {
+        if ((int64_t)f->rax == PITH_SYS_CALL && ipc_fastpath_call(self, f))
+            return;
+        if ((int64_t)f->rax == PITH_SYS_REPLY_RECV && ipc_fastpath_reply_recv(self, f))
+            return;
+    }
     struct args a = {
         .self = self, .f = f, .cspace = &self->slots[TCB_SLOT_CSPACE].cap,
         .label = PITH_TAG_LABEL(f->rsi),
@@ -466,7 +473,7 @@ void syscall_dispatch(struct trap_frame *f)
         break;
     case PITH_SYS_INFO:
         f->rax = PITH_OK;
-        set_words(f, PITH_ABI_VERSION_MAJOR, PITH_ABI_VERSION_MINOR, tsc_hz(), 0);
+        set_words(f, PITH_ABI_VERSION_MAJOR, PITH_ABI_VERSION_MINOR, tsc_hz(), this_cpu()->fast_path_hits);
         break;
     case PITH_SYS_SLEEP: {
         uint64_t now = rdtsc(), ticks = ns_to_tsc(f->rdi);

@@ -449,3 +449,82 @@ void tcb_release_replies(struct tcb *t)
     while (t->held_replies)
         reply_fail(t->held_replies, PITH_E_PEER_DIED);
 }
+
+/* ---- the fast path ------------------------------------------------------------------ */
+
+/*
+ * Call and reply-and-receive in the common case (L4, seL4): a message in
+ * registers, the partner waiting, and the partner the thread the scheduler
+ * would pick anyway once the current one blocks (nothing else ready at or
+ * above its priority), so the semantics are exactly the slow path's.  The
+ * current thread hands the CPU straight to the partner (which runs on the
+ * rest of its time slice), with no ready-queue operations.  Anything else
+ * returns false untouched and the slow path, with the same semantics,
+ * does it.  Both start from a lookup that mirrors cnode_lookup.
+ */
+bool fastpath_enabled = true;
+
+static struct slot *fast_slot(struct tcb *self, uint64_t index, uint8_t type, uint8_t right)
+{
+    const struct cap *cs = &self->slots[TCB_SLOT_CSPACE].cap;
+    if (cs->type != PITH_OBJ_CNODE || (index >> cs->bits))
+        return NULL;
+    struct slot *s = (struct slot *)cs->obj + index;
+    if (s->cap.type != type || (s->cap.rights & right) != right)
+        return NULL;
+    return s;
+}
+
+bool ipc_fastpath_call(struct tcb *self, struct trap_frame *f)
+{
+    struct slot *s = fast_slot(self, f->rdi, PITH_OBJ_ENDPOINT, PITH_RIGHT_WRITE);
+    if (!s || PITH_TAG_LENGTH(f->rsi) > PITH_MSG_REGS)
+        return false;
+    struct endpoint *ep = (struct endpoint *)s->cap.obj;
+    struct tcb *r = ep->head;
+    if (!r || !ep->receivers || r->priority < self->priority || !sched_would_pick(r))
+        return false;
+    struct reply *rp = r->recv_reply;
+    if (!rp || rp->caller)
+        return false;
+    dequeue(&ep->head, &ep->tail, r);
+    copy_message(self, r, s->cap.w0);
+    self->ipc_flags = IPC_CALL;
+    r->recv_reply = NULL;
+    reply_bind(rp, self, r);
+    r->ctx.rax = PITH_OK;
+    r->blocked_on = NULL;
+    r->state = TS_READY;
+    sched_donate(r);
+    return true;
+}
+
+bool ipc_fastpath_reply_recv(struct tcb *self, struct trap_frame *f)
+{
+    struct slot *es = fast_slot(self, f->rdi, PITH_OBJ_ENDPOINT, PITH_RIGHT_READ);
+    struct slot *rs = fast_slot(self, f->r12, PITH_OBJ_REPLY, 0);
+    if (!es || !rs || PITH_TAG_LENGTH(f->rsi) > PITH_MSG_REGS)
+        return false;
+    struct reply *rp = (struct reply *)rs->cap.obj;
+    struct tcb *c = rp->caller;
+    struct endpoint *ep = (struct endpoint *)es->cap.obj;
+    if (!c || (c->ipc_flags & IPC_FAULT) || !sched_would_pick(c))
+        return false;
+    if ((ep->head && !ep->receivers) || (self->bound && self->bound->word))
+        return false;                   /* a message is waiting: receive it the slow way */
+    reply_unhold(rp);
+    rp->caller = NULL;
+    c->reply = NULL;
+    copy_message(self, c, 0);
+    c->ctx.rax = PITH_OK;
+    c->ipc_flags = 0;
+    c->blocked_on = NULL;
+    c->state = TS_READY;
+    ep->receivers = 1;
+    self->recv_reply = rp;
+    self->state = TS_BLOCKED_RECV;
+    self->blocked_on = ep;
+    enqueue(&ep->head, &ep->tail, self);
+    sched_donate(c);
+    return true;
+}

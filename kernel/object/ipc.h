@@ -35,6 +35,11 @@ bool ipc_send_fault(struct tcb *self, uint64_t kind, uint64_t addr, uint64_t err
 void notification_signal(struct notification *n, uint64_t bits);
 int notification_bind(struct tcb *t, struct notification *n);
 
+/* The fast path: true if it did the whole operation (ipc.c). */
+extern bool fastpath_enabled;
+bool ipc_fastpath_call(struct tcb *self, struct trap_frame *f);
+bool ipc_fastpath_reply_recv(struct tcb *self, struct trap_frame *f);
+
 /* Cancelling: a thread leaves whatever it waits on; objects release their waiters. */
 void ipc_cancel(struct tcb *t, uint64_t error);
 void endpoint_finalise(struct endpoint *ep);

@@ -86,6 +86,9 @@ fi
 # until SMP bring-up exists; the MADT must still list both).
 run_suite tcg 2
 
+# The same semantics without the IPC fast path: every IPC test takes the slow path.
+run_suite tcg 1 nofastpath
+
 # The GRUB image: the same suite, loaded by GRUB instead of QEMU's loader.
 log="$LOGS/scenario-iso"
 tools/qemu-run.sh --accel tcg --timeout "$TIMEOUT" --iso "$BUILD/pith-test.iso" \

@@ -248,3 +248,40 @@ UTEST(several_calls_pending_answered_in_any_order)
     /* An answered reply object has nothing to answer. */
     UT_EQ(pith_send(r0, &a), PITH_E_PEER_DIED);
 }
+
+/* The fast path counter moves for a plain call and reply-receive (unless the boot said nofastpath). */
+static void fast_server(uint64_t slots)
+{
+    uint64_t e = slots & 0xffff, r = slots >> 16;
+    struct pith_msg m = { 0 };
+    pith_recv(e, &m, r);
+    for (;;) {
+        m.w[0] += 1;
+        pith_reply_recv(e, &m, r);
+    }
+}
+
+UTEST(fast_path_taken_when_it_can_be)
+{
+    uint64_t e = make_object(PITH_OBJ_ENDPOINT, 0), r = make_object(PITH_OBJ_REPLY, 0);
+    uint64_t t = make_thread(fast_server, e | r << 16, 150);
+    UT_EQ(pith_invoke4(t, PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);
+    struct pith_msg info = { 0 };
+    pith_syscall(PITH_SYS_INFO, 0, &info, 0);
+    uint64_t before = info.w[3];
+    for (uint64_t i = 0; i < 100; i++) {
+        struct pith_msg m = { .tag = PITH_TAG(1, 1), .w = { i } };
+        UT_EQ(pith_call(e, &m), PITH_OK);
+        UT_EQ(m.w[0], i + 1);
+    }
+    pith_syscall(PITH_SYS_INFO, 0, &info, 0);
+    int off = 0;
+    for (const char *c = pith_bootinfo->cmdline; *c; c++)
+        if (c[0] == 'n' && c[1] == 'o' && c[2] == 'f' && c[3] == 'a' && c[4] == 's' && c[5] == 't')
+            off = 1;
+    if (off)
+        UT_EQ(info.w[3], before);               /* every call took the slow path */
+    else
+        UT_ASSERT(info.w[3] - before >= 199);   /* calls and replies: the first receive is slow */
+    pith_invoke4(t, PITH_TCB_SUSPEND, 0, 0, 0, 0);
+}
