@@ -27,6 +27,8 @@ static uint64_t slice_start_tsc;
 static uint64_t slice_end_tsc;              /* when the current thread's slice runs out */
 static uint64_t armed_deadline;             /* what the timer is set for (0: must set again) */
 static struct tcb *loaded;                  /* whose address space, TLS and ports are live */
+static uint64_t loaded_fs, loaded_gs;       /* the TLS bases in the MSRs now */
+static bool donated;                        /* the fast path chose the next thread: nothing else changed */
 static struct tcb *fpu_owner;               /* whose state is in the FPU registers */
 static struct tcb *sleepers;                /* sorted by wake_tsc, linked by q_next */
 
@@ -36,7 +38,6 @@ void sched_init(void)
         head[i] = tail[i] = NULL;
 }
 
-struct tcb *sched_current(void) { return this_cpu()->current; }
 
 void sched_make_ready(struct tcb *t)
 {
@@ -130,6 +131,7 @@ void sched_donate(struct tcb *to)
     slice_start_tsc = now;
     pc->current = to;
     pc->fast_path_hits++;
+    donated = true;
 }
 
 /* Something about `loaded` changed (TLS, address space, ports): load it afresh on the way out. */
@@ -246,8 +248,15 @@ static void switch_to(struct tcb *t)
     tss_set_kernel_stack(top);
     vm_activate(t);
     ioport_switch_to(t);
-    wrmsr(MSR_FS_BASE, t->fs_base);
-    wrmsr(MSR_KERNEL_GS_BASE, t->gs_base);  /* becomes GS after swapgs */
+    /* MSR writes are slow on real hardware: only when the bases differ. */
+    if (t->fs_base != loaded_fs) {
+        wrmsr(MSR_FS_BASE, t->fs_base);
+        loaded_fs = t->fs_base;
+    }
+    if (t->gs_base != loaded_gs) {
+        wrmsr(MSR_KERNEL_GS_BASE, t->gs_base);  /* becomes GS after swapgs */
+        loaded_gs = t->gs_base;
+    }
     if (fpu_owner != t) {
         if (fpu_owner)
             fpu_save(fpu_owner);
@@ -270,6 +279,20 @@ void sched_forget(struct tcb *t)
 
 struct trap_frame *kernel_exit_prepare(void)
 {
+    /*
+     * After a fast-path hand-over nothing else happened in this kernel entry:
+     * the partner is the right thread and the timer is still right.
+     */
+    if (donated) {
+        struct tcb *t = sched_current();
+        donated = false;
+        if (t != loaded) {
+            switch_to(t);
+            loaded = t;
+        }
+        trap_frame_sanitise(&t->ctx);
+        return &t->ctx;
+    }
     for (;;) {
         struct tcb *t = sched_current();
         if (t && t->state == TS_READY && !sched_higher_ready(t->priority)) {

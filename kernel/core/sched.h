@@ -6,6 +6,7 @@
 #define PITH_CORE_SCHED_H
 
 #include <stdbool.h>
+#include "arch/x86_64/percpu.h"
 #include "object/tcb.h"
 
 #define SCHED_PRIORITIES    256
@@ -17,7 +18,7 @@ void sched_remove(struct tcb *t);           /* take off the ready queue if on it
 struct tcb *sched_pick(void);               /* the highest-priority ready thread, dequeued */
 bool sched_higher_ready(unsigned priority); /* is anything above `priority` ready? */
 bool sched_would_pick(const struct tcb *t); /* nothing ready at or above t's priority */
-struct tcb *sched_current(void);
+static inline struct tcb *sched_current(void) { return this_cpu()->current; }
 
 /*
  * Changes what runs: `t` becomes current (NULL: idle).  The previous
