@@ -140,6 +140,74 @@ static void ipc_xas(void)
     pith_invoke4(t, PITH_TCB_SUSPEND, 0, 0, 0, 0);
 }
 
+/* Long messages: the server answers with the same 120 words. */
+static void long_server(uint64_t slots)
+{
+    uint64_t ep = slots & 0xffff, reply = slots >> 16;
+    struct pith_msg m = { 0 };
+    pith_recv(ep, &m, reply);
+    for (;;) {
+        m.tag = PITH_TAG(1, PITH_MSG_MAX);
+        pith_reply_recv(ep, &m, reply);
+    }
+}
+
+static void ipc_long(void)
+{
+    uint64_t ep = make(PITH_OBJ_ENDPOINT), reply = make(PITH_OBJ_REPLY);
+    uint64_t t = thread(PITH_SLOT_VSPACE, 0x40020000, long_server, ep | reply << 16, 150);
+    pith_invoke4(t, PITH_TCB_RESUME, 0, 0, 0, 0);
+    struct pith_msg m = { .tag = PITH_TAG(1, PITH_MSG_MAX) };
+    for (int i = 0; i < WARMUP + ITERS; i++) {
+        m.tag = PITH_TAG(1, PITH_MSG_MAX);
+        uint64_t t0 = clock();
+        pith_call(ep, &m);
+        uint64_t t1 = clock();
+        if (i >= WARMUP)
+            samples[i - WARMUP] = t1 - t0;
+    }
+    report("ipc_call_rtt_long");
+    pith_invoke4(t, PITH_TCB_SUSPEND, 0, 0, 0, 0);
+}
+
+/* Capability transfer: each call carries one; the server takes it into a slot and deletes it. */
+#define CAP_SERVER_STACK 0x40030000ull
+static uint64_t cap_recv_slot;
+
+static void cap_server(uint64_t slots)
+{
+    uint64_t ep = slots & 0xffff, reply = slots >> 16;
+    struct pith_ipc_buffer *b = (struct pith_ipc_buffer *)(CAP_SERVER_STACK + 0x2000);
+    b->recv_slot = cap_recv_slot;
+    struct pith_msg m = { 0 };
+    pith_recv(ep, &m, reply);
+    for (;;) {
+        pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, cap_recv_slot, 0, 0, 0);
+        m.tag = PITH_TAG(1, 0);
+        pith_reply_recv(ep, &m, reply);
+    }
+}
+
+static void ipc_cap(void)
+{
+    uint64_t ep = make(PITH_OBJ_ENDPOINT), reply = make(PITH_OBJ_REPLY), gift = make(PITH_OBJ_NOTIFICATION);
+    cap_recv_slot = pith_slot_alloc();
+    uint64_t t = thread(PITH_SLOT_VSPACE, CAP_SERVER_STACK, cap_server, ep | reply << 16, 150);
+    pith_invoke4(t, PITH_TCB_RESUME, 0, 0, 0, 0);
+    ((struct pith_ipc_buffer *)PITH_IPC_BUFFER_ADDR)->send_cap = gift;
+    struct pith_msg m = { 0 };
+    for (int i = 0; i < WARMUP + ITERS; i++) {
+        m.tag = PITH_TAG(1, 0) | PITH_TAG_CAP;
+        uint64_t t0 = clock();
+        pith_call(ep, &m);
+        uint64_t t1 = clock();
+        if (i >= WARMUP)
+            samples[i - WARMUP] = t1 - t0;
+    }
+    report("ipc_call_rtt_cap");
+    pith_invoke4(t, PITH_TCB_SUSPEND, 0, 0, 0, 0);
+}
+
 static volatile uint64_t woke_at;
 static uint64_t notify_slot;
 
@@ -177,6 +245,8 @@ int main(void)
     null_syscall();
     ipc_same();
     ipc_xas();
+    ipc_long();
+    ipc_cap();
     notify_wake();
     printf("bench-done\n");
     return 0;

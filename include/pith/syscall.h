@@ -39,9 +39,18 @@ enum pith_syscall {
  */
 #define PITH_NOTIFICATION_LABEL     0xffffffffffffull
 
-/* The message tag: label (what the message means), length in words. */
-#define PITH_TAG(label, length)     (((uint64_t)(label) << 8) | ((length) & 0xff))
-#define PITH_TAG_LABEL(tag)         ((tag) >> 8)
-#define PITH_TAG_LENGTH(tag)        ((tag) & 0xff)
+/*
+ * The message tag: label (what the message means, 48 bits), length in
+ * words (up to PITH_MSG_MAX: words 0-3 in registers, the rest in the IPC
+ * buffer), and whether a capability travels with it.  On delivery the
+ * kernel sets PITH_TAG_CAP_LOST if the message carried a capability the
+ * receiver had no free slot for (the message arrives without it).
+ */
+#define PITH_MSG_MAX                120
+#define PITH_TAG_CAP                0x80u
+#define PITH_TAG_CAP_LOST           0x100u
+#define PITH_TAG(label, length)     (((uint64_t)(label) << 16) | ((length) & 0x7f))
+#define PITH_TAG_LABEL(tag)         ((tag) >> 16)
+#define PITH_TAG_LENGTH(tag)        ((tag) & 0x7f)
 
 #endif

@@ -350,6 +350,29 @@ static int invoke(struct args *a, struct slot *target)
     }
 }
 
+/*
+ * A message about to be sent: at most PITH_MSG_MAX words; an IPC buffer if
+ * it is longer than the registers or carries a capability; for a
+ * capability, the grant right on what it is sent through (endpoints) and a
+ * capability in the slot the buffer names.
+ */
+static int check_message(struct args *a, const struct cap *via)
+{
+    uint64_t tag = a->f->rsi;
+    const struct cap *buf = &a->self->slots[TCB_SLOT_IPC_BUFFER].cap;
+    if (PITH_TAG_LENGTH(tag) > PITH_MSG_MAX)
+        return PITH_E_TOO_LONG;
+    bool cap = tag & PITH_TAG_CAP;
+    if ((PITH_TAG_LENGTH(tag) > PITH_MSG_REGS || cap) && buf->type != PITH_OBJ_FRAME)
+        return PITH_E_STATE;
+    if (!cap)
+        return PITH_OK;
+    if (via->type == PITH_OBJ_ENDPOINT && !(via->rights & PITH_RIGHT_GRANT))
+        return PITH_E_NO_RIGHTS;
+    struct slot *s;
+    return lookup(a, ((const struct pith_ipc_buffer *)buf->obj)->send_cap, PITH_OBJ_NULL, 0, &s);
+}
+
 /* Sets the result, or rewinds the thread onto its SYSCALL to run it again later. */
 static void finish(struct args *a, int err)
 {
@@ -370,8 +393,12 @@ static void sys_call(struct args *a)
         return;
     }
     if (s->cap.type == PITH_OBJ_ENDPOINT) {
-        if (!(s->cap.rights & PITH_RIGHT_WRITE)) {
-            a->f->rax = PITH_E_NO_RIGHTS;
+        if (!(s->cap.rights & PITH_RIGHT_WRITE))
+            err = PITH_E_NO_RIGHTS;
+        else
+            err = check_message(a, &s->cap);
+        if (err) {
+            a->f->rax = (uint64_t)err;
             return;
         }
         ipc_send(a->self, &s->cap, a->f->rsi, true, true);
@@ -386,6 +413,8 @@ static void sys_send(struct args *a, bool blocking)
     int err = lookup(a, a->f->rdi, PITH_OBJ_NULL, 0, &s);
     if (!err && !(s->cap.rights & PITH_RIGHT_WRITE) && s->cap.type != PITH_OBJ_REPLY)
         err = PITH_E_NO_RIGHTS;
+    if (!err && s->cap.type != PITH_OBJ_NOTIFICATION)
+        err = check_message(a, &s->cap);
     if (err) {
         a->f->rax = (uint64_t)err;
         return;
@@ -429,8 +458,9 @@ static void sys_reply_recv(struct args *a)
         a->f->rax = (uint64_t)err;
         return;
     }
-    /* A caller that died meanwhile is no reason not to receive the next request. */
-    ipc_reply(a->self, &reply->cap);
+    /* A bad answer, or a caller that died meanwhile, is no reason not to receive the next request. */
+    if (check_message(a, &reply->cap) == PITH_OK)
+        ipc_reply(a->self, &reply->cap);
     sys_recv(a, true);
 }
 

@@ -8,6 +8,7 @@
  * object deleted) wakes the other side with a distinct error.
  */
 #include "object/ipc.h"
+#include "object/cnode.h"
 #include "core/sched.h"
 #include "lib/string.h"
 #include "core/log.h"
@@ -93,14 +94,50 @@ static void fault_message(struct tcb *from, struct tcb *to, uint64_t badge)
     memcpy(buf->msg, &r, sizeof r);
 }
 
+/*
+ * The capability a message carries, copied (a child of the sender's) into
+ * the slot the receiver named.  False if it cannot be: the sender's slot
+ * emptied meanwhile, the receiver named no free slot, or the capability
+ * may not be copied.
+ */
+static bool transfer_cap(struct tcb *from, struct tcb *to)
+{
+    struct pith_ipc_buffer *fb = ipc_buffer(from), *tb = ipc_buffer(to);
+    struct slot *src, *dst;
+    if (!fb || !tb || !tb->recv_slot)
+        return false;
+    if (cnode_lookup(&from->slots[TCB_SLOT_CSPACE].cap, fb->send_cap, PITH_OBJ_NULL, 0, &src) ||
+        cnode_slot(&to->slots[TCB_SLOT_CSPACE].cap, tb->recv_slot, &dst) || !slot_empty(dst))
+        return false;
+    return cap_copy(src, dst, PITH_RIGHTS_ALL) == PITH_OK;
+}
+
+/* Words 4 and up, from the sender's IPC buffer to the receiver's; returns the length delivered. */
+static uint64_t copy_long(struct tcb *from, struct tcb *to, uint64_t len)
+{
+    if (len <= PITH_MSG_REGS)
+        return len;
+    struct pith_ipc_buffer *fb = ipc_buffer(from), *tb = ipc_buffer(to);
+    if (!fb || !tb)
+        return PITH_MSG_REGS;           /* the tag tells the receiver it got four words */
+    for (uint64_t i = PITH_MSG_REGS; i < len; i++)     /* whole words: much cheaper than bytes */
+        tb->msg[i] = fb->msg[i];
+    return len;
+}
+
 static void copy_message(struct tcb *from, struct tcb *to, uint64_t badge)
 {
     if (from->ipc_flags & IPC_FAULT) {
         fault_message(from, to, badge);
         return;
     }
+    uint64_t tag = from->ctx.rsi;
+    uint64_t len = copy_long(from, to, PITH_TAG_LENGTH(tag));
+    uint64_t flags = 0;
+    if (tag & PITH_TAG_CAP)
+        flags = transfer_cap(from, to) ? PITH_TAG_CAP : PITH_TAG_CAP_LOST;
     to->ctx.rdi = badge;
-    to->ctx.rsi = from->ctx.rsi;
+    to->ctx.rsi = (tag & ~(uint64_t)0xffff) | len | flags;
     to->ctx.rdx = from->ctx.rdx;
     to->ctx.r10 = from->ctx.r10;
     to->ctx.r8 = from->ctx.r8;
@@ -478,7 +515,7 @@ static struct slot *fast_slot(struct tcb *self, uint64_t index, uint8_t type, ui
 bool ipc_fastpath_call(struct tcb *self, struct trap_frame *f)
 {
     struct slot *s = fast_slot(self, f->rdi, PITH_OBJ_ENDPOINT, PITH_RIGHT_WRITE);
-    if (!s || PITH_TAG_LENGTH(f->rsi) > PITH_MSG_REGS)
+    if (!s || PITH_TAG_LENGTH(f->rsi) > PITH_MSG_REGS || (f->rsi & PITH_TAG_CAP))
         return false;
     struct endpoint *ep = (struct endpoint *)s->cap.obj;
     struct tcb *r = ep->head;
@@ -503,7 +540,7 @@ bool ipc_fastpath_reply_recv(struct tcb *self, struct trap_frame *f)
 {
     struct slot *es = fast_slot(self, f->rdi, PITH_OBJ_ENDPOINT, PITH_RIGHT_READ);
     struct slot *rs = fast_slot(self, f->r12, PITH_OBJ_REPLY, 0);
-    if (!es || !rs || PITH_TAG_LENGTH(f->rsi) > PITH_MSG_REGS)
+    if (!es || !rs || PITH_TAG_LENGTH(f->rsi) > PITH_MSG_REGS || (f->rsi & PITH_TAG_CAP))
         return false;
     struct reply *rp = (struct reply *)rs->cap.obj;
     struct tcb *c = rp->caller;

@@ -17,7 +17,8 @@
 
 #define SANDBOX_BITS    8
 #define FUZZ_UT_BITS    24              /* 16 MiB for the fuzzer's objects */
-#define SHARED_VA       0x60000000ull   /* the results page, in both address spaces */
+#define SHARED_VA       0x60000000ull   /* the results pages, in both address spaces */
+#define SHARED_PAGES    2
 #define FUZZ_STACK_VA   0x40000000ull
 /*
  * The fuzzer runs one priority above its own ceiling, so no thread it
@@ -81,7 +82,7 @@ struct shared {
     uint8_t slot_of_type[PITH_OBJ_TYPE_COUNT + 1];
 };
 
-_Static_assert(sizeof(struct shared) <= 4096, "the shared page");
+_Static_assert(sizeof(struct shared) <= SHARED_PAGES * 4096, "the shared pages");
 
 static uint64_t rnd(struct shared *s)
 {
@@ -303,7 +304,6 @@ int main(void)
     uint64_t sandbox = make_from(up, PITH_OBJ_CNODE, SANDBOX_BITS, PITH_SLOT_CSPACE, pith_slot_alloc());
     uint64_t vs = make_from(up, PITH_OBJ_VSPACE, 0, PITH_SLOT_CSPACE, pith_slot_alloc());
     uint64_t tcb = make_from(up, PITH_OBJ_TCB, 0, PITH_SLOT_CSPACE, pith_slot_alloc());
-    uint64_t shared = make_from(up, PITH_OBJ_FRAME, 0, PITH_SLOT_CSPACE, pith_slot_alloc());
     uint64_t stack = make_from(up, PITH_OBJ_FRAME, 0, PITH_SLOT_CSPACE, pith_slot_alloc());
     uint64_t ipcbuf = make_from(up, PITH_OBJ_FRAME, 0, PITH_SLOT_CSPACE, pith_slot_alloc());
     uint64_t fault_ep = make_from(up, PITH_OBJ_ENDPOINT, 0, PITH_SLOT_CSPACE, pith_slot_alloc());
@@ -326,10 +326,13 @@ int main(void)
     }
     map(up, vs, stack, FUZZ_STACK_VA, PITH_RIGHT_READ | PITH_RIGHT_WRITE);
     map(up, vs, ipcbuf, FUZZ_STACK_VA + 0x2000, PITH_RIGHT_READ | PITH_RIGHT_WRITE);
-    map(up, vs, shared, SHARED_VA, PITH_RIGHT_READ | PITH_RIGHT_WRITE);
-    uint64_t shared_here = pith_slot_alloc();
-    check(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_COPY, shared_here, shared, PITH_RIGHTS_ALL, 0), "copy shared");
-    map(pith_biggest_untyped(), PITH_SLOT_VSPACE, shared_here, SHARED_VA, PITH_RIGHT_READ | PITH_RIGHT_WRITE);
+    for (uint64_t i = 0; i < SHARED_PAGES; i++) {
+        uint64_t page = make_from(up, PITH_OBJ_FRAME, 0, PITH_SLOT_CSPACE, pith_slot_alloc());
+        uint64_t here = pith_slot_alloc();
+        map(up, vs, page, SHARED_VA + i * 4096, PITH_RIGHT_READ | PITH_RIGHT_WRITE);
+        check(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_COPY, here, page, PITH_RIGHTS_ALL, 0), "copy shared");
+        map(pith_biggest_untyped(), PITH_SLOT_VSPACE, here, SHARED_VA + i * 4096, PITH_RIGHT_READ | PITH_RIGHT_WRITE);
+    }
     struct shared *s = (struct shared *)SHARED_VA;
     s->rng = seed;
     s->target = n;
@@ -463,7 +466,7 @@ int main(void)
     uint64_t undocumented = 0;
     for (unsigned op = 0; op < NOPS; op++)
         undocumented += s->counts[op][PITH_E_COUNT];
-    /* (The results page is the fuzzer's memory too: it goes with the revoke below.) */
+    /* (The results pages are the fuzzer's memory too: they go with the revoke below.) */
 
     /* Intact: revoke everything made from the fuzzer's memory, then take all of it again. */
     long rev = pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_REVOKE, up, 0, 0, 0);
