@@ -30,6 +30,27 @@ static void enqueue(struct tcb **head, struct tcb **tail, struct tcb *t)
     *tail = t;
 }
 
+/*
+ * Senders wait in priority order, first come first served within a
+ * priority: insert after the last thread of equal or higher priority.
+ */
+static void enqueue_by_priority(struct tcb **head, struct tcb **tail, struct tcb *t)
+{
+    struct tcb *after = *tail;
+    while (after && after->priority < t->priority)
+        after = after->q_prev;
+    t->q_prev = after;
+    t->q_next = after ? after->q_next : *head;
+    if (t->q_next)
+        t->q_next->q_prev = t;
+    else
+        *tail = t;
+    if (after)
+        after->q_next = t;
+    else
+        *head = t;
+}
+
 static void dequeue(struct tcb **head, struct tcb **tail, struct tcb *t)
 {
     if (t->q_prev)
@@ -280,7 +301,7 @@ void ipc_send(struct tcb *self, const struct cap *ep_cap, uint64_t tag, bool blo
     self->ipc_flags = call ? IPC_CALL : 0;      /* never IPC_FAULT: that is ipc_send_fault */
     self->state = TS_BLOCKED_SEND;
     self->blocked_on = ep;
-    enqueue(&ep->head, &ep->tail, self);
+    enqueue_by_priority(&ep->head, &ep->tail, self);
 }
 
 /*
@@ -309,7 +330,7 @@ bool ipc_send_fault(struct tcb *self, uint64_t kind, uint64_t addr, uint64_t err
     self->ipc_badge = ep->w0;
     self->state = TS_BLOCKED_SEND;
     self->blocked_on = e;
-    enqueue(&e->head, &e->tail, self);
+    enqueue_by_priority(&e->head, &e->tail, self);
     return true;
 }
 

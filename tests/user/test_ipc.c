@@ -285,3 +285,39 @@ UTEST(fast_path_taken_when_it_can_be)
         UT_ASSERT(info.w[3] - before >= 199);   /* calls and replies: the first receive is slow */
     pith_invoke4(t, PITH_TCB_SUSPEND, 0, 0, 0, 0);
 }
+
+/* ---- waiting senders are served by priority, first come first served within one ---- */
+
+static volatile uint64_t served[8];
+static volatile int nserved;
+
+static void sender_n(uint64_t id)
+{
+    struct pith_msg m = { .tag = PITH_TAG(1, 1), .w = { id } };
+    pith_send(ep, &m);
+}
+
+UTEST(senders_served_in_priority_order)
+{
+    ep = make_object(PITH_OBJ_ENDPOINT, 0);
+    /* Resumed in this order; all block at once (above our priority, nobody receives). */
+    static const struct { uint64_t id; unsigned prio; } s[] = {
+        { 1, 110 }, { 2, 130 }, { 3, 110 }, { 4, 120 }, { 5, 130 },
+    };
+    for (unsigned i = 0; i < 5; i++) {
+        uint64_t t = make_thread(sender_n, s[i].id, s[i].prio);
+        UT_EQ(pith_invoke4(t, PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);
+    }
+    uint64_t order[5];
+    for (int i = 0; i < 5; i++) {
+        struct pith_msg m = { 0 };
+        UT_EQ(pith_nbrecv(ep, &m, 0), PITH_OK);
+        order[i] = m.w[0];
+    }
+    /* 130s first (2 then 5), then 120 (4), then 110s (1 then 3). */
+    UT_EQ(order[0], 2);
+    UT_EQ(order[1], 5);
+    UT_EQ(order[2], 4);
+    UT_EQ(order[3], 1);
+    UT_EQ(order[4], 3);
+}
