@@ -28,6 +28,7 @@ enum pith_error {
     PITH_E_NO_SYSCALL = 19,     /* no such system call (only without a fault handler) */
     PITH_E_PREEMPTED = 20,      /* kernel-internal: the operation is restarted, never returned */
     PITH_E_TOO_LONG = 21,       /* a message longer than PITH_MSG_MAX words */
+    PITH_E_TIMEOUT = 22,        /* a timed wait ran out */
     PITH_E_COUNT
 };
 

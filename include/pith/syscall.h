@@ -6,7 +6,7 @@
  * Registers (SYSCALL instruction; rcx and r11 are clobbered):
  *   in:  rax = number, rdi = capability slot, rsi = message tag,
  *        rdx, r10, r8, r9 = message words 0-3, r12 = reply-object slot
- *        (receive operations)
+ *        (receive operations), r13 = timeout in nanoseconds (timed operations)
  *   out: rax = error (enum pith_error), rdi = sender's badge (receive),
  *        rsi = message tag, rdx, r10, r8, r9 = message words 0-3
  * Invoking a capability to a kernel object with PITH_SYS_CALL performs the
@@ -27,7 +27,10 @@ enum pith_syscall {
     PITH_SYS_YIELD = -7,        /* give up the rest of the time slice */
     PITH_SYS_INFO = -8,         /* rdx = ABI major, r10 = ABI minor */
     PITH_SYS_SLEEP = -9,        /* rdi = nanoseconds */
-    PITH_SYS_FIRST = -9,
+    PITH_SYS_CALL_TIMED = -10,  /* as CALL on an endpoint, giving up after r13 nanoseconds */
+    PITH_SYS_SEND_TIMED = -11,  /* as SEND on an endpoint, ... */
+    PITH_SYS_RECV_TIMED = -12,  /* as RECV, ... (0: do not wait at all) */
+    PITH_SYS_FIRST = -12,
 };
 
 #define PITH_MSG_REGS 4             /* message words carried in registers */

@@ -19,6 +19,7 @@
 #include "arch/x86_64/vm.h"
 #include "core/panic.h"
 #include "object/irq.h"
+#include "object/ipc.h"
 #include <pith/errors.h>
 
 static struct tcb *head[SCHED_PRIORITIES], *tail[SCHED_PRIORITIES];
@@ -41,6 +42,8 @@ void sched_init(void)
 
 void sched_make_ready(struct tcb *t)
 {
+    if (t->timed)
+        sched_timeout_remove(t);        /* whatever it waited for came first */
     t->state = TS_READY;
     if (t->on_ready_queue || t == sched_current())
         return;
@@ -159,37 +162,54 @@ void sched_check_preempt(struct tcb *woken)
     }
 }
 
-void sched_sleep_until(struct tcb *t, uint64_t wake_tsc)
+/*
+ * Timed waits: sleeping threads, and threads blocked in IPC with a
+ * timeout, on one list sorted by wake time (linked by t_next, so a thread
+ * can be on an endpoint's queue and here at once).
+ */
+void sched_timeout_add(struct tcb *t, uint64_t wake_tsc)
 {
-    t->state = TS_SLEEPING;
+    sched_timeout_remove(t);
     t->wake_tsc = wake_tsc;
+    t->timed = 1;
     struct tcb **pp = &sleepers;
     while (*pp && (*pp)->wake_tsc <= wake_tsc)
-        pp = &(*pp)->q_next;
-    t->q_next = *pp;
+        pp = &(*pp)->t_next;
+    t->t_next = *pp;
     *pp = t;
 }
 
-/* Takes a sleeping thread off the sleepers list (woken early, suspended, destroyed). */
-void sched_cancel_sleep(struct tcb *t)
+void sched_timeout_remove(struct tcb *t)
 {
-    for (struct tcb **pp = &sleepers; *pp; pp = &(*pp)->q_next) {
+    if (!t->timed)
+        return;
+    for (struct tcb **pp = &sleepers; *pp; pp = &(*pp)->t_next) {
         if (*pp == t) {
-            *pp = t->q_next;
-            t->q_next = NULL;
-            return;
+            *pp = t->t_next;
+            break;
         }
     }
+    t->t_next = NULL;
+    t->timed = 0;
 }
 
+void sched_sleep_until(struct tcb *t, uint64_t wake_tsc)
+{
+    t->state = TS_SLEEPING;
+    sched_timeout_add(t, wake_tsc);
+}
+
+/* A sleep ends with success; a timed IPC wait ends with PITH_E_TIMEOUT. */
 static void wake_sleepers(void)
 {
     uint64_t now = rdtsc();
     while (sleepers && sleepers->wake_tsc <= now) {
         struct tcb *t = sleepers;
-        sleepers = t->q_next;
-        t->q_next = NULL;
-        t->ctx.rax = PITH_OK;
+        sched_timeout_remove(t);
+        if (t->state == TS_SLEEPING)
+            t->ctx.rax = PITH_OK;
+        else
+            ipc_cancel(t, PITH_E_TIMEOUT);
         sched_make_ready(t);
         sched_check_preempt(t);
     }

@@ -43,7 +43,8 @@ void sched_check_preempt(struct tcb *woken);
 
 /* Sleeping: woken by the timer with rax = PITH_OK. */
 void sched_sleep_until(struct tcb *t, uint64_t wake_tsc);
-void sched_cancel_sleep(struct tcb *t);
+void sched_timeout_add(struct tcb *t, uint64_t wake_tsc);     /* an IPC wait that ends with PITH_E_TIMEOUT */
+void sched_timeout_remove(struct tcb *t);
 
 /* The IPC fast path hands the CPU and the time slice straight to `to`. */
 void sched_donate(struct tcb *to);

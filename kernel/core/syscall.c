@@ -464,6 +464,33 @@ static void sys_reply_recv(struct args *a)
     sys_recv(a, true);
 }
 
+/*
+ * The timed variants: the same operation, and if it left the thread
+ * waiting, a deadline after which the wait ends with PITH_E_TIMEOUT.
+ */
+static void sys_timed(struct args *a, long nr)
+{
+    struct slot *s;
+    uint64_t ns = a->f->r13;
+    if (nr == PITH_SYS_RECV_TIMED) {
+        sys_recv(a, ns != 0);
+    } else {
+        int err = ns ? lookup(a, a->f->rdi, PITH_OBJ_ENDPOINT, 0, &s) : PITH_E_INVALID_ARG;
+        if (err) {
+            a->f->rax = (uint64_t)err;
+            return;
+        }
+        if (nr == PITH_SYS_CALL_TIMED)
+            sys_call(a);
+        else
+            sys_send(a, true);
+    }
+    if (a->self->state != TS_READY && a->self->state != TS_INACTIVE) {
+        uint64_t now = rdtsc(), ticks = ns_to_tsc(ns);
+        sched_timeout_add(a->self, ticks > UINT64_MAX - now ? UINT64_MAX : now + ticks);
+    }
+}
+
 void syscall_dispatch(struct trap_frame *f)
 {
     struct tcb *self = sched_current();
@@ -504,6 +531,11 @@ void syscall_dispatch(struct trap_frame *f)
     case PITH_SYS_INFO:
         f->rax = PITH_OK;
         set_words(f, PITH_ABI_VERSION_MAJOR, PITH_ABI_VERSION_MINOR, tsc_hz(), this_cpu()->fast_path_hits);
+        break;
+    case PITH_SYS_CALL_TIMED:
+    case PITH_SYS_SEND_TIMED:
+    case PITH_SYS_RECV_TIMED:
+        sys_timed(&a, (long)(int64_t)f->rax);
         break;
     case PITH_SYS_SLEEP: {
         uint64_t now = rdtsc(), ticks = ns_to_tsc(f->rdi);

@@ -460,11 +460,11 @@ void ipc_cancel(struct tcb *t, uint64_t error)
         break;
     }
     case TS_SLEEPING:
-        sched_cancel_sleep(t);
         break;
     default:
         return;
     }
+    sched_timeout_remove(t);
     t->blocked_on = NULL;
     /* A thread stopped while its fault was pending faults again when resumed. */
     if (!(t->ipc_flags & IPC_FAULT))

@@ -60,7 +60,9 @@ struct tcb {
     struct reply *held_replies;         /* as server: calls received and not yet answered */
     struct notification *bound;         /* notification bound for combined waits */
     uint64_t ipc_badge;                 /* what a blocked sender sends with */
-    uint64_t wake_tsc;                  /* while sleeping */
+    uint64_t wake_tsc;                  /* while sleeping or waiting with a timeout */
+    struct tcb *t_next;                 /* on the timeout list (sched.c) */
+    uint8_t timed;                      /* on the timeout list */
     uint64_t fs_base, gs_base;
     uint64_t cpu_time_tsc;              /* time spent running */
     uint32_t ipc_flags;                 /* the blocked operation's details (IPC_*) */

@@ -59,7 +59,7 @@ static const uint8_t label_type[NLABELS] = {
     PITH_OBJ_IRQ_HANDLER, PITH_OBJ_IRQ_HANDLER, PITH_OBJ_IRQ_HANDLER,
     PITH_OBJ_LOG, PITH_OBJ_LOG, PITH_OBJ_ENDPOINT,
 };
-#define NSYSCALLS 10                    /* -1..-9 and one unknown number */
+#define NSYSCALLS 13                    /* -1..-12 and one unknown number */
 #define NOPS (NLABELS + NSYSCALLS)
 #define NRESULTS (PITH_E_COUNT + 1)     /* the last: a result outside the documented set */
 
@@ -184,12 +184,12 @@ static void fuzz_loop(uint64_t shared_va)
         } else {
             unsigned k = (unsigned)(pick - NLABELS - 20);
             op = NLABELS + k;
-            nr = k < 9 ? -(long)(k + 1) : (long)(rnd(s) % 400);  /* the last: a Linux number */
+            nr = k < 12 ? -(long)(k + 1) : (long)(rnd(s) % 400); /* the last: a Linux number */
             m.tag = PITH_TAG(rnd(s) % 80, rnd(s) % 8);
             if (nr == PITH_SYS_SLEEP)
                 slot %= 50000;                                    /* at most 50 us */
         }
-        long r = pith_syscall(nr, slot, &m, rnd(s) % (1u << SANDBOX_BITS));
+        long r = pith_syscall_timed(nr, slot, &m, rnd(s) % (1u << SANDBOX_BITS), rnd(s) % 200000);
         unsigned res = (r >= 0 && r < PITH_E_COUNT && r != PITH_E_PREEMPTED) ? (unsigned)r : PITH_E_COUNT;
         if (op == NOPS - 1)
             res = 0;                    /* an unknown call's result is its fault handler's business */
@@ -448,7 +448,8 @@ int main(void)
     for (unsigned op = 0; op < NOPS; op++) {
         static const char *const sys[NSYSCALLS] = {
             "sys_call", "sys_send", "sys_nbsend", "sys_recv", "sys_nbrecv", "sys_reply_recv",
-            "sys_yield", "sys_info", "sys_sleep", "sys_unknown(faults)",
+            "sys_yield", "sys_info", "sys_sleep", "sys_call_timed", "sys_send_timed", "sys_recv_timed",
+            "sys_unknown(faults)",
         };
         printf("fuzz: %-22s", op < NLABELS ? label_names[op] : sys[op - NLABELS]);
         for (unsigned r = 0; r < NRESULTS; r++) {

@@ -321,3 +321,52 @@ UTEST(senders_served_in_priority_order)
     UT_EQ(order[3], 1);
     UT_EQ(order[4], 3);
 }
+
+/* ---- timeouts ---- */
+
+static void never_replies(uint64_t unused)
+{
+    (void)unused;
+    struct pith_msg m = { 0 };
+    pith_recv(ep, &m, reply_obj);
+    for (;;)
+        pith_sleep_ns(1000000000000ull);
+}
+
+static void answers_late(uint64_t unused)
+{
+    (void)unused;
+    struct pith_msg m = { .tag = PITH_TAG(4, 1), .w = { 44 } };
+    pith_sleep_ns(2000000);
+    pith_send(ep, &m);
+}
+
+UTEST(timeouts_expire_and_leave_nothing_behind)
+{
+    ep = make_object(PITH_OBJ_ENDPOINT, 0);
+    struct pith_msg m = { .tag = PITH_TAG(1, 0) };
+    /* Receive and send with nobody on the other side. */
+    uint64_t t0 = pith_rdtsc();
+    UT_EQ(pith_syscall_timed(PITH_SYS_RECV_TIMED, ep, &m, 0, 5000000), PITH_E_TIMEOUT);
+    uint64_t waited = pith_rdtsc() - t0;
+    UT_ASSERT(waited >= pith_bootinfo->tsc_hz / 1000 * 4);     /* at least ~5 ms */
+    UT_EQ(pith_syscall_timed(PITH_SYS_SEND_TIMED, ep, &m, 0, 3000000), PITH_E_TIMEOUT);
+    UT_EQ(pith_nbrecv(ep, &m, 0), PITH_E_WOULD_BLOCK);          /* the sender left the queue */
+    UT_EQ(pith_syscall_timed(PITH_SYS_RECV_TIMED, ep, &m, 0, 0), PITH_E_WOULD_BLOCK);   /* 0: poll */
+    UT_EQ(pith_syscall_timed(PITH_SYS_CALL_TIMED, ep, &m, 0, 0), PITH_E_INVALID_ARG);
+    UT_EQ(pith_syscall_timed(PITH_SYS_CALL_TIMED, PITH_SLOT_TCB, &m, 0, 1000),
+          PITH_E_WRONG_TYPE);
+    /* A call whose server never answers: the caller gives up; the late answer finds nobody. */
+    reply_obj = make_object(PITH_OBJ_REPLY, 0);
+    uint64_t s = make_thread(never_replies, 0, 150);
+    UT_EQ(pith_invoke4(s, PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);
+    UT_EQ(pith_syscall_timed(PITH_SYS_CALL_TIMED, ep, &m, 0, 3000000), PITH_E_TIMEOUT);
+    m.tag = PITH_TAG(1, 0);
+    UT_EQ(pith_send(reply_obj, &m), PITH_E_PEER_DIED);
+    /* A wait that succeeds in time: no stray timeout later. */
+    uint64_t late = make_thread(answers_late, 0, 150);
+    UT_EQ(pith_invoke4(late, PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);
+    UT_EQ(pith_syscall_timed(PITH_SYS_RECV_TIMED, ep, &m, 0, 500000000), PITH_OK);
+    UT_EQ(m.w[0], 44);
+    UT_EQ(pith_syscall_timed(PITH_SYS_RECV_TIMED, ep, &m, 0, 20000000), PITH_E_TIMEOUT);
+}
