@@ -288,7 +288,7 @@ void rootserver_create(void)
         err = tcb_write_registers(t, entry, PITH_INIT_STACK_TOP, PITH_BOOTINFO_ADDR, 0);
     if (err)
         panic("init: cannot configure its thread: error %d", err);
-    t->priority = INIT_PRIORITY;
+    t->priority = t->base_priority = INIT_PRIORITY;
     t->mcp = 255;
     if ((err = tcb_resume(t)))
         panic("init: cannot start its thread: error %d", err);

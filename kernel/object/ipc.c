@@ -165,6 +165,32 @@ static void copy_message(struct tcb *from, struct tcb *to, uint64_t badge)
     to->ctx.r9 = from->ctx.r9;
 }
 
+/* ---- priority inheritance ---------------------------------------------------- */
+
+#define PI_CHAIN_MAX 32                 /* servers calling servers: bounded work */
+
+/*
+ * A server runs at least at the priority of every caller whose call it
+ * holds (QNX), and passes that on along a chain of servers calling
+ * servers: its effective priority is the highest of its own and its held
+ * callers' effective priorities; when that changes and it is itself
+ * waiting for another server's answer, that server is recomputed too.
+ */
+void ipc_inherit_priority(struct tcb *s)
+{
+    for (int depth = 0; s && depth < PI_CHAIN_MAX; depth++) {
+        uint8_t eff = s->base_priority;
+        for (struct reply *r = s->held_replies; r; r = r->next_held)
+            if (r->caller && r->caller->priority > eff)
+                eff = r->caller->priority;
+        if (eff == s->priority)
+            return;
+        tcb_set_effective_priority(s, eff);
+        /* Waiting on another server's answer: it serves us, so it inherits too. */
+        s = (s->state == TS_BLOCKED_REPLY && s->reply) ? s->reply->server : NULL;
+    }
+}
+
 /* ---- reply objects --------------------------------------------------------- */
 
 static void reply_unhold(struct reply *r)
@@ -180,6 +206,8 @@ static void reply_unhold(struct reply *r)
     }
     r->server = NULL;
     r->next_held = NULL;
+    if (s->priority != s->base_priority)
+        ipc_inherit_priority(s);        /* the call it served no longer lifts it */
 }
 
 /* Parks `caller` on reply object r, held by `server`. */
@@ -192,6 +220,8 @@ static void reply_bind(struct reply *r, struct tcb *caller, struct tcb *server)
     r->server = server;
     r->next_held = server->held_replies;
     server->held_replies = r;
+    if (caller->priority > server->priority)
+        ipc_inherit_priority(server);
 }
 
 /* The call parked on r ends with `error` (the server died or dropped it). */

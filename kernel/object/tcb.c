@@ -46,19 +46,28 @@ int tcb_write_registers(struct tcb *t, uint64_t rip, uint64_t rsp, uint64_t rdi,
     return PITH_OK;
 }
 
-int tcb_set_priority(struct tcb *caller, struct tcb *t, uint64_t prio, uint64_t mcp)
+/* Moves t to a new effective priority, keeping its place in the scheduler right. */
+void tcb_set_effective_priority(struct tcb *t, uint8_t prio)
 {
-    if (prio > caller->mcp || mcp > caller->mcp)
-        return PITH_E_PRIORITY;
+    if (t->priority == prio)
+        return;
     bool queued = t->on_ready_queue;
     if (queued)
         sched_remove(t);
-    t->priority = (uint8_t)prio;
-    t->mcp = (uint8_t)mcp;
+    t->priority = prio;
     if (queued)
         sched_make_ready(t);
     if (t == sched_current() && sched_higher_ready(t->priority))
         sched_yield();
+}
+
+int tcb_set_priority(struct tcb *caller, struct tcb *t, uint64_t prio, uint64_t mcp)
+{
+    if (prio > caller->mcp || mcp > caller->mcp)
+        return PITH_E_PRIORITY;
+    t->base_priority = (uint8_t)prio;
+    t->mcp = (uint8_t)mcp;
+    ipc_inherit_priority(t);            /* its callers may keep it higher */
     return PITH_OK;
 }
 

@@ -49,7 +49,8 @@ struct reply;
 struct tcb {
     struct trap_frame ctx;              /* must stay first */
     uint8_t state;
-    uint8_t priority;
+    uint8_t priority;                   /* effective: base, raised by the callers it serves */
+    uint8_t base_priority;              /* as set through PITH_TCB_SET_PRIORITY */
     uint8_t mcp;                        /* maximum controlled priority */
     uint8_t on_ready_queue;
     uint32_t slice_left_us;
@@ -80,6 +81,7 @@ int tcb_configure(struct tcb *t, struct slot *cspace, struct slot *vspace,
                   struct slot *ipc_buffer, struct slot *fault_ep);
 int tcb_write_registers(struct tcb *t, uint64_t rip, uint64_t rsp, uint64_t rdi, uint64_t rsi);
 int tcb_set_priority(struct tcb *caller, struct tcb *t, uint64_t prio, uint64_t mcp);
+void tcb_set_effective_priority(struct tcb *t, uint8_t prio);
 int tcb_resume(struct tcb *t);
 void tcb_suspend(struct tcb *t);
 int tcb_set_io_ports(struct tcb *t, unsigned which, struct slot *ports);

@@ -235,14 +235,20 @@ UTEST(several_calls_pending_answered_in_any_order)
     UT_EQ(m0.w[0] + m1.w[0], 1);                /* one from each */
     UT_EQ(results[0], -1);
     UT_EQ(results[1], -1);
-    /* Answer the second first. */
+    /* While we hold their calls we run at their priority (inheritance). */
+    struct pith_msg info = { 0 };
+    UT_EQ(pith_invoke(PITH_SLOT_TCB, PITH_TCB_INFO, &info), PITH_OK);
+    UT_EQ(info.w[2], 140);
+    /* Answer the second first; still serving the first, we keep 140 and nobody preempts us. */
     struct pith_msg a = { .tag = PITH_TAG(2, 1), .w = { 100 + m1.w[0] } };
     UT_EQ(pith_send(r1, &a), PITH_OK);
-    UT_EQ(results[m1.w[0]], PITH_OK);
-    UT_EQ(results[m0.w[0]], -1);
     a.w[0] = 100 + m0.w[0];
     UT_EQ(pith_send(r0, &a), PITH_OK);
+    /* Back at 100: both callers have run. */
+    UT_EQ(pith_invoke(PITH_SLOT_TCB, PITH_TCB_INFO, &info), PITH_OK);
+    UT_EQ(info.w[2], 100);
     UT_EQ(results[0], PITH_OK);
+    UT_EQ(results[1], PITH_OK);
     UT_EQ(answers[0], 100);
     UT_EQ(answers[1], 101);
     /* An answered reply object has nothing to answer. */
@@ -369,4 +375,77 @@ UTEST(timeouts_expire_and_leave_nothing_behind)
     UT_EQ(pith_syscall_timed(PITH_SYS_RECV_TIMED, ep, &m, 0, 500000000), PITH_OK);
     UT_EQ(m.w[0], 44);
     UT_EQ(pith_syscall_timed(PITH_SYS_RECV_TIMED, ep, &m, 0, 20000000), PITH_E_TIMEOUT);
+}
+
+/* ---- priority inheritance along a chain of three servers ---- */
+
+static uint64_t pi_ep1, pi_ep2, pi_r1, pi_r2, pi_s1_tcb, pi_s2_tcb;
+static volatile uint64_t s1_seen, s2_seen, s1_seen_by_s2;
+
+static uint64_t priority_of(uint64_t tcb)
+{
+    struct pith_msg m = { 0 };
+    pith_invoke(tcb, PITH_TCB_INFO, &m);
+    return m.w[2];
+}
+
+/* The last server: notes the priorities it and the middle one run at. */
+static void pi_s2(uint64_t unused)
+{
+    (void)unused;
+    struct pith_msg m = { 0 };
+    pith_recv(pi_ep2, &m, pi_r2);
+    s2_seen = priority_of(pi_s2_tcb);
+    s1_seen_by_s2 = priority_of(pi_s1_tcb);
+    m.tag = PITH_TAG(1, 0);
+    pith_send(pi_r2, &m);
+}
+
+/* The middle server: serving our call, it calls the last one. */
+static void pi_s1(uint64_t unused)
+{
+    (void)unused;
+    struct pith_msg m = { 0 };
+    pith_recv(pi_ep1, &m, pi_r1);
+    s1_seen = priority_of(pi_s1_tcb);
+    struct pith_msg c = { .tag = PITH_TAG(1, 0) };
+    pith_call(pi_ep2, &c);
+    m.tag = PITH_TAG(1, 0);
+    pith_send(pi_r1, &m);
+}
+
+static volatile long client_done;
+
+static void pi_client(uint64_t unused)
+{
+    (void)unused;
+    struct pith_msg m = { .tag = PITH_TAG(1, 0) };
+    client_done = pith_call(pi_ep1, &m);
+}
+
+UTEST(priority_inherited_along_a_chain_of_three)
+{
+    pi_ep1 = make_object(PITH_OBJ_ENDPOINT, 0);
+    pi_ep2 = make_object(PITH_OBJ_ENDPOINT, 0);
+    pi_r1 = make_object(PITH_OBJ_REPLY, 0);
+    pi_r2 = make_object(PITH_OBJ_REPLY, 0);
+    pi_s2_tcb = make_thread(pi_s2, 0, 30);
+    pi_s1_tcb = make_thread(pi_s1, 0, 50);
+    s1_seen = s2_seen = s1_seen_by_s2 = 0;
+    client_done = -1;
+    /* The servers are below us: they only get to their receives when we sleep. */
+    UT_EQ(pith_invoke4(pi_s2_tcb, PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);
+    UT_EQ(pith_invoke4(pi_s1_tcb, PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);
+    pith_sleep_ns(2000000);
+    UT_EQ(priority_of(pi_s1_tcb), 50);
+    /* A client at 200 calls: the whole chain runs at 200 until it is answered. */
+    uint64_t c = make_thread(pi_client, 0, 200);
+    UT_EQ(pith_invoke4(c, PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);
+    UT_EQ(client_done, PITH_OK);                /* done before we (at 100) ran again */
+    UT_EQ(s1_seen, 200);
+    UT_EQ(s2_seen, 200);
+    UT_EQ(s1_seen_by_s2, 200);
+    /* Answered: back to their own priorities. */
+    UT_EQ(priority_of(pi_s1_tcb), 50);
+    UT_EQ(priority_of(pi_s2_tcb), 30);
 }
