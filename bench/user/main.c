@@ -208,6 +208,47 @@ static void ipc_cap(void)
     pith_invoke4(t, PITH_TCB_SUSPEND, 0, 0, 0, 0);
 }
 
+/* Ports: send message (carrying the answer port), wait message, send answer, wait answer. */
+#define PORT_SERVER_STACK 0x40040000ull
+static uint64_t port_recv_slot;
+
+static void port_server(uint64_t port)
+{
+    struct pith_ipc_buffer *b = (struct pith_ipc_buffer *)(PORT_SERVER_STACK + 0x2000);
+    b->recv_slot = port_recv_slot;
+    struct pith_msg m = { 0 };
+    for (;;) {
+        pith_recv(port, &m, 0);
+        m.tag = PITH_TAG(2, 1);
+        pith_send(port_recv_slot, &m);
+        pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, port_recv_slot, 0, 0, 0);
+    }
+}
+
+static void port_rtt(void)
+{
+    uint64_t sp = pith_slot_alloc(), ap = pith_slot_alloc();
+    uint64_t ut = pith_biggest_untyped();
+    pith_invoke4(ut, PITH_UNTYPED_RETYPE, PITH_OBJ_PORT | 10u << 8, PITH_SLOT_CSPACE, sp, 1);
+    pith_invoke4(ut, PITH_UNTYPED_RETYPE, PITH_OBJ_PORT | 10u << 8, PITH_SLOT_CSPACE, ap, 1);
+    port_recv_slot = pith_slot_alloc();
+    uint64_t t = thread(PITH_SLOT_VSPACE, PORT_SERVER_STACK, port_server, sp, 150);
+    pith_invoke4(t, PITH_TCB_RESUME, 0, 0, 0, 0);
+    ((struct pith_ipc_buffer *)PITH_IPC_BUFFER_ADDR)->send_cap = ap;
+    struct pith_msg m = { 0 };
+    for (int i = 0; i < WARMUP + ITERS; i++) {
+        m.tag = PITH_TAG(1, 1) | PITH_TAG_CAP;
+        uint64_t t0 = clock();
+        pith_send(sp, &m);
+        pith_recv(ap, &m, 0);
+        uint64_t t1 = clock();
+        if (i >= WARMUP)
+            samples[i - WARMUP] = t1 - t0;
+    }
+    report("port_rtt");
+    pith_invoke4(t, PITH_TCB_SUSPEND, 0, 0, 0, 0);
+}
+
 static volatile uint64_t woke_at;
 static uint64_t notify_slot;
 
@@ -247,6 +288,7 @@ int main(void)
     ipc_xas();
     ipc_long();
     ipc_cap();
+    port_rtt();
     notify_wake();
     printf("bench-done\n");
     return 0;

@@ -29,6 +29,7 @@ enum pith_error {
     PITH_E_PREEMPTED = 20,      /* kernel-internal: the operation is restarted, never returned */
     PITH_E_TOO_LONG = 21,       /* a message longer than PITH_MSG_MAX words */
     PITH_E_TIMEOUT = 22,        /* a timed wait ran out */
+    PITH_E_FULL = 23,           /* the port's queue is full (send never blocks) */
     PITH_E_COUNT
 };
 

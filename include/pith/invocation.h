@@ -50,11 +50,20 @@ enum pith_invocation {
     PITH_IRQ_HANDLER_ANSWER,    /* w0 1: handled, 0: not mine */
     PITH_IRQ_HANDLER_INFO,      /* returns w0 line, w1 times offered, w2 times claimed */
 
+    /* Ports and port groups (docs/kernel-abi.md, Ports) */
+    PITH_PORT_INFO = 88,        /* returns w0 messages queued, w1 capacity */
+    PITH_GROUP_ADD = 96,        /* w0 port (needs the write right): returns w0 member index */
+    PITH_GROUP_REMOVE,          /* w0 member index */
+    PITH_GROUP_SET_MODE,        /* w0 PITH_GROUP_ONE (round-robin) or PITH_GROUP_ALL (broadcast) */
+
     /* The kernel log */
     PITH_LOG_WRITE = 64,        /* w0 length: bytes from the IPC buffer */
     PITH_LOG_READ,              /* w0 position: returns w0 bytes copied to the IPC buffer, w1 new position, w2 bytes lost */
     PITH_LOG_SHUTDOWN,          /* w0 1: success, 0: failure; ends the system (QEMU exits with the verdict) */
 };
+
+#define PITH_GROUP_ONE 0
+#define PITH_GROUP_ALL 1
 
 /* PITH_IRQ_CONTROL_BIND flags */
 #define PITH_IRQ_ISA        1u      /* the line is an ISA IRQ: translated by the ACPI overrides */

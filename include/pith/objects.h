@@ -21,6 +21,8 @@ enum pith_object_type {
     PITH_OBJ_IO_PORTS = 12,     /* a range of I/O ports (no memory) */
     PITH_OBJ_IRQ_CONTROL = 13,  /* the right to bind handlers to interrupt lines (no memory) */
     PITH_OBJ_IRQ_HANDLER = 14,  /* one handler on one interrupt line */
+    PITH_OBJ_PORT = 15,         /* a queue of asynchronous messages (2^n bytes) */
+    PITH_OBJ_PORT_GROUP = 16,   /* ports that a message goes to one or all of (2^n bytes) */
     PITH_OBJ_TYPE_COUNT
 };
 
@@ -42,6 +44,10 @@ enum pith_object_type {
 #define PITH_NOTIFICATION_BITS  6
 #define PITH_REPLY_BITS         6
 #define PITH_IRQ_HANDLER_BITS   7
+#define PITH_PORT_MIN_BITS      8       /* one message */
+#define PITH_PORT_MAX_BITS      16      /* 511 messages */
+#define PITH_PORT_GROUP_MIN_BITS 7      /* one member */
+#define PITH_PORT_GROUP_MAX_BITS 12     /* 63 members */
 #define PITH_UNTYPED_MIN_BITS   6
 #define PITH_UNTYPED_MAX_BITS   47
 #define PITH_CNODE_MIN_SLOTS_BITS 1

@@ -23,6 +23,7 @@
 #include "object/cnode.h"
 #include "object/ipc.h"
 #include "object/irq.h"
+#include "object/port.h"
 #include "object/tcb.h"
 #include "object/untyped.h"
 #include "lib/string.h"
@@ -292,6 +293,33 @@ static int invoke_irq_handler(struct args *a, struct slot *target)
     }
 }
 
+/* ---- Ports and groups -------------------------------------------------------------------- */
+
+static int invoke_port(struct args *a, struct slot *target)
+{
+    uint64_t q, c, idx;
+    struct slot *p;
+    int err;
+    switch (target->cap.type == PITH_OBJ_PORT ? a->label : a->label | 0x10000) {
+    case PITH_PORT_INFO:
+        port_info(&target->cap, &q, &c);
+        set_words(a->f, q, c, 0, 0);
+        return PITH_OK;
+    case PITH_GROUP_ADD | 0x10000:
+        if ((err = lookup(a, a->w[0], PITH_OBJ_PORT, 0, &p)) ||
+            (err = group_add(&target->cap, p, &idx)))
+            return err;
+        set_words(a->f, idx, 0, 0, 0);
+        return PITH_OK;
+    case PITH_GROUP_REMOVE | 0x10000:
+        return group_remove(&target->cap, a->w[0]);
+    case PITH_GROUP_SET_MODE | 0x10000:
+        return group_set_mode(&target->cap, a->w[0]);
+    default:
+        return PITH_E_BAD_INVOCATION;
+    }
+}
+
 /* ---- The kernel log ----------------------------------------------------------------- */
 
 static int invoke_log(struct args *a)
@@ -343,6 +371,9 @@ static int invoke(struct args *a, struct slot *target)
         return invoke_io_ports(a, target);
     case PITH_OBJ_IRQ_CONTROL:
         return invoke_irq_control(a);
+    case PITH_OBJ_PORT:
+    case PITH_OBJ_PORT_GROUP:
+        return invoke_port(a, target);
     case PITH_OBJ_IRQ_HANDLER:
         return invoke_irq_handler(a, target);
     default:
@@ -367,7 +398,7 @@ static int check_message(struct args *a, const struct cap *via)
         return PITH_E_STATE;
     if (!cap)
         return PITH_OK;
-    if (via->type == PITH_OBJ_ENDPOINT && !(via->rights & PITH_RIGHT_GRANT))
+    if (via->type != PITH_OBJ_REPLY && !(via->rights & PITH_RIGHT_GRANT))
         return PITH_E_NO_RIGHTS;
     struct slot *s;
     return lookup(a, ((const struct pith_ipc_buffer *)buf->obj)->send_cap, PITH_OBJ_NULL, 0, &s);
@@ -430,6 +461,18 @@ static void sys_send(struct args *a, bool blocking)
     case PITH_OBJ_REPLY:
         a->f->rax = (uint64_t)ipc_reply(a->self, &s->cap);
         return;
+    case PITH_OBJ_PORT:
+    case PITH_OBJ_PORT_GROUP: {
+        /* Asynchronous: never blocks; a message fits the registers. */
+        if (PITH_TAG_LENGTH(a->f->rsi) > PITH_MSG_REGS) {
+            a->f->rax = PITH_E_TOO_LONG;
+            return;
+        }
+        bool answer = a->f->rsi & PITH_TAG_CAP;
+        a->f->rax = (uint64_t)(s->cap.type == PITH_OBJ_PORT ? port_send(a->self, &s->cap, answer)
+                                                             : group_send(a->self, &s->cap, answer));
+        return;
+    }
     default:
         a->f->rax = PITH_E_WRONG_TYPE;
     }
@@ -439,7 +482,8 @@ static void sys_recv(struct args *a, bool blocking)
 {
     struct slot *s, *reply = NULL;
     int err = lookup(a, a->f->rdi, PITH_OBJ_NULL, PITH_RIGHT_READ, &s);
-    if (!err && s->cap.type != PITH_OBJ_ENDPOINT && s->cap.type != PITH_OBJ_NOTIFICATION)
+    if (!err && s->cap.type != PITH_OBJ_ENDPOINT && s->cap.type != PITH_OBJ_NOTIFICATION &&
+        s->cap.type != PITH_OBJ_PORT)
         err = PITH_E_WRONG_TYPE;
     if (!err && s->cap.type == PITH_OBJ_ENDPOINT)
         err = lookup_opt(a, a->f->r12, PITH_OBJ_REPLY, &reply);
@@ -447,7 +491,10 @@ static void sys_recv(struct args *a, bool blocking)
         a->f->rax = (uint64_t)err;
         return;
     }
-    ipc_recv(a->self, &s->cap, reply, blocking);
+    if (s->cap.type == PITH_OBJ_PORT)
+        port_wait(a->self, &s->cap, blocking);
+    else
+        ipc_recv(a->self, &s->cap, reply, blocking);
 }
 
 static void sys_reply_recv(struct args *a)

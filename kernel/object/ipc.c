@@ -9,6 +9,7 @@
  */
 #include "object/ipc.h"
 #include "object/cnode.h"
+#include "object/port.h"
 #include "core/sched.h"
 #include "lib/string.h"
 #include "core/log.h"
@@ -489,6 +490,9 @@ void ipc_cancel(struct tcb *t, uint64_t error)
         t->reply = NULL;
         break;
     }
+    case TS_BLOCKED_PORT:
+        port_cancel_wait(t);
+        break;
     case TS_SLEEPING:
         break;
     default:

@@ -11,6 +11,7 @@
 #include "core/sched.h"
 #include "object/ipc.h"
 #include "object/irq.h"
+#include "object/port.h"
 #include "object/tcb.h"
 #include "object/untyped.h"
 
@@ -26,6 +27,10 @@ size_t object_slots(const struct cap *c, struct slot **slots)
     case PITH_OBJ_IRQ_HANDLER:
         *slots = &((struct irq_handler *)c->obj)->notification;
         return 1;
+    case PITH_OBJ_PORT:
+        return port_slots(c, slots);
+    case PITH_OBJ_PORT_GROUP:
+        return group_slots(c, slots);
     default:
         return 0;
     }
@@ -43,6 +48,9 @@ void object_created(const struct cap *c)
     case PITH_OBJ_VSPACE:
         /* Failure (no ASID free) is reported when the space is first used. */
         vm_vspace_created((struct cap *)c);
+        break;
+    case PITH_OBJ_PORT:
+        port_created(c);
         break;
     default:
         break;
@@ -90,6 +98,9 @@ void object_finalise(const struct cap *c)
         break;
     case PITH_OBJ_IRQ_HANDLER:
         irq_handler_finalise((struct irq_handler *)c->obj);
+        break;
+    case PITH_OBJ_PORT:
+        port_finalise(c);
         break;
     default:
         break;

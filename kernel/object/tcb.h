@@ -34,6 +34,7 @@ enum thread_state {
     TS_BLOCKED_REPLY,       /* called; waiting for the reply */
     TS_BLOCKED_NOTIFY,      /* waiting on a notification */
     TS_SLEEPING,            /* waiting for a time */
+    TS_BLOCKED_PORT,        /* waiting for a message on a port */
 };
 
 #define IPC_CALL        1u              /* a blocked sender is calling */

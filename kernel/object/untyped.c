@@ -37,6 +37,10 @@ int object_size_bits(uint8_t type, uint32_t bits)
     case PITH_OBJ_NOTIFICATION: return PITH_NOTIFICATION_BITS;
     case PITH_OBJ_REPLY:        return PITH_REPLY_BITS;
     case PITH_OBJ_IRQ_HANDLER:  return PITH_IRQ_HANDLER_BITS;
+    case PITH_OBJ_PORT:
+        return bits >= PITH_PORT_MIN_BITS && bits <= PITH_PORT_MAX_BITS ? (int)bits : -1;
+    case PITH_OBJ_PORT_GROUP:
+        return bits >= PITH_PORT_GROUP_MIN_BITS && bits <= PITH_PORT_GROUP_MAX_BITS ? (int)bits : -1;
     default:                    return -1;
     }
 }
@@ -81,7 +85,8 @@ int untyped_retype(struct slot *ut, uint8_t type, uint32_t bits,
             .type = type,
             .rights = PITH_RIGHTS_ALL,
             .flags = device ? CAP_FLAG_DEVICE : 0,
-            .bits = (type == PITH_OBJ_UNTYPED || type == PITH_OBJ_CNODE) ? bits : 0,
+            .bits = (type == PITH_OBJ_UNTYPED || type == PITH_OBJ_CNODE || type == PITH_OBJ_PORT ||
+                     type == PITH_OBJ_PORT_GROUP) ? bits : 0,
             .obj = obj,
         };
         mdb_insert_child(ut, &dest[i], &c);

@@ -38,6 +38,7 @@ static const uint16_t labels[] = {
     PITH_IO_PORTS_CARVE, PITH_IO_PORTS_INFO, PITH_TCB_SET_IO_PORTS,
     PITH_IRQ_CONTROL_BIND, PITH_IRQ_CONTROL_INFO, PITH_IRQ_HANDLER_SET_NOTIFICATION,
     PITH_IRQ_HANDLER_ANSWER, PITH_IRQ_HANDLER_INFO,
+    PITH_PORT_INFO, PITH_GROUP_ADD, PITH_GROUP_REMOVE, PITH_GROUP_SET_MODE,
     PITH_LOG_WRITE, PITH_LOG_READ, 0 /* no such label */,
 };
 #define NLABELS (sizeof labels / sizeof labels[0])
@@ -47,7 +48,8 @@ static const char *const label_names[NLABELS] = {
     "tcb_read_registers", "tcb_resume", "tcb_suspend", "tcb_bind_notification", "tcb_set_tls",
     "tcb_info", "frame_map", "frame_unmap", "frame_phys", "page_table_map", "page_table_unmap",
     "io_ports_carve", "io_ports_info", "tcb_set_io_ports", "irq_control_bind", "irq_control_info",
-    "irq_set_notification", "irq_answer", "irq_handler_info", "log_write", "log_read", "bad_label",
+    "irq_set_notification", "irq_answer", "irq_handler_info", "port_info", "group_add",
+    "group_remove", "group_set_mode", "log_write", "log_read", "bad_label",
 };
 /* The object kind each label is meant for (to aim at the right slot half the time). */
 static const uint8_t label_type[NLABELS] = {
@@ -57,6 +59,7 @@ static const uint8_t label_type[NLABELS] = {
     PITH_OBJ_FRAME, PITH_OBJ_FRAME, PITH_OBJ_PAGE_TABLE, PITH_OBJ_PAGE_TABLE,
     PITH_OBJ_IO_PORTS, PITH_OBJ_IO_PORTS, PITH_OBJ_TCB, PITH_OBJ_IRQ_CONTROL, PITH_OBJ_IRQ_CONTROL,
     PITH_OBJ_IRQ_HANDLER, PITH_OBJ_IRQ_HANDLER, PITH_OBJ_IRQ_HANDLER,
+    PITH_OBJ_PORT, PITH_OBJ_PORT_GROUP, PITH_OBJ_PORT_GROUP, PITH_OBJ_PORT_GROUP,
     PITH_OBJ_LOG, PITH_OBJ_LOG, PITH_OBJ_ENDPOINT,
 };
 #define NSYSCALLS 13                    /* -1..-12 and one unknown number */
@@ -65,13 +68,13 @@ static const uint8_t label_type[NLABELS] = {
 
 /* Sandbox slots the parent fills; the rest are empty for the fuzzer to use. */
 enum { S_CNODE = 1, S_UNTYPED, S_EP, S_NTFN, S_REPLY, S_FRAME, S_PT, S_TCB, S_VSPACE, S_VICTIM, S_BADGED_EP,
-       S_PORTS, S_IRQ_CONTROL, S_IRQ_HANDLER, S_FIRST_EMPTY };
+       S_PORTS, S_IRQ_CONTROL, S_IRQ_HANDLER, S_PORT, S_GROUP, S_FIRST_EMPTY };
 static const uint8_t slot_of_type[PITH_OBJ_TYPE_COUNT + 1] = {
     [PITH_OBJ_CNODE] = S_CNODE, [PITH_OBJ_UNTYPED] = S_UNTYPED, [PITH_OBJ_TCB] = S_VICTIM,
     [PITH_OBJ_FRAME] = S_FRAME, [PITH_OBJ_PAGE_TABLE] = S_PT, [PITH_OBJ_ENDPOINT] = S_EP,
     [PITH_OBJ_NOTIFICATION] = S_NTFN, [PITH_OBJ_REPLY] = S_REPLY, [PITH_OBJ_LOG] = 0,
     [PITH_OBJ_IO_PORTS] = S_PORTS, [PITH_OBJ_IRQ_CONTROL] = S_IRQ_CONTROL,
-    [PITH_OBJ_IRQ_HANDLER] = S_IRQ_HANDLER,
+    [PITH_OBJ_IRQ_HANDLER] = S_IRQ_HANDLER, [PITH_OBJ_PORT] = S_PORT, [PITH_OBJ_PORT_GROUP] = S_GROUP,
 };
 
 struct shared {
@@ -120,7 +123,7 @@ static void plausible(struct shared *s, uint16_t label, uint64_t *w)
         w[0] = rnd(s) & 1 ? free_slot : any_slot;
         break;
     case PITH_UNTYPED_RETYPE:
-        w[0] = (1 + rnd(s) % 9) | (rnd(s) % 20) << 8; w[1] = S_CNODE; w[2] = free_slot; w[3] = 1 + rnd(s) % 4;
+        w[0] = (1 + rnd(s) % 16) | (rnd(s) % 20) << 8; w[1] = S_CNODE; w[2] = free_slot; w[3] = 1 + rnd(s) % 4;
         break;
     case PITH_TCB_CONFIGURE:
         w[0] = S_CNODE; w[1] = S_VSPACE; w[2] = rnd(s) & 1 ? S_FRAME : 0; w[3] = rnd(s) & 1 ? S_EP : 0;
@@ -148,6 +151,12 @@ static void plausible(struct shared *s, uint16_t label, uint64_t *w)
         break;
     case PITH_IRQ_CONTROL_INFO:
         w[0] = rnd(s) % 30;
+        break;
+    case PITH_GROUP_ADD:
+        w[0] = rnd(s) & 1 ? S_PORT : free_slot;
+        break;
+    case PITH_GROUP_REMOVE: case PITH_GROUP_SET_MODE:
+        w[0] = rnd(s) % 4;
         break;
     case PITH_IRQ_HANDLER_SET_NOTIFICATION:
         w[0] = rnd(s) & 1 ? S_NTFN : 0; w[1] = rnd(s) % 16;
@@ -364,6 +373,8 @@ int main(void)
     originals[S_VSPACE] = make_from(up, PITH_OBJ_VSPACE, 0, PITH_SLOT_CSPACE, pith_slot_alloc());
     originals[S_BADGED_EP] = fault_ep;
     originals[S_IRQ_CONTROL] = PITH_SLOT_IRQ_CONTROL;
+    originals[S_PORT] = make_from(up, PITH_OBJ_PORT, 9, PITH_SLOT_CSPACE, pith_slot_alloc());
+    originals[S_GROUP] = make_from(up, PITH_OBJ_PORT_GROUP, 8, PITH_SLOT_CSPACE, pith_slot_alloc());
     originals[S_IRQ_HANDLER] = make_from(up, PITH_OBJ_IRQ_HANDLER, 0, PITH_SLOT_CSPACE, pith_slot_alloc());
     /* One harmless port (0x80, the POST diagnostic port), carved from ours. */
     originals[S_PORTS] = pith_slot_alloc();
