@@ -279,8 +279,8 @@ static void switch_to(struct tcb *t)
     }
     if (fpu_owner != t) {
         if (fpu_owner)
-            fpu_save(fpu_owner);
-        fpu_restore(t);
+            fpu_save_area(tcb_fpu_area(fpu_owner));
+        fpu_restore_area(tcb_fpu_area(t));
         fpu_owner = t;
     }
 }

@@ -19,7 +19,8 @@
 #define XCR0_SSE        2u
 #define XCR0_AVX        4u
 
-static uint64_t xcr0;
+uint64_t fpu_xcr0_value;
+#define xcr0 fpu_xcr0_value
 static uint32_t area_size = 512;
 
 static void xsetbv(uint32_t reg, uint64_t v)
@@ -61,20 +62,3 @@ void fpu_init_state(struct tcb *t)
     memcpy(a + 24, &mxcsr, 4);
 }
 
-void fpu_save(struct tcb *t)
-{
-    void *a = tcb_fpu_area(t);
-    if (xcr0)
-        __asm__ volatile("xsave64 (%0)" : : "r"(a), "a"((uint32_t)xcr0), "d"((uint32_t)(xcr0 >> 32)) : "memory");
-    else
-        __asm__ volatile("fxsave64 (%0)" : : "r"(a) : "memory");
-}
-
-void fpu_restore(struct tcb *t)
-{
-    void *a = tcb_fpu_area(t);
-    if (xcr0)
-        __asm__ volatile("xrstor64 (%0)" : : "r"(a), "a"((uint32_t)xcr0), "d"((uint32_t)(xcr0 >> 32)) : "memory");
-    else
-        __asm__ volatile("fxrstor64 (%0)" : : "r"(a) : "memory");
-}

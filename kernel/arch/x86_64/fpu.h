@@ -12,9 +12,28 @@ struct tcb;
 
 void fpu_init(void);                /* CR0/CR4/XCR0 on this CPU */
 void fpu_init_state(struct tcb *t); /* a new thread's clean state */
-void fpu_save(struct tcb *t);
-void fpu_restore(struct tcb *t);
 uint64_t fpu_xcr0(void);            /* 0 when XSAVE is not used */
+
+/* Inline: they are on every thread switch, the IPC fast path's included. */
+extern uint64_t fpu_xcr0_value;
+
+static inline void fpu_save_area(void *a)
+{
+    uint64_t x = fpu_xcr0_value;
+    if (x)
+        __asm__ volatile("xsave64 (%0)" : : "r"(a), "a"((uint32_t)x), "d"((uint32_t)(x >> 32)) : "memory");
+    else
+        __asm__ volatile("fxsave64 (%0)" : : "r"(a) : "memory");
+}
+
+static inline void fpu_restore_area(void *a)
+{
+    uint64_t x = fpu_xcr0_value;
+    if (x)
+        __asm__ volatile("xrstor64 (%0)" : : "r"(a), "a"((uint32_t)x), "d"((uint32_t)(x >> 32)) : "memory");
+    else
+        __asm__ volatile("fxrstor64 (%0)" : : "r"(a) : "memory");
+}
 uint32_t fpu_area_size(void);
 
 #endif

@@ -88,9 +88,12 @@ static int try_fixup(struct trap_frame *f)
 void trap_frame_sanitise(struct trap_frame *f)
 {
     const uint64_t user_flags = 0xCD5;  /* CF PF AF ZF SF TF DF OF */
+    f->rflags = (f->rflags & user_flags) | RFLAGS_IF | 0x2;
+    /* A frame SYSCALL saved, with a rip it came from: SYSRET sets the selectors itself. */
+    if (f->vector == VEC_SYSCALL_FRAME && f->rip < 0x00007ffffffff000ull)
+        return;
     f->cs = SEL_UCODE | 3;
     f->ss = SEL_UDATA | 3;
-    f->rflags = (f->rflags & user_flags) | RFLAGS_IF | 0x2;
     if (f->rip >= 0x00007ffffffff000ull && f->vector == VEC_SYSCALL_FRAME)
         f->vector = 0;
     if (f->rip >= 0x0000800000000000ull || f->rsp >= 0x0000800000000000ull) {
