@@ -192,6 +192,16 @@ void ipc_inherit_priority(struct tcb *s)
     }
 }
 
+/* A blocked sender whose priority changed takes its new place in the endpoint's queue. */
+void ipc_requeue_sender(struct tcb *t)
+{
+    if (t->state != TS_BLOCKED_SEND || !t->blocked_on)
+        return;
+    struct endpoint *ep = t->blocked_on;
+    dequeue(&ep->head, &ep->tail, t);
+    enqueue_by_priority(&ep->head, &ep->tail, t);
+}
+
 /* ---- reply objects --------------------------------------------------------- */
 
 static void reply_unhold(struct reply *r)

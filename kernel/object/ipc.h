@@ -33,6 +33,7 @@ void ipc_recv(struct tcb *self, const struct cap *cap, struct slot *reply_slot, 
 int ipc_reply(struct tcb *self, const struct cap *reply_cap);
 bool ipc_send_fault(struct tcb *self, uint64_t kind, uint64_t addr, uint64_t error);
 void ipc_inherit_priority(struct tcb *server);
+void ipc_requeue_sender(struct tcb *t);
 void notification_signal(struct notification *n, uint64_t bits);
 int notification_bind(struct tcb *t, struct notification *n);
 

@@ -57,6 +57,7 @@ void tcb_set_effective_priority(struct tcb *t, uint8_t prio)
     t->priority = prio;
     if (queued)
         sched_make_ready(t);
+    ipc_requeue_sender(t);
     if (t == sched_current() && sched_higher_ready(t->priority))
         sched_yield();
 }

@@ -449,3 +449,18 @@ UTEST(priority_inherited_along_a_chain_of_three)
     UT_EQ(priority_of(pi_s1_tcb), 50);
     UT_EQ(priority_of(pi_s2_tcb), 30);
 }
+
+UTEST(sender_requeued_when_its_priority_changes)
+{
+    ep = make_object(PITH_OBJ_ENDPOINT, 0);
+    uint64_t a = make_thread(sender_n, 1, 110), b = make_thread(sender_n, 2, 120);
+    UT_EQ(pith_invoke4(a, PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);
+    UT_EQ(pith_invoke4(b, PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);
+    /* Both wait, 2 ahead of 1; raising 1 above 2 moves it to the front. */
+    UT_EQ(pith_invoke4(a, PITH_TCB_SET_PRIORITY, 130, 130, 0, 0), PITH_OK);
+    struct pith_msg m = { 0 };
+    UT_EQ(pith_nbrecv(ep, &m, 0), PITH_OK);
+    UT_EQ(m.w[0], 1);
+    UT_EQ(pith_nbrecv(ep, &m, 0), PITH_OK);
+    UT_EQ(m.w[0], 2);
+}
