@@ -46,27 +46,10 @@ static inline long pith_syscall_timed(long nr, uint64_t slot, struct pith_msg *m
     return (long)rax;
 }
 
+/* Every Pith system call: the timeout register is simply 0 for the untimed ones. */
 static inline long pith_syscall(long nr, uint64_t slot, struct pith_msg *m, uint64_t reply)
 {
-    register uint64_t rax __asm__("rax") = (uint64_t)nr;
-    register uint64_t rdi __asm__("rdi") = slot;
-    register uint64_t rsi __asm__("rsi") = m->tag;
-    register uint64_t rdx __asm__("rdx") = m->w[0];
-    register uint64_t r10 __asm__("r10") = m->w[1];
-    register uint64_t r8 __asm__("r8") = m->w[2];
-    register uint64_t r9 __asm__("r9") = m->w[3];
-    register uint64_t r12 __asm__("r12") = reply;
-    __asm__ volatile("syscall"
-                     : "+r"(rax), "+r"(rdi), "+r"(rsi), "+r"(rdx), "+r"(r10), "+r"(r8), "+r"(r9)
-                     : "r"(r12)
-                     : "rcx", "r11", "memory");
-    m->badge = rdi;
-    m->tag = rsi;
-    m->w[0] = rdx;
-    m->w[1] = r10;
-    m->w[2] = r8;
-    m->w[3] = r9;
-    return (long)rax;
+    return pith_syscall_timed(nr, slot, m, reply, 0);
 }
 
 /* Invoke a kernel object: label and up to four words; results come back in *m. */
