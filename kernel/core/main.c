@@ -93,7 +93,6 @@ void kmain(uint32_t magic, uint64_t info_phys)
     fpu_init();
     syscall_init();
     vm_init();
-    sched_init();
     irq_register(VEC_APIC_TIMER, timer_interrupt);
     ioapic_init();
     irq_init();

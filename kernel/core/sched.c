@@ -31,14 +31,7 @@ static struct tcb *loaded;                  /* whose address space, TLS and port
 static uint64_t loaded_fs, loaded_gs;       /* the TLS bases in the MSRs now */
 static bool donated;                        /* the fast path chose the next thread: nothing else changed */
 static struct tcb *fpu_owner;               /* whose state is in the FPU registers */
-static struct tcb *sleepers;                /* sorted by wake_tsc, linked by q_next */
-
-void sched_init(void)
-{
-    for (int i = 0; i < SCHED_PRIORITIES; i++)
-        head[i] = tail[i] = NULL;
-}
-
+static struct tcb *sleepers;                /* sorted by wake_tsc, linked by t_next */
 
 void sched_make_ready(struct tcb *t)
 {
@@ -48,13 +41,7 @@ void sched_make_ready(struct tcb *t)
     if (t->on_ready_queue || t == sched_current())
         return;
     unsigned p = t->priority;
-    t->q_next = NULL;
-    t->q_prev = tail[p];
-    if (tail[p])
-        tail[p]->q_next = t;
-    else
-        head[p] = t;
-    tail[p] = t;
+    tcbq_append(&head[p], &tail[p], t);
     bitmap[p / 64] |= 1ull << (p % 64);
     t->on_ready_queue = 1;
 }
@@ -64,17 +51,9 @@ void sched_remove(struct tcb *t)
     if (!t->on_ready_queue)
         return;
     unsigned p = t->priority;
-    if (t->q_prev)
-        t->q_prev->q_next = t->q_next;
-    else
-        head[p] = t->q_next;
-    if (t->q_next)
-        t->q_next->q_prev = t->q_prev;
-    else
-        tail[p] = t->q_prev;
+    tcbq_remove(&head[p], &tail[p], t);
     if (!head[p])
         bitmap[p / 64] &= ~(1ull << (p % 64));
-    t->q_next = t->q_prev = NULL;
     t->on_ready_queue = 0;
 }
 
@@ -107,17 +86,22 @@ struct tcb *sched_pick(void)
     return t;
 }
 
+/* Charges the running thread's CPU time up to now, and makes `t` the running thread. */
+static uint64_t change_current(struct percpu *pc, struct tcb *t)
+{
+    uint64_t now = rdtsc();
+    if (pc->current)
+        pc->current->cpu_time_tsc += now - slice_start_tsc;
+    slice_start_tsc = now;
+    pc->current = t;
+    return now;
+}
+
 void sched_set_current(struct tcb *t)
 {
-    struct percpu *pc = this_cpu();
-    struct tcb *prev = pc->current;
-    uint64_t now = rdtsc();
-    if (prev)
-        prev->cpu_time_tsc += now - slice_start_tsc;
-    slice_start_tsc = now;
+    uint64_t now = change_current(this_cpu(), t);
     if (t)
         slice_end_tsc = now + ns_to_tsc((uint64_t)t->slice_left_us * 1000);
-    pc->current = t;
 }
 
 /*
@@ -128,11 +112,7 @@ void sched_set_current(struct tcb *t)
 void sched_donate(struct tcb *to)
 {
     struct percpu *pc = this_cpu();
-    uint64_t now = rdtsc();
-    if (pc->current)
-        pc->current->cpu_time_tsc += now - slice_start_tsc;
-    slice_start_tsc = now;
-    pc->current = to;
+    change_current(pc, to);             /* slice_end_tsc stays: the slice goes with the CPU */
     pc->fast_path_hits++;
     donated = true;
 }
@@ -262,6 +242,9 @@ void sched_timer_tick(void)
 /* Make t's state live on this CPU: address space, kernel entry point, TLS bases, FPU. */
 static void switch_to(struct tcb *t)
 {
+    if (t == loaded)
+        return;                         /* still live from the last exit */
+    loaded = t;
     struct percpu *pc = this_cpu();
     uint64_t top = (uint64_t)&t->ctx + sizeof t->ctx;
     pc->ctx_top = top;
@@ -306,20 +289,14 @@ struct trap_frame *kernel_exit_prepare(void)
     if (donated) {
         struct tcb *t = sched_current();
         donated = false;
-        if (t != loaded) {
-            switch_to(t);
-            loaded = t;
-        }
+        switch_to(t);
         trap_frame_sanitise(&t->ctx);
         return &t->ctx;
     }
     for (;;) {
         struct tcb *t = sched_current();
         if (t && t->state == TS_READY && !sched_higher_ready(t->priority)) {
-            if (t != loaded) {
-                switch_to(t);
-                loaded = t;
-            }
+            switch_to(t);
             arm_timer(t);
             trap_frame_sanitise(&t->ctx);
             return &t->ctx;

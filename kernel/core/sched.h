@@ -12,7 +12,6 @@
 #define SCHED_PRIORITIES    256
 #define SCHED_SLICE_US      5000
 
-void sched_init(void);
 void sched_make_ready(struct tcb *t);       /* append to its priority's queue */
 void sched_remove(struct tcb *t);           /* take off the ready queue if on it */
 struct tcb *sched_pick(void);               /* the highest-priority ready thread, dequeued */

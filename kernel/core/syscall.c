@@ -13,6 +13,7 @@
 #include <pith/syscall.h>
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/entry.h"
+#include "arch/x86_64/layout.h"
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/qemu.h"
 #include "arch/x86_64/time.h"
@@ -156,7 +157,7 @@ static int invoke_tcb(struct args *a, struct slot *target)
             return err;
         return notification_bind(t, ep ? (struct notification *)ep->cap.obj : NULL);
     case PITH_TCB_SET_TLS:
-        if (a->w[0] >= 0x0000800000000000ull || a->w[1] >= 0x0000800000000000ull)
+        if (a->w[0] >= USER_CANONICAL_END || a->w[1] >= USER_CANONICAL_END)
             return PITH_E_INVALID_ARG;  /* a kernel-half base would be a trap for the unwary */
         t->fs_base = a->w[0];
         t->gs_base = a->w[1];
@@ -324,10 +325,9 @@ static int invoke_port(struct args *a, struct slot *target)
 
 static int invoke_log(struct args *a)
 {
-    const struct cap *buf = &a->self->slots[TCB_SLOT_IPC_BUFFER].cap;
-    if (buf->type != PITH_OBJ_FRAME)
+    char *bytes = (char *)tcb_ipc_buffer(a->self);
+    if (!bytes)
         return PITH_E_STATE;            /* no IPC buffer registered */
-    char *bytes = (char *)buf->obj;
     switch (a->label) {
     case PITH_LOG_WRITE:
         if (a->w[0] > sizeof(struct pith_ipc_buffer))
@@ -390,18 +390,18 @@ static int invoke(struct args *a, struct slot *target)
 static int check_message(struct args *a, const struct cap *via)
 {
     uint64_t tag = a->f->rsi;
-    const struct cap *buf = &a->self->slots[TCB_SLOT_IPC_BUFFER].cap;
+    const struct pith_ipc_buffer *buf = tcb_ipc_buffer(a->self);
     if (PITH_TAG_LENGTH(tag) > PITH_MSG_MAX)
         return PITH_E_TOO_LONG;
     bool cap = tag & PITH_TAG_CAP;
-    if ((PITH_TAG_LENGTH(tag) > PITH_MSG_REGS || cap) && buf->type != PITH_OBJ_FRAME)
+    if ((PITH_TAG_LENGTH(tag) > PITH_MSG_REGS || cap) && !buf)
         return PITH_E_STATE;
     if (!cap)
         return PITH_OK;
     if (via->type != PITH_OBJ_REPLY && !(via->rights & PITH_RIGHT_GRANT))
         return PITH_E_NO_RIGHTS;
     struct slot *s;
-    return lookup(a, ((const struct pith_ipc_buffer *)buf->obj)->send_cap, PITH_OBJ_NULL, 0, &s);
+    return lookup(a, buf->send_cap, PITH_OBJ_NULL, 0, &s);
 }
 
 /* Sets the result, or rewinds the thread onto its SYSCALL to run it again later. */

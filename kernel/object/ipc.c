@@ -20,17 +20,6 @@
 
 /* ---- queues -------------------------------------------------------------- */
 
-static void enqueue(struct tcb **head, struct tcb **tail, struct tcb *t)
-{
-    t->q_next = NULL;
-    t->q_prev = *tail;
-    if (*tail)
-        (*tail)->q_next = t;
-    else
-        *head = t;
-    *tail = t;
-}
-
 /*
  * Senders wait in priority order, first come first served within a
  * priority: insert after the last thread of equal or higher priority.
@@ -52,20 +41,8 @@ static void enqueue_by_priority(struct tcb **head, struct tcb **tail, struct tcb
         *head = t;
 }
 
-static void dequeue(struct tcb **head, struct tcb **tail, struct tcb *t)
-{
-    if (t->q_prev)
-        t->q_prev->q_next = t->q_next;
-    else
-        *head = t->q_next;
-    if (t->q_next)
-        t->q_next->q_prev = t->q_prev;
-    else
-        *tail = t->q_prev;
-    t->q_next = t->q_prev = NULL;
-}
-
-static void wake(struct tcb *t, uint64_t result)
+/* A blocked thread's operation ends with `result`: it is ready, and may preempt us. */
+void ipc_wake(struct tcb *t, uint64_t result)
 {
     t->ctx.rax = result;
     t->blocked_on = NULL;
@@ -80,7 +57,7 @@ static void wake(struct tcb *t, uint64_t result)
 static void fail_blocked(struct tcb *t, uint64_t error)
 {
     if (!(t->ipc_flags & IPC_FAULT)) {
-        wake(t, error);
+        ipc_wake(t, error);
         return;
     }
     t->ipc_flags = 0;
@@ -88,12 +65,6 @@ static void fail_blocked(struct tcb *t, uint64_t error)
     t->state = TS_INACTIVE;
     kprintf("thread %p: its fault (kind %lu at %#lx) could not be handled (error %lu); suspended\n",
             (void *)t, t->fault_kind, t->fault_addr, error);
-}
-
-static struct pith_ipc_buffer *ipc_buffer(struct tcb *t)
-{
-    const struct cap *c = &t->slots[TCB_SLOT_IPC_BUFFER].cap;
-    return c->type == PITH_OBJ_FRAME ? (struct pith_ipc_buffer *)c->obj : NULL;
 }
 
 /* The kernel's message on behalf of a faulting thread. */
@@ -105,7 +76,7 @@ static void fault_message(struct tcb *from, struct tcb *to, uint64_t badge)
     to->ctx.r10 = from->fault_addr;
     to->ctx.r8 = from->fault_error;
     to->ctx.r9 = from->ctx.rip;
-    struct pith_ipc_buffer *buf = ipc_buffer(to);
+    struct pith_ipc_buffer *buf = tcb_ipc_buffer(to);
     if (!buf)
         return;
     const struct trap_frame *f = &from->ctx;
@@ -124,7 +95,7 @@ static void fault_message(struct tcb *from, struct tcb *to, uint64_t badge)
  */
 static bool transfer_cap(struct tcb *from, struct tcb *to)
 {
-    struct pith_ipc_buffer *fb = ipc_buffer(from), *tb = ipc_buffer(to);
+    struct pith_ipc_buffer *fb = tcb_ipc_buffer(from), *tb = tcb_ipc_buffer(to);
     struct slot *src, *dst;
     if (!fb || !tb || !tb->recv_slot)
         return false;
@@ -139,7 +110,7 @@ static uint64_t copy_long(struct tcb *from, struct tcb *to, uint64_t len)
 {
     if (len <= PITH_MSG_REGS)
         return len;
-    struct pith_ipc_buffer *fb = ipc_buffer(from), *tb = ipc_buffer(to);
+    struct pith_ipc_buffer *fb = tcb_ipc_buffer(from), *tb = tcb_ipc_buffer(to);
     if (!fb || !tb)
         return PITH_MSG_REGS;           /* the tag tells the receiver it got four words */
     for (uint64_t i = PITH_MSG_REGS; i < len; i++)     /* whole words: much cheaper than bytes */
@@ -198,7 +169,7 @@ void ipc_requeue_sender(struct tcb *t)
     if (t->state != TS_BLOCKED_SEND || !t->blocked_on)
         return;
     struct endpoint *ep = t->blocked_on;
-    dequeue(&ep->head, &ep->tail, t);
+    tcbq_remove(&ep->head, &ep->tail, t);
     enqueue_by_priority(&ep->head, &ep->tail, t);
 }
 
@@ -259,27 +230,26 @@ static void deliver_call(struct tcb *caller, struct tcb *receiver)
     reply_bind(r, caller, receiver);
 }
 
-#define CANONICAL_USER_LIMIT 0x0000800000000000ull
-
 /* The handler's answer to a fault: resume as told.  Registers are checked like any from user level. */
 static int answer_fault(struct tcb *self, struct tcb *c)
 {
     uint64_t label = PITH_TAG_LABEL(self->ctx.rsi);
     struct trap_frame *f = &c->ctx;
     if (label == PITH_FAULT_RESUME_REGS) {
-        struct pith_ipc_buffer *buf = ipc_buffer(self);
+        struct pith_ipc_buffer *buf = tcb_ipc_buffer(self);
         if (!buf)
             return PITH_E_STATE;
         struct pith_fault_regs r;
         memcpy(&r, buf->msg, sizeof r);
-        if (r.rip >= CANONICAL_USER_LIMIT || r.rsp >= CANONICAL_USER_LIMIT)
-            return PITH_E_INVALID_ARG;
-        f->rip = r.rip; f->rsp = r.rsp; f->rflags = r.rflags;
+        /* The same check as PITH_TCB_WRITE_REGISTERS, then the rest of the registers. */
+        int err = tcb_write_registers(c, r.rip, r.rsp, r.rdi, r.rsi);
+        if (err)
+            return err;
+        f->rflags = r.rflags;
         f->rax = r.rax; f->rbx = r.rbx; f->rcx = r.rcx; f->rdx = r.rdx;
-        f->rsi = r.rsi; f->rdi = r.rdi; f->rbp = r.rbp;
+        f->rbp = r.rbp;
         f->r8 = r.r8; f->r9 = r.r9; f->r10 = r.r10; f->r11 = r.r11;
         f->r12 = r.r12; f->r13 = r.r13; f->r14 = r.r14; f->r15 = r.r15;
-        f->vector = 0;                  /* resume with IRET: every register as given */
     } else if (label == PITH_FAULT_SYSCALL_RESULT) {
         if (c->fault_kind != PITH_FAULT_SYSCALL)
             return PITH_E_STATE;
@@ -324,13 +294,13 @@ void ipc_send(struct tcb *self, const struct cap *ep_cap, uint64_t tag, bool blo
     self->ipc_flags = call ? IPC_CALL : 0;
     if (ep->head && ep->receivers) {
         struct tcb *r = ep->head;
-        dequeue(&ep->head, &ep->tail, r);
+        tcbq_remove(&ep->head, &ep->tail, r);
         copy_message(self, r, ep_cap->w0);
         /* Block the caller before waking the receiver, which may preempt us. */
         self->ctx.rax = PITH_OK;
         if (call)
             deliver_call(self, r);
-        wake(r, PITH_OK);
+        ipc_wake(r, PITH_OK);
         return;
     }
     if (!blocking) {
@@ -361,10 +331,10 @@ bool ipc_send_fault(struct tcb *self, uint64_t kind, uint64_t addr, uint64_t err
     struct endpoint *e = (struct endpoint *)ep->obj;
     if (e->head && e->receivers) {
         struct tcb *r = e->head;
-        dequeue(&e->head, &e->tail, r);
+        tcbq_remove(&e->head, &e->tail, r);
         copy_message(self, r, ep->w0);
         deliver_call(self, r);
-        wake(r, PITH_OK);
+        ipc_wake(r, PITH_OK);
         return true;
     }
     e->receivers = 0;
@@ -392,14 +362,14 @@ static void recv_endpoint(struct tcb *self, struct endpoint *ep, struct reply *r
         return;
     if (ep->head && !ep->receivers) {
         struct tcb *s = ep->head;
-        dequeue(&ep->head, &ep->tail, s);
+        tcbq_remove(&ep->head, &ep->tail, s);
         copy_message(s, self, s->ipc_badge);
         self->ctx.rax = PITH_OK;
         if (s->ipc_flags & IPC_CALL) {
             self->recv_reply = reply;
             deliver_call(s, self);
         } else {
-            wake(s, PITH_OK);
+            ipc_wake(s, PITH_OK);
         }
         return;
     }
@@ -411,7 +381,7 @@ static void recv_endpoint(struct tcb *self, struct endpoint *ep, struct reply *r
     self->recv_reply = reply;
     self->state = TS_BLOCKED_RECV;
     self->blocked_on = ep;
-    enqueue(&ep->head, &ep->tail, self);
+    tcbq_append(&ep->head, &ep->tail, self);
 }
 
 static void recv_notification(struct tcb *self, struct notification *n, bool blocking)
@@ -424,7 +394,7 @@ static void recv_notification(struct tcb *self, struct notification *n, bool blo
     }
     self->state = TS_BLOCKED_NOTIFY;
     self->blocked_on = n;
-    enqueue(&n->head, &n->tail, self);
+    tcbq_append(&n->head, &n->tail, self);
 }
 
 void ipc_recv(struct tcb *self, const struct cap *cap, struct slot *reply_slot, bool blocking)
@@ -443,19 +413,19 @@ void notification_signal(struct notification *n, uint64_t bits)
     n->word |= bits;
     if (n->head) {
         struct tcb *t = n->head;
-        dequeue(&n->head, &n->tail, t);
+        tcbq_remove(&n->head, &n->tail, t);
         take_notification(t, n);
-        wake(t, PITH_OK);
+        ipc_wake(t, PITH_OK);
         return;
     }
     /* A bound thread waiting on an endpoint takes the signal instead. */
     struct tcb *b = n->bound;
     if (b && b->state == TS_BLOCKED_RECV) {
         struct endpoint *ep = b->blocked_on;
-        dequeue(&ep->head, &ep->tail, b);
+        tcbq_remove(&ep->head, &ep->tail, b);
         b->recv_reply = NULL;
         take_notification(b, n);
-        wake(b, PITH_OK);
+        ipc_wake(b, PITH_OK);
     }
 }
 
@@ -482,13 +452,13 @@ void ipc_cancel(struct tcb *t, uint64_t error)
     case TS_BLOCKED_SEND:
     case TS_BLOCKED_RECV: {
         struct endpoint *ep = t->blocked_on;
-        dequeue(&ep->head, &ep->tail, t);
+        tcbq_remove(&ep->head, &ep->tail, t);
         t->recv_reply = NULL;
         break;
     }
     case TS_BLOCKED_NOTIFY: {
         struct notification *n = t->blocked_on;
-        dequeue(&n->head, &n->tail, t);
+        tcbq_remove(&n->head, &n->tail, t);
         break;
     }
     case TS_BLOCKED_REPLY: {
@@ -521,7 +491,7 @@ void endpoint_finalise(struct endpoint *ep)
 {
     while (ep->head) {
         struct tcb *t = ep->head;
-        dequeue(&ep->head, &ep->tail, t);
+        tcbq_remove(&ep->head, &ep->tail, t);
         t->recv_reply = NULL;
         fail_blocked(t, PITH_E_CANCELLED);
     }
@@ -531,8 +501,8 @@ void notification_finalise(struct notification *n)
 {
     while (n->head) {
         struct tcb *t = n->head;
-        dequeue(&n->head, &n->tail, t);
-        wake(t, PITH_E_CANCELLED);
+        tcbq_remove(&n->head, &n->tail, t);
+        ipc_wake(t, PITH_E_CANCELLED);
     }
     if (n->bound) {
         n->bound->bound = NULL;
@@ -589,7 +559,7 @@ bool ipc_fastpath_call(struct tcb *self, struct trap_frame *f)
     struct reply *rp = r->recv_reply;
     if (!rp || rp->caller)
         return false;
-    dequeue(&ep->head, &ep->tail, r);
+    tcbq_remove(&ep->head, &ep->tail, r);
     copy_message(self, r, s->cap.w0);
     self->ipc_flags = IPC_CALL;
     r->recv_reply = NULL;
@@ -626,7 +596,7 @@ bool ipc_fastpath_reply_recv(struct tcb *self, struct trap_frame *f)
     self->recv_reply = rp;
     self->state = TS_BLOCKED_RECV;
     self->blocked_on = ep;
-    enqueue(&ep->head, &ep->tail, self);
+    tcbq_append(&ep->head, &ep->tail, self);
     sched_donate(c);
     return true;
 }

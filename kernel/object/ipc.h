@@ -31,6 +31,7 @@ struct reply {
 void ipc_send(struct tcb *self, const struct cap *ep_cap, uint64_t tag, bool blocking, bool call);
 void ipc_recv(struct tcb *self, const struct cap *cap, struct slot *reply_slot, bool blocking);
 int ipc_reply(struct tcb *self, const struct cap *reply_cap);
+void ipc_wake(struct tcb *t, uint64_t result);
 bool ipc_send_fault(struct tcb *self, uint64_t kind, uint64_t addr, uint64_t error);
 void ipc_inherit_priority(struct tcb *server);
 void ipc_requeue_sender(struct tcb *t);

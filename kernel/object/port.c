@@ -33,16 +33,10 @@ size_t port_slots(const struct cap *c, struct slot **slots)
     return port_of(c)->capacity;
 }
 
-static struct pith_ipc_buffer *buffer_of(struct tcb *t)
-{
-    const struct cap *c = &t->slots[TCB_SLOT_IPC_BUFFER].cap;
-    return c->type == PITH_OBJ_FRAME ? (struct pith_ipc_buffer *)c->obj : NULL;
-}
-
 /* The sender's answer capability, copied into dst.  False if there is none to copy. */
 static bool take_answer(struct tcb *self, struct slot *dst)
 {
-    struct pith_ipc_buffer *b = buffer_of(self);
+    struct pith_ipc_buffer *b = tcb_ipc_buffer(self);
     struct slot *src;
     if (!b || cnode_lookup(&self->slots[TCB_SLOT_CSPACE].cap, b->send_cap, PITH_OBJ_PORT, 0, &src))
         return false;
@@ -54,7 +48,7 @@ static void deliver(struct tcb *t, const struct port_msg *m, struct slot *answer
 {
     uint64_t flags = 0;
     if (answer && !slot_empty(answer)) {
-        struct pith_ipc_buffer *b = buffer_of(t);
+        struct pith_ipc_buffer *b = tcb_ipc_buffer(t);
         struct slot *dst;
         if (b && b->recv_slot && !cnode_slot(&t->slots[TCB_SLOT_CSPACE].cap, b->recv_slot, &dst) &&
             slot_empty(dst) && cap_move(answer, dst) == PITH_OK) {
@@ -96,18 +90,13 @@ static int enqueue_message(struct tcb *self, const struct cap *port, const struc
         /* A waiter takes it at once; its answer capability goes through a spare slot. */
         struct slot tmp;
         memset(&tmp, 0, sizeof tmp);
-        p->wait_head = w->q_next;
-        if (!p->wait_head)
-            p->wait_tail = NULL;
-        w->q_next = w->q_prev = NULL;
-        w->blocked_on = NULL;
+        tcbq_remove(&p->wait_head, &p->wait_tail, w);
         if (answer && !take_answer(self, &tmp))
             answer = false;
         deliver(w, &m, answer ? &tmp : NULL);
         if (!slot_empty(&tmp))
             cap_delete(&tmp);
-        sched_make_ready(w);
-        sched_check_preempt(w);
+        ipc_wake(w, PITH_OK);
         return PITH_OK;
     }
     if (p->count == p->capacity)
@@ -147,28 +136,14 @@ void port_wait(struct tcb *self, const struct cap *port, bool blocking)
     }
     self->state = TS_BLOCKED_PORT;
     self->blocked_on = p;
-    self->q_next = NULL;
-    self->q_prev = p->wait_tail;
-    if (p->wait_tail)
-        p->wait_tail->q_next = self;
-    else
-        p->wait_head = self;
-    p->wait_tail = self;
+    tcbq_append(&p->wait_head, &p->wait_tail, self);
 }
 
 /* A waiter leaves the port (cancelled, timed out, destroyed). */
 void port_cancel_wait(struct tcb *t)
 {
     struct port *p = t->blocked_on;
-    if (t->q_prev)
-        t->q_prev->q_next = t->q_next;
-    else
-        p->wait_head = t->q_next;
-    if (t->q_next)
-        t->q_next->q_prev = t->q_prev;
-    else
-        p->wait_tail = t->q_prev;
-    t->q_next = t->q_prev = NULL;
+    tcbq_remove(&p->wait_head, &p->wait_tail, t);
 }
 
 void port_finalise(const struct cap *c)
@@ -177,10 +152,7 @@ void port_finalise(const struct cap *c)
     while (p->wait_head) {
         struct tcb *t = p->wait_head;
         port_cancel_wait(t);
-        t->blocked_on = NULL;
-        t->ctx.rax = PITH_E_CANCELLED;
-        sched_make_ready(t);
-        sched_check_preempt(t);
+        ipc_wake(t, PITH_E_CANCELLED);
     }
 }
 

@@ -1,12 +1,12 @@
 /* Thread operations: configure, registers, priority, suspend and resume. */
 #include "object/tcb.h"
 #include "arch/x86_64/ioport.h"
+#include "arch/x86_64/layout.h"
 #include "core/sched.h"
 #include "object/cnode.h"
 #include "object/ipc.h"
 #include <pith/errors.h>
 
-#define CANONICAL_USER_LIMIT 0x0000800000000000ull
 
 /* Replaces the capability in one of the thread's own slots with a copy of src. */
 static int set_slot(struct tcb *t, enum tcb_slot which, struct slot *src)
@@ -36,7 +36,7 @@ int tcb_configure(struct tcb *t, struct slot *cspace, struct slot *vspace,
 int tcb_write_registers(struct tcb *t, uint64_t rip, uint64_t rsp, uint64_t rdi, uint64_t rsi)
 {
     /* Never trusted: a non-canonical rip or rsp would fault inside the kernel's return. */
-    if (rip >= CANONICAL_USER_LIMIT || rsp >= CANONICAL_USER_LIMIT)
+    if (rip >= USER_CANONICAL_END || rsp >= USER_CANONICAL_END)
         return PITH_E_INVALID_ARG;
     t->ctx.rip = rip;
     t->ctx.rsp = rsp;

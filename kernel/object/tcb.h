@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include "arch/x86_64/trap.h"
 #include "object/cap.h"
+#include <pith/ipc_buffer.h>
 
 enum tcb_slot {
     TCB_SLOT_CSPACE,
@@ -76,6 +77,41 @@ struct tcb {
 _Static_assert(sizeof(struct tcb) <= TCB_FPU_OFFSET, "TCB fields overlap the FPU area");
 
 static inline uint8_t *tcb_fpu_area(struct tcb *t) { return (uint8_t *)t + TCB_FPU_OFFSET; }
+
+/* The thread's registered IPC buffer (the kernel's own mapping of the frame), or NULL. */
+static inline struct pith_ipc_buffer *tcb_ipc_buffer(const struct tcb *t)
+{
+    const struct cap *c = &t->slots[TCB_SLOT_IPC_BUFFER].cap;
+    return c->type == PITH_OBJ_FRAME ? (struct pith_ipc_buffer *)c->obj : NULL;
+}
+
+/*
+ * Queues of threads (ready queues, endpoint and port waiters) through
+ * q_next/q_prev: a thread is on at most one at a time.
+ */
+static inline void tcbq_append(struct tcb **head, struct tcb **tail, struct tcb *t)
+{
+    t->q_next = NULL;
+    t->q_prev = *tail;
+    if (*tail)
+        (*tail)->q_next = t;
+    else
+        *head = t;
+    *tail = t;
+}
+
+static inline void tcbq_remove(struct tcb **head, struct tcb **tail, struct tcb *t)
+{
+    if (t->q_prev)
+        t->q_prev->q_next = t->q_next;
+    else
+        *head = t->q_next;
+    if (t->q_next)
+        t->q_next->q_prev = t->q_prev;
+    else
+        *tail = t->q_prev;
+    t->q_next = t->q_prev = NULL;
+}
 
 /* Operations (tcb.c); each returns a pith_error. */
 int tcb_configure(struct tcb *t, struct slot *cspace, struct slot *vspace,

@@ -45,19 +45,6 @@ static void stress_client(uint64_t id)
         pith_sleep_ns(1000000000000ull);        /* nothing to return to */
 }
 
-static int map_in(uint64_t vs, uint64_t frame, uint64_t va, uint8_t rights)
-{
-    for (int i = 0; i < 4; i++) {
-        long err = pith_invoke4(frame, PITH_FRAME_MAP, vs, va, rights, 0);
-        if (err != PITH_E_NO_TABLE)
-            return (int)err;
-        uint64_t pt = make_object(PITH_OBJ_PAGE_TABLE, 0);
-        if (pith_invoke4(pt, PITH_PAGE_TABLE_MAP, vs, va, 0, 0))
-            return -1;
-    }
-    return -1;
-}
-
 extern const char __text_start[], __text_end[], __rodata_end[];
 
 /* An address space running our code (text and read-only data copied in), with the shared page. */
@@ -70,12 +57,12 @@ static uint64_t client_space(uint64_t shared_frame)
         uint8_t r = va < (uint64_t)__text_end ? PITH_RIGHT_READ | PITH_RIGHT_EXEC : PITH_RIGHT_READ;
         uint64_t copy = pith_slot_alloc();
         pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_COPY, copy, pith_bootinfo->image_frames.first_slot + i, r, 0);
-        if (map_in(vs, copy, va, r))
+        if (map_frame(vs, copy, va, r))
             return 0;
     }
     uint64_t sh = pith_slot_alloc();
     pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_COPY, sh, shared_frame, PITH_RIGHTS_ALL, 0);
-    return map_in(vs, sh, SHARED, PITH_RIGHT_READ | PITH_RIGHT_WRITE) ? 0 : vs;
+    return map_frame(vs, sh, SHARED, PITH_RIGHT_READ | PITH_RIGHT_WRITE) ? 0 : vs;
 }
 
 static uint64_t client_thread(uint64_t vs, uint64_t id)
@@ -83,8 +70,8 @@ static uint64_t client_thread(uint64_t vs, uint64_t id)
     uint64_t tcb = make_object(PITH_OBJ_TCB, 0), stack = make_object(PITH_OBJ_FRAME, 0);
     uint64_t buf = make_object(PITH_OBJ_FRAME, 0);
     uint64_t va = 0x40000000ull + id * 0x4000;
-    if (map_in(vs, stack, va, PITH_RIGHT_READ | PITH_RIGHT_WRITE) ||
-        map_in(vs, buf, va + 0x2000, PITH_RIGHT_READ | PITH_RIGHT_WRITE) ||
+    if (map_frame(vs, stack, va, PITH_RIGHT_READ | PITH_RIGHT_WRITE) ||
+        map_frame(vs, buf, va + 0x2000, PITH_RIGHT_READ | PITH_RIGHT_WRITE) ||
         pith_invoke4(tcb, PITH_TCB_CONFIGURE, PITH_SLOT_CSPACE, vs, buf, 0) ||
         pith_invoke4(tcb, PITH_TCB_SET_PRIORITY, 90, 90, 0, 0) ||
         pith_invoke4(tcb, PITH_TCB_WRITE_REGISTERS, (uint64_t)stress_client, va + 0x1000 - 8, id, 0))
@@ -95,7 +82,7 @@ static uint64_t client_thread(uint64_t vs, uint64_t id)
 UTEST(stress_two_million_checksummed_messages)
 {
     uint64_t shared = make_object(PITH_OBJ_FRAME, 0);
-    UT_EQ(map_in(PITH_SLOT_VSPACE, shared, SHARED, PITH_RIGHT_READ | PITH_RIGHT_WRITE), PITH_OK);
+    UT_EQ(map_frame(PITH_SLOT_VSPACE, shared, SHARED, PITH_RIGHT_READ | PITH_RIGHT_WRITE), PITH_OK);
     struct stress *st = (struct stress *)SHARED;
     st->ep = make_object(PITH_OBJ_ENDPOINT, 0);
     st->port = make_object(PITH_OBJ_PORT, 12);

@@ -15,16 +15,7 @@ static void toucher(uint64_t unused)
 
 static int map_rw(uint64_t frame, uint64_t va)
 {
-    for (int i = 0; i < 4; i++) {
-        long err = pith_invoke4(frame, PITH_FRAME_MAP, PITH_SLOT_VSPACE, va,
-                                PITH_RIGHT_READ | PITH_RIGHT_WRITE, 0);
-        if (err != PITH_E_NO_TABLE)
-            return (int)err;
-        uint64_t pt = make_object(PITH_OBJ_PAGE_TABLE, 0);
-        if (pith_invoke4(pt, PITH_PAGE_TABLE_MAP, PITH_SLOT_VSPACE, va, 0, 0))
-            return -1;
-    }
-    return -1;
+    return map_frame(PITH_SLOT_VSPACE, frame, va, PITH_RIGHT_READ | PITH_RIGHT_WRITE);
 }
 
 UTEST(frame_map_rules)

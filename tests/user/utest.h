@@ -46,6 +46,9 @@ uint64_t make_object(uint8_t type, uint32_t bits);
 /* A thread in our own address space and capability space, ready to run fn(arg). */
 uint64_t make_thread(void (*fn)(uint64_t), uint64_t arg, unsigned priority);
 
+/* Maps a frame at vaddr in an address space, making the page tables it needs. */
+int map_frame(uint64_t vspace, uint64_t frame, uint64_t vaddr, uint8_t rights);
+
 /* The slot of the biggest untyped block, which the tests take objects from. */
 extern uint64_t test_untyped;
 

@@ -20,18 +20,22 @@ uint64_t make_object(uint8_t type, uint32_t bits)
 #define THREAD_STACK_BASE 0x40000000ull
 static uint64_t next_stack = THREAD_STACK_BASE;
 
-static int map_page(uint64_t frame, uint64_t vaddr)
+int map_frame(uint64_t vspace, uint64_t frame, uint64_t vaddr, uint8_t rights)
 {
     for (int i = 0; i < 4; i++) {
-        long err = pith_invoke4(frame, PITH_FRAME_MAP, PITH_SLOT_VSPACE, vaddr,
-                                PITH_RIGHT_READ | PITH_RIGHT_WRITE, 0);
+        long err = pith_invoke4(frame, PITH_FRAME_MAP, vspace, vaddr, rights, 0);
         if (err != PITH_E_NO_TABLE)
             return (int)err;
         uint64_t pt = make_object(PITH_OBJ_PAGE_TABLE, 0);
-        if ((err = pith_invoke4(pt, PITH_PAGE_TABLE_MAP, PITH_SLOT_VSPACE, vaddr, 0, 0)))
+        if ((err = pith_invoke4(pt, PITH_PAGE_TABLE_MAP, vspace, vaddr, 0, 0)))
             return (int)err;
     }
     return PITH_E_NO_TABLE;
+}
+
+static int map_page(uint64_t frame, uint64_t vaddr)
+{
+    return map_frame(PITH_SLOT_VSPACE, frame, vaddr, PITH_RIGHT_READ | PITH_RIGHT_WRITE);
 }
 
 static void thread_entry(uint64_t fn, uint64_t arg) __attribute__((noreturn, used));

@@ -25,6 +25,8 @@
 
 /* User space is the lower half; the top page below it stays unmapped. */
 #define USER_TOP            _UL(0x00007ffffffff000)
+/* Where canonical lower-half addresses end: user rip and rsp must stay below. */
+#define USER_CANONICAL_END  _UL(0x0000800000000000)
 
 #define PAGE_SIZE           _UL(4096)
 #define KERNEL_STACK_SIZE   (4 * 4096)

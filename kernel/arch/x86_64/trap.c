@@ -9,6 +9,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/entry.h"
 #include "arch/x86_64/gdt.h"
+#include "arch/x86_64/layout.h"
 #include "core/log.h"
 #include "core/panic.h"
 #include "core/sched.h"
@@ -90,13 +91,12 @@ void trap_frame_sanitise(struct trap_frame *f)
     const uint64_t user_flags = 0xCD5;  /* CF PF AF ZF SF TF DF OF */
     f->rflags = (f->rflags & user_flags) | RFLAGS_IF | 0x2;
     /* A frame SYSCALL saved, with a rip it came from: SYSRET sets the selectors itself. */
-    if (f->vector == VEC_SYSCALL_FRAME && f->rip < 0x00007ffffffff000ull)
+    if (f->vector == VEC_SYSCALL_FRAME && f->rip < USER_TOP)
         return;
     f->cs = SEL_UCODE | 3;
     f->ss = SEL_UDATA | 3;
-    if (f->rip >= 0x00007ffffffff000ull && f->vector == VEC_SYSCALL_FRAME)
-        f->vector = 0;
-    if (f->rip >= 0x0000800000000000ull || f->rsp >= 0x0000800000000000ull) {
+    f->vector = 0;                      /* resume with IRET */
+    if (f->rip >= USER_CANONICAL_END || f->rsp >= USER_CANONICAL_END) {
         f->rip = 0;                     /* unreachable by construction; fault in user mode if ever */
         f->rsp = 0;
     }
