@@ -31,6 +31,7 @@ enum pith_invocation {
     PITH_TCB_SET_TLS,           /* w0 fs base, w1 gs base */
     PITH_TCB_INFO,              /* returns w0 cpu time (TSC ticks), w1 state, w2 priority, w3 mcp */
     PITH_TCB_SET_IO_PORTS,      /* w0 which (0 or 1), w1 I/O-port range (0: none): the thread may use those ports */
+    PITH_TCB_BUDGET,            /* returns w0 microseconds left of its own time slice, w1 1 if the CPU runs on that slice now */
 
     /* Frame and page table */
     PITH_FRAME_MAP = 48,        /* w0 vspace, w1 address, w2 rights (READ, WRITE, EXEC) */

@@ -4,9 +4,16 @@
  * current thread is not on a queue while it runs; when it is preempted or
  * yields it goes to the tail of its queue (round-robin), and a thread that
  * is woken goes to the tail and preempts the current one if it has a
- * higher priority.  Time slices are counted in microseconds of TSC time;
- * the APIC timer is armed for the end of the current slice (or the next
- * sleeper), and not at all when the CPU idles with nothing to wake.
+ * higher priority.
+ *
+ * Time slices: each thread has a budget (slice_left_us).  The CPU runs on
+ * one thread's budget at a time, the slice owner's; the APIC timer is
+ * armed for its end (or the next sleeper), and not at all when the CPU
+ * idles with nothing to wake.  A call that hands the CPU to the server it
+ * reached lends the caller's slice with it (protected control transfer):
+ * the server's work on the caller's behalf is paid from the caller's
+ * budget, along a chain of servers too, until the server answers.  CPU
+ * time (cpu_time_tsc) is still counted to the thread that ran.
  */
 #include "core/sched.h"
 #include "arch/x86_64/apic.h"
@@ -24,12 +31,14 @@
 
 static struct tcb *head[SCHED_PRIORITIES], *tail[SCHED_PRIORITIES];
 static uint64_t bitmap[SCHED_PRIORITIES / 64];
-static uint64_t slice_start_tsc;
-static uint64_t slice_end_tsc;              /* when the current thread's slice runs out */
+static uint64_t bitmap_words;               /* bit w: bitmap[w] is not zero */
+static uint64_t run_start_tsc;              /* when the current thread began to run */
+struct tcb *sched_slice_owner;              /* whose budget the CPU runs on (NULL: idle) */
+static uint64_t slice_end_tsc;              /* when that budget runs out */
+static struct tcb *lend_to;                 /* a call reached this server: it may run on the caller's slice */
 static uint64_t armed_deadline;             /* what the timer is set for (0: must set again) */
 static struct tcb *loaded;                  /* whose address space, TLS and ports are live */
 static uint64_t loaded_fs, loaded_gs;       /* the TLS bases in the MSRs now */
-static bool donated;                        /* the fast path chose the next thread: nothing else changed */
 static struct tcb *fpu_owner;               /* whose state is in the FPU registers */
 static struct tcb *sleepers;                /* sorted by wake_tsc, linked by t_next */
 
@@ -43,6 +52,7 @@ void sched_make_ready(struct tcb *t)
     unsigned p = t->priority;
     tcbq_append(&head[p], &tail[p], t);
     bitmap[p / 64] |= 1ull << (p % 64);
+    bitmap_words |= 1ull << (p / 64);
     t->on_ready_queue = 1;
 }
 
@@ -52,17 +62,21 @@ void sched_remove(struct tcb *t)
         return;
     unsigned p = t->priority;
     tcbq_remove(&head[p], &tail[p], t);
-    if (!head[p])
+    if (!head[p]) {
         bitmap[p / 64] &= ~(1ull << (p % 64));
+        if (!bitmap[p / 64])
+            bitmap_words &= ~(1ull << (p / 64));
+    }
     t->on_ready_queue = 0;
 }
 
-static int highest_ready(void)
+/* Two bit scans: the highest non-empty word, then the highest priority in it. */
+static inline int highest_ready(void)
 {
-    for (int w = SCHED_PRIORITIES / 64 - 1; w >= 0; w--)
-        if (bitmap[w])
-            return w * 64 + 63 - __builtin_clzll(bitmap[w]);
-    return -1;
+    if (!bitmap_words)
+        return -1;
+    int w = 63 - __builtin_clzll(bitmap_words);
+    return w * 64 + 63 - __builtin_clzll(bitmap[w]);
 }
 
 bool sched_higher_ready(unsigned priority)
@@ -91,31 +105,69 @@ static uint64_t change_current(struct percpu *pc, struct tcb *t)
 {
     uint64_t now = rdtsc();
     if (pc->current)
-        pc->current->cpu_time_tsc += now - slice_start_tsc;
-    slice_start_tsc = now;
+        pc->current->cpu_time_tsc += now - run_start_tsc;
+    run_start_tsc = now;
     pc->current = t;
     return now;
+}
+
+static uint32_t slice_left_at(uint64_t now)
+{
+    return slice_end_tsc > now ? (uint32_t)(tsc_to_ns(slice_end_tsc - now) / 1000) : 0;
+}
+
+/* The slice in progress stops: its owner keeps what is left of it for next time. */
+static void slice_put_back(uint64_t now)
+{
+    if (sched_slice_owner)
+        sched_slice_owner->slice_left_us = slice_left_at(now);
+    sched_slice_owner = NULL;
+}
+
+/* `t` runs on its own budget (a fresh slice when the last one was used up). */
+static void slice_take(struct tcb *t, uint64_t now)
+{
+    if (t->slice_left_us == 0)
+        t->slice_left_us = SCHED_SLICE_US;
+    sched_slice_owner = t;
+    slice_end_tsc = now + ns_to_tsc((uint64_t)t->slice_left_us * 1000);
 }
 
 void sched_set_current(struct tcb *t)
 {
     uint64_t now = change_current(this_cpu(), t);
-    if (t)
-        slice_end_tsc = now + ns_to_tsc((uint64_t)t->slice_left_us * 1000);
+    if (!t)
+        return;                         /* the slice waits for whoever runs next */
+    bool lent = t == lend_to && sched_slice_owner;
+    lend_to = NULL;
+    if (t == sched_slice_owner || lent)
+        return;                         /* its own slice goes on, or its caller's */
+    slice_put_back(now);
+    slice_take(t, now);
 }
 
-/*
- * The IPC fast path: the current thread gives the CPU straight to `to`,
- * which runs on the rest of the current time slice (protected control
- * transfer); no ready-queue operations.
- */
-void sched_donate(struct tcb *to)
+void sched_lend_slice(struct tcb *server)
 {
-    struct percpu *pc = this_cpu();
-    change_current(pc, to);             /* slice_end_tsc stays: the slice goes with the CPU */
-    pc->fast_path_hits++;
-    donated = true;
+    lend_to = server;
 }
+
+/* `replier` answered `caller`: if it ran on the caller's slice, from now on it runs on its own. */
+void sched_answered(struct tcb *replier, struct tcb *caller)
+{
+    if (sched_slice_owner != caller || sched_current() != replier || replier == caller)
+        return;
+    uint64_t now = rdtsc();
+    slice_put_back(now);
+    slice_take(replier, now);
+}
+
+/* What is left of t's own budget, counting the slice in progress if it is t's. */
+uint32_t sched_budget_left(const struct tcb *t)
+{
+    return t == sched_slice_owner ? slice_left_at(rdtsc()) : t->slice_left_us;
+}
+
+
 
 /* Something about `loaded` changed (TLS, address space, ports): load it afresh on the way out. */
 void sched_reload(void)
@@ -128,7 +180,13 @@ void sched_yield(void)
     struct tcb *cur = sched_current();
     if (!cur)
         return;
-    cur->slice_left_us = SCHED_SLICE_US;
+    /* The rest of its slice is given up; a slice it runs on for a caller goes back to the caller. */
+    if (sched_slice_owner == cur) {
+        cur->slice_left_us = SCHED_SLICE_US;
+        sched_slice_owner = NULL;
+    } else {
+        slice_put_back(rdtsc());
+    }
     sched_set_current(NULL);
     sched_make_ready(cur);
 }
@@ -224,19 +282,18 @@ void sched_timer_tick(void)
     wake_sleepers();
     irq_check_deadlines();
     struct tcb *cur = sched_current();
-    if (!cur)
+    if (!cur || rdtsc() < slice_end_tsc)
         return;
-    uint64_t used = tsc_to_ns(rdtsc() - slice_start_tsc) / 1000;
-    if (used >= cur->slice_left_us) {
-        /* Slice over: round-robin to the tail of its priority. */
-        cur->slice_left_us = SCHED_SLICE_US;
-        sched_set_current(NULL);
-        sched_make_ready(cur);
-    } else {
-        cur->slice_left_us -= (uint32_t)used;
-        slice_start_tsc = rdtsc();
-        slice_end_tsc = slice_start_tsc + ns_to_tsc((uint64_t)cur->slice_left_us * 1000);
-    }
+    /*
+     * The slice is over: its owner gets a fresh one next time, and the
+     * thread running on it (the owner, or a server working for it) goes to
+     * the tail of its priority (round-robin).
+     */
+    if (sched_slice_owner)              /* NULL if its owner was destroyed meanwhile */
+        sched_slice_owner->slice_left_us = SCHED_SLICE_US;
+    sched_slice_owner = NULL;
+    sched_set_current(NULL);
+    sched_make_ready(cur);
 }
 
 /* Make t's state live on this CPU: address space, kernel entry point, TLS bases, FPU. */
@@ -268,11 +325,30 @@ static void switch_to(struct tcb *t)
     }
 }
 
+/*
+ * The IPC fast path: the current thread gives the CPU straight to `to`,
+ * which runs on the rest of the current time slice (protected control
+ * transfer), with no ready-queue operations.  Nothing else changed in this
+ * kernel entry, so the timer is still right.  Returns the frame to resume.
+ */
+struct trap_frame *sched_switch_fast(struct tcb *to)
+{
+    struct percpu *pc = this_cpu();
+    change_current(pc, to);             /* slice_end_tsc stays: the slice goes with the CPU */
+    pc->fast_path_hits++;
+    switch_to(to);
+    return &to->ctx;
+}
+
 /* Forget a thread that is being destroyed, so its FPU state is never saved into freed memory. */
 void sched_forget(struct tcb *t)
 {
     if (fpu_owner == t)
         fpu_owner = NULL;
+    if (sched_slice_owner == t)
+        sched_slice_owner = NULL;
+    if (lend_to == t)
+        lend_to = NULL;
     if (loaded == t)
         loaded = NULL;
     sched_remove(t);
@@ -282,20 +358,10 @@ void sched_forget(struct tcb *t)
 
 struct trap_frame *kernel_exit_prepare(void)
 {
-    /*
-     * After a fast-path hand-over nothing else happened in this kernel entry:
-     * the partner is the right thread and the timer is still right.
-     */
-    if (donated) {
-        struct tcb *t = sched_current();
-        donated = false;
-        switch_to(t);
-        trap_frame_sanitise(&t->ctx);
-        return &t->ctx;
-    }
     for (;;) {
         struct tcb *t = sched_current();
         if (t && t->state == TS_READY && !sched_higher_ready(t->priority)) {
+            lend_to = NULL;
             switch_to(t);
             arm_timer(t);
             trap_frame_sanitise(&t->ctx);
@@ -308,12 +374,12 @@ struct trap_frame *kernel_exit_prepare(void)
         }
         t = sched_pick();
         if (t) {
-            if (t->slice_left_us == 0)
-                t->slice_left_us = SCHED_SLICE_US;
             sched_set_current(t);
             continue;
         }
         /* Nothing to run: idle until an interrupt makes something ready. */
+        slice_put_back(rdtsc());
+        lend_to = NULL;
         arm_timer(NULL);
         irq_enable();
         cpu_halt();

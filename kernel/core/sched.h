@@ -45,8 +45,18 @@ void sched_sleep_until(struct tcb *t, uint64_t wake_tsc);
 void sched_timeout_add(struct tcb *t, uint64_t wake_tsc);     /* an IPC wait that ends with PITH_E_TIMEOUT */
 void sched_timeout_remove(struct tcb *t);
 
-/* The IPC fast path hands the CPU and the time slice straight to `to`. */
-void sched_donate(struct tcb *to);
+/*
+ * Time slices lent along calls: the caller blocked in a call that reached
+ * `server`; if the server runs next it runs on the caller's slice.
+ * sched_answered ends the loan when the server answers and runs on.
+ */
+void sched_lend_slice(struct tcb *server);
+void sched_answered(struct tcb *replier, struct tcb *caller);
+uint32_t sched_budget_left(const struct tcb *t);   /* microseconds of t's own slice left */
+extern struct tcb *sched_slice_owner;               /* the CPU runs on this thread's budget */
+
+/* The IPC fast path hands the CPU and the time slice straight to `to`; its frame to resume. */
+struct trap_frame *sched_switch_fast(struct tcb *to);
 
 /* The running thread's TLS bases, address space or ports changed: reload them on exit. */
 void sched_reload(void);

@@ -172,6 +172,9 @@ static int invoke_tcb(struct args *a, struct slot *target)
         if ((err = lookup_opt(a, a->w[1], PITH_OBJ_IO_PORTS, &cs)))
             return err;
         return tcb_set_io_ports(t, (unsigned)a->w[0], cs);
+    case PITH_TCB_BUDGET:
+        set_words(a->f, sched_budget_left(t), t == sched_slice_owner, 0, 0);
+        return PITH_OK;
     default:
         return PITH_E_BAD_INVOCATION;
     }
@@ -541,12 +544,6 @@ static void sys_timed(struct args *a, long nr)
 void syscall_dispatch(struct trap_frame *f)
 {
     struct tcb *self = sched_current();
-    if (fastpath_enabled) {
-        if ((int64_t)f->rax == PITH_SYS_CALL && ipc_fastpath_call(self, f))
-            return;
-        if ((int64_t)f->rax == PITH_SYS_REPLY_RECV && ipc_fastpath_reply_recv(self, f))
-            return;
-    }
     struct args a = {
         .self = self, .f = f, .cspace = &self->slots[TCB_SLOT_CSPACE].cap,
         .label = PITH_TAG_LABEL(f->rsi),

@@ -8,6 +8,7 @@
  * object deleted) wakes the other side with a distinct error.
  */
 #include "object/ipc.h"
+#include "arch/x86_64/entry.h"
 #include "object/cnode.h"
 #include "object/port.h"
 #include "core/sched.h"
@@ -281,6 +282,7 @@ int ipc_reply(struct tcb *self, const struct cap *reply_cap)
     c->ipc_flags = 0;
     c->blocked_on = NULL;
     sched_make_ready(c);
+    sched_answered(self, c);
     sched_check_preempt(c);
     return PITH_OK;
 }
@@ -300,6 +302,8 @@ void ipc_send(struct tcb *self, const struct cap *ep_cap, uint64_t tag, bool blo
         self->ctx.rax = PITH_OK;
         if (call)
             deliver_call(self, r);
+        if (self->state == TS_BLOCKED_REPLY)
+            sched_lend_slice(r);        /* the server works on our time */
         ipc_wake(r, PITH_OK);
         return;
     }
@@ -334,6 +338,8 @@ bool ipc_send_fault(struct tcb *self, uint64_t kind, uint64_t addr, uint64_t err
         tcbq_remove(&e->head, &e->tail, r);
         copy_message(self, r, ep->w0);
         deliver_call(self, r);
+        if (self->state == TS_BLOCKED_REPLY)
+            sched_lend_slice(r);        /* the handler works on the faulting thread's time */
         ipc_wake(r, PITH_OK);
         return true;
     }
@@ -530,8 +536,10 @@ void tcb_release_replies(struct tcb *t)
  * would pick anyway once the current one blocks (nothing else ready at or
  * above its priority), so the semantics are exactly the slow path's.  The
  * current thread hands the CPU straight to the partner (which runs on the
- * rest of its time slice), with no ready-queue operations.  Anything else
- * returns false untouched and the slow path, with the same semantics,
+ * rest of the same time slice), with no ready-queue operations, and the
+ * entry code resumes the partner with SYSRET at once: the partner must be
+ * waiting in a system call, its frame as SYSCALL saved it.  Anything else
+ * returns NULL untouched, and the slow path, with the same semantics,
  * does it.  Both start from a lookup that mirrors cnode_lookup.
  */
 bool fastpath_enabled = true;
@@ -547,48 +555,62 @@ static struct slot *fast_slot(struct tcb *self, uint64_t index, uint8_t type, ui
     return s;
 }
 
-bool ipc_fastpath_call(struct tcb *self, struct trap_frame *f)
+/* A message of registers only: what copy_message does when there is nothing else. */
+static void copy_registers(const struct trap_frame *from, struct trap_frame *to, uint64_t badge)
+{
+    to->rax = PITH_OK;
+    to->rdi = badge;
+    to->rsi = from->rsi & ~(uint64_t)(0xffff & ~0x7f);  /* the label and length only */
+    to->rdx = from->rdx;
+    to->r10 = from->r10;
+    to->r8 = from->r8;
+    to->r9 = from->r9;
+}
+
+static bool fast_partner(const struct tcb *t)
+{
+    return t->ctx.vector == VEC_SYSCALL_FRAME && sched_would_pick(t);
+}
+
+static struct trap_frame *fastpath_call(struct tcb *self, struct trap_frame *f)
 {
     struct slot *s = fast_slot(self, f->rdi, PITH_OBJ_ENDPOINT, PITH_RIGHT_WRITE);
     if (!s || PITH_TAG_LENGTH(f->rsi) > PITH_MSG_REGS || (f->rsi & PITH_TAG_CAP))
-        return false;
+        return NULL;
     struct endpoint *ep = (struct endpoint *)s->cap.obj;
     struct tcb *r = ep->head;
-    if (!r || !ep->receivers || r->priority < self->priority || !sched_would_pick(r))
-        return false;
+    if (!r || !ep->receivers || r->priority < self->priority || !fast_partner(r))
+        return NULL;
     struct reply *rp = r->recv_reply;
     if (!rp || rp->caller)
-        return false;
+        return NULL;
     tcbq_remove(&ep->head, &ep->tail, r);
-    copy_message(self, r, s->cap.w0);
+    copy_registers(f, &r->ctx, s->cap.w0);
     self->ipc_flags = IPC_CALL;
     r->recv_reply = NULL;
     reply_bind(rp, self, r);
-    r->ctx.rax = PITH_OK;
     r->blocked_on = NULL;
     r->state = TS_READY;
-    sched_donate(r);
-    return true;
+    return sched_switch_fast(r);
 }
 
-bool ipc_fastpath_reply_recv(struct tcb *self, struct trap_frame *f)
+static struct trap_frame *fastpath_reply_recv(struct tcb *self, struct trap_frame *f)
 {
     struct slot *es = fast_slot(self, f->rdi, PITH_OBJ_ENDPOINT, PITH_RIGHT_READ);
     struct slot *rs = fast_slot(self, f->r12, PITH_OBJ_REPLY, 0);
     if (!es || !rs || PITH_TAG_LENGTH(f->rsi) > PITH_MSG_REGS || (f->rsi & PITH_TAG_CAP))
-        return false;
+        return NULL;
     struct reply *rp = (struct reply *)rs->cap.obj;
     struct tcb *c = rp->caller;
     struct endpoint *ep = (struct endpoint *)es->cap.obj;
-    if (!c || (c->ipc_flags & IPC_FAULT) || !sched_would_pick(c))
-        return false;
+    if (!c || (c->ipc_flags & IPC_FAULT) || !fast_partner(c) || sched_slice_owner != c)
+        return NULL;                    /* (the caller resumes on its own slice only) */
     if ((ep->head && !ep->receivers) || (self->bound && self->bound->word))
-        return false;                   /* a message is waiting: receive it the slow way */
+        return NULL;                    /* a message is waiting: receive it the slow way */
     reply_unhold(rp);
     rp->caller = NULL;
     c->reply = NULL;
-    copy_message(self, c, 0);
-    c->ctx.rax = PITH_OK;
+    copy_registers(f, &c->ctx, 0);
     c->ipc_flags = 0;
     c->blocked_on = NULL;
     c->state = TS_READY;
@@ -597,6 +619,20 @@ bool ipc_fastpath_reply_recv(struct tcb *self, struct trap_frame *f)
     self->state = TS_BLOCKED_RECV;
     self->blocked_on = ep;
     tcbq_append(&ep->head, &ep->tail, self);
-    sched_donate(c);
-    return true;
+    return sched_switch_fast(c);
+}
+
+_Static_assert(SYSCALL_NR_CALL == PITH_SYS_CALL && SYSCALL_NR_REPLY_RECV == PITH_SYS_REPLY_RECV,
+               "syscall_entry's fast-path numbers");
+
+/* Called by syscall_entry before the full dispatch: the partner's frame to resume, or NULL. */
+struct trap_frame *ipc_fastpath(struct trap_frame *f)
+{
+    if (!fastpath_enabled)
+        return NULL;
+    if ((int64_t)f->rax == PITH_SYS_CALL)
+        return fastpath_call(sched_current(), f);
+    if ((int64_t)f->rax == PITH_SYS_REPLY_RECV)
+        return fastpath_reply_recv(sched_current(), f);
+    return NULL;
 }

@@ -38,10 +38,9 @@ void ipc_requeue_sender(struct tcb *t);
 void notification_signal(struct notification *n, uint64_t bits);
 int notification_bind(struct tcb *t, struct notification *n);
 
-/* The fast path: true if it did the whole operation (ipc.c). */
+/* The fast path: the partner's frame to resume if it did the whole operation, else NULL. */
 extern bool fastpath_enabled;
-bool ipc_fastpath_call(struct tcb *self, struct trap_frame *f);
-bool ipc_fastpath_reply_recv(struct tcb *self, struct trap_frame *f);
+struct trap_frame *ipc_fastpath(struct trap_frame *f);
 
 /* Cancelling: a thread leaves whatever it waits on; objects release their waiters. */
 void ipc_cancel(struct tcb *t, uint64_t error);

@@ -13,6 +13,13 @@
 #define TF_RSP      (20 * 8)
 #define TF_SIZE     (22 * 8)
 
+/* The flags a user thread may set for itself: CF PF AF ZF SF TF DF OF. */
+#define USER_RFLAGS 0xCD5
+
+/* The system calls syscall_entry offers to the IPC fast path (PITH_SYS_CALL, _REPLY_RECV). */
+#define SYSCALL_NR_CALL         (-1)
+#define SYSCALL_NR_REPLY_RECV   (-6)
+
 /* The vector recorded for a frame saved by the SYSCALL instruction. */
 #define VEC_SYSCALL_FRAME 0x100
 

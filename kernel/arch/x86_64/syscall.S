@@ -26,8 +26,22 @@ syscall_entry:
         pushq   $0                              /* error code */
         pushq   $VEC_SYSCALL_FRAME
         PUSH_GPRS
-        mov     %rsp, %rdi
+        mov     %rsp, %rbx                      /* the frame (user rbx is saved in it) */
         mov     %gs:PERCPU_KSTACK_TOP, %rsp
+        /*
+         * The IPC fast path: it hands the CPU to the partner itself and
+         * returns the partner's frame, saved by SYSCALL, to resume with
+         * SYSRET at once; or NULL, and the full dispatch runs.
+         */
+        cmp     $SYSCALL_NR_CALL, %rax
+        je      2f
+        cmp     $SYSCALL_NR_REPLY_RECV, %rax
+        jne     3f
+2:      mov     %rbx, %rdi
+        call    ipc_fastpath
+        test    %rax, %rax
+        jnz     sysret_frame
+3:      mov     %rbx, %rdi
         call    syscall_dispatch
         /* fall through */
 
@@ -43,16 +57,25 @@ syscall_entry:
 kernel_exit:
         mov     %gs:PERCPU_KSTACK_TOP, %rsp
         call    kernel_exit_prepare             /* returns the frame to resume in rax */
-        mov     %rax, %rsp
-        cmpq    $VEC_SYSCALL_FRAME, TF_VECTOR(%rsp)
+        cmpq    $VEC_SYSCALL_FRAME, TF_VECTOR(%rax)
         jne     1f
+/*
+ * Resume a frame SYSCALL saved (rax points at it).  Its rip came from rcx
+ * and lies below USER_TOP, so SYSRET cannot fault in the kernel; the user
+ * flags are filtered here as trap_frame_sanitise would, interrupts on.
+ */
+sysret_frame:
+        mov     %rax, %rsp
         POP_GPRS
         mov     16(%rsp), %rcx                  /* rip */
         mov     32(%rsp), %r11                  /* rflags */
+        and     $USER_RFLAGS, %r11
+        or      $0x202, %r11                    /* IF, and bit 1 (always set) */
         mov     40(%rsp), %rsp                  /* user rsp */
         swapgs
         sysretq
-1:      POP_GPRS
+1:      mov     %rax, %rsp
+        POP_GPRS
         add     $16, %rsp
         swapgs
         iretq

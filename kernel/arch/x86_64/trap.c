@@ -88,8 +88,7 @@ static int try_fixup(struct trap_frame *f)
  */
 void trap_frame_sanitise(struct trap_frame *f)
 {
-    const uint64_t user_flags = 0xCD5;  /* CF PF AF ZF SF TF DF OF */
-    f->rflags = (f->rflags & user_flags) | RFLAGS_IF | 0x2;
+    f->rflags = (f->rflags & USER_RFLAGS) | RFLAGS_IF | 0x2;
     /* A frame SYSCALL saved, with a rip it came from: SYSRET sets the selectors itself. */
     if (f->vector == VEC_SYSCALL_FRAME && f->rip < USER_TOP)
         return;
