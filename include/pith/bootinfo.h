@@ -1,6 +1,6 @@
 /*
- * What the kernel tells the first task (init): mapped read-only at
- * PITH_BOOTINFO_ADDR, its address also in rdi at start.  Every capability
+ * What the kernel tells the first task (init): PITH_BOOTINFO_PAGES pages
+ * mapped read-only at PITH_BOOTINFO_ADDR, its address also in rdi at start.  Every capability
  * init starts with is listed here by slot, in init's capability space.
  */
 #ifndef PITH_BOOTINFO_H
@@ -9,9 +9,11 @@
 #include <stdint.h>
 
 #define PITH_BOOTINFO_MAGIC     0x50495448424f4f54ull   /* "PITHBOOT" */
-#define PITH_BOOTINFO_VERSION   3
+#define PITH_BOOTINFO_VERSION   4
 #define PITH_BOOTINFO_ADDR      0x7f0000000000ull
-#define PITH_IPC_BUFFER_ADDR    0x7f0000001000ull       /* init's IPC buffer */
+#define PITH_BOOTINFO_PAGES     2
+#define PITH_IPC_BUFFER_ADDR    0x7f0000002000ull       /* init's IPC buffer */
+#define PITH_TIME_PAGE_ADDR     0x7f0000003000ull       /* the time page, read-only */
 #define PITH_INIT_STACK_TOP     0x7f0000100000ull
 #define PITH_INIT_STACK_PAGES   16
 
@@ -23,8 +25,10 @@ enum pith_init_slot {
     PITH_SLOT_TCB = 3,          /* init's thread */
     PITH_SLOT_LOG = 4,          /* the kernel log */
     PITH_SLOT_IPC_BUFFER = 5,   /* init's IPC buffer frame */
-    PITH_SLOT_BOOTINFO = 6,     /* this page */
+    PITH_SLOT_BOOTINFO = 6,     /* the first boot-info page (the second is in slot 9) */
     PITH_SLOT_IRQ_CONTROL = 7,  /* binds handlers to interrupt lines */
+    PITH_SLOT_TIME = 8,         /* the time page's frame: read (and grant) only */
+    PITH_SLOT_BOOTINFO_2 = 9,   /* the second boot-info page */
     PITH_SLOT_FIRST_FREE_FIXED = 16,
 };
 
@@ -62,7 +66,10 @@ struct pith_bootinfo {
     uint64_t nmodules;
     struct pith_bootinfo_module modules[PITH_BOOTINFO_MAX_MODULES];
     uint64_t tsc_hz;
+    uint64_t time_page;                 /* where the time page is mapped (include/pith/time.h) */
     char cmdline[256];                  /* the kernel command line */
 };
+
+_Static_assert(sizeof(struct pith_bootinfo) <= PITH_BOOTINFO_PAGES * 4096, "boot info outgrew its pages");
 
 #endif

@@ -252,13 +252,23 @@ void rootserver_create(void)
 
     make(PITH_OBJ_VSPACE, 0, PITH_SLOT_VSPACE);
     make(PITH_OBJ_TCB, 0, PITH_SLOT_TCB);
+    /* Two frames made one after the other from one untyped block are adjacent. */
     make(PITH_OBJ_FRAME, 0, PITH_SLOT_BOOTINFO);
+    make(PITH_OBJ_FRAME, 0, PITH_SLOT_BOOTINFO_2);
+    if (slots[PITH_SLOT_BOOTINFO_2].cap.obj != slots[PITH_SLOT_BOOTINFO].cap.obj + PAGE_SIZE)
+        panic("init: the boot-info pages are not adjacent");
     make(PITH_OBJ_FRAME, 0, PITH_SLOT_IPC_BUFFER);
     root_cap(PITH_SLOT_LOG, PITH_OBJ_LOG, PITH_RIGHTS_ALL, 0, 0);
     root_cap(PITH_SLOT_IRQ_CONTROL, PITH_OBJ_IRQ_CONTROL, PITH_RIGHTS_ALL, 0, 0);
     bi = (struct pith_bootinfo *)slots[PITH_SLOT_BOOTINFO].cap.obj;
     map(PITH_SLOT_BOOTINFO, PITH_BOOTINFO_ADDR, PITH_RIGHT_READ);
+    map(PITH_SLOT_BOOTINFO_2, PITH_BOOTINFO_ADDR + PAGE_SIZE, PITH_RIGHT_READ);
     map(PITH_SLOT_IPC_BUFFER, PITH_IPC_BUFFER_ADDR, PITH_RIGHT_READ | PITH_RIGHT_WRITE);
+    /* The clock: filled once, then init and whoever it shares it with may only read it. */
+    make(PITH_OBJ_FRAME, 0, PITH_SLOT_TIME);
+    time_page_fill((struct pith_time_page *)slots[PITH_SLOT_TIME].cap.obj);
+    slots[PITH_SLOT_TIME].cap.rights = PITH_RIGHT_READ | PITH_RIGHT_GRANT;
+    map(PITH_SLOT_TIME, PITH_TIME_PAGE_ADDR, PITH_RIGHT_READ);
 
     uint64_t entry = load_image(init);
     for (int i = 1; i <= PITH_INIT_STACK_PAGES; i++)
@@ -278,6 +288,7 @@ void rootserver_create(void)
     bi->empty.first_slot = next_free;
     bi->empty.count = (1ull << INIT_CNODE_BITS) - next_free;
     bi->tsc_hz = tsc_hz();
+    bi->time_page = PITH_TIME_PAGE_ADDR;
     bi->irq_lines = ioapic_lines();
     memcpy(bi->cmdline, boot.cmdline, sizeof bi->cmdline);
 

@@ -20,6 +20,7 @@
 #define CALIB_ROUNDS    3
 
 static uint64_t hz;
+static uint64_t boot_tsc;                   /* the monotonic clock's zero */
 static const char *source = "none";
 
 uint64_t tsc_hz(void) { return hz; }
@@ -65,6 +66,7 @@ static uint64_t pit_measure(uint32_t *apic_ticks)
 
 void time_init(void)
 {
+    boot_tsc = rdtsc();
     uint64_t best_tsc = UINT64_MAX;
     uint32_t best_apic = 0;
     /* The shortest of a few rounds is the one least disturbed by the host. */
@@ -89,4 +91,14 @@ void time_init(void)
     if (hz == 0)
         panic("time: TSC frequency measured as zero");
     apic_timer_set_hz((uint64_t)best_apic * PIT_HZ / pit_ticks);
+}
+
+/* The user-readable clock (include/pith/time.h): rounded up, it never runs behind the kernel's. */
+void time_page_fill(struct pith_time_page *t)
+{
+    t->magic = PITH_TIME_MAGIC;
+    t->version = PITH_TIME_VERSION;
+    t->tsc_hz = hz;
+    t->tsc_base = boot_tsc;
+    t->ns_mult = ((1000000000ull << 32) + hz - 1) / hz;     /* fits: 1e9 << 32 < 2^62 */
 }

@@ -3,6 +3,7 @@
 #define PITH_ARCH_TIME_H
 
 #include <stdint.h>
+#include <pith/time.h>
 
 void time_init(void);
 uint64_t tsc_hz(void);
@@ -10,5 +11,6 @@ const char *tsc_source(void);
 uint64_t ns_to_tsc(uint64_t ns);
 uint64_t tsc_to_ns(uint64_t ticks);
 void delay_ns(uint64_t ns);
+void time_page_fill(struct pith_time_page *t);
 
 #endif
