@@ -116,9 +116,12 @@ ifneq ($(filter clang%,$(notdir $(CC))),)
 USER_CFLAGS += --target=x86_64-unknown-none-elf
 endif
 UOBJ := $(BUILD)/uobj
-LIBPITH_OBJS := $(patsubst %,$(UOBJ)/%.o,lib/libpith/crt0.S $(wildcard lib/libpith/*.c lib/libc/*.c))
+LIBPITH_OBJS := $(patsubst %,$(UOBJ)/%.o,lib/libpith/crt0.S \
+	$(wildcard lib/libpith/*.c lib/libc/*.c lib/elfload/*.c))
 INIT_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/init/*.c))
-UTESTS_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard tests/user/*.c))
+UTESTS_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard tests/user/*.c) tests/user/child-image.S)
+# The ELF-loader test's child program: no runtime, carried in the test image.
+CHILD_ELF  := $(BUILD)/user/child.elf
 BENCH_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard bench/user/*.c))
 FUZZ_OBJS  := $(patsubst %,$(UOBJ)/%.o,$(wildcard tests/fuzz/*.c))
 FUZZ_ELF   := $(BUILD)/user/fuzz.elf
@@ -138,7 +141,7 @@ $(UOBJ)/%.c.o: %.c | need-musl
 
 $(UOBJ)/%.S.o: %.S
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(USER_CFLAGS) -D__ASSEMBLER__ -c $< -o $@
+	$(Q)$(CC) $(USER_CFLAGS) $(EXTRA_ASFLAGS) -D__ASSEMBLER__ -c $< -o $@
 
 $(BUILD)/user/%.elf: lib/libpith/user.ld $(LIBPITH_OBJS) $(MUSL_SUBSET) tools/check-syscalls.sh
 	@mkdir -p $(dir $@)
@@ -146,6 +149,16 @@ $(BUILD)/user/%.elf: lib/libpith/user.ld $(LIBPITH_OBJS) $(MUSL_SUBSET) tools/ch
 		-o $@ $(filter %.o,$^) $(MUSL_SUBSET)
 	$(Q)tools/check-syscalls.sh $@ $(MUSL_SUBSET) || { rm -f $@; exit 1; }
 	@echo "  LD      $@"
+
+$(CHILD_ELF): $(UOBJ)/tests/user/child/main.c.o lib/libpith/user.ld $(MUSL_SUBSET) tools/check-syscalls.sh
+	@mkdir -p $(dir $@)
+	$(Q)$(LD) -nostdlib -static -z max-page-size=4096 -z noexecstack -T lib/libpith/user.ld -o $@ $<
+	$(Q)tools/check-syscalls.sh $@ $(MUSL_SUBSET) || { rm -f $@; exit 1; }
+	@echo "  LD      $@"
+$(UOBJ)/tests/user/child-image.S.o: $(CHILD_ELF)
+$(UOBJ)/tests/user/child-image.S.o: EXTRA_ASFLAGS = -DCHILD_ELF='"$(CHILD_ELF)"'
+# The host test of the ELF parser builds lib/ code, not only kernel code.
+$(BUILD)/host/test_elfload: lib/elfload/parse.c lib/elfload/elfload.h tests/user/elf_cases.h
 
 $(INIT_ELF): $(INIT_OBJS)
 $(UTESTS_ELF): $(UTESTS_OBJS)

@@ -14,7 +14,7 @@
 struct pith_cond_waiter {
     struct pith_cond_waiter *next;
     uint64_t ntfn;
-    _Atomic int woken;
+    int woken;                          /* atomic: set by the waker */
 };
 
 int pith_cond_init(pith_cond_t *c)

@@ -30,7 +30,7 @@ void pith_mutex_lock(pith_mutex_t *m)
         return;
     while (__atomic_exchange_n(&m->state, 2, __ATOMIC_ACQUIRE) != 0) {
         struct pith_msg msg = { 0 };
-        m->sleeps++;
+        __atomic_fetch_add(&m->sleeps, 1, __ATOMIC_RELAXED);
         pith_recv(m->ntfn, &msg, 0);
     }
 }

@@ -10,9 +10,9 @@
 #include <stdint.h>
 
 typedef struct {
-    _Atomic int state;              /* 0 free, 1 held, 2 held and someone may wait */
+    int state;                      /* 0 free, 1 held, 2 held and someone may wait */
     uint64_t ntfn;                  /* where waiters block */
-    _Atomic uint64_t sleeps;        /* times a locker blocked (statistics, tests) */
+    uint64_t sleeps;                /* times a locker blocked (statistics, tests) */
 } pith_mutex_t;
 
 /* 0, or ENOMEM when no notification can be made. */

@@ -24,7 +24,7 @@ struct pith_thread {
     struct pith_tls *tls;
     void *(*fn)(void *);
     void *arg, *result;
-    _Atomic int done;
+    int done;                           /* atomic: set by the thread as it ends */
     struct pith_thread *next_free;
 };
 

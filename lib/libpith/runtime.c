@@ -10,7 +10,7 @@
 #include <stdlib.h>
 
 const struct pith_bootinfo *pith_bootinfo;
-static _Atomic uint64_t next_slot;
+static uint64_t next_slot;              /* atomic: threads take slots concurrently */
 static uint64_t end_slot;
 static uint64_t objects_untyped;
 
@@ -37,7 +37,7 @@ _Noreturn void pith_end_task(int status)
 /* Atomic: threads take slots concurrently (thread creation, the heap). */
 uint64_t pith_slot_alloc(void)
 {
-    uint64_t slot = next_slot++;
+    uint64_t slot = __atomic_fetch_add(&next_slot, 1, __ATOMIC_RELAXED);
     if (slot >= end_slot) {
         puts_log("libpith: out of capability slots\n");
         pith_end_task(1);
