@@ -160,6 +160,8 @@ $(UOBJ)/tests/user/child-image.S.o: EXTRA_ASFLAGS = -DCHILD_ELF='"$(CHILD_ELF)"'
 # The host test of the ELF parser builds lib/ code, not only kernel code.
 $(BUILD)/host/test_elfload: lib/elfload/parse.c lib/elfload/elfload.h tests/user/elf_cases.h
 
+-include $(UOBJ)/tests/user/child/main.c.d
+
 $(INIT_ELF): $(INIT_OBJS)
 $(UTESTS_ELF): $(UTESTS_OBJS)
 $(BENCH_ELF): $(BENCH_OBJS)
