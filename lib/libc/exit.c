@@ -9,6 +9,7 @@
 static void (*at_exit[MAX_AT_EXIT])(void);
 static int n_at_exit;
 
+/* Not locked: functions are registered while a program sets itself up. */
 int atexit(void (*fn)(void))
 {
     if (n_at_exit == MAX_AT_EXIT)

@@ -3,6 +3,7 @@
 # program the way the Makefile links native programs and expects the
 # system-call check or the link itself to accept or refuse it.
 rc_dir=$BUILD/runtime-checks
+rc_cc=$(command -v gcc || command -v clang)
 rc_flags="-std=c11 -nostdinc -isystem /usr/include/x86_64-linux-musl -ffreestanding -fno-builtin \
     -fno-stack-protector -fno-pic -fno-pie -O2 -Iinclude -Ilib/libpith -Ilib/libc"
 rm -rf "$rc_dir"
@@ -11,7 +12,7 @@ mkdir -p "$rc_dir"
 # rc_link NAME C-SOURCE: compiles and links it against the musl subset; status of the link.
 rc_link() {
     printf '%s\n' "$2" > "$rc_dir/$1.c"
-    gcc $rc_flags -c "$rc_dir/$1.c" -o "$rc_dir/$1.o" &&
+    "$rc_cc" $rc_flags -c "$rc_dir/$1.c" -o "$rc_dir/$1.o" &&
         ld -nostdlib -static -z max-page-size=4096 -z noexecstack -T lib/libpith/user.ld \
             -o "$rc_dir/$1.elf" "$rc_dir/$1.o" "$BUILD/musl/libc-subset.a" 2> "$rc_dir/$1.ld.log"
 }
