@@ -101,41 +101,72 @@ $(BUILD)/modules/testdata.bin: tools/mktestdata.sh
 	$(Q)tools/mktestdata.sh > $@
 
 # ---- user programs -----------------------------------------------------
-# Native programs: static, freestanding, linked with libpith (system-call
-# stubs, start-up, log output) and the kernel's string and format code.
-USER_CFLAGS := -std=c11 -ffreestanding -fno-builtin -fno-stack-protector -fno-pic -fno-pie \
-	-O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude -Ilib/libpith -Ikernel -Ibench -MMD -MP
+# >>> native C runtime (docs/runtime.md) >>>
+# Native programs: static, linked with libpith (system-call stubs,
+# start-up), lib/libc (Pith's C library layer: memory, threads, locks,
+# output) and the listed members of musl's libc.a, nothing else from musl.
+# Every link is checked for system calls that are not Pith's.
+MUSL_LIBC := /usr/lib/x86_64-linux-musl/libc.a
+MUSL_INC  := /usr/include/x86_64-linux-musl
+MUSL_SUBSET := $(BUILD)/musl/libc-subset.a
+USER_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -nostdinc -isystem $(MUSL_INC) -ffreestanding -fno-builtin \
+	-fno-stack-protector -fno-pic -fno-pie -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+	-Iinclude -Ilib/libpith -Ilib/libc -Ilib/elfload -Ikernel -Ibench -MMD -MP
 ifneq ($(filter clang%,$(notdir $(CC))),)
 USER_CFLAGS += --target=x86_64-unknown-none-elf
 endif
 UOBJ := $(BUILD)/uobj
-LIBPITH_OBJS := $(patsubst %,$(UOBJ)/%.o,lib/libpith/crt0.S lib/libpith/runtime.c \
-	kernel/lib/format.c kernel/lib/string.c)
+LIBPITH_OBJS := $(patsubst %,$(UOBJ)/%.o,lib/libpith/crt0.S \
+	$(wildcard lib/libpith/*.c lib/libc/*.c lib/elfload/*.c))
 INIT_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/init/*.c))
-UTESTS_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard tests/user/*.c))
+UTESTS_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard tests/user/*.c) tests/user/child-image.S)
+# The ELF-loader test's child program: no runtime, carried in the test image.
+CHILD_ELF  := $(BUILD)/user/child.elf
 BENCH_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard bench/user/*.c))
 FUZZ_OBJS  := $(patsubst %,$(UOBJ)/%.o,$(wildcard tests/fuzz/*.c))
 FUZZ_ELF   := $(BUILD)/user/fuzz.elf
 BENCH_ELF  := $(BUILD)/user/bench.elf
 
-$(UOBJ)/%.c.o: %.c
+.PHONY: need-musl
+need-musl:
+	$(Q)tools/need.sh musl
+
+$(MUSL_SUBSET): lib/libc/musl-members.txt tools/musl-subset.sh | need-musl
+	@mkdir -p $(dir $@)
+	$(Q)tools/musl-subset.sh $< $(MUSL_LIBC) $@
+
+$(UOBJ)/%.c.o: %.c | need-musl
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(USER_CFLAGS) -c $< -o $@
 
 $(UOBJ)/%.S.o: %.S
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(USER_CFLAGS) -D__ASSEMBLER__ -c $< -o $@
+	$(Q)$(CC) $(USER_CFLAGS) $(EXTRA_ASFLAGS) -D__ASSEMBLER__ -c $< -o $@
 
-$(BUILD)/user/%.elf: lib/libpith/user.ld $(LIBPITH_OBJS)
+$(BUILD)/user/%.elf: lib/libpith/user.ld $(LIBPITH_OBJS) $(MUSL_SUBSET) tools/check-syscalls.sh
 	@mkdir -p $(dir $@)
 	$(Q)$(LD) -nostdlib -static -z max-page-size=4096 -z noexecstack -T lib/libpith/user.ld \
-		-o $@ $(filter %.o,$^)
+		-o $@ $(filter %.o,$^) $(MUSL_SUBSET)
+	$(Q)tools/check-syscalls.sh $@ $(MUSL_SUBSET) || { rm -f $@; exit 1; }
 	@echo "  LD      $@"
+
+$(CHILD_ELF): $(UOBJ)/tests/user/child/main.c.o lib/libpith/user.ld $(MUSL_SUBSET) tools/check-syscalls.sh
+	@mkdir -p $(dir $@)
+	$(Q)$(LD) -nostdlib -static -z max-page-size=4096 -z noexecstack -T lib/libpith/user.ld -o $@ $<
+	$(Q)tools/check-syscalls.sh $@ $(MUSL_SUBSET) || { rm -f $@; exit 1; }
+	@echo "  LD      $@"
+$(UOBJ)/tests/user/child-image.S.o: $(CHILD_ELF)
+$(UOBJ)/tests/user/child-image.S.o: EXTRA_ASFLAGS = -DCHILD_ELF='"$(CHILD_ELF)"'
+# The host test of the ELF parser builds lib/ code, not only kernel code.
+$(BUILD)/host/test_elfload: lib/elfload/parse.c lib/elfload/elfload.h tests/user/elf_cases.h
+
+-include $(UOBJ)/tests/user/child/main.c.d
 
 $(INIT_ELF): $(INIT_OBJS)
 $(UTESTS_ELF): $(UTESTS_OBJS)
 $(BENCH_ELF): $(BENCH_OBJS)
 $(FUZZ_ELF): $(FUZZ_OBJS)
+# <<< native C runtime <<<
 
 # ---- running ----------------------------------------------------------
 RUN := tools/qemu-run.sh --accel $(ACCEL) --smp $(SMP) --mem $(MEM)

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Usage: need.sh build|test|bench
+# Usage: need.sh build|test|bench|musl
 # Makes sure the host tools a target needs exist.  As root, installs the
 # missing Debian packages with apt-get; otherwise stops with one line that
 # names the exact command to run.
@@ -13,6 +13,7 @@ case $what in
     build) list="$base" ;;
     iso|test) list="$base $iso" ;;
     bench) list="$base" ;;
+    musl) list="" ;;
     *) echo "need.sh: unknown target '$what'" >&2; exit 2 ;;
 esac
 # The Linux comparison of make bench (bench/linux/run.sh).  Wanted, but not
@@ -33,6 +34,8 @@ for pair in $optional; do
 done
 # grub-mkrescue needs the BIOS (i386-pc) GRUB modules to make a bootable image.
 case $what in iso|test) [ -d /usr/lib/grub/i386-pc ] || missing="$missing grub-pc-bin" ;; esac
+# Every native program links part of musl's static C library (docs/runtime.md).
+[ -f /usr/lib/x86_64-linux-musl/libc.a ] || missing="$missing musl-dev"
 # Host unit tests need the sanitizer runtimes (libasan, libubsan come with gcc).
 [ -z "$missing$wanted" ] && exit 0
 

@@ -5,6 +5,7 @@
 #      of TEST_MODES (default: tcg and icount)
 #   3. boot scenarios (tests/system/scenarios.sh): deliberate panics, the
 #      runner's timeout, the GRUB image, the debugger
+#   4. the native runtime's build rules (tests/system/runtime-checks.sh)
 # The in-system run is two suites: the kernel's own (tests/kernel/), then
 # the user-level one (tests/user/), which the kernel starts as init.
 # Every test prints one "TEST PASS|FAIL name" line; the last line is
@@ -96,6 +97,8 @@ done
 
 echo "== boot scenarios"
 . tests/system/scenarios.sh
+
+. tests/system/runtime-checks.sh
 
 echo
 if [ $failed -gt 0 ]; then

@@ -1,11 +1,13 @@
 /*
- * libpith: system-call stubs and a little runtime for native Pith programs
- * (until the full C runtime arrives).  Each stub is one SYSCALL with the
- * register convention of include/pith/syscall.h.
+ * libpith: system-call stubs and start-up for native Pith programs.  Each
+ * stub is one SYSCALL with the register convention of
+ * include/pith/syscall.h.  The C library beneath programs is lib/libc/
+ * (docs/runtime.md).
  */
 #ifndef LIBPITH_PITH_H
 #define LIBPITH_PITH_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <pith/bootinfo.h>
 #include <pith/errors.h>
@@ -14,6 +16,19 @@
 #include <pith/objects.h>
 #include <pith/syscall.h>
 #include <pith/time.h>
+
+/*
+ * Every SYSCALL instruction in a native program is written with this
+ * macro: it records the instruction's address in the non-loaded section
+ * .pith.syscalls, and tools/check-syscalls.sh fails the build if a linked
+ * program holds a SYSCALL (or SYSENTER, or INT 0x80) not recorded there, so
+ * nothing from the C library can issue a Linux system call by accident.
+ */
+#define PITH_SYSCALL_INSN                                                   \
+    "881: syscall\n\t"                                                     \
+    ".pushsection .pith.syscalls, \"\", @progbits\n\t"                     \
+    ".quad 881b\n\t"                                                       \
+    ".popsection\n\t"
 
 /* A message: tag and the four register words; badge on receive. */
 struct pith_msg {
@@ -34,7 +49,7 @@ static inline long pith_syscall_timed(long nr, uint64_t slot, struct pith_msg *m
     register uint64_t r9 __asm__("r9") = m->w[3];
     register uint64_t r12 __asm__("r12") = reply;
     register uint64_t r13 __asm__("r13") = timeout_ns;
-    __asm__ volatile("syscall"
+    __asm__ volatile(PITH_SYSCALL_INSN
                      : "+r"(rax), "+r"(rdi), "+r"(rsi), "+r"(rdx), "+r"(r10), "+r"(r8), "+r"(r9)
                      : "r"(r12), "r"(r13)
                      : "rcx", "r11", "memory");
@@ -105,22 +120,45 @@ static inline uint64_t pith_clock_ns(const struct pith_time_page *t)
     return pith_time_ns(t, pith_rdtsc());
 }
 
-/* ---- the runtime (runtime.c) ---- */
+/* ---- the runtime (runtime.c, log.c) ---- */
 
 extern const struct pith_bootinfo *pith_bootinfo;
 
-/* Formatted output to the kernel log through the log capability (slot PITH_SLOT_LOG). */
+/*
+ * Memory the runtime carves for itself at start-up from the biggest
+ * untyped block: one child untyped for its kernel objects (threads,
+ * notifications, page tables, stacks) and one for the heap's pages.
+ */
+#define PITH_RUNTIME_OBJECTS_BITS 22    /* 4 MiB */
+#define PITH_RUNTIME_HEAP_BITS    22    /* 4 MiB: a page costs a capability slot */
+
+/* Formatted output to the kernel log (lib/libc/stdio.c); long output is split, never cut. */
 int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Raw bytes to the kernel log, from any thread with an IPC buffer. */
+void pith_log_write(const char *s, size_t n);
 void puts_log(const char *s);
 
 /* Ends the system (init only: needs the log capability). */
 _Noreturn void pith_shutdown(int success);
 
-/* Slot allocator over the boot-info's free range. */
+/* Ends the task: init shuts the system down with the verdict (status 0: success). */
+_Noreturn void pith_end_task(int status);
+
+/* Slot allocator over the boot-info's free range (thread-safe). */
 uint64_t pith_slot_alloc(void);
 
 /* The slot of the largest block of untyped RAM (not device memory) init was given. */
 uint64_t pith_biggest_untyped(void);
+
+/* One object from an untyped into a new slot; 0 if the untyped has no room. */
+uint64_t pith_retype(uint64_t untyped, uint8_t type, uint32_t bits);
+
+/* One object from the runtime's own untyped; 0 if it has no room. */
+uint64_t pith_object_new(uint8_t type, uint32_t bits);
+
+/* Maps a frame at va in our address space, page tables from untyped (0: the
+ * runtime's); returns an error code. */
+int pith_map_page(uint64_t frame, uint64_t va, uint8_t rights, uint64_t untyped);
 
 int main(void);
 

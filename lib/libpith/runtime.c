@@ -1,50 +1,22 @@
-/* The little runtime: start-up, log output, a slot allocator. */
+/*
+ * Start-up and the runtime's own kernel objects: the slot allocator, the
+ * untyped memory the runtime carves for itself, mapping pages into our
+ * address space, and the end of the task.
+ */
 #include "pith.h"
-#include "lib/format.h"
+#include "heap.h"
+#include "tls.h"
 
-#include <stdarg.h>
+#include <stdlib.h>
 
 const struct pith_bootinfo *pith_bootinfo;
-static uint64_t next_slot, end_slot;
+static uint64_t next_slot;              /* atomic: threads take slots concurrently */
+static uint64_t end_slot;
+static uint64_t objects_untyped;
 
 _Noreturn void pith_start(const struct pith_bootinfo *bi);
-
-static void log_bytes(const char *s, uint64_t n)
-{
-    struct pith_ipc_buffer *buf = (struct pith_ipc_buffer *)PITH_IPC_BUFFER_ADDR;
-    while (n) {
-        uint64_t chunk = n < sizeof *buf ? n : sizeof *buf;
-        char *dst = (char *)buf->msg;
-        for (uint64_t i = 0; i < chunk; i++)
-            dst[i] = s[i];
-        pith_invoke4(PITH_SLOT_LOG, PITH_LOG_WRITE, chunk, 0, 0, 0);
-        s += chunk;
-        n -= chunk;
-    }
-}
-
-void puts_log(const char *s)
-{
-    uint64_t n = 0;
-    while (s[n])
-        n++;
-    log_bytes(s, n);
-}
-
-int printf(const char *fmt, ...)
-{
-    char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = format_v(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return n;
-    log_bytes(buf, (uint64_t)n < sizeof buf ? (uint64_t)n : sizeof buf - 1);
-    if ((size_t)n >= sizeof buf)
-        puts_log(" [printf: line cut]\n");
-    return n;
-}
+void pith_malloc_init(void);
+void pith_threads_init(void);
 
 _Noreturn void pith_shutdown(int success)
 {
@@ -53,13 +25,24 @@ _Noreturn void pith_shutdown(int success)
         pith_sleep_ns(1000000000ull);
 }
 
+_Noreturn void pith_end_task(int status)
+{
+    /* Init holds the log capability and ends the system with its verdict. */
+    if (pith_bootinfo && pith_bootinfo->magic == PITH_BOOTINFO_MAGIC)
+        pith_shutdown(status == 0);
+    for (;;)
+        pith_invoke4(PITH_SLOT_TCB, PITH_TCB_SUSPEND, 0, 0, 0, 0);
+}
+
+/* Atomic: threads take slots concurrently (thread creation, the heap). */
 uint64_t pith_slot_alloc(void)
 {
-    if (next_slot >= end_slot) {
-        printf("libpith: out of capability slots\n");
-        pith_shutdown(0);
+    uint64_t slot = __atomic_fetch_add(&next_slot, 1, __ATOMIC_RELAXED);
+    if (slot >= end_slot) {
+        puts_log("libpith: out of capability slots\n");
+        pith_end_task(1);
     }
-    return next_slot++;
+    return slot;
 }
 
 uint64_t pith_biggest_untyped(void)
@@ -74,11 +57,70 @@ uint64_t pith_biggest_untyped(void)
     return bi->untyped.first_slot + best;
 }
 
+uint64_t pith_retype(uint64_t untyped, uint8_t type, uint32_t bits)
+{
+    uint64_t slot = pith_slot_alloc();
+    if (pith_invoke4(untyped, PITH_UNTYPED_RETYPE, type | (uint64_t)bits << 8, PITH_SLOT_CSPACE, slot, 1))
+        return 0;
+    return slot;
+}
+
+uint64_t pith_object_new(uint8_t type, uint32_t bits)
+{
+    return pith_retype(objects_untyped, type, bits);
+}
+
+int pith_map_page(uint64_t frame, uint64_t va, uint8_t rights, uint64_t untyped)
+{
+    if (!untyped)
+        untyped = objects_untyped;
+    /* Up to three missing levels of page tables on the way to va. */
+    for (int i = 0; i < 4; i++) {
+        long err = pith_invoke4(frame, PITH_FRAME_MAP, PITH_SLOT_VSPACE, va, rights, 0);
+        if (err != PITH_E_NO_TABLE)
+            return (int)err;
+        uint64_t pt = pith_retype(untyped, PITH_OBJ_PAGE_TABLE, 0);
+        if (!pt)
+            return PITH_E_NO_MEMORY;
+        if ((err = pith_invoke4(pt, PITH_PAGE_TABLE_MAP, PITH_SLOT_VSPACE, va, 0, 0)))
+            return (int)err;
+    }
+    return PITH_E_NO_TABLE;
+}
+
+/*
+ * A child untyped of 2^bits bytes from the smallest block of RAM that has
+ * room, leaving the big blocks whole for the program; 0 if none has.
+ */
+static uint64_t carve(uint32_t bits)
+{
+    const struct pith_bootinfo *bi = pith_bootinfo;
+    uint64_t slot = pith_slot_alloc();
+    for (uint32_t size = bits; size < 64; size++)
+        for (uint64_t i = 0; i < bi->untyped.count; i++)
+            if (!bi->untyped_list[i].is_device && bi->untyped_list[i].size_bits == size &&
+                !pith_invoke4(bi->untyped.first_slot + i, PITH_UNTYPED_RETYPE,
+                              PITH_OBJ_UNTYPED | (uint64_t)bits << 8, PITH_SLOT_CSPACE, slot, 1))
+                return slot;
+    return 0;
+}
+
 _Noreturn void pith_start(const struct pith_bootinfo *bi)
 {
     pith_bootinfo = bi;
     next_slot = bi->empty.first_slot;
     end_slot = bi->empty.first_slot + bi->empty.count;
-    int status = main();
-    pith_shutdown(status == 0);
+    /* The thread block first: musl's code reads its canary through FS. */
+    pith_tls_init_main((struct pith_ipc_buffer *)PITH_IPC_BUFFER_ADDR, PITH_SLOT_TCB);
+    objects_untyped = carve(PITH_RUNTIME_OBJECTS_BITS);
+    uint64_t heap = carve(PITH_RUNTIME_HEAP_BITS);
+    if (!objects_untyped || !heap) {
+        puts_log("libpith: no memory for the runtime\n");
+        pith_end_task(1);
+    }
+    pith_tls_self()->ntfn = pith_object_new(PITH_OBJ_NOTIFICATION, 0);
+    pith_heap_init(heap);
+    pith_malloc_init();
+    pith_threads_init();
+    exit(main());
 }

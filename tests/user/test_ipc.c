@@ -294,9 +294,6 @@ UTEST(fast_path_taken_when_it_can_be)
 
 /* ---- waiting senders are served by priority, first come first served within one ---- */
 
-static volatile uint64_t served[8];
-static volatile int nserved;
-
 static void sender_n(uint64_t id)
 {
     struct pith_msg m = { .tag = PITH_TAG(1, 1), .w = { id } };

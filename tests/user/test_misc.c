@@ -97,9 +97,10 @@ UTEST(unknown_system_call_suspends_the_thread)
     UT_EQ(regs.w[3], 0);                        /* suspended */
 }
 
+/* A deliberate Linux system call, recorded so the build's system-call check allows it. */
 __asm__(".text\n"
         ".globl linux_syscall_stub\n"
         "linux_syscall_stub:\n"
         "  mov $1, %eax\n"
-        "  syscall\n"
+        PITH_SYSCALL_INSN
         "1: jmp 1b\n");

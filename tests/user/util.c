@@ -1,4 +1,5 @@
 #include "utest.h"
+#include "tls.h"
 
 uint64_t test_untyped;
 
@@ -57,8 +58,11 @@ uint64_t make_thread(void (*fn)(uint64_t), uint64_t arg, unsigned priority)
     if (!tcb || !stack_frame || !ipcbuf || map_page(stack_frame, stack_va) ||
         map_page(ipcbuf, stack_va + 0x2000))
         return 0;
-    if (pith_invoke4(tcb, PITH_TCB_CONFIGURE, PITH_SLOT_CSPACE, PITH_SLOT_VSPACE, ipcbuf, 0) ||
-        pith_invoke4(tcb, PITH_TCB_SET_PRIORITY, priority, priority, 0, 0))
+    /* A thread block, so the thread may use the C library (printf, errno, the canary). */
+    struct pith_tls *tls = pith_tls_new((struct pith_ipc_buffer *)(stack_va + 0x2000), tcb);
+    if (!tls || pith_invoke4(tcb, PITH_TCB_CONFIGURE, PITH_SLOT_CSPACE, PITH_SLOT_VSPACE, ipcbuf, 0) ||
+        pith_invoke4(tcb, PITH_TCB_SET_PRIORITY, priority, priority, 0, 0) ||
+        pith_invoke4(tcb, PITH_TCB_SET_TLS, (uint64_t)tls, 0, 0, 0))
         return 0;
     /* rip, rsp, rdi, rsi: thread_entry(fn, arg) on a 16-byte aligned stack less a return slot. */
     if (pith_invoke4(tcb, PITH_TCB_WRITE_REGISTERS, (uint64_t)thread_entry,

@@ -1,0 +1,68 @@
+/*
+ * Loading a checked image into another address space (elf.h).  Page by
+ * page: a zeroed frame from the untyped, filled through our scratch
+ * mapping, unmapped from us, mapped in the target.
+ */
+#include "elfload.h"
+#include "pith.h"
+
+#include <string.h>
+
+/* Maps frame at va in vspace, making missing page tables from untyped. */
+static enum elf_error map_in(uint64_t vspace, uint64_t frame, uint64_t va, uint8_t rights,
+                             uint64_t untyped)
+{
+    for (int level = 0; level < 4; level++) {
+        long err = pith_invoke4(frame, PITH_FRAME_MAP, vspace, va, rights, 0);
+        if (err == PITH_OK)
+            return ELF_OK;
+        if (err != PITH_E_NO_TABLE)
+            return ELF_E_MAP;
+        uint64_t pt = pith_retype(untyped, PITH_OBJ_PAGE_TABLE, 0);
+        if (!pt)
+            return ELF_E_NO_MEMORY;
+        if (pith_invoke4(pt, PITH_PAGE_TABLE_MAP, vspace, va, 0, 0))
+            return ELF_E_MAP;
+    }
+    return ELF_E_MAP;
+}
+
+/* Copies the part of segment s that lies in the page at page_va to dst (that page). */
+static void fill(const void *file, const struct elf_segment *s, uint64_t page_va, char *dst)
+{
+    uint64_t from = s->vaddr > page_va ? s->vaddr : page_va;
+    uint64_t file_end = s->vaddr + s->filesz;
+    uint64_t to = file_end < page_va + ELF_PAGE ? file_end : page_va + ELF_PAGE;
+    if (from < to)
+        memcpy(dst + (from - page_va), (const char *)file + s->offset + (from - s->vaddr), to - from);
+}
+
+enum elf_error elf_load(const void *file, const struct elf_image *img, uint64_t vspace,
+                        uint64_t untyped, uint64_t scratch_va, uint64_t *entry)
+{
+    for (int i = 0; i < img->nsegments; i++) {
+        const struct elf_segment *s = &img->segments[i];
+        uint8_t rights = PITH_RIGHT_READ;
+        if (s->flags & ELF_PF_W)
+            rights |= PITH_RIGHT_WRITE;
+        if (s->flags & ELF_PF_X)
+            rights |= PITH_RIGHT_EXEC;
+        uint64_t first = s->vaddr & ~(ELF_PAGE - 1);
+        for (uint64_t va = first; va < s->vaddr + s->memsz; va += ELF_PAGE) {
+            uint64_t frame = pith_retype(untyped, PITH_OBJ_FRAME, 0);
+            if (!frame)
+                return ELF_E_NO_MEMORY;
+            enum elf_error e = map_in(PITH_SLOT_VSPACE, frame, scratch_va,
+                                      PITH_RIGHT_READ | PITH_RIGHT_WRITE, untyped);
+            if (e)
+                return e;
+            /* Frames from untyped are zeroed: only the file's bytes need copying. */
+            fill(file, s, va, (char *)scratch_va);
+            pith_invoke4(frame, PITH_FRAME_UNMAP, 0, 0, 0, 0);
+            if ((e = map_in(vspace, frame, va, rights, untyped)))
+                return e;
+        }
+    }
+    *entry = img->entry;
+    return ELF_OK;
+}
