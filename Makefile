@@ -210,7 +210,7 @@ $(UTESTS_OBJS) $(BENCH_OBJS) $(KV_OBJS) $(UOBJ)/$(BUILD)/idl/probe_client.c.o \
 	$(UOBJ)/$(BUILD)/idl/probe_server.c.o: | $(IDL_HDRS)
 $(UTESTS_ELF): $(KV_OBJS) $(call IDL_OBJ,probe)
 $(BENCH_ELF): $(KV_OBJS)
-$(BUILD)/host/test_idlc: $(wildcard tools/idlc/*.c tools/idlc/*.h)
+$(BUILD)/host/test_idlc: $(wildcard tools/idlc/*.c tools/idlc/*.h) $(IDLC)
 -include $(patsubst %.o,%.d,$(KV_OBJS) $(call IDL_OBJ,probe))
 # ---- end of interface definitions ---------------------------------------
 
