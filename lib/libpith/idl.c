@@ -56,13 +56,21 @@ static void restore(struct pith_client *c, const struct pith_msg *m)
         c->buf->msg[i] = c->saved[2 + i];
 }
 
+static long bind_keeping(struct pith_client *c, const struct pith_msg *request, unsigned *attempt)
+{
+    save(c, request);
+    long err = bind(c, attempt);
+    restore(c, request);
+    return err;
+}
+
 long pith_idl_call(struct pith_client *c, struct pith_msg *m, bool idempotent)
 {
     unsigned attempt = 0;
     long err;
-    if (!c->bound && (err = bind(c, &attempt)))
-        return err;
     struct pith_msg request = *m;       /* the registers come back changed even when a call fails */
+    if (!c->bound && (err = bind_keeping(c, &request, &attempt)))
+        return err;
     for (;;) {
         err = pith_call(c->ep_slot, m);
         if (err == PITH_OK)
@@ -78,12 +86,9 @@ long pith_idl_call(struct pith_client *c, struct pith_msg *m, bool idempotent)
             return PITH_IDL_E_NO_SERVER;
         attempt++;
         /* A failed call leaves our IPC buffer as it was: only an answer writes it. */
-        save(c, &request);
-        err = bind(c, &attempt);
-        restore(c, &request);
-        *m = request;
-        if (err)
+        if ((err = bind_keeping(c, &request, &attempt)))
             return err;
+        *m = request;
     }
 }
 

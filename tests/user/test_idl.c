@@ -307,3 +307,36 @@ UTEST(idl_unknown_name_gives_no_server)
     UT_EQ(probe_flag(&c, true, &r), PITH_IDL_E_NO_SERVER);
     UT_EQ(c.bound, false);
 }
+
+/* ---- a resolver that does IPC of its own overwrites the IPC buffer; the request must survive ---- */
+
+static long scribbling_lookup(void *ctx, const char *name, uint64_t dest_slot)
+{
+    struct pith_ipc_buffer *b = thread_buffer();
+    for (int i = 0; i < PITH_MSG_MAX; i++)
+        b->msg[i] = 0x5a5a5a5a5a5a5a5aull;
+    b->send_cap = b->recv_slot = 0x5a;
+    return test_registry.lookup(ctx, name, dest_slot);
+}
+
+UTEST(idl_request_survives_a_resolver_that_uses_the_buffer)
+{
+    probe_start();
+    static const struct pith_resolver scribbler = { scribbling_lookup, NULL };
+    static struct pith_client c;
+    pith_client_init(&c, "probe", &scribbler, pith_slot_alloc(), (struct pith_ipc_buffer *)PITH_IPC_BUFFER_ADDR);
+    char rs[PROBE_TEXT_RS_MAX + 1];
+    uint8_t raw[3] = { 1, 2, 3 }, rraw[PROBE_TEXT_RRAW_MAX];
+    uint64_t rlen = 0;
+    UT_EQ(probe_text(&c, "abc", raw, 3, rs, rraw, &rlen), PITH_OK);     /* the first lookup */
+    UT_ASSERT(!strcmp(rs, "cba"));
+    UT_EQ(rlen, 3);
+    UT_EQ(rraw[2], 4);
+    /* Our capability goes: the call fails unsent, the lookup scribbles, the request goes again intact. */
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, c.ep_slot, 0, 0, 0), PITH_OK);
+    UT_EQ(probe_text(&c, "xyz!", raw, 2, rs, rraw, &rlen), PITH_OK);
+    UT_EQ(c.rebinds, 1);
+    UT_ASSERT(!strcmp(rs, "!zyx"));
+    UT_EQ(rlen, 2);
+    UT_EQ(rraw[1], 3);
+}
