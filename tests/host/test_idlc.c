@@ -105,6 +105,8 @@ static const struct {
     { "protocol p 1\nmessage m 1\nmessage m 2\n", 3, "declared twice" },
     { "protocol p 1\nmessage m 1\nmessage n 1\n", 3, "label 1 used" },
     { "protocol p 1\nmessage m 0\n", 2, "outside 1..65535" },
+    { "protocol p 1\nmessage dispatch 1\n", 2, "taken by generated code" },
+    { "protocol p 1\nmessage e_full 1\n", 2, "taken by generated code" },
     { "protocol p 1\nmessage m 1 sometimes\n", 2, "only 'idempotent'" },
     { "protocol p 1\nmessage m 1\n  errors nope\n", 3, "'nope' is not declared" },
     { "protocol p 1\nerror e 1\nmessage m 1\n  errors e e\n", 4, "named twice" },

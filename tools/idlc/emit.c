@@ -285,9 +285,9 @@ static void check(FILE *f, const struct idl_arg *a, int n, const char *length, c
 }
 
 /*
- * Copies checked values out: into `prefix`NAME (locals of the server, or
- * the client's result pointers with prefix "*").  Strings go to NAME's
- * buffer (and NAME_len).
+ * Copies checked values out: into the server's locals NAME, or through
+ * the client's result pointers.  Strings go to NAME's buffer (and a
+ * buffer's length to NAME_len).
  */
 static void unmarshal(FILE *f, const struct idl_arg *a, int n, int client)
 {

@@ -5,6 +5,7 @@
  */
 #include "idl.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -178,6 +179,11 @@ static int statement(struct parser *ps, char **w, int n)
         m->line = ps->line;
         if (check_name(ps, "message", w[1], m->name) || number(ps, "label", w[2], 1, 0xffff, &m->label))
             return -1;
+        /* PROTO_dispatch, PROTO_serve, PROTO_VERSION and PROTO_E_* are the generator's. */
+        if (!strcmp(m->name, "dispatch") || !strcmp(m->name, "serve") || !strcmp(m->name, "version") ||
+            !strcmp(m->name, "VERSION") || (tolower((unsigned char)m->name[0]) == 'e' && m->name[1] == '_'))
+            return fail(ps, "message name '%s' is taken by generated code (dispatch, serve, version, e_*)",
+                        m->name);
         if (n == 4 && strcmp(w[3], "idempotent"))
             return fail(ps, "unexpected '%s' after the label (only 'idempotent' may follow)", w[3]);
         m->idempotent = n == 4;
