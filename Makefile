@@ -212,6 +212,39 @@ test: need-iso
 	$(Q)$(MAKE) --no-print-directory $(KERNEL_BIN) $(MODULES) $(TEST_MODULES) $(FUZZ_ELF) $(HOST_TESTS) $(BUILD)/pith-test.iso
 	$(Q)ACCEL=$(ACCEL) BUILD=$(BUILD) tools/run-tests.sh
 
+# ---- interface definitions (tools/idlc, docs/idl.md) --------------------
+# idlc runs on the host; each .idl file becomes build/idl/NAME.h,
+# NAME_client.c and NAME_server.c, compiled like any user code and linked,
+# with libpith's idl.c, into the programs that use them.
+IDLC      := $(BUILD)/tools/idlc
+IDL_FILES := servers/kv/kv.idl tests/user/probe.idl
+IDL_NAMES := $(basename $(notdir $(IDL_FILES)))
+IDL_HDRS  := $(patsubst %,$(BUILD)/idl/%.h,$(IDL_NAMES))
+IDL_OBJ   = $(patsubst %,$(UOBJ)/$(BUILD)/idl/%.c.o,$(1)_client $(1)_server)
+LIBIDL_OBJS := $(UOBJ)/lib/libpith/idl.c.o
+KV_OBJS   := $(LIBIDL_OBJS) $(call IDL_OBJ,kv) $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/kv/*.c))
+USER_CFLAGS += -I$(BUILD)/idl -Iservers/kv
+vpath %.idl $(sort $(dir $(IDL_FILES)))
+
+$(IDLC): $(wildcard tools/idlc/*.c tools/idlc/*.h)
+	@mkdir -p $(dir $@)
+	$(Q)$(HOSTCC) -std=c11 -O2 -g -Wall -Wextra -Werror -o $@ $(filter %.c,$^)
+	@echo "  HOSTCC  $@"
+
+$(BUILD)/idl/%.h $(BUILD)/idl/%_client.c $(BUILD)/idl/%_server.c: %.idl $(IDLC)
+	@mkdir -p $(dir $@)
+	$(Q)$(IDLC) $< $(BUILD)/idl/$*
+	@echo "  IDLC    $<"
+
+# Generated headers exist before anything that may include them is compiled.
+$(UTESTS_OBJS) $(BENCH_OBJS) $(KV_OBJS) $(UOBJ)/$(BUILD)/idl/probe_client.c.o \
+	$(UOBJ)/$(BUILD)/idl/probe_server.c.o: | $(IDL_HDRS)
+$(UTESTS_ELF): $(KV_OBJS) $(call IDL_OBJ,probe)
+$(BENCH_ELF): $(KV_OBJS)
+$(BUILD)/host/test_idlc: $(wildcard tools/idlc/*.c tools/idlc/*.h) $(IDLC)
+-include $(patsubst %.o,%.d,$(KV_OBJS) $(call IDL_OBJ,probe))
+# ---- end of interface definitions ---------------------------------------
+
 # Pith's figures, then a Linux guest's in the same QEMU mode (bench/linux/).
 .PHONY: need-bench
 need-bench:
