@@ -19,6 +19,8 @@
 #include "core/syscall.h"
 #include "arch/x86_64/fpu.h"
 #include "arch/x86_64/percpu.h"
+#include "arch/x86_64/smp.h"
+#include "arch/x86_64/gdt.h"
 #include "arch/x86_64/vm.h"
 #include "arch/x86_64/ioapic.h"
 #include "object/irq.h"
@@ -64,7 +66,7 @@ void kmain(uint32_t magic, uint64_t info_phys)
 {
     log_init();
     cpu_detect();
-    gdt_init();
+    gdt_init(0);
     percpu_init_boot_cpu();
     idt_init();
     multiboot_parse(magic, info_phys);
@@ -92,6 +94,7 @@ void kmain(uint32_t magic, uint64_t info_phys)
         kprintf("ipc: fast path off (nofastpath)\n");
     fpu_init();
     syscall_init();
+    smp_start_aps();
     vm_init();
     irq_register(VEC_APIC_TIMER, timer_interrupt);
     ioapic_init();

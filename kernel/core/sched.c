@@ -340,6 +340,13 @@ struct trap_frame *sched_switch_fast(struct tcb *to)
     return &to->ctx;
 }
 
+/* A further CPU joins: for now it only idles, with interrupts off. */
+_Noreturn void sched_cpu_start(void)
+{
+    for (;;)
+        cpu_halt();
+}
+
 /* Forget a thread that is being destroyed, so its FPU state is never saved into freed memory. */
 void sched_forget(struct tcb *t)
 {

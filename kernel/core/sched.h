@@ -25,6 +25,9 @@ static inline struct tcb *sched_current(void) { return this_cpu()->current; }
  */
 void sched_set_current(struct tcb *t);
 
+/* A CPU other than the boot CPU enters the scheduler (never returns). */
+_Noreturn void sched_cpu_start(void);
+
 /* Leaves the kernel into whichever thread should run (syscall.S). */
 _Noreturn void kernel_exit(void);
 

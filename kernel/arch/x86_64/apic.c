@@ -8,6 +8,7 @@
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/time.h"
 #include "arch/x86_64/trap.h"
+#include "arch/x86_64/smp.h"
 #include "core/panic.h"
 
 enum {
@@ -21,7 +22,11 @@ enum {
 #define LVT_MASKED          (1u << 16)
 #define LVT_TSC_DEADLINE    (2u << 17)
 #define ICR_NMI             (4u << 8)
+#define ICR_INIT            (5u << 8)
+#define ICR_STARTUP         (6u << 8)
 #define ICR_PENDING         (1u << 12)
+#define ICR_ASSERT          (1u << 14)
+#define ICR_LEVEL           (1u << 15)
 #define TIMER_DIV_16        0x3
 
 static volatile uint32_t *mmio;
@@ -65,10 +70,18 @@ void apic_init(void)
         wrmsr(MSR_APIC_BASE, base | APIC_BASE_EN);
         mmio = paging_map_mmio(base & 0xFFFFF000u, PAGE_SIZE);
     }
-    wr(REG_SVR, SVR_ENABLE | VEC_SPURIOUS);
-    wr(REG_LVT_TIMER, LVT_MASKED | VEC_APIC_TIMER);
     deadline_mode = cpu.tsc_deadline;
     ready = true;
+    apic_init_cpu();
+}
+
+/* Each CPU's own local APIC: enabled, in the mode the boot CPU chose, timer masked. */
+void apic_init_cpu(void)
+{
+    uint64_t base = rdmsr(MSR_APIC_BASE);
+    wrmsr(MSR_APIC_BASE, base | APIC_BASE_EN | (x2 ? APIC_BASE_X2 : 0));
+    wr(REG_SVR, SVR_ENABLE | VEC_SPURIOUS);
+    wr(REG_LVT_TIMER, LVT_MASKED | VEC_APIC_TIMER);
 }
 
 bool apic_is_x2(void) { return x2; }
@@ -80,10 +93,10 @@ uint32_t apic_id(void)
     return x2 ? rd(REG_ID) : rd(REG_ID) >> 24;
 }
 
-/* One CPU runs for now; SMP will number CPUs through per-CPU data. */
+/* By the APIC ID, so it works before per-CPU data does (panics, early faults). */
 unsigned apic_cpu_number(void)
 {
-    return 0;
+    return smp_cpu_of_apic(apic_id());
 }
 
 
@@ -104,17 +117,38 @@ void apic_eoi(void)
         wr(REG_EOI, 0);
 }
 
-void apic_send_nmi_self(void)
+/* One interprocessor interrupt; the xAPIC's is sent once its pending bit clears. */
+static void send_icr(uint32_t apic, uint32_t command)
 {
-    uint32_t id = apic_id();
     if (x2) {
-        wrmsr(0x830, ((uint64_t)id << 32) | ICR_NMI);
+        wrmsr(0x830, ((uint64_t)apic << 32) | command);
         return;
     }
-    wr(REG_ICR_HI, id << 24);
-    wr(REG_ICR_LO, ICR_NMI);
+    wr(REG_ICR_HI, apic << 24);
+    wr(REG_ICR_LO, command);
     for (int i = 0; i < 1000000 && (rd(REG_ICR_LO) & ICR_PENDING); i++)
         cpu_relax();
+}
+
+void apic_send_nmi_self(void)
+{
+    send_icr(apic_id(), ICR_NMI);
+}
+
+void apic_send_ipi(uint32_t apic, uint8_t vector)
+{
+    send_icr(apic, vector);
+}
+
+/* The start-up sequence's two messages (Intel SDM vol. 3, "MP initialization"). */
+void apic_send_init(uint32_t apic)
+{
+    send_icr(apic, ICR_INIT | ICR_ASSERT | ICR_LEVEL);
+}
+
+void apic_send_startup(uint32_t apic, uint32_t page)
+{
+    send_icr(apic, ICR_STARTUP | ICR_ASSERT | (page >> 12));
 }
 
 /* Calibration: a count-down from the maximum while time.c watches the PIT. */

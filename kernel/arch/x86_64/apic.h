@@ -13,6 +13,10 @@ unsigned apic_cpu_number(void);
 uint32_t apic_id(void);
 bool apic_is_x2(void);
 void apic_send_nmi_self(void);
+void apic_init_cpu(void);                   /* each CPU's own, after apic_init on the boot CPU */
+void apic_send_ipi(uint32_t apic, uint8_t vector);
+void apic_send_init(uint32_t apic);
+void apic_send_startup(uint32_t apic, uint32_t page);
 
 /* The timer: calibrated at boot, then one-shot (TSC-deadline when the CPU has it). */
 void apic_timer_set_hz(uint64_t hz);      /* from time.c's calibration */

@@ -62,6 +62,7 @@ void cpu_detect(void)
     if (cpuid_leaf(0x80000001u, 0, &r)) {
         cpu.nx = r.edx & (1u << 20);
         cpu.pdpe1gb = r.edx & (1u << 26);
+        cpu.rdtscp = r.edx & (1u << 27);
     }
     if (cpuid_leaf(0x80000007u, 0, &r))
         cpu.invariant_tsc = r.edx & (1u << 8);

@@ -14,6 +14,7 @@
 #define MSR_FS_BASE         0xC0000100
 #define MSR_GS_BASE         0xC0000101
 #define MSR_KERNEL_GS_BASE  0xC0000102
+#define MSR_TSC_AUX         0xC0000103
 
 #define EFER_SCE            (1u << 0)
 #define EFER_LME            (1u << 8)
@@ -35,7 +36,7 @@ struct cpu_features {
     uint32_t max_leaf, max_ext_leaf;
     char vendor[13];
     char brand[49];
-    bool nx, smep, smap, pge, pdpe1gb, x2apic, tsc_deadline, invariant_tsc, pcid, apic;
+    bool nx, smep, smap, pge, pdpe1gb, x2apic, tsc_deadline, invariant_tsc, pcid, apic, rdtscp;
     uint32_t tsc_num, tsc_den, crystal_hz;  /* leaf 0x15, when present */
     uint32_t base_mhz;                      /* leaf 0x16, when present */
 };

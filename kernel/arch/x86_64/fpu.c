@@ -30,22 +30,32 @@ static void xsetbv(uint32_t reg, uint64_t v)
 
 void fpu_init(void)
 {
-    write_cr0((read_cr0() & ~(CR0_EM | CR0_TS)) | CR0_MP | CR0_NE);
-    write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
-
     struct cpuid_regs r;
-    if (!cpuid_leaf(1, 0, &r) || !(r.ecx & (1u << 26)))
+    if (cpuid_leaf(1, 0, &r) && (r.ecx & (1u << 26))) {
+        struct cpuid_regs d;
+        cpuid_leaf(0xD, 0, &d);
+        uint64_t supported = ((uint64_t)d.edx << 32) | d.eax;
+        xcr0 = XCR0_X87 | XCR0_SSE | (supported & XCR0_AVX);
+    }
+    fpu_init_cpu();
+    if (!xcr0)
         return;                                 /* no XSAVE: FXSAVE's 512 bytes */
-    write_cr4(read_cr4() | CR4_OSXSAVE);
     struct cpuid_regs d;
-    cpuid_leaf(0xD, 0, &d);
-    uint64_t supported = ((uint64_t)d.edx << 32) | d.eax;
-    xcr0 = XCR0_X87 | XCR0_SSE | (supported & XCR0_AVX);
-    xsetbv(0, xcr0);
     cpuid_leaf(0xD, 0, &d);                     /* ebx: size for the enabled set */
     if (d.ebx > TCB_FPU_SIZE)
         panic("fpu: XSAVE area of %u bytes does not fit the TCB", d.ebx);
     area_size = d.ebx;
+}
+
+/* Each CPU: SSE on, and XSAVE with the state components fpu_init chose. */
+void fpu_init_cpu(void)
+{
+    write_cr0((read_cr0() & ~(CR0_EM | CR0_TS)) | CR0_MP | CR0_NE);
+    write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
+    if (!xcr0)
+        return;
+    write_cr4(read_cr4() | CR4_OSXSAVE);
+    xsetbv(0, xcr0);
 }
 
 uint64_t fpu_xcr0(void) { return xcr0; }

@@ -10,7 +10,8 @@
 
 struct tcb;
 
-void fpu_init(void);                /* CR0/CR4/XCR0 on this CPU */
+void fpu_init(void);                /* chooses the state components; sets up this CPU */
+void fpu_init_cpu(void);            /* CR0/CR4/XCR0 on each further CPU */
 void fpu_init_state(struct tcb *t); /* a new thread's clean state */
 uint64_t fpu_xcr0(void);            /* 0 when XSAVE is not used */
 

@@ -1,11 +1,14 @@
 /*
- * GDT and TSS.  The selector order suits SYSCALL/SYSRET (kernel code,
- * kernel data, then user data before user code).  The TSS gives the
- * double fault, NMI and machine check their own stacks (IST), so they run
- * even when the kernel stack is exhausted or in an unknown state.
+ * GDT and TSS, one of each per CPU.  The selector order suits SYSCALL/SYSRET
+ * (kernel code, kernel data, then user data before user code).  The TSS
+ * gives the double fault, NMI and machine check their own stacks (IST), so
+ * they run even when the kernel stack is exhausted or in an unknown state;
+ * its I/O bitmap is per CPU too.
  */
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/layout.h"
+#include "arch/x86_64/percpu.h"
+#include "arch/x86_64/smp.h"
 #include "lib/string.h"
 
 /*
@@ -24,11 +27,16 @@ struct tss {
     uint8_t iomap_end;
 } __attribute__((packed));
 
-static uint64_t gdt[7];
-static struct tss tss;
-static uint8_t ist_stacks[IST_COUNT][IST_STACK_SIZE] __attribute__((aligned(16)));
+static uint64_t gdts[SMP_MAX_CPUS][7];
+static struct tss tsses[SMP_MAX_CPUS];
+static uint8_t ist_stacks[SMP_MAX_CPUS][IST_COUNT][IST_STACK_SIZE] __attribute__((aligned(16)));
 
-struct tss_view tss_info;
+struct tss_view tss_info;               /* the boot CPU's */
+
+static struct tss *this_tss(void)
+{
+    return &tsses[this_cpu()->cpu_number];
+}
 
 static void set_tss_descriptor(uint64_t *slot, uint64_t base, uint32_t limit)
 {
@@ -37,27 +45,31 @@ static void set_tss_descriptor(uint64_t *slot, uint64_t base, uint32_t limit)
     slot[1] = base >> 32;
 }
 
-void gdt_init(void)
+void gdt_init(unsigned cpu)
 {
+    uint64_t *gdt = gdts[cpu];
+    struct tss *tss = &tsses[cpu];
     gdt[0] = 0;
     gdt[SEL_KCODE >> 3] = 0x00209A0000000000ull;    /* present, ring 0, code, long mode */
     gdt[SEL_KDATA >> 3] = 0x0000920000000000ull;    /* present, ring 0, data */
     gdt[SEL_UDATA >> 3] = 0x0000F20000000000ull;    /* present, ring 3, data */
     gdt[SEL_UCODE >> 3] = 0x0020FA0000000000ull;    /* present, ring 3, code, long mode */
 
-    memset(&tss, 0, sizeof tss);
+    memset(tss, 0, sizeof *tss);
     for (int i = 0; i < IST_COUNT; i++) {
-        tss.ist[i] = (uint64_t)&ist_stacks[i][IST_STACK_SIZE];
-        tss_info.ist_bottom[i] = (uint64_t)&ist_stacks[i][0];
-        tss_info.ist_top[i] = tss.ist[i];
+        tss->ist[i] = (uint64_t)&ist_stacks[cpu][i][IST_STACK_SIZE];
+        if (cpu == 0) {
+            tss_info.ist_bottom[i] = (uint64_t)&ist_stacks[cpu][i][0];
+            tss_info.ist_top[i] = tss->ist[i];
+        }
     }
-    tss.iomap_base = __builtin_offsetof(struct tss, iomap);
-    memset(tss.iomap, 0xff, sizeof tss.iomap);      /* every port denied in ring 3 */
-    tss.iomap_end = 0xff;
-    set_tss_descriptor(&gdt[SEL_TSS >> 3], (uint64_t)&tss, sizeof tss - 1);
+    tss->iomap_base = __builtin_offsetof(struct tss, iomap);
+    memset(tss->iomap, 0xff, sizeof tss->iomap);    /* every port denied in ring 3 */
+    tss->iomap_end = 0xff;
+    set_tss_descriptor(&gdt[SEL_TSS >> 3], (uint64_t)tss, sizeof *tss - 1);
 
     struct { uint16_t limit; uint64_t base; } __attribute__((packed)) ptr = {
-        sizeof gdt - 1, (uint64_t)gdt,
+        sizeof gdts[cpu] - 1, (uint64_t)gdt,
     };
     __asm__ volatile(
         "lgdt %0\n\t"
@@ -80,16 +92,17 @@ void gdt_init(void)
 
 void tss_set_kernel_stack(uint64_t rsp0)
 {
-    tss.rsp[0] = rsp0;
+    this_tss()->rsp[0] = rsp0;
 }
 
 /* Allows (or denies again) ports first..last in ring 3 on this CPU. */
 void tss_io_allow(uint16_t first, uint16_t last, int allow)
 {
+    struct tss *tss = this_tss();
     for (uint32_t p = first; p <= last; p++) {
         if (allow)
-            tss.iomap[p / 8] &= (uint8_t)~(1u << (p % 8));
+            tss->iomap[p / 8] &= (uint8_t)~(1u << (p % 8));
         else
-            tss.iomap[p / 8] |= (uint8_t)(1u << (p % 8));
+            tss->iomap[p / 8] |= (uint8_t)(1u << (p % 8));
     }
 }

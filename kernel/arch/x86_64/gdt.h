@@ -22,7 +22,7 @@ struct tss_view {
 };
 extern struct tss_view tss_info;
 
-void gdt_init(void);
+void gdt_init(unsigned cpu);
 void tss_set_kernel_stack(uint64_t rsp0);
 void tss_io_allow(uint16_t first, uint16_t last, int allow);
 #endif

@@ -32,6 +32,11 @@ void idt_init(void)
     set_gate(VEC_NMI, IST_NMI, 0);
     set_gate(VEC_DF, IST_DOUBLE_FAULT, 0);
     set_gate(VEC_MC, IST_MACHINE_CHECK, 0);
+    idt_load();
+}
+
+void idt_load(void)
+{
     struct { uint16_t limit; uint64_t base; } __attribute__((packed)) ptr = {
         sizeof idt - 1, (uint64_t)idt,
     };

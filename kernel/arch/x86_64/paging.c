@@ -121,6 +121,15 @@ void paging_init(void)
     map_image();
     map_direct(top);
 
+    /* The device window's first page table now, while the kernel can still allocate. */
+    walk_create(MMIO_BASE, 0);
+    paging_init_cpu();
+    switched = true;
+}
+
+/* Each CPU: write protection in ring 0, global pages, SMEP and SMAP, the kernel's tables. */
+void paging_init_cpu(void)
+{
     write_cr0(read_cr0() | CR0_WP);
     uint64_t cr4 = read_cr4();
     if (cpu.pge)
@@ -130,10 +139,7 @@ void paging_init(void)
     if (cpu.smap)
         cr4 |= CR4_SMAP;
     write_cr4(cr4);
-    /* The device window's first page table now, while the kernel can still allocate. */
-    walk_create(MMIO_BASE, 0);
     write_cr3(kernel_pml4_phys);
-    switched = true;
 }
 
 uint64_t paging_query(uint64_t va)

@@ -22,6 +22,7 @@
 static inline void *phys_to_virt(uint64_t pa) { return (void *)(DIRECT_MAP_BASE + pa); }
 
 void paging_init(void);
+void paging_init_cpu(void);         /* the same settings on each further CPU */
 
 /*
  * The effective permissions of the page holding va in the current address

@@ -1,21 +1,39 @@
-/* Per-CPU data for the boot CPU, and the SYSCALL machinery. */
+/* Per-CPU data, and the SYSCALL machinery each CPU sets up for itself. */
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/gdt.h"
+#include "arch/x86_64/smp.h"
 #include "core/syscall.h"
 
 extern char boot_stack_top[];
 extern char syscall_entry[];
 
-struct percpu boot_cpu;
+static struct percpu cpus[SMP_MAX_CPUS];
+
+struct percpu *percpu_of(unsigned n)
+{
+    return &cpus[n];
+}
+
+/*
+ * GS points at this CPU's struct percpu in the kernel.  TSC_AUX holds the
+ * CPU number, so user code learns where it runs with RDTSCP (as on Linux).
+ */
+void percpu_init(unsigned n, uint64_t kstack_top)
+{
+    struct percpu *pc = &cpus[n];
+    pc->self = pc;
+    pc->kstack_top = kstack_top;
+    pc->cpu_number = n;
+    wrmsr(MSR_GS_BASE, (uint64_t)pc);
+    wrmsr(MSR_KERNEL_GS_BASE, 0);
+    if (cpu.rdtscp)
+        wrmsr(MSR_TSC_AUX, n);
+}
 
 void percpu_init_boot_cpu(void)
 {
-    boot_cpu.self = &boot_cpu;
-    boot_cpu.kstack_top = (uint64_t)boot_stack_top;
-    boot_cpu.cpu_number = 0;
-    wrmsr(MSR_GS_BASE, (uint64_t)&boot_cpu);
-    wrmsr(MSR_KERNEL_GS_BASE, 0);
+    percpu_init(0, (uint64_t)boot_stack_top);
 }
 
 /*

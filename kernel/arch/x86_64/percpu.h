@@ -30,7 +30,6 @@ _Static_assert(__builtin_offsetof(struct percpu, user_rsp) == PERCPU_USER_RSP, "
 _Static_assert(__builtin_offsetof(struct percpu, kstack_top) == PERCPU_KSTACK_TOP, "percpu layout");
 _Static_assert(__builtin_offsetof(struct percpu, ctx_top) == PERCPU_CTX_TOP, "percpu layout");
 
-extern struct percpu boot_cpu;
 
 static inline struct percpu *this_cpu(void)
 {
@@ -39,6 +38,8 @@ static inline struct percpu *this_cpu(void)
     return p;
 }
 
+struct percpu *percpu_of(unsigned n);
+void percpu_init(unsigned n, uint64_t kstack_top);
 void percpu_init_boot_cpu(void);
 
 #endif

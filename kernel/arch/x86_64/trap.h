@@ -29,8 +29,9 @@ enum {
 
 typedef void (*irq_handler_fn)(struct trap_frame *f);
 
-void gdt_init(void);
+
 void idt_init(void);
+void idt_load(void);                /* each further CPU: the same table */
 void trap_dispatch(struct trap_frame *f);
 void irq_register(unsigned vector, irq_handler_fn fn);
 irq_handler_fn irq_handler(unsigned vector);
