@@ -67,6 +67,7 @@ struct pith_bootinfo {
     struct pith_bootinfo_module modules[PITH_BOOTINFO_MAX_MODULES];
     uint64_t tsc_hz;
     uint64_t time_page;                 /* where the time page is mapped (include/pith/time.h) */
+    uint64_t cpus;                      /* CPUs online, numbered 0..cpus-1 (PITH_TCB_SET_AFFINITY) */
     char cmdline[256];                  /* the kernel command line */
 };
 

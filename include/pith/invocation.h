@@ -32,6 +32,7 @@ enum pith_invocation {
     PITH_TCB_INFO,              /* returns w0 cpu time (TSC ticks), w1 state, w2 priority, w3 mcp */
     PITH_TCB_SET_IO_PORTS,      /* w0 which (0 or 1), w1 I/O-port range (0: none): the thread may use those ports */
     PITH_TCB_BUDGET,            /* returns w0 microseconds left of its own time slice, w1 1 if the CPU runs on that slice now */
+    PITH_TCB_SET_AFFINITY,      /* w0 CPU number: the thread runs there from its next scheduling */
 
     /* Frame and page table */
     PITH_FRAME_MAP = 48,        /* w0 vspace, w1 address, w2 rights (READ, WRITE, EXEC) */

@@ -21,6 +21,7 @@
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/smp.h"
 #include "arch/x86_64/gdt.h"
+#include "core/bkl.h"
 #include "arch/x86_64/vm.h"
 #include "arch/x86_64/ioapic.h"
 #include "object/irq.h"
@@ -62,6 +63,12 @@ static void timer_interrupt(struct trap_frame *f)
     sched_timer_tick();
 }
 
+/* Another CPU changed our queues: the way out (kernel_exit) looks at them again. */
+static void reschedule_interrupt(struct trap_frame *f)
+{
+    (void)f;
+}
+
 void kmain(uint32_t magic, uint64_t info_phys)
 {
     log_init();
@@ -94,6 +101,7 @@ void kmain(uint32_t magic, uint64_t info_phys)
         kprintf("ipc: fast path off (nofastpath)\n");
     fpu_init();
     syscall_init();
+    irq_register(VEC_RESCHEDULE, reschedule_interrupt);
     smp_start_aps();
     vm_init();
     irq_register(VEC_APIC_TIMER, timer_interrupt);

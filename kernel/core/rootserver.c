@@ -12,6 +12,7 @@
 #include <pith/bootinfo.h>
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/time.h"
+#include "arch/x86_64/smp.h"
 #include "arch/x86_64/vm.h"
 #include "arch/x86_64/ioapic.h"
 #include "core/boot.h"
@@ -289,6 +290,7 @@ void rootserver_create(void)
     bi->empty.count = (1ull << INIT_CNODE_BITS) - next_free;
     bi->tsc_hz = tsc_hz();
     bi->time_page = PITH_TIME_PAGE_ADDR;
+    bi->cpus = smp_ncpus;
     bi->irq_lines = ioapic_lines();
     memcpy(bi->cmdline, boot.cmdline, sizeof bi->cmdline);
 

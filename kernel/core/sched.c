@@ -1,15 +1,18 @@
 /*
- * Ready queues: one doubly linked list per priority and a bitmap of the
- * non-empty ones, so picking the next thread is a few bit scans.  The
+ * The scheduler, one per CPU.  Each thread belongs to one CPU (its
+ * affinity, tcb->cpu, CPU 0 unless set) and is queued only there.  Ready
+ * queues: one doubly linked list per priority and a two-level bitmap of
+ * the non-empty ones, so picking the next thread is two bit scans.  The
  * current thread is not on a queue while it runs; when it is preempted or
  * yields it goes to the tail of its queue (round-robin), and a thread that
- * is woken goes to the tail and preempts the current one if it has a
- * higher priority.
+ * is woken goes to the tail and preempts the current one of its CPU if it
+ * has a higher priority (by an interprocessor interrupt when that CPU is
+ * another).  Everything here runs under the big kernel lock (core/bkl.h).
  *
- * Time slices: each thread has a budget (slice_left_us).  The CPU runs on
- * one thread's budget at a time, the slice owner's; the APIC timer is
- * armed for its end (or the next sleeper), and not at all when the CPU
- * idles with nothing to wake.  A call that hands the CPU to the server it
+ * Time slices: each thread has a budget (slice_left_us).  A CPU runs on
+ * one thread's budget at a time, the slice owner's; its APIC timer is
+ * armed for the end (or its next sleeper), and not at all when it idles
+ * with nothing to wake.  A call that hands the CPU to the server it
  * reached lends the caller's slice with it (protected control transfer):
  * the server's work on the caller's behalf is paid from the caller's
  * budget, along a chain of servers too, until the server answers.  CPU
@@ -22,37 +25,82 @@
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/ioport.h"
 #include "arch/x86_64/percpu.h"
+#include "arch/x86_64/smp.h"
 #include "arch/x86_64/time.h"
+#include "arch/x86_64/trap.h"
 #include "arch/x86_64/vm.h"
+#include "core/bkl.h"
 #include "core/panic.h"
 #include "object/irq.h"
 #include "object/ipc.h"
 #include <pith/errors.h>
 
-static struct tcb *head[SCHED_PRIORITIES], *tail[SCHED_PRIORITIES];
-static uint64_t bitmap[SCHED_PRIORITIES / 64];
-static uint64_t bitmap_words;               /* bit w: bitmap[w] is not zero */
-static uint64_t run_start_tsc;              /* when the current thread began to run */
-struct tcb *sched_slice_owner;              /* whose budget the CPU runs on (NULL: idle) */
-static uint64_t slice_end_tsc;              /* when that budget runs out */
-static struct tcb *lend_to;                 /* a call reached this server: it may run on the caller's slice */
-static uint64_t armed_deadline;             /* what the timer is set for (0: must set again) */
-static struct tcb *loaded;                  /* whose address space, TLS and ports are live */
-static uint64_t loaded_fs, loaded_gs;       /* the TLS bases in the MSRs now */
-static struct tcb *fpu_owner;               /* whose state is in the FPU registers */
-static struct tcb *sleepers;                /* sorted by wake_tsc, linked by t_next */
+struct cpu_sched {
+    struct tcb *head[SCHED_PRIORITIES], *tail[SCHED_PRIORITIES];
+    uint64_t bitmap[SCHED_PRIORITIES / 64];
+    uint64_t bitmap_words;              /* bit w: bitmap[w] is not zero */
+    uint64_t run_start_tsc;             /* when the current thread began to run */
+    uint64_t slice_end_tsc;             /* when the slice owner's budget runs out */
+    struct tcb *lend_to;                /* a call reached this server: it may run on the caller's slice */
+    uint64_t armed_deadline;            /* what the timer is set for (0: must set again) */
+    struct tcb *loaded;                 /* whose address space, TLS and ports are live */
+    uint64_t loaded_fs, loaded_gs;      /* the TLS bases in the MSRs now */
+    struct tcb *fpu_owner;              /* whose state is in the FPU registers: current, or none */
+    struct tcb *sleepers;               /* sorted by wake_tsc, linked by t_next */
+    bool idle;                          /* halted, waiting for an interrupt */
+};
+
+static struct cpu_sched cpu_scheds[SMP_MAX_CPUS];
+
+static inline struct cpu_sched *here(void)
+{
+    return PERCPU_GET(sched);
+}
+
+static inline struct cpu_sched *of_thread(const struct tcb *t)
+{
+    return &cpu_scheds[t->cpu];
+}
+
+static inline bool is_here(const struct tcb *t)
+{
+    return t->cpu == PERCPU_GET(cpu_number);
+}
+
+void sched_init_cpu(unsigned n)
+{
+    percpu_of(n)->sched = &cpu_scheds[n];
+}
+
+/* Is `t` running on some CPU now (current there)?  Not always its own CPU, just after a move. */
+static bool running(const struct tcb *t)
+{
+    for (unsigned c = 0; c < smp_ncpus; c++)
+        if (percpu_of(c)->current == t)
+            return true;
+    return false;
+}
+
+/* Another CPU must look at its queues again: now, if what it runs is less urgent than `t`. */
+static void nudge(const struct tcb *t)
+{
+    struct percpu *pc = percpu_of(t->cpu);
+    if (!pc->current || pc->current->priority < t->priority || pc->current == t)
+        apic_send_ipi(smp_apic_ids[t->cpu], VEC_RESCHEDULE);
+}
 
 void sched_make_ready(struct tcb *t)
 {
     if (t->timed)
         sched_timeout_remove(t);        /* whatever it waited for came first */
     t->state = TS_READY;
-    if (t->on_ready_queue || t == sched_current())
+    if (t->on_ready_queue || running(t))
         return;
+    struct cpu_sched *cs = of_thread(t);
     unsigned p = t->priority;
-    tcbq_append(&head[p], &tail[p], t);
-    bitmap[p / 64] |= 1ull << (p % 64);
-    bitmap_words |= 1ull << (p / 64);
+    tcbq_append(&cs->head[p], &cs->tail[p], t);
+    cs->bitmap[p / 64] |= 1ull << (p % 64);
+    cs->bitmap_words |= 1ull << (p / 64);
     t->on_ready_queue = 1;
 }
 
@@ -60,132 +108,144 @@ void sched_remove(struct tcb *t)
 {
     if (!t->on_ready_queue)
         return;
+    struct cpu_sched *cs = of_thread(t);
     unsigned p = t->priority;
-    tcbq_remove(&head[p], &tail[p], t);
-    if (!head[p]) {
-        bitmap[p / 64] &= ~(1ull << (p % 64));
-        if (!bitmap[p / 64])
-            bitmap_words &= ~(1ull << (p / 64));
+    tcbq_remove(&cs->head[p], &cs->tail[p], t);
+    if (!cs->head[p]) {
+        cs->bitmap[p / 64] &= ~(1ull << (p % 64));
+        if (!cs->bitmap[p / 64])
+            cs->bitmap_words &= ~(1ull << (p / 64));
     }
     t->on_ready_queue = 0;
 }
 
 /* Two bit scans: the highest non-empty word, then the highest priority in it. */
-static inline int highest_ready(void)
+static inline int highest_ready(const struct cpu_sched *cs)
 {
-    if (!bitmap_words)
+    if (!cs->bitmap_words)
         return -1;
-    int w = 63 - __builtin_clzll(bitmap_words);
-    return w * 64 + 63 - __builtin_clzll(bitmap[w]);
+    int w = 63 - __builtin_clzll(cs->bitmap_words);
+    return w * 64 + 63 - __builtin_clzll(cs->bitmap[w]);
 }
 
 bool sched_higher_ready(unsigned priority)
 {
-    return highest_ready() > (int)priority;
+    return highest_ready(here()) > (int)priority;
 }
 
-/* True if `t` is what the scheduler would pick once the current thread blocks. */
+/* True if `t` is on this CPU and is what it would pick once the current thread blocks. */
 bool sched_would_pick(const struct tcb *t)
 {
-    return highest_ready() < (int)t->priority;
+    return is_here(t) && highest_ready(here()) < (int)t->priority;
 }
 
-struct tcb *sched_pick(void)
+static struct tcb *pick(struct cpu_sched *cs)
 {
-    int p = highest_ready();
+    int p = highest_ready(cs);
     if (p < 0)
         return NULL;
-    struct tcb *t = head[p];
+    struct tcb *t = cs->head[p];
     sched_remove(t);
     return t;
 }
 
 /* Charges the running thread's CPU time up to now, and makes `t` the running thread. */
-static uint64_t change_current(struct percpu *pc, struct tcb *t)
+static uint64_t change_current(struct percpu *pc, struct cpu_sched *cs, struct tcb *t)
 {
     uint64_t now = rdtsc();
     if (pc->current)
-        pc->current->cpu_time_tsc += now - run_start_tsc;
-    run_start_tsc = now;
+        pc->current->cpu_time_tsc += now - cs->run_start_tsc;
+    cs->run_start_tsc = now;
     pc->current = t;
     return now;
 }
 
-static uint32_t slice_left_at(uint64_t now)
+static uint32_t slice_left_at(const struct cpu_sched *cs, uint64_t now)
 {
-    return slice_end_tsc > now ? (uint32_t)(tsc_to_ns(slice_end_tsc - now) / 1000) : 0;
+    return cs->slice_end_tsc > now ? (uint32_t)(tsc_to_ns(cs->slice_end_tsc - now) / 1000) : 0;
 }
 
 /* The slice in progress stops: its owner keeps what is left of it for next time. */
-static void slice_put_back(uint64_t now)
+static void slice_put_back(struct percpu *pc, uint64_t now)
 {
-    if (sched_slice_owner)
-        sched_slice_owner->slice_left_us = slice_left_at(now);
-    sched_slice_owner = NULL;
+    if (pc->slice_owner)
+        pc->slice_owner->slice_left_us = slice_left_at(pc->sched, now);
+    pc->slice_owner = NULL;
 }
 
 /* `t` runs on its own budget (a fresh slice when the last one was used up). */
-static void slice_take(struct tcb *t, uint64_t now)
+static void slice_take(struct percpu *pc, struct tcb *t, uint64_t now)
 {
     if (t->slice_left_us == 0)
         t->slice_left_us = SCHED_SLICE_US;
-    sched_slice_owner = t;
-    slice_end_tsc = now + ns_to_tsc((uint64_t)t->slice_left_us * 1000);
+    pc->slice_owner = t;
+    pc->sched->slice_end_tsc = now + ns_to_tsc((uint64_t)t->slice_left_us * 1000);
 }
 
 void sched_set_current(struct tcb *t)
 {
-    uint64_t now = change_current(this_cpu(), t);
+    struct percpu *pc = this_cpu();
+    struct cpu_sched *cs = pc->sched;
+    uint64_t now = change_current(pc, cs, t);
     if (!t)
         return;                         /* the slice waits for whoever runs next */
-    bool lent = t == lend_to && sched_slice_owner;
-    lend_to = NULL;
-    if (t == sched_slice_owner || lent)
+    bool lent = t == cs->lend_to && pc->slice_owner;
+    cs->lend_to = NULL;
+    if (t == pc->slice_owner || lent)
         return;                         /* its own slice goes on, or its caller's */
-    slice_put_back(now);
-    slice_take(t, now);
+    slice_put_back(pc, now);
+    slice_take(pc, t, now);
 }
 
 void sched_lend_slice(struct tcb *server)
 {
-    lend_to = server;
+    if (is_here(server))
+        here()->lend_to = server;
 }
 
 /* `replier` answered `caller`: if it ran on the caller's slice, from now on it runs on its own. */
 void sched_answered(struct tcb *replier, struct tcb *caller)
 {
-    if (sched_slice_owner != caller || sched_current() != replier || replier == caller)
+    struct percpu *pc = this_cpu();
+    if (pc->slice_owner != caller || pc->current != replier || replier == caller)
         return;
     uint64_t now = rdtsc();
-    slice_put_back(now);
-    slice_take(replier, now);
+    slice_put_back(pc, now);
+    slice_take(pc, replier, now);
 }
 
 /* What is left of t's own budget, counting the slice in progress if it is t's. */
 uint32_t sched_budget_left(const struct tcb *t)
 {
-    return t == sched_slice_owner ? slice_left_at(rdtsc()) : t->slice_left_us;
+    if (!sched_owns_slice(t))
+        return t->slice_left_us;
+    return slice_left_at(of_thread(t), rdtsc());
 }
 
+bool sched_owns_slice(const struct tcb *t)
+{
+    return percpu_of(t->cpu)->slice_owner == t;
+}
 
-
-/* Something about `loaded` changed (TLS, address space, ports): load it afresh on the way out. */
+/* Something about a thread changed (TLS, address space, ports): every CPU loads it afresh. */
 void sched_reload(void)
 {
-    loaded = NULL;
+    for (unsigned c = 0; c < smp_ncpus; c++)
+        cpu_scheds[c].loaded = NULL;
 }
 
 void sched_yield(void)
 {
-    struct tcb *cur = sched_current();
+    struct percpu *pc = this_cpu();
+    struct tcb *cur = pc->current;
     if (!cur)
         return;
     /* The rest of its slice is given up; a slice it runs on for a caller goes back to the caller. */
-    if (sched_slice_owner == cur) {
+    if (pc->slice_owner == cur) {
         cur->slice_left_us = SCHED_SLICE_US;
-        sched_slice_owner = NULL;
+        pc->slice_owner = NULL;
     } else {
-        slice_put_back(rdtsc());
+        slice_put_back(pc, rdtsc());
     }
     sched_set_current(NULL);
     sched_make_ready(cur);
@@ -193,6 +253,10 @@ void sched_yield(void)
 
 void sched_check_preempt(struct tcb *woken)
 {
+    if (!is_here(woken)) {
+        nudge(woken);
+        return;
+    }
     struct tcb *cur = sched_current();
     if (cur && cur->state == TS_READY && woken->priority > cur->priority) {
         sched_set_current(NULL);
@@ -200,28 +264,53 @@ void sched_check_preempt(struct tcb *woken)
     }
 }
 
+/* The CPU `t` runs on, if it is current on one that is not this one; -1 otherwise. */
+static int running_elsewhere(const struct tcb *t)
+{
+    unsigned me = PERCPU_GET(cpu_number);
+    for (unsigned c = 0; c < smp_ncpus; c++)
+        if (c != me && percpu_of(c)->current == t)
+            return (int)c;
+    return -1;
+}
+
+/* `t`, running on another CPU, must stop there (suspended, lower priority, moved): tell it. */
+void sched_kick(struct tcb *t)
+{
+    int c = running_elsewhere(t);
+    if (c >= 0)
+        apic_send_ipi(smp_apic_ids[c], VEC_RESCHEDULE);
+}
+
+bool sched_running_elsewhere(const struct tcb *t)
+{
+    return running_elsewhere(t) >= 0;
+}
+
 /*
  * Timed waits: sleeping threads, and threads blocked in IPC with a
- * timeout, on one list sorted by wake time (linked by t_next, so a thread
- * can be on an endpoint's queue and here at once).
+ * timeout, on their CPU's list sorted by wake time (linked by t_next, so a
+ * thread can be on an endpoint's queue and here at once).
  */
 void sched_timeout_add(struct tcb *t, uint64_t wake_tsc)
 {
     sched_timeout_remove(t);
     t->wake_tsc = wake_tsc;
     t->timed = 1;
-    struct tcb **pp = &sleepers;
+    struct tcb **pp = &of_thread(t)->sleepers;
     while (*pp && (*pp)->wake_tsc <= wake_tsc)
         pp = &(*pp)->t_next;
     t->t_next = *pp;
     *pp = t;
+    if (!is_here(t))
+        apic_send_ipi(smp_apic_ids[t->cpu], VEC_RESCHEDULE);   /* to arm its timer */
 }
 
 void sched_timeout_remove(struct tcb *t)
 {
     if (!t->timed)
         return;
-    for (struct tcb **pp = &sleepers; *pp; pp = &(*pp)->t_next) {
+    for (struct tcb **pp = &of_thread(t)->sleepers; *pp; pp = &(*pp)->t_next) {
         if (*pp == t) {
             *pp = t->t_next;
             break;
@@ -238,11 +327,11 @@ void sched_sleep_until(struct tcb *t, uint64_t wake_tsc)
 }
 
 /* A sleep ends with success; a timed IPC wait ends with PITH_E_TIMEOUT. */
-static void wake_sleepers(void)
+static void wake_sleepers(struct cpu_sched *cs)
 {
     uint64_t now = rdtsc();
-    while (sleepers && sleepers->wake_tsc <= now) {
-        struct tcb *t = sleepers;
+    while (cs->sleepers && cs->sleepers->wake_tsc <= now) {
+        struct tcb *t = cs->sleepers;
         sched_timeout_remove(t);
         if (t->state == TS_SLEEPING)
             t->ctx.rax = PITH_OK;
@@ -255,20 +344,23 @@ static void wake_sleepers(void)
 
 /*
  * The next timer deadline: the end of the running slice, the first
- * sleeper, or an interrupt handler's answer deadline.  The timer is only
- * reprogrammed when that changes, which keeps it off the system-call path.
+ * sleeper, or (on the boot CPU, which takes the device interrupts) an
+ * interrupt handler's answer deadline.  The timer is only reprogrammed
+ * when that changes, which keeps it off the system-call path.
  */
-static void arm_timer(struct tcb *running)
+static void arm_timer(struct cpu_sched *cs, struct tcb *running_now)
 {
-    uint64_t deadline = running ? slice_end_tsc : UINT64_MAX;
-    if (sleepers && sleepers->wake_tsc < deadline)
-        deadline = sleepers->wake_tsc;
-    uint64_t irq = irq_next_deadline();
-    if (irq < deadline)
-        deadline = irq;
-    if (deadline == armed_deadline)
+    uint64_t deadline = running_now ? cs->slice_end_tsc : UINT64_MAX;
+    if (cs->sleepers && cs->sleepers->wake_tsc < deadline)
+        deadline = cs->sleepers->wake_tsc;
+    if (cs == &cpu_scheds[0]) {
+        uint64_t irq = irq_next_deadline();
+        if (irq < deadline)
+            deadline = irq;
+    }
+    if (deadline == cs->armed_deadline)
         return;
-    armed_deadline = deadline;
+    cs->armed_deadline = deadline;
     uint64_t now = rdtsc();
     if (deadline == UINT64_MAX)
         apic_timer_stop();
@@ -278,50 +370,52 @@ static void arm_timer(struct tcb *running)
 
 void sched_timer_tick(void)
 {
-    armed_deadline = 0;                     /* it fired: whatever comes next must be set */
-    wake_sleepers();
-    irq_check_deadlines();
-    struct tcb *cur = sched_current();
-    if (!cur || rdtsc() < slice_end_tsc)
+    struct percpu *pc = this_cpu();
+    struct cpu_sched *cs = pc->sched;
+    cs->armed_deadline = 0;             /* it fired: whatever comes next must be set */
+    wake_sleepers(cs);
+    if (cs == &cpu_scheds[0])
+        irq_check_deadlines();
+    struct tcb *cur = pc->current;
+    if (!cur || rdtsc() < cs->slice_end_tsc)
         return;
     /*
      * The slice is over: its owner gets a fresh one next time, and the
      * thread running on it (the owner, or a server working for it) goes to
      * the tail of its priority (round-robin).
      */
-    if (sched_slice_owner)              /* NULL if its owner was destroyed meanwhile */
-        sched_slice_owner->slice_left_us = SCHED_SLICE_US;
-    sched_slice_owner = NULL;
+    if (pc->slice_owner)                /* NULL if its owner was destroyed meanwhile */
+        pc->slice_owner->slice_left_us = SCHED_SLICE_US;
+    pc->slice_owner = NULL;
     sched_set_current(NULL);
     sched_make_ready(cur);
 }
 
 /* Make t's state live on this CPU: address space, kernel entry point, TLS bases, FPU. */
-static void switch_to(struct tcb *t)
+static inline __attribute__((always_inline)) void switch_to(struct percpu *pc, struct cpu_sched *cs, struct tcb *t)
 {
-    if (t == loaded)
+    if (t == cs->loaded)
         return;                         /* still live from the last exit */
-    loaded = t;
-    struct percpu *pc = this_cpu();
+    cs->loaded = t;
     uint64_t top = (uint64_t)&t->ctx + sizeof t->ctx;
     pc->ctx_top = top;
     tss_set_kernel_stack(top);
     vm_activate(t);
     ioport_switch_to(t);
     /* MSR writes are slow on real hardware: only when the bases differ. */
-    if (t->fs_base != loaded_fs) {
+    if (t->fs_base != cs->loaded_fs) {
         wrmsr(MSR_FS_BASE, t->fs_base);
-        loaded_fs = t->fs_base;
+        cs->loaded_fs = t->fs_base;
     }
-    if (t->gs_base != loaded_gs) {
+    if (t->gs_base != cs->loaded_gs) {
         wrmsr(MSR_KERNEL_GS_BASE, t->gs_base);  /* becomes GS after swapgs */
-        loaded_gs = t->gs_base;
+        cs->loaded_gs = t->gs_base;
     }
-    if (fpu_owner != t) {
-        if (fpu_owner)
-            fpu_save_area(tcb_fpu_area(fpu_owner));
+    if (cs->fpu_owner != t) {
+        if (cs->fpu_owner)
+            fpu_save_area(tcb_fpu_area(cs->fpu_owner));
         fpu_restore_area(tcb_fpu_area(t));
-        fpu_owner = t;
+        cs->fpu_owner = t;
     }
 }
 
@@ -334,62 +428,131 @@ static void switch_to(struct tcb *t)
 struct trap_frame *sched_switch_fast(struct tcb *to)
 {
     struct percpu *pc = this_cpu();
-    change_current(pc, to);             /* slice_end_tsc stays: the slice goes with the CPU */
+    struct cpu_sched *cs = pc->sched;
+    change_current(pc, cs, to);         /* slice_end_tsc stays: the slice goes with the CPU */
     pc->fast_path_hits++;
-    switch_to(to);
+    switch_to(pc, cs, to);
     return &to->ctx;
 }
 
-/* A further CPU joins: for now it only idles, with interrupts off. */
-_Noreturn void sched_cpu_start(void)
+/*
+ * Moves `t` to another CPU.  Its state must not stay live on the old one:
+ * a thread running there is told, and its exit path (kernel_exit_prepare)
+ * saves it and queues it on the new CPU; a thread that only ran there
+ * last is forgotten by it.
+ */
+void sched_migrate(struct tcb *t, unsigned to)
 {
-    for (;;)
-        cpu_halt();
+    if (t->cpu == to)
+        return;
+    sched_kick(t);
+    bool queued = t->on_ready_queue;
+    bool timed = t->timed;
+    uint64_t wake = t->wake_tsc;
+    if (queued)
+        sched_remove(t);
+    if (timed)
+        sched_timeout_remove(t);
+    struct cpu_sched *old = of_thread(t);
+    if (old->loaded == t)
+        old->loaded = NULL;
+    if (old->lend_to == t)
+        old->lend_to = NULL;
+    t->cpu = (uint8_t)to;
+    if (timed)
+        sched_timeout_add(t, wake);
+    if (queued) {
+        sched_make_ready(t);
+        sched_check_preempt(t);
+    }
 }
 
 /* Forget a thread that is being destroyed, so its FPU state is never saved into freed memory. */
 void sched_forget(struct tcb *t)
 {
-    if (fpu_owner == t)
-        fpu_owner = NULL;
-    if (sched_slice_owner == t)
-        sched_slice_owner = NULL;
-    if (lend_to == t)
-        lend_to = NULL;
-    if (loaded == t)
-        loaded = NULL;
+    for (unsigned c = 0; c < smp_ncpus; c++) {
+        struct cpu_sched *cs = &cpu_scheds[c];
+        struct percpu *pc = percpu_of(c);
+        if (cs->fpu_owner == t)
+            cs->fpu_owner = NULL;
+        if (pc->slice_owner == t)
+            pc->slice_owner = NULL;
+        if (cs->lend_to == t)
+            cs->lend_to = NULL;
+        if (cs->loaded == t)
+            cs->loaded = NULL;
+    }
     sched_remove(t);
+    sched_timeout_remove(t);
     if (sched_current() == t)
         sched_set_current(NULL);
 }
 
+/*
+ * Nothing to run: the FPU state goes back to its thread (which may be
+ * moved to another CPU meanwhile), the lock is given up, and the CPU
+ * halts until an interrupt.  STI's one-instruction delay covers the HLT,
+ * so an interrupt sent after the unlock wakes it.
+ */
+static void idle(struct percpu *pc, struct cpu_sched *cs)
+{
+    slice_put_back(pc, rdtsc());
+    cs->lend_to = NULL;
+    arm_timer(cs, NULL);
+    if (cs->fpu_owner) {
+        fpu_save_area(tcb_fpu_area(cs->fpu_owner));
+        cs->fpu_owner = NULL;
+        cs->loaded = NULL;
+    }
+    cs->idle = true;
+    bkl_unlock();
+    irq_enable();
+    cpu_halt();
+    irq_disable();
+    bkl_lock();
+    cs->idle = false;
+}
+
 struct trap_frame *kernel_exit_prepare(void)
 {
+    struct percpu *pc = this_cpu();
+    struct cpu_sched *cs = pc->sched;
     for (;;) {
-        struct tcb *t = sched_current();
-        if (t && t->state == TS_READY && !sched_higher_ready(t->priority)) {
-            lend_to = NULL;
-            switch_to(t);
-            arm_timer(t);
+        struct tcb *t = pc->current;
+        if (t && t->state == TS_READY && is_here(t) && !sched_higher_ready(t->priority)) {
+            cs->lend_to = NULL;
+            switch_to(pc, cs, t);
+            arm_timer(cs, t);
             trap_frame_sanitise(&t->ctx);
             return &t->ctx;
         }
         if (t) {
             sched_set_current(NULL);
-            if (t->state == TS_READY)
+            if (!is_here(t)) {
+                /* Moved away while it ran here: its state leaves with it. */
+                if (cs->fpu_owner == t) {
+                    fpu_save_area(tcb_fpu_area(t));
+                    cs->fpu_owner = NULL;
+                }
+                cs->loaded = NULL;
+            }
+            if (t->state == TS_READY) {
                 sched_make_ready(t);
+                sched_check_preempt(t);
+            }
         }
-        t = sched_pick();
+        t = pick(cs);
         if (t) {
             sched_set_current(t);
             continue;
         }
-        /* Nothing to run: idle until an interrupt makes something ready. */
-        slice_put_back(rdtsc());
-        lend_to = NULL;
-        arm_timer(NULL);
-        irq_enable();
-        cpu_halt();
-        irq_disable();
+        idle(pc, cs);
     }
+}
+
+/* A further CPU joins: the big kernel lock, then whatever its queues hold (nothing, at first). */
+_Noreturn void sched_cpu_start(void)
+{
+    bkl_lock();
+    kernel_exit();
 }

@@ -1,6 +1,7 @@
 /*
  * The scheduler: 256 fixed priorities (255 highest), round-robin within a
- * priority with a time slice, preemptive.  One CPU for now.
+ * priority with a time slice, preemptive; one set of ready queues per CPU,
+ * each thread on the queues of its CPU (tcb->cpu).
  */
 #ifndef PITH_CORE_SCHED_H
 #define PITH_CORE_SCHED_H
@@ -56,7 +57,13 @@ void sched_timeout_remove(struct tcb *t);
 void sched_lend_slice(struct tcb *server);
 void sched_answered(struct tcb *replier, struct tcb *caller);
 uint32_t sched_budget_left(const struct tcb *t);   /* microseconds of t's own slice left */
-extern struct tcb *sched_slice_owner;               /* the CPU runs on this thread's budget */
+bool sched_owns_slice(const struct tcb *t);         /* its CPU runs on t's budget now */
+
+/* Per CPU: set up its scheduler; moving threads; stopping one that runs elsewhere. */
+void sched_init_cpu(unsigned n);
+void sched_migrate(struct tcb *t, unsigned to);
+void sched_kick(struct tcb *t);                     /* IPI its CPU if it runs there */
+bool sched_running_elsewhere(const struct tcb *t);
 
 /* The IPC fast path hands the CPU and the time slice straight to `to`; its frame to resume. */
 struct trap_frame *sched_switch_fast(struct tcb *to);

@@ -20,6 +20,8 @@
 #include "arch/x86_64/vm.h"
 #include "core/log.h"
 #include "core/sched.h"
+#include "core/bkl.h"
+#include "arch/x86_64/tlb.h"
 #include "core/syscall.h"
 #include "object/cnode.h"
 #include "object/ipc.h"
@@ -172,8 +174,10 @@ static int invoke_tcb(struct args *a, struct slot *target)
         if ((err = lookup_opt(a, a->w[1], PITH_OBJ_IO_PORTS, &cs)))
             return err;
         return tcb_set_io_ports(t, (unsigned)a->w[0], cs);
+    case PITH_TCB_SET_AFFINITY:
+        return tcb_set_affinity(t, a->w[0]);
     case PITH_TCB_BUDGET:
-        set_words(a->f, sched_budget_left(t), t == sched_slice_owner, 0, 0);
+        set_words(a->f, sched_budget_left(t), sched_owns_slice(t), 0, 0);
         return PITH_OK;
     default:
         return PITH_E_BAD_INVOCATION;
@@ -345,6 +349,9 @@ static int invoke_log(struct args *a)
     }
     case PITH_LOG_SHUTDOWN:
         kprintf("shutdown requested by user level (%s)\n", a->w[0] ? "success" : "failure");
+        if (bkl_needed)
+            kprintf("bkl: %lu waits for the big kernel lock, %lu us waiting in all, %lu TLB shoot-downs\n",
+                    bkl_contended, tsc_to_ns(bkl_wait_tsc) / 1000, tlb_shootdowns);
         if (!a->w[0])
             qemu_exit(QEMU_EXIT_TESTFAIL);
         system_shutdown();
@@ -544,6 +551,11 @@ static void sys_timed(struct args *a, long nr)
 void syscall_dispatch(struct trap_frame *f)
 {
     struct tcb *self = sched_current();
+    if (self->state != TS_READY) {
+        /* Stopped by another CPU on its way in: it makes the call again if resumed. */
+        f->rip -= SYSCALL_INSN_LEN;
+        return;
+    }
     struct args a = {
         .self = self, .f = f, .cspace = &self->slots[TCB_SLOT_CSPACE].cap,
         .label = PITH_TAG_LABEL(f->rsi),

@@ -347,6 +347,9 @@ static int delete_cap(struct slot *s, bool keep_place)
             discard(s);
             return PITH_OK;
         }
+        int err = object_may_finalise(&s->cap);
+        if (err)
+            return err;
         struct slot *slots;
         if (object_slots(&s->cap, &slots) == 0) {
             discard_and_finalise(s);

@@ -95,6 +95,7 @@ size_t object_slots(const struct cap *c, struct slot **slots);
 
 /* The last capability to an object is gone and its slots are empty: end it. */
 void object_finalise(const struct cap *c);
+int object_may_finalise(const struct cap *c);   /* PITH_E_PREEMPTED: try again later */
 
 /*
  * A capability is about to leave its slot for good (cap_delete, and so

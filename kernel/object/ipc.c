@@ -567,6 +567,7 @@ static void copy_registers(const struct trap_frame *from, struct trap_frame *to,
     to->r9 = from->r9;
 }
 
+/* Waiting in a system call on this CPU, and what the scheduler would pick anyway. */
 static bool fast_partner(const struct tcb *t)
 {
     return t->ctx.vector == VEC_SYSCALL_FRAME && sched_would_pick(t);
@@ -603,7 +604,7 @@ static struct trap_frame *fastpath_reply_recv(struct tcb *self, struct trap_fram
     struct reply *rp = (struct reply *)rs->cap.obj;
     struct tcb *c = rp->caller;
     struct endpoint *ep = (struct endpoint *)es->cap.obj;
-    if (!c || (c->ipc_flags & IPC_FAULT) || !fast_partner(c) || sched_slice_owner != c)
+    if (!c || (c->ipc_flags & IPC_FAULT) || !fast_partner(c) || PERCPU_GET(slice_owner) != c)
         return NULL;                    /* (the caller resumes on its own slice only) */
     if ((ep->head && !ep->receivers) || (self->bound && self->bound->word))
         return NULL;                    /* a message is waiting: receive it the slow way */
@@ -628,7 +629,7 @@ _Static_assert(SYSCALL_NR_CALL == PITH_SYS_CALL && SYSCALL_NR_REPLY_RECV == PITH
 /* Called by syscall_entry before the full dispatch: the partner's frame to resume, or NULL. */
 struct trap_frame *ipc_fastpath(struct trap_frame *f)
 {
-    if (!fastpath_enabled)
+    if (!fastpath_enabled || sched_current()->state != TS_READY)
         return NULL;
     if ((int64_t)f->rax == PITH_SYS_CALL)
         return fastpath_call(sched_current(), f);

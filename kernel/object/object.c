@@ -68,6 +68,22 @@ void cap_removed(struct cap *c)
         sched_reload();                 /* a thread may have lost its address space */
 }
 
+/*
+ * Before an object's last capability goes: a thread running on another
+ * CPU is stopped first, and the deletion is restarted once that CPU has
+ * let go of it (its registers and kernel entry point live in the TCB).
+ */
+int object_may_finalise(const struct cap *c)
+{
+    if (c->type != PITH_OBJ_TCB)
+        return PITH_OK;
+    struct tcb *t = (struct tcb *)c->obj;
+    if (!sched_running_elsewhere(t))
+        return PITH_OK;
+    tcb_suspend(t);
+    return PITH_E_PREEMPTED;
+}
+
 static void tcb_finalise(struct tcb *t)
 {
     ipc_cancel(t, PITH_E_CANCELLED);

@@ -3,6 +3,7 @@
 #include "arch/x86_64/ioport.h"
 #include "arch/x86_64/layout.h"
 #include "core/sched.h"
+#include "arch/x86_64/smp.h"
 #include "object/cnode.h"
 #include "object/ipc.h"
 #include <pith/errors.h>
@@ -60,6 +61,7 @@ void tcb_set_effective_priority(struct tcb *t, uint8_t prio)
     ipc_requeue_sender(t);
     if (t == sched_current() && sched_higher_ready(t->priority))
         sched_yield();
+    sched_kick(t);                      /* running elsewhere: that CPU looks again */
 }
 
 int tcb_set_priority(struct tcb *caller, struct tcb *t, uint64_t prio, uint64_t mcp)
@@ -93,6 +95,16 @@ void tcb_suspend(struct tcb *t)
     t->state = TS_INACTIVE;
     if (t == sched_current())
         sched_set_current(NULL);
+    sched_kick(t);                      /* running on another CPU: it stops there */
+}
+
+/* Moves the thread to another CPU (its affinity): it runs there from its next scheduling. */
+int tcb_set_affinity(struct tcb *t, uint64_t cpu_number)
+{
+    if (cpu_number >= smp_ncpus)
+        return PITH_E_INVALID_ARG;
+    sched_migrate(t, (unsigned)cpu_number);
+    return PITH_OK;
 }
 
 /* Gives the thread the ports of an I/O-port capability (a copy in its slot), or takes them away. */

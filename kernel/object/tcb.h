@@ -55,6 +55,7 @@ struct tcb {
     uint8_t base_priority;              /* as set through PITH_TCB_SET_PRIORITY */
     uint8_t mcp;                        /* maximum controlled priority */
     uint8_t on_ready_queue;
+    uint8_t cpu;                        /* the CPU it runs on (affinity): its queues and timers */
     uint32_t slice_left_us;
     struct tcb *q_next, *q_prev;        /* ready queue or IPC queue, never both */
     void *blocked_on;                   /* endpoint or notification while blocked */
@@ -122,6 +123,7 @@ void tcb_set_effective_priority(struct tcb *t, uint8_t prio);
 int tcb_resume(struct tcb *t);
 void tcb_suspend(struct tcb *t);
 int tcb_set_io_ports(struct tcb *t, unsigned which, struct slot *ports);
+int tcb_set_affinity(struct tcb *t, uint64_t cpu_number);
 
 #endif
 

@@ -114,6 +114,16 @@ static inline uint64_t pith_rdtsc(void)
     return ((uint64_t)hi << 32) | lo;
 }
 
+/* The CPU this thread runs on now: the kernel keeps its number in TSC_AUX, which RDTSCP reads. */
+static inline unsigned pith_cpu_number(void)
+{
+    uint32_t lo, hi, aux;
+    __asm__ volatile("rdtscp" : "=a"(lo), "=d"(hi), "=c"(aux));
+    (void)lo;
+    (void)hi;
+    return aux;
+}
+
 /* The monotonic clock in nanoseconds, read from the time page without a system call. */
 static inline uint64_t pith_clock_ns(const struct pith_time_page *t)
 {

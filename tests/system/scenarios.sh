@@ -82,9 +82,10 @@ else
     result FAIL scenario/too_many_modules_refused "runner exited $status"
 fi
 
-# The in-system suite with two CPUs in the machine (the second stays parked
-# until SMP bring-up exists; the MADT must still list both).
+# The in-system suite with two and four CPUs online: everything above
+# again, plus the tests of test_smp.c that need a second CPU.
 run_suite tcg 2
+run_suite tcg 4
 
 # The same semantics without the IPC fast path: every IPC test takes the slow path.
 run_suite tcg 1 nofastpath

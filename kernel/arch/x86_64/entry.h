@@ -5,6 +5,7 @@
 #include "arch/x86_64/percpu.h"
 
 /* Offsets into struct trap_frame (arch/x86_64/trap.h). */
+#define TF_RAX      (14 * 8)
 #define TF_RCX      (12 * 8)
 #define TF_R11      (4 * 8)
 #define TF_VECTOR   (15 * 8)
@@ -12,6 +13,9 @@
 #define TF_RFLAGS   (19 * 8)
 #define TF_RSP      (20 * 8)
 #define TF_SIZE     (22 * 8)
+
+/* The TLB shoot-down interrupt (arch/x86_64/tlb.h): isr.S runs it without the lock. */
+#define VEC_TLB_SHOOTDOWN 34
 
 /* The flags a user thread may set for itself: CF PF AF ZF SF TF DF OF. */
 #define USER_RFLAGS 0xCD5
@@ -24,6 +28,35 @@
 #define VEC_SYSCALL_FRAME 0x100
 
 #ifdef __ASSEMBLER__
+/*
+ * The big kernel lock (core/bkl.h) from the entry paths, when more than
+ * one CPU runs (bkl_needed): draw a ticket; if it is not being served yet,
+ * wait in C (bkl_wait).  Clobbers rcx, and the caller-saved registers (rax
+ * included) when it has to wait.
+ */
+.macro BKL_LOCK
+        cmpb    $0, bkl_needed(%rip)
+        je      98f
+        mov     $1, %ecx
+        lock xaddl %ecx, bkl(%rip)
+        cmpl    bkl+4(%rip), %ecx
+        je      97f
+        mov     %ecx, %edi
+        call    bkl_wait
+        mov     TF_RAX(%rbx), %rax              /* the frame is in rbx on every entry path */
+97:     movb    $1, %gs:PERCPU_HOLDS_BKL
+98:
+.endm
+
+/* Serve the next ticket: only the holder writes the owner field. */
+.macro BKL_UNLOCK
+        cmpb    $0, bkl_needed(%rip)
+        je      99f
+        movb    $0, %gs:PERCPU_HOLDS_BKL
+        incl    bkl+4(%rip)
+99:
+.endm
+
 .macro PUSH_GPRS
         pushq   %rax
         pushq   %rbx

@@ -90,9 +90,9 @@ void gdt_init(unsigned cpu)
         : "rax", "memory");
 }
 
-void tss_set_kernel_stack(uint64_t rsp0)
+void gdt_cpu_ready(unsigned cpu)
 {
-    this_tss()->rsp[0] = rsp0;
+    percpu_of(cpu)->tss_rsp0 = (void *)((uint8_t *)&tsses[cpu] + __builtin_offsetof(struct tss, rsp));
 }
 
 /* Allows (or denies again) ports first..last in ring 3 on this CPU. */

@@ -15,6 +15,7 @@
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>
+#include "arch/x86_64/percpu.h"
 
 /* Where the IST stacks are, so tests and the backtrace can recognise them. */
 struct tss_view {
@@ -23,8 +24,14 @@ struct tss_view {
 extern struct tss_view tss_info;
 
 void gdt_init(unsigned cpu);
-void tss_set_kernel_stack(uint64_t rsp0);
+void gdt_cpu_ready(unsigned cpu);      /* once per-CPU data exists: where its TSS is */
 void tss_io_allow(uint16_t first, uint16_t last, int allow);
+
+/* The stack an interrupt from user mode lands on: the end of the thread's saved registers. */
+static inline void tss_set_kernel_stack(uint64_t rsp0)
+{
+    *PERCPU_GET(tss_rsp0) = rsp0;
+}
 #endif
 
 #endif

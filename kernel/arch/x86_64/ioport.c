@@ -2,12 +2,16 @@
 #include "arch/x86_64/gdt.h"
 #include "core/sched.h"
 #include "object/tcb.h"
+#include "arch/x86_64/percpu.h"
+#include "arch/x86_64/smp.h"
 
-/* What the bitmap allows now (one CPU for now; per CPU with SMP). */
-static struct { uint16_t first, last; } loaded[2];
-int ioport_nloaded;
-static const struct tcb *loaded_for;
-static uint64_t generation, loaded_generation;
+/* What each CPU's bitmap allows now (its count is percpu.io_ranges, read inline on switches). */
+static struct {
+    struct { uint16_t first, last; } range[2];
+    const struct tcb *loaded_for;
+    uint64_t generation;
+} cpus[SMP_MAX_CPUS];
+static uint64_t generation;
 
 void ioport_changed(void)
 {
@@ -17,20 +21,23 @@ void ioport_changed(void)
 
 void ioport_load(struct tcb *t)
 {
-    if (t == loaded_for && generation == loaded_generation)
+    struct percpu *pc = this_cpu();
+    __typeof__(cpus[0]) *my = &cpus[pc->cpu_number];
+    if (t == my->loaded_for && generation == my->generation)
         return;
-    for (int i = 0; i < ioport_nloaded; i++)
-        tss_io_allow(loaded[i].first, loaded[i].last, 0);
-    ioport_nloaded = 0;
+    for (int i = 0; i < pc->io_ranges; i++)
+        tss_io_allow(my->range[i].first, my->range[i].last, 0);
+    int n = 0;
     for (int s = TCB_SLOT_IO_PORTS_0; s <= TCB_SLOT_IO_PORTS_1; s++) {
         const struct cap *c = &t->slots[s].cap;
         if (c->type != PITH_OBJ_IO_PORTS)
             continue;
-        loaded[ioport_nloaded].first = (uint16_t)c->w0;
-        loaded[ioport_nloaded].last = (uint16_t)c->w1;
-        tss_io_allow(loaded[ioport_nloaded].first, loaded[ioport_nloaded].last, 1);
-        ioport_nloaded++;
+        my->range[n].first = (uint16_t)c->w0;
+        my->range[n].last = (uint16_t)c->w1;
+        tss_io_allow(my->range[n].first, my->range[n].last, 1);
+        n++;
     }
-    loaded_for = t;
-    loaded_generation = generation;
+    pc->io_ranges = n;
+    my->loaded_for = t;
+    my->generation = generation;
 }

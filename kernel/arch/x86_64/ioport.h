@@ -9,14 +9,14 @@
 
 #include <stdint.h>
 #include "object/tcb.h"
+#include "arch/x86_64/percpu.h"
 
-extern int ioport_nloaded;              /* ranges the bitmap allows now */
 void ioport_load(struct tcb *t);
 
 /* On every switch, so the common case (no ports on either side) is a few loads, inline. */
 static inline void ioport_switch_to(struct tcb *t)
 {
-    if (ioport_nloaded == 0 && t->slots[TCB_SLOT_IO_PORTS_0].cap.type != PITH_OBJ_IO_PORTS &&
+    if (PERCPU_GET(io_ranges) == 0 && t->slots[TCB_SLOT_IO_PORTS_0].cap.type != PITH_OBJ_IO_PORTS &&
         t->slots[TCB_SLOT_IO_PORTS_1].cap.type != PITH_OBJ_IO_PORTS)
         return;
     ioport_load(t);

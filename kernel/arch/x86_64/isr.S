@@ -37,23 +37,53 @@ isr_stub_\hi\()_\lo:
  * the current stack and returns to where it was.
  */
 isr_common:
+        cmpq    $VEC_TLB_SHOOTDOWN, (%rsp)
+        je      isr_tlb
         testb   $3, 24(%rsp)                    /* CS of the interrupted context */
         jz      isr_from_kernel
         swapgs
         PUSH_GPRS
         cld
-        mov     %rsp, %rdi
+        mov     %rsp, %rbx
         mov     %gs:PERCPU_KSTACK_TOP, %rsp
+        BKL_LOCK
+        mov     %rbx, %rdi
         call    trap_dispatch
         jmp     kernel_exit
 
+/* In the kernel: trap_dispatch_kernel takes the lock if this CPU was idle without it. */
 isr_from_kernel:
         PUSH_GPRS
         cld
         mov     %rsp, %rdi
-        call    trap_dispatch
+        call    trap_dispatch_kernel
         POP_GPRS
         add     $16, %rsp                       /* vector and error code */
+        iretq
+
+/*
+ * The TLB shoot-down interrupt: flush and go straight back to whatever
+ * ran, without the big kernel lock (the CPU that sent it holds the lock
+ * and waits for us).  From user mode the registers are saved in the
+ * thread's frame and C runs on this CPU's kernel stack.
+ */
+isr_tlb:
+        testb   $3, 24(%rsp)
+        jz      2f
+        swapgs
+        PUSH_GPRS
+        mov     %rsp, %rbx
+        mov     %gs:PERCPU_KSTACK_TOP, %rsp
+        call    tlb_interrupt
+        mov     %rbx, %rsp
+        POP_GPRS
+        add     $16, %rsp
+        swapgs
+        iretq
+2:      PUSH_GPRS
+        call    tlb_interrupt
+        POP_GPRS
+        add     $16, %rsp
         iretq
 
 /* The table idt.c reads: the address of each stub. */

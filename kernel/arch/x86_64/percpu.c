@@ -4,6 +4,8 @@
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/smp.h"
 #include "core/syscall.h"
+#include "core/sched.h"
+#include "arch/x86_64/tlb.h"
 
 extern char boot_stack_top[];
 extern char syscall_entry[];
@@ -25,8 +27,11 @@ void percpu_init(unsigned n, uint64_t kstack_top)
     pc->self = pc;
     pc->kstack_top = kstack_top;
     pc->cpu_number = n;
+    gdt_cpu_ready(n);
+    sched_init_cpu(n);
     wrmsr(MSR_GS_BASE, (uint64_t)pc);
     wrmsr(MSR_KERNEL_GS_BASE, 0);
+    tlb_set_cr3(read_cr3() & ~0xfffull);
     if (cpu.rdtscp)
         wrmsr(MSR_TSC_AUX, n);
 }

@@ -10,25 +10,34 @@
 #define PERCPU_USER_RSP     8       /* scratch: user rsp during syscall entry */
 #define PERCPU_KSTACK_TOP   16      /* this CPU's kernel stack */
 #define PERCPU_CTX_TOP      24      /* end of the current thread's saved registers */
+#define PERCPU_HOLDS_BKL    32      /* this CPU holds the big kernel lock */
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>
 
 struct tcb;
+struct cpu_sched;
 
 struct percpu {
     struct percpu *self;
     uint64_t user_rsp;
     uint64_t kstack_top;
     uint64_t ctx_top;
+    uint8_t holds_bkl;
     struct tcb *current;            /* the thread whose registers are live, or NULL (idle) */
+    struct tcb *slice_owner;        /* whose time slice this CPU runs on (NULL: idle) */
+    struct cpu_sched *sched;        /* this CPU's ready queues and switch state (sched.c) */
     unsigned cpu_number;
-    uint64_t fast_path_hits;        /* later: IPC fast path */
+    uint64_t cr3;                   /* the page tables this CPU runs on (tlb.c targets by it) */
+    int io_ranges;                  /* I/O-port ranges its TSS bitmap allows now (ioport.c) */
+    uint64_t fast_path_hits;        /* IPC fast path hand-overs on this CPU */
+    uint64_t __attribute__((aligned(1))) *tss_rsp0;  /* this CPU's TSS.rsp0 (the TSS packs it at offset 4) */
 };
 
 _Static_assert(__builtin_offsetof(struct percpu, user_rsp) == PERCPU_USER_RSP, "percpu layout");
 _Static_assert(__builtin_offsetof(struct percpu, kstack_top) == PERCPU_KSTACK_TOP, "percpu layout");
 _Static_assert(__builtin_offsetof(struct percpu, ctx_top) == PERCPU_CTX_TOP, "percpu layout");
+_Static_assert(__builtin_offsetof(struct percpu, holds_bkl) == PERCPU_HOLDS_BKL, "percpu layout");
 
 
 static inline struct percpu *this_cpu(void)
@@ -37,6 +46,19 @@ static inline struct percpu *this_cpu(void)
     __asm__ volatile("mov %%gs:0, %0" : "=r"(p));
     return p;
 }
+
+/* One field of this CPU's data in one instruction (hot paths); PERCPU_SET writes one. */
+#define PERCPU_SET(field, value) do {                                       \
+    __typeof__(((struct percpu *)0)->field) v_ = (value);                   \
+    __asm__ volatile("mov %0, %%gs:%c1" : : "r"(v_),                        \
+                     "i"(__builtin_offsetof(struct percpu, field)) : "memory"); \
+} while (0)
+
+#define PERCPU_GET(field) ({                                                \
+    __typeof__(((struct percpu *)0)->field) v_;                             \
+    __asm__ volatile("mov %%gs:%c1, %0" : "=r"(v_)                          \
+                     : "i"(__builtin_offsetof(struct percpu, field)));      \
+    v_; })
 
 struct percpu *percpu_of(unsigned n);
 void percpu_init(unsigned n, uint64_t kstack_top);

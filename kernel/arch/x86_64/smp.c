@@ -17,6 +17,7 @@
 #include "arch/x86_64/percpu.h"
 #include "arch/x86_64/time.h"
 #include "arch/x86_64/trap.h"
+#include "core/bkl.h"
 #include "core/log.h"
 #include "core/sched.h"
 #include "core/syscall.h"
@@ -91,6 +92,11 @@ void smp_start_aps(void)
         return;
     memcpy(phys_to_virt(SMP_TRAMPOLINE), smp_trampoline, (size_t)(smp_trampoline_end - smp_trampoline));
     int listed = acpi.madt.ncpus;
+    if (listed < 2)
+        return;
+    /* From here on kernel code runs under the big kernel lock; kernel_exit gives it up. */
+    bkl_needed = true;
+    bkl_lock();
     for (int i = 0; i < listed; i++) {
         uint32_t apic = acpi.madt.apic_ids[i];
         if (apic == smp_apic_ids[0])

@@ -28,6 +28,7 @@ syscall_entry:
         PUSH_GPRS
         mov     %rsp, %rbx                      /* the frame (user rbx is saved in it) */
         mov     %gs:PERCPU_KSTACK_TOP, %rsp
+        BKL_LOCK
         /*
          * The IPC fast path: it hands the CPU to the partner itself and
          * returns the partner's frame, saved by SYSCALL, to resume with
@@ -63,9 +64,12 @@ kernel_exit:
  * Resume a frame SYSCALL saved (rax points at it).  Its rip came from rcx
  * and lies below USER_TOP, so SYSRET cannot fault in the kernel; the user
  * flags are filtered here as trap_frame_sanitise would, interrupts on.
+ * The big kernel lock goes just before: from here on only this thread's
+ * own saved registers are read, and no other CPU frees a running thread.
  */
 sysret_frame:
         mov     %rax, %rsp
+        BKL_UNLOCK
         POP_GPRS
         mov     16(%rsp), %rcx                  /* rip */
         mov     32(%rsp), %r11                  /* rflags */
@@ -75,6 +79,7 @@ sysret_frame:
         swapgs
         sysretq
 1:      mov     %rax, %rsp
+        BKL_UNLOCK
         POP_GPRS
         add     $16, %rsp
         swapgs

@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "core/panic.h"
 #include "core/sched.h"
+#include "core/bkl.h"
 #include "object/ipc.h"
 #include "object/tcb.h"
 
@@ -135,7 +136,8 @@ static void user_fault(struct trap_frame *f)
 {
     struct tcb *t = sched_current();
     uint64_t addr = f->vector == VEC_PF ? read_cr2() : f->rip;
-    if (!t)
+    /* Stopped by another CPU as it faulted: it faults again when (if) it resumes. */
+    if (!t || t->state != TS_READY)
         return;
     if (ipc_send_fault(t, f->vector, addr, f->error))
         return;
@@ -148,6 +150,22 @@ static void user_fault(struct trap_frame *f)
 irq_handler_fn irq_handler(unsigned vector)
 {
     return vector < 256 ? irq_handlers[vector] : NULL;
+}
+
+/*
+ * An interrupt or exception in kernel mode.  Interrupts come only while a
+ * CPU idles without the big kernel lock (or during boot, with it): take it
+ * around the handler if this CPU does not hold it.
+ */
+void trap_dispatch_kernel(struct trap_frame *f)
+{
+    if (f->vector < VEC_FIRST_IRQ || this_cpu()->holds_bkl) {
+        trap_dispatch(f);
+        return;
+    }
+    bkl_lock();
+    trap_dispatch(f);
+    bkl_unlock();
 }
 
 void trap_dispatch(struct trap_frame *f)

@@ -19,6 +19,8 @@ enum {
     VEC_CP = 21,
     VEC_FIRST_IRQ = 32,
     VEC_APIC_TIMER = 32,
+    VEC_RESCHEDULE = 33,        /* another CPU made a thread of ours ready, or stopped ours */
+    /* VEC_TLB_SHOOTDOWN (34, entry.h): flush the TLB; handled without the lock */
     VEC_SPURIOUS = 255,
 };
 
@@ -33,6 +35,7 @@ typedef void (*irq_handler_fn)(struct trap_frame *f);
 void idt_init(void);
 void idt_load(void);                /* each further CPU: the same table */
 void trap_dispatch(struct trap_frame *f);
+void trap_dispatch_kernel(struct trap_frame *f);
 void irq_register(unsigned vector, irq_handler_fn fn);
 irq_handler_fn irq_handler(unsigned vector);
 void trap_frame_sanitise(struct trap_frame *f);

@@ -7,6 +7,7 @@
  * and mappings that name it are then known to be dead.
  */
 #include "arch/x86_64/vm.h"
+#include "arch/x86_64/tlb.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/paging.h"
 #include "core/panic.h"
@@ -21,19 +22,13 @@
 #define MAPPING_VADDR(w0)   ((w0) & ~0xfffull)
 
 static uint64_t *asid_table[VM_ASID_MAX];      /* index 0: no ASID */
-static uint64_t kernel_pml4;
+uint64_t vm_kernel_pml4;
 
 void vm_init(void)
 {
-    kernel_pml4 = read_cr3() & PTE_ADDR;
+    vm_kernel_pml4 = read_cr3() & PTE_ADDR;
 }
 
-uint64_t vm_kernel_pml4_phys(void) { return kernel_pml4; }
-
-uint64_t vm_object_phys(const struct cap *c)
-{
-    return c->obj - DIRECT_MAP_BASE;
-}
 
 static uint32_t vspace_asid(const uint64_t *pml4)
 {
@@ -43,7 +38,7 @@ static uint32_t vspace_asid(const uint64_t *pml4)
 int vm_vspace_created(struct cap *vs)
 {
     uint64_t *pml4 = (uint64_t *)vs->obj;
-    const uint64_t *kernel = phys_to_virt(kernel_pml4);
+    const uint64_t *kernel = phys_to_virt(vm_kernel_pml4);
     for (int i = 256; i < 512; i++)
         pml4[i] = kernel[i];
     for (uint32_t a = 1; a < VM_ASID_MAX; a++) {
@@ -63,7 +58,8 @@ void vm_vspace_finalise(const struct cap *vs)
     if (asid && asid < VM_ASID_MAX && asid_table[asid] == pml4)
         asid_table[asid] = NULL;
     if ((read_cr3() & PTE_ADDR) == vm_object_phys(vs))
-        write_cr3(kernel_pml4);
+        tlb_set_cr3(vm_kernel_pml4);
+    tlb_shootdown(vm_object_phys(vs), true);    /* no CPU keeps it live */
     sched_reload();
 }
 
@@ -90,14 +86,17 @@ static uint64_t *walk(uint64_t *pml4, uint64_t vaddr, unsigned level, unsigned *
     }
 }
 
+/* A mapping went: out of this CPU's TLB, and out of every other CPU's with this space live. */
 static void flush(uint64_t *pml4, uint64_t vaddr, unsigned level)
 {
-    if ((read_cr3() & PTE_ADDR) != (uint64_t)pml4 - DIRECT_MAP_BASE)
-        return;
-    if (level == 0)
-        invlpg(vaddr);
-    else
-        write_cr3(read_cr3());          /* a whole table went: flush everything */
+    uint64_t phys = (uint64_t)pml4 - DIRECT_MAP_BASE;
+    if ((read_cr3() & PTE_ADDR) == phys) {
+        if (level == 0)
+            invlpg(vaddr);
+        else
+            write_cr3(read_cr3());      /* a whole table went: flush everything */
+    }
+    tlb_shootdown(phys, false);
 }
 
 int vm_map_table(const struct cap *vs, struct cap *pt, uint64_t vaddr)
@@ -186,12 +185,4 @@ void vm_unmap(struct cap *c)
     if (c->type == PITH_OBJ_PAGE_TABLE)
         memset((void *)c->obj, 0, PAGE_SIZE);
     c->w0 = c->w1 = 0;
-}
-
-void vm_activate(struct tcb *t)
-{
-    const struct cap *vs = &t->slots[TCB_SLOT_VSPACE].cap;
-    uint64_t want = vs->type == PITH_OBJ_VSPACE ? vm_object_phys(vs) : kernel_pml4;
-    if ((read_cr3() & PTE_ADDR) != want)
-        write_cr3(want);
 }

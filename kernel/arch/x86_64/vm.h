@@ -14,6 +14,9 @@
 
 #include <stdint.h>
 #include "object/cap.h"
+#include "object/tcb.h"
+#include "arch/x86_64/layout.h"
+#include "arch/x86_64/tlb.h"
 
 #define VM_ASID_MAX 4096        /* address spaces alive at once (decision 0011) */
 
@@ -29,11 +32,21 @@ int vm_map_frame(const struct cap *vspace, struct cap *frame, uint64_t vaddr, ui
 void vm_unmap(struct cap *c);                   /* frame or page table; harmless if unmapped */
 
 /* The physical address of a frame or table object. */
-uint64_t vm_object_phys(const struct cap *c);
+static inline uint64_t vm_object_phys(const struct cap *c)
+{
+    return c->obj - DIRECT_MAP_BASE;
+}
 
-/* Loads the thread's address space (the kernel's own if it has none). */
-void vm_activate(struct tcb *t);
+extern uint64_t vm_kernel_pml4;         /* physical */
+static inline uint64_t vm_kernel_pml4_phys(void) { return vm_kernel_pml4; }
 
-uint64_t vm_kernel_pml4_phys(void);
+/* Loads the thread's address space (the kernel's own if it has none): on every switch, inline. */
+static inline void vm_activate(struct tcb *t)
+{
+    const struct cap *vs = &t->slots[TCB_SLOT_VSPACE].cap;
+    uint64_t want = vs->type == PITH_OBJ_VSPACE ? vm_object_phys(vs) : vm_kernel_pml4;
+    if (PERCPU_GET(cr3) != want)
+        tlb_set_cr3(want);
+}
 
 #endif
