@@ -61,7 +61,7 @@ smp_log=$logdir/smp.log
 if tools/qemu-run.sh --accel "$smp_accel" --smp 2 --timeout 600 --kernel "$BUILD/pith.bin" \
         --module "$BUILD/user/bench.elf" --append "bench smp" --debugcon "$smp_log" --serial /dev/null; then
     echo "# cross-CPU figures: $smp_accel, 2 CPUs, in ns (QEMU $qemu_version runs only one CPU under icount)"
-    tr -d '\r' < "$smp_log" | grep -E '^(bench|#) pith\.'
+    tr -d '\r' < "$smp_log" | grep -E '^(bench|#) pith\.(ipc_call_rtt_xcpu|wake_latency)|^bkl:' | sed 's/^bkl:/# bkl:/'
 else
     echo "# cross-CPU figures unavailable: the two-CPU boot failed (see $smp_log)"
 fi

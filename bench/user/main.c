@@ -405,7 +405,7 @@ static void irq_latency(void)
         printf("# pith.irq_latency unavailable: cannot bind ISA IRQ 0\n");
         return;
     }
-    uint64_t t = thread(PITH_SLOT_VSPACE, 0x40040000, irq_waiter, n, 200);
+    uint64_t t = thread(PITH_SLOT_VSPACE, 0x40060000, irq_waiter, n, 200);
     pith_invoke4(t, PITH_TCB_RESUME, 0, 0, 0, 0);
     uint64_t due = (uint64_t)PIT_COUNT * pith_bootinfo->tsc_hz / PIT_HZ;
     for (int i = 0; i < 10 + IRQ_ITERS; i++) {
@@ -439,7 +439,7 @@ static void to_ns(void)
 static void ipc_xcpu(void)
 {
     uint64_t ep = make(PITH_OBJ_ENDPOINT), reply = make(PITH_OBJ_REPLY);
-    uint64_t t = thread(PITH_SLOT_VSPACE, 0x40020000, server, ep | reply << 16, 150);
+    uint64_t t = thread(PITH_SLOT_VSPACE, 0x40070000, server, ep | reply << 16, 150);
     pith_invoke4(t, PITH_TCB_SET_AFFINITY, 1, 0, 0, 0);
     pith_invoke4(t, PITH_TCB_RESUME, 0, 0, 0, 0);
     struct pith_msg m = { .tag = PITH_TAG(1, 4), .w = { 1, 2, 3, 4 } };
@@ -459,7 +459,7 @@ static void ipc_xcpu(void)
 static void wake_xcpu(void)
 {
     uint64_t n = make(PITH_OBJ_NOTIFICATION);
-    uint64_t t = thread(PITH_SLOT_VSPACE, 0x40030000, waiter, n, 150);
+    uint64_t t = thread(PITH_SLOT_VSPACE, 0x40080000, waiter, n, 150);
     pith_invoke4(t, PITH_TCB_SET_AFFINITY, 1, 0, 0, 0);
     pith_invoke4(t, PITH_TCB_RESUME, 0, 0, 0, 0);
     for (int i = 0; i < WARMUP + ITERS; i++) {

@@ -39,7 +39,7 @@ static const uint16_t labels[] = {
     PITH_IRQ_CONTROL_BIND, PITH_IRQ_CONTROL_INFO, PITH_IRQ_HANDLER_SET_NOTIFICATION,
     PITH_IRQ_HANDLER_ANSWER, PITH_IRQ_HANDLER_INFO,
     PITH_PORT_INFO, PITH_GROUP_ADD, PITH_GROUP_REMOVE, PITH_GROUP_SET_MODE,
-    PITH_LOG_WRITE, PITH_LOG_READ, 0 /* no such label */,
+    PITH_LOG_WRITE, PITH_LOG_READ, PITH_TCB_SET_AFFINITY, PITH_TCB_BUDGET, 0 /* no such label */,
 };
 #define NLABELS (sizeof labels / sizeof labels[0])
 static const char *const label_names[NLABELS] = {
@@ -49,7 +49,8 @@ static const char *const label_names[NLABELS] = {
     "tcb_info", "frame_map", "frame_unmap", "frame_phys", "page_table_map", "page_table_unmap",
     "io_ports_carve", "io_ports_info", "tcb_set_io_ports", "irq_control_bind", "irq_control_info",
     "irq_set_notification", "irq_answer", "irq_handler_info", "port_info", "group_add",
-    "group_remove", "group_set_mode", "log_write", "log_read", "bad_label",
+    "group_remove", "group_set_mode", "log_write", "log_read", "tcb_set_affinity", "tcb_budget",
+    "bad_label",
 };
 /* The object kind each label is meant for (to aim at the right slot half the time). */
 static const uint8_t label_type[NLABELS] = {
@@ -60,7 +61,7 @@ static const uint8_t label_type[NLABELS] = {
     PITH_OBJ_IO_PORTS, PITH_OBJ_IO_PORTS, PITH_OBJ_TCB, PITH_OBJ_IRQ_CONTROL, PITH_OBJ_IRQ_CONTROL,
     PITH_OBJ_IRQ_HANDLER, PITH_OBJ_IRQ_HANDLER, PITH_OBJ_IRQ_HANDLER,
     PITH_OBJ_PORT, PITH_OBJ_PORT_GROUP, PITH_OBJ_PORT_GROUP, PITH_OBJ_PORT_GROUP,
-    PITH_OBJ_LOG, PITH_OBJ_LOG, PITH_OBJ_ENDPOINT,
+    PITH_OBJ_LOG, PITH_OBJ_LOG, PITH_OBJ_TCB, PITH_OBJ_TCB, PITH_OBJ_ENDPOINT,
 };
 #define NSYSCALLS 13                    /* -1..-12 and one unknown number */
 #define NOPS (NLABELS + NSYSCALLS)
@@ -130,6 +131,9 @@ static void plausible(struct shared *s, uint16_t label, uint64_t *w)
         break;
     case PITH_TCB_SET_PRIORITY:
         w[0] = rnd(s) % 80; w[1] = rnd(s) % 80;
+        break;
+    case PITH_TCB_SET_AFFINITY:
+        w[0] = rnd(s) % 5;              /* some CPUs online, some not */
         break;
     case PITH_TCB_WRITE_REGISTERS:
         w[0] = 0x400000 + rnd(s) % 0x4000; w[1] = va; w[2] = rnd(s); w[3] = rnd(s);

@@ -116,19 +116,22 @@ fi
 # The system-call fuzzer: a million random calls from an unprivileged task,
 # then its memory revoked and retyped whole (nothing leaked), and another
 # task still running.  FUZZ_CALLS overrides the count.
-fuzz_run() {                # fuzz_run MODE
-    local log="$LOGS/fuzz-$1" calls=${FUZZ_CALLS:-1000000}
-    tools/qemu-run.sh --accel "$1" --timeout "$TIMEOUT" --kernel "$BUILD/pith.bin" \
+fuzz_run() {                # fuzz_run MODE CPUS CALLS NAME
+    local log="$LOGS/fuzz-$1-smp$2" calls=${FUZZ_CALLS:-$3}
+    tools/qemu-run.sh --accel "$1" --smp "$2" --timeout "$TIMEOUT" --kernel "$BUILD/pith.bin" \
         --module "$BUILD/user/fuzz.elf" --append "fuzz=$calls seed=${FUZZ_SEED:-20261126}" \
         --debugcon "$log.debugcon" --serial "$log.serial" 2> "$log.runner"
     local status=$?
     grep -a '^fuzz: seed\|calls in\|^fuzz syscalls' "$log.debugcon"
     if [ $status = 0 ] && grep -aq "^fuzz syscalls=[0-9]* kernel_ok=1" "$log.debugcon"; then
-        result PASS "fuzz/$1/million_calls_kernel_intact"
+        result PASS "fuzz/$1-smp$2/$4"
     else
-        result FAIL "fuzz/$1/million_calls_kernel_intact" "runner exited $status; see $log.debugcon"
+        result FAIL "fuzz/$1-smp$2/$4" "runner exited $status; see $log.debugcon"
     fi
 }
 for mode in $modes; do
-    fuzz_run "$mode"
+    fuzz_run "$mode" 1 1000000 million_calls_kernel_intact
 done
+# With two CPUs: the fuzzed thread moves between them (PITH_TCB_SET_AFFINITY)
+# while the watchdog stops, resumes and deletes it from the other.
+fuzz_run tcg 2 300000 calls_on_two_cpus_kernel_intact
