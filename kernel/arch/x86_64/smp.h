@@ -7,7 +7,7 @@
 #ifndef PITH_ARCH_SMP_H
 #define PITH_ARCH_SMP_H
 
-#define SMP_MAX_CPUS        8
+#define SMP_MAX_CPUS        32
 #define SMP_TRAMPOLINE      0x8000      /* physical; below 1 MiB, page-aligned */
 
 #ifndef __ASSEMBLER__
