@@ -90,13 +90,24 @@ static uint64_t *walk(uint64_t *pml4, uint64_t vaddr, unsigned level, unsigned *
     }
 }
 
+/*
+ * Every flush of one user page goes through here (unmap, the accessed and
+ * dirty bits), so that one place can learn to reach other CPUs.  Without
+ * PCIDs only the loaded address space can have the page in its TLB.
+ */
+void vm_flush_page(uint64_t *pml4, uint64_t vaddr)
+{
+    if ((read_cr3() & PTE_ADDR) == (uint64_t)pml4 - DIRECT_MAP_BASE)
+        invlpg(vaddr);
+}
+
 static void flush(uint64_t *pml4, uint64_t vaddr, unsigned level)
 {
-    if ((read_cr3() & PTE_ADDR) != (uint64_t)pml4 - DIRECT_MAP_BASE)
+    if (level == 0) {
+        vm_flush_page(pml4, vaddr);
         return;
-    if (level == 0)
-        invlpg(vaddr);
-    else
+    }
+    if ((read_cr3() & PTE_ADDR) == (uint64_t)pml4 - DIRECT_MAP_BASE)
         write_cr3(read_cr3());          /* a whole table went: flush everything */
 }
 
@@ -194,4 +205,63 @@ void vm_activate(struct tcb *t)
     uint64_t want = vs->type == PITH_OBJ_VSPACE ? vm_object_phys(vs) : kernel_pml4;
     if ((read_cr3() & PTE_ADDR) != want)
         write_cr3(want);
+}
+
+/* ---- ranges of pages (user-level memory management, docs/memory.md) ---- */
+
+int vm_range_check(const struct cap *vs, uint64_t vaddr, uint64_t count)
+{
+    if (vs->type != PITH_OBJ_VSPACE)
+        return PITH_E_WRONG_TYPE;
+    if (vaddr & (PAGE_SIZE - 1))
+        return PITH_E_ALIGNMENT;
+    /* count is at most PITH_MAP_MAX_PAGES: no overflow */
+    if (!user_range(vaddr, 0) || !user_range(vaddr + (count - 1) * PAGE_SIZE, 0))
+        return PITH_E_INVALID_ARG;
+    uint64_t *pml4 = (uint64_t *)vs->obj;
+    if (!vspace_asid(pml4))
+        return PITH_E_NO_MEMORY;
+    for (uint64_t i = 0; i < count; i++) {
+        unsigned level;
+        uint64_t *e = walk(pml4, vaddr + i * PAGE_SIZE, 0, &level);
+        if (level != 0)
+            return PITH_E_NO_TABLE;
+        if (*e & PTE_P)
+            return PITH_E_MAPPED;
+    }
+    return PITH_OK;
+}
+
+/*
+ * Reads and clears the accessed and dirty bits of count pages.  A cleared
+ * entry is flushed, or the CPU would go on using its cached copy and never
+ * set the bits again.
+ */
+int vm_ad_bits(const struct cap *vs, uint64_t vaddr, unsigned count, uint64_t out[3])
+{
+    if (vs->type != PITH_OBJ_VSPACE)
+        return PITH_E_WRONG_TYPE;
+    if (vaddr & (PAGE_SIZE - 1))
+        return PITH_E_ALIGNMENT;
+    if (count == 0 || count > 64 || !user_range(vaddr, 0) ||
+        !user_range(vaddr + (uint64_t)(count - 1) * PAGE_SIZE, 0))
+        return PITH_E_INVALID_ARG;
+    uint64_t *pml4 = (uint64_t *)vs->obj;
+    out[0] = out[1] = out[2] = 0;
+    for (unsigned i = 0; i < count; i++) {
+        uint64_t va = vaddr + (uint64_t)i * PAGE_SIZE;
+        unsigned level;
+        uint64_t *e = walk(pml4, va, 0, &level);
+        if (level != 0 || !(*e & PTE_P))
+            continue;
+        uint64_t pte = __atomic_fetch_and(e, ~(PTE_A | PTE_D), __ATOMIC_SEQ_CST);
+        out[0] |= 1ull << i;
+        if (pte & PTE_A)
+            out[1] |= 1ull << i;
+        if (pte & PTE_D)
+            out[2] |= 1ull << i;
+        if (pte & (PTE_A | PTE_D))
+            vm_flush_page(pml4, va);
+    }
+    return PITH_OK;
 }
