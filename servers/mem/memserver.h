@@ -1,0 +1,135 @@
+/*
+ * The memory manager (protocol in mem.idl, docs/memory.md): owns the
+ * memory handed to it as one untyped block, gives it to clients as
+ * regions within quotas, and is their default pager: demand-zero pages,
+ * copy-on-write copies and shared objects, all mapped with
+ * PITH_VSPACE_MAP from frame capabilities it keeps, so that taking a page
+ * back is deleting one capability.
+ *
+ * It runs as one thread in its starter's address space with a capability
+ * space of its own (the MEM_SLOT_* layout below); its state is a struct
+ * mem_state in that address space, which only the manager's thread
+ * touches after the start.
+ */
+#ifndef SERVERS_MEM_MEMSERVER_H
+#define SERVERS_MEM_MEMSERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "mem.h"
+
+#define MEM_CNODE_BITS      12
+#define MEM_CLIENTS         8
+#define MEM_REGIONS         32
+#define MEM_REGION_PAGES    128     /* the longest region */
+#define MEM_SHARES          8
+#define MEM_SHARE_PAGES     32
+#define MEM_MAX_POOL        1024    /* pages */
+#define MEM_TABLES          64      /* page tables for clients' spaces and the window */
+#define MEM_REPLY_BANK_BITS 12      /* 64 reply objects, one used up per refused fault */
+#define MEM_NONE            0xffffu
+
+/* The manager's capability space. */
+enum {
+    MEM_SLOT_CNODE = 1,             /* its own CNode (PITH_SLOT_CSPACE) */
+    MEM_SLOT_VSPACE = 2,            /* the address space it runs in: the pool's window */
+    MEM_SLOT_EP = 3,                /* requests and faults */
+    MEM_SLOT_REPLY = 4,
+    MEM_SLOT_UNTYPED = 5,           /* all its memory */
+    MEM_SLOT_CAP = 6,               /* a capability arriving with a request */
+    MEM_SLOT_REPLY_BANK = 7,        /* untyped for reply objects */
+    MEM_SLOT_CLIENT_SPACE = 8,      /* + client: its address space */
+    MEM_SLOT_CLIENT_EP = MEM_SLOT_CLIENT_SPACE + MEM_CLIENTS,   /* + client: its badged endpoint */
+    MEM_SLOT_TABLE = MEM_SLOT_CLIENT_EP + MEM_CLIENTS,          /* + i: page tables */
+    MEM_SLOT_POOL = MEM_SLOT_TABLE + MEM_TABLES,                /* + i: the pool's frames */
+    MEM_SLOT_MAP = MEM_SLOT_POOL + MEM_MAX_POOL,                /* first slot for mappings */
+};
+#define MEM_MAP_SLOTS ((1u << MEM_CNODE_BITS) - MEM_SLOT_MAP)
+
+enum mem_kind { REGION_FREE, REGION_ANON, REGION_SHARE };
+
+struct mem_entry {
+    uint16_t frame;                 /* pool index, MEM_NONE: not yet (demand-zero) */
+    uint16_t slot;                  /* the mapping's capability, 0: not mapped */
+    uint8_t cow;                    /* shared copy-on-write: mapped read-only */
+    uint8_t writable;               /* the mapping in place is writable */
+};
+
+struct mem_region {
+    uint8_t kind, client, writable;
+    uint8_t share;                  /* REGION_SHARE: the object's index */
+    uint32_t pages;
+    uint64_t base;
+    struct mem_entry e[MEM_REGION_PAGES];
+};
+
+struct mem_share {
+    bool used, destroyed;
+    uint8_t owner;
+    uint32_t pages, maps;           /* maps: regions mapping it */
+    uint16_t frame[MEM_SHARE_PAGES];
+};
+
+struct mem_client {
+    bool used;
+    uint32_t quota, used_pages, refused;
+};
+
+struct mem_table {
+    uint8_t state;                  /* TABLE_FREE (idle), TABLE_MAPPED */
+    uint8_t client;                 /* MEM_CLIENTS: the manager's own window */
+};
+
+struct mem_state {
+    /* set by the starter */
+    uint64_t window;                /* where the pool's frames are mapped for zeroing and copying */
+    struct pith_ipc_buffer *buf;    /* the manager thread's IPC buffer */
+    uint32_t pool_pages;
+    /* the manager's own */
+    uint64_t caller;                /* badge of the request being served */
+    uint32_t free_head, pages_free, committed, tables_made, replies_made;
+    uint16_t next_free[MEM_MAX_POOL];
+    uint16_t refs[MEM_MAX_POOL];
+    uint32_t map_used[MEM_MAP_SLOTS / 32];
+    struct mem_table table[MEM_TABLES];
+    struct mem_client client[MEM_CLIENTS];
+    struct mem_share share[MEM_SHARES];
+    struct mem_region region[MEM_REGIONS];
+    long init_error;                /* nonzero: the manager could not start */
+    bool started;                   /* init_error is set */
+};
+
+/* The manager thread's body: sets itself up, then serves until its endpoint goes; returns then. */
+void mem_main(uint64_t state);
+
+/* ---- pool.c: frames, slots, page tables, mapping ---- */
+
+long pool_init(struct mem_state *st);
+uint32_t pool_alloc(struct mem_state *st);          /* a zeroed frame, refs 1; MEM_NONE if none */
+void pool_unref(struct mem_state *st, uint32_t frame);
+void *pool_page(const struct mem_state *st, uint32_t frame);
+/* Maps frame at va in the client's space; returns the mapping's slot (0: failed, *err says why). */
+uint16_t pool_map(struct mem_state *st, unsigned client, uint32_t frame, uint64_t va, bool writable, long *err);
+void pool_unmap(struct mem_state *st, uint16_t slot);
+void pool_release_tables(struct mem_state *st, unsigned client);
+uint64_t pool_bytes_free(const struct mem_state *st);
+
+/* ---- the starter's side (start.c) ---- */
+
+struct mem_start {
+    uint64_t untyped;       /* the starter's untyped to make the manager's objects from */
+    uint64_t memory;        /* the starter's untyped the manager gets as its memory (moved to it) */
+    uint64_t stack;         /* where its stack (a page, a guard, then its IPC buffer) goes in our space */
+    uint64_t window;        /* where it maps its pool in our space (pool_pages pages, 2 MiB aligned) */
+    unsigned priority;
+};
+
+/*
+ * Starts a manager over `memory` (moved into its capability space) in our
+ * address space; st must stay alive while it runs.  Sets *ep (the
+ * owner's endpoint capability) and *tcb (its thread) in our capability
+ * space; returns an error code.
+ */
+long mem_start(struct mem_state *st, const struct mem_start *a, uint64_t *ep, uint64_t *tcb);
+
+#endif

@@ -1,0 +1,418 @@
+/*
+ * The manager's requests and its pager (see memserver.h).  Every
+ * request's caller is the badge of the endpoint capability it used: 0 is
+ * the owner, client i has badge i + 1.  Quotas are charged when a region
+ * is made, for all its pages, so a fault always finds memory.
+ */
+#include <pith/fault.h>
+#include "memserver.h"
+#include "lib/string.h"
+
+#define PAGE 4096ull
+
+static struct mem_client *caller(struct mem_state *st)
+{
+    uint64_t b = st->caller;
+    if (b == 0 || b > MEM_CLIENTS || !st->client[b - 1].used)
+        return NULL;
+    return &st->client[b - 1];
+}
+
+static unsigned caller_id(const struct mem_state *st) { return (unsigned)st->caller - 1; }
+
+/* Charges n pages to the client: its quota, then the manager's uncommitted pages. */
+static long charge(struct mem_state *st, struct mem_client *c, uint32_t n)
+{
+    if (n > c->quota - c->used_pages)
+        return MEM_E_QUOTA;
+    if (n > st->pool_pages - st->committed)
+        return MEM_E_NO_MEMORY;
+    c->used_pages += n;
+    st->committed += n;
+    return PITH_OK;
+}
+
+static void uncharge(struct mem_state *st, unsigned client, uint32_t n)
+{
+    st->client[client].used_pages -= n;
+    st->committed -= n;
+}
+
+static struct mem_region *region_at(struct mem_state *st, unsigned client, uint64_t va, bool start_only)
+{
+    for (unsigned i = 0; i < MEM_REGIONS; i++) {
+        struct mem_region *r = &st->region[i];
+        if (r->kind == REGION_FREE || r->client != client)
+            continue;
+        if (start_only ? va == r->base : va - r->base < r->pages * PAGE)
+            return r;
+    }
+    return NULL;
+}
+
+/* A free region record for [base, base + pages) of the client, or an error. */
+static long region_new(struct mem_state *st, unsigned client, uint64_t base, uint64_t pages,
+                       struct mem_region **out)
+{
+    if ((base & (PAGE - 1)) || pages == 0 || pages > MEM_REGION_PAGES || base >= 0x7f8000000000ull ||
+        base + pages * PAGE > 0x7f8000000000ull)
+        return MEM_E_BAD_RANGE;
+    struct mem_region *free = NULL;
+    for (unsigned i = 0; i < MEM_REGIONS; i++) {
+        struct mem_region *r = &st->region[i];
+        if (r->kind == REGION_FREE) {
+            if (!free)
+                free = r;
+        } else if (r->client == client && base < r->base + r->pages * PAGE && r->base < base + pages * PAGE) {
+            return MEM_E_BAD_RANGE;
+        }
+    }
+    if (!free)
+        return MEM_E_FULL;
+    memset(free, 0, sizeof *free);
+    free->client = (uint8_t)client;
+    free->base = base;
+    free->pages = (uint32_t)pages;
+    for (unsigned i = 0; i < pages; i++)
+        free->e[i].frame = MEM_NONE;
+    *out = free;
+    return PITH_OK;
+}
+
+static void region_free(struct mem_state *st, struct mem_region *r);
+
+static void share_release_if_unused(struct mem_state *st, struct mem_share *s)
+{
+    if (!s->used || !s->destroyed || s->maps)
+        return;
+    for (unsigned i = 0; i < s->pages; i++)
+        pool_unref(st, s->frame[i]);
+    uncharge(st, s->owner, s->pages);
+    s->used = false;
+}
+
+static void region_free(struct mem_state *st, struct mem_region *r)
+{
+    for (unsigned i = 0; i < r->pages; i++) {
+        struct mem_entry *e = &r->e[i];
+        if (e->slot)
+            pool_unmap(st, e->slot);
+        if (r->kind == REGION_ANON && e->frame != MEM_NONE)
+            pool_unref(st, e->frame);
+    }
+    if (r->kind == REGION_ANON) {
+        uncharge(st, r->client, r->pages);
+    } else {
+        struct mem_share *s = &st->share[r->share];
+        s->maps--;
+        share_release_if_unused(st, s);
+    }
+    r->kind = REGION_FREE;
+}
+
+/* ---- requests ---- */
+
+static long h_anon(void *ctx, uint64_t base, uint32_t pages)
+{
+    struct mem_state *st = ctx;
+    struct mem_client *c = caller(st);
+    struct mem_region *r;
+    if (!c)
+        return MEM_E_DENIED;
+    long err = region_new(st, caller_id(st), base, pages, &r);
+    if (err || (err = charge(st, c, pages)))
+        return err;
+    r->kind = REGION_ANON;
+    r->writable = 1;
+    return PITH_OK;
+}
+
+static long h_free(void *ctx, uint64_t base)
+{
+    struct mem_state *st = ctx;
+    if (!caller(st))
+        return MEM_E_DENIED;
+    struct mem_region *r = region_at(st, caller_id(st), base, true);
+    if (!r)
+        return MEM_E_NO_REGION;
+    region_free(st, r);
+    return PITH_OK;
+}
+
+/*
+ * Both regions refer to the same frames, marked copy-on-write; the
+ * source's writable mappings go (its next write faults and copies).
+ */
+static long h_cow(void *ctx, uint64_t src, uint64_t dst)
+{
+    struct mem_state *st = ctx;
+    struct mem_client *c = caller(st);
+    if (!c)
+        return MEM_E_DENIED;
+    struct mem_region *s = region_at(st, caller_id(st), src, true), *d;
+    if (!s || s->kind != REGION_ANON)
+        return MEM_E_NO_REGION;
+    long err = region_new(st, caller_id(st), dst, s->pages, &d);
+    if (err || (err = charge(st, c, s->pages)))
+        return err;
+    d->kind = REGION_ANON;
+    d->writable = 1;
+    for (unsigned i = 0; i < s->pages; i++) {
+        struct mem_entry *e = &s->e[i];
+        if (e->frame == MEM_NONE)
+            continue;
+        if (e->slot && e->writable) {
+            pool_unmap(st, e->slot);
+            e->slot = 0;
+        }
+        e->cow = 1;
+        d->e[i].frame = e->frame;
+        d->e[i].cow = 1;
+        st->refs[e->frame]++;
+    }
+    return PITH_OK;
+}
+
+static long h_share_create(void *ctx, uint32_t pages, uint32_t *key)
+{
+    struct mem_state *st = ctx;
+    struct mem_client *c = caller(st);
+    if (!c)
+        return MEM_E_DENIED;
+    if (pages == 0 || pages > MEM_SHARE_PAGES)
+        return MEM_E_BAD_RANGE;
+    struct mem_share *s = NULL;
+    for (unsigned i = 0; i < MEM_SHARES && !s; i++)
+        if (!st->share[i].used)
+            s = &st->share[i];
+    if (!s)
+        return MEM_E_FULL;
+    long err = charge(st, c, pages);
+    if (err)
+        return err;
+    memset(s, 0, sizeof *s);
+    s->used = true;
+    s->owner = (uint8_t)caller_id(st);
+    s->pages = pages;
+    for (unsigned i = 0; i < pages; i++)
+        s->frame[i] = (uint16_t)pool_alloc(st);     /* committed: never MEM_NONE */
+    *key = (uint32_t)(s - st->share) + 1;
+    return PITH_OK;
+}
+
+static struct mem_share *share_by_key(struct mem_state *st, uint32_t key)
+{
+    if (key == 0 || key > MEM_SHARES || !st->share[key - 1].used || st->share[key - 1].destroyed)
+        return NULL;
+    return &st->share[key - 1];
+}
+
+static long h_share_map(void *ctx, uint32_t key, uint64_t base, bool writable)
+{
+    struct mem_state *st = ctx;
+    if (!caller(st))
+        return MEM_E_DENIED;
+    struct mem_share *s = share_by_key(st, key);
+    struct mem_region *r;
+    if (!s)
+        return MEM_E_NO_SHARE;
+    long err = region_new(st, caller_id(st), base, s->pages, &r);
+    if (err)
+        return err;
+    r->kind = REGION_SHARE;
+    r->share = (uint8_t)(key - 1);
+    r->writable = writable;
+    for (unsigned i = 0; i < s->pages; i++)
+        r->e[i].frame = s->frame[i];
+    s->maps++;
+    return PITH_OK;
+}
+
+static long h_share_destroy(void *ctx, uint32_t key)
+{
+    struct mem_state *st = ctx;
+    if (!caller(st))
+        return MEM_E_DENIED;
+    struct mem_share *s = share_by_key(st, key);
+    if (!s || s->owner != caller_id(st))
+        return MEM_E_NO_SHARE;
+    s->destroyed = true;
+    share_release_if_unused(st, s);
+    return PITH_OK;
+}
+
+static long h_stats(void *ctx, uint32_t *quota, uint32_t *used, uint32_t *pages_free, uint64_t *bytes_free,
+                    uint32_t *refused)
+{
+    struct mem_state *st = ctx;
+    struct mem_client *c = caller(st);
+    if (!c && st->caller)
+        return MEM_E_DENIED;
+    *quota = c ? c->quota : st->pool_pages;
+    *used = c ? c->used_pages : st->committed;
+    *refused = 0;
+    if (c) {
+        *refused = c->refused;
+    } else {
+        for (unsigned i = 0; i < MEM_CLIENTS; i++)
+            *refused += st->client[i].refused;
+    }
+    *pages_free = st->pages_free;
+    *bytes_free = pool_bytes_free(st);
+    return PITH_OK;
+}
+
+static long h_client_new(void *ctx, uint64_t space, uint32_t quota, uint32_t *id, uint64_t *ep)
+{
+    struct mem_state *st = ctx;
+    if (st->caller)
+        return MEM_E_DENIED;
+    struct pith_msg m = { .w = { space } };
+    if (pith_invoke(MEM_SLOT_CNODE, PITH_CNODE_IDENTIFY, &m) || m.w[0] != PITH_OBJ_VSPACE)
+        return MEM_E_NOT_SPACE;
+    unsigned i = 0;
+    while (i < MEM_CLIENTS && st->client[i].used)
+        i++;
+    if (i == MEM_CLIENTS)
+        return MEM_E_FULL;
+    /* Its address space, kept; its badged endpoint, ours: revoking it takes the client's copies back. */
+    if (pith_invoke4(MEM_SLOT_CNODE, PITH_CNODE_MOVE, MEM_SLOT_CLIENT_SPACE + i, space, 0, 0) ||
+        pith_invoke4(MEM_SLOT_CNODE, PITH_CNODE_MINT, MEM_SLOT_CLIENT_EP + i, MEM_SLOT_EP,
+                     PITH_RIGHT_WRITE | PITH_RIGHT_GRANT, i + 1))
+        return MEM_E_FULL;
+    st->client[i] = (struct mem_client){ .used = true, .quota = quota };
+    *id = i + 1;
+    *ep = MEM_SLOT_CLIENT_EP + i;
+    return PITH_OK;
+}
+
+static long h_client_close(void *ctx, uint32_t id)
+{
+    struct mem_state *st = ctx;
+    if (st->caller)
+        return MEM_E_DENIED;
+    if (id == 0 || id > MEM_CLIENTS || !st->client[id - 1].used)
+        return MEM_E_NO_CLIENT;
+    unsigned c = id - 1;
+    for (unsigned i = 0; i < MEM_REGIONS; i++)
+        if (st->region[i].kind != REGION_FREE && st->region[i].client == c)
+            region_free(st, &st->region[i]);
+    for (unsigned i = 0; i < MEM_SHARES; i++)
+        if (st->share[i].used && st->share[i].owner == c) {
+            st->share[i].destroyed = true;
+            share_release_if_unused(st, &st->share[i]);
+        }
+    pool_release_tables(st, c);
+    pith_invoke4(MEM_SLOT_CNODE, PITH_CNODE_REVOKE, MEM_SLOT_CLIENT_EP + c, 0, 0, 0);
+    pith_invoke4(MEM_SLOT_CNODE, PITH_CNODE_DELETE, MEM_SLOT_CLIENT_EP + c, 0, 0, 0);
+    pith_invoke4(MEM_SLOT_CNODE, PITH_CNODE_DELETE, MEM_SLOT_CLIENT_SPACE + c, 0, 0, 0);
+    st->client[c].used = false;
+    return PITH_OK;
+}
+
+static const struct mem_handlers handlers = {
+    .anon = h_anon, .free = h_free, .cow = h_cow, .share_create = h_share_create,
+    .share_map = h_share_map, .share_destroy = h_share_destroy, .stats = h_stats,
+    .client_new = h_client_new, .client_close = h_client_close,
+};
+
+/* ---- the pager ---- */
+
+/* Maps entry i of r as it should be now; a write to a shared copy-on-write page copies it first. */
+static long fault_entry(struct mem_state *st, struct mem_region *r, unsigned i, bool write)
+{
+    struct mem_entry *e = &r->e[i];
+    uint64_t va = r->base + i * PAGE;
+    long err = PITH_OK;
+    if (write && !r->writable)
+        return MEM_E_DENIED;                    /* a read-only share */
+    if (e->frame == MEM_NONE) {
+        e->frame = (uint16_t)pool_alloc(st);    /* demand-zero; committed, so there is one */
+        if (e->frame == MEM_NONE)
+            return MEM_E_NO_MEMORY;
+    } else if (write && e->cow) {
+        if (st->refs[e->frame] > 1) {
+            uint32_t copy = pool_alloc(st);
+            if (copy == MEM_NONE)
+                return MEM_E_NO_MEMORY;
+            memcpy(pool_page(st, copy), pool_page(st, e->frame), PAGE);
+            pool_unref(st, e->frame);
+            e->frame = (uint16_t)copy;
+        }
+        e->cow = 0;                             /* the last one keeps the page */
+    }
+    /*
+     * Mapped already: another thread's fault served it meanwhile, or the
+     * client's own page tables changed under it.  Mapping it again is
+     * right in every case.
+     */
+    bool writable = r->writable && !e->cow;
+    if (e->slot)
+        pool_unmap(st, e->slot);
+    e->slot = pool_map(st, r->client, e->frame, va, writable, &err);
+    e->writable = writable;
+    return e->slot ? PITH_OK : err;
+}
+
+/* A fault message from a client's thread: true if the page is now there. */
+static bool fault(struct mem_state *st, const struct pith_msg *m)
+{
+    struct mem_client *c = caller(st);
+    if (!c || m->w[0] != PITH_FAULT_PAGE)
+        return false;
+    struct mem_region *r = region_at(st, caller_id(st), m->w[1], false);
+    if (r && fault_entry(st, r, (unsigned)((m->w[1] - r->base) / PAGE), m->w[2] & PITH_PF_WRITE) == PITH_OK)
+        return true;
+    c->refused++;
+    return false;
+}
+
+/*
+ * A fault the manager cannot serve is left unanswered: its reply object
+ * is deleted, so the kernel suspends the thread and reports it, and the
+ * manager takes a fresh reply object from its bank.
+ */
+static long new_reply(struct mem_state *st)
+{
+    pith_invoke4(MEM_SLOT_CNODE, PITH_CNODE_DELETE, MEM_SLOT_REPLY, 0, 0, 0);
+    if (st->replies_made == 1u << (MEM_REPLY_BANK_BITS - PITH_REPLY_BITS)) {
+        pith_invoke4(MEM_SLOT_CNODE, PITH_CNODE_REVOKE, MEM_SLOT_REPLY_BANK, 0, 0, 0);
+        st->replies_made = 0;
+    }
+    st->replies_made++;
+    return pith_invoke4(MEM_SLOT_REPLY_BANK, PITH_UNTYPED_RETYPE, PITH_OBJ_REPLY, MEM_SLOT_CNODE, MEM_SLOT_REPLY, 1);
+}
+
+void mem_main(uint64_t state)
+{
+    struct mem_state *st = (struct mem_state *)state;
+    const struct pith_server srv = { .ep = MEM_SLOT_EP, .reply = MEM_SLOT_REPLY, .cap_slot = MEM_SLOT_CAP,
+                                     .buf = st->buf };
+    long err = new_reply(st);
+    if (!err)
+        err = pool_init(st);
+    st->init_error = err;
+    __atomic_store_n(&st->started, true, __ATOMIC_RELEASE);
+    if (err)
+        return;
+    struct pith_msg m = { 0 };
+    st->buf->recv_slot = MEM_SLOT_CAP;
+    err = pith_recv(MEM_SLOT_EP, &m, MEM_SLOT_REPLY);
+    while (err == PITH_OK) {
+        st->caller = m.badge;
+        if (PITH_TAG_LABEL(m.tag) == PITH_FAULT_LABEL) {
+            if (!fault(st, &m)) {
+                if (new_reply(st))
+                    return;
+                st->buf->recv_slot = MEM_SLOT_CAP;
+                err = pith_recv(MEM_SLOT_EP, &m, MEM_SLOT_REPLY);
+                continue;
+            }
+            m.tag = PITH_TAG(PITH_FAULT_RESUME, 0);
+        } else {
+            mem_dispatch(&handlers, st, &srv, &m);
+        }
+        st->buf->recv_slot = MEM_SLOT_CAP;
+        err = pith_reply_recv(MEM_SLOT_EP, &m, MEM_SLOT_REPLY);
+    }
+}
