@@ -358,6 +358,8 @@ static void notify_wake(void)
     pith_invoke4(t, PITH_TCB_SUSPEND, 0, 0, 0, 0);
 }
 
+void mm_bench(const char *unit);      /* mm.c */
+
 int main(void)
 {
     const char *c = pith_bootinfo->cmdline;
@@ -373,6 +375,7 @@ int main(void)
     ipc_cap();
     port_rtt();
     notify_wake();
+    mm_bench(unit);
     printf("bench-done\n");
     return 0;
 }

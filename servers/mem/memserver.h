@@ -105,7 +105,8 @@ void mem_main(uint64_t state);
 /* ---- pool.c: frames, slots, page tables, mapping ---- */
 
 long pool_init(struct mem_state *st);
-uint32_t pool_alloc(struct mem_state *st);          /* a zeroed frame, refs 1; MEM_NONE if none */
+/* A frame, zeroed if asked (a copy is filled anyway), refs 1; MEM_NONE if none. */
+uint32_t pool_alloc(struct mem_state *st, bool zero);
 void pool_unref(struct mem_state *st, uint32_t frame);
 void *pool_page(const struct mem_state *st, uint32_t frame);
 /* Maps frame at va in the client's space; returns the mapping's slot (0: failed, *err says why). */

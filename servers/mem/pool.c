@@ -99,7 +99,7 @@ long pool_init(struct mem_state *st)
     return PITH_OK;
 }
 
-uint32_t pool_alloc(struct mem_state *st)
+uint32_t pool_alloc(struct mem_state *st, bool zero)
 {
     uint32_t f = st->free_head;
     if (f == MEM_NONE || !st->pages_free)
@@ -107,7 +107,8 @@ uint32_t pool_alloc(struct mem_state *st)
     st->free_head = st->next_free[f];
     st->pages_free--;
     st->refs[f] = 1;
-    memset(pool_page(st, f), 0, PAGE);
+    if (zero)
+        memset(pool_page(st, f), 0, PAGE);
     return f;
 }
 

@@ -195,7 +195,7 @@ static long h_share_create(void *ctx, uint32_t pages, uint32_t *key)
     s->owner = (uint8_t)caller_id(st);
     s->pages = pages;
     for (unsigned i = 0; i < pages; i++)
-        s->frame[i] = (uint16_t)pool_alloc(st);     /* committed: never MEM_NONE */
+        s->frame[i] = (uint16_t)pool_alloc(st, true);     /* committed: never MEM_NONE */
     *key = (uint32_t)(s - st->share) + 1;
     return PITH_OK;
 }
@@ -327,12 +327,12 @@ static long fault_entry(struct mem_state *st, struct mem_region *r, unsigned i, 
     if (write && !r->writable)
         return MEM_E_DENIED;                    /* a read-only share */
     if (e->frame == MEM_NONE) {
-        e->frame = (uint16_t)pool_alloc(st);    /* demand-zero; committed, so there is one */
+        e->frame = (uint16_t)pool_alloc(st, true);    /* demand-zero; committed, so there is one */
         if (e->frame == MEM_NONE)
             return MEM_E_NO_MEMORY;
     } else if (write && e->cow) {
         if (st->refs[e->frame] > 1) {
-            uint32_t copy = pool_alloc(st);
+            uint32_t copy = pool_alloc(st, false);
             if (copy == MEM_NONE)
                 return MEM_E_NO_MEMORY;
             memcpy(pool_page(st, copy), pool_page(st, e->frame), PAGE);
