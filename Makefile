@@ -248,10 +248,10 @@ $(BUILD)/host/test_idlc: $(wildcard tools/idlc/*.c tools/idlc/*.h) $(IDLC)
 # ---- memory manager (servers/mem/, docs/memory.md) ----------------------
 # The manager's code and its generated protocol code, linked into the user
 # tests and the benchmarks, which start it as a thread.
-MEM_OBJS := $(call IDL_OBJ,mem) $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/mem/*.c))
+MEM_OBJS := $(call IDL_OBJ,mem) $(call IDL_OBJ,mapper) $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/mem/*.c))
 USER_CFLAGS += -Iservers/mem
 vpath %.idl servers/mem
-$(UTESTS_OBJS) $(BENCH_OBJS) $(MEM_OBJS): | $(BUILD)/idl/mem.h
+$(UTESTS_OBJS) $(BENCH_OBJS) $(MEM_OBJS): | $(BUILD)/idl/mem.h $(BUILD)/idl/mapper.h
 $(UTESTS_ELF) $(BENCH_ELF): $(MEM_OBJS)
 -include $(MEM_OBJS:.o=.d)
 # ---- end of memory manager ----------------------------------------------

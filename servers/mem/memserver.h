@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "mem.h"
+#include "mapper.h"
 
 #define MEM_CNODE_BITS      12
 #define MEM_CLIENTS         8
@@ -41,12 +42,15 @@ enum {
     MEM_SLOT_CLIENT_SPACE = 8,      /* + client: its address space */
     MEM_SLOT_CLIENT_EP = MEM_SLOT_CLIENT_SPACE + MEM_CLIENTS,   /* + client: its badged endpoint */
     MEM_SLOT_TABLE = MEM_SLOT_CLIENT_EP + MEM_CLIENTS,          /* + i: page tables */
-    MEM_SLOT_POOL = MEM_SLOT_TABLE + MEM_TABLES,                /* + i: the pool's frames */
+    MEM_SLOT_MAPPER = MEM_SLOT_TABLE + MEM_TABLES,              /* + region: a segment's mapper */
+    MEM_SLOT_LEND = MEM_SLOT_MAPPER + MEM_REGIONS,              /* a page lent to a mapper for one call */
+    MEM_SLOT_BIND = MEM_SLOT_LEND + 1,                          /* the mapper being called */
+    MEM_SLOT_POOL = MEM_SLOT_BIND + 1,                          /* + i: the pool's frames */
     MEM_SLOT_MAP = MEM_SLOT_POOL + MEM_MAX_POOL,                /* first slot for mappings */
 };
 #define MEM_MAP_SLOTS ((1u << MEM_CNODE_BITS) - MEM_SLOT_MAP)
 
-enum mem_kind { REGION_FREE, REGION_ANON, REGION_SHARE };
+enum mem_kind { REGION_FREE, REGION_ANON, REGION_SHARE, REGION_SEGMENT };
 
 struct mem_entry {
     uint16_t frame;                 /* pool index, MEM_NONE: not yet (demand-zero) */
@@ -60,6 +64,7 @@ struct mem_region {
     uint8_t share;                  /* REGION_SHARE: the object's index */
     uint32_t pages;
     uint64_t base;
+    uint64_t key;                   /* REGION_SEGMENT: the segment's key at its mapper */
     struct mem_entry e[MEM_REGION_PAGES];
 };
 
@@ -114,6 +119,13 @@ uint16_t pool_map(struct mem_state *st, unsigned client, uint32_t frame, uint64_
 void pool_unmap(struct mem_state *st, uint16_t slot);
 void pool_release_tables(struct mem_state *st, unsigned client);
 uint64_t pool_bytes_free(const struct mem_state *st);
+
+/* ---- segment.c: regions backed by a mapper (CHORUS) ---- */
+
+/* Fills the new frame of page i from the segment; an error of the mapper's or the call's. */
+long segment_pull(struct mem_state *st, const struct mem_region *r, unsigned i);
+/* Writes the region's dirty pages back; *written counts them. */
+long segment_sync(struct mem_state *st, const struct mem_region *r, uint32_t *written);
 
 /* ---- the starter's side (start.c) ---- */
 

@@ -93,14 +93,19 @@ static void share_release_if_unused(struct mem_state *st, struct mem_share *s)
 
 static void region_free(struct mem_state *st, struct mem_region *r)
 {
+    uint32_t written;
+    if (r->kind == REGION_SEGMENT)
+        segment_sync(st, r, &written);      /* dirty pages go home first; a failed mapper loses them */
     for (unsigned i = 0; i < r->pages; i++) {
         struct mem_entry *e = &r->e[i];
         if (e->slot)
             pool_unmap(st, e->slot);
-        if (r->kind == REGION_ANON && e->frame != MEM_NONE)
+        if (r->kind != REGION_SHARE && e->frame != MEM_NONE)
             pool_unref(st, e->frame);
     }
-    if (r->kind == REGION_ANON) {
+    if (r->kind == REGION_SEGMENT)
+        pith_invoke4(MEM_SLOT_CNODE, PITH_CNODE_DELETE, MEM_SLOT_MAPPER + (uint64_t)(r - st->region), 0, 0, 0);
+    if (r->kind != REGION_SHARE) {
         uncharge(st, r->client, r->pages);
     } else {
         struct mem_share *s = &st->share[r->share];
@@ -241,6 +246,44 @@ static long h_share_destroy(void *ctx, uint32_t key)
     return PITH_OK;
 }
 
+static long h_segment_map(void *ctx, uint64_t mapper, uint64_t key, uint64_t base, uint32_t pages)
+{
+    struct mem_state *st = ctx;
+    struct mem_client *c = caller(st);
+    struct mem_region *r;
+    if (!c)
+        return MEM_E_DENIED;
+    struct pith_msg m = { .w = { mapper } };
+    const uint64_t need = PITH_RIGHT_WRITE | PITH_RIGHT_GRANT;
+    if (pith_invoke(MEM_SLOT_CNODE, PITH_CNODE_IDENTIFY, &m) || m.w[0] != PITH_OBJ_ENDPOINT ||
+        (m.w[1] & need) != need)
+        return MEM_E_BAD_MAPPER;
+    long err = region_new(st, caller_id(st), base, pages, &r);
+    if (err || (err = charge(st, c, pages)))
+        return err;
+    if (pith_invoke4(MEM_SLOT_CNODE, PITH_CNODE_MOVE, MEM_SLOT_MAPPER + (uint64_t)(r - st->region), mapper, 0, 0)) {
+        uncharge(st, caller_id(st), pages);
+        return MEM_E_FULL;
+    }
+    r->kind = REGION_SEGMENT;
+    r->writable = 1;
+    r->key = key;
+    return PITH_OK;
+}
+
+static long h_segment_sync(void *ctx, uint64_t base, uint32_t *written)
+{
+    struct mem_state *st = ctx;
+    if (!caller(st))
+        return MEM_E_DENIED;
+    struct mem_region *r = region_at(st, caller_id(st), base, true);
+    if (!r || r->kind != REGION_SEGMENT)
+        return MEM_E_NO_REGION;
+    /* A mapper that failed leaves the rest unwritten; the count says how far it came. */
+    segment_sync(st, r, written);
+    return PITH_OK;
+}
+
 static long h_stats(void *ctx, uint32_t *quota, uint32_t *used, uint32_t *pages_free, uint64_t *bytes_free,
                     uint32_t *refused)
 {
@@ -314,6 +357,7 @@ static const struct mem_handlers handlers = {
     .anon = h_anon, .free = h_free, .cow = h_cow, .share_create = h_share_create,
     .share_map = h_share_map, .share_destroy = h_share_destroy, .stats = h_stats,
     .client_new = h_client_new, .client_close = h_client_close,
+    .segment_map = h_segment_map, .segment_sync = h_segment_sync,
 };
 
 /* ---- the pager ---- */
@@ -330,6 +374,11 @@ static long fault_entry(struct mem_state *st, struct mem_region *r, unsigned i, 
         e->frame = (uint16_t)pool_alloc(st, true);    /* demand-zero; committed, so there is one */
         if (e->frame == MEM_NONE)
             return MEM_E_NO_MEMORY;
+        if (r->kind == REGION_SEGMENT && (err = segment_pull(st, r, i))) {
+            pool_unref(st, e->frame);
+            e->frame = MEM_NONE;
+            return err;
+        }
     } else if (write && e->cow) {
         if (st->refs[e->frame] > 1) {
             uint32_t copy = pool_alloc(st, false);

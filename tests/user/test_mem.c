@@ -6,119 +6,7 @@
  * every scenario the manager's free memory is back where it started, and
  * once it is gone its untyped is whole again.
  */
-#include "idltest.h"
-#include "memserver.h"
-#include <pith/fault.h>
-
-#define MEM_BYTES_BITS  20
-#define REGION_A    0x5000000000ull     /* a GiB per client, so their page tables are their own */
-#define REGION_B    0x5040000000ull
-#define WINDOW      0x5800000000ull     /* the manager's view of its pool */
-#define STACKS      0x5900000000ull
-#define PAGE        4096ull
-
-struct mm {
-    uint64_t parent, ep, tcb, cn_first;
-    uint64_t start_bytes;
-    struct pith_client owner;
-};
-
-static struct mem_state state;
-static unsigned instances;
-
-static struct pith_ipc_buffer *own_buf(void) { return (struct pith_ipc_buffer *)PITH_IPC_BUFFER_ADDR; }
-
-/* A manager over a fresh 1 MiB, owned by us under the name "mem-owner". */
-static long mm_start(struct mm *m)
-{
-    if (!test_untyped)
-        test_untyped = pith_biggest_untyped();
-    m->parent = pith_slot_alloc();
-    uint64_t memory = pith_slot_alloc();
-    long err;
-    if ((err = pith_invoke4(test_untyped, PITH_UNTYPED_RETYPE, PITH_OBJ_UNTYPED | MEM_BYTES_BITS << 8,
-                            PITH_SLOT_CSPACE, m->parent, 1)) ||
-        (err = pith_invoke4(m->parent, PITH_UNTYPED_RETYPE, PITH_OBJ_UNTYPED | MEM_BYTES_BITS << 8,
-                            PITH_SLOT_CSPACE, memory, 1)))
-        return err;
-    struct mem_start a = { .untyped = test_untyped, .memory = memory, .stack = STACKS + instances * 0x10000,
-                           .window = WINDOW, .priority = 200 };
-    instances++;
-    if ((err = mem_start(&state, &a, &m->ep, &m->tcb)))
-        return err;
-    registry_set("mem-owner", m->ep);
-    pith_client_init(&m->owner, "mem-owner", &test_registry, pith_slot_alloc(), own_buf());
-    uint32_t q, used, pages, refused;
-    return mem_stats(&m->owner, &q, &used, &pages, &m->start_bytes, &refused);
-}
-
-/* The manager's free memory is what it was at the start, every page free, nothing committed. */
-static bool mm_accounted(struct mm *m)
-{
-    uint32_t q, used, pages, refused;
-    uint64_t bytes;
-    if (mem_stats(&m->owner, &q, &used, &pages, &bytes, &refused))
-        return false;
-    if (bytes != m->start_bytes || pages != state.pool_pages || used != 0)
-        printf("  accounting: %lu bytes free of %lu, %u of %u pages, %u committed\n", bytes, m->start_bytes,
-               pages, state.pool_pages, used);
-    return bytes == m->start_bytes && pages == state.pool_pages && used == 0;
-}
-
-/* Ends the manager and takes its memory back: the untyped is whole again. */
-static bool mm_stop(struct mm *m)
-{
-    pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, m->tcb, 0, 0, 0);
-    pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_REVOKE, m->ep, 0, 0, 0);
-    pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, m->ep, 0, 0, 0);
-    pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_REVOKE, m->parent, 0, 0, 0);
-    struct pith_msg info = { 0 };
-    pith_invoke(m->parent, PITH_UNTYPED_INFO, &info);
-    return info.w[1] == 1ull << MEM_BYTES_BITS;
-}
-
-/* A client with a quota, working in our address space; its endpoint under `name`. */
-static uint32_t mm_client(struct mm *m, struct pith_client *c, const char *name, uint32_t quota, uint64_t *ep)
-{
-    uint64_t space = pith_slot_alloc();
-    uint32_t id = 0;
-    *ep = pith_slot_alloc();
-    if (pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_COPY, space, PITH_SLOT_VSPACE, PITH_RIGHTS_ALL, 0) ||
-        mem_client_new(&m->owner, space, quota, &id, *ep))
-        return 0;
-    registry_set(name, *ep);
-    pith_client_init(c, name, &test_registry, pith_slot_alloc(), own_buf());
-    return id;
-}
-
-/* A thread of the client: its page faults go to the manager. */
-static uint64_t client_thread(void (*fn)(uint64_t), uint64_t arg, uint64_t ep, unsigned prio)
-{
-    uint64_t t = make_thread(fn, arg, prio);
-    if (t && pith_invoke4(t, PITH_TCB_CONFIGURE, PITH_SLOT_CSPACE, PITH_SLOT_VSPACE, 0, ep))
-        return 0;
-    return t;
-}
-
-static uint64_t thread_state(uint64_t t)
-{
-    struct pith_msg m = { 0 };
-    pith_invoke(t, PITH_TCB_INFO, &m);
-    return m.w[1];
-}
-
-/* Waits (up to two seconds) for *flag to reach n. */
-static bool wait_for(volatile uint64_t *flag, uint64_t n)
-{
-    for (int i = 0; i < 2000 && *flag < n; i++)
-        pith_sleep_ns(1000000);
-    return *flag >= n;
-}
-
-static void end_thread(uint64_t t)
-{
-    pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, t, 0, 0, 0);
-}
+#include "memtest.h"
 
 /* ---- demand-zero ---- */
 
@@ -149,7 +37,7 @@ UTEST(mem_demand_zero_pages)
     UT_EQ(mem_stats(&c, &q, &used, &pages, &bytes, &refused), PITH_OK);
     UT_EQ(q, 16);
     UT_EQ(used, 8);
-    UT_EQ(pages, state.pool_pages);         /* charged, not yet taken */
+    UT_EQ(pages, mm_state.pool_pages);         /* charged, not yet taken */
     toucher_done = toucher_nonzero = 0;
     uint64_t t = client_thread(toucher, REGION_A, ep, 150);
     UT_ASSERT(t);
@@ -157,7 +45,7 @@ UTEST(mem_demand_zero_pages)
     UT_ASSERT(wait_for(&toucher_done, 1));
     UT_EQ(toucher_nonzero, 0);
     UT_EQ(mem_stats(&c, &q, &used, &pages, &bytes, &refused), PITH_OK);
-    UT_EQ(pages, state.pool_pages - 8);
+    UT_EQ(pages, mm_state.pool_pages - 8);
     UT_EQ(refused, 0);
     /* The pages are in the client's space (ours): we see what the thread wrote. */
     for (uint64_t i = 0; i < 8; i++)
@@ -203,7 +91,7 @@ UTEST(mem_quota_and_every_error)
     while (err == PITH_OK && regions < 16)
         err = mem_anon(&c2, REGION_B + regions++ * 0x100000, MEM_REGION_PAGES);
     UT_EQ(err, MEM_E_NO_MEMORY);
-    UT_EQ(regions, (state.pool_pages - 8) / MEM_REGION_PAGES + 1);
+    UT_EQ(regions, (mm_state.pool_pages - 8) / MEM_REGION_PAGES + 1);
     /* Ranges. */
     UT_EQ(mem_anon(&c1, REGION_A + 1, 1), MEM_E_BAD_RANGE);
     UT_EQ(mem_anon(&c1, REGION_A, 0), MEM_E_BAD_RANGE);
@@ -295,7 +183,7 @@ UTEST(mem_copy_on_write_two_writers)
     uint64_t bytes;
     UT_EQ(mem_stats(&c, &q, &used, &pages, &bytes, &refused), PITH_OK);
     UT_EQ(used, 2 * COW_PAGES);
-    UT_EQ(pages, state.pool_pages - COW_PAGES);     /* shared until written */
+    UT_EQ(pages, mm_state.pool_pages - COW_PAGES);     /* shared until written */
     /* Two threads at one priority, taking turns: one writes every page of the original, one the even pages of the copy. */
     cow_done = 0;
     uint64_t t1 = client_thread(cow_writer, REGION_A | 0xa, ep, 150);
@@ -316,7 +204,7 @@ UTEST(mem_copy_on_write_two_writers)
     }
     /* Every page was written on one side at least: each has two frames now. */
     UT_EQ(mem_stats(&c, &q, &used, &pages, &bytes, &refused), PITH_OK);
-    UT_EQ(pages, state.pool_pages - 2 * COW_PAGES);
+    UT_EQ(pages, mm_state.pool_pages - 2 * COW_PAGES);
     end_thread(t1);
     end_thread(t2);
     UT_EQ(mem_free(&c, REGION_A), PITH_OK);
