@@ -163,7 +163,7 @@ static void fault_figure(struct pith_client *c, bool cow, int iters)
 static void faults(void)
 {
     static struct mem_state st;
-    uint64_t memory = pith_slot_alloc(), ep, tcb;
+    uint64_t memory = pith_slot_alloc(), ep = 0, tcb = 0;
     long err = pith_invoke4(pith_biggest_untyped(), PITH_UNTYPED_RETYPE, PITH_OBJ_UNTYPED | 22u << 8,
                             PITH_SLOT_CSPACE, memory, 1);
     struct mem_start a = { .untyped = pith_biggest_untyped(), .memory = memory, .stack = STACK,
