@@ -167,7 +167,8 @@ static void faults(void)
     long err = pith_invoke4(pith_biggest_untyped(), PITH_UNTYPED_RETYPE, PITH_OBJ_UNTYPED | 22u << 8,
                             PITH_SLOT_CSPACE, memory, 1);
     struct mem_start a = { .untyped = pith_biggest_untyped(), .memory = memory, .stack = STACK,
-                           .window = WINDOW, .priority = 200 };
+                           .window = WINDOW, .priority = 200,
+                           .time = (const struct pith_time_page *)pith_bootinfo->time_page };
     if (err || (err = mem_start(&st, &a, &ep, &tcb)))
         die("memory manager", err);
     static uint64_t owner_ep, client_ep;

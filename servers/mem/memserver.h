@@ -45,7 +45,8 @@ enum {
     MEM_SLOT_MAPPER = MEM_SLOT_TABLE + MEM_TABLES,              /* + region: a segment's mapper */
     MEM_SLOT_LEND = MEM_SLOT_MAPPER + MEM_REGIONS,              /* a page lent to a mapper for one call */
     MEM_SLOT_BIND = MEM_SLOT_LEND + 1,                          /* the mapper being called */
-    MEM_SLOT_POOL = MEM_SLOT_BIND + 1,                          /* + i: the pool's frames */
+    MEM_SLOT_NOTIFY = MEM_SLOT_BIND + 1,                        /* + 2 client (+ 1): its notification, asked (taken) */
+    MEM_SLOT_POOL = MEM_SLOT_NOTIFY + 2 * MEM_CLIENTS,          /* + i: the pool's frames */
     MEM_SLOT_MAP = MEM_SLOT_POOL + MEM_MAX_POOL,                /* first slot for mappings */
 };
 #define MEM_MAP_SLOTS ((1u << MEM_CNODE_BITS) - MEM_SLOT_MAP)
@@ -75,9 +76,16 @@ struct mem_share {
     uint16_t frame[MEM_SHARE_PAGES];
 };
 
+#define MEM_TAKEN_MAX 32
+#define MEM_NO_TARGET 0xffffffffu
+
 struct mem_client {
-    bool used;
+    bool used, notify;
     uint32_t quota, used_pages, refused;
+    uint32_t target;                /* visible revocation: the use asked for, MEM_NO_TARGET: none */
+    uint64_t deadline_ns;
+    uint32_t taken_count;           /* regions taken by force, not yet reported */
+    uint64_t taken[MEM_TAKEN_MAX];
 };
 
 struct mem_table {
@@ -88,6 +96,7 @@ struct mem_table {
 struct mem_state {
     /* set by the starter */
     uint64_t window;                /* where the pool's frames are mapped for zeroing and copying */
+    const struct pith_time_page *time;  /* the clock, for reclaim deadlines */
     struct pith_ipc_buffer *buf;    /* the manager thread's IPC buffer */
     uint32_t pool_pages;
     /* the manager's own */
@@ -120,6 +129,21 @@ void pool_unmap(struct mem_state *st, uint16_t slot);
 void pool_release_tables(struct mem_state *st, unsigned client);
 uint64_t pool_bytes_free(const struct mem_state *st);
 
+/* ---- server.c, for the other parts ---- */
+
+struct mem_client *mem_caller(struct mem_state *st);       /* NULL for the owner or an unknown badge */
+void mem_region_free(struct mem_state *st, struct mem_region *r);
+
+/* ---- reclaim.c: visible revocation ---- */
+
+long reclaim_notify_on(void *ctx, uint64_t ntfn);
+long reclaim_request(void *ctx, uint32_t id, uint32_t pages, uint32_t deadline_ms);
+long reclaim_status(void *ctx, uint32_t *target, uint64_t *deadline_ns, uint8_t *taken, uint64_t *taken_len);
+/* Ends satisfied requests, enforces expired ones; returns ns until the next deadline (0: none). */
+uint64_t reclaim_check(struct mem_state *st);
+/* A client is closing: its notification capabilities go. */
+void reclaim_forget(struct mem_state *st, unsigned client);
+
 /* ---- segment.c: regions backed by a mapper (CHORUS) ---- */
 
 /* Fills the new frame of page i from the segment; an error of the mapper's or the call's. */
@@ -134,6 +158,7 @@ struct mem_start {
     uint64_t memory;        /* the starter's untyped the manager gets as its memory (moved to it) */
     uint64_t stack;         /* where its stack (a page, a guard, then its IPC buffer) goes in our space */
     uint64_t window;        /* where it maps its pool in our space (pool_pages pages, 2 MiB aligned) */
+    const struct pith_time_page *time;  /* the time page, mapped in our space */
     unsigned priority;
 };
 

@@ -10,7 +10,7 @@
 
 #define PAGE 4096ull
 
-static struct mem_client *caller(struct mem_state *st)
+struct mem_client *mem_caller(struct mem_state *st)
 {
     uint64_t b = st->caller;
     if (b == 0 || b > MEM_CLIENTS || !st->client[b - 1].used)
@@ -79,7 +79,6 @@ static long region_new(struct mem_state *st, unsigned client, uint64_t base, uin
     return PITH_OK;
 }
 
-static void region_free(struct mem_state *st, struct mem_region *r);
 
 static void share_release_if_unused(struct mem_state *st, struct mem_share *s)
 {
@@ -91,7 +90,7 @@ static void share_release_if_unused(struct mem_state *st, struct mem_share *s)
     s->used = false;
 }
 
-static void region_free(struct mem_state *st, struct mem_region *r)
+void mem_region_free(struct mem_state *st, struct mem_region *r)
 {
     uint32_t written;
     if (r->kind == REGION_SEGMENT)
@@ -120,7 +119,7 @@ static void region_free(struct mem_state *st, struct mem_region *r)
 static long h_anon(void *ctx, uint64_t base, uint32_t pages)
 {
     struct mem_state *st = ctx;
-    struct mem_client *c = caller(st);
+    struct mem_client *c = mem_caller(st);
     struct mem_region *r;
     if (!c)
         return MEM_E_DENIED;
@@ -135,12 +134,12 @@ static long h_anon(void *ctx, uint64_t base, uint32_t pages)
 static long h_free(void *ctx, uint64_t base)
 {
     struct mem_state *st = ctx;
-    if (!caller(st))
+    if (!mem_caller(st))
         return MEM_E_DENIED;
     struct mem_region *r = region_at(st, caller_id(st), base, true);
     if (!r)
         return MEM_E_NO_REGION;
-    region_free(st, r);
+    mem_region_free(st, r);
     return PITH_OK;
 }
 
@@ -151,7 +150,7 @@ static long h_free(void *ctx, uint64_t base)
 static long h_cow(void *ctx, uint64_t src, uint64_t dst)
 {
     struct mem_state *st = ctx;
-    struct mem_client *c = caller(st);
+    struct mem_client *c = mem_caller(st);
     if (!c)
         return MEM_E_DENIED;
     struct mem_region *s = region_at(st, caller_id(st), src, true), *d;
@@ -181,7 +180,7 @@ static long h_cow(void *ctx, uint64_t src, uint64_t dst)
 static long h_share_create(void *ctx, uint32_t pages, uint32_t *key)
 {
     struct mem_state *st = ctx;
-    struct mem_client *c = caller(st);
+    struct mem_client *c = mem_caller(st);
     if (!c)
         return MEM_E_DENIED;
     if (pages == 0 || pages > MEM_SHARE_PAGES)
@@ -215,7 +214,7 @@ static struct mem_share *share_by_key(struct mem_state *st, uint32_t key)
 static long h_share_map(void *ctx, uint32_t key, uint64_t base, bool writable)
 {
     struct mem_state *st = ctx;
-    if (!caller(st))
+    if (!mem_caller(st))
         return MEM_E_DENIED;
     struct mem_share *s = share_by_key(st, key);
     struct mem_region *r;
@@ -236,7 +235,7 @@ static long h_share_map(void *ctx, uint32_t key, uint64_t base, bool writable)
 static long h_share_destroy(void *ctx, uint32_t key)
 {
     struct mem_state *st = ctx;
-    if (!caller(st))
+    if (!mem_caller(st))
         return MEM_E_DENIED;
     struct mem_share *s = share_by_key(st, key);
     if (!s || s->owner != caller_id(st))
@@ -249,7 +248,7 @@ static long h_share_destroy(void *ctx, uint32_t key)
 static long h_segment_map(void *ctx, uint64_t mapper, uint64_t key, uint64_t base, uint32_t pages)
 {
     struct mem_state *st = ctx;
-    struct mem_client *c = caller(st);
+    struct mem_client *c = mem_caller(st);
     struct mem_region *r;
     if (!c)
         return MEM_E_DENIED;
@@ -274,7 +273,7 @@ static long h_segment_map(void *ctx, uint64_t mapper, uint64_t key, uint64_t bas
 static long h_segment_sync(void *ctx, uint64_t base, uint32_t *written)
 {
     struct mem_state *st = ctx;
-    if (!caller(st))
+    if (!mem_caller(st))
         return MEM_E_DENIED;
     struct mem_region *r = region_at(st, caller_id(st), base, true);
     if (!r || r->kind != REGION_SEGMENT)
@@ -288,7 +287,7 @@ static long h_stats(void *ctx, uint32_t *quota, uint32_t *used, uint32_t *pages_
                     uint32_t *refused)
 {
     struct mem_state *st = ctx;
-    struct mem_client *c = caller(st);
+    struct mem_client *c = mem_caller(st);
     if (!c && st->caller)
         return MEM_E_DENIED;
     *quota = c ? c->quota : st->pool_pages;
@@ -323,7 +322,7 @@ static long h_client_new(void *ctx, uint64_t space, uint32_t quota, uint32_t *id
         pith_invoke4(MEM_SLOT_CNODE, PITH_CNODE_MINT, MEM_SLOT_CLIENT_EP + i, MEM_SLOT_EP,
                      PITH_RIGHT_WRITE | PITH_RIGHT_GRANT, i + 1))
         return MEM_E_FULL;
-    st->client[i] = (struct mem_client){ .used = true, .quota = quota };
+    st->client[i] = (struct mem_client){ .used = true, .quota = quota, .target = MEM_NO_TARGET };
     *id = i + 1;
     *ep = MEM_SLOT_CLIENT_EP + i;
     return PITH_OK;
@@ -339,13 +338,14 @@ static long h_client_close(void *ctx, uint32_t id)
     unsigned c = id - 1;
     for (unsigned i = 0; i < MEM_REGIONS; i++)
         if (st->region[i].kind != REGION_FREE && st->region[i].client == c)
-            region_free(st, &st->region[i]);
+            mem_region_free(st, &st->region[i]);
     for (unsigned i = 0; i < MEM_SHARES; i++)
         if (st->share[i].used && st->share[i].owner == c) {
             st->share[i].destroyed = true;
             share_release_if_unused(st, &st->share[i]);
         }
     pool_release_tables(st, c);
+    reclaim_forget(st, c);
     pith_invoke4(MEM_SLOT_CNODE, PITH_CNODE_REVOKE, MEM_SLOT_CLIENT_EP + c, 0, 0, 0);
     pith_invoke4(MEM_SLOT_CNODE, PITH_CNODE_DELETE, MEM_SLOT_CLIENT_EP + c, 0, 0, 0);
     pith_invoke4(MEM_SLOT_CNODE, PITH_CNODE_DELETE, MEM_SLOT_CLIENT_SPACE + c, 0, 0, 0);
@@ -358,6 +358,7 @@ static const struct mem_handlers handlers = {
     .share_map = h_share_map, .share_destroy = h_share_destroy, .stats = h_stats,
     .client_new = h_client_new, .client_close = h_client_close,
     .segment_map = h_segment_map, .segment_sync = h_segment_sync,
+    .notify_on = reclaim_notify_on, .reclaim = reclaim_request, .reclaim_status = reclaim_status,
 };
 
 /* ---- the pager ---- */
@@ -406,7 +407,7 @@ static long fault_entry(struct mem_state *st, struct mem_region *r, unsigned i, 
 /* A fault message from a client's thread: true if the page is now there. */
 static bool fault(struct mem_state *st, const struct pith_msg *m)
 {
-    struct mem_client *c = caller(st);
+    struct mem_client *c = mem_caller(st);
     if (!c || m->w[0] != PITH_FAULT_PAGE)
         return false;
     struct mem_region *r = region_at(st, caller_id(st), m->w[1], false);
@@ -444,24 +445,40 @@ void mem_main(uint64_t state)
     __atomic_store_n(&st->started, true, __ATOMIC_RELEASE);
     if (err)
         return;
+    /*
+     * Answer and wait in one call, except while a reclaim request is open:
+     * then the wait ends at its deadline (there is no timed reply-and-wait).
+     */
     struct pith_msg m = { 0 };
-    st->buf->recv_slot = MEM_SLOT_CAP;
-    err = pith_recv(MEM_SLOT_EP, &m, MEM_SLOT_REPLY);
-    while (err == PITH_OK) {
+    bool answer = false;
+    for (;;) {
+        uint64_t wait_ns = reclaim_check(st);
+        st->buf->recv_slot = MEM_SLOT_CAP;
+        if (answer && !wait_ns) {
+            err = pith_reply_recv(MEM_SLOT_EP, &m, MEM_SLOT_REPLY);
+        } else {
+            if (answer)
+                pith_send(MEM_SLOT_REPLY, &m);      /* a caller gone meanwhile is no matter */
+            st->buf->recv_slot = MEM_SLOT_CAP;
+            err = pith_syscall_timed(wait_ns ? PITH_SYS_RECV_TIMED : PITH_SYS_RECV, MEM_SLOT_EP, &m,
+                                     MEM_SLOT_REPLY, wait_ns);
+        }
+        answer = false;
+        if (err == PITH_E_TIMEOUT)
+            continue;
+        if (err)
+            return;
         st->caller = m.badge;
         if (PITH_TAG_LABEL(m.tag) == PITH_FAULT_LABEL) {
             if (!fault(st, &m)) {
                 if (new_reply(st))
                     return;
-                st->buf->recv_slot = MEM_SLOT_CAP;
-                err = pith_recv(MEM_SLOT_EP, &m, MEM_SLOT_REPLY);
                 continue;
             }
             m.tag = PITH_TAG(PITH_FAULT_RESUME, 0);
         } else {
             mem_dispatch(&handlers, st, &srv, &m);
         }
-        st->buf->recv_slot = MEM_SLOT_CAP;
-        err = pith_reply_recv(MEM_SLOT_EP, &m, MEM_SLOT_REPLY);
+        answer = true;
     }
 }

@@ -28,6 +28,7 @@ long mem_start(struct mem_state *st, const struct mem_start *a, uint64_t *ep, ui
     const uint8_t rw = PITH_RIGHT_READ | PITH_RIGHT_WRITE;
     memset(st, 0, sizeof *st);
     st->window = a->window;
+    st->time = a->time;
     st->buf = (struct pith_ipc_buffer *)(a->stack + 0x2000);
     uint64_t cn = make(a->untyped, PITH_OBJ_CNODE, MEM_CNODE_BITS, PITH_SLOT_CSPACE, 0);
     *ep = make(a->untyped, PITH_OBJ_ENDPOINT, 0, PITH_SLOT_CSPACE, 0);

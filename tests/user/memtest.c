@@ -21,7 +21,8 @@ long mm_start(struct mm *m)
                             PITH_SLOT_CSPACE, memory, 1)))
         return err;
     struct mem_start a = { .untyped = test_untyped, .memory = memory, .stack = STACKS + instances * 0x10000,
-                           .window = WINDOW, .priority = 200 };
+                           .window = WINDOW, .priority = 200,
+                           .time = (const struct pith_time_page *)pith_bootinfo->time_page };
     instances++;
     if ((err = mem_start(&mm_state, &a, &m->ep, &m->tcb)))
         return err;
