@@ -4,7 +4,8 @@
  * regions within quotas, and is their default pager: demand-zero pages,
  * copy-on-write copies and shared objects, all mapped with
  * PITH_VSPACE_MAP from frame capabilities it keeps, so that taking a page
- * back is deleting one capability.
+ * back is deleting one capability; segments kept by mappers (segment.c)
+ * and visible revocation (reclaim.c).
  *
  * It runs as one thread in its starter's address space with a capability
  * space of its own (the MEM_SLOT_* layout below); its state is a struct
