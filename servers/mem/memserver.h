@@ -134,6 +134,15 @@ uint64_t pool_bytes_free(const struct mem_state *st);
 
 struct mem_client *mem_caller(struct mem_state *st);       /* NULL for the owner or an unknown badge */
 void mem_region_free(struct mem_state *st, struct mem_region *r);
+/* The client's region holding va (start_only: starting at va), or NULL. */
+struct mem_region *mem_region_at(struct mem_state *st, unsigned client, uint64_t va, bool start_only);
+
+/* ---- pager.c ---- */
+
+/* Serves a fault message; false when it is refused (then its reply object must go). */
+bool mem_fault(struct mem_state *st, const struct pith_msg *m);
+/* A fresh reply object in MEM_SLOT_REPLY, the old one deleted: its held call is dropped. */
+long mem_new_reply(struct mem_state *st);
 
 /* ---- reclaim.c: visible revocation ---- */
 

@@ -38,7 +38,7 @@ static void uncharge(struct mem_state *st, unsigned client, uint32_t n)
     st->committed -= n;
 }
 
-static struct mem_region *region_at(struct mem_state *st, unsigned client, uint64_t va, bool start_only)
+struct mem_region *mem_region_at(struct mem_state *st, unsigned client, uint64_t va, bool start_only)
 {
     for (unsigned i = 0; i < MEM_REGIONS; i++) {
         struct mem_region *r = &st->region[i];
@@ -136,7 +136,7 @@ static long h_free(void *ctx, uint64_t base)
     struct mem_state *st = ctx;
     if (!mem_caller(st))
         return MEM_E_DENIED;
-    struct mem_region *r = region_at(st, caller_id(st), base, true);
+    struct mem_region *r = mem_region_at(st, caller_id(st), base, true);
     if (!r)
         return MEM_E_NO_REGION;
     mem_region_free(st, r);
@@ -153,7 +153,7 @@ static long h_cow(void *ctx, uint64_t src, uint64_t dst)
     struct mem_client *c = mem_caller(st);
     if (!c)
         return MEM_E_DENIED;
-    struct mem_region *s = region_at(st, caller_id(st), src, true), *d;
+    struct mem_region *s = mem_region_at(st, caller_id(st), src, true), *d;
     if (!s || s->kind != REGION_ANON)
         return MEM_E_NO_REGION;
     long err = region_new(st, caller_id(st), dst, s->pages, &d);
@@ -275,7 +275,7 @@ static long h_segment_sync(void *ctx, uint64_t base, uint32_t *written)
     struct mem_state *st = ctx;
     if (!mem_caller(st))
         return MEM_E_DENIED;
-    struct mem_region *r = region_at(st, caller_id(st), base, true);
+    struct mem_region *r = mem_region_at(st, caller_id(st), base, true);
     if (!r || r->kind != REGION_SEGMENT)
         return MEM_E_NO_REGION;
     /* A mapper that failed leaves the rest unwritten; the count says how far it came. */
@@ -361,84 +361,12 @@ static const struct mem_handlers handlers = {
     .notify_on = reclaim_notify_on, .reclaim = reclaim_request, .reclaim_status = reclaim_status,
 };
 
-/* ---- the pager ---- */
-
-/* Maps entry i of r as it should be now; a write to a shared copy-on-write page copies it first. */
-static long fault_entry(struct mem_state *st, struct mem_region *r, unsigned i, bool write)
-{
-    struct mem_entry *e = &r->e[i];
-    uint64_t va = r->base + i * PAGE;
-    long err = PITH_OK;
-    if (write && !r->writable)
-        return MEM_E_DENIED;                    /* a read-only share */
-    if (e->frame == MEM_NONE) {
-        e->frame = (uint16_t)pool_alloc(st, true);    /* demand-zero; committed, so there is one */
-        if (e->frame == MEM_NONE)
-            return MEM_E_NO_MEMORY;
-        if (r->kind == REGION_SEGMENT && (err = segment_pull(st, r, i))) {
-            pool_unref(st, e->frame);
-            e->frame = MEM_NONE;
-            return err;
-        }
-    } else if (write && e->cow) {
-        if (st->refs[e->frame] > 1) {
-            uint32_t copy = pool_alloc(st, false);
-            if (copy == MEM_NONE)
-                return MEM_E_NO_MEMORY;
-            memcpy(pool_page(st, copy), pool_page(st, e->frame), PAGE);
-            pool_unref(st, e->frame);
-            e->frame = (uint16_t)copy;
-        }
-        e->cow = 0;                             /* the last one keeps the page */
-    }
-    /*
-     * Mapped already: another thread's fault served it meanwhile, or the
-     * client's own page tables changed under it.  Mapping it again is
-     * right in every case.
-     */
-    bool writable = r->writable && !e->cow;
-    if (e->slot)
-        pool_unmap(st, e->slot);
-    e->slot = pool_map(st, r->client, e->frame, va, writable, &err);
-    e->writable = writable;
-    return e->slot ? PITH_OK : err;
-}
-
-/* A fault message from a client's thread: true if the page is now there. */
-static bool fault(struct mem_state *st, const struct pith_msg *m)
-{
-    struct mem_client *c = mem_caller(st);
-    if (!c || m->w[0] != PITH_FAULT_PAGE)
-        return false;
-    struct mem_region *r = region_at(st, caller_id(st), m->w[1], false);
-    if (r && fault_entry(st, r, (unsigned)((m->w[1] - r->base) / PAGE), m->w[2] & PITH_PF_WRITE) == PITH_OK)
-        return true;
-    c->refused++;
-    return false;
-}
-
-/*
- * A fault the manager cannot serve is left unanswered: its reply object
- * is deleted, so the kernel suspends the thread and reports it, and the
- * manager takes a fresh reply object from its bank.
- */
-static long new_reply(struct mem_state *st)
-{
-    pith_invoke4(MEM_SLOT_CNODE, PITH_CNODE_DELETE, MEM_SLOT_REPLY, 0, 0, 0);
-    if (st->replies_made == 1u << (MEM_REPLY_BANK_BITS - PITH_REPLY_BITS)) {
-        pith_invoke4(MEM_SLOT_CNODE, PITH_CNODE_REVOKE, MEM_SLOT_REPLY_BANK, 0, 0, 0);
-        st->replies_made = 0;
-    }
-    st->replies_made++;
-    return pith_invoke4(MEM_SLOT_REPLY_BANK, PITH_UNTYPED_RETYPE, PITH_OBJ_REPLY, MEM_SLOT_CNODE, MEM_SLOT_REPLY, 1);
-}
-
 void mem_main(uint64_t state)
 {
     struct mem_state *st = (struct mem_state *)state;
     const struct pith_server srv = { .ep = MEM_SLOT_EP, .reply = MEM_SLOT_REPLY, .cap_slot = MEM_SLOT_CAP,
                                      .buf = st->buf };
-    long err = new_reply(st);
+    long err = mem_new_reply(st);
     if (!err)
         err = pool_init(st);
     st->init_error = err;
@@ -470,8 +398,8 @@ void mem_main(uint64_t state)
             return;
         st->caller = m.badge;
         if (PITH_TAG_LABEL(m.tag) == PITH_FAULT_LABEL) {
-            if (!fault(st, &m)) {
-                if (new_reply(st))
+            if (!mem_fault(st, &m)) {
+                if (mem_new_reply(st))
                     return;
                 continue;
             }

@@ -26,6 +26,8 @@ static uint64_t make(uint64_t untyped, uint8_t type, uint32_t bits, uint64_t cno
 long mem_start(struct mem_state *st, const struct mem_start *a, uint64_t *ep, uint64_t *tcb)
 {
     const uint8_t rw = PITH_RIGHT_READ | PITH_RIGHT_WRITE;
+    if (!a->time)
+        return PITH_E_INVALID_ARG;      /* reclaim deadlines need the clock */
     memset(st, 0, sizeof *st);
     st->window = a->window;
     st->time = a->time;
