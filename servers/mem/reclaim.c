@@ -106,11 +106,13 @@ static void take(struct mem_state *st, unsigned client)
 
 uint64_t reclaim_check(struct mem_state *st)
 {
-    uint64_t now = now_ns(st), next = 0;
+    uint64_t now = 0, next = 0;
     for (unsigned i = 0; i < MEM_CLIENTS; i++) {
         struct mem_client *c = &st->client[i];
         if (!c->used || c->target == MEM_NO_TARGET)
             continue;
+        if (!now)
+            now = now_ns(st);           /* only when a request is open: this runs for every message */
         if (c->used_pages <= c->target) {
             c->target = MEM_NO_TARGET;  /* given back in time */
         } else if (now >= c->deadline_ns) {

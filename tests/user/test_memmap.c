@@ -145,6 +145,13 @@ UTEST(memmap_unmap_revokes_across_three_spaces)
     UT_EQ(vmap(PITH_VSPACE_MAP, c, mid, MM_B + 0x1000000, cn, 0, PAGES, PITH_RIGHT_READ), PITH_OK);
     UT_EQ(mapped(b, MM_B, PAGES), 0xf);
     UT_EQ(mapped(c, MM_B + 0x1000000, PAGES), 0xf);
+    /* The third level is the same memory: mapped on once more, into our space, it reads what we wrote. */
+    uint64_t view = pith_slot_alloc_range(PAGES);
+    UT_EQ(tables_for(PITH_SLOT_VSPACE, MM_B + 0x2000000, PAGES), PITH_OK);
+    UT_EQ(vmap(PITH_VSPACE_MAP, PITH_SLOT_VSPACE, mid, MM_B + 0x2000000, PITH_SLOT_CSPACE, view, PAGES,
+               PITH_RIGHT_READ), PITH_OK);
+    for (uint64_t i = 0; i < PAGES; i++)
+        UT_EQ(*(volatile uint64_t *)(MM_B + 0x2000000 + i * 4096), 0x1000 + i);
     /* The middle level may not hand on more than it has. */
     uint64_t more = pith_slot_alloc_range(PAGES);
     UT_EQ(vmap(PITH_VSPACE_MAP, c, mid, MM_B + 0x1000000 + PAGES * 4096, PITH_SLOT_CSPACE, more, PAGES,
@@ -153,7 +160,9 @@ UTEST(memmap_unmap_revokes_across_three_spaces)
     UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_REVOKE_RANGE, f, PAGES, 0, 0), PITH_OK);
     UT_EQ(mapped(b, MM_B, PAGES), 0);
     UT_EQ(mapped(c, MM_B + 0x1000000, PAGES), 0);
+    UT_EQ(mapped(PITH_SLOT_VSPACE, MM_B + 0x2000000, PAGES), 0);
     for (uint64_t i = 0; i < PAGES; i++) {
+        UT_EQ(cap_type(PITH_SLOT_CSPACE, view + i, NULL), PITH_OBJ_NULL);
         UT_EQ(cap_type(PITH_SLOT_CSPACE, mid + i, NULL), PITH_OBJ_NULL);
         UT_EQ(cap_type(cn, i, NULL), PITH_OBJ_NULL);
     }
