@@ -2,7 +2,8 @@
  * The memory manager (servers/mem/, docs/memory.md), started as a thread
  * with its own capability space over 1 MiB of its own: demand-zero pages,
  * quotas, copy-on-write under two writers, shared objects with fewer
- * rights, every error of its protocol, and a pager that dies.  After
+ * rights, every error of its protocol, and a pager that dies (with
+ * faults waiting for it, and with one in its hands).  After
  * every scenario the manager's free memory is back where it started, and
  * once it is gone its untyped is whole again.
  */
@@ -321,4 +322,45 @@ UTEST(mem_pager_dies_with_faults_waiting)
     UT_ASSERT(mem_stats(&c, &q, &used, &pages, &bytes, &refused) != PITH_OK);
     end_thread(t1);
     end_thread(t2);
+}
+
+/* ---- the pager dies holding a fault ---- */
+
+static uint64_t mute_ep, mute_reply;
+static volatile uint64_t mute_called;
+
+/* A mapper that takes one call and never answers: the manager waits in it, holding the fault. */
+static void mute_mapper(uint64_t unused)
+{
+    struct pith_msg m = { 0 };
+    pith_recv(mute_ep, &m, mute_reply);
+    mute_called = 1;
+    for (;;)
+        pith_sleep_ns(1000000000000ull);
+}
+
+UTEST(mem_pager_dies_holding_a_fault)
+{
+    struct mm m;
+    struct pith_client c;
+    uint64_t ep;
+    mute_ep = make_object(PITH_OBJ_ENDPOINT, 0);
+    mute_reply = make_object(PITH_OBJ_REPLY, 0);
+    mute_called = 0;
+    uint64_t mapper = make_thread(mute_mapper, 0, 160);
+    UT_EQ(pith_invoke4(mapper, PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);
+    UT_EQ(mm_start(&m), PITH_OK);
+    UT_ASSERT(mm_client(&m, &c, "mem-c1", 8, &ep));
+    UT_EQ(mem_segment_map(&c, mute_ep, 1, REGION_A, 2), PITH_OK);
+    orphan_done = 0;
+    uint64_t t = client_thread(orphan, REGION_A, ep, 150);
+    UT_EQ(pith_invoke4(t, PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);
+    UT_ASSERT(wait_for(&mute_called, 1));
+    UT_ASSERT(thread_state(t) != 0);        /* its fault is held by the manager, which waits */
+    /* The manager is destroyed with the fault in its hands: the thread is suspended, not left waiting. */
+    UT_ASSERT(mm_stop(&m));
+    UT_EQ(thread_state(t), 0);
+    UT_EQ(orphan_done, 0);
+    end_thread(t);
+    end_thread(mapper);
 }
