@@ -245,6 +245,17 @@ $(BUILD)/host/test_idlc: $(wildcard tools/idlc/*.c tools/idlc/*.h) $(IDLC)
 -include $(patsubst %.o,%.d,$(KV_OBJS) $(call IDL_OBJ,probe))
 # ---- end of interface definitions ---------------------------------------
 
+# ---- memory manager (servers/mem/, docs/memory.md) ----------------------
+# The manager's code and its generated protocol code, linked into the user
+# tests and the benchmarks, which start it as a thread.
+MEM_OBJS := $(call IDL_OBJ,mem) $(call IDL_OBJ,mapper) $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/mem/*.c))
+USER_CFLAGS += -Iservers/mem
+vpath %.idl servers/mem
+$(UTESTS_OBJS) $(BENCH_OBJS) $(MEM_OBJS): | $(BUILD)/idl/mem.h $(BUILD)/idl/mapper.h
+$(UTESTS_ELF) $(BENCH_ELF): $(MEM_OBJS)
+-include $(MEM_OBJS:.o=.d)
+# ---- end of memory manager ----------------------------------------------
+
 # Pith's figures, then a Linux guest's in the same QEMU mode (bench/linux/).
 .PHONY: need-bench
 need-bench:

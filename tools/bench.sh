@@ -93,4 +93,5 @@ fi
         row("pith.ipc_call_rtt_xas", "linux.pipe_rtt_same_cpu")
         row("pith.ipc_call_rtt_xas", "linux.futex_rtt_same_cpu")
         row("pith.null_syscall", "linux.null_syscall")
+        row("pith.pagefault_rtt", "linux.minor_fault")
     }'

@@ -476,6 +476,8 @@ static void wake_xcpu(void)
     pith_invoke4(t, PITH_TCB_SUSPEND, 0, 0, 0, 0);
 }
 
+void mm_bench(const char *unit);      /* mm.c */
+
 static int cmdline_word(const char *w)
 {
     const char *c = pith_bootinfo->cmdline;
@@ -516,6 +518,7 @@ int main(void)
     port_rtt();
     notify_wake();
     irq_latency();
+    mm_bench(unit);
     printf("bench-done\n");
     return 0;
 }

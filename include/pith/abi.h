@@ -8,6 +8,6 @@
 
 /* Bumped on every incompatible change; the boot-info structure carries it. */
 #define PITH_ABI_VERSION_MAJOR 0
-#define PITH_ABI_VERSION_MINOR 3
+#define PITH_ABI_VERSION_MINOR 4
 
 #endif

@@ -62,7 +62,21 @@ enum pith_invocation {
     PITH_LOG_WRITE = 64,        /* w0 length: bytes from the IPC buffer */
     PITH_LOG_READ,              /* w0 position: returns w0 bytes copied to the IPC buffer, w1 new position, w2 bytes lost */
     PITH_LOG_SHUTDOWN,          /* w0 1: success, 0: failure; ends the system (QEMU exits with the verdict) */
+
+    /* User-level memory management (docs/memory.md): invoked on the destination VSpace */
+    PITH_VSPACE_MAP = 104,      /* w0 first source frame slot, w1 address, w2 dest CNode slot | dest first slot << 32,
+                                   w3 count | rights << 16: derives a child of each frame capability and maps it */
+    PITH_VSPACE_GRANT,          /* as MAP, but the source capabilities move (their mappings are removed) */
+    PITH_VSPACE_AD_BITS,        /* w0 address, w1 count (1-64): returns w0 mapped, w1 accessed, w2 dirty bitmaps; clears A and D */
+    PITH_CNODE_REVOKE_RANGE = 112, /* w0 first slot in the invoked CNode, w1 count, w2 PITH_REVOKE_*: revokes each */
 };
+
+/* PITH_VSPACE_MAP / _GRANT: the most pages one invocation maps */
+#define PITH_MAP_MAX_PAGES  512
+
+/* PITH_CNODE_REVOKE_RANGE flags */
+#define PITH_REVOKE_UNMAP   1u      /* also remove the range's own mappings (frames and page tables) */
+
 
 #define PITH_GROUP_ONE 0
 #define PITH_GROUP_ALL 1

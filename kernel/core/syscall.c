@@ -25,6 +25,7 @@
 #include "core/syscall.h"
 #include "object/cnode.h"
 #include "object/ipc.h"
+#include "object/memmap.h"
 #include "object/irq.h"
 #include "object/port.h"
 #include "object/tcb.h"
@@ -85,6 +86,14 @@ static int invoke_cnode(struct args *a, struct slot *target)
         if ((err = cnode_slot(&target->cap, a->w[0], &dst)))
             return err;
         return a->label == PITH_CNODE_DELETE ? cap_delete(dst) : cap_revoke(dst);
+    case PITH_CNODE_REVOKE_RANGE:
+        if ((err = cnode_slot(&target->cap, a->w[0], &dst)))
+            return err;
+        if (a->w[1] == 0 || (a->w[2] & ~(uint64_t)PITH_REVOKE_UNMAP))
+            return PITH_E_INVALID_ARG;
+        if (a->w[1] > (1ull << target->cap.bits) - a->w[0])
+            return PITH_E_SLOT_RANGE;
+        return memmap_revoke_range(dst, a->w[1], a->w[2] & PITH_REVOKE_UNMAP);
     case PITH_CNODE_IDENTIFY:
         if ((err = cnode_slot(&target->cap, a->w[0], &dst)))
             return err;
@@ -204,6 +213,62 @@ static int invoke_frame(struct args *a, struct slot *target)
         if (!(target->cap.rights & PITH_RIGHT_PHYS))
             return PITH_E_NO_RIGHTS;
         set_words(a->f, vm_object_phys(&target->cap), 0, 0, 0);
+        return PITH_OK;
+    default:
+        return PITH_E_BAD_INVOCATION;
+    }
+}
+
+/*
+ * Map and grant: w0 first source slot (ours), w1 address, w2 destination
+ * CNode slot (ours) | first destination slot << 32, w3 count | rights << 16.
+ * Checked in this order: count and rights, the destination CNode and
+ * slots, every source capability, then the address range.
+ */
+static int vspace_map(struct args *a, struct slot *vs, bool grant)
+{
+    uint64_t count = a->w[3] & 0xffff, rights = a->w[3] >> 16;
+    uint64_t dst_index = a->w[2] >> 32;
+    const uint64_t rwx = PITH_RIGHT_READ | PITH_RIGHT_WRITE | PITH_RIGHT_EXEC;
+    struct slot *cn, *dst, *src;
+    int err;
+    if (count == 0 || count > PITH_MAP_MAX_PAGES || (rights & ~rwx) || !(rights & PITH_RIGHT_READ) ||
+        (rights & PITH_RIGHT_WRITE && rights & PITH_RIGHT_EXEC))
+        return PITH_E_INVALID_ARG;
+    if ((err = lookup(a, a->w[2] & 0xffffffffu, PITH_OBJ_CNODE, 0, &cn)) ||
+        (err = cnode_slot(&cn->cap, dst_index, &dst)))
+        return err;
+    if (count > (1ull << cn->cap.bits) - dst_index)
+        return PITH_E_SLOT_RANGE;
+    for (uint64_t i = 0; i < count; i++)
+        if (!slot_empty(&dst[i]))
+            return PITH_E_SLOT_FULL;
+    if ((err = cnode_slot(a->cspace, a->w[0], &src)))
+        return err;
+    if (count > (1ull << a->cspace->bits) - a->w[0])
+        return PITH_E_SLOT_RANGE;
+    for (uint64_t i = 0; i < count; i++) {
+        struct slot *s;
+        if ((err = lookup(a, a->w[0] + i, PITH_OBJ_FRAME, (uint8_t)rights, &s)))
+            return err;
+    }
+    return memmap_map(&vs->cap, src, dst, count, a->w[1], (uint8_t)rights, grant);
+}
+
+static int invoke_vspace(struct args *a, struct slot *target)
+{
+    uint64_t bits[3];
+    int err;
+    switch (a->label) {
+    case PITH_VSPACE_MAP:
+    case PITH_VSPACE_GRANT:
+        return vspace_map(a, target, a->label == PITH_VSPACE_GRANT);
+    case PITH_VSPACE_AD_BITS:
+        if (a->w[1] > 64)
+            return PITH_E_INVALID_ARG;
+        if ((err = vm_ad_bits(&target->cap, a->w[0], (unsigned)a->w[1], bits)))
+            return err;
+        set_words(a->f, bits[0], bits[1], bits[2], 0);
         return PITH_OK;
     default:
         return PITH_E_BAD_INVOCATION;
@@ -375,6 +440,8 @@ static int invoke(struct args *a, struct slot *target)
         return invoke_frame(a, target);
     case PITH_OBJ_PAGE_TABLE:
         return invoke_page_table(a, target);
+    case PITH_OBJ_VSPACE:
+        return invoke_vspace(a, target);
     case PITH_OBJ_LOG:
         return invoke_log(a);
     case PITH_OBJ_IO_PORTS:

@@ -156,6 +156,8 @@ _Noreturn void pith_end_task(int status);
 
 /* Slot allocator over the boot-info's free range (thread-safe). */
 uint64_t pith_slot_alloc(void);
+/* n consecutive free slots; returns the first. */
+uint64_t pith_slot_alloc_range(uint64_t n);
 
 /* The slot of the largest block of untyped RAM (not device memory) init was given. */
 uint64_t pith_biggest_untyped(void);

@@ -45,6 +45,16 @@ uint64_t pith_slot_alloc(void)
     return slot;
 }
 
+uint64_t pith_slot_alloc_range(uint64_t n)
+{
+    uint64_t slot = __atomic_fetch_add(&next_slot, n, __ATOMIC_RELAXED);
+    if (n == 0 || slot + n > end_slot) {
+        puts_log("libpith: out of capability slots\n");
+        pith_end_task(1);
+    }
+    return slot;
+}
+
 uint64_t pith_biggest_untyped(void)
 {
     const struct pith_bootinfo *bi = pith_bootinfo;

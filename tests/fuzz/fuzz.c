@@ -39,7 +39,8 @@ static const uint16_t labels[] = {
     PITH_IRQ_CONTROL_BIND, PITH_IRQ_CONTROL_INFO, PITH_IRQ_HANDLER_SET_NOTIFICATION,
     PITH_IRQ_HANDLER_ANSWER, PITH_IRQ_HANDLER_INFO,
     PITH_PORT_INFO, PITH_GROUP_ADD, PITH_GROUP_REMOVE, PITH_GROUP_SET_MODE,
-    PITH_LOG_WRITE, PITH_LOG_READ, PITH_TCB_SET_AFFINITY, PITH_TCB_BUDGET, 0 /* no such label */,
+    PITH_LOG_WRITE, PITH_LOG_READ, PITH_TCB_SET_AFFINITY, PITH_TCB_BUDGET, PITH_VSPACE_MAP,
+    PITH_VSPACE_GRANT, PITH_VSPACE_AD_BITS, PITH_CNODE_REVOKE_RANGE, 0 /* no such label */,
 };
 #define NLABELS (sizeof labels / sizeof labels[0])
 static const char *const label_names[NLABELS] = {
@@ -50,7 +51,7 @@ static const char *const label_names[NLABELS] = {
     "io_ports_carve", "io_ports_info", "tcb_set_io_ports", "irq_control_bind", "irq_control_info",
     "irq_set_notification", "irq_answer", "irq_handler_info", "port_info", "group_add",
     "group_remove", "group_set_mode", "log_write", "log_read", "tcb_set_affinity", "tcb_budget",
-    "bad_label",
+    "vspace_map", "vspace_grant", "vspace_ad_bits", "cnode_revoke_range", "bad_label",
 };
 /* The object kind each label is meant for (to aim at the right slot half the time). */
 static const uint8_t label_type[NLABELS] = {
@@ -61,7 +62,8 @@ static const uint8_t label_type[NLABELS] = {
     PITH_OBJ_IO_PORTS, PITH_OBJ_IO_PORTS, PITH_OBJ_TCB, PITH_OBJ_IRQ_CONTROL, PITH_OBJ_IRQ_CONTROL,
     PITH_OBJ_IRQ_HANDLER, PITH_OBJ_IRQ_HANDLER, PITH_OBJ_IRQ_HANDLER,
     PITH_OBJ_PORT, PITH_OBJ_PORT_GROUP, PITH_OBJ_PORT_GROUP, PITH_OBJ_PORT_GROUP,
-    PITH_OBJ_LOG, PITH_OBJ_LOG, PITH_OBJ_TCB, PITH_OBJ_TCB, PITH_OBJ_ENDPOINT,
+    PITH_OBJ_LOG, PITH_OBJ_LOG, PITH_OBJ_TCB, PITH_OBJ_TCB, PITH_OBJ_VSPACE, PITH_OBJ_VSPACE,
+    PITH_OBJ_VSPACE, PITH_OBJ_CNODE, PITH_OBJ_ENDPOINT,
 };
 #define NSYSCALLS 13                    /* -1..-12 and one unknown number */
 #define NOPS (NLABELS + NSYSCALLS)
@@ -73,6 +75,7 @@ enum { S_CNODE = 1, S_UNTYPED, S_EP, S_NTFN, S_REPLY, S_FRAME, S_PT, S_TCB, S_VS
 static const uint8_t slot_of_type[PITH_OBJ_TYPE_COUNT + 1] = {
     [PITH_OBJ_CNODE] = S_CNODE, [PITH_OBJ_UNTYPED] = S_UNTYPED, [PITH_OBJ_TCB] = S_VICTIM,
     [PITH_OBJ_FRAME] = S_FRAME, [PITH_OBJ_PAGE_TABLE] = S_PT, [PITH_OBJ_ENDPOINT] = S_EP,
+    [PITH_OBJ_VSPACE] = S_VSPACE,
     [PITH_OBJ_NOTIFICATION] = S_NTFN, [PITH_OBJ_REPLY] = S_REPLY, [PITH_OBJ_LOG] = 0,
     [PITH_OBJ_IO_PORTS] = S_PORTS, [PITH_OBJ_IRQ_CONTROL] = S_IRQ_CONTROL,
     [PITH_OBJ_IRQ_HANDLER] = S_IRQ_HANDLER, [PITH_OBJ_PORT] = S_PORT, [PITH_OBJ_PORT_GROUP] = S_GROUP,
@@ -170,6 +173,17 @@ static void plausible(struct shared *s, uint16_t label, uint64_t *w)
         break;
     case PITH_PAGE_TABLE_MAP:
         w[0] = S_VSPACE; w[1] = va;
+        break;
+    case PITH_VSPACE_MAP: case PITH_VSPACE_GRANT:
+        w[0] = rnd(s) & 1 ? S_FRAME : any_slot; w[1] = va; w[2] = S_CNODE | free_slot << 32;
+        w[3] = 1 + rnd(s) % 2;
+        w[3] |= (uint64_t)(rnd(s) % 4 ? PITH_RIGHT_READ | (rnd(s) % 2) * PITH_RIGHT_WRITE : rnd(s) % 32) << 16;
+        break;
+    case PITH_VSPACE_AD_BITS:
+        w[0] = va; w[1] = rnd(s) % 66;
+        break;
+    case PITH_CNODE_REVOKE_RANGE:
+        w[0] = rnd(s) & 1 ? free_slot : any_slot; w[1] = rnd(s) % 20; w[2] = rnd(s) % 3;
         break;
     default:
         break;

@@ -376,7 +376,7 @@ static void emit_serve_one(FILE *f, const struct idl_protocol *p, const struct i
             m->name);
     fprintf(f, "static long serve_%s(const struct %s_handlers *idl_h, void *idl_ctx, "
                "const struct pith_server *idl_s, struct pith_msg *idl_req)\n{\n", m->name, p->name);
-    fprintf(f, "    struct pith_ipc_buffer *idl_b = idl_s->buf;\n    struct pith_msg idl_m = *idl_req;\n    long idl_err;\n    unsigned idl_at = 0;\n    (void)idl_at;\n");
+    fprintf(f, "    struct pith_ipc_buffer *idl_b = idl_s->buf;\n    struct pith_msg idl_m = *idl_req;\n    long idl_err;\n    unsigned idl_at = 0;\n    (void)idl_at;\n    (void)idl_b;\n");
     fprintf(f, "    if ((idl_m.tag & (PITH_TAG_CAP | PITH_TAG_CAP_LOST)) != %s)\n        return PITH_IDL_E_CAP;\n",
             cin >= 0 ? "PITH_TAG_CAP" : "0");
     check(f, m->in, m->nin, "PITH_IDL_E_LENGTH", "PITH_IDL_E_ARG");

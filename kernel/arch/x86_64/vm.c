@@ -86,16 +86,28 @@ static uint64_t *walk(uint64_t *pml4, uint64_t vaddr, unsigned level, unsigned *
     }
 }
 
-/* A mapping went: out of this CPU's TLB, and out of every other CPU's with this space live. */
-static void flush(uint64_t *pml4, uint64_t vaddr, unsigned level)
+/*
+ * Every flush of one user page goes through here (unmap, the accessed and
+ * dirty bits): out of this CPU's TLB, and out of every other CPU's that has
+ * the address space live (arch/x86_64/tlb.c).
+ */
+void vm_flush_page(uint64_t *pml4, uint64_t vaddr)
 {
     uint64_t phys = (uint64_t)pml4 - DIRECT_MAP_BASE;
-    if ((read_cr3() & PTE_ADDR) == phys) {
-        if (level == 0)
-            invlpg(vaddr);
-        else
-            write_cr3(read_cr3());      /* a whole table went: flush everything */
+    if ((read_cr3() & PTE_ADDR) == phys)
+        invlpg(vaddr);
+    tlb_shootdown(phys, false);
+}
+
+static void flush(uint64_t *pml4, uint64_t vaddr, unsigned level)
+{
+    if (level == 0) {
+        vm_flush_page(pml4, vaddr);
+        return;
     }
+    uint64_t phys = (uint64_t)pml4 - DIRECT_MAP_BASE;
+    if ((read_cr3() & PTE_ADDR) == phys)
+        write_cr3(read_cr3());          /* a whole table went: flush everything */
     tlb_shootdown(phys, false);
 }
 
@@ -185,4 +197,64 @@ void vm_unmap(struct cap *c)
     if (c->type == PITH_OBJ_PAGE_TABLE)
         memset((void *)c->obj, 0, PAGE_SIZE);
     c->w0 = c->w1 = 0;
+}
+
+
+/* ---- ranges of pages (user-level memory management, docs/memory.md) ---- */
+
+int vm_range_check(const struct cap *vs, uint64_t vaddr, uint64_t count)
+{
+    if (vs->type != PITH_OBJ_VSPACE)
+        return PITH_E_WRONG_TYPE;
+    if (vaddr & (PAGE_SIZE - 1))
+        return PITH_E_ALIGNMENT;
+    /* count is at most PITH_MAP_MAX_PAGES: no overflow */
+    if (!user_range(vaddr, 0) || !user_range(vaddr + (count - 1) * PAGE_SIZE, 0))
+        return PITH_E_INVALID_ARG;
+    uint64_t *pml4 = (uint64_t *)vs->obj;
+    if (!vspace_asid(pml4))
+        return PITH_E_NO_MEMORY;
+    for (uint64_t i = 0; i < count; i++) {
+        unsigned level;
+        uint64_t *e = walk(pml4, vaddr + i * PAGE_SIZE, 0, &level);
+        if (level != 0)
+            return PITH_E_NO_TABLE;
+        if (*e & PTE_P)
+            return PITH_E_MAPPED;
+    }
+    return PITH_OK;
+}
+
+/*
+ * Reads and clears the accessed and dirty bits of count pages.  A cleared
+ * entry is flushed, or the CPU would go on using its cached copy and never
+ * set the bits again.
+ */
+int vm_ad_bits(const struct cap *vs, uint64_t vaddr, unsigned count, uint64_t out[3])
+{
+    if (vs->type != PITH_OBJ_VSPACE)
+        return PITH_E_WRONG_TYPE;
+    if (vaddr & (PAGE_SIZE - 1))
+        return PITH_E_ALIGNMENT;
+    if (count == 0 || count > 64 || !user_range(vaddr, 0) ||
+        !user_range(vaddr + (uint64_t)(count - 1) * PAGE_SIZE, 0))
+        return PITH_E_INVALID_ARG;
+    uint64_t *pml4 = (uint64_t *)vs->obj;
+    out[0] = out[1] = out[2] = 0;
+    for (unsigned i = 0; i < count; i++) {
+        uint64_t va = vaddr + (uint64_t)i * PAGE_SIZE;
+        unsigned level;
+        uint64_t *e = walk(pml4, va, 0, &level);
+        if (level != 0 || !(*e & PTE_P))
+            continue;
+        uint64_t pte = __atomic_fetch_and(e, ~(PTE_A | PTE_D), __ATOMIC_SEQ_CST);
+        out[0] |= 1ull << i;
+        if (pte & PTE_A)
+            out[1] |= 1ull << i;
+        if (pte & PTE_D)
+            out[2] |= 1ull << i;
+        if (pte & (PTE_A | PTE_D))
+            vm_flush_page(pml4, va);
+    }
+    return PITH_OK;
 }

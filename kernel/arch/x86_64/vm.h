@@ -31,6 +31,19 @@ int vm_map_table(const struct cap *vspace, struct cap *table, uint64_t vaddr);
 int vm_map_frame(const struct cap *vspace, struct cap *frame, uint64_t vaddr, uint8_t rights);
 void vm_unmap(struct cap *c);                   /* frame or page table; harmless if unmapped */
 
+/*
+ * Ranges of pages (docs/memory.md).  vm_range_check: count (1 to
+ * PITH_MAP_MAX_PAGES) pages from vaddr could each take a frame now
+ * (PITH_E_ALIGNMENT, _INVALID_ARG, _NO_MEMORY, _NO_TABLE, _MAPPED).
+ * vm_ad_bits: out[0] mapped, out[1] accessed, out[2] dirty, one bit per
+ * page (count 1-64); A and D are cleared.
+ */
+int vm_range_check(const struct cap *vspace, uint64_t vaddr, uint64_t count);
+int vm_ad_bits(const struct cap *vspace, uint64_t vaddr, unsigned count, uint64_t out[3]);
+
+/* Drops one user page's TLB entry wherever the address space may be cached. */
+void vm_flush_page(uint64_t *pml4, uint64_t vaddr);
+
 /* The physical address of a frame or table object. */
 static inline uint64_t vm_object_phys(const struct cap *c)
 {

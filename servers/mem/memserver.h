@@ -1,0 +1,183 @@
+/*
+ * The memory manager (protocol in mem.idl, docs/memory.md): owns the
+ * memory handed to it as one untyped block, gives it to clients as
+ * regions within quotas, and is their default pager: demand-zero pages,
+ * copy-on-write copies and shared objects, all mapped with
+ * PITH_VSPACE_MAP from frame capabilities it keeps, so that taking a page
+ * back is deleting one capability; segments kept by mappers (segment.c)
+ * and visible revocation (reclaim.c).
+ *
+ * It runs as one thread in its starter's address space with a capability
+ * space of its own (the MEM_SLOT_* layout below); its state is a struct
+ * mem_state in that address space, which only the manager's thread
+ * touches after the start.
+ */
+#ifndef SERVERS_MEM_MEMSERVER_H
+#define SERVERS_MEM_MEMSERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "mem.h"
+#include "mapper.h"
+
+#define MEM_CNODE_BITS      12
+#define MEM_CLIENTS         8
+#define MEM_REGIONS         32
+#define MEM_REGION_PAGES    128     /* the longest region */
+#define MEM_SHARES          8
+#define MEM_SHARE_PAGES     32
+#define MEM_MAX_POOL        1024    /* pages */
+#define MEM_TABLES          64      /* page tables for clients' spaces and the window */
+#define MEM_REPLY_BANK_BITS 12      /* 64 reply objects, one used up per refused fault */
+#define MEM_NONE            0xffffu
+
+/* The manager's capability space. */
+enum {
+    MEM_SLOT_CNODE = 1,             /* its own CNode (PITH_SLOT_CSPACE) */
+    MEM_SLOT_VSPACE = 2,            /* the address space it runs in: the pool's window */
+    MEM_SLOT_EP = 3,                /* requests and faults */
+    MEM_SLOT_REPLY = 4,
+    MEM_SLOT_UNTYPED = 5,           /* all its memory */
+    MEM_SLOT_CAP = 6,               /* a capability arriving with a request */
+    MEM_SLOT_REPLY_BANK = 7,        /* untyped for reply objects */
+    MEM_SLOT_CLIENT_SPACE = 8,      /* + client: its address space */
+    MEM_SLOT_CLIENT_EP = MEM_SLOT_CLIENT_SPACE + MEM_CLIENTS,   /* + client: its badged endpoint */
+    MEM_SLOT_TABLE = MEM_SLOT_CLIENT_EP + MEM_CLIENTS,          /* + i: page tables */
+    MEM_SLOT_MAPPER = MEM_SLOT_TABLE + MEM_TABLES,              /* + region: a segment's mapper */
+    MEM_SLOT_LEND = MEM_SLOT_MAPPER + MEM_REGIONS,              /* a page lent to a mapper for one call */
+    MEM_SLOT_BIND = MEM_SLOT_LEND + 1,                          /* the mapper being called */
+    MEM_SLOT_NOTIFY = MEM_SLOT_BIND + 1,                        /* + 2 client (+ 1): its notification, asked (taken) */
+    MEM_SLOT_POOL = MEM_SLOT_NOTIFY + 2 * MEM_CLIENTS,          /* + i: the pool's frames */
+    MEM_SLOT_MAP = MEM_SLOT_POOL + MEM_MAX_POOL,                /* first slot for mappings */
+};
+#define MEM_MAP_SLOTS ((1u << MEM_CNODE_BITS) - MEM_SLOT_MAP)
+
+enum mem_kind { REGION_FREE, REGION_ANON, REGION_SHARE, REGION_SEGMENT };
+
+struct mem_entry {
+    uint16_t frame;                 /* pool index, MEM_NONE: not yet (demand-zero) */
+    uint16_t slot;                  /* the mapping's capability, 0: not mapped */
+    uint8_t cow;                    /* shared copy-on-write: mapped read-only */
+    uint8_t writable;               /* the mapping in place is writable */
+};
+
+struct mem_region {
+    uint8_t kind, client, writable;
+    uint8_t share;                  /* REGION_SHARE: the object's index */
+    uint32_t pages;
+    uint64_t base;
+    uint64_t key;                   /* REGION_SEGMENT: the segment's key at its mapper */
+    struct mem_entry e[MEM_REGION_PAGES];
+};
+
+struct mem_share {
+    bool used, destroyed;
+    uint8_t owner;
+    uint32_t pages, maps;           /* maps: regions mapping it */
+    uint16_t frame[MEM_SHARE_PAGES];
+};
+
+#define MEM_TAKEN_MAX 32
+#define MEM_NO_TARGET 0xffffffffu
+
+struct mem_client {
+    bool used, notify;
+    uint32_t quota, used_pages, refused;
+    uint32_t target;                /* visible revocation: the use asked for, MEM_NO_TARGET: none */
+    uint64_t deadline_ns;
+    uint32_t taken_count;           /* regions taken by force, not yet reported */
+    uint64_t taken[MEM_TAKEN_MAX];
+};
+
+struct mem_table {
+    uint8_t state;                  /* TABLE_FREE (idle), TABLE_MAPPED */
+    uint8_t client;                 /* MEM_CLIENTS: the manager's own window */
+};
+
+struct mem_state {
+    /* set by the starter */
+    uint64_t window;                /* where the pool's frames are mapped for zeroing and copying */
+    const struct pith_time_page *time;  /* the clock, for reclaim deadlines */
+    struct pith_ipc_buffer *buf;    /* the manager thread's IPC buffer */
+    uint32_t pool_pages;
+    /* the manager's own */
+    uint64_t caller;                /* badge of the request being served */
+    uint32_t free_head, pages_free, committed, tables_made, replies_made;
+    uint16_t next_free[MEM_MAX_POOL];
+    uint16_t refs[MEM_MAX_POOL];
+    uint32_t map_used[MEM_MAP_SLOTS / 32];
+    struct mem_table table[MEM_TABLES];
+    struct mem_client client[MEM_CLIENTS];
+    struct mem_share share[MEM_SHARES];
+    struct mem_region region[MEM_REGIONS];
+    long init_error;                /* nonzero: the manager could not start */
+    bool started;                   /* init_error is set */
+};
+
+/* The manager thread's body: sets itself up, then serves until its endpoint goes; returns then. */
+void mem_main(uint64_t state);
+
+/* ---- pool.c: frames, slots, page tables, mapping ---- */
+
+long pool_init(struct mem_state *st);
+/* A frame, zeroed if asked (a copy is filled anyway), refs 1; MEM_NONE if none. */
+uint32_t pool_alloc(struct mem_state *st, bool zero);
+void pool_unref(struct mem_state *st, uint32_t frame);
+void *pool_page(const struct mem_state *st, uint32_t frame);
+/* Maps frame at va in the client's space; returns the mapping's slot (0: failed, *err says why). */
+uint16_t pool_map(struct mem_state *st, unsigned client, uint32_t frame, uint64_t va, bool writable, long *err);
+void pool_unmap(struct mem_state *st, uint16_t slot);
+void pool_release_tables(struct mem_state *st, unsigned client);
+uint64_t pool_bytes_free(const struct mem_state *st);
+
+/* ---- server.c, for the other parts ---- */
+
+struct mem_client *mem_caller(struct mem_state *st);       /* NULL for the owner or an unknown badge */
+void mem_region_free(struct mem_state *st, struct mem_region *r);
+/* The client's region holding va (start_only: starting at va), or NULL. */
+struct mem_region *mem_region_at(struct mem_state *st, unsigned client, uint64_t va, bool start_only);
+
+/* ---- pager.c ---- */
+
+/* Serves a fault message; false when it is refused (then its reply object must go). */
+bool mem_fault(struct mem_state *st, const struct pith_msg *m);
+/* A fresh reply object in MEM_SLOT_REPLY, the old one deleted: its held call is dropped. */
+long mem_new_reply(struct mem_state *st);
+
+/* ---- reclaim.c: visible revocation ---- */
+
+long reclaim_notify_on(void *ctx, uint64_t ntfn);
+long reclaim_request(void *ctx, uint32_t id, uint32_t pages, uint32_t deadline_ms);
+long reclaim_status(void *ctx, uint32_t *target, uint64_t *deadline_ns, uint8_t *taken, uint64_t *taken_len);
+/* Ends satisfied requests, enforces expired ones; returns ns until the next deadline (0: none). */
+uint64_t reclaim_check(struct mem_state *st);
+/* A client is closing: its notification capabilities go. */
+void reclaim_forget(struct mem_state *st, unsigned client);
+
+/* ---- segment.c: regions backed by a mapper (CHORUS) ---- */
+
+/* Fills the new frame of page i from the segment; an error of the mapper's or the call's. */
+long segment_pull(struct mem_state *st, const struct mem_region *r, unsigned i);
+/* Writes the region's dirty pages back; *written counts them. */
+long segment_sync(struct mem_state *st, const struct mem_region *r, uint32_t *written);
+
+/* ---- the starter's side (start.c) ---- */
+
+struct mem_start {
+    uint64_t untyped;       /* the starter's untyped to make the manager's objects from */
+    uint64_t memory;        /* the starter's untyped the manager gets as its memory (moved to it) */
+    uint64_t stack;         /* where its stack (a page, a guard, then its IPC buffer) goes in our space */
+    uint64_t window;        /* where it maps its pool in our space (pool_pages pages, 2 MiB aligned) */
+    const struct pith_time_page *time;  /* the time page, mapped in our space */
+    unsigned priority;
+};
+
+/*
+ * Starts a manager over `memory` (moved into its capability space) in our
+ * address space; st must stay alive while it runs.  Sets *ep (the
+ * owner's endpoint capability) and *tcb (its thread) in our capability
+ * space; returns an error code.
+ */
+long mem_start(struct mem_state *st, const struct mem_start *a, uint64_t *ep, uint64_t *tcb);
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * Segments and mappers (CHORUS): a region whose pages hold a segment's
+ * data, kept by a mapper the client named.  A fault on an untouched page
+ * calls the mapper's pull with the new frame; a sync, and freeing the
+ * region, call push for each page the hardware marked dirty.  The frame
+ * is lent for the call only: the manager gives the mapper a child of a
+ * capability it revokes when the call returns, so whatever the mapper
+ * made of it (mappings, copies) goes too.
+ *
+ * The manager waits for the mapper's answer: a mapper is trusted to
+ * answer, as CHORUS trusted its mappers.  A mapper that is gone fails the
+ * call at once (no retries) and the fault is refused.
+ */
+#include "memserver.h"
+
+#define PAGE 4096ull
+
+static long bind_mapper(void *ctx, const char *name, uint64_t dest)
+{
+    (void)name;
+    return pith_invoke4(MEM_SLOT_CNODE, PITH_CNODE_COPY, dest, *(const uint64_t *)ctx, PITH_RIGHTS_ALL, 0);
+}
+
+static long page_call(struct mem_state *st, const struct mem_region *r, unsigned i, bool push)
+{
+    uint64_t mapper = MEM_SLOT_MAPPER + (uint64_t)(r - st->region);
+    struct pith_resolver resolver = { bind_mapper, &mapper };
+    struct pith_client c;
+    uint8_t rights = PITH_RIGHT_READ | (push ? 0 : PITH_RIGHT_WRITE);
+    long err = pith_invoke4(MEM_SLOT_CNODE, PITH_CNODE_COPY, MEM_SLOT_LEND, MEM_SLOT_POOL + r->e[i].frame,
+                            rights, 0);
+    if (err)
+        return err;
+    pith_client_init(&c, "mapper", &resolver, MEM_SLOT_BIND, st->buf);
+    c.retries = 0;
+    err = push ? mapper_push(&c, r->key, i * PAGE, MEM_SLOT_LEND) : mapper_pull(&c, r->key, i * PAGE, MEM_SLOT_LEND);
+    /* The loan ends: the mapper's copies of the page, and any mappings of them, go. */
+    pith_invoke4(MEM_SLOT_CNODE, PITH_CNODE_REVOKE, MEM_SLOT_LEND, 0, 0, 0);
+    pith_invoke4(MEM_SLOT_CNODE, PITH_CNODE_DELETE, MEM_SLOT_LEND, 0, 0, 0);
+    pith_invoke4(MEM_SLOT_CNODE, PITH_CNODE_DELETE, MEM_SLOT_BIND, 0, 0, 0);
+    return err;
+}
+
+long segment_pull(struct mem_state *st, const struct mem_region *r, unsigned i)
+{
+    return page_call(st, r, i, false);
+}
+
+long segment_sync(struct mem_state *st, const struct mem_region *r, uint32_t *written)
+{
+    *written = 0;
+    for (unsigned first = 0; first < r->pages; first += 64) {
+        unsigned n = r->pages - first < 64 ? r->pages - first : 64;
+        struct pith_msg m = { .w = { r->base + first * PAGE, n } };
+        long err = pith_invoke(MEM_SLOT_CLIENT_SPACE + r->client, PITH_VSPACE_AD_BITS, &m);
+        if (err)
+            return err;
+        for (unsigned k = 0; k < n; k++) {
+            /* Only pages mapped from this region: the client may have mapped others there itself. */
+            const struct mem_entry *e = &r->e[first + k];
+            if (!(m.w[2] >> k & 1) || !e->slot)
+                continue;
+            if ((err = page_call(st, r, first + k, true)))
+                return err;
+            ++*written;
+        }
+    }
+    return PITH_OK;
+}
