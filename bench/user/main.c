@@ -338,7 +338,6 @@ static void port_rtt(void)
 }
 
 static volatile uint64_t woke_at;
-static uint64_t notify_slot;
 
 static void waiter(uint64_t n)
 {
@@ -349,18 +348,30 @@ static void waiter(uint64_t n)
     }
 }
 
-static void notify_wake(void)
+static void to_ns(void);
+
+/*
+ * A notification signalled here until its waiter runs on `cpu`: at once on
+ * this CPU (the waiter outranks us), or on another one, idle until then.
+ */
+static void wake_figure(uint64_t cpu, uint64_t stack_va, const char *name)
 {
-    notify_slot = make(PITH_OBJ_NOTIFICATION);
-    uint64_t t = thread(PITH_SLOT_VSPACE, 0x40010000, waiter, notify_slot, 150);
+    uint64_t n = make(PITH_OBJ_NOTIFICATION);
+    uint64_t t = thread(PITH_SLOT_VSPACE, stack_va, waiter, n, 150);
+    pith_invoke4(t, PITH_TCB_SET_AFFINITY, cpu, 0, 0, 0);
     pith_invoke4(t, PITH_TCB_RESUME, 0, 0, 0, 0);
     for (int i = 0; i < WARMUP + ITERS; i++) {
+        woke_at = 0;
         uint64_t t0 = clock();
-        pith_signal(notify_slot);
+        pith_signal(n);
+        while (!woke_at)
+            ;
         if (i >= WARMUP)
             samples[i - WARMUP] = woke_at - t0;
     }
-    report("notify_wake");
+    if (cpu != 0)
+        to_ns();
+    report(name);
     pith_invoke4(t, PITH_TCB_SUSPEND, 0, 0, 0, 0);
 }
 
@@ -455,26 +466,6 @@ static void ipc_xcpu(void)
     pith_invoke4(t, PITH_TCB_SUSPEND, 0, 0, 0, 0);
 }
 
-/* A notification signalled on CPU 0 until its waiter runs on CPU 1 (idle until then). */
-static void wake_xcpu(void)
-{
-    uint64_t n = make(PITH_OBJ_NOTIFICATION);
-    uint64_t t = thread(PITH_SLOT_VSPACE, 0x40080000, waiter, n, 150);
-    pith_invoke4(t, PITH_TCB_SET_AFFINITY, 1, 0, 0, 0);
-    pith_invoke4(t, PITH_TCB_RESUME, 0, 0, 0, 0);
-    for (int i = 0; i < WARMUP + ITERS; i++) {
-        woke_at = 0;
-        uint64_t t0 = clock();
-        pith_signal(n);
-        while (!woke_at)
-            ;
-        if (i >= WARMUP)
-            samples[i - WARMUP] = woke_at - t0;
-    }
-    to_ns();
-    report("wake_latency");
-    pith_invoke4(t, PITH_TCB_SUSPEND, 0, 0, 0, 0);
-}
 
 void mm_bench(const char *unit);      /* mm.c */
 
@@ -504,7 +495,7 @@ int main(void)
             printf("# pith: one CPU online, no cross-CPU figures\n");
         } else {
             ipc_xcpu();
-            wake_xcpu();
+            wake_figure(1, 0x40080000, "wake_latency");
         }
         printf("bench-done\n");
         return 0;
@@ -516,7 +507,7 @@ int main(void)
     ipc_long();
     ipc_cap();
     port_rtt();
-    notify_wake();
+    wake_figure(0, 0x40010000, "notify_wake");
     irq_latency();
     mm_bench(unit);
     printf("bench-done\n");

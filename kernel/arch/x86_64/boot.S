@@ -10,6 +10,7 @@
  * docs/decisions/0001-multiboot-flat-image.md explains the choice.
  */
 #include "arch/x86_64/layout.h"
+#include "arch/x86_64/entry.h"
 
 #define PHYS(x) ((x) - KERNEL_VMA)
 
@@ -144,13 +145,7 @@ no_lm_msg:
 start64_high:
         movabs  $boot_stack_top, %rsp
         xor     %ebp, %ebp
-        mov     $0x10, %ax
-        mov     %ax, %ds
-        mov     %ax, %es
-        mov     %ax, %ss
-        xor     %eax, %eax
-        mov     %ax, %fs
-        mov     %ax, %gs
+        LOAD_KERNEL_DATA_SEGMENTS
         /* rdi = magic, rsi = info (physical): the first two C arguments. */
         call    kmain
 1:      cli

@@ -28,6 +28,17 @@
 #define VEC_SYSCALL_FRAME 0x100
 
 #ifdef __ASSEMBLER__
+/* Kernel data selectors in DS, ES and SS; FS and GS null (their bases come from MSRs). */
+.macro LOAD_KERNEL_DATA_SEGMENTS
+        mov     $0x10, %ax
+        mov     %ax, %ds
+        mov     %ax, %es
+        mov     %ax, %ss
+        xor     %eax, %eax
+        mov     %ax, %fs
+        mov     %ax, %gs
+.endm
+
 /*
  * The big kernel lock (core/bkl.h) from the entry paths, when more than
  * one CPU runs (bkl_needed): draw a ticket; if it is not being served yet,

@@ -7,6 +7,7 @@
  * proper on the stack smp.c left in smp_ap_stack.
  */
 #include "arch/x86_64/layout.h"
+#include "arch/x86_64/entry.h"
 #include "arch/x86_64/smp.h"
 
 #define PHYS(x)         ((x) - KERNEL_VMA)
@@ -76,13 +77,7 @@ smp_trampoline_end:
 ap_entry64:
         mov     smp_ap_stack(%rip), %rsp
         xor     %ebp, %ebp
-        mov     $0x10, %ax
-        mov     %ax, %ds
-        mov     %ax, %es
-        mov     %ax, %ss
-        xor     %eax, %eax
-        mov     %ax, %fs
-        mov     %ax, %gs
+        LOAD_KERNEL_DATA_SEGMENTS
         call    ap_main
 1:      cli
         hlt
