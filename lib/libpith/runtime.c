@@ -4,6 +4,7 @@
  * address space, and the end of the task.
  */
 #include "pith.h"
+#include "process.h"
 #include "heap.h"
 #include "tls.h"
 
@@ -25,11 +26,22 @@ _Noreturn void pith_shutdown(int success)
         pith_sleep_ns(1000000000ull);
 }
 
+int pith_is_init(void)
+{
+    return pith_bootinfo && pith_bootinfo->magic == PITH_BOOTINFO_MAGIC;
+}
+
 _Noreturn void pith_end_task(int status)
 {
     /* Init holds the log capability and ends the system with its verdict. */
-    if (pith_bootinfo && pith_bootinfo->magic == PITH_BOOTINFO_MAGIC)
+    if (pith_is_init())
         pith_shutdown(status == 0);
+    /* A started process tells its supervisor (process.h); without one, the
+     * unknown call suspends it, which ends it just as well. */
+    if (pith_bootinfo && pith_bootinfo->magic == PITH_PROCESS_MAGIC) {
+        struct pith_msg m = { 0 };
+        pith_syscall(PITH_EXIT_SYSCALL, (uint64_t)status, &m, 0);
+    }
     for (;;)
         pith_invoke4(PITH_SLOT_TCB, PITH_TCB_SUSPEND, 0, 0, 0, 0);
 }
