@@ -182,11 +182,12 @@ CONSOLE_ELF := $(BUILD)/user/console.elf
 SHELL_ELF   := $(BUILD)/user/shell.elf
 KVD_ELF     := $(BUILD)/user/kvd.elf
 KVTEST_ELF  := $(BUILD)/user/kvtest.elf
+CRASHER_ELF := $(BUILD)/user/crasher.elf
 MANIFEST    := $(BUILD)/modules/manifest
 BASE_PROGRAMS := $(CONSOLE_ELF) $(SHELL_ELF) $(KVD_ELF)
 MODULES += $(MANIFEST) $(BASE_PROGRAMS)
 BASE_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/console/*.c servers/shell/*.c servers/kvd/*.c \
-	tests/system/kvtest/*.c)) $(RESOLVER_OBJS) $(BASE_IDL_OBJ_console) $(BASE_IDL_OBJ_procmgr) $(BASE_IDL_OBJ_kv)
+	tests/system/kvtest/*.c tests/system/crasher/*.c)) $(RESOLVER_OBJS) $(BASE_IDL_OBJ_console) $(BASE_IDL_OBJ_procmgr) $(BASE_IDL_OBJ_kv)
 
 $(INIT_ELF): $(UOBJ)/lib/libpith/idl.c.o $(BASE_IDL_OBJ_names) $(BASE_IDL_OBJ_procmgr)
 $(CONSOLE_ELF): $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/console/*.c)) $(BASE_IDL_OBJ_console) $(RESOLVER_OBJS)
@@ -195,7 +196,10 @@ $(SHELL_ELF): $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/shell/*.c)) $(BASE_IDL
 $(KVD_ELF): $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/kvd/*.c)) $(BASE_IDL_OBJ_kv) $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/kv/*.c)) $(RESOLVER_OBJS)
 $(KVTEST_ELF): $(patsubst %,$(UOBJ)/%.o,$(wildcard tests/system/kvtest/*.c)) $(BASE_IDL_OBJ_kv) \
 	$(BASE_IDL_OBJ_procmgr) $(RESOLVER_OBJS)
+$(CRASHER_ELF): $(patsubst %,$(UOBJ)/%.o,$(wildcard tests/system/crasher/*.c)) $(RESOLVER_OBJS)
 $(INIT_OBJS) $(BASE_OBJS): | $(BASE_HDRS) $(BUILD)/idl/kv.h
+# The base-system scenarios boot these test programs too.
+test: $(KVTEST_ELF) $(CRASHER_ELF)
 
 $(MANIFEST): servers/init/manifest
 	@mkdir -p $(dir $@)

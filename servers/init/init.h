@@ -1,7 +1,8 @@
 /*
  * Init's state, shared by its threads: the process table (proc.c), the
  * name table (names.c), the process manager and supervisor (procmgr.c).
- * One lock guards all of it; each thread takes it around whole requests.
+ * init_lock guards the process table, the slot pool and the quotas; each
+ * thread takes it around whole requests.  The name table has its own.
  */
 #ifndef INIT_INIT_H
 #define INIT_INIT_H
@@ -54,7 +55,7 @@ long proc_start(struct proc *p, uint32_t parent);
 void proc_end(struct proc *p, enum proc_state state);
 void quota_totals(uint64_t *total, uint64_t *free);
 
-/* names.c */
+/* names.c (its own lock: names_forget and names_has_prefix take it) */
 void names_forget(int owner);
 bool names_has_prefix(const char *prefix);
 void names_start(void);

@@ -14,15 +14,15 @@ uint64_t supervisor_ep, names_ep, procmgr_ep, supervisor_ntfn;
 const struct pith_time_page *clock_page;
 
 static struct manifest manifest;
-
 /* Waits (up to 5 s) until the program has published a name under its prefix. */
 static void wait_published(const struct manifest_entry *e)
 {
     uint64_t until = now_ns() + 5000000000ull;
     for (;;) {
         pith_mutex_lock(&init_lock);
-        bool done = names_has_prefix(e->prefix) || proc_find(e->name)->state != PROC_RUNNING;
+        bool done = proc_find(e->name)->state != PROC_RUNNING;
         pith_mutex_unlock(&init_lock);
+        done = done || names_has_prefix(e->prefix);
         if (done)
             return;
         if (now_ns() > until) {
@@ -68,6 +68,12 @@ int main(void)
     clock_page = (const struct pith_time_page *)bi->time_page;
     printf("init: ABI %u.%u, %lu modules\n", bi->abi_major, bi->abi_minor, bi->nmodules);
     pith_mutex_init(&init_lock);
+    /*
+     * Init's threads (made after this, at this priority) run above every
+     * program it starts (at most 254): starting a program never preempts
+     * init, and the supervisor always gets to a faulted program.
+     */
+    pith_invoke4(PITH_SLOT_TCB, PITH_TCB_SET_PRIORITY, 255, 255, 0, 0);
     supervisor_ep = pith_object_new(PITH_OBJ_ENDPOINT, 0);
     names_ep = pith_object_new(PITH_OBJ_ENDPOINT, 0);
     procmgr_ep = pith_object_new(PITH_OBJ_ENDPOINT, 0);

@@ -3,6 +3,9 @@
  * its name, then key=value words.  Any mistake stops the parse with the
  * line and the reason, so init never obeys half a manifest.
  */
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE     /* strtok_r, on the host too (the host tests) */
+#endif
 #include "manifest.h"
 
 #include <stdarg.h>

@@ -5,6 +5,10 @@
  * through: process i's capability carries badge i + 1, and its manifest
  * entry says under which prefix it may publish.  Init itself (badge 0) may
  * publish anywhere.  A process's names go when it ends (names_forget).
+ *
+ * The table has a lock of its own, held only for a few instructions, and
+ * never takes names_lock, which is held across whole process starts: a
+ * server publishing its name must not wait for another process to load.
  */
 #include "init.h"
 #include "idl.h"
@@ -20,8 +24,12 @@ static struct {
     bool used;
     char name[NAMES_LOOKUP_NAME_MAX + 1];
     int owner;                  /* process index, or -1 for init */
+    char owner_name[MANIFEST_NAME_MAX + 1];
     uint64_t slot;              /* our capability to the endpoint */
 } table[NAMES_MAX];
+static pith_mutex_t names_lock;
+static uint64_t spare_slots[NAMES_MAX];     /* slots of dropped names, for the next ones */
+static int nspare;
 
 struct names_ctx {
     struct pith_server srv;
@@ -45,11 +53,18 @@ static int find(const char *name)
 static void drop(int i)
 {
     pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, table[i].slot, 0, 0, 0);
-    slot_put(table[i].slot);
+    if (nspare < NAMES_MAX)
+        spare_slots[nspare++] = table[i].slot;
     table[i].used = false;
 }
 
-/* The process behind a badge (-1: init itself); -2 if the badge names nobody. */
+static uint64_t names_slot(void)
+{
+    return nspare ? spare_slots[--nspare] : pith_slot_alloc();
+}
+
+/* The process behind a badge (-1: init itself); -2 if the badge names nobody.
+ * A table entry's name and prefix never change once it is in use. */
 static int caller(uint64_t badge)
 {
     if (badge == 0)
@@ -72,7 +87,7 @@ static long publish(void *ctx, const char *name, uint64_t ep)
     int who = caller(c->badge);
     if (!may_publish(who, name))
         return NAMES_E_DENIED;
-    pith_mutex_lock(&init_lock);
+    pith_mutex_lock(&names_lock);
     long err = NAMES_E_FULL;
     int i = find(name);
     if (i >= 0 && table[i].owner != who)
@@ -83,21 +98,23 @@ static long publish(void *ctx, const char *name, uint64_t ep)
         for (i = 0; i < NAMES_MAX && table[i].used; i++)
             ;
         if (i < NAMES_MAX) {
-            uint64_t slot = slot_get();
+            uint64_t slot = names_slot();
             /* Keep the capability: the dispatch deletes whatever is left in cap_slot. */
             if (pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_MOVE, slot, ep, 0, 0) == PITH_OK) {
                 table[i].used = true;
                 strcpy(table[i].name, name);
                 table[i].owner = who;
+                strcpy(table[i].owner_name, who < 0 ? "init" : procs[who].cfg.name);
                 table[i].slot = slot;
                 err = 0;
             } else {
-                slot_put(slot);
+                if (nspare < NAMES_MAX)
+                    spare_slots[nspare++] = slot;
                 err = NAMES_E_BAD_NAME;
             }
         }
     }
-    pith_mutex_unlock(&init_lock);
+    pith_mutex_unlock(&names_lock);
     return err;
 }
 
@@ -108,7 +125,7 @@ static long lookup(void *ctx, const char *name, uint64_t *ep)
 {
     if (!valid(name))
         return NAMES_E_BAD_NAME;
-    pith_mutex_lock(&init_lock);
+    pith_mutex_lock(&names_lock);
     long err = NAMES_E_NOT_FOUND;
     int i = find(name);
     if (i >= 0) {
@@ -119,7 +136,7 @@ static long lookup(void *ctx, const char *name, uint64_t *ep)
             err = 0;
         }
     }
-    pith_mutex_unlock(&init_lock);
+    pith_mutex_unlock(&names_lock);
     return err;
 }
 
@@ -128,43 +145,47 @@ static long withdraw(void *ctx, const char *name)
     struct names_ctx *c = ctx;
     if (!valid(name))
         return NAMES_E_BAD_NAME;
-    pith_mutex_lock(&init_lock);
+    pith_mutex_lock(&names_lock);
     int i = find(name), who = caller(c->badge);
     long err = i < 0 ? NAMES_E_NOT_FOUND : table[i].owner != who && who != -1 ? NAMES_E_DENIED : 0;
     if (!err)
         drop(i);
-    pith_mutex_unlock(&init_lock);
+    pith_mutex_unlock(&names_lock);
     return err;
 }
 
 static long list(void *ctx, uint32_t index, char *name, char *owner)
 {
-    pith_mutex_lock(&init_lock);
+    pith_mutex_lock(&names_lock);
     long err = NAMES_E_NOT_FOUND;
     for (int i = 0; i < NAMES_MAX; i++)
         if (table[i].used && index-- == 0) {
             strcpy(name, table[i].name);
-            strcpy(owner, table[i].owner < 0 ? "init" : procs[table[i].owner].cfg.name);
+            strcpy(owner, table[i].owner_name);
             err = 0;
             break;
         }
-    pith_mutex_unlock(&init_lock);
+    pith_mutex_unlock(&names_lock);
     return err;
 }
 
 void names_forget(int owner)
 {
+    pith_mutex_lock(&names_lock);
     for (int i = 0; i < NAMES_MAX; i++)
         if (table[i].used && table[i].owner == owner)
             drop(i);
+    pith_mutex_unlock(&names_lock);
 }
 
 bool names_has_prefix(const char *prefix)
 {
-    for (int i = 0; i < NAMES_MAX; i++)
-        if (table[i].used && manifest_prefix_allows(prefix, table[i].name))
-            return true;
-    return false;
+    bool found = false;
+    pith_mutex_lock(&names_lock);
+    for (int i = 0; i < NAMES_MAX && !found; i++)
+        found = table[i].used && manifest_prefix_allows(prefix, table[i].name);
+    pith_mutex_unlock(&names_lock);
+    return found;
 }
 
 static const struct names_handlers handlers = {
@@ -193,6 +214,7 @@ static void *serve(void *arg)
 void names_start(void)
 {
     pith_thread_t *t;
+    pith_mutex_init(&names_lock);
     if (pith_thread_create(&t, serve, NULL))
         printf("init: cannot start the name service thread\n");
 }
