@@ -200,8 +200,10 @@ $(CRASHER_ELF): $(patsubst %,$(UOBJ)/%.o,$(wildcard tests/system/crasher/*.c)) $
 $(INIT_OBJS) $(BASE_OBJS): | $(BASE_HDRS) $(BUILD)/idl/kv.h
 # The base-system scenarios boot these test programs too.
 test: $(KVTEST_ELF) $(CRASHER_ELF)
+# make bench measures a server's restart with the crashing one.
+bench: $(INIT_ELF) $(CRASHER_ELF)
 
-$(MANIFEST): servers/init/manifest
+$(MANIFEST): servers/init/boot.manifest
 	@mkdir -p $(dir $@)
 	$(Q)cp $< $@
 
