@@ -34,6 +34,7 @@ struct proc {
     uint64_t restart_at;        /* clock time of the next restart (PROC_WAITING) */
     uint64_t ended_at;          /* clock time of its last end (crash to serving again) */
     int64_t status;             /* exit status, or the kind of its last fault */
+    bool timing_restart;        /* restarted by the supervisor; not yet published again */
 };
 
 extern pith_mutex_t init_lock;

@@ -74,6 +74,20 @@ static int caller(uint64_t badge)
     return (int)badge - 1;
 }
 
+/*
+ * A restarted server publishing its name again is serving again: the time
+ * since it ended, and the part of it that was the supervisor's backoff
+ * (make bench reports the rest as pith.server_restart).
+ */
+static void report_restart(struct proc *p)
+{
+    if (!__atomic_exchange_n(&p->timing_restart, false, __ATOMIC_ACQ_REL))
+        return;
+    uint64_t now = now_ns();
+    printf("init: %s serving again %lu us after it ended (backoff %lu us)\n", p->cfg.name,
+           (now - p->ended_at) / 1000, (p->restart_at - p->ended_at) / 1000);
+}
+
 static bool may_publish(int who, const char *name)
 {
     return who == -1 || (who >= 0 && manifest_prefix_allows(procs[who].cfg.prefix, name));
@@ -104,6 +118,8 @@ static long publish(void *ctx, const char *name, uint64_t ep)
                 table[i].used = true;
                 strcpy(table[i].name, name);
                 table[i].owner = who;
+                if (who >= 0)
+                    report_restart(&procs[who]);
                 strcpy(table[i].owner_name, who < 0 ? "init" : procs[who].cfg.name);
                 table[i].slot = slot;
                 err = 0;

@@ -235,6 +235,7 @@ static uint64_t restart_due(void)
                 supervise_after_end(p);
             } else {
                 printf("init: %s restarted (pid %u)\n", p->cfg.name, p->pid);
+                p->timing_restart = p->cfg.prefix[0] != 0;
             }
         }
         if (p->state == PROC_WAITING && (!next || p->restart_at - now < next))
