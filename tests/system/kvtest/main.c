@@ -46,23 +46,35 @@ static void *killer(void *arg)
 {
     struct pith_client pm;
     pith_client_init(&pm, "procmgr", &boot_capability, pith_slot_alloc(), pith_tls_self()->ipc_buffer);
+    int last = 0;
     for (int k = 0; k < KILLS && !done; k++) {
+        /* At a quarter, a half, three quarters, and always after the client used the last restart. */
         int at = (k + 1) * REQUESTS / (KILLS + 1);
-        while (progress < at && !done)
+        while ((progress < at || progress < last + 20) && !done)
             pith_sleep_ns(1000000);
-        /* Wait (a little at a time, not for ever) until the requester is blocked in a call. */
-        for (int tries = 0; tries < 300 && !done; tries++) {
-            struct pith_msg m = { 0 };
-            if (pith_invoke(requester, PITH_TCB_INFO, &m) == PITH_OK && m.w[1] >= 2) {
-                held++;
-                break;
+        long err;
+        bool in_call;
+        do {
+            in_call = false;
+            /* Wait (a little at a time, not for ever) until the requester is blocked in a call. */
+            for (int tries = 0; tries < 300 && !done; tries++) {
+                struct pith_msg m = { 0 };
+                if (pith_invoke(requester, PITH_TCB_INFO, &m) == PITH_OK && m.w[1] >= 2) {
+                    in_call = true;
+                    break;
+                }
+                pith_sleep_ns(20000);
             }
-            pith_sleep_ns(20000);
-        }
-        long err = procmgr_kill(&pm, "kv");
-        printf("kvtest: killed kv at request %d (%ld)\n", progress, err);
-        if (!err)
+            err = procmgr_kill(&pm, "kv");
+            if (err == PROCMGR_E_STATE)         /* still restarting from the last kill */
+                pith_sleep_ns(5000000);
+        } while (err == PROCMGR_E_STATE && !done);
+        last = progress;
+        printf("kvtest: killed kv at request %d (%ld)\n", last, err);
+        if (!err) {
             kills++;
+            held += in_call;
+        }
     }
     killing = 0;
     return NULL;
