@@ -183,11 +183,12 @@ SHELL_ELF   := $(BUILD)/user/shell.elf
 KVD_ELF     := $(BUILD)/user/kvd.elf
 KVTEST_ELF  := $(BUILD)/user/kvtest.elf
 CRASHER_ELF := $(BUILD)/user/crasher.elf
+WRITER_ELF  := $(BUILD)/user/writer.elf
 MANIFEST    := $(BUILD)/modules/manifest
 BASE_PROGRAMS := $(CONSOLE_ELF) $(SHELL_ELF) $(KVD_ELF)
 MODULES += $(MANIFEST) $(BASE_PROGRAMS)
 BASE_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/console/*.c servers/shell/*.c servers/kvd/*.c \
-	tests/system/kvtest/*.c tests/system/crasher/*.c)) $(RESOLVER_OBJS) $(BASE_IDL_OBJ_console) $(BASE_IDL_OBJ_procmgr) $(BASE_IDL_OBJ_kv)
+	tests/system/kvtest/*.c tests/system/crasher/*.c tests/system/writer/*.c)) $(RESOLVER_OBJS) $(BASE_IDL_OBJ_console) $(BASE_IDL_OBJ_procmgr) $(BASE_IDL_OBJ_kv)
 
 $(INIT_ELF): $(UOBJ)/lib/libpith/idl.c.o $(BASE_IDL_OBJ_names) $(BASE_IDL_OBJ_procmgr)
 $(CONSOLE_ELF): $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/console/*.c)) $(BASE_IDL_OBJ_console) $(RESOLVER_OBJS)
@@ -197,9 +198,11 @@ $(KVD_ELF): $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/kvd/*.c)) $(BASE_IDL_OBJ
 $(KVTEST_ELF): $(patsubst %,$(UOBJ)/%.o,$(wildcard tests/system/kvtest/*.c)) $(BASE_IDL_OBJ_kv) \
 	$(BASE_IDL_OBJ_procmgr) $(RESOLVER_OBJS)
 $(CRASHER_ELF): $(patsubst %,$(UOBJ)/%.o,$(wildcard tests/system/crasher/*.c)) $(RESOLVER_OBJS)
+$(WRITER_ELF): $(patsubst %,$(UOBJ)/%.o,$(wildcard tests/system/writer/*.c)) $(BASE_IDL_OBJ_console) \
+	$(RESOLVER_OBJS)
 $(INIT_OBJS) $(BASE_OBJS): | $(BASE_HDRS) $(BUILD)/idl/kv.h
 # The base-system scenarios boot these test programs too.
-test: $(KVTEST_ELF) $(CRASHER_ELF)
+test: $(KVTEST_ELF) $(CRASHER_ELF) $(WRITER_ELF)
 # make bench measures a server's restart with the crashing one.
 bench: $(INIT_ELF) $(CRASHER_ELF)
 

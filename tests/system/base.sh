@@ -161,6 +161,31 @@ shell needs=consol procs")
     session_stop
 }
 
+# ---- several processes writing to the console at once ----------------------
+several_writers() {
+    local log=$LOGS/base-writers m w i missing=""
+    m=$(manifest_for scn-writers "console priority=200 ports=0x3f8-0x3ff irq=4 register=/dev/console
+writer-a module=writer.elf needs=console restart=never
+writer-b module=writer.elf needs=console restart=never
+writer-c module=writer.elf needs=console restart=never")
+    session_start "$log" "$U/init.elf" "$m" "$U/console.elf" "$U/writer.elf"
+    session_wait 'writer-c: line 20 of 20' 60
+    sleep 1
+    for w in a b c; do
+        for i in $(seq -w 1 20); do
+            [ "$(tr -d '\r' < "$log" | grep -acx "writer-$w: line $i of 20, written whole in one request")" = 1 ] ||
+                missing="$missing writer-$w/$i"
+        done
+    done
+    if [ -z "$missing" ]; then
+        result PASS base/several_writers_lines_whole
+    else
+        result FAIL base/several_writers_lines_whole "not once and whole:$missing (see $log)"
+    fi
+    session_stop
+}
+
 shell_session
 kill_under_load
 malformed_manifest
+several_writers
