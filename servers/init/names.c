@@ -28,8 +28,6 @@ static struct {
     uint64_t slot;              /* our capability to the endpoint */
 } table[NAMES_MAX];
 static pith_mutex_t names_lock;
-static uint64_t spare_slots[NAMES_MAX];     /* slots of dropped names, for the next ones */
-static int nspare;
 
 struct names_ctx {
     struct pith_server srv;
@@ -53,14 +51,8 @@ static int find(const char *name)
 static void drop(int i)
 {
     pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, table[i].slot, 0, 0, 0);
-    if (nspare < NAMES_MAX)
-        spare_slots[nspare++] = table[i].slot;
+    pith_slot_free(table[i].slot);
     table[i].used = false;
-}
-
-static uint64_t names_slot(void)
-{
-    return nspare ? spare_slots[--nspare] : pith_slot_alloc();
 }
 
 /* The process behind a badge (-1: init itself); -2 if the badge names nobody.
@@ -112,7 +104,7 @@ static long publish(void *ctx, const char *name, uint64_t ep)
         for (i = 0; i < NAMES_MAX && table[i].used; i++)
             ;
         if (i < NAMES_MAX) {
-            uint64_t slot = names_slot();
+            uint64_t slot = pith_slot_alloc();
             /* Keep the capability: the dispatch deletes whatever is left in cap_slot. */
             if (pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_MOVE, slot, ep, 0, 0) == PITH_OK) {
                 table[i].used = true;
@@ -124,8 +116,7 @@ static long publish(void *ctx, const char *name, uint64_t ep)
                 table[i].slot = slot;
                 err = 0;
             } else {
-                if (nspare < NAMES_MAX)
-                    spare_slots[nspare++] = slot;
+                pith_slot_free(slot);
                 err = NAMES_E_BAD_NAME;
             }
         }

@@ -10,14 +10,15 @@
 #include "elfload.h"
 #include "procmgr.h"
 #include "process.h"
+#include "tls.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #define CHILD_CNODE_BITS 12             /* 4096 slots, as init has */
 #define CHILD_STACK_PAGES 8
-#define CHILD_SETUP_FIRST 16            /* the child's slots for its stack and page tables */
-#define CHILD_FIRST_FREE 48
+#define CHILD_SETUP_FIRST 16            /* the child's slots for its program pages, stack, page tables */
+#define CHILD_FIRST_FREE 512
 #define SCRATCH_VA   0x600000000ull     /* where init fills a child's pages */
 #define MODULES_VA   0x700000000ull     /* the boot modules, mapped read-only */
 
@@ -26,20 +27,9 @@ static uint32_t next_pid = 2;           /* init is 1 */
 
 /* ---- slots and quotas --------------------------------------------------- */
 
-/* Slots emptied by moving a capability into a child come back here. */
-static uint64_t free_slots[256];
-static int nfree;
-
-uint64_t slot_get(void)
-{
-    return nfree ? free_slots[--nfree] : pith_slot_alloc();
-}
-
-void slot_put(uint64_t slot)
-{
-    if (nfree < (int)(sizeof free_slots / sizeof free_slots[0]))
-        free_slots[nfree++] = slot;
-}
+/* Slots emptied by moving a capability into a child go back to the runtime. */
+uint64_t slot_get(void) { return pith_slot_alloc(); }
+void slot_put(uint64_t slot) { pith_slot_free(slot); }
 
 static long retype_at(uint64_t untyped, uint8_t type, uint32_t bits, uint64_t slot)
 {
@@ -159,11 +149,15 @@ int proc_add(const struct manifest_entry *cfg, uint32_t parent)
 
 /* ---- building a process ------------------------------------------------- */
 
+#define NOTED_MAX (CHILD_FIRST_FREE - CHILD_SETUP_FIRST)
+
 /* What a start is building: the child's objects, still in init's slots. */
 struct build {
     struct proc *p;
     uint64_t quota, cnode, vspace, ipc, bootinfo[2], stack[CHILD_STACK_PAGES], time;
     uint64_t next_setup;                /* the child's next slot for a page table */
+    uint64_t noted[NOTED_MAX];          /* every slot of ours the start took (pith_slot_log_begin) */
+    uint32_t nnoted;
 };
 
 /* Maps a frame in the child, making page tables from the quota (moved into the child). */
@@ -320,6 +314,18 @@ static long build(struct build *b, const void *file, const struct elf_image *img
     for (int i = 0; i < CHILD_STACK_PAGES; i++)
         if ((err = give(b, b->stack[i], b->next_setup++)))
             return err;
+    /* What the ELF loader and the runtime made in our slots (program pages, page tables) goes too. */
+    b->nnoted = pith_tls_self()->slot_log_count;
+    for (uint32_t i = 0; i < b->nnoted && i < NOTED_MAX; i++) {
+        struct pith_msg m = { .w = { b->noted[i] } };
+        if (b->noted[i] == b->cnode || pith_invoke(PITH_SLOT_CSPACE, PITH_CNODE_IDENTIFY, &m) ||
+            m.w[0] == PITH_OBJ_NULL)
+            continue;                   /* ours, or already given (and freed) */
+        if (b->next_setup >= CHILD_FIRST_FREE)
+            return PITH_E_SLOT_RANGE;   /* a program too big for the slots set aside */
+        if ((err = give(b, b->noted[i], b->next_setup++)))
+            return err;
+    }
     /* Our capability to its CNode goes last: everything above went through it. */
     if ((err = pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, b->cnode, 0, 0, 0)))
         return err;
@@ -368,8 +374,12 @@ long proc_start(struct proc *p, uint32_t parent)
     p->quota_bits = log2_mib(p->cfg.memory_mib);
     if (!(p->quota = quota_get(p->quota_bits)))
         return PROCMGR_E_NO_MEMORY;
-    struct build b = { .p = p, .quota = p->quota, .next_setup = CHILD_SETUP_FIRST };
+    static struct build b;              /* big; starts are one at a time (init_lock) */
+    b = (struct build){ .p = p, .quota = p->quota, .next_setup = CHILD_SETUP_FIRST };
+    /* Note the slots the loader takes, so its pages can be handed to the child and the slots reused. */
+    pith_slot_log_begin(b.noted, NOTED_MAX);
     long err = build(&b, file, &img);
+    pith_slot_log_end();
     if (err) {
         printf("init: %s: could not start it (error %ld)\n", p->cfg.name, err);
         quota_return(p);

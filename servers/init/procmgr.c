@@ -145,10 +145,11 @@ static long restart(void *ctx, const char *name)
     return err;
 }
 
-static long memory(void *ctx, uint64_t *total, uint64_t *free_bytes)
+static long memory(void *ctx, uint64_t *total, uint64_t *free_bytes, uint64_t *slots)
 {
     pith_mutex_lock(&init_lock);
     quota_totals(total, free_bytes);
+    *slots = pith_slots_left();
     pith_mutex_unlock(&init_lock);
     return 0;
 }

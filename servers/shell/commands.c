@@ -44,14 +44,14 @@ static void ps(int argc, char **argv)
 
 static void mem(int argc, char **argv)
 {
-    uint64_t total, free_bytes;
-    long err = procmgr_memory(&procmgr, &total, &free_bytes);
+    uint64_t total, free_bytes, slots;
+    long err = procmgr_memory(&procmgr, &total, &free_bytes, &slots);
     if (err) {
         say("mem: %s\n", procmgr_error(err));
         return;
     }
-    say("memory: %lu KiB in all, %lu KiB free, %lu KiB in use\n", total >> 10, free_bytes >> 10,
-        (total - free_bytes) >> 10);
+    say("memory: %lu KiB in all, %lu KiB free, %lu KiB in use; init has %lu capability slots left\n",
+        total >> 10, free_bytes >> 10, (total - free_bytes) >> 10, slots);
     char name[PROCMGR_LIST_NAME_MAX + 1];
     uint32_t pid, parent, restarts;
     uint8_t state;

@@ -100,6 +100,17 @@ shell_session() {
     check restart_command 'restart kv' 'restart: kv: done' && session_cmd names '/svc/kv +kv' &&
         result PASS base/restart_command
 
+    # Restarts reuse init's capability slots: ten of them leave as many as before.
+    local slots_before slots_after i
+    session_cmd mem 'slots left' && slots_before=$(session_since | sed -n 's/.*init has \([0-9]*\) capability slots left/\1/p')
+    for i in $(seq 10); do session_cmd 'restart kv' 'restart: kv: done' > /dev/null; done
+    session_cmd mem 'slots left' && slots_after=$(session_since | sed -n 's/.*init has \([0-9]*\) capability slots left/\1/p')
+    if [ -n "$slots_before" ] && [ "$slots_before" = "$slots_after" ]; then
+        result PASS base/restarts_reuse_init_slots
+    else
+        result FAIL base/restarts_reuse_init_slots "slots left before ${slots_before:-?}, after ${slots_after:-?}"
+    fi
+
     # Killing the console under the shell: the shell finds the new one by name.
     session_send 'kill console'
     if session_wait 'init: console restarted' 10 && sleep 1 && session_cmd uptime '^up [0-9]'; then
