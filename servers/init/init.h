@@ -45,16 +45,23 @@ extern const struct pith_time_page *clock_page;
 
 static inline uint64_t now_ns(void) { return pith_clock_ns(clock_page); }
 
-/* proc.c: slots, quotas and whole processes (callers hold init_lock). */
+/* quota.c: slots and quotas (callers hold init_lock) */
 uint64_t slot_get(void);
 void slot_put(uint64_t slot);
+long retype_at(uint64_t untyped, uint8_t type, uint32_t bits, uint64_t slot);
+uint64_t quota_get(uint32_t bits);
+uint64_t quota_return(struct proc *p);     /* revokes it; the bytes that did not come back (0) */
+void quota_totals(uint64_t *total, uint64_t *free);
+
+/* modules.c */
 void modules_map(void);
 const void *module_find(const char *name, uint64_t *size);
+
+/* proc.c: whole processes (callers hold init_lock). */
 int proc_add(const struct manifest_entry *cfg, uint32_t parent);
 struct proc *proc_find(const char *name);
 long proc_start(struct proc *p, uint32_t parent);
 void proc_end(struct proc *p, enum proc_state state);
-void quota_totals(uint64_t *total, uint64_t *free);
 
 /* names.c (its own lock: names_forget and names_has_prefix take it) */
 void names_forget(int owner);

@@ -3,8 +3,8 @@
  * init's memory, from which everything of the process is made (its
  * capability space, address space, thread, program pages, stack) and half
  * of which it receives as its own untyped.  Ending a process is one
- * revoke of the quota: every object made from it goes, and every page
- * comes back (checked each time).  Callers hold init_lock.
+ * revoke of the quota (quota.c): every object made from it goes, and
+ * every page comes back (checked each time).  Callers hold init_lock.
  */
 #include "init.h"
 #include "elfload.h"
@@ -20,90 +20,17 @@
 #define CHILD_SETUP_FIRST 16            /* the child's slots for its program pages, stack, page tables */
 #define CHILD_FIRST_FREE 512
 #define SCRATCH_VA   0x600000000ull     /* where init fills a child's pages */
-#define MODULES_VA   0x700000000ull     /* the boot modules, mapped read-only */
 
 struct proc procs[PROC_MAX];
 static uint32_t next_pid = 2;           /* init is 1 */
 
-/* ---- slots and quotas --------------------------------------------------- */
-
-/* Slots emptied by moving a capability into a child go back to the runtime. */
-uint64_t slot_get(void) { return pith_slot_alloc(); }
-void slot_put(uint64_t slot) { pith_slot_free(slot); }
-
-static long retype_at(uint64_t untyped, uint8_t type, uint32_t bits, uint64_t slot)
+/* The quota's size for a manifest's memory in MiB (a power of two). */
+static uint32_t log2_mib(unsigned mib)
 {
-    return pith_invoke4(untyped, PITH_UNTYPED_RETYPE, type | (uint64_t)bits << 8, PITH_SLOT_CSPACE, slot, 1);
-}
-
-/* Quotas given back, kept whole for the next process of the same size. */
-static struct { uint64_t slot; uint32_t bits; } spare[PROC_MAX * 2];
-static int nspare;
-
-static uint64_t quota_get(uint32_t bits)
-{
-    for (int i = 0; i < nspare; i++)
-        if (spare[i].bits == bits) {
-            uint64_t slot = spare[i].slot;
-            spare[i] = spare[--nspare];
-            return slot;
-        }
-    const struct pith_bootinfo *bi = pith_bootinfo;
-    uint64_t slot = slot_get();
-    for (uint64_t i = 0; i < bi->untyped.count; i++)
-        if (!bi->untyped_list[i].is_device && bi->untyped_list[i].size_bits >= bits &&
-            retype_at(bi->untyped.first_slot + i, PITH_OBJ_UNTYPED, bits, slot) == PITH_OK)
-            return slot;
-    slot_put(slot);
-    return 0;
-}
-
-static uint64_t untyped_free(uint64_t slot)
-{
-    struct pith_msg m = { 0 };
-    return pith_invoke(slot, PITH_UNTYPED_INFO, &m) ? 0 : m.w[1];
-}
-
-void quota_totals(uint64_t *total, uint64_t *free_bytes)
-{
-    const struct pith_bootinfo *bi = pith_bootinfo;
-    *total = *free_bytes = 0;
-    for (uint64_t i = 0; i < bi->untyped.count; i++)
-        if (!bi->untyped_list[i].is_device) {
-            *total += 1ull << bi->untyped_list[i].size_bits;
-            *free_bytes += untyped_free(bi->untyped.first_slot + i);
-        }
-    for (int i = 0; i < nspare; i++)
-        *free_bytes += 1ull << spare[i].bits;
-}
-
-/* ---- boot modules ------------------------------------------------------- */
-
-static const void *module_at[PITH_BOOTINFO_MAX_MODULES];
-
-void modules_map(void)
-{
-    const struct pith_bootinfo *bi = pith_bootinfo;
-    uint64_t va = MODULES_VA;
-    for (uint64_t i = 0; i < bi->nmodules; i++) {
-        module_at[i] = (const void *)va;
-        for (uint64_t k = 0; k < bi->modules[i].frames.count; k++, va += 4096)
-            if (pith_map_page(bi->modules[i].frames.first_slot + k, va, PITH_RIGHT_READ, 0)) {
-                printf("init: cannot map module %s\n", bi->modules[i].name);
-                module_at[i] = NULL;
-            }
-    }
-}
-
-const void *module_find(const char *name, uint64_t *size)
-{
-    const struct pith_bootinfo *bi = pith_bootinfo;
-    for (uint64_t i = 0; i < bi->nmodules; i++)
-        if (!strcmp(bi->modules[i].name, name) && module_at[i]) {
-            *size = bi->modules[i].size;
-            return module_at[i];
-        }
-    return NULL;
+    uint32_t bits = 20;
+    while ((1u << (bits - 20)) < mib)
+        bits++;
+    return bits;
 }
 
 /* ---- the process table -------------------------------------------------- */
@@ -331,30 +258,6 @@ static long build(struct build *b, const void *file, const struct elf_image *img
         return err;
     slot_put(b->cnode);
     return pith_invoke4(p->tcb, PITH_TCB_RESUME, 0, 0, 0, 0);
-}
-
-/* Revokes the quota: every object made from it goes.  Returns the bytes not given back (0). */
-static uint64_t quota_return(struct proc *p)
-{
-    uint64_t size = 1ull << p->quota_bits;
-    pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_REVOKE, p->quota, 0, 0, 0);
-    uint64_t back = untyped_free(p->quota);
-    if (back != size)
-        printf("init: %s: revoking its quota gave back %lu of %lu bytes\n", p->cfg.name, back, size);
-    if (nspare < (int)(sizeof spare / sizeof spare[0])) {
-        spare[nspare].slot = p->quota;
-        spare[nspare++].bits = p->quota_bits;
-    }
-    p->quota = 0;
-    return size - back;
-}
-
-static uint32_t log2_mib(unsigned mib)
-{
-    uint32_t bits = 20;
-    while ((1u << (bits - 20)) < mib)
-        bits++;
-    return bits;
 }
 
 long proc_start(struct proc *p, uint32_t parent)
