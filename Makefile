@@ -168,6 +168,53 @@ $(BENCH_ELF): $(BENCH_OBJS)
 $(FUZZ_ELF): $(FUZZ_OBJS)
 # <<< native C runtime <<<
 
+# >>> base system: init's manifest, names and processes; console; shell (docs/manifest.md) >>>
+# make run boots init with the manifest and the programs it names; each
+# program is a folder of servers/ linked with the generated code it uses.
+BASE_IDL   := servers/names/names.idl servers/console/console.idl servers/init/procmgr.idl
+BASE_HDRS  := $(patsubst %,$(BUILD)/idl/%.h,names console procmgr)
+# (The interface-definitions block below defines IDL_OBJ; these are its results, spelled out.)
+$(foreach n,names console procmgr kv,$(eval BASE_IDL_OBJ_$(n) := $(patsubst %,$(UOBJ)/$(BUILD)/idl/%.c.o,$(n)_client $(n)_server)))
+vpath %.idl servers/names servers/console servers/init
+USER_CFLAGS += -Iservers/names -Iservers/init -Iservers/console
+RESOLVER_OBJS := $(UOBJ)/lib/libpith/idl.c.o $(BASE_IDL_OBJ_names) $(UOBJ)/servers/names/resolver.c.o
+CONSOLE_ELF := $(BUILD)/user/console.elf
+SHELL_ELF   := $(BUILD)/user/shell.elf
+KVD_ELF     := $(BUILD)/user/kvd.elf
+KVTEST_ELF  := $(BUILD)/user/kvtest.elf
+CRASHER_ELF := $(BUILD)/user/crasher.elf
+WRITER_ELF  := $(BUILD)/user/writer.elf
+MANIFEST    := $(BUILD)/modules/manifest
+BASE_PROGRAMS := $(CONSOLE_ELF) $(SHELL_ELF) $(KVD_ELF)
+MODULES += $(MANIFEST) $(BASE_PROGRAMS)
+BASE_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/console/*.c servers/shell/*.c servers/kvd/*.c \
+	tests/system/kvtest/*.c tests/system/crasher/*.c tests/system/writer/*.c)) $(RESOLVER_OBJS) $(BASE_IDL_OBJ_console) $(BASE_IDL_OBJ_procmgr) $(BASE_IDL_OBJ_kv)
+
+$(INIT_ELF): $(UOBJ)/lib/libpith/idl.c.o $(BASE_IDL_OBJ_names) $(BASE_IDL_OBJ_procmgr)
+$(CONSOLE_ELF): $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/console/*.c)) $(BASE_IDL_OBJ_console) $(RESOLVER_OBJS)
+$(SHELL_ELF): $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/shell/*.c)) $(BASE_IDL_OBJ_console) \
+	$(BASE_IDL_OBJ_procmgr) $(RESOLVER_OBJS)
+$(KVD_ELF): $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/kvd/*.c)) $(BASE_IDL_OBJ_kv) $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/kv/*.c)) $(RESOLVER_OBJS)
+$(KVTEST_ELF): $(patsubst %,$(UOBJ)/%.o,$(wildcard tests/system/kvtest/*.c)) $(BASE_IDL_OBJ_kv) \
+	$(BASE_IDL_OBJ_procmgr) $(RESOLVER_OBJS)
+$(CRASHER_ELF): $(patsubst %,$(UOBJ)/%.o,$(wildcard tests/system/crasher/*.c)) $(RESOLVER_OBJS)
+$(WRITER_ELF): $(patsubst %,$(UOBJ)/%.o,$(wildcard tests/system/writer/*.c)) $(BASE_IDL_OBJ_console) \
+	$(RESOLVER_OBJS)
+$(INIT_OBJS) $(BASE_OBJS): | $(BASE_HDRS) $(BUILD)/idl/kv.h
+# The base-system scenarios boot these test programs too.
+test: $(KVTEST_ELF) $(CRASHER_ELF) $(WRITER_ELF)
+# make bench measures a server's restart with the crashing one.
+bench: $(INIT_ELF) $(CRASHER_ELF)
+
+$(MANIFEST): servers/init/boot.manifest
+	@mkdir -p $(dir $@)
+	$(Q)cp $< $@
+
+# The manifest parser on the host, under ASan and UBSan.
+$(BUILD)/host/test_manifest: servers/init/manifest.c servers/init/manifest.h
+-include $(patsubst %.o,%.d,$(BASE_OBJS))
+# <<< base system <<<
+
 # ---- running ----------------------------------------------------------
 RUN := tools/qemu-run.sh --accel $(ACCEL) --smp $(SMP) --mem $(MEM)
 MODARGS := $(foreach m,$(MODULES),--module $(m))

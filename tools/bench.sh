@@ -66,6 +66,32 @@ else
     echo "# cross-CPU figures unavailable: the two-CPU boot failed (see $smp_log)"
 fi
 
+# pith.server_restart: a server that crashes is restarted by init's
+# supervisor; from its end to its name published again (serving), less the
+# supervisor's backoff (policy, not cost).  tests/system/crasher/ crashes
+# 200 ms after each start; the manifest lets it restart 5 times.
+restart_dir=$logdir/restart
+mkdir -p "$restart_dir"
+echo "crasher register=/test/crash limit=5" > "$restart_dir/manifest"
+log=$logdir/restart.log
+tools/qemu-run.sh --accel "$accel" --smp "$SMP" --timeout 120 --kernel "$BUILD/pith.bin" \
+    --module "$BUILD/user/init.elf" --module "$restart_dir/manifest" --module "$BUILD/user/crasher.elf" \
+    --debugcon "$log" --serial /dev/null >/dev/null 2>&1 &
+restart_pid=$!
+for _ in $(seq 1 1200); do
+    grep -aq 'crasher: giving up' "$log" 2>/dev/null && break
+    sleep 0.1
+done
+kill "$restart_pid" 2>/dev/null; wait "$restart_pid" 2>/dev/null
+restart_samples=$(tr -d '\r' < "$log" | sed -n 's/^init: crasher serving again \([0-9]*\) us after it ended (backoff \([0-9]*\) us)/\1 \2/p' |
+                  awk '{ print $1 - $2 }' | sort -n)
+n=$(echo "$restart_samples" | grep -c .)
+if [ "$n" -gt 0 ]; then
+    echo "bench pith.server_restart median=$(echo "$restart_samples" | sed -n "$(( n / 2 + 1 ))p") min=$(echo "$restart_samples" | head -1) max=$(echo "$restart_samples" | tail -1) unit=us iters=$n"
+else
+    echo "# pith.server_restart unavailable: no restart measured (see $log)"
+fi
+
 # The Linux guest, same QEMU, mode and -smp.  Its stderr is kept for the reason.
 fetch=""
 ls "$BUILD"/linux-guest/boot/vmlinuz-* >/dev/null 2>&1 || fetch="; first downloading Debian's kernel package"

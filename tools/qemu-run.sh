@@ -3,7 +3,7 @@
 #
 #   qemu-run.sh [--accel auto|tcg|icount|kvm] [--smp N] [--mem MiB]
 #               [--kernel pith.bin [--append "ARGS"] [--module FILE]... | --iso FILE]
-#               [--debugcon FILE] [--serial FILE] [--timeout SECONDS]
+#               [--debugcon FILE] [--serial FILE | --serial-pipe BASE] [--timeout SECONDS]
 #               [--interactive] [--gdb]
 #
 # Modes (--accel, or ACCEL in the environment):
@@ -21,7 +21,7 @@
 set -u
 
 accel=${ACCEL:-auto}
-smp=1 mem=256 kernel="" iso="" append="" debugcon="" serial="" timeout=0
+smp=1 mem=256 kernel="" iso="" append="" debugcon="" serial="" serial_pipe="" timeout=0
 interactive=0 gdb=0
 modules=()
 
@@ -36,6 +36,7 @@ while [ $# -gt 0 ]; do
         --module) modules+=("$2"); shift ;;
         --debugcon) debugcon=$2; shift ;;
         --serial) serial=$2; shift ;;
+        --serial-pipe) serial_pipe=$2; shift ;;
         --timeout) timeout=$2; shift ;;
         --interactive) interactive=1 ;;
         --gdb) gdb=1 ;;
@@ -83,6 +84,8 @@ fi
 if [ -n "$debugcon" ]; then args+=(-debugcon "file:$debugcon"); else args+=(-debugcon null); fi
 if [ $interactive = 1 ]; then
     args+=(-serial mon:stdio)
+elif [ -n "$serial_pipe" ]; then
+    args+=(-serial "pipe:$serial_pipe")
 elif [ -n "$serial" ]; then
     args+=(-serial "file:$serial")
 else

@@ -6,6 +6,8 @@
 #   3. boot scenarios (tests/system/scenarios.sh): deliberate panics, the
 #      runner's timeout, the GRUB image, the debugger
 #   4. the native runtime's build rules (tests/system/runtime-checks.sh)
+#   5. the base system booted as make run boots it, driven over the serial
+#      line (tests/system/base.sh)
 # The in-system run is two suites: the kernel's own (tests/kernel/), then
 # the user-level one (tests/user/), which the kernel starts as init.
 # Every test prints one "TEST PASS|FAIL name" line; the last line is
@@ -109,6 +111,9 @@ echo "== boot scenarios"
 . tests/system/scenarios.sh
 
 . tests/system/runtime-checks.sh
+
+echo "== base system (init, names, processes, console, shell)"
+. tests/system/base.sh
 
 echo
 if [ $failed -gt 0 ]; then

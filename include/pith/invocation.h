@@ -61,7 +61,7 @@ enum pith_invocation {
     /* The kernel log */
     PITH_LOG_WRITE = 64,        /* w0 length: bytes from the IPC buffer */
     PITH_LOG_READ,              /* w0 position: returns w0 bytes copied to the IPC buffer, w1 new position, w2 bytes lost */
-    PITH_LOG_SHUTDOWN,          /* w0 1: success, 0: failure; ends the system (QEMU exits with the verdict) */
+    PITH_LOG_SHUTDOWN,          /* w0 1: success, 0: failure; ends the system (QEMU exits with the verdict); needs every right */
 
     /* User-level memory management (docs/memory.md): invoked on the destination VSpace */
     PITH_VSPACE_MAP = 104,      /* w0 first source frame slot, w1 address, w2 dest CNode slot | dest first slot << 32,

@@ -251,17 +251,19 @@ void sched_yield(void)
     sched_make_ready(cur);
 }
 
+/*
+ * A thread became ready.  On this CPU nothing happens now: the way out of
+ * the kernel (kernel_exit_prepare) runs the highest-priority thread, and
+ * the current one goes to the tail of its queue if it is outranked.  It
+ * must not be queued here: the system call in progress may still block it
+ * (an answer that wakes a more urgent caller, then a receive), and a
+ * thread is on the ready queue or an IPC queue, never both.  Another CPU
+ * is told with an interrupt.
+ */
 void sched_check_preempt(struct tcb *woken)
 {
-    if (!is_here(woken)) {
+    if (!is_here(woken))
         nudge(woken);
-        return;
-    }
-    struct tcb *cur = sched_current();
-    if (cur && cur->state == TS_READY && woken->priority > cur->priority) {
-        sched_set_current(NULL);
-        sched_make_ready(cur);
-    }
 }
 
 /* The CPU `t` runs on, if it is current on one that is not this one; -1 otherwise. */

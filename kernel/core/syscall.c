@@ -395,8 +395,19 @@ static int invoke_port(struct args *a, struct slot *target)
 
 /* ---- The kernel log ----------------------------------------------------------------- */
 
-static int invoke_log(struct args *a)
+/*
+ * The log: writing needs the write right, reading the read right, and
+ * ending the system the capability with every right, as init received it
+ * (programs get copies with fewer).
+ */
+static int invoke_log(struct args *a, struct slot *target)
 {
+    uint8_t rights = target->cap.rights;
+    uint8_t need = a->label == PITH_LOG_WRITE ? PITH_RIGHT_WRITE
+                 : a->label == PITH_LOG_READ ? PITH_RIGHT_READ
+                 : a->label == PITH_LOG_SHUTDOWN ? PITH_RIGHTS_ALL : 0;
+    if ((rights & need) != need)
+        return PITH_E_NO_RIGHTS;
     char *bytes = (char *)tcb_ipc_buffer(a->self);
     if (!bytes)
         return PITH_E_STATE;            /* no IPC buffer registered */
@@ -443,7 +454,7 @@ static int invoke(struct args *a, struct slot *target)
     case PITH_OBJ_VSPACE:
         return invoke_vspace(a, target);
     case PITH_OBJ_LOG:
-        return invoke_log(a);
+        return invoke_log(a, target);
     case PITH_OBJ_IO_PORTS:
         return invoke_io_ports(a, target);
     case PITH_OBJ_IRQ_CONTROL:

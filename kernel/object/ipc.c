@@ -27,6 +27,7 @@
  */
 static void enqueue_by_priority(struct tcb **head, struct tcb **tail, struct tcb *t)
 {
+    KASSERT(!t->on_ready_queue);        /* one queue at a time: they share the links */
     struct tcb *after = *tail;
     while (after && after->priority < t->priority)
         after = after->q_prev;

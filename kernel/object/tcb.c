@@ -61,8 +61,13 @@ void tcb_set_effective_priority(struct tcb *t, uint8_t prio)
     if (queued)
         sched_make_ready(t);
     ipc_requeue_sender(t);
-    if (t == sched_current() && sched_higher_ready(t->priority))
-        sched_yield();
+    /*
+     * A running thread that now ranks below a ready one gives way on the
+     * way out of the kernel (kernel_exit_prepare), not here: this runs in
+     * the middle of IPC (a server's inherited priority falls as it answers,
+     * and it is about to wait on its endpoint), and a thread must never be
+     * on the ready queue and an IPC queue at once.
+     */
     sched_kick(t);                      /* running elsewhere: that CPU looks again */
 }
 

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include "arch/x86_64/trap.h"
 #include "object/cap.h"
+#include "core/panic.h"
 #include <pith/ipc_buffer.h>
 
 enum tcb_slot {
@@ -92,6 +93,7 @@ static inline struct pith_ipc_buffer *tcb_ipc_buffer(const struct tcb *t)
  */
 static inline void tcbq_append(struct tcb **head, struct tcb **tail, struct tcb *t)
 {
+    KASSERT(!t->on_ready_queue);        /* one queue at a time: they share the links */
     t->q_next = NULL;
     t->q_prev = *tail;
     if (*tail)

@@ -8,6 +8,7 @@
 #include "thread.h"
 #include "heap.h"
 #include "pith.h"
+#include "process.h"
 #include "sync.h"
 #include "tls.h"
 
@@ -65,7 +66,9 @@ static struct pith_thread *make_kit(void)
         bad = map_rw(t->window + (uint64_t)(i + 1) * PITH_PAGE);
     bad = bad || pith_map_page(ipc, t->window + IPC_OFFSET, PITH_RIGHT_READ | PITH_RIGHT_WRITE, 0);
     bad = bad || !(t->tls = pith_tls_new((struct pith_ipc_buffer *)(t->window + IPC_OFFSET), t->tcb));
-    bad = bad || pith_invoke4(t->tcb, PITH_TCB_CONFIGURE, PITH_SLOT_CSPACE, PITH_SLOT_VSPACE, ipc, 0);
+    /* In a started process every thread's faults go to the supervisor, as the main thread's do. */
+    uint64_t fault = pith_is_init() || !pith_bootinfo ? 0 : PITH_SLOT_FAULT;
+    bad = bad || pith_invoke4(t->tcb, PITH_TCB_CONFIGURE, PITH_SLOT_CSPACE, PITH_SLOT_VSPACE, ipc, fault);
     if (bad) {
         /* The objects already made stay unused: untyped memory cannot be handed back piecemeal. */
         free(t);

@@ -22,6 +22,8 @@ struct pith_tls {
     uint64_t tcb;                       /* slot of this thread's TCB */
     uint64_t ntfn;                      /* slot of its private notification (condition variables) */
     struct pith_thread *thread;         /* NULL for threads the runtime did not start */
+    uint64_t *slot_log;                 /* pith_slot_log_begin: where this thread's new slots are noted */
+    uint32_t slot_log_count, slot_log_max;
 };
 
 _Static_assert(offsetof(struct pith_tls, stack_guard) == 0x28, "canary at %fs:0x28");

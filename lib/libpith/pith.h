@@ -159,6 +159,21 @@ uint64_t pith_slot_alloc(void);
 /* n consecutive free slots; returns the first. */
 uint64_t pith_slot_alloc_range(uint64_t n);
 
+/*
+ * Notes every slot pith_slot_alloc hands the calling thread (up to max of
+ * them) until pith_slot_log_end, which returns how many it handed out
+ * (more than max: the rest were not noted).  For code that must learn
+ * which slots a library call took, to reuse them later.
+ */
+void pith_slot_log_begin(uint64_t *slots, uint32_t max);
+uint32_t pith_slot_log_end(void);
+
+/* Gives back an empty slot for pith_slot_alloc to hand out again. */
+void pith_slot_free(uint64_t slot);
+
+/* How many slots pith_slot_alloc can still hand out. */
+uint64_t pith_slots_left(void);
+
 /* The slot of the largest block of untyped RAM (not device memory) init was given. */
 uint64_t pith_biggest_untyped(void);
 

@@ -4,6 +4,7 @@
  * address space, and the end of the task.
  */
 #include "pith.h"
+#include "process.h"
 #include "heap.h"
 #include "tls.h"
 
@@ -25,22 +26,69 @@ _Noreturn void pith_shutdown(int success)
         pith_sleep_ns(1000000000ull);
 }
 
+int pith_is_init(void)
+{
+    return pith_bootinfo && pith_bootinfo->magic == PITH_BOOTINFO_MAGIC;
+}
+
 _Noreturn void pith_end_task(int status)
 {
     /* Init holds the log capability and ends the system with its verdict. */
-    if (pith_bootinfo && pith_bootinfo->magic == PITH_BOOTINFO_MAGIC)
+    if (pith_is_init())
         pith_shutdown(status == 0);
+    /* A started process tells its supervisor (process.h); without one, the
+     * unknown call suspends it, which ends it just as well. */
+    if (pith_bootinfo && pith_bootinfo->magic == PITH_PROCESS_MAGIC) {
+        struct pith_msg m = { 0 };
+        pith_syscall(PITH_EXIT_SYSCALL, (uint64_t)status, &m, 0);
+    }
     for (;;)
         pith_invoke4(PITH_SLOT_TCB, PITH_TCB_SUSPEND, 0, 0, 0, 0);
+}
+
+static int slot_loggers;                /* threads noting their slots: only then is TLS looked at */
+
+/* Slots given back: a stack guarded by a spin lock (held for a few instructions). */
+#define FREED_MAX 1024
+static uint64_t freed[FREED_MAX];
+static int nfreed, freed_lock;
+
+void pith_slot_free(uint64_t slot)
+{
+    while (__atomic_exchange_n(&freed_lock, 1, __ATOMIC_ACQUIRE))
+        ;
+    if (nfreed < FREED_MAX)
+        freed[nfreed++] = slot;
+    __atomic_store_n(&freed_lock, 0, __ATOMIC_RELEASE);
+}
+
+static uint64_t take_freed(void)
+{
+    uint64_t slot = 0;
+    if (!__atomic_load_n(&nfreed, __ATOMIC_RELAXED))
+        return 0;
+    while (__atomic_exchange_n(&freed_lock, 1, __ATOMIC_ACQUIRE))
+        ;
+    if (nfreed)
+        slot = freed[--nfreed];
+    __atomic_store_n(&freed_lock, 0, __ATOMIC_RELEASE);
+    return slot;
 }
 
 /* Atomic: threads take slots concurrently (thread creation, the heap). */
 uint64_t pith_slot_alloc(void)
 {
-    uint64_t slot = __atomic_fetch_add(&next_slot, 1, __ATOMIC_RELAXED);
+    uint64_t slot = take_freed();
+    if (!slot)
+        slot = __atomic_fetch_add(&next_slot, 1, __ATOMIC_RELAXED);
     if (slot >= end_slot) {
         puts_log("libpith: out of capability slots\n");
         pith_end_task(1);
+    }
+    if (__atomic_load_n(&slot_loggers, __ATOMIC_RELAXED)) {
+        struct pith_tls *t = pith_tls_self();
+        if (t->slot_log && t->slot_log_count++ < t->slot_log_max)
+            t->slot_log[t->slot_log_count - 1] = slot;
     }
     return slot;
 }
@@ -53,6 +101,29 @@ uint64_t pith_slot_alloc_range(uint64_t n)
         pith_end_task(1);
     }
     return slot;
+}
+
+uint64_t pith_slots_left(void)
+{
+    uint64_t next = __atomic_load_n(&next_slot, __ATOMIC_RELAXED);
+    return (next < end_slot ? end_slot - next : 0) + (uint64_t)__atomic_load_n(&nfreed, __ATOMIC_RELAXED);
+}
+
+void pith_slot_log_begin(uint64_t *slots, uint32_t max)
+{
+    struct pith_tls *t = pith_tls_self();
+    t->slot_log_count = 0;
+    t->slot_log_max = max;
+    t->slot_log = slots;
+    __atomic_fetch_add(&slot_loggers, 1, __ATOMIC_RELAXED);
+}
+
+uint32_t pith_slot_log_end(void)
+{
+    struct pith_tls *t = pith_tls_self();
+    t->slot_log = NULL;
+    __atomic_fetch_sub(&slot_loggers, 1, __ATOMIC_RELAXED);
+    return t->slot_log_count;
 }
 
 uint64_t pith_biggest_untyped(void)

@@ -1,27 +1,95 @@
 /*
- * init: the first user task.  For now it reports what the kernel handed
- * it and waits; starting servers from a boot manifest comes with the base
- * system.
+ * init: the first user task.  It serves names and processes (names.c,
+ * procmgr.c), then reads the boot manifest (the boot module "manifest",
+ * docs/manifest.md) and starts what it lists, each after what it needs.
+ * A manifest with any mistake is reported, line and reason, and nothing of
+ * it is started.
  */
-#include "pith.h"
+#include "init.h"
+
+#include <string.h>
+
+pith_mutex_t init_lock;
+uint64_t supervisor_ep, names_ep, procmgr_ep, supervisor_ntfn;
+const struct pith_time_page *clock_page;
+
+static struct manifest manifest;
+/* Waits (up to 5 s) until the program has published a name under its prefix. */
+static void wait_published(const struct manifest_entry *e)
+{
+    uint64_t until = now_ns() + 5000000000ull;
+    for (;;) {
+        pith_mutex_lock(&init_lock);
+        bool done = proc_find(e->name)->state != PROC_RUNNING;
+        pith_mutex_unlock(&init_lock);
+        done = done || names_has_prefix(e->prefix);
+        if (done)
+            return;
+        if (now_ns() > until) {
+            printf("init: %s has published nothing under %s after 5 s; going on\n", e->name, e->prefix);
+            return;
+        }
+        pith_sleep_ns(2000000);
+    }
+}
+
+static bool needed(int i)
+{
+    for (int k = 0; k < manifest.count; k++)
+        for (int n = 0; n < manifest.e[k].nneeds; n++)
+            if (manifest.e[k].needs[n] == i)
+                return true;
+    return false;
+}
+
+static void start_all(void)
+{
+    for (int k = 0; k < manifest.count; k++) {
+        int i = manifest.order[k];
+        const struct manifest_entry *e = &manifest.e[i];
+        pith_mutex_lock(&init_lock);
+        int slot = proc_add(e, 1);
+        long err = slot < 0 ? -1 : proc_start(&procs[slot], 1);
+        pith_mutex_unlock(&init_lock);
+        if (err) {
+            printf("init: %s did not start (error %ld)\n", e->name, err);
+            continue;
+        }
+        printf("init: started %s (pid %u, priority %u, %u MiB)\n", e->name, procs[slot].pid, e->priority,
+               e->memory_mib);
+        if (e->prefix[0] && needed(i))
+            wait_published(e);
+    }
+}
 
 int main(void)
 {
     const struct pith_bootinfo *bi = pith_bootinfo;
-    uint64_t ram = 0, device = 0;
-    for (uint64_t i = 0; i < bi->untyped.count; i++) {
-        if (bi->untyped_list[i].is_device)
-            device += 1ull << bi->untyped_list[i].size_bits;
-        else
-            ram += 1ull << bi->untyped_list[i].size_bits;
-    }
-    printf("init: ABI %u.%u, %lu MiB of memory and %lu MiB of device space as untyped (%lu blocks), "
-           "%lu modules, %lu I/O-port ranges, %lu interrupt lines, %lu free slots\n",
-           bi->abi_major, bi->abi_minor, ram >> 20, device >> 20, bi->untyped.count, bi->nmodules,
-           bi->io_ports.count, bi->irq_lines, bi->empty.count);
-    for (uint64_t i = 0; i < bi->nmodules; i++)
-        printf("init: module %s, %lu bytes\n", bi->modules[i].name, bi->modules[i].size);
-    printf("init: nothing more to start yet; waiting\n");
+    clock_page = (const struct pith_time_page *)bi->time_page;
+    printf("init: ABI %u.%u, %lu modules\n", bi->abi_major, bi->abi_minor, bi->nmodules);
+    pith_mutex_init(&init_lock);
+    /*
+     * Init's threads (made after this, at this priority) run above every
+     * program it starts (at most 254): starting a program never preempts
+     * init, and the supervisor always gets to a faulted program.
+     */
+    pith_invoke4(PITH_SLOT_TCB, PITH_TCB_SET_PRIORITY, 255, 255, 0, 0);
+    supervisor_ep = pith_object_new(PITH_OBJ_ENDPOINT, 0);
+    names_ep = pith_object_new(PITH_OBJ_ENDPOINT, 0);
+    procmgr_ep = pith_object_new(PITH_OBJ_ENDPOINT, 0);
+    supervisor_ntfn = pith_object_new(PITH_OBJ_NOTIFICATION, 0);
+    modules_map();
+    names_start();
+    procmgr_start_threads();
+
+    uint64_t size;
+    const char *text = module_find("manifest", &size);
+    if (!text)
+        printf("init: no boot module named manifest: nothing to start\n");
+    else if (manifest_parse(text, size, &manifest))
+        printf("init: manifest line %d: %s; nothing started\n", manifest.error_line, manifest.error);
+    else
+        start_all();
     for (;;)
         pith_sleep_ns(1000000000000ull);
 }

@@ -87,6 +87,8 @@ static const struct {
     { "protocol p x1\n", 1, "is not a number" },
     { "protocol p 1x\n", 1, "is not a number" },
     { "protocol 9p 1\n", 1, "not a C identifier" },
+    { "protocol p 1\nmessage register 1\n", 2, "name 'register' is a C keyword" },
+    { "protocol p 1\nmessage m 1\n  in int u32\n", 3, "name 'int' is a C keyword" },
     { "protocol p 1\nfrobnicate\n", 2, "unknown statement" },
     { "protocol p 1\nin x u8\n", 2, "outside a message" },
     { "protocol p 1\nerrors e\n", 2, "outside a message" },

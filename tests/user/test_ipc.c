@@ -1,5 +1,6 @@
 /* Endpoints, reply objects and notifications, including every way a call can break. */
 #include "utest.h"
+#include "tls.h"
 
 static uint64_t ep, reply_obj, ntfn;
 static volatile long server_result, caller_result;
@@ -460,4 +461,46 @@ UTEST(sender_requeued_when_its_priority_changes)
     UT_EQ(m.w[0], 1);
     UT_EQ(pith_nbrecv(ep, &m, 0), PITH_OK);
     UT_EQ(m.w[0], 2);
+}
+
+/* Answers with five words (the slow path), then waits again in the same system call. */
+static void answer_long_then_wait(uint64_t unused)
+{
+    (void)unused;
+    struct pith_ipc_buffer *buf = pith_tls_self()->ipc_buffer;
+    struct pith_msg m = { 0 };
+    pith_recv(ep, &m, reply_obj);
+    for (;;) {
+        buf->msg[4] = m.w[0] * 2;
+        m.tag = PITH_TAG(0, 5);
+        m.w[0] += 1;
+        pith_reply_recv(ep, &m, reply_obj);
+    }
+}
+
+/*
+ * A low-priority server answers a more urgent caller and then waits on its
+ * endpoint, in one system call: the answer makes the caller the one to run,
+ * and the server must end up waiting on the endpoint only, never also
+ * queued as ready (the two queues share a thread's links).
+ */
+UTEST(answer_to_a_more_urgent_caller_then_wait)
+{
+    ep = make_object(PITH_OBJ_ENDPOINT, 0);
+    reply_obj = make_object(PITH_OBJ_REPLY, 0);
+    uint64_t s = make_thread(answer_long_then_wait, 0, 50);
+    UT_ASSERT(s);
+    UT_EQ(pith_invoke4(s, PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);
+    struct pith_ipc_buffer *buf = (struct pith_ipc_buffer *)PITH_IPC_BUFFER_ADDR;
+    for (uint64_t i = 0; i < 200; i++) {
+        struct pith_msg m = { .tag = PITH_TAG(1, 1), .w = { i } };
+        UT_EQ(pith_call(ep, &m), PITH_OK);
+        UT_EQ(PITH_TAG_LENGTH(m.tag), 5);
+        UT_EQ(m.w[0], i + 1);
+        UT_EQ(buf->msg[4], i * 2);
+    }
+    struct pith_msg regs = { 0 };
+    UT_EQ(pith_invoke(s, PITH_TCB_READ_REGISTERS, &regs), PITH_OK);
+    UT_EQ(regs.w[3], 3);                        /* TS_BLOCKED_RECV: waiting, and only that */
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, s, 0, 0, 0), PITH_OK);
 }

@@ -104,3 +104,19 @@ __asm__(".text\n"
         "  mov $1, %eax\n"
         PITH_SYSCALL_INSN
         "1: jmp 1b\n");
+
+/* Programs get the log with fewer rights than init: they write, read, but cannot end the system. */
+UTEST(log_rights_write_read_shutdown)
+{
+    uint64_t rw = pith_slot_alloc(), ro = pith_slot_alloc(), wo = pith_slot_alloc();
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_COPY, rw, PITH_SLOT_LOG, PITH_RIGHT_READ | PITH_RIGHT_WRITE, 0), PITH_OK);
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_COPY, ro, PITH_SLOT_LOG, PITH_RIGHT_READ, 0), PITH_OK);
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_COPY, wo, PITH_SLOT_LOG, PITH_RIGHT_WRITE, 0), PITH_OK);
+    UT_EQ(pith_invoke4(rw, PITH_LOG_SHUTDOWN, 1, 0, 0, 0), PITH_E_NO_RIGHTS);
+    UT_EQ(pith_invoke4(ro, PITH_LOG_WRITE, 1, 0, 0, 0), PITH_E_NO_RIGHTS);
+    UT_EQ(pith_invoke4(wo, PITH_LOG_READ, 0, 0, 0, 0), PITH_E_NO_RIGHTS);
+    UT_EQ(pith_invoke4(ro, PITH_LOG_READ, 0, 0, 0, 0), PITH_OK);
+    const uint64_t copies[] = { rw, ro, wo };
+    for (int i = 0; i < 3; i++)
+        UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, copies[i], 0, 0, 0), PITH_OK);
+}

@@ -46,11 +46,29 @@ static int is_ident(const char *s)
     return 1;
 }
 
+/* C11's keywords: a message named "register" would make a handler field of that name. */
+static bool is_keyword(const char *s)
+{
+    static const char *const words[] = {
+        "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum",
+        "extern", "float", "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return",
+        "short", "signed", "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void",
+        "volatile", "while", "_Alignas", "_Alignof", "_Atomic", "_Bool", "_Complex", "_Generic",
+        "_Imaginary", "_Noreturn", "_Static_assert", "_Thread_local",
+    };
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (!strcmp(s, words[i]))
+            return true;
+    return false;
+}
+
 /* A name for generated C: an identifier that fits and does not start with the generator's own prefix. */
 static int check_name(struct parser *ps, const char *what, const char *s, char *dst)
 {
     if (!is_ident(s))
         return fail(ps, "%s name '%s' is not a C identifier", what, s);
+    if (is_keyword(s))
+        return fail(ps, "%s name '%s' is a C keyword", what, s);
     if (strlen(s) >= IDL_NAME_MAX)
         return fail(ps, "%s name '%s' is longer than %d characters", what, s, IDL_NAME_MAX - 1);
     if (strncmp(s, "idl_", 4) == 0)

@@ -1,0 +1,75 @@
+/*
+ * Init's state, shared by its threads: the process table (proc.c), the
+ * name table (names.c), the process manager and supervisor (procmgr.c).
+ * init_lock guards the process table, the slot pool and the quotas; each
+ * thread takes it around whole requests.  The name table has its own.
+ */
+#ifndef INIT_INIT_H
+#define INIT_INIT_H
+
+#include "manifest.h"
+#include "pith.h"
+#include "sync.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define PROC_MAX MANIFEST_MAX
+
+enum proc_state { PROC_RUNNING, PROC_STOPPED, PROC_WAITING, PROC_GAVE_UP, PROC_EXITED };
+
+struct proc {
+    bool used;
+    struct manifest_entry cfg;
+    uint32_t pid;               /* of the current incarnation; new on every start */
+    uint32_t parent;            /* pid of whoever started it (1: init) */
+    enum proc_state state;
+    uint64_t quota;             /* init's slot of its untyped (0: none held) */
+    uint32_t quota_bits;
+    uint64_t tcb;               /* init's slot of its main thread (made from the quota) */
+    uint64_t fault_ep;          /* the supervisor's endpoint, badged with our index + 1 */
+    uint64_t names_ep;          /* the name service's endpoint, badged likewise */
+    uint64_t procs_ep;          /* the process manager's, badged likewise (0: not granted) */
+    unsigned restarts;          /* restarts since the last start by hand */
+    uint64_t restart_at;        /* clock time of the next restart (PROC_WAITING) */
+    uint64_t ended_at;          /* clock time of its last end (crash to serving again) */
+    int64_t status;             /* exit status, or the kind of its last fault */
+    bool timing_restart;        /* restarted by the supervisor; not yet published again */
+};
+
+extern pith_mutex_t init_lock;
+extern struct proc procs[PROC_MAX];
+extern uint64_t supervisor_ep, names_ep, procmgr_ep;
+extern uint64_t supervisor_ntfn;        /* wakes the supervisor to look at its timers */
+extern const struct pith_time_page *clock_page;
+
+static inline uint64_t now_ns(void) { return pith_clock_ns(clock_page); }
+
+/* quota.c: slots and quotas (callers hold init_lock) */
+uint64_t slot_get(void);
+void slot_put(uint64_t slot);
+long retype_at(uint64_t untyped, uint8_t type, uint32_t bits, uint64_t slot);
+uint64_t quota_get(uint32_t bits);
+uint64_t quota_return(struct proc *p);     /* revokes it; the bytes that did not come back (0) */
+void quota_totals(uint64_t *total, uint64_t *free);
+
+/* modules.c */
+void modules_map(void);
+const void *module_find(const char *name, uint64_t *size);
+
+/* proc.c: whole processes (callers hold init_lock). */
+int proc_add(const struct manifest_entry *cfg, uint32_t parent);
+struct proc *proc_find(const char *name);
+long proc_start(struct proc *p, uint32_t parent);
+void proc_end(struct proc *p, enum proc_state state);
+
+/* names.c (its own lock: names_forget and names_has_prefix take it) */
+void names_forget(int owner);
+bool names_has_prefix(const char *prefix);
+void names_start(void);
+
+/* procmgr.c */
+void procmgr_start_threads(void);
+void supervise_after_end(struct proc *p);
+
+#endif

@@ -1,0 +1,36 @@
+/*
+ * The boot modules, mapped read-only into init once at start, so that
+ * programs can be loaded from them (and the manifest read) by name.
+ */
+#include "init.h"
+
+#include <string.h>
+
+#define MODULES_VA 0x700000000ull
+
+static const void *module_at[PITH_BOOTINFO_MAX_MODULES];
+
+void modules_map(void)
+{
+    const struct pith_bootinfo *bi = pith_bootinfo;
+    uint64_t va = MODULES_VA;
+    for (uint64_t i = 0; i < bi->nmodules; i++) {
+        module_at[i] = (const void *)va;
+        for (uint64_t k = 0; k < bi->modules[i].frames.count; k++, va += 4096)
+            if (pith_map_page(bi->modules[i].frames.first_slot + k, va, PITH_RIGHT_READ, 0)) {
+                printf("init: cannot map module %s\n", bi->modules[i].name);
+                module_at[i] = NULL;
+            }
+    }
+}
+
+const void *module_find(const char *name, uint64_t *size)
+{
+    const struct pith_bootinfo *bi = pith_bootinfo;
+    for (uint64_t i = 0; i < bi->nmodules; i++)
+        if (!strcmp(bi->modules[i].name, name) && module_at[i]) {
+            *size = bi->modules[i].size;
+            return module_at[i];
+        }
+    return NULL;
+}

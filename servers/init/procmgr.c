@@ -1,0 +1,273 @@
+/*
+ * The process manager (servers/init/procmgr.idl) and the supervisor, two
+ * threads of init.  The supervisor is every started process's fault
+ * handler: a fault (or the exit call, process.h) ends the process, and its
+ * restart policy decides what follows: a restart after a backoff that
+ * doubles with each restart (10 ms, 20 ms, ... at most 2 s), until the
+ * manifest's limit, when it gives up; or nothing.
+ */
+#include "init.h"
+#include "idl.h"
+#include "procmgr.h"
+#include "process.h"
+#include "thread.h"
+#include "tls.h"
+
+#include <pith/fault.h>
+#include <stdio.h>
+#include <string.h>
+
+#define BACKOFF_FIRST_NS 10000000ull
+#define BACKOFF_MAX_NS   2000000000ull
+
+struct procmgr_ctx {
+    struct pith_server srv;
+    uint64_t badge;
+};
+
+static uint32_t caller_pid(uint64_t badge)
+{
+    return badge && badge <= PROC_MAX && procs[badge - 1].used ? procs[badge - 1].pid : 1;
+}
+
+static long list(void *ctx, uint32_t index, char *name, uint32_t *pid, uint32_t *parent, uint8_t *state,
+                 uint64_t *memory, uint64_t *used, uint64_t *cpu_ns, uint32_t *restarts, int64_t *status)
+{
+    long err = PROCMGR_E_NO_SUCH;
+    pith_mutex_lock(&init_lock);
+    for (int i = 0; i < PROC_MAX; i++) {
+        struct proc *p = &procs[i];
+        if (!p->used || index-- != 0)
+            continue;
+        strcpy(name, p->cfg.name);
+        *pid = p->pid;
+        *parent = p->parent;
+        *state = (uint8_t)p->state;
+        *memory = p->quota ? 1ull << p->quota_bits : 0;
+        *used = *cpu_ns = 0;
+        struct pith_msg m = { 0 };
+        if (p->quota && pith_invoke(p->quota, PITH_UNTYPED_INFO, &m) == PITH_OK)
+            *used = *memory - m.w[1];
+        if (p->state == PROC_RUNNING && pith_invoke(p->tcb, PITH_TCB_INFO, &m) == PITH_OK)
+        {
+            uint64_t hz = pith_bootinfo->tsc_hz;     /* in two steps, so nothing overflows */
+            *cpu_ns = m.w[0] / hz * 1000000000u + m.w[0] % hz * 1000000000u / hz;
+        }
+        *restarts = p->restarts;
+        *status = p->status;
+        err = 0;
+        break;
+    }
+    pith_mutex_unlock(&init_lock);
+    return err;
+}
+
+/* A boot module started by hand becomes an entry of its own: the name without ".elf", defaults. */
+static struct proc *entry_for_module(const char *name)
+{
+    char module[MANIFEST_MODULE_MAX + 1];
+    uint64_t size;
+    snprintf(module, sizeof module, "%s.elf", name);
+    if (strlen(name) > MANIFEST_NAME_MAX || !module_find(module, &size))
+        return NULL;
+    struct manifest_entry e = { .priority = 100, .memory_mib = 16, .irq = -1, .restart = RESTART_NEVER };
+    strcpy(e.name, name);
+    strcpy(e.module, module);
+    int i = proc_add(&e, 1);
+    return i < 0 ? NULL : &procs[i];
+}
+
+static long start(void *ctx, const char *name)
+{
+    struct procmgr_ctx *c = ctx;
+    pith_mutex_lock(&init_lock);
+    struct proc *p = proc_find(name);
+    long err = 0;
+    if (!p)
+        p = entry_for_module(name);
+    if (!p)
+        err = PROCMGR_E_NO_SUCH;
+    else if (p->state == PROC_RUNNING)
+        err = PROCMGR_E_STATE;
+    else {
+        p->restarts = 0;
+        err = proc_start(p, caller_pid(c->badge));
+        if (err)
+            p->state = PROC_STOPPED;
+    }
+    pith_mutex_unlock(&init_lock);
+    return err;
+}
+
+static long stop(void *ctx, const char *name)
+{
+    pith_mutex_lock(&init_lock);
+    struct proc *p = proc_find(name);
+    long err = !p ? PROCMGR_E_NO_SUCH : p->state == PROC_STOPPED ? PROCMGR_E_STATE : 0;
+    if (!err)
+        proc_end(p, PROC_STOPPED);
+    pith_mutex_unlock(&init_lock);
+    return err;
+}
+
+static long kill(void *ctx, const char *name)
+{
+    pith_mutex_lock(&init_lock);
+    struct proc *p = proc_find(name);
+    long err = !p ? PROCMGR_E_NO_SUCH : p->state != PROC_RUNNING ? PROCMGR_E_STATE : 0;
+    if (!err) {
+        printf("init: %s (pid %u) killed on command\n", p->cfg.name, p->pid);
+        p->status = -1;
+        proc_end(p, PROC_STOPPED);
+        supervise_after_end(p);
+    }
+    pith_mutex_unlock(&init_lock);
+    /* The supervisor keeps the timers: tell it one changed. */
+    pith_signal(supervisor_ntfn);
+    return err;
+}
+
+static long restart(void *ctx, const char *name)
+{
+    struct procmgr_ctx *c = ctx;
+    pith_mutex_lock(&init_lock);
+    struct proc *p = proc_find(name);
+    long err = p ? 0 : PROCMGR_E_NO_SUCH;
+    if (p) {
+        if (p->state == PROC_RUNNING)
+            proc_end(p, PROC_STOPPED);
+        p->restarts = 0;
+        err = proc_start(p, caller_pid(c->badge));
+        if (err)
+            p->state = PROC_STOPPED;
+    }
+    pith_mutex_unlock(&init_lock);
+    return err;
+}
+
+static long memory(void *ctx, uint64_t *total, uint64_t *free_bytes, uint64_t *slots)
+{
+    pith_mutex_lock(&init_lock);
+    quota_totals(total, free_bytes);
+    *slots = pith_slots_left();
+    pith_mutex_unlock(&init_lock);
+    return 0;
+}
+
+static const struct procmgr_handlers handlers = {
+    .list = list, .start = start, .stop = stop, .kill = kill, .restart = restart, .memory = memory,
+};
+
+static void *serve(void *arg)
+{
+    struct procmgr_ctx c = { .srv = { .ep = procmgr_ep, .reply = pith_object_new(PITH_OBJ_REPLY, 0),
+                                      .buf = pith_tls_self()->ipc_buffer } };
+    struct pith_msg m = { 0 };
+    long err = pith_recv(c.srv.ep, &m, c.srv.reply);
+    while (err == PITH_OK) {
+        c.badge = m.badge;
+        procmgr_dispatch(&handlers, &c, &c.srv, &m);
+        err = pith_reply_recv(c.srv.ep, &m, c.srv.reply);
+    }
+    printf("init: the process manager stopped (error %ld)\n", err);
+    return NULL;
+}
+
+/* ---- the supervisor -------------------------------------------------------------- */
+
+/* After a process ended by fault or kill: schedule its restart, or hold it, per policy. */
+void supervise_after_end(struct proc *p)
+{
+    if (p->cfg.restart == RESTART_NEVER)
+        return;
+    if (p->restarts >= p->cfg.limit) {
+        p->state = PROC_GAVE_UP;
+        printf("init: %s: giving up after %u restarts\n", p->cfg.name, p->restarts);
+        return;
+    }
+    uint64_t backoff = BACKOFF_FIRST_NS << (p->restarts < 8 ? p->restarts : 8);
+    p->state = PROC_WAITING;
+    p->restart_at = now_ns() + (backoff < BACKOFF_MAX_NS ? backoff : BACKOFF_MAX_NS);
+}
+
+static const char *fault_name(uint64_t kind)
+{
+    switch (kind) {
+    case PITH_FAULT_DIVIDE: return "divide error";
+    case PITH_FAULT_INVALID_OPCODE: return "invalid opcode";
+    case PITH_FAULT_PROTECTION: return "general protection fault";
+    case PITH_FAULT_PAGE: return "page fault";
+    case PITH_FAULT_SYSCALL: return "unknown system call";
+    default: return "fault";
+    }
+}
+
+static void on_fault(struct proc *p, const struct pith_msg *m, const struct pith_ipc_buffer *buf)
+{
+    if (m->w[0] == PITH_FAULT_SYSCALL && (long)m->w[1] == PITH_EXIT_SYSCALL) {
+        const struct pith_fault_regs *r = (const struct pith_fault_regs *)buf->msg;
+        p->status = (int64_t)r->rdi;
+        printf("init: %s (pid %u) exited with status %ld\n", p->cfg.name, p->pid, (long)p->status);
+        proc_end(p, PROC_EXITED);
+        if (p->status != 0)
+            supervise_after_end(p);
+        return;
+    }
+    printf("init: %s (pid %u): %s (vector %lu) at %#lx, address %#lx\n", p->cfg.name, p->pid,
+           fault_name(m->w[0]), m->w[0], m->w[3], m->w[1]);
+    p->status = (int64_t)m->w[0];
+    proc_end(p, PROC_STOPPED);
+    supervise_after_end(p);
+}
+
+/* Restarts what is due; returns the time until the next one (0: none waiting). */
+static uint64_t restart_due(void)
+{
+    uint64_t now = now_ns(), next = 0;
+    for (int i = 0; i < PROC_MAX; i++) {
+        struct proc *p = &procs[i];
+        if (!p->used || p->state != PROC_WAITING)
+            continue;
+        if (p->restart_at <= now) {
+            p->restarts++;
+            printf("init: restarting %s (restart %u of at most %u)\n", p->cfg.name, p->restarts, p->cfg.limit);
+            if (proc_start(p, 1)) {
+                p->state = PROC_STOPPED;
+                supervise_after_end(p);
+            } else {
+                printf("init: %s restarted (pid %u)\n", p->cfg.name, p->pid);
+                p->timing_restart = p->cfg.prefix[0] != 0;
+            }
+        }
+        if (p->state == PROC_WAITING && (!next || p->restart_at - now < next))
+            next = p->restart_at > now ? p->restart_at - now : 1;
+    }
+    return next;
+}
+
+static void *supervise(void *arg)
+{
+    uint64_t reply = pith_object_new(PITH_OBJ_REPLY, 0);
+    struct pith_ipc_buffer *buf = pith_tls_self()->ipc_buffer;
+    pith_invoke4(pith_tls_self()->tcb, PITH_TCB_BIND_NOTIFICATION, supervisor_ntfn, 0, 0, 0);
+    uint64_t wait = 0;
+    for (;;) {
+        struct pith_msg m = { 0 };
+        long err = wait ? pith_syscall_timed(PITH_SYS_RECV_TIMED, supervisor_ep, &m, reply, wait)
+                        : pith_recv(supervisor_ep, &m, reply);
+        pith_mutex_lock(&init_lock);
+        if (err == PITH_OK && PITH_TAG_LABEL(m.tag) == PITH_FAULT_LABEL && m.badge && m.badge <= PROC_MAX &&
+            procs[m.badge - 1].state == PROC_RUNNING)
+            on_fault(&procs[m.badge - 1], &m, buf);
+        wait = restart_due();
+        pith_mutex_unlock(&init_lock);
+    }
+    return NULL;
+}
+
+void procmgr_start_threads(void)
+{
+    pith_thread_t *t;
+    if (pith_thread_create(&t, serve, NULL) || pith_thread_create(&t, supervise, NULL))
+        printf("init: cannot start the process manager threads\n");
+}

@@ -1,0 +1,180 @@
+/*
+ * The shell's commands.  Each checks its arguments and says what was
+ * wrong; errors from the servers are turned into words.
+ */
+#include "shell.h"
+#include "names.h"
+#include "procmgr.h"
+#include "resolver.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *state_name(uint8_t s)
+{
+    static const char *const names[] = { "running", "stopped", "waiting", "gave-up", "exited" };
+    return s < sizeof names / sizeof names[0] ? names[s] : "?";
+}
+
+static const char *procmgr_error(long err)
+{
+    switch (err) {
+    case PROCMGR_E_NO_SUCH: return "no such program";
+    case PROCMGR_E_STATE: return "not in a state that allows it";
+    case PROCMGR_E_NO_MEMORY: return "no memory for its quota";
+    case PROCMGR_E_FAILED: return "it could not be started";
+    default: return "the process manager failed";
+    }
+}
+
+static void ps(int argc, char **argv)
+{
+    say("%5s %6s %-8s %8s %8s %10s %8s  %s\n", "PID", "PARENT", "STATE", "MEM-KiB", "USED-KiB", "CPU-ms",
+        "RESTARTS", "NAME");
+    char name[PROCMGR_LIST_NAME_MAX + 1];
+    uint32_t pid, parent, restarts;
+    uint8_t state;
+    uint64_t memory, used, cpu;
+    int64_t status;
+    for (uint32_t i = 0; procmgr_list(&procmgr, i, name, &pid, &parent, &state, &memory, &used, &cpu, &restarts,
+                                      &status) == 0; i++)
+        say("%5u %6u %-8s %8lu %8lu %10lu %8u  %s\n", pid, parent, state_name(state), memory >> 10, used >> 10,
+            cpu / 1000000, restarts, name);
+}
+
+static void mem(int argc, char **argv)
+{
+    uint64_t total, free_bytes, slots;
+    long err = procmgr_memory(&procmgr, &total, &free_bytes, &slots);
+    if (err) {
+        say("mem: %s\n", procmgr_error(err));
+        return;
+    }
+    say("memory: %lu KiB in all, %lu KiB free, %lu KiB in use; init has %lu capability slots left\n",
+        total >> 10, free_bytes >> 10, (total - free_bytes) >> 10, slots);
+    char name[PROCMGR_LIST_NAME_MAX + 1];
+    uint32_t pid, parent, restarts;
+    uint8_t state;
+    uint64_t memory, used, cpu;
+    int64_t status;
+    for (uint32_t i = 0; procmgr_list(&procmgr, i, name, &pid, &parent, &state, &memory, &used, &cpu, &restarts,
+                                      &status) == 0; i++)
+        if (memory)
+            say("  %-12s quota %lu KiB, %lu KiB of it made into objects\n", name, memory >> 10, used >> 10);
+}
+
+static void names(int argc, char **argv)
+{
+    struct pith_client *c = names_client();
+    char name[NAMES_LIST_NAME_MAX + 1], owner[NAMES_LIST_OWNER_MAX + 1];
+    uint32_t i = 0;
+    for (; c && names_list(c, i, name, owner) == 0; i++)
+        say("%-24s %s\n", name, owner);
+    if (i == 0)
+        say("no names are registered\n");
+}
+
+static void uptime(int argc, char **argv)
+{
+    uint64_t ns = pith_clock_ns((const struct pith_time_page *)pith_bootinfo->time_page);
+    say("up %lu.%03lu s\n", ns / 1000000000, ns / 1000000 % 1000);
+}
+
+/* The kernel log ring, read whole through our log capability; its last lines shown. */
+static void log_cmd(int argc, char **argv)
+{
+    char *end;
+    long lines = argc > 1 ? strtol(argv[1], &end, 10) : 20;
+    if (argc > 1 && (*end || lines <= 0 || lines > 1000)) {
+        say("log: '%s' is not a number of lines from 1 to 1000\n", argv[1]);
+        return;
+    }
+    size_t cap = 65536, len = 0;
+    char *text = malloc(cap);
+    if (!text) {
+        say("log: no memory\n");
+        return;
+    }
+    struct pith_ipc_buffer *buf = console.buf;
+    uint64_t pos = 0;
+    for (;;) {
+        struct pith_msg m = { .w = { pos } };
+        if (pith_invoke(PITH_SLOT_LOG, PITH_LOG_READ, &m) || m.w[0] == 0)
+            break;
+        if (len + m.w[0] > cap)         /* keep the newest: drop the oldest half */
+            memmove(text, text + cap / 2, len -= cap / 2);
+        memcpy(text + len, buf->msg, m.w[0]);
+        len += m.w[0];
+        pos = m.w[1];
+    }
+    size_t from = len;
+    for (long seen = 0; from > 0; from--)
+        if (text[from - 1] == '\n' && from != len && ++seen == lines)
+            break;
+    for (size_t at = from; at < len; at += 400)
+        say("%.*s", (int)(len - at < 400 ? len - at : 400), text + at);
+    free(text);
+}
+
+static void help(int argc, char **argv);
+
+/* The commands that take one program name. */
+static void on_program(int argc, char **argv)
+{
+    long err;
+    const char *name = argv[1];
+    if (!strcmp(argv[0], "start"))
+        err = procmgr_start(&procmgr, name);
+    else if (!strcmp(argv[0], "stop"))
+        err = procmgr_stop(&procmgr, name);
+    else if (!strcmp(argv[0], "kill"))
+        err = procmgr_kill(&procmgr, name);
+    else
+        err = procmgr_restart(&procmgr, name);
+    if (err == PITH_IDL_E_ARG)
+        say("%s: '%s' is too long for a program name\n", argv[0], name);
+    else if (err)
+        say("%s: %s: %s\n", argv[0], name, procmgr_error(err));
+    else
+        say("%s: %s: done\n", argv[0], name);
+}
+
+static const struct command {
+    const char *name, *args, *what;
+    int min_args, max_args;
+    void (*run)(int argc, char **argv);
+} commands[] = {
+    { "help", "", "this list", 0, 0, help },
+    { "ps", "", "processes: pid, parent, state, memory, CPU time, restarts", 0, 0, ps },
+    { "start", "NAME", "start a stopped program, or a boot module", 1, 1, on_program },
+    { "stop", "NAME", "end a program and return its memory; it stays stopped", 1, 1, on_program },
+    { "kill", "NAME", "end a program as if it crashed: its supervisor restarts it", 1, 1, on_program },
+    { "restart", "NAME", "end a program and start it again", 1, 1, on_program },
+    { "mem", "", "memory in all, free, and each program's quota", 0, 0, mem },
+    { "names", "", "the registered names and who registered them", 0, 0, names },
+    { "log", "[LINES]", "the last lines of the kernel log (default 20)", 0, 1, log_cmd },
+    { "uptime", "", "time since boot", 0, 0, uptime },
+};
+
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static void help(int argc, char **argv)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        say("  %-8s %-8s %s\n", commands[i].name, commands[i].args, commands[i].what);
+}
+
+void run_command(int argc, char **argv)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        const struct command *c = &commands[i];
+        if (strcmp(c->name, argv[0]))
+            continue;
+        if (argc - 1 < c->min_args || argc - 1 > c->max_args)
+            say("%s: usage: %s %s\n", c->name, c->name, c->args);
+        else
+            c->run(argc, argv);
+        return;
+    }
+    say("shell: unknown command '%s'; type help for the list\n", argv[0]);
+}

@@ -1,0 +1,15 @@
+/* The shell (servers/shell/): commands over the console, the process manager and the name service. */
+#ifndef SHELL_SHELL_H
+#define SHELL_SHELL_H
+
+#include "idl.h"
+
+extern struct pith_client console, procmgr;
+
+/* Formatted output on the console (long output is split, never cut). */
+void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Runs one command line: argv[0] the command, argc >= 1. */
+void run_command(int argc, char **argv);
+
+#endif

@@ -1,0 +1,202 @@
+# Base-system scenarios, sourced by tools/run-tests.sh (uses its result(),
+# $BUILD, $LOGS).  Each boots init with a manifest and talks to the shell
+# over COM1 (tests/system/session.sh), or reads what the programs print.
+
+. tests/system/session.sh
+
+U=$BUILD/user
+
+# check NAME LINE PATTERN: run LINE in the shell; FAIL NAME unless the answer has PATTERN.
+check() {
+    if session_cmd "$2" "$3"; then
+        return 0
+    fi
+    result FAIL "base/$1" "'$2' did not answer /$3/ (see $SESSION_LOG)"
+    session_since | tail -5
+    return 1
+}
+
+# refuse NAME LINE PATTERN: as check, and the command must not have run (no "done").
+refuse() {
+    check "$@" || return 1
+    if session_since | grep -aq ': done$'; then
+        result FAIL "base/$1" "'$2' was obeyed"
+        return 1
+    fi
+}
+
+# The free memory mem reports, in KiB.
+free_kib() {
+    session_cmd mem 'KiB free' >/dev/null || return 1
+    session_since | sed -n 's/^memory: [0-9]* KiB in all, \([0-9]*\) KiB free.*/\1/p'
+}
+
+# A manifest for one scenario: it must be a boot module named "manifest".
+manifest_for() {            # manifest_for NAME TEXT -> path
+    mkdir -p "$BUILD/modules/$1"
+    printf '%s\n' "$2" > "$BUILD/modules/$1/manifest"
+    echo "$BUILD/modules/$1/manifest"
+}
+
+# ---- the shell of make run: every command, and bad input refused ----------
+shell_session() {
+    local log=$LOGS/base-shell
+    session_start "$log" "$U/init.elf" "$BUILD/modules/manifest" "$U/console.elf" "$U/shell.elf" "$U/kvd.elf"
+    if ! session_wait 'pith> ' 60; then
+        result FAIL base/make_run_lands_in_shell "no prompt (see $log)"
+        session_stop
+        return
+    fi
+    result PASS base/make_run_lands_in_shell
+
+    check help_lists_commands help 'uptime +time since boot' && result PASS base/help_lists_commands
+    check ps_lists_processes ps 'PID PARENT STATE' &&
+        session_since | grep -aqE '^ +[0-9]+ +1 running .* console$' &&
+        session_since | grep -aqE '^ +[0-9]+ +1 running .* kv$' &&
+        session_since | grep -aqE '^ +[0-9]+ +1 running .* shell$' && result PASS base/ps_lists_processes
+    check names_lists_names names '/svc/kv +kv' && session_since | grep -aqE '^/dev/console +console' &&
+        result PASS base/names_lists_names
+    check uptime_counts uptime '^up [0-9]+\.[0-9]{3} s' && result PASS base/uptime_counts
+    check log_reads_kernel_log 'log 40' 'init: started shell' && result PASS base/log_reads_kernel_log
+
+    # Bad input: a clear message, nothing done.
+    refuse unknown_command_refused frobnicate "unknown command 'frobnicate'; type help" &&
+        refuse missing_argument_refused kill 'kill: usage: kill NAME' &&
+        refuse extra_argument_refused 'ps now' 'ps: usage: ps' &&
+        refuse unknown_program_refused 'stop nosuch' 'stop: nosuch: no such program' &&
+        refuse long_name_refused "start $(printf 'x%.0s' $(seq 40))" 'is too long for a program name' &&
+        refuse bad_number_refused 'log many' "log: 'many' is not a number of lines" &&
+        refuse running_program_not_started_twice 'start kv' 'start: kv: not in a state that allows it' &&
+        result PASS base/bad_input_refused
+
+    # Line editing: backspace, ^U, ^C.
+    check backspace_edits "$(printf 'uptimx\x7fe')" '^up [0-9]' && result PASS base/backspace_edits
+    check ctrl_u_erases_line "$(printf 'nonsense\x15uptime')" '^up [0-9]' &&
+        ! session_since | grep -aq 'unknown command' && result PASS base/ctrl_u_erases_line
+    session_send "$(printf 'stop kv\x03')"
+    if session_wait '\^C' && session_wait 'pith> ' && ! session_since | grep -aq 'stop: kv'; then
+        result PASS base/ctrl_c_abandons_line
+    else
+        result FAIL base/ctrl_c_abandons_line "see $log"
+    fi
+
+    # stop returns every page of the quota; names go and come back.
+    local before after
+    before=$(free_kib)
+    if check stop_returns_memory 'stop kv' 'every page of its quota came back' && after=$(free_kib) &&
+        [ -n "$before" ] && [ $((after - before)) = 16384 ]; then
+        result PASS base/stop_returns_every_page
+    else
+        result FAIL base/stop_returns_every_page "free KiB before $before, after ${after:-?}"
+    fi
+    check stopped_listed ps 'stopped .* kv$' && session_cmd names 'console' &&
+        ! session_since | grep -aq '/svc/kv' && result PASS base/stopped_server_names_gone
+    check start_again 'start kv' 'start: kv: done' && session_cmd names '/svc/kv +kv' &&
+        result PASS base/started_server_names_back
+
+    # kill: the supervisor restarts it; restart: at once.
+    check kill_restarts 'kill kv' 'kill: kv: done' && session_wait 'init: kv restarted' 10 &&
+        session_cmd ps ' running +[0-9]+ +[0-9]+ +[0-9]+ +1  kv$' && result PASS base/killed_server_restarted
+    check restart_command 'restart kv' 'restart: kv: done' && session_cmd names '/svc/kv +kv' &&
+        result PASS base/restart_command
+
+    # Restarts reuse init's capability slots: ten of them leave as many as before.
+    local slots_before slots_after i
+    session_cmd mem 'slots left' && slots_before=$(session_since | sed -n 's/.*init has \([0-9]*\) capability slots left/\1/p')
+    for i in $(seq 10); do session_cmd 'restart kv' 'restart: kv: done' > /dev/null; done
+    session_cmd mem 'slots left' && slots_after=$(session_since | sed -n 's/.*init has \([0-9]*\) capability slots left/\1/p')
+    if [ -n "$slots_before" ] && [ "$slots_before" = "$slots_after" ]; then
+        result PASS base/restarts_reuse_init_slots
+    else
+        result FAIL base/restarts_reuse_init_slots "slots left before ${slots_before:-?}, after ${slots_after:-?}"
+    fi
+
+    # Killing the console under the shell: the shell finds the new one by name.
+    session_send 'kill console'
+    if session_wait 'init: console restarted' 10 && sleep 1 && session_cmd uptime '^up [0-9]'; then
+        result PASS base/shell_survives_console_restart
+    else
+        result FAIL base/shell_survives_console_restart "see $log"
+    fi
+    session_stop
+}
+
+# ---- a server killed under a client; a crashing server given up on --------
+kill_under_load() {
+    local log=$LOGS/base-kill m
+    m=$(manifest_for scn-kill "console priority=200 ports=0x3f8-0x3ff irq=4 register=/dev/console
+kv      priority=150 module=kvd.elf register=/svc/kv limit=10
+kvtest  priority=160 needs=kv procs restart=never
+crasher register=/test/crash limit=2
+shell   needs=console procs")
+    session_start "$log" "$U/init.elf" "$m" "$U/console.elf" "$U/kvd.elf" "$U/kvtest.elf" "$U/crasher.elf" \
+        "$U/shell.elf"
+    if session_wait "kvtest: (PASS|FAIL)" 120 && session_since | grep -aq 'kvtest: PASS'; then
+        result PASS base/kill_server_every_request_once_or_restart_error
+    else
+        result FAIL base/kill_server_every_request_once_or_restart_error "see $log"
+        grep -a 'kvtest' "$log"
+    fi
+    grep -a 'kvtest: PASS' "$log"
+    if session_wait 'init: crasher: giving up after 2 restarts' 60 &&
+        [ "$(grep -ac 'crasher (pid [0-9]*): page fault (vector 14)' "$log")" = 3 ] &&
+        [ "$(grep -ac 'crasher: published /test/crash (0)' "$log")" = 3 ]; then
+        result PASS base/crashing_server_restarted_then_given_up
+    else
+        result FAIL base/crashing_server_restarted_then_given_up "see $log"
+    fi
+    session_wait 'pith> ' 10
+    if session_cmd names '/svc/kv' && ! session_since | grep -aq '/test/crash' &&
+        session_cmd ps 'gave-up .* crasher$'; then
+        result PASS base/dead_server_names_gone
+    else
+        result FAIL base/dead_server_names_gone "see $log"
+    fi
+    session_stop
+}
+
+# ---- a malformed manifest: reported with its line, nothing of it obeyed ----
+malformed_manifest() {
+    local log=$LOGS/base-badmanifest m
+    m=$(manifest_for scn-bad "# two good lines, then a mistake
+console ports=0x3f8-0x3ff irq=4 register=/dev/console
+kv module=kvd.elf register=/svc/kv
+shell needs=consol procs")
+    session_start "$log" "$U/init.elf" "$m" "$U/console.elf" "$U/kvd.elf" "$U/shell.elf"
+    if session_wait "init: manifest line 4: needs 'consol', which is not listed; nothing started" 60 &&
+        sleep 2 && ! grep -aq 'init: started' "$log" && ! grep -aq 'pith> ' "$log"; then
+        result PASS base/malformed_manifest_reported_not_obeyed
+    else
+        result FAIL base/malformed_manifest_reported_not_obeyed "see $log"
+    fi
+    session_stop
+}
+
+# ---- several processes writing to the console at once ----------------------
+several_writers() {
+    local log=$LOGS/base-writers m w i missing=""
+    m=$(manifest_for scn-writers "console priority=200 ports=0x3f8-0x3ff irq=4 register=/dev/console
+writer-a module=writer.elf needs=console restart=never
+writer-b module=writer.elf needs=console restart=never
+writer-c module=writer.elf needs=console restart=never")
+    session_start "$log" "$U/init.elf" "$m" "$U/console.elf" "$U/writer.elf"
+    session_wait 'writer-c: line 20 of 20' 60
+    sleep 1
+    for w in a b c; do
+        for i in $(seq -w 1 20); do
+            [ "$(tr -d '\r' < "$log" | grep -acx "writer-$w: line $i of 20, written whole in one request")" = 1 ] ||
+                missing="$missing writer-$w/$i"
+        done
+    done
+    if [ -z "$missing" ]; then
+        result PASS base/several_writers_lines_whole
+    else
+        result FAIL base/several_writers_lines_whole "not once and whole:$missing (see $log)"
+    fi
+    session_stop
+}
+
+shell_session
+kill_under_load
+malformed_manifest
+several_writers

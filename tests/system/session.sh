@@ -1,0 +1,65 @@
+# A conversation with a booted system over COM1, for the base-system
+# scenarios (tests/system/base.sh).  Sourced; needs $BUILD.
+#
+#   session_start LOG MODULE...   boot with these modules; COM1's output to LOG
+#   session_wait PATTERN [SECS]   wait until LOG holds PATTERN (grep -E) once
+#                                 more than when the last command was sent
+#   session_send LINE             type LINE and Enter
+#   session_cmd LINE PATTERN      send, then wait for PATTERN and the next prompt
+#   session_stop                  end the machine
+# Each wait counts matches after the point the last send started from, so a
+# pattern already seen earlier in the session does not satisfy it.
+
+session_start() {
+    SESSION_LOG=$1
+    shift
+    local mods=() m
+    for m in "$@"; do mods+=(--module "$m"); done
+    SESSION_DIR=$(mktemp -d)
+    mkfifo "$SESSION_DIR/com1.in" "$SESSION_DIR/com1.out"
+    : > "$SESSION_LOG"
+    cat "$SESSION_DIR/com1.out" > "$SESSION_LOG" &
+    SESSION_READER=$!
+    # Open our end of the input read-write so neither side blocks opening it.
+    exec 7<>"$SESSION_DIR/com1.in"
+    tools/qemu-run.sh --accel tcg --timeout "${SESSION_TIMEOUT:-240}" --kernel "$BUILD/pith.bin" "${mods[@]}" \
+        --debugcon "$SESSION_LOG.debugcon" --serial-pipe "$SESSION_DIR/com1" 2> "$SESSION_LOG.runner" &
+    SESSION_QEMU=$!
+    SESSION_MARK=0
+}
+
+# The log's size in bytes: where the next wait starts looking.
+session_mark() { SESSION_MARK=$(stat -c %s "$SESSION_LOG"); }
+
+session_wait() {
+    local pattern=$1 secs=${2:-30} i
+    for ((i = 0; i < secs * 10; i++)); do
+        session_since | grep -aqE -- "$pattern" && return 0
+        kill -0 "$SESSION_QEMU" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+
+session_send() {
+    session_mark
+    printf '%s\r' "$1" >&7
+}
+
+# session_cmd LINE PATTERN: 0 if the answer held PATTERN before the next prompt.
+session_cmd() {
+    session_send "$1"
+    session_wait "$2" "${3:-30}" && session_wait 'pith> ' 10
+}
+
+# What the machine printed since the last send.
+session_since() { tail -c +$((SESSION_MARK + 1)) "$SESSION_LOG" | tr -d '\r'; }
+
+session_stop() {
+    kill "$SESSION_QEMU" 2>/dev/null
+    wait "$SESSION_QEMU" 2>/dev/null
+    exec 7>&-
+    kill "$SESSION_READER" 2>/dev/null
+    wait "$SESSION_READER" 2>/dev/null
+    rm -rf "$SESSION_DIR"
+}
