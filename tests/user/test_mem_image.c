@@ -136,7 +136,7 @@ UTEST(mem_image_runs_a_program_paged_in_on_touch)
     UT_ASSERT(start_mapper(&mt));
     UT_EQ(elf_parse(child_elf, image_size, &img), ELF_OK);
     UT_EQ(mm_start(&m), PITH_OK);
-    uint32_t id1 = space_client(&m, &c, "mem-img1", &vs, &ep);
+    uint32_t id1 = space_client(&m, &c, "mem-c1", &vs, &ep);
     UT_ASSERT(id1);
     UT_EQ(mem_image_map(&c, mapper_srv.ep, IMG_KEY, image_size, &entry), PITH_OK);
     UT_EQ(entry, img.entry);
@@ -191,8 +191,8 @@ UTEST(mem_image_writes_stay_private)
     uint64_t mt, vs1, vs2, ep1, ep2, t1, t2, entry;
     UT_ASSERT(start_mapper(&mt));
     UT_EQ(mm_start(&m), PITH_OK);
-    uint32_t id1 = space_client(&m, &c1, "mem-img1", &vs1, &ep1);
-    uint32_t id2 = space_client(&m, &c2, "mem-img2", &vs2, &ep2);
+    uint32_t id1 = space_client(&m, &c1, "mem-c1", &vs1, &ep1);
+    uint32_t id2 = space_client(&m, &c2, "mem-c2", &vs2, &ep2);
     UT_ASSERT(id1 && id2);
     UT_EQ(mem_image_map(&c1, mapper_srv.ep, IMG_KEY, image_size, &entry), PITH_OK);
     UT_EQ(mem_image_map(&c2, mapper_srv.ep, IMG_KEY, image_size, &entry), PITH_OK);
@@ -220,7 +220,7 @@ UTEST(mem_image_malformed_gets_its_error)
     uint64_t mt, vs, ep, entry = 0;
     UT_ASSERT(start_mapper(&mt));
     UT_EQ(mm_start(&m), PITH_OK);
-    uint32_t id1 = space_client(&m, &c, "mem-img1", &vs, &ep);
+    uint32_t id1 = space_client(&m, &c, "mem-c1", &vs, &ep);
     UT_ASSERT(id1);
     /* Every malformed case of the ELF parser's tests, served by the mapper. */
     static unsigned char work[CASE_SIZE];
@@ -260,8 +260,8 @@ UTEST(mem_image_malformed_gets_its_error)
     uint32_t id;
     UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_COPY, copy, vs, PITH_RIGHTS_ALL, 0), PITH_OK);
     UT_EQ(mem_client_new(&m.owner, copy, 2, &id, ep2), PITH_OK);
-    registry_set("mem-img2", ep2);
-    pith_client_init(&small, "mem-img2", &test_registry, pith_slot_alloc(),
+    registry_set("mem-c2", ep2);
+    pith_client_init(&small, "mem-c2", &test_registry, pith_slot_alloc(),
                      (struct pith_ipc_buffer *)PITH_IPC_BUFFER_ADDR);
     UT_EQ(mem_image_map(&small, mapper_srv.ep, IMG_KEY, image_size, &entry), MEM_E_QUOTA);
     UT_EQ(mem_client_close(&m.owner, id), PITH_OK);
