@@ -303,6 +303,14 @@ $(UTESTS_ELF) $(BENCH_ELF): $(MEM_OBJS)
 -include $(MEM_OBJS:.o=.d)
 # ---- end of memory manager ----------------------------------------------
 
+# ---- lazy program images (lib/elfload/lazy.c, servers/mem/image.c) ------
+# The host test of lazy loading builds lib/ code; the benchmarks carry the
+# tests' child program, whose image the manager maps lazily.
+$(BUILD)/host/test_elflazy: lib/elfload/parse.c lib/elfload/lazy.c lib/elfload/elfload.h tests/user/elf_cases.h
+$(BUILD)/host/test_elfload: lib/elfload/lazy.c
+$(BENCH_ELF): $(UOBJ)/tests/user/child-image.S.o
+# ---- end of lazy program images -----------------------------------------
+
 # Pith's figures, then a Linux guest's in the same QEMU mode (bench/linux/).
 .PHONY: need-bench
 need-bench:

@@ -193,9 +193,12 @@ static void faults(void)
     report("cow_fault", MAP_ITERS * 2);
 }
 
+void image_bench(const char *unit);     /* image.c */
+
 void mm_bench(const char *u)
 {
     unit = u;
     map_unmap();
     faults();
+    image_bench(u);
 }

@@ -66,6 +66,14 @@ struct elf_image {
 /* Checks the image; fills img and returns ELF_OK, or the first problem found. */
 enum elf_error elf_parse(const void *file, size_t size, struct elf_image *img);
 
+/*
+ * The same checks when only the first `head` bytes of a file of `size`
+ * bytes are at hand (a pager that has read the first page of an image):
+ * the program headers must lie within them (ELF_E_PHDRS_OUTSIDE if not);
+ * segments are checked against the whole size.
+ */
+enum elf_error elf_parse_head(const void *file, size_t head, uint64_t size, struct elf_image *img);
+
 /* A short description of an error code, for messages. */
 const char *elf_strerror(enum elf_error e);
 
@@ -79,5 +87,33 @@ const char *elf_strerror(enum elf_error e);
  */
 enum elf_error elf_load(const void *file, const struct elf_image *img, uint64_t vspace,
                         uint64_t untyped, uint64_t scratch_va, uint64_t *entry);
+
+/*
+ * Lazy loading (lazy.c, pure C, also built for the host tests): instead of
+ * copying segments at load time, a pager fills each page of a checked
+ * image when it is first touched.  The page at a page-aligned address of
+ * a segment holds the file's bytes [file_off, file_off + len) at offset
+ * `at`, and zeroes everywhere else: before the segment's start, past its
+ * file size (the tail of the last data page, and bss).  len 0: nothing
+ * from the file.  Because a segment's address and offset agree within a
+ * page (elf_parse checks it), file_off - at is page-aligned: the bytes
+ * all come from one page of the file, at the same place in it.
+ */
+struct elf_page {
+    uint64_t file_off;
+    uint32_t at, len;
+};
+
+/* The first page segment s touches; returns how many pages it touches. */
+uint64_t elf_segment_pages(const struct elf_segment *s, uint64_t *first);
+
+/* What the page at page_va (page-aligned, one of s's pages) holds. */
+void elf_page_of(const struct elf_segment *s, uint64_t page_va, struct elf_page *p);
+
+/*
+ * Given a page holding the file's page at p->file_off - p->at (as a
+ * mapper supplies it), zeroes what is not the segment's file bytes.
+ */
+void elf_page_clear(const struct elf_page *p, void *page);
 
 #endif

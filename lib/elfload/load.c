@@ -27,14 +27,12 @@ static enum elf_error map_in(uint64_t vspace, uint64_t frame, uint64_t va, uint8
     return ELF_E_MAP;
 }
 
-/* Copies the part of segment s that lies in the page at page_va to dst (that page). */
+/* Copies the part of segment s that lies in the page at page_va to dst (that page, zeroed). */
 static void fill(const void *file, const struct elf_segment *s, uint64_t page_va, char *dst)
 {
-    uint64_t from = s->vaddr > page_va ? s->vaddr : page_va;
-    uint64_t file_end = s->vaddr + s->filesz;
-    uint64_t to = file_end < page_va + ELF_PAGE ? file_end : page_va + ELF_PAGE;
-    if (from < to)
-        memcpy(dst + (from - page_va), (const char *)file + s->offset + (from - s->vaddr), to - from);
+    struct elf_page p;
+    elf_page_of(s, page_va, &p);
+    memcpy(dst + p.at, (const char *)file + p.file_off, p.len);
 }
 
 enum elf_error elf_load(const void *file, const struct elf_image *img, uint64_t vspace,

@@ -23,7 +23,8 @@ struct phdr {
 #define PT_DYNAMIC  2
 #define PT_INTERP   3
 
-static enum elf_error check_header(const struct ehdr *h, size_t size)
+/* head: the bytes at hand (the program headers must be among them); size: the whole file's. */
+static enum elf_error check_header(const struct ehdr *h, size_t head)
 {
     if (memcmp(h->ident, "\177ELF", 4))
         return ELF_E_MAGIC;
@@ -39,7 +40,7 @@ static enum elf_error check_header(const struct ehdr *h, size_t size)
         return ELF_E_MACHINE;
     if (h->ehsize != sizeof(struct ehdr) || h->phentsize != sizeof(struct phdr))
         return ELF_E_HEADER_SIZE;
-    if (h->phoff > size || (uint64_t)h->phnum * sizeof(struct phdr) > size - h->phoff)
+    if (h->phoff > head || (uint64_t)h->phnum * sizeof(struct phdr) > head - h->phoff)
         return ELF_E_PHDRS_OUTSIDE;
     if (h->phoff % 8)
         return ELF_E_PHDRS_ALIGN;
@@ -53,7 +54,7 @@ static void page_span(const struct elf_segment *s, uint64_t *first, uint64_t *la
     *last = (s->vaddr + s->memsz + ELF_PAGE - 1) & ~(ELF_PAGE - 1);
 }
 
-static enum elf_error check_segment(const struct phdr *p, size_t size)
+static enum elf_error check_segment(const struct phdr *p, uint64_t size)
 {
     if (p->filesz > p->memsz)
         return ELF_E_FILE_SIZE;
@@ -72,11 +73,18 @@ static enum elf_error check_segment(const struct phdr *p, size_t size)
 
 enum elf_error elf_parse(const void *file, size_t size, struct elf_image *img)
 {
+    return elf_parse_head(file, size, size, img);
+}
+
+enum elf_error elf_parse_head(const void *file, size_t head, uint64_t size, struct elf_image *img)
+{
     struct ehdr h;
-    if (size < sizeof h)
+    if (head > size)
+        head = (size_t)size;
+    if (head < sizeof h)
         return ELF_E_TRUNCATED;
     memcpy(&h, file, sizeof h);
-    enum elf_error e = check_header(&h, size);
+    enum elf_error e = check_header(&h, head);
     if (e)
         return e;
     memset(img, 0, sizeof *img);

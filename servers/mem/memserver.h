@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include "mem.h"
 #include "mapper.h"
+#include "elfload.h"
 
 #define MEM_CNODE_BITS      12
 #define MEM_CLIENTS         8
@@ -43,7 +44,7 @@ enum {
     MEM_SLOT_CLIENT_SPACE = 8,      /* + client: its address space */
     MEM_SLOT_CLIENT_EP = MEM_SLOT_CLIENT_SPACE + MEM_CLIENTS,   /* + client: its badged endpoint */
     MEM_SLOT_TABLE = MEM_SLOT_CLIENT_EP + MEM_CLIENTS,          /* + i: page tables */
-    MEM_SLOT_MAPPER = MEM_SLOT_TABLE + MEM_TABLES,              /* + region: a segment's mapper */
+    MEM_SLOT_MAPPER = MEM_SLOT_TABLE + MEM_TABLES,              /* + region: a segment's or image's mapper */
     MEM_SLOT_LEND = MEM_SLOT_MAPPER + MEM_REGIONS,              /* a page lent to a mapper for one call */
     MEM_SLOT_BIND = MEM_SLOT_LEND + 1,                          /* the mapper being called */
     MEM_SLOT_NOTIFY = MEM_SLOT_BIND + 1,                        /* + 2 client (+ 1): its notification, asked (taken) */
@@ -52,7 +53,7 @@ enum {
 };
 #define MEM_MAP_SLOTS ((1u << MEM_CNODE_BITS) - MEM_SLOT_MAP)
 
-enum mem_kind { REGION_FREE, REGION_ANON, REGION_SHARE, REGION_SEGMENT };
+enum mem_kind { REGION_FREE, REGION_ANON, REGION_SHARE, REGION_SEGMENT, REGION_IMAGE };
 
 struct mem_entry {
     uint16_t frame;                 /* pool index, MEM_NONE: not yet (demand-zero) */
@@ -63,10 +64,12 @@ struct mem_entry {
 
 struct mem_region {
     uint8_t kind, client, writable;
+    uint8_t exec;                   /* REGION_IMAGE: an executable segment */
     uint8_t share;                  /* REGION_SHARE: the object's index */
     uint32_t pages;
     uint64_t base;
-    uint64_t key;                   /* REGION_SEGMENT: the segment's key at its mapper */
+    uint64_t key;                   /* REGION_SEGMENT, REGION_IMAGE: the key at its mapper */
+    struct elf_segment seg;         /* REGION_IMAGE: the program segment the region holds */
     struct mem_entry e[MEM_REGION_PAGES];
 };
 
@@ -125,7 +128,8 @@ uint32_t pool_alloc(struct mem_state *st, bool zero);
 void pool_unref(struct mem_state *st, uint32_t frame);
 void *pool_page(const struct mem_state *st, uint32_t frame);
 /* Maps frame at va in the client's space; returns the mapping's slot (0: failed, *err says why). */
-uint16_t pool_map(struct mem_state *st, unsigned client, uint32_t frame, uint64_t va, bool writable, long *err);
+uint16_t pool_map(struct mem_state *st, unsigned client, uint32_t frame, uint64_t va, bool writable, bool exec,
+                  long *err);
 void pool_unmap(struct mem_state *st, uint16_t slot);
 void pool_release_tables(struct mem_state *st, unsigned client);
 uint64_t pool_bytes_free(const struct mem_state *st);
@@ -134,6 +138,10 @@ uint64_t pool_bytes_free(const struct mem_state *st);
 
 struct mem_client *mem_caller(struct mem_state *st);       /* NULL for the owner or an unknown badge */
 void mem_region_free(struct mem_state *st, struct mem_region *r);
+/* A free region record for [base, base + pages) of the client (its kind still free), or an error. */
+long mem_region_new(struct mem_state *st, unsigned client, uint64_t base, uint64_t pages, struct mem_region **out);
+/* Charges n pages to the client: its quota, then the manager's uncommitted pages. */
+long mem_charge(struct mem_state *st, struct mem_client *c, uint32_t n);
 /* The client's region holding va (start_only: starting at va), or NULL. */
 struct mem_region *mem_region_at(struct mem_state *st, unsigned client, uint64_t va, bool start_only);
 
@@ -160,6 +168,16 @@ void reclaim_forget(struct mem_state *st, unsigned client);
 long segment_pull(struct mem_state *st, const struct mem_region *r, unsigned i);
 /* Writes the region's dirty pages back; *written counts them. */
 long segment_sync(struct mem_state *st, const struct mem_region *r, uint32_t *written);
+/* Whether cap (in the manager's space) is an endpoint one may call and pass pages through. */
+bool mapper_usable(uint64_t cap);
+/* Lends the pool frame to the mapper in `mapper` for one pull (or push) at offset of key. */
+long mapper_call(struct mem_state *st, uint64_t mapper, uint64_t key, uint64_t offset, uint32_t frame, bool push);
+
+/* ---- image.c: program images mapped lazily ---- */
+
+long image_map(void *ctx, uint64_t mapper, uint64_t key, uint64_t size, uint64_t *entry);
+/* Fills the new frame of page i of an image region from the program's file. */
+long image_fill(struct mem_state *st, const struct mem_region *r, unsigned i);
 
 /* ---- the starter's side (start.c) ---- */
 

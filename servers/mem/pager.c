@@ -2,6 +2,7 @@
  * The pager: a page fault of a client's thread arrives as a message on
  * the manager's endpoint (docs/faults.md), with the client's badge; the
  * manager maps the page as the region says and the thread is resumed.
+ * A page of a program image is filled from its file (image.c).
  */
 #include <pith/fault.h>
 #include "memserver.h"
@@ -18,10 +19,12 @@ static long fault_entry(struct mem_state *st, struct mem_region *r, unsigned i, 
     if (write && !r->writable)
         return MEM_E_DENIED;                    /* a read-only share */
     if (e->frame == MEM_NONE) {
-        e->frame = (uint16_t)pool_alloc(st, true);    /* demand-zero; committed, so there is one */
+        /* Demand-zero; committed, so there is one.  An image page is cleared where it needs to be. */
+        e->frame = (uint16_t)pool_alloc(st, r->kind != REGION_IMAGE);
         if (e->frame == MEM_NONE)
             return MEM_E_NO_MEMORY;
-        if (r->kind == REGION_SEGMENT && (err = segment_pull(st, r, i))) {
+        if ((r->kind == REGION_SEGMENT && (err = segment_pull(st, r, i))) ||
+            (r->kind == REGION_IMAGE && (err = image_fill(st, r, i)))) {
             pool_unref(st, e->frame);
             e->frame = MEM_NONE;
             return err;
@@ -45,7 +48,7 @@ static long fault_entry(struct mem_state *st, struct mem_region *r, unsigned i, 
     bool writable = r->writable && !e->cow;
     if (e->slot)
         pool_unmap(st, e->slot);
-    e->slot = pool_map(st, r->client, e->frame, va, writable, &err);
+    e->slot = pool_map(st, r->client, e->frame, va, writable, r->exec, &err);
     e->writable = writable;
     return e->slot ? PITH_OK : err;
 }

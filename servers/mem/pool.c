@@ -138,14 +138,15 @@ static void slot_free(struct mem_state *st, uint16_t slot)
     st->map_used[i / 32] &= ~(1u << (i % 32));
 }
 
-uint16_t pool_map(struct mem_state *st, unsigned client, uint32_t frame, uint64_t va, bool writable, long *err)
+uint16_t pool_map(struct mem_state *st, unsigned client, uint32_t frame, uint64_t va, bool writable, bool exec,
+                  long *err)
 {
     uint16_t slot = slot_alloc(st);
     if (!slot) {
         *err = PITH_E_FULL;
         return 0;
     }
-    uint64_t rights = PITH_RIGHT_READ | (writable ? PITH_RIGHT_WRITE : 0);
+    uint64_t rights = PITH_RIGHT_READ | (writable ? PITH_RIGHT_WRITE : 0) | (exec ? PITH_RIGHT_EXEC : 0);
     for (int tries = 0;; tries++) {
         *err = pith_invoke4(MEM_SLOT_CLIENT_SPACE + client, PITH_VSPACE_MAP, MEM_SLOT_POOL + frame, va,
                             MEM_SLOT_CNODE | (uint64_t)slot << 32, 1 | rights << 16);

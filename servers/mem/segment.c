@@ -21,24 +21,35 @@ static long bind_mapper(void *ctx, const char *name, uint64_t dest)
     return pith_invoke4(MEM_SLOT_CNODE, PITH_CNODE_COPY, dest, *(const uint64_t *)ctx, PITH_RIGHTS_ALL, 0);
 }
 
-static long page_call(struct mem_state *st, const struct mem_region *r, unsigned i, bool push)
+bool mapper_usable(uint64_t cap)
 {
-    uint64_t mapper = MEM_SLOT_MAPPER + (uint64_t)(r - st->region);
+    struct pith_msg m = { .w = { cap } };
+    const uint64_t need = PITH_RIGHT_WRITE | PITH_RIGHT_GRANT;
+    return pith_invoke(MEM_SLOT_CNODE, PITH_CNODE_IDENTIFY, &m) == PITH_OK && m.w[0] == PITH_OBJ_ENDPOINT &&
+           (m.w[1] & need) == need;
+}
+
+long mapper_call(struct mem_state *st, uint64_t mapper, uint64_t key, uint64_t offset, uint32_t frame, bool push)
+{
     struct pith_resolver resolver = { bind_mapper, &mapper };
     struct pith_client c;
     uint8_t rights = PITH_RIGHT_READ | (push ? 0 : PITH_RIGHT_WRITE);
-    long err = pith_invoke4(MEM_SLOT_CNODE, PITH_CNODE_COPY, MEM_SLOT_LEND, MEM_SLOT_POOL + r->e[i].frame,
-                            rights, 0);
+    long err = pith_invoke4(MEM_SLOT_CNODE, PITH_CNODE_COPY, MEM_SLOT_LEND, MEM_SLOT_POOL + frame, rights, 0);
     if (err)
         return err;
     pith_client_init(&c, "mapper", &resolver, MEM_SLOT_BIND, st->buf);
     c.retries = 0;
-    err = push ? mapper_push(&c, r->key, i * PAGE, MEM_SLOT_LEND) : mapper_pull(&c, r->key, i * PAGE, MEM_SLOT_LEND);
+    err = push ? mapper_push(&c, key, offset, MEM_SLOT_LEND) : mapper_pull(&c, key, offset, MEM_SLOT_LEND);
     /* The loan ends: the mapper's copies of the page, and any mappings of them, go. */
     pith_invoke4(MEM_SLOT_CNODE, PITH_CNODE_REVOKE, MEM_SLOT_LEND, 0, 0, 0);
     pith_invoke4(MEM_SLOT_CNODE, PITH_CNODE_DELETE, MEM_SLOT_LEND, 0, 0, 0);
     pith_invoke4(MEM_SLOT_CNODE, PITH_CNODE_DELETE, MEM_SLOT_BIND, 0, 0, 0);
     return err;
+}
+
+static long page_call(struct mem_state *st, const struct mem_region *r, unsigned i, bool push)
+{
+    return mapper_call(st, MEM_SLOT_MAPPER + (uint64_t)(r - st->region), r->key, i * PAGE, r->e[i].frame, push);
 }
 
 long segment_pull(struct mem_state *st, const struct mem_region *r, unsigned i)

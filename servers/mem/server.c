@@ -20,8 +20,7 @@ struct mem_client *mem_caller(struct mem_state *st)
 
 static unsigned caller_id(const struct mem_state *st) { return (unsigned)st->caller - 1; }
 
-/* Charges n pages to the client: its quota, then the manager's uncommitted pages. */
-static long charge(struct mem_state *st, struct mem_client *c, uint32_t n)
+long mem_charge(struct mem_state *st, struct mem_client *c, uint32_t n)
 {
     if (n > c->quota - c->used_pages)
         return MEM_E_QUOTA;
@@ -50,8 +49,7 @@ struct mem_region *mem_region_at(struct mem_state *st, unsigned client, uint64_t
     return NULL;
 }
 
-/* A free region record for [base, base + pages) of the client, or an error. */
-static long region_new(struct mem_state *st, unsigned client, uint64_t base, uint64_t pages,
+long mem_region_new(struct mem_state *st, unsigned client, uint64_t base, uint64_t pages,
                        struct mem_region **out)
 {
     if ((base & (PAGE - 1)) || pages == 0 || pages > MEM_REGION_PAGES || base >= 0x7f8000000000ull ||
@@ -102,7 +100,7 @@ void mem_region_free(struct mem_state *st, struct mem_region *r)
         if (r->kind != REGION_SHARE && e->frame != MEM_NONE)
             pool_unref(st, e->frame);
     }
-    if (r->kind == REGION_SEGMENT)
+    if (r->kind == REGION_SEGMENT || r->kind == REGION_IMAGE)
         pith_invoke4(MEM_SLOT_CNODE, PITH_CNODE_DELETE, MEM_SLOT_MAPPER + (uint64_t)(r - st->region), 0, 0, 0);
     if (r->kind != REGION_SHARE) {
         uncharge(st, r->client, r->pages);
@@ -123,8 +121,8 @@ static long h_anon(void *ctx, uint64_t base, uint32_t pages)
     struct mem_region *r;
     if (!c)
         return MEM_E_DENIED;
-    long err = region_new(st, caller_id(st), base, pages, &r);
-    if (err || (err = charge(st, c, pages)))
+    long err = mem_region_new(st, caller_id(st), base, pages, &r);
+    if (err || (err = mem_charge(st, c, pages)))
         return err;
     r->kind = REGION_ANON;
     r->writable = 1;
@@ -156,8 +154,8 @@ static long h_cow(void *ctx, uint64_t src, uint64_t dst)
     struct mem_region *s = mem_region_at(st, caller_id(st), src, true), *d;
     if (!s || s->kind != REGION_ANON)
         return MEM_E_NO_REGION;
-    long err = region_new(st, caller_id(st), dst, s->pages, &d);
-    if (err || (err = charge(st, c, s->pages)))
+    long err = mem_region_new(st, caller_id(st), dst, s->pages, &d);
+    if (err || (err = mem_charge(st, c, s->pages)))
         return err;
     d->kind = REGION_ANON;
     d->writable = 1;
@@ -191,7 +189,7 @@ static long h_share_create(void *ctx, uint32_t pages, uint32_t *key)
             s = &st->share[i];
     if (!s)
         return MEM_E_FULL;
-    long err = charge(st, c, pages);
+    long err = mem_charge(st, c, pages);
     if (err)
         return err;
     memset(s, 0, sizeof *s);
@@ -220,7 +218,7 @@ static long h_share_map(void *ctx, uint32_t key, uint64_t base, bool writable)
     struct mem_region *r;
     if (!s)
         return MEM_E_NO_SHARE;
-    long err = region_new(st, caller_id(st), base, s->pages, &r);
+    long err = mem_region_new(st, caller_id(st), base, s->pages, &r);
     if (err)
         return err;
     r->kind = REGION_SHARE;
@@ -252,13 +250,10 @@ static long h_segment_map(void *ctx, uint64_t mapper, uint64_t key, uint64_t bas
     struct mem_region *r;
     if (!c)
         return MEM_E_DENIED;
-    struct pith_msg m = { .w = { mapper } };
-    const uint64_t need = PITH_RIGHT_WRITE | PITH_RIGHT_GRANT;
-    if (pith_invoke(MEM_SLOT_CNODE, PITH_CNODE_IDENTIFY, &m) || m.w[0] != PITH_OBJ_ENDPOINT ||
-        (m.w[1] & need) != need)
+    if (!mapper_usable(mapper))
         return MEM_E_BAD_MAPPER;
-    long err = region_new(st, caller_id(st), base, pages, &r);
-    if (err || (err = charge(st, c, pages)))
+    long err = mem_region_new(st, caller_id(st), base, pages, &r);
+    if (err || (err = mem_charge(st, c, pages)))
         return err;
     if (pith_invoke4(MEM_SLOT_CNODE, PITH_CNODE_MOVE, MEM_SLOT_MAPPER + (uint64_t)(r - st->region), mapper, 0, 0)) {
         uncharge(st, caller_id(st), pages);
@@ -359,6 +354,7 @@ static const struct mem_handlers handlers = {
     .client_new = h_client_new, .client_close = h_client_close,
     .segment_map = h_segment_map, .segment_sync = h_segment_sync,
     .notify_on = reclaim_notify_on, .reclaim = reclaim_request, .reclaim_status = reclaim_status,
+    .image_map = image_map,
 };
 
 void mem_main(uint64_t state)

@@ -1,4 +1,4 @@
-// uses: lib/elfload/parse.c
+// uses: lib/elfload/parse.c lib/elfload/lazy.c
 /*
  * lib/elfload/parse.c on the host under ASan and UBSan: the valid image,
  * every malformed case of tests/user/elf_cases.h (one per error code),

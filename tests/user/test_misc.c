@@ -22,7 +22,10 @@ UTEST(log_read_returns_what_was_written)
             if (!want[k])
                 found = 1;
         }
-        pos = m.w[1];
+        /* The next piece starts a marker's length back, so a marker cut by the boundary is read whole. */
+        if (m.w[0] < sizeof(struct pith_ipc_buffer))
+            break;
+        pos = m.w[1] - 22;
     }
     UT_ASSERT(found);
     UT_EQ(pith_invoke4(PITH_SLOT_LOG, PITH_LOG_WRITE, 5000, 0, 0, 0), PITH_E_INVALID_ARG);

@@ -1,0 +1,147 @@
+/*
+ * pith.image_fault (docs/memory.md#lazy-program-images): a fault on a
+ * page of a program image mapped lazily by the memory manager, served from
+ * the image.  The tests' child program (tests/user/child/) is mapped with
+ * image_map in a fresh address space, its file kept by a mapper thread
+ * here; it times its own first read of a page of read-only data, which the
+ * manager fills by pulling the file's page from the mapper.  Each run maps
+ * the image afresh.  Same line format as main.c's.
+ */
+#include "pith.h"
+#include "stats.h"
+#include "idl.h"
+#include "memserver.h"
+#include "lib/string.h"
+
+#define RUNS        200
+#define IMG_KEY     1
+#define WINDOW      0x5c00000000ull     /* clear of mm.c's manager */
+#define STACK       0x5d00000000ull     /* the manager's, then the mapper's stack and IPC buffer */
+#define SCRATCH     0x5e00000000ull     /* where the mapper maps the page it is lent */
+#define CHILD_STACK 0x7000000000ull
+#define RW          (PITH_RIGHT_READ | PITH_RIGHT_WRITE)
+
+extern const unsigned char child_elf[], child_elf_end[];
+
+static uint64_t samples[RUNS];
+static uint64_t lent;
+
+static void die(const char *what, long err)
+{
+    printf("bench: image %s failed: %ld\n", what, err);
+    pith_shutdown(0);
+}
+
+static uint64_t make(uint8_t type, uint32_t bits)
+{
+    uint64_t slot = pith_slot_alloc();
+    long err = pith_invoke4(pith_biggest_untyped(), PITH_UNTYPED_RETYPE, type | (uint64_t)bits << 8,
+                            PITH_SLOT_CSPACE, slot, 1);
+    if (err)
+        die("retype", err);
+    return slot;
+}
+
+/* The mapper: the child's file, a page at a time. */
+static long pull(void *ctx, uint64_t key, uint64_t offset, uint64_t page)
+{
+    uint64_t size = (uint64_t)(child_elf_end - child_elf);
+    if (key != IMG_KEY || offset >= size || pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_MOVE, lent, page, 0, 0))
+        return MAPPER_E_NO_DATA;
+    long err = pith_map_page(lent, SCRATCH, RW, 0);
+    if (!err)
+        memcpy((void *)SCRATCH, child_elf + offset, size - offset < 4096 ? size - offset : 4096);
+    pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, lent, 0, 0, 0);
+    return err ? MAPPER_E_NO_DATA : PITH_OK;
+}
+
+static long push(void *ctx, uint64_t key, uint64_t offset, uint64_t page)
+{
+    return MAPPER_E_NO_DATA;        /* an image is never written back */
+}
+
+static const struct mapper_handlers handlers = { .pull = pull, .push = push };
+static struct pith_server mapper_srv;
+
+static void mapper_thread(uint64_t unused)
+{
+    mapper_serve(&mapper_srv, &handlers, NULL);
+    for (;;)
+        pith_sleep_ns(1000000000000ull);
+}
+
+static void start_mapper(void)
+{
+    uint64_t tcb = make(PITH_OBJ_TCB, 0), stack = make(PITH_OBJ_FRAME, 0), buf = make(PITH_OBJ_FRAME, 0);
+    uint64_t top = STACK + 0x10000;
+    lent = pith_slot_alloc();
+    mapper_srv = (struct pith_server){ .ep = make(PITH_OBJ_ENDPOINT, 0), .reply = make(PITH_OBJ_REPLY, 0),
+                                       .cap_slot = pith_slot_alloc(),
+                                       .buf = (struct pith_ipc_buffer *)(top + 0x2000) };
+    long err;
+    if ((err = pith_map_page(stack, top, RW, 0)) || (err = pith_map_page(buf, top + 0x2000, RW, 0)) ||
+        (err = pith_invoke4(tcb, PITH_TCB_CONFIGURE, PITH_SLOT_CSPACE, PITH_SLOT_VSPACE, buf, 0)) ||
+        (err = pith_invoke4(tcb, PITH_TCB_SET_PRIORITY, 160, 160, 0, 0)) ||
+        (err = pith_invoke4(tcb, PITH_TCB_WRITE_REGISTERS, (uint64_t)mapper_thread, top + 0x1000 - 8, 0, 0)) ||
+        (err = pith_invoke4(tcb, PITH_TCB_RESUME, 0, 0, 0, 0)))
+        die("mapper", err);
+}
+
+static long lookup(void *ctx, const char *name, uint64_t dest)
+{
+    return pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_COPY, dest, *(uint64_t *)ctx, PITH_RIGHTS_ALL, 0);
+}
+
+void image_bench(const char *unit)
+{
+    static struct mem_state st;
+    static uint64_t owner_ep, client_ep;
+    uint64_t memory = pith_slot_alloc(), tcb = 0;
+    long err = pith_invoke4(pith_biggest_untyped(), PITH_UNTYPED_RETYPE, PITH_OBJ_UNTYPED | 20u << 8,
+                            PITH_SLOT_CSPACE, memory, 1);
+    struct mem_start a = { .untyped = pith_biggest_untyped(), .memory = memory, .stack = STACK,
+                           .window = WINDOW, .priority = 200,
+                           .time = (const struct pith_time_page *)pith_bootinfo->time_page };
+    if (err || (err = mem_start(&st, &a, &owner_ep, &tcb)))
+        die("memory manager", err);
+    start_mapper();
+    struct pith_resolver owner_r = { lookup, &owner_ep }, client_r = { lookup, &client_ep };
+    struct pith_client owner, client;
+    struct pith_ipc_buffer *buf = (struct pith_ipc_buffer *)PITH_IPC_BUFFER_ADDR;
+    pith_client_init(&owner, "owner", &owner_r, pith_slot_alloc(), buf);
+    /* The child's own address space, its pages all from the manager. */
+    uint64_t vs = make(PITH_OBJ_VSPACE, 0), copy = pith_slot_alloc();
+    uint32_t id;
+    client_ep = pith_slot_alloc();
+    if ((err = pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_COPY, copy, vs, PITH_RIGHTS_ALL, 0)) ||
+        (err = mem_client_new(&owner, copy, 32, &id, client_ep)))
+        die("memory client", err);
+    pith_client_init(&client, "client", &client_r, pith_slot_alloc(), buf);
+    struct elf_image img;
+    uint64_t size = (uint64_t)(child_elf_end - child_elf), entry;
+    if (elf_parse(child_elf, size, &img) != ELF_OK || (err = mem_anon(&client, CHILD_STACK - 4096, 1)))
+        die("child", err);
+    uint64_t ep = make(PITH_OBJ_ENDPOINT, 0), child = make(PITH_OBJ_TCB, 0);
+    if ((err = pith_invoke4(child, PITH_TCB_CONFIGURE, PITH_SLOT_CSPACE, vs, 0, client_ep)) ||
+        (err = pith_invoke4(child, PITH_TCB_SET_PRIORITY, 100, 100, 0, 0)))
+        die("child thread", err);
+    for (int i = 0; i < RUNS; i++) {
+        struct pith_msg m = { 0 };
+        if ((err = mem_image_map(&client, mapper_srv.ep, IMG_KEY, size, &entry)) ||
+            (err = pith_invoke4(child, PITH_TCB_WRITE_REGISTERS, entry, CHILD_STACK - 8, ep, 0)) ||
+            (err = pith_invoke4(child, PITH_TCB_RESUME, 0, 0, 0, 0)) ||
+            (err = pith_syscall(PITH_SYS_RECV, ep, &m, 0)) ||
+            (err = pith_syscall(PITH_SYS_RECV, ep, &m, 0)) ||
+            (err = pith_invoke4(child, PITH_TCB_SUSPEND, 0, 0, 0, 0)))
+            die("run", err);
+        if (PITH_TAG_LABEL(m.tag) != 0xe20 || m.w[0] != 0xfa + 0xff)
+            die("child's answer", -1);
+        samples[i] = m.w[1];
+        for (int s = 0; s < img.nsegments; s++)
+            if ((err = mem_free(&client, img.segments[s].vaddr & ~4095ull)))
+                die("free", err);
+    }
+    bench_sort(samples, RUNS);
+    printf("bench pith.image_fault median=%lu min=%lu max=%lu unit=%s iters=%d\n", samples[RUNS / 2],
+           samples[0], samples[RUNS - 1], unit, RUNS);
+}
