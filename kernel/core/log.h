@@ -14,9 +14,9 @@ void kvprintf(const char *fmt, va_list ap);
 void log_write(const char *s, size_t n);
 
 /*
- * A thread was given COM1's I/O ports (PITH_TCB_SET_IO_PORTS): a console
- * driver owns the UART, so from then on the log goes only to the ring and
- * the debug console.  Panics still write to COM1, polled.
+ * The user-level console driver calls this (through a later system call)
+ * when it takes COM1: from then on the log goes only to the ring and the
+ * debug console.  Panics still write to COM1, polled.
  */
 void log_release_uart(void);
 

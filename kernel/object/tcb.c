@@ -3,8 +3,6 @@
 #include "arch/x86_64/ioport.h"
 #include "arch/x86_64/layout.h"
 #include "core/sched.h"
-#include "core/log.h"
-#include "arch/x86_64/serial.h"
 #include "arch/x86_64/smp.h"
 #include "object/cnode.h"
 #include "object/ipc.h"
@@ -119,8 +117,5 @@ int tcb_set_io_ports(struct tcb *t, unsigned which, struct slot *ports)
 {
     int err = set_slot(t, (enum tcb_slot)(TCB_SLOT_IO_PORTS_0 + which), ports);
     ioport_changed();
-    /* A driver owns COM1 now: the kernel's log leaves it (to the ring and the debug console). */
-    if (!err && ports && ports->cap.w0 <= SERIAL_COM1_LAST && ports->cap.w1 >= SERIAL_COM1_FIRST)
-        log_release_uart();
     return err;
 }

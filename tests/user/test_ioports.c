@@ -76,30 +76,3 @@ UTEST(no_io_ports_without_a_grant)
     UT_EQ(m.w[0], PITH_FAULT_PROTECTION);
     UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, t, 0, 0, 0), PITH_OK);
 }
-
-/*
- * A driver given COM1's ports owns the UART: the kernel's log leaves it
- * for the ring and the debug console.  The runner checks that the marker
- * below reached the debug console and not the serial line
- * (tools/run-tests.sh, com1_left_to_its_driver).
- */
-UTEST(com1_given_to_a_driver_leaves_the_kernel_log)
-{
-    /* The boot ranges leave out the kernel's debug ports: find the one holding COM1's. */
-    uint64_t from = 0;
-    for (uint64_t i = 0; i < pith_bootinfo->io_ports.count; i++) {
-        struct pith_msg m = { 0 };
-        uint64_t r = pith_bootinfo->io_ports.first_slot + i;
-        if (pith_invoke(r, PITH_IO_PORTS_INFO, &m) == PITH_OK && m.w[0] <= 0x3F8 && m.w[1] >= 0x3FF)
-            from = r;
-    }
-    UT_ASSERT(from);
-    uint64_t com1 = pith_slot_alloc();
-    UT_EQ(pith_invoke4(from, PITH_IO_PORTS_CARVE, 0x3F8, 0x3FF, PITH_SLOT_CSPACE, com1), PITH_OK);
-    uint64_t driver = make_thread(read_rtc, 0, 50);    /* never resumed: it only holds the ports */
-    UT_ASSERT(driver);
-    UT_EQ(pith_invoke4(driver, PITH_TCB_SET_IO_PORTS, 0, com1, 0, 0), PITH_OK);
-    printf("utest-com1-released-marker\n");
-    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, driver, 0, 0, 0), PITH_OK);
-    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, com1, 0, 0, 0), PITH_OK);
-}
