@@ -99,17 +99,28 @@ static uint64_t fast_path_hits(void)
     return m.w[3];
 }
 
-static void call_rtt(uint64_t ep, const char *name)
+/* Fills the samples with ITERS timed calls on ep (after WARMUP), each with the tag given. */
+static void time_calls(uint64_t ep, uint64_t tag, const uint64_t w[4])
 {
-    struct pith_msg m = { .tag = PITH_TAG(1, 4), .w = { 1, 2, 3, 4 } };
-    uint64_t hits = fast_path_hits();
+    struct pith_msg m = { 0 };
     for (int i = 0; i < WARMUP + ITERS; i++) {
+        m.tag = tag;
+        for (int k = 0; k < 4; k++)
+            m.w[k] = w[k];
         uint64_t t0 = clock();
         pith_call(ep, &m);
         uint64_t t1 = clock();
         if (i >= WARMUP)
             samples[i - WARMUP] = t1 - t0;
     }
+}
+
+static const uint64_t words[4] = { 1, 2, 3, 4 };
+
+static void call_rtt(uint64_t ep, const char *name)
+{
+    uint64_t hits = fast_path_hits();
+    time_calls(ep, PITH_TAG(1, 4), words);
     /* Proof of what was measured: each round trip is a call and a reply-receive. */
     printf("# pith.%s fast_path_hits=%lu of %d kernel entries\n", name, fast_path_hits() - hits,
            2 * (WARMUP + ITERS));
@@ -245,15 +256,7 @@ static void ipc_long(void)
     uint64_t ep = make(PITH_OBJ_ENDPOINT), reply = make(PITH_OBJ_REPLY);
     uint64_t t = thread(PITH_SLOT_VSPACE, 0x40020000, long_server, ep | reply << 16, 150);
     pith_invoke4(t, PITH_TCB_RESUME, 0, 0, 0, 0);
-    struct pith_msg m = { .tag = PITH_TAG(1, PITH_MSG_MAX) };
-    for (int i = 0; i < WARMUP + ITERS; i++) {
-        m.tag = PITH_TAG(1, PITH_MSG_MAX);
-        uint64_t t0 = clock();
-        pith_call(ep, &m);
-        uint64_t t1 = clock();
-        if (i >= WARMUP)
-            samples[i - WARMUP] = t1 - t0;
-    }
+    time_calls(ep, PITH_TAG(1, PITH_MSG_MAX), words);
     report("ipc_call_rtt_long");
     pith_invoke4(t, PITH_TCB_SUSPEND, 0, 0, 0, 0);
 }
@@ -283,15 +286,7 @@ static void ipc_cap(void)
     uint64_t t = thread(PITH_SLOT_VSPACE, CAP_SERVER_STACK, cap_server, ep | reply << 16, 150);
     pith_invoke4(t, PITH_TCB_RESUME, 0, 0, 0, 0);
     ((struct pith_ipc_buffer *)PITH_IPC_BUFFER_ADDR)->send_cap = gift;
-    struct pith_msg m = { 0 };
-    for (int i = 0; i < WARMUP + ITERS; i++) {
-        m.tag = PITH_TAG(1, 0) | PITH_TAG_CAP;
-        uint64_t t0 = clock();
-        pith_call(ep, &m);
-        uint64_t t1 = clock();
-        if (i >= WARMUP)
-            samples[i - WARMUP] = t1 - t0;
-    }
+    time_calls(ep, PITH_TAG(1, 0) | PITH_TAG_CAP, words);
     report("ipc_call_rtt_cap");
     pith_invoke4(t, PITH_TCB_SUSPEND, 0, 0, 0, 0);
 }
@@ -453,14 +448,7 @@ static void ipc_xcpu(void)
     uint64_t t = thread(PITH_SLOT_VSPACE, 0x40070000, server, ep | reply << 16, 150);
     pith_invoke4(t, PITH_TCB_SET_AFFINITY, 1, 0, 0, 0);
     pith_invoke4(t, PITH_TCB_RESUME, 0, 0, 0, 0);
-    struct pith_msg m = { .tag = PITH_TAG(1, 4), .w = { 1, 2, 3, 4 } };
-    for (int i = 0; i < WARMUP + ITERS; i++) {
-        uint64_t t0 = clock();
-        pith_call(ep, &m);
-        uint64_t t1 = clock();
-        if (i >= WARMUP)
-            samples[i - WARMUP] = t1 - t0;
-    }
+    time_calls(ep, PITH_TAG(1, 4), words);
     to_ns();
     report("ipc_call_rtt_xcpu");
     pith_invoke4(t, PITH_TCB_SUSPEND, 0, 0, 0, 0);

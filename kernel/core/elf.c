@@ -1,23 +1,6 @@
 #include "core/elf.h"
 #include "lib/string.h"
 
-struct elf64_ehdr {
-    uint8_t ident[16];
-    uint16_t type, machine;
-    uint32_t version;
-    uint64_t entry, phoff, shoff;
-    uint32_t flags;
-    uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-};
-
-struct elf64_phdr {
-    uint32_t type, flags;
-    uint64_t offset, vaddr, paddr, filesz, memsz, align;
-};
-
-#define ET_EXEC     2
-#define EM_X86_64   62
-#define PT_LOAD     1
 /* User space for init: below the boot-info page, above the first MiB. */
 #define USER_LOW    0x100000ull
 #define USER_HIGH   0x7f0000000000ull

@@ -4,10 +4,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <pith/elf64.h>
 
-#define ELF_PF_X 1u
-#define ELF_PF_W 2u
-#define ELF_PF_R 4u
 #define ELF_MAX_SEGMENTS 16
 
 struct elf_segment {

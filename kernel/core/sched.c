@@ -47,7 +47,6 @@ struct cpu_sched {
     uint64_t loaded_fs, loaded_gs;      /* the TLS bases in the MSRs now */
     struct tcb *fpu_owner;              /* whose state is in the FPU registers: current, or none */
     struct tcb *sleepers;               /* sorted by wake_tsc, linked by t_next */
-    bool idle;                          /* halted, waiting for an interrupt */
 };
 
 static struct cpu_sched cpu_scheds[SMP_MAX_CPUS];
@@ -506,13 +505,11 @@ static void idle(struct percpu *pc, struct cpu_sched *cs)
         cs->fpu_owner = NULL;
         cs->loaded = NULL;
     }
-    cs->idle = true;
     bkl_unlock();
     irq_enable();
     cpu_halt();
     irq_disable();
     bkl_lock();
-    cs->idle = false;
 }
 
 struct trap_frame *kernel_exit_prepare(void)

@@ -630,11 +630,12 @@ _Static_assert(SYSCALL_NR_CALL == PITH_SYS_CALL && SYSCALL_NR_REPLY_RECV == PITH
 /* Called by syscall_entry before the full dispatch: the partner's frame to resume, or NULL. */
 struct trap_frame *ipc_fastpath(struct trap_frame *f)
 {
-    if (!fastpath_enabled || sched_current()->state != TS_READY)
+    struct tcb *self = sched_current();
+    if (!fastpath_enabled || self->state != TS_READY)
         return NULL;
     if ((int64_t)f->rax == PITH_SYS_CALL)
-        return fastpath_call(sched_current(), f);
+        return fastpath_call(self, f);
     if ((int64_t)f->rax == PITH_SYS_REPLY_RECV)
-        return fastpath_reply_recv(sched_current(), f);
+        return fastpath_reply_recv(self, f);
     return NULL;
 }

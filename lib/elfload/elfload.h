@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <pith/elf64.h>
 
 #define ELF_MAX_SEGMENTS 16
 #define ELF_PAGE 4096ull
@@ -20,9 +21,6 @@
 #define ELF_USER_START 0x10000ull
 #define ELF_USER_END   0x7f8000000000ull
 
-#define ELF_PF_X 1u
-#define ELF_PF_W 2u
-#define ELF_PF_R 4u
 
 /* Every way an image can be refused or fail to load; each has one meaning. */
 enum elf_error {

@@ -3,28 +3,8 @@
 
 #include <string.h>
 
-struct ehdr {
-    uint8_t ident[16];
-    uint16_t type, machine;
-    uint32_t version;
-    uint64_t entry, phoff, shoff;
-    uint32_t flags;
-    uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-};
-
-struct phdr {
-    uint32_t type, flags;
-    uint64_t offset, vaddr, paddr, filesz, memsz, align;
-};
-
-#define ET_EXEC     2
-#define EM_X86_64   62
-#define PT_LOAD     1
-#define PT_DYNAMIC  2
-#define PT_INTERP   3
-
 /* head: the bytes at hand (the program headers must be among them); size: the whole file's. */
-static enum elf_error check_header(const struct ehdr *h, size_t head)
+static enum elf_error check_header(const struct elf64_ehdr *h, size_t head)
 {
     if (memcmp(h->ident, "\177ELF", 4))
         return ELF_E_MAGIC;
@@ -38,9 +18,9 @@ static enum elf_error check_header(const struct ehdr *h, size_t head)
         return ELF_E_TYPE;
     if (h->machine != EM_X86_64)
         return ELF_E_MACHINE;
-    if (h->ehsize != sizeof(struct ehdr) || h->phentsize != sizeof(struct phdr))
+    if (h->ehsize != sizeof(struct elf64_ehdr) || h->phentsize != sizeof(struct elf64_phdr))
         return ELF_E_HEADER_SIZE;
-    if (h->phoff > head || (uint64_t)h->phnum * sizeof(struct phdr) > head - h->phoff)
+    if (h->phoff > head || (uint64_t)h->phnum * sizeof(struct elf64_phdr) > head - h->phoff)
         return ELF_E_PHDRS_OUTSIDE;
     if (h->phoff % 8)
         return ELF_E_PHDRS_ALIGN;
@@ -54,7 +34,7 @@ static void page_span(const struct elf_segment *s, uint64_t *first, uint64_t *la
     *last = (s->vaddr + s->memsz + ELF_PAGE - 1) & ~(ELF_PAGE - 1);
 }
 
-static enum elf_error check_segment(const struct phdr *p, uint64_t size)
+static enum elf_error check_segment(const struct elf64_phdr *p, uint64_t size)
 {
     if (p->filesz > p->memsz)
         return ELF_E_FILE_SIZE;
@@ -78,7 +58,7 @@ enum elf_error elf_parse(const void *file, size_t size, struct elf_image *img)
 
 enum elf_error elf_parse_head(const void *file, size_t head, uint64_t size, struct elf_image *img)
 {
-    struct ehdr h;
+    struct elf64_ehdr h;
     if (head > size)
         head = (size_t)size;
     if (head < sizeof h)
@@ -90,7 +70,7 @@ enum elf_error elf_parse_head(const void *file, size_t head, uint64_t size, stru
     memset(img, 0, sizeof *img);
     img->entry = h.entry;
     for (unsigned i = 0; i < h.phnum; i++) {
-        struct phdr p;
+        struct elf64_phdr p;
         memcpy(&p, (const char *)file + h.phoff + i * sizeof p, sizeof p);
         if (p.type == PT_INTERP || p.type == PT_DYNAMIC)
             return ELF_E_DYNAMIC;

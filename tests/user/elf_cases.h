@@ -12,22 +12,8 @@
 
 #include "../../lib/elfload/elfload.h"
 
-struct case_ehdr {
-    uint8_t ident[16];
-    uint16_t type, machine;
-    uint32_t version;
-    uint64_t entry, phoff, shoff;
-    uint32_t flags;
-    uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-};
-
-struct case_phdr {
-    uint32_t type, flags;
-    uint64_t offset, vaddr, paddr, filesz, memsz, align;
-};
-
 #define CASE_SIZE 0x1100
-#define CASE_PH(img) ((struct case_phdr *)((img) + sizeof(struct case_ehdr)))
+#define CASE_PH(img) ((struct elf64_phdr *)((img) + sizeof(struct elf64_ehdr)))
 
 /*
  * Text at 0x400000 (read, execute: the headers and code, one page) and
@@ -37,7 +23,7 @@ struct case_phdr {
 static inline void case_valid(unsigned char *img)
 {
     memset(img, 0, CASE_SIZE);
-    struct case_ehdr *h = (struct case_ehdr *)img;
+    struct elf64_ehdr *h = (struct elf64_ehdr *)img;
     memcpy(h->ident, "\177ELF\2\1\1", 7);
     h->type = 2;
     h->machine = 62;
@@ -45,11 +31,11 @@ static inline void case_valid(unsigned char *img)
     h->entry = 0x400100;
     h->phoff = sizeof *h;
     h->ehsize = sizeof *h;
-    h->phentsize = sizeof(struct case_phdr);
+    h->phentsize = sizeof(struct elf64_phdr);
     h->phnum = 2;
-    struct case_phdr *p = CASE_PH(img);
-    p[0] = (struct case_phdr){ 1, ELF_PF_R | ELF_PF_X, 0, 0x400000, 0x400000, 0x1000, 0x1000, 0x1000 };
-    p[1] = (struct case_phdr){ 1, ELF_PF_R | ELF_PF_W, 0x1000, 0x401000, 0x401000, 0x100, 0x2000, 0x1000 };
+    struct elf64_phdr *p = CASE_PH(img);
+    p[0] = (struct elf64_phdr){ 1, ELF_PF_R | ELF_PF_X, 0, 0x400000, 0x400000, 0x1000, 0x1000, 0x1000 };
+    p[1] = (struct elf64_phdr){ 1, ELF_PF_R | ELF_PF_W, 0x1000, 0x401000, 0x401000, 0x100, 0x2000, 0x1000 };
     for (int i = 0; i < 0x100; i++)
         img[0x1000 + i] = (unsigned char)i;
 }
@@ -61,7 +47,7 @@ struct elf_case {
     void (*change)(unsigned char *img);
 };
 
-#define H(img) ((struct case_ehdr *)(img))
+#define H(img) ((struct elf64_ehdr *)(img))
 static inline void c_none(unsigned char *i) { (void)i; }
 static inline void c_magic(unsigned char *i) { H(i)->ident[1] = 'X'; }
 static inline void c_class(unsigned char *i) { H(i)->ident[4] = 1; }
@@ -80,7 +66,7 @@ static inline void c_too_many(unsigned char *i)
 {
     H(i)->phnum = ELF_MAX_SEGMENTS + 1;
     for (int k = 0; k < ELF_MAX_SEGMENTS + 1; k++)
-        CASE_PH(i)[k] = (struct case_phdr){ 1, ELF_PF_R, 0, 0x400000 + 0x1000ull * k, 0, 0x100, 0x100, 0x1000 };
+        CASE_PH(i)[k] = (struct elf64_phdr){ 1, ELF_PF_R, 0, 0x400000 + 0x1000ull * k, 0, 0x100, 0x100, 0x1000 };
 }
 static inline void c_file_size(unsigned char *i) { CASE_PH(i)[1].filesz = 0x3000; }
 static inline void c_outside(unsigned char *i) { CASE_PH(i)[1].offset = 0x1080; }

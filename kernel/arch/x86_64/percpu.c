@@ -5,7 +5,6 @@
 #include "arch/x86_64/smp.h"
 #include "core/syscall.h"
 #include "core/sched.h"
-#include "arch/x86_64/tlb.h"
 
 extern char boot_stack_top[];
 extern char syscall_entry[];
@@ -31,7 +30,7 @@ void percpu_init(unsigned n, uint64_t kstack_top)
     sched_init_cpu(n);
     wrmsr(MSR_GS_BASE, (uint64_t)pc);
     wrmsr(MSR_KERNEL_GS_BASE, 0);
-    tlb_set_cr3(read_cr3() & ~0xfffull);
+    pc->cr3 = read_cr3() & ~0xfffull;   /* set by paging_init_cpu: only noted, not loaded again */
     if (cpu.rdtscp)
         wrmsr(MSR_TSC_AUX, n);
 }
