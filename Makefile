@@ -215,6 +215,12 @@ $(BUILD)/host/test_manifest: servers/init/manifest.c servers/init/manifest.h
 -include $(patsubst %.o,%.d,$(BASE_OBJS))
 # <<< base system <<<
 
+# >>> the memory manager at boot (servers/memd/, docs/memory.md) >>>
+# init starts memd before anything in the manifest: every boot of init carries it.
+MEMD_ELF := $(BUILD)/user/memd.elf
+MODULES += $(MEMD_ELF)
+# <<< the memory manager at boot <<<
+
 # ---- running ----------------------------------------------------------
 RUN := tools/qemu-run.sh --accel $(ACCEL) --smp $(SMP) --mem $(MEM)
 MODARGS := $(foreach m,$(MODULES),--module $(m))
@@ -302,6 +308,14 @@ $(UTESTS_OBJS) $(BENCH_OBJS) $(MEM_OBJS): | $(BUILD)/idl/mem.h $(BUILD)/idl/mapp
 $(UTESTS_ELF) $(BENCH_ELF): $(MEM_OBJS)
 -include $(MEM_OBJS:.o=.d)
 # ---- end of memory manager ----------------------------------------------
+
+# >>> the memory manager at boot: memd is the manager's code in a process of its own; init is its owner >>>
+$(MEMD_ELF): $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/memd/*.c)) $(MEM_OBJS) $(RESOLVER_OBJS)
+$(INIT_ELF): $(UOBJ)/$(BUILD)/idl/mem_client.c.o
+$(INIT_OBJS) $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/memd/*.c) servers/shell/commands.c): | $(BUILD)/idl/mem.h $(BUILD)/idl/mapper.h
+test bench: $(MEMD_ELF)
+-include $(patsubst %,$(UOBJ)/%.d,$(wildcard servers/memd/*.c))
+# <<< the memory manager at boot <<<
 
 # ---- lazy program images (lib/elfload/lazy.c, servers/mem/image.c) ------
 # The host test of lazy loading builds lib/ code; the benchmarks carry the

@@ -75,7 +75,7 @@ mkdir -p "$restart_dir"
 echo "crasher register=/test/crash limit=5" > "$restart_dir/manifest"
 log=$logdir/restart.log
 tools/qemu-run.sh --accel "$accel" --smp "$SMP" --timeout 120 --kernel "$BUILD/pith.bin" \
-    --module "$BUILD/user/init.elf" --module "$restart_dir/manifest" --module "$BUILD/user/crasher.elf" \
+    --module "$BUILD/user/init.elf" --module "$BUILD/user/memd.elf" --module "$restart_dir/manifest" --module "$BUILD/user/crasher.elf" \
     --debugcon "$log" --serial /dev/null >/dev/null 2>&1 &
 restart_pid=$!
 for _ in $(seq 1 1200); do

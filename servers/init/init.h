@@ -35,6 +35,8 @@ struct proc {
     uint64_t ended_at;          /* clock time of its last end (crash to serving again) */
     int64_t status;             /* exit status, or the kind of its last fault */
     bool timing_restart;        /* restarted by the supervisor; not yet published again */
+    uint32_t quota_id;          /* the memory manager's id of the quota (0: carved by init) */
+    uint64_t mem_ep, memory_cnode;  /* memd only: given in process.h's PITH_SLOT_MEM, PITH_SLOT_MEMORY */
 };
 
 extern pith_mutex_t init_lock;
@@ -49,9 +51,21 @@ static inline uint64_t now_ns(void) { return pith_clock_ns(clock_page); }
 uint64_t slot_get(void);
 void slot_put(uint64_t slot);
 long retype_at(uint64_t untyped, uint8_t type, uint32_t bits, uint64_t slot);
-uint64_t quota_get(uint32_t bits);
+long quota_get(struct proc *p);            /* sets p->quota; 0 or a PROCMGR_E_ error */
 uint64_t quota_return(struct proc *p);     /* revokes it; the bytes that did not come back (0) */
-void quota_totals(uint64_t *total, uint64_t *free);
+long quota_totals(uint64_t *total, uint64_t *free);
+#define QUOTA_MIN_BITS 24                   /* the smallest quota (manifest: memory=16) */
+long quota_pool(uint64_t cnode);
+void quota_hand_over(uint64_t cnode, uint64_t ep);
+bool quota_manager_up(void);
+void quota_manager_down(void);
+long quota_crash_manager(void);
+
+/* memd.c: the memory manager, started first; never restarted (docs/memory.md) */
+extern struct proc *memd;
+long memd_start(void);
+bool memd_is(const struct proc *p);
+bool memd_fault(uint64_t badge);           /* a fault of memd's: the manager is taken out of use */
 
 /* modules.c */
 void modules_map(void);

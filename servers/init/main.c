@@ -1,6 +1,6 @@
 /*
  * init: the first user task.  It serves names and processes (names.c,
- * procmgr.c), then reads the boot manifest (the boot module "manifest",
+ * procmgr.c), starts the memory manager (memd.c), then reads the boot manifest (the boot module "manifest",
  * docs/manifest.md) and starts what it lists, each after what it needs.
  * A manifest with any mistake is reported, line and reason, and nothing of
  * it is started.
@@ -31,6 +31,16 @@ static void wait_published(const struct manifest_entry *e)
         }
         pith_sleep_ns(2000000);
     }
+}
+
+/* Whether the command line holds `word`, alone. */
+static bool has_word(const char *line, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *at = line; (at = strstr(at, word)); at += n)
+        if ((at == line || at[-1] == ' ') && (at[n] == ' ' || at[n] == 0))
+            return true;
+    return false;
 }
 
 static bool needed(int i)
@@ -88,8 +98,16 @@ int main(void)
         printf("init: no boot module named manifest: nothing to start\n");
     else if (manifest_parse(text, size, &manifest))
         printf("init: manifest line %d: %s; nothing started\n", manifest.error_line, manifest.error);
+    else if (memd_start())              /* first: every program's quota comes from it */
+        printf("init: no memory manager: nothing of the manifest started\n");
     else
         start_all();
+    /* For the tests (tests/system/base.sh): the kernel command-line word memd-fault makes the manager fault. */
+    if (memd && quota_manager_up() && has_word(bi->cmdline, "memd-fault")) {
+        printf("init: memd-fault: asking the memory manager to fault\n");
+        long err = quota_crash_manager();
+        printf("init: the memory manager's answer: error %#lx\n", err);
+    }
     for (;;)
         pith_sleep_ns(1000000000000ull);
 }

@@ -1,6 +1,6 @@
 /*
- * Processes from boot modules.  Each has a quota: an untyped carved from
- * init's memory, from which everything of the process is made (its
+ * Processes from boot modules.  Each has a quota: an untyped from the
+ * memory manager (quota.c), from which everything of the process is made (its
  * capability space, address space, thread, program pages, stack) and half
  * of which it receives as its own untyped.  Ending a process is one
  * revoke of the quota (quota.c): every object made from it goes, and
@@ -17,7 +17,7 @@
 
 #define CHILD_CNODE_BITS 12             /* 4096 slots, as init has */
 #define CHILD_STACK_PAGES 8
-#define CHILD_SETUP_FIRST 16            /* the child's slots for its program pages, stack, page tables */
+#define CHILD_SETUP_FIRST PITH_SLOT_PROCESS_FREE  /* the child's slots for its program pages, stack, page tables */
 #define CHILD_FIRST_FREE 512
 #define SCRATCH_VA   0x600000000ull     /* where init fills a child's pages */
 
@@ -229,6 +229,8 @@ static long build(struct build *b, const void *file, const struct elf_image *img
         (err = copy_to(b, p->names_ep, PITH_SLOT_NAMES, PITH_RIGHT_WRITE | PITH_RIGHT_GRANT)) ||
         (err = copy_to(b, p->fault_ep, PITH_SLOT_FAULT, PITH_RIGHT_WRITE | PITH_RIGHT_GRANT)) ||
         (p->procs_ep && (err = copy_to(b, p->procs_ep, PITH_SLOT_PROCS, PITH_RIGHT_WRITE | PITH_RIGHT_GRANT))) ||
+        (p->mem_ep && (err = copy_to(b, p->mem_ep, PITH_SLOT_MEM, PITH_RIGHTS_ALL))) ||
+        (p->memory_cnode && (err = copy_to(b, p->memory_cnode, PITH_SLOT_MEMORY, PITH_RIGHTS_ALL))) ||
         (p->cfg.has_ports && (err = give_ports(b))) ||
         (p->cfg.irq >= 0 && (err = give_irq(b))) ||
         (err = give(b, sub, PITH_SLOT_UNTYPED)) ||
@@ -275,8 +277,9 @@ long proc_start(struct proc *p, uint32_t parent)
         return PROCMGR_E_FAILED;
     }
     p->quota_bits = log2_mib(p->cfg.memory_mib);
-    if (!(p->quota = quota_get(p->quota_bits)))
-        return PROCMGR_E_NO_MEMORY;
+    long qerr = quota_get(p);
+    if (qerr)
+        return qerr;
     static struct build b;              /* big; starts are one at a time (init_lock) */
     b = (struct build){ .p = p, .quota = p->quota, .next_setup = CHILD_SETUP_FIRST };
     /* Note the slots the loader takes, so its pages can be handed to the child and the slots reused. */

@@ -87,6 +87,8 @@ static long start(void *ctx, const char *name)
         p = entry_for_module(name);
     if (!p)
         err = PROCMGR_E_NO_SUCH;
+    else if (memd_is(p))
+        err = PROCMGR_E_VITAL;          /* never by hand: docs/memory.md */
     else if (p->state == PROC_RUNNING)
         err = PROCMGR_E_STATE;
     else {
@@ -103,7 +105,7 @@ static long stop(void *ctx, const char *name)
 {
     pith_mutex_lock(&init_lock);
     struct proc *p = proc_find(name);
-    long err = !p ? PROCMGR_E_NO_SUCH : p->state == PROC_STOPPED ? PROCMGR_E_STATE : 0;
+    long err = !p ? PROCMGR_E_NO_SUCH : memd_is(p) ? PROCMGR_E_VITAL : p->state == PROC_STOPPED ? PROCMGR_E_STATE : 0;
     if (!err)
         proc_end(p, PROC_STOPPED);
     pith_mutex_unlock(&init_lock);
@@ -114,7 +116,7 @@ static long kill(void *ctx, const char *name)
 {
     pith_mutex_lock(&init_lock);
     struct proc *p = proc_find(name);
-    long err = !p ? PROCMGR_E_NO_SUCH : p->state != PROC_RUNNING ? PROCMGR_E_STATE : 0;
+    long err = !p ? PROCMGR_E_NO_SUCH : memd_is(p) ? PROCMGR_E_VITAL : p->state != PROC_RUNNING ? PROCMGR_E_STATE : 0;
     if (!err) {
         printf("init: %s (pid %u) killed on command\n", p->cfg.name, p->pid);
         p->status = -1;
@@ -132,8 +134,8 @@ static long restart(void *ctx, const char *name)
     struct procmgr_ctx *c = ctx;
     pith_mutex_lock(&init_lock);
     struct proc *p = proc_find(name);
-    long err = p ? 0 : PROCMGR_E_NO_SUCH;
-    if (p) {
+    long err = !p ? PROCMGR_E_NO_SUCH : memd_is(p) ? PROCMGR_E_VITAL : 0;
+    if (!err) {
         if (p->state == PROC_RUNNING)
             proc_end(p, PROC_STOPPED);
         p->restarts = 0;
@@ -148,10 +150,10 @@ static long restart(void *ctx, const char *name)
 static long memory(void *ctx, uint64_t *total, uint64_t *free_bytes, uint64_t *slots)
 {
     pith_mutex_lock(&init_lock);
-    quota_totals(total, free_bytes);
+    long err = quota_totals(total, free_bytes);
     *slots = pith_slots_left();
     pith_mutex_unlock(&init_lock);
-    return 0;
+    return err;
 }
 
 static const struct procmgr_handlers handlers = {
@@ -216,6 +218,14 @@ static void on_fault(struct proc *p, const struct pith_msg *m, const struct pith
     printf("init: %s (pid %u): %s (vector %lu) at %#lx, address %#lx\n", p->cfg.name, p->pid,
            fault_name(m->w[0]), m->w[0], m->w[3], m->w[1]);
     p->status = (int64_t)m->w[0];
+    /* The memory manager holds every quota: ending it would end them all.  It is held instead (memd.c). */
+    if (memd_is(p)) {
+        printf("init: memd held, not restarted: running programs keep their memory; new starts fail\n");
+        p->state = PROC_GAVE_UP;
+        p->ended_at = now_ns();
+        names_forget((int)(p - procs));
+        return;
+    }
     proc_end(p, PROC_STOPPED);
     supervise_after_end(p);
 }
@@ -255,6 +265,8 @@ static void *supervise(void *arg)
         struct pith_msg m = { 0 };
         long err = wait ? pith_syscall_timed(PITH_SYS_RECV_TIMED, supervisor_ep, &m, reply, wait)
                         : pith_recv(supervisor_ep, &m, reply);
+        if (err == PITH_OK && PITH_TAG_LABEL(m.tag) == PITH_FAULT_LABEL)
+            memd_fault(m.badge);        /* before the lock: a thread holding it may be waiting on memd */
         pith_mutex_lock(&init_lock);
         if (err == PITH_OK && PITH_TAG_LABEL(m.tag) == PITH_FAULT_LABEL && m.badge && m.badge <= PROC_MAX &&
             procs[m.badge - 1].state == PROC_RUNNING)

@@ -1,10 +1,17 @@
 /*
- * Init's capability slots and the quotas it carves for programs: an
- * untyped of the program's size from init's memory.  A quota given back
- * (revoked, so whole again) is kept for the next program of that size.
- * Callers hold init_lock.
+ * Init's capability slots and the programs' quotas.  Every quota comes
+ * from the memory manager, memd (docs/memory.md#the-memory-manager-at-boot):
+ * init, its owner, asks it for an untyped of the program's size, placed
+ * in a slot of init's (quota_get in mem.idl), and gives it back when the
+ * program ends (quota_put: the manager revokes it and says how much came
+ * back).  The one quota init carves itself is memd's own, before it hands
+ * the rest of its memory over (quota_hand_over).  Callers hold init_lock.
  */
 #include "init.h"
+#include "mem.h"
+#include "memserver.h"
+#include "procmgr.h"
+#include "tls.h"
 
 #include <stdio.h>
 
@@ -17,26 +24,32 @@ long retype_at(uint64_t untyped, uint8_t type, uint32_t bits, uint64_t slot)
     return pith_invoke4(untyped, PITH_UNTYPED_RETYPE, type | (uint64_t)bits << 8, PITH_SLOT_CSPACE, slot, 1);
 }
 
-/* Quotas given back, kept whole for the next process of the same size. */
-static struct { uint64_t slot; uint32_t bits; } spare[PROC_MAX * 2];
-static int nspare;
+static uint64_t owner_ep;               /* the manager's endpoint, unbadged: init is its owner */
+static bool handed_over;                /* init's memory is the manager's */
+static bool manager_up;                 /* cleared (atomically) when memd faults */
 
-uint64_t quota_get(uint32_t bits)
+bool quota_manager_up(void) { return __atomic_load_n(&manager_up, __ATOMIC_ACQUIRE); }
+
+/* The binding's resolver: the owner's capability while the manager runs, nothing after. */
+static long resolve(void *ctx, const char *name, uint64_t dest)
 {
-    for (int i = 0; i < nspare; i++)
-        if (spare[i].bits == bits) {
-            uint64_t slot = spare[i].slot;
-            spare[i] = spare[--nspare];
-            return slot;
-        }
-    const struct pith_bootinfo *bi = pith_bootinfo;
-    uint64_t slot = slot_get();
-    for (uint64_t i = 0; i < bi->untyped.count; i++)
-        if (!bi->untyped_list[i].is_device && bi->untyped_list[i].size_bits >= bits &&
-            retype_at(bi->untyped.first_slot + i, PITH_OBJ_UNTYPED, bits, slot) == PITH_OK)
-            return slot;
+    if (!quota_manager_up())
+        return -1;
+    return pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_COPY, dest, owner_ep, PITH_RIGHTS_ALL, 0);
+}
+static const struct pith_resolver owner_resolver = { resolve, NULL };
+
+/* A binding for one call from this thread (no retries: a manager gone is not coming back). */
+static void bind_manager(struct pith_client *c, uint64_t slot)
+{
+    pith_client_init(c, "memd", &owner_resolver, slot, pith_tls_self()->ipc_buffer);
+    c->retries = 0;
+}
+
+static void unbind_manager(uint64_t slot)
+{
+    pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, slot, 0, 0, 0);
     slot_put(slot);
-    return 0;
 }
 
 static uint64_t untyped_free(uint64_t slot)
@@ -45,20 +58,56 @@ static uint64_t untyped_free(uint64_t slot)
     return pith_invoke(slot, PITH_UNTYPED_INFO, &m) ? 0 : m.w[1];
 }
 
-void quota_totals(uint64_t *total, uint64_t *free_bytes)
+/* An untyped of 2^bits from init's own blocks (before the hand-over), smallest block first. */
+static long carve_own(uint32_t bits, uint64_t cnode, uint64_t slot)
 {
     const struct pith_bootinfo *bi = pith_bootinfo;
-    *total = *free_bytes = 0;
-    for (uint64_t i = 0; i < bi->untyped.count; i++)
-        if (!bi->untyped_list[i].is_device) {
-            *total += 1ull << bi->untyped_list[i].size_bits;
-            *free_bytes += untyped_free(bi->untyped.first_slot + i);
-        }
-    for (int i = 0; i < nspare; i++)
-        *free_bytes += 1ull << spare[i].bits;
+    for (uint32_t size = bits; size < 48; size++)
+        for (uint64_t i = 0; i < bi->untyped.count; i++)
+            if (!bi->untyped_list[i].is_device && bi->untyped_list[i].size_bits == size &&
+                !pith_invoke4(bi->untyped.first_slot + i, PITH_UNTYPED_RETYPE,
+                              PITH_OBJ_UNTYPED | (uint64_t)bits << 8, cnode, slot, 1))
+                return PITH_OK;
+    return PITH_E_NO_MEMORY;
 }
 
-/* Revokes the quota: every object made from it goes.  Returns the bytes not given back (0). */
+long quota_get(struct proc *p)
+{
+    uint64_t slot = slot_get();
+    p->quota_id = 0;
+    if (!handed_over) {
+        if (carve_own(p->quota_bits, PITH_SLOT_CSPACE, slot)) {
+            slot_put(slot);
+            return PROCMGR_E_NO_MEMORY;
+        }
+        p->quota = slot;
+        return 0;
+    }
+    if (!quota_manager_up()) {
+        printf("init: %s: no quota: the memory manager is not running\n", p->cfg.name);
+        slot_put(slot);
+        return PROCMGR_E_NO_MANAGER;
+    }
+    struct pith_client c;
+    uint64_t ep = slot_get();
+    bind_manager(&c, ep);
+    long err = mem_quota_get(&c, p->quota_bits, PITH_SLOT_CSPACE, slot, &p->quota_id);
+    unbind_manager(ep);
+    if (err) {
+        printf("init: %s: the memory manager gave no quota of %u MiB (error %#lx)\n", p->cfg.name,
+               1u << (p->quota_bits - 20), err);
+        slot_put(slot);
+        return err == MEM_E_NO_MEMORY || err == MEM_E_FULL ? PROCMGR_E_NO_MEMORY : PROCMGR_E_NO_MANAGER;
+    }
+    p->quota = slot;
+    return 0;
+}
+
+/*
+ * Revokes the quota ourselves first (every object made from it goes, and
+ * we check it is whole), then gives it back to the manager, which revokes
+ * its parent, our capability with it.  Returns the bytes not given back (0).
+ */
 uint64_t quota_return(struct proc *p)
 {
     uint64_t size = 1ull << p->quota_bits;
@@ -66,10 +115,101 @@ uint64_t quota_return(struct proc *p)
     uint64_t back = untyped_free(p->quota);
     if (back != size)
         printf("init: %s: revoking its quota gave back %lu of %lu bytes\n", p->cfg.name, back, size);
-    if (nspare < (int)(sizeof spare / sizeof spare[0])) {
-        spare[nspare].slot = p->quota;
-        spare[nspare++].bits = p->quota_bits;
+    if (p->quota_id && quota_manager_up()) {
+        struct pith_client c;
+        uint64_t ep = slot_get(), manager_back = 0;
+        bind_manager(&c, ep);
+        long err = mem_quota_put(&c, p->quota_id, &manager_back);
+        unbind_manager(ep);
+        if (err || manager_back != size)
+            printf("init: %s: the memory manager took its quota back with %lu of %lu bytes (error %#lx)\n",
+                   p->cfg.name, manager_back, size, err);
+    } else if (p->quota_id) {
+        printf("init: %s: its quota stays with the memory manager, which is not running\n", p->cfg.name);
     }
+    /* Init's own capability (memd's quota, or one the manager cannot take back now) goes by itself. */
+    pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, p->quota, 0, 0, 0);
+    slot_put(p->quota);
     p->quota = 0;
+    p->quota_id = 0;
     return size - back;
+}
+
+long quota_totals(uint64_t *total, uint64_t *free_bytes)
+{
+    *total = *free_bytes = 0;
+    if (!quota_manager_up())
+        return PROCMGR_E_NO_MANAGER;
+    struct pith_client c;
+    uint64_t ep = slot_get();
+    bind_manager(&c, ep);
+    long err = mem_quota_totals(&c, total, free_bytes);
+    unbind_manager(ep);
+    return err ? PROCMGR_E_NO_MANAGER : 0;
+}
+
+/*
+ * Init's memory goes to the manager's space `cnode`: first its paging
+ * pool (MEM_POOL_BITS, quota_pool), then, once memd's own quota is carved,
+ * every piece of 2^QUOTA_MIN_BITS or more: whole
+ * blocks as they are, and what is free of a block init's runtime or memd's
+ * quota was carved from, as the biggest untypeds that fit.  What is left
+ * (pieces too small for a quota, and init's runtime) is init's reserve.
+ */
+long quota_pool(uint64_t cnode)
+{
+    return carve_own(MEM_POOL_BITS, cnode, MEM_SLOT_UNTYPED);
+}
+
+void quota_hand_over(uint64_t cnode, uint64_t ep)
+{
+    const struct pith_bootinfo *bi = pith_bootinfo;
+    unsigned given = 0;
+    uint64_t bytes = 0, kept = 0;
+    for (uint64_t i = 0; i < bi->untyped.count; i++) {
+        uint64_t slot = bi->untyped.first_slot + i, size = 1ull << bi->untyped_list[i].size_bits;
+        if (bi->untyped_list[i].is_device)
+            continue;
+        if (untyped_free(slot) == size && size >= 1ull << QUOTA_MIN_BITS && given < MEM_QUOTA_BLOCKS &&
+            !pith_invoke4(cnode, PITH_CNODE_MOVE, MEM_SLOT_QUOTA_MEM + given, slot, 0, 0)) {
+            given++;
+            bytes += size;
+            continue;
+        }
+        for (uint32_t bits = bi->untyped_list[i].size_bits - 1; bits >= QUOTA_MIN_BITS && given < MEM_QUOTA_BLOCKS;)
+            if (!pith_invoke4(slot, PITH_UNTYPED_RETYPE, PITH_OBJ_UNTYPED | (uint64_t)bits << 8, cnode,
+                              MEM_SLOT_QUOTA_MEM + given, 1)) {
+                given++;
+                bytes += 1ull << bits;
+            } else {
+                bits--;
+            }
+        kept += untyped_free(slot);
+    }
+    owner_ep = ep;
+    handed_over = true;
+    __atomic_store_n(&manager_up, true, __ATOMIC_RELEASE);
+    printf("init: the memory manager gets %lu MiB in %u pieces for quotas and %u KiB for paging; "
+           "init keeps %lu KiB free\n", bytes >> 20, given, (1u << MEM_POOL_BITS) >> 10, kept >> 10);
+}
+
+/* The manager faulted: nothing more is asked of it. */
+void quota_manager_down(void)
+{
+    __atomic_store_n(&manager_up, false, __ATOMIC_RELEASE);
+}
+
+/* For the tests: the owner's request that makes the manager fault (mem.idl crash). */
+long quota_crash_manager(void)
+{
+    pith_mutex_lock(&init_lock);
+    uint64_t ep = slot_get();
+    pith_mutex_unlock(&init_lock);
+    struct pith_client c;
+    bind_manager(&c, ep);
+    long err = mem_crash(&c);
+    pith_mutex_lock(&init_lock);
+    unbind_manager(ep);
+    pith_mutex_unlock(&init_lock);
+    return err;
 }

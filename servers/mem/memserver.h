@@ -51,7 +51,20 @@ enum {
     MEM_SLOT_POOL = MEM_SLOT_NOTIFY + 2 * MEM_CLIENTS,          /* + i: the pool's frames */
     MEM_SLOT_MAP = MEM_SLOT_POOL + MEM_MAX_POOL,                /* first slot for mappings */
 };
-#define MEM_MAP_SLOTS ((1u << MEM_CNODE_BITS) - MEM_SLOT_MAP)
+/*
+ * The system's memory (servers/memd/, quota.c) at the top of the space:
+ * the blocks the starter hands over for quotas, and the quotas given out
+ * (each the parent of the untyped its owner received).
+ */
+#define MEM_QUOTA_BLOCKS    32
+#define MEM_QUOTAS          32
+#define MEM_SLOT_QUOTA_MEM  ((1u << MEM_CNODE_BITS) - MEM_QUOTA_BLOCKS - MEM_QUOTAS)
+#define MEM_SLOT_QUOTA      (MEM_SLOT_QUOTA_MEM + MEM_QUOTA_BLOCKS)
+/* A boot-time manager's paging pool: 4 MiB, 992 pool pages and 32 pages for page tables (pool.c). */
+#define MEM_POOL_BITS       22
+/* The published capability's badge: anyone may read the figures (stats, quota_totals). */
+#define MEM_BADGE_PUBLIC    0xffffu
+#define MEM_MAP_SLOTS (MEM_SLOT_QUOTA_MEM - MEM_SLOT_MAP)
 
 enum mem_kind { REGION_FREE, REGION_ANON, REGION_SHARE, REGION_SEGMENT, REGION_IMAGE };
 
@@ -115,6 +128,9 @@ struct mem_state {
     struct mem_region region[MEM_REGIONS];
     long init_error;                /* nonzero: the manager could not start */
     bool started;                   /* init_error is set */
+    /* quota.c: the quotas made from the blocks at MEM_SLOT_QUOTA_MEM */
+    uint8_t quota_bits[MEM_QUOTAS]; /* 0: slot empty */
+    uint8_t quota_state[MEM_QUOTAS];    /* QUOTA_GIVEN, QUOTA_SPARE (whole, kept for reuse) */
 };
 
 /* The manager thread's body: sets itself up, then serves until its endpoint goes; returns then. */
@@ -179,6 +195,13 @@ long image_map(void *ctx, uint64_t mapper, uint64_t key, uint64_t size, uint64_t
 /* Fills the new frame of page i of an image region from the program's file. */
 long image_fill(struct mem_state *st, const struct mem_region *r, unsigned i);
 
+/* ---- quota.c: the system's memory, quotas for the owner's processes ---- */
+
+long quota_give(void *ctx, uint32_t bits, uint64_t cspace, uint64_t slot, uint32_t *id);
+long quota_take(void *ctx, uint32_t id, uint64_t *back);
+long quota_count(void *ctx, uint64_t *total, uint64_t *free);
+long quota_crash(void *ctx);
+
 /* ---- the starter's side (start.c) ---- */
 
 struct mem_start {
@@ -188,6 +211,14 @@ struct mem_start {
     uint64_t window;        /* where it maps its pool in our space (pool_pages pages, 2 MiB aligned) */
     const struct pith_time_page *time;  /* the time page, mapped in our space */
     unsigned priority;
+    /*
+     * A boot-time manager (servers/memd/): a CNode already laid out as
+     * the manager's space, with its endpoint (MEM_SLOT_EP), its memory
+     * (MEM_SLOT_UNTYPED; `memory` is then 0) and blocks for quotas; `ep`
+     * our capability to that endpoint; `fault_ep` its thread's fault
+     * endpoint.  All 0: a fresh space and endpoint, no fault endpoint.
+     */
+    uint64_t cnode, ep, fault_ep;
 };
 
 /*

@@ -283,7 +283,7 @@ static long h_stats(void *ctx, uint32_t *quota, uint32_t *used, uint32_t *pages_
 {
     struct mem_state *st = ctx;
     struct mem_client *c = mem_caller(st);
-    if (!c && st->caller)
+    if (!c && st->caller && st->caller != MEM_BADGE_PUBLIC)
         return MEM_E_DENIED;
     *quota = c ? c->quota : st->pool_pages;
     *used = c ? c->used_pages : st->committed;
@@ -355,6 +355,7 @@ static const struct mem_handlers handlers = {
     .segment_map = h_segment_map, .segment_sync = h_segment_sync,
     .notify_on = reclaim_notify_on, .reclaim = reclaim_request, .reclaim_status = reclaim_status,
     .image_map = image_map,
+    .quota_get = quota_give, .quota_put = quota_take, .quota_totals = quota_count, .crash = quota_crash,
 };
 
 void mem_main(uint64_t state)

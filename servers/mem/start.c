@@ -32,8 +32,10 @@ long mem_start(struct mem_state *st, const struct mem_start *a, uint64_t *ep, ui
     st->window = a->window;
     st->time = a->time;
     st->buf = (struct pith_ipc_buffer *)(a->stack + 0x2000);
-    uint64_t cn = make(a->untyped, PITH_OBJ_CNODE, MEM_CNODE_BITS, PITH_SLOT_CSPACE, 0);
-    *ep = make(a->untyped, PITH_OBJ_ENDPOINT, 0, PITH_SLOT_CSPACE, 0);
+    /* A boot-time manager's space comes made, with its endpoint and memory in it (memserver.h). */
+    bool given = a->cnode != 0;
+    uint64_t cn = given ? a->cnode : make(a->untyped, PITH_OBJ_CNODE, MEM_CNODE_BITS, PITH_SLOT_CSPACE, 0);
+    *ep = given ? a->ep : make(a->untyped, PITH_OBJ_ENDPOINT, 0, PITH_SLOT_CSPACE, 0);
     *tcb = make(a->untyped, PITH_OBJ_TCB, 0, PITH_SLOT_CSPACE, 0);
     uint64_t stack = make(a->untyped, PITH_OBJ_FRAME, 0, PITH_SLOT_CSPACE, 0);
     uint64_t buf = make(a->untyped, PITH_OBJ_FRAME, 0, PITH_SLOT_CSPACE, 0);
@@ -42,14 +44,14 @@ long mem_start(struct mem_state *st, const struct mem_start *a, uint64_t *ep, ui
     long err;
     if ((err = pith_invoke4(cn, PITH_CNODE_COPY, MEM_SLOT_CNODE, cn, PITH_RIGHTS_ALL, 0)) ||
         (err = pith_invoke4(cn, PITH_CNODE_COPY, MEM_SLOT_VSPACE, PITH_SLOT_VSPACE, PITH_RIGHTS_ALL, 0)) ||
-        (err = pith_invoke4(cn, PITH_CNODE_COPY, MEM_SLOT_EP, *ep, PITH_RIGHTS_ALL, 0)) ||
-        (err = pith_invoke4(cn, PITH_CNODE_MOVE, MEM_SLOT_UNTYPED, a->memory, 0, 0)) ||
+        (!given && (err = pith_invoke4(cn, PITH_CNODE_COPY, MEM_SLOT_EP, *ep, PITH_RIGHTS_ALL, 0))) ||
+        (!given && (err = pith_invoke4(cn, PITH_CNODE_MOVE, MEM_SLOT_UNTYPED, a->memory, 0, 0))) ||
         !make(a->untyped, PITH_OBJ_UNTYPED, MEM_REPLY_BANK_BITS, cn, MEM_SLOT_REPLY_BANK) ||
         (err = pith_map_page(stack, a->stack, rw, a->untyped)) ||
         (err = pith_map_page(buf, a->stack + 0x2000, rw, a->untyped)))
         return err ? err : PITH_E_NO_MEMORY;
-    /* No fault endpoint: a fault of the manager's own is reported by the kernel. */
-    if ((err = pith_invoke4(*tcb, PITH_TCB_CONFIGURE, cn, PITH_SLOT_VSPACE, buf, 0)) ||
+    /* Without a fault endpoint a fault of the manager's own is reported by the kernel. */
+    if ((err = pith_invoke4(*tcb, PITH_TCB_CONFIGURE, cn, PITH_SLOT_VSPACE, buf, a->fault_ep)) ||
         (err = pith_invoke4(*tcb, PITH_TCB_SET_PRIORITY, a->priority, a->priority, 0, 0)) ||
         (err = pith_invoke4(*tcb, PITH_TCB_WRITE_REGISTERS, (uint64_t)mem_thread, a->stack + 0x1000 - 8,
                             (uint64_t)st, 0)) ||

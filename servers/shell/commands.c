@@ -23,6 +23,8 @@ static const char *procmgr_error(long err)
     case PROCMGR_E_STATE: return "not in a state that allows it";
     case PROCMGR_E_NO_MEMORY: return "no memory for its quota";
     case PROCMGR_E_FAILED: return "it could not be started";
+    case PROCMGR_E_VITAL: return "the memory manager holds every quota: never started, stopped, killed or restarted by hand";
+    case PROCMGR_E_NO_MANAGER: return "the memory manager is not running: no quota can be given";
     default: return "the process manager failed";
     }
 }

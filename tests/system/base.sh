@@ -41,7 +41,7 @@ manifest_for() {            # manifest_for NAME TEXT -> path
 # ---- the shell of make run: every command, and bad input refused ----------
 shell_session() {
     local log=$LOGS/base-shell
-    session_start "$log" "$U/init.elf" "$BUILD/modules/manifest" "$U/console.elf" "$U/shell.elf" "$U/kvd.elf"
+    session_start "$log" "$U/init.elf" "$U/memd.elf" "$BUILD/modules/manifest" "$U/console.elf" "$U/shell.elf" "$U/kvd.elf"
     if ! session_wait 'pith> ' 60; then
         result FAIL base/make_run_lands_in_shell "no prompt (see $log)"
         session_stop
@@ -111,6 +111,14 @@ shell_session() {
         result FAIL base/restarts_reuse_init_slots "slots left before ${slots_before:-?}, after ${slots_after:-?}"
     fi
 
+    # The memory manager holds every quota: never stopped, killed or restarted by hand (docs/memory.md).
+    check memd_listed ps ' running .* memd$' && session_cmd names '/svc/mem +memd' &&
+        refuse memd_not_killed 'kill memd' 'kill: memd: the memory manager holds every quota' &&
+        refuse memd_not_stopped 'stop memd' 'stop: memd: the memory manager holds every quota' &&
+        refuse memd_not_restarted 'restart memd' 'restart: memd: the memory manager holds every quota' &&
+        refuse memd_not_started 'start memd' 'start: memd: the memory manager holds every quota' &&
+        check memd_still_running ps ' running .* memd$' && result PASS base/memory_manager_never_ended_by_hand
+
     # Killing the console under the shell: the shell finds the new one by name.
     session_send 'kill console'
     if session_wait 'init: console restarted' 10 && sleep 1 && session_cmd uptime '^up [0-9]'; then
@@ -129,7 +137,7 @@ kv      priority=150 module=kvd.elf register=/svc/kv limit=10
 kvtest  priority=160 needs=kv procs restart=never
 crasher register=/test/crash limit=2
 shell   needs=console procs")
-    session_start "$log" "$U/init.elf" "$m" "$U/console.elf" "$U/kvd.elf" "$U/kvtest.elf" "$U/crasher.elf" \
+    session_start "$log" "$U/init.elf" "$U/memd.elf" "$m" "$U/console.elf" "$U/kvd.elf" "$U/kvtest.elf" "$U/crasher.elf" \
         "$U/shell.elf"
     if session_wait "kvtest: (PASS|FAIL)" 120 && session_since | grep -aq 'kvtest: PASS'; then
         result PASS base/kill_server_every_request_once_or_restart_error
@@ -162,7 +170,7 @@ malformed_manifest() {
 console ports=0x3f8-0x3ff irq=4 register=/dev/console
 kv module=kvd.elf register=/svc/kv
 shell needs=consol procs")
-    session_start "$log" "$U/init.elf" "$m" "$U/console.elf" "$U/kvd.elf" "$U/shell.elf"
+    session_start "$log" "$U/init.elf" "$U/memd.elf" "$m" "$U/console.elf" "$U/kvd.elf" "$U/shell.elf"
     if session_wait "init: manifest line 4: needs 'consol', which is not listed; nothing started" 60 &&
         sleep 2 && ! grep -aq 'init: started' "$log" && ! grep -aq 'pith> ' "$log"; then
         result PASS base/malformed_manifest_reported_not_obeyed
@@ -179,7 +187,7 @@ several_writers() {
 writer-a module=writer.elf needs=console restart=never
 writer-b module=writer.elf needs=console restart=never
 writer-c module=writer.elf needs=console restart=never")
-    session_start "$log" "$U/init.elf" "$m" "$U/console.elf" "$U/writer.elf"
+    session_start "$log" "$U/init.elf" "$U/memd.elf" "$m" "$U/console.elf" "$U/writer.elf"
     session_wait 'writer-c: line 20 of 20' 60
     sleep 1
     for w in a b c; do
@@ -196,7 +204,42 @@ writer-c module=writer.elf needs=console restart=never")
     session_stop
 }
 
+# ---- the memory manager faults: held, not restarted; the rest goes on ---------
+memd_faults() {
+    local log=$LOGS/base-memd-faults
+    SESSION_APPEND=memd-fault session_start "$log" "$U/init.elf" "$U/memd.elf" "$BUILD/modules/manifest" \
+        "$U/console.elf" "$U/shell.elf" "$U/kvd.elf"
+    if session_wait 'init: memd held, not restarted' 90 &&
+        grep -aq 'init: memd (pid [0-9]*): page fault (vector 14)' "$log" &&
+        session_wait "init: the memory manager's answer" 10; then
+        result PASS base/memd_fault_reported_and_held
+    else
+        result FAIL base/memd_fault_reported_and_held "see $log"
+    fi
+    session_wait 'pith> ' 30
+    # Everything else runs on: the shell answers, kv serves, memd is listed as given up and unpublished.
+    if session_cmd ps 'gave-up .* memd$' && session_since | grep -aqE ' running .* kv$' &&
+        session_cmd names '/svc/kv +kv' && ! session_since | grep -aq '/svc/mem'; then
+        result PASS base/memd_fault_others_keep_running
+    else
+        result FAIL base/memd_fault_others_keep_running "see $log"
+    fi
+    # Ending a program still ends it; starting one fails clearly; memd is never started again.
+    if check memd_gone_stop 'stop kv' 'stop: kv: done' &&
+        session_since | grep -aq 'kv: its quota stays with the memory manager, which is not running' &&
+        check memd_gone_start 'start kv' 'start: kv: the memory manager is not running: no quota can be given' &&
+        check memd_gone_mem mem 'mem: the memory manager is not running' &&
+        refuse memd_gone_not_restarted 'start memd' 'start: memd: the memory manager holds every quota' &&
+        sleep 1 && ! grep -aq 'restarting memd' "$log"; then
+        result PASS base/memd_fault_new_starts_fail_clearly
+    else
+        result FAIL base/memd_fault_new_starts_fail_clearly "see $log"
+    fi
+    session_stop
+}
+
 shell_session
+memd_faults
 kill_under_load
 malformed_manifest
 several_writers

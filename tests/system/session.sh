@@ -2,6 +2,7 @@
 # scenarios (tests/system/base.sh).  Sourced; needs $BUILD.
 #
 #   session_start LOG MODULE...   boot with these modules; COM1's output to LOG
+#                                 (SESSION_APPEND: a kernel command line)
 #   session_wait PATTERN [SECS]   wait until LOG holds PATTERN (grep -E) once
 #                                 more than when the last command was sent
 #   session_send LINE             type LINE and Enter
@@ -23,6 +24,7 @@ session_start() {
     # Open our end of the input read-write so neither side blocks opening it.
     exec 7<>"$SESSION_DIR/com1.in"
     tools/qemu-run.sh --accel tcg --timeout "${SESSION_TIMEOUT:-240}" --kernel "$BUILD/pith.bin" "${mods[@]}" \
+        ${SESSION_APPEND:+--append "$SESSION_APPEND"} \
         --debugcon "$SESSION_LOG.debugcon" --serial-pipe "$SESSION_DIR/com1" 2> "$SESSION_LOG.runner" &
     SESSION_QEMU=$!
     SESSION_MARK=0
