@@ -314,6 +314,11 @@ $(MEMD_ELF): $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/memd/*.c)) $(MEM_OBJS) 
 $(INIT_ELF): $(UOBJ)/$(BUILD)/idl/mem_client.c.o
 $(INIT_OBJS) $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/memd/*.c) servers/shell/commands.c): | $(BUILD)/idl/mem.h $(BUILD)/idl/mapper.h
 test bench: $(MEMD_ELF)
+# A program paged by the manager (manifest: pages=), for the base-system scenarios.
+ANONTEST_ELF := $(BUILD)/user/anontest.elf
+$(ANONTEST_ELF): $(patsubst %,$(UOBJ)/%.o,$(wildcard tests/system/anontest/*.c)) $(call IDL_OBJ,mem) $(RESOLVER_OBJS)
+$(patsubst %,$(UOBJ)/%.o,$(wildcard tests/system/anontest/*.c)): | $(BUILD)/idl/mem.h $(BASE_HDRS)
+test: $(ANONTEST_ELF)
 -include $(patsubst %,$(UOBJ)/%.d,$(wildcard servers/memd/*.c))
 # <<< the memory manager at boot <<<
 

@@ -20,8 +20,8 @@ enum pith_process_slot {
     PITH_SLOT_IRQ = 13,         /* an IRQ handler bound to its line (manifest: irq=) */
     PITH_SLOT_UNTYPED = 14,     /* its memory: the half of its quota not used to start it */
     PITH_SLOT_FAULT = 15,       /* its supervisor: every thread's fault endpoint */
-    /* The memory manager (docs/memory.md#the-memory-manager-at-boot), given to memd only. */
-    PITH_SLOT_MEM = 16,         /* memd: the manager's endpoint, unbadged (init keeps the owner's copy) */
+    /* The memory manager (docs/memory.md#the-memory-manager-at-boot). */
+    PITH_SLOT_MEM = 16,         /* its client capability (manifest: pages=); memd: the manager's endpoint */
     PITH_SLOT_MEMORY = 17,      /* memd: the manager's CNode, holding the system's memory */
     PITH_SLOT_PROCESS_FREE = 18,
 };

@@ -36,7 +36,9 @@ struct proc {
     int64_t status;             /* exit status, or the kind of its last fault */
     bool timing_restart;        /* restarted by the supervisor; not yet published again */
     uint32_t quota_id;          /* the memory manager's id of the quota (0: carved by init) */
-    uint64_t mem_ep, memory_cnode;  /* memd only: given in process.h's PITH_SLOT_MEM, PITH_SLOT_MEMORY */
+    uint64_t mem_ep;            /* given in process.h's PITH_SLOT_MEM: memd's endpoint (memd), or a client's (pages=) */
+    uint64_t memory_cnode;      /* memd only: given in PITH_SLOT_MEMORY */
+    uint32_t mem_client_id;     /* pages=: its client id at the memory manager (0: none) */
 };
 
 extern pith_mutex_t init_lock;
@@ -60,6 +62,9 @@ void quota_hand_over(uint64_t cnode, uint64_t ep);
 bool quota_manager_up(void);
 void quota_manager_down(void);
 long quota_crash_manager(void);
+long quota_client_new(struct proc *p, uint64_t vspace);
+void quota_client_close(struct proc *p);
+bool quota_client_fault(struct proc *p, uint64_t addr, uint64_t flags);
 
 /* memd.c: the memory manager, started first; never restarted (docs/memory.md) */
 extern struct proc *memd;

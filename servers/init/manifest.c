@@ -124,6 +124,11 @@ static int option(struct manifest *m, struct manifest_entry *e, struct pending_n
             e->restart = RESTART_NEVER;
         else
             return fail(m, e->line, "restart '%s' is not always or never", val);
+    } else if (!strcmp(key, "pages")) {
+        /* Anonymous memory from the memory manager, which pages it (docs/memory.md). */
+        if (!number(val, MANIFEST_PAGES_MAX, &v) || v == 0)
+            return fail(m, e->line, "pages '%s' is not 1-%d", val, MANIFEST_PAGES_MAX);
+        e->pages = (unsigned)v;
     } else if (!strcmp(key, "limit")) {
         if (!number(val, 100, &v))
             return fail(m, e->line, "limit '%s' is not 0-100", val);

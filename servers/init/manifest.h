@@ -15,6 +15,7 @@
 #define MANIFEST_PREFIX_MAX 63
 #define MANIFEST_NEEDS_MAX 4
 #define MANIFEST_MODULE_MAX 47
+#define MANIFEST_PAGES_MAX 512          /* pages= (the memory manager's pool is 992 pages) */
 
 enum restart_policy { RESTART_ALWAYS, RESTART_NEVER };
 
@@ -28,6 +29,7 @@ struct manifest_entry {
     int irq;                            /* ISA IRQ, or -1 */
     char prefix[MANIFEST_PREFIX_MAX + 1];   /* where it may register names; "" none */
     bool procs;                         /* gets the process manager */
+    unsigned pages;                     /* anonymous memory paged by the memory manager (0: none) */
     enum restart_policy restart;
     unsigned limit;                     /* restarts before giving up */
     int needs[MANIFEST_NEEDS_MAX];      /* indexes of entries started first */

@@ -200,6 +200,9 @@ static long build(struct build *b, const void *file, const struct elf_image *img
     for (int i = 0; i < CHILD_STACK_PAGES; i++)
         if ((err = retype_at(b->quota, PITH_OBJ_FRAME, 0, b->stack[i] = slot_get())))
             return err;
+    /* Anonymous memory paged by the memory manager (manifest: pages=): its client, in PITH_SLOT_MEM below. */
+    if (p->cfg.pages && (err = quota_client_new(p, b->vspace)))
+        return err;
     enum elf_error e = elf_load(file, img, b->vspace, b->quota, SCRATCH_VA, &entry);
     if (e) {
         printf("init: %s: %s\n", p->cfg.name, elf_strerror(e));

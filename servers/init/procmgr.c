@@ -4,7 +4,10 @@
  * handler: a fault (or the exit call, process.h) ends the process, and its
  * restart policy decides what follows: a restart after a backoff that
  * doubles with each restart (10 ms, 20 ms, ... at most 2 s), until the
- * manifest's limit, when it gives up; or nothing.
+ * manifest's limit, when it gives up; or nothing.  A page fault in memory
+ * the memory manager pages for the process (manifest: pages=) goes to the
+ * manager first, and only one it refuses ends the process.  The memory
+ * manager itself is never restarted (memd.c).
  */
 #include "init.h"
 #include "idl.h"
@@ -204,8 +207,12 @@ static const char *fault_name(uint64_t kind)
     }
 }
 
-static void on_fault(struct proc *p, const struct pith_msg *m, const struct pith_ipc_buffer *buf)
+/* Returns true when the thread is to be resumed: a page fault the memory manager served. */
+static bool on_fault(struct proc *p, const struct pith_msg *m, const struct pith_ipc_buffer *buf)
 {
+    /* Memory the memory manager pages (manifest: pages=): it maps the page and the thread goes on. */
+    if (m->w[0] == PITH_FAULT_PAGE && quota_client_fault(p, m->w[1], m->w[2]))
+        return true;
     if (m->w[0] == PITH_FAULT_SYSCALL && (long)m->w[1] == PITH_EXIT_SYSCALL) {
         const struct pith_fault_regs *r = (const struct pith_fault_regs *)buf->msg;
         p->status = (int64_t)r->rdi;
@@ -213,7 +220,7 @@ static void on_fault(struct proc *p, const struct pith_msg *m, const struct pith
         proc_end(p, PROC_EXITED);
         if (p->status != 0)
             supervise_after_end(p);
-        return;
+        return false;
     }
     printf("init: %s (pid %u): %s (vector %lu) at %#lx, address %#lx\n", p->cfg.name, p->pid,
            fault_name(m->w[0]), m->w[0], m->w[3], m->w[1]);
@@ -224,10 +231,11 @@ static void on_fault(struct proc *p, const struct pith_msg *m, const struct pith
         p->state = PROC_GAVE_UP;
         p->ended_at = now_ns();
         names_forget((int)(p - procs));
-        return;
+        return false;
     }
     proc_end(p, PROC_STOPPED);
     supervise_after_end(p);
+    return false;
 }
 
 /* Restarts what is due; returns the time until the next one (0: none waiting). */
@@ -269,8 +277,10 @@ static void *supervise(void *arg)
             memd_fault(m.badge);        /* before the lock: a thread holding it may be waiting on memd */
         pith_mutex_lock(&init_lock);
         if (err == PITH_OK && PITH_TAG_LABEL(m.tag) == PITH_FAULT_LABEL && m.badge && m.badge <= PROC_MAX &&
-            procs[m.badge - 1].state == PROC_RUNNING)
-            on_fault(&procs[m.badge - 1], &m, buf);
+            procs[m.badge - 1].state == PROC_RUNNING && on_fault(&procs[m.badge - 1], &m, buf)) {
+            struct pith_msg resume = { .tag = PITH_TAG(PITH_FAULT_RESUME, 0) };
+            pith_send(reply, &resume);
+        }
         wait = restart_due();
         pith_mutex_unlock(&init_lock);
     }

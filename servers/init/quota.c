@@ -111,6 +111,7 @@ long quota_get(struct proc *p)
 uint64_t quota_return(struct proc *p)
 {
     uint64_t size = 1ull << p->quota_bits;
+    quota_client_close(p);
     pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_REVOKE, p->quota, 0, 0, 0);
     uint64_t back = untyped_free(p->quota);
     if (back != size)
@@ -212,4 +213,74 @@ long quota_crash_manager(void)
     unbind_manager(ep);
     pith_mutex_unlock(&init_lock);
     return err;
+}
+
+/* ---- programs paged by the manager (manifest: pages=) ---- */
+
+/* The program becomes the manager's client: its address space, a quota of pages; its capability in p->mem_ep. */
+long quota_client_new(struct proc *p, uint64_t vspace)
+{
+    if (!quota_manager_up()) {
+        printf("init: %s: no pages: the memory manager is not running\n", p->cfg.name);
+        return PROCMGR_E_NO_MANAGER;
+    }
+    /* Called while a start notes the slots it takes for the child (proc.c): these stay ours. */
+    struct pith_tls *t = pith_tls_self();
+    uint64_t *noting = t->slot_log;
+    t->slot_log = NULL;
+    struct pith_client c;
+    uint64_t ep = slot_get(), client_ep = slot_get();
+    bind_manager(&c, ep);
+    long err = mem_client_new(&c, vspace, p->cfg.pages, &p->mem_client_id, client_ep);
+    unbind_manager(ep);
+    t->slot_log = noting;
+    if (err) {
+        printf("init: %s: the memory manager took no client (error %#lx)\n", p->cfg.name, err);
+        slot_put(client_ep);
+        p->mem_client_id = 0;
+        return err == MEM_E_FULL ? PROCMGR_E_NO_MEMORY : PROCMGR_E_FAILED;
+    }
+    p->mem_ep = client_ep;
+    return 0;
+}
+
+/* Before its quota goes (its address space with it): the manager unmaps and frees everything of the client. */
+void quota_client_close(struct proc *p)
+{
+    if (!p->mem_client_id)
+        return;
+    if (quota_manager_up()) {
+        struct pith_client c;
+        uint64_t ep = slot_get();
+        bind_manager(&c, ep);
+        long err = mem_client_close(&c, p->mem_client_id);
+        unbind_manager(ep);
+        if (err)
+            printf("init: %s: the memory manager did not close its client (error %#lx)\n", p->cfg.name, err);
+    }
+    pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, p->mem_ep, 0, 0, 0);
+    slot_put(p->mem_ep);
+    p->mem_ep = 0;
+    p->mem_client_id = 0;
+}
+
+/*
+ * A page fault of a client's thread, passed on to the manager (client_fault
+ * in mem.idl); true if the page is mapped now.  The call is timed: if the
+ * manager faults meanwhile, its fault waits for this very thread.
+ */
+#define CLIENT_FAULT_TIMEOUT_NS 1000000000ull
+
+bool quota_client_fault(struct proc *p, uint64_t addr, uint64_t flags)
+{
+    if (!p->mem_client_id || !quota_manager_up())
+        return false;
+    uint64_t ep = slot_get();
+    long err = pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_COPY, ep, owner_ep, PITH_RIGHTS_ALL, 0);
+    struct pith_msg m = { .tag = PITH_TAG(PITH_IDL_LABEL(MEM_VERSION, 24), 3), .w = { p->mem_client_id, addr, flags } };
+    if (!err)
+        err = pith_syscall_timed(PITH_SYS_CALL_TIMED, ep, &m, 0, CLIENT_FAULT_TIMEOUT_NS);
+    pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, ep, 0, 0, 0);
+    slot_put(ep);
+    return err == PITH_OK && PITH_TAG_LABEL(m.tag) == 0;
 }

@@ -348,6 +348,21 @@ static long h_client_close(void *ctx, uint32_t id)
     return PITH_OK;
 }
 
+/* A client's page fault its owner passes on (the owner is the thread's fault handler). */
+static long h_client_fault(void *ctx, uint32_t id, uint64_t addr, uint64_t flags)
+{
+    struct mem_state *st = ctx;
+    if (st->caller)
+        return MEM_E_DENIED;
+    if (id == 0 || id > MEM_CLIENTS || !st->client[id - 1].used)
+        return MEM_E_NO_CLIENT;
+    struct pith_msg m = { .tag = PITH_TAG(PITH_FAULT_LABEL, 4), .w = { PITH_FAULT_PAGE, addr, flags } };
+    st->caller = id;                    /* served as the client's own */
+    bool served = mem_fault(st, &m);
+    st->caller = 0;
+    return served ? PITH_OK : MEM_E_NO_REGION;
+}
+
 static const struct mem_handlers handlers = {
     .anon = h_anon, .free = h_free, .cow = h_cow, .share_create = h_share_create,
     .share_map = h_share_map, .share_destroy = h_share_destroy, .stats = h_stats,
@@ -356,6 +371,7 @@ static const struct mem_handlers handlers = {
     .notify_on = reclaim_notify_on, .reclaim = reclaim_request, .reclaim_status = reclaim_status,
     .image_map = image_map,
     .quota_get = quota_give, .quota_put = quota_take, .quota_totals = quota_count, .crash = quota_crash,
+    .client_fault = h_client_fault,
 };
 
 void mem_main(uint64_t state)

@@ -40,7 +40,7 @@ TEST(manifest_every_field)
 {
     CHECK_EQ(parse("# a comment\n\n"
                    "console priority=200 memory=32 ports=0x3f8-0x3ff irq=4 register=/dev/console restart=never limit=3\n"
-                   "  shell needs=console procs   # trailing comment\n"), 0);
+                   "  shell needs=console procs pages=512   # trailing comment\n"), 0);
     CHECK_EQ(m.count, 2);
     const struct manifest_entry *c = &m.e[0], *s = &m.e[1];
     CHECK(!strcmp(c->name, "console") && !strcmp(c->module, "console.elf"));
@@ -53,6 +53,7 @@ TEST(manifest_every_field)
     CHECK_EQ(c->limit, 3);
     CHECK_EQ(c->line, 3);
     CHECK(!c->procs && s->procs);
+    CHECK(c->pages == 0 && s->pages == 512);
     /* The defaults. */
     CHECK_EQ(s->priority, 100);
     CHECK_EQ(s->memory_mib, 16);
@@ -94,6 +95,9 @@ TEST(manifest_mistakes_refused_with_line)
     CHECK(refused("a memory=24\n", 1, "memory '24' is not a power of two"));
     CHECK(refused("a memory=8\n", 1, "memory '8'"));
     CHECK(refused("a memory=256\n", 1, "memory '256'"));
+    CHECK(refused("a pages=0\n", 1, "pages '0' is not 1-512"));
+    CHECK(refused("a pages=513\n", 1, "pages '513'"));
+    CHECK(refused("a pages=many\n", 1, "pages 'many'"));
     CHECK(refused("a ports=0x3f8\n", 1, "is not FIRST-LAST"));
     CHECK(refused("a ports=0x3ff-0x3f8\n", 1, "is not a range"));
     CHECK(refused("a ports=1-0x10000\n", 1, "is not a range"));

@@ -238,8 +238,34 @@ memd_faults() {
     session_stop
 }
 
+# ---- a program paged by the memory manager; a bad access still ends it ------
+paged_program() {
+    local log=$LOGS/base-paged m
+    m=$(manifest_for scn-paged "console priority=200 ports=0x3f8-0x3ff irq=4 register=/dev/console
+anontest pages=16 restart=always limit=1
+shell needs=console procs")
+    session_start "$log" "$U/init.elf" "$U/memd.elf" "$m" "$U/console.elf" "$U/anontest.elf" "$U/shell.elf"
+    if session_wait 'init: anontest: giving up after 1 restarts' 90 &&
+        [ "$(grep -ac 'anontest: PASS 8 pages demand-zero from the memory manager (quota 16 pages)' "$log")" = 2 ] &&
+        ! grep -aq 'anontest: FAIL' "$log"; then
+        result PASS base/paged_program_demand_zero_from_memd
+    else
+        result FAIL base/paged_program_demand_zero_from_memd "see $log"
+        grep -a 'anontest' "$log" | head -5
+    fi
+    session_wait 'pith> ' 30
+    if [ "$(grep -ac 'anontest (pid [0-9]*): page fault (vector 14) at .*, address 0x5000000000' "$log")" = 2 ] &&
+        session_cmd ps 'gave-up .* +1  anontest$'; then
+        result PASS base/paged_program_bad_access_reaches_supervisor
+    else
+        result FAIL base/paged_program_bad_access_reaches_supervisor "see $log"
+    fi
+    session_stop
+}
+
 shell_session
 memd_faults
+paged_program
 kill_under_load
 malformed_manifest
 several_writers
