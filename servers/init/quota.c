@@ -222,7 +222,7 @@ long quota_client_new(struct proc *p, uint64_t vspace)
 {
     if (!quota_manager_up()) {
         printf("init: %s: no pages: the memory manager is not running\n", p->cfg.name);
-        return PROCMGR_E_NO_MANAGER;
+        return PITH_E_INVALID_ARG;      /* (proc_start: "could not be started") */
     }
     /* Called while a start notes the slots it takes for the child (proc.c): these stay ours. */
     struct pith_tls *t = pith_tls_self();
@@ -238,7 +238,7 @@ long quota_client_new(struct proc *p, uint64_t vspace)
         printf("init: %s: the memory manager took no client (error %#lx)\n", p->cfg.name, err);
         slot_put(client_ep);
         p->mem_client_id = 0;
-        return err == MEM_E_FULL ? PROCMGR_E_NO_MEMORY : PROCMGR_E_FAILED;
+        return err == MEM_E_FULL ? PITH_E_NO_MEMORY : PITH_E_INVALID_ARG;     /* as build()'s errors */
     }
     p->mem_ep = client_ep;
     return 0;

@@ -263,9 +263,30 @@ shell needs=console procs")
     session_stop
 }
 
+# ---- more paged programs than the manager has clients: the one too many is refused ----
+paged_too_many() {
+    local log=$LOGS/base-paged-full m i lines=""
+    for i in 1 2 3 4 5 6 7 8 9; do
+        lines="$lines
+anon-$i module=anontest.elf pages=8 restart=never"
+    done
+    m=$(manifest_for scn-paged-full "${lines#?}")
+    session_start "$log" "$U/init.elf" "$U/memd.elf" "$m" "$U/anontest.elf"
+    if session_wait 'init: anon-9 did not start' 90 &&
+        grep -aq 'init: anon-9: the memory manager took no client (error 0x1006)' "$log" &&
+        session_wait 'init: anon-8 \(pid [0-9]*\) ended' 60 &&
+        [ "$(grep -ac 'anontest: PASS 8 pages' "$log")" = 8 ]; then
+        result PASS base/paged_program_refused_when_manager_has_no_client_left
+    else
+        result FAIL base/paged_program_refused_when_manager_has_no_client_left "see $log"
+    fi
+    session_stop
+}
+
 shell_session
 memd_faults
 paged_program
+paged_too_many
 kill_under_load
 malformed_manifest
 several_writers
