@@ -1,7 +1,8 @@
 /*
  * init: the first user task.  It serves names and processes (names.c,
- * procmgr.c), starts the memory manager (memd.c), then reads the boot manifest (the boot module "manifest",
- * docs/manifest.md) and starts what it lists, each after what it needs.
+ * procmgr.c), reads the boot manifest (the boot module "manifest",
+ * docs/manifest.md), starts the memory manager (memd.c), then starts what
+ * the manifest lists, each after what it needs.
  * A manifest with any mistake is reported, line and reason, and nothing of
  * it is started.
  */

@@ -11,7 +11,6 @@
 #include "memserver.h"
 
 #include <stdio.h>
-#include <string.h>
 
 #define MEMD_PRIORITY 254               /* above every program it pages (init alone is higher) */
 #define MEMD_MIB      32                /* its runtime's 8 MiB, and the manager thread's space and stack */

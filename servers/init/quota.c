@@ -152,10 +152,10 @@ long quota_totals(uint64_t *total, uint64_t *free_bytes)
 /*
  * Init's memory goes to the manager's space `cnode`: first its paging
  * pool (MEM_POOL_BITS, quota_pool), then, once memd's own quota is carved,
- * every piece of 2^QUOTA_MIN_BITS or more: whole
- * blocks as they are, and what is free of a block init's runtime or memd's
- * quota was carved from, as the biggest untypeds that fit.  What is left
- * (pieces too small for a quota, and init's runtime) is init's reserve.
+ * every piece of 2^QUOTA_MIN_BITS or more: whole blocks as they are, and
+ * what is free of a block init's runtime or memd's quota was carved from,
+ * as the biggest untypeds that fit.  What is left (pieces too small for a
+ * quota, and init's runtime) is init's reserve.
  */
 long quota_pool(uint64_t cnode)
 {
