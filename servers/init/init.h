@@ -27,6 +27,7 @@ struct proc {
     uint64_t quota;             /* init's slot of its untyped (0: none held) */
     uint32_t quota_bits;
     uint64_t tcb;               /* init's slot of its main thread (made from the quota) */
+    uint64_t cnode;             /* init's slot of its CNode while it runs (0: none), for caps */
     uint64_t fault_ep;          /* the supervisor's endpoint, badged with our index + 1 */
     uint64_t names_ep;          /* the name service's endpoint, badged likewise */
     uint64_t procs_ep;          /* the process manager's, badged likewise (0: not granted) */

@@ -4,7 +4,9 @@
  * capability space, address space, thread, program pages, stack) and half
  * of which it receives as its own untyped.  Ending a process is one
  * revoke of the quota (quota.c): every object made from it goes, and
- * every page comes back (checked each time).  Callers hold init_lock.
+ * every page comes back (checked each time), and so does init's own
+ * capability to the process's CNode, kept while it runs so the process
+ * manager can list what it holds.  Callers hold init_lock.
  */
 #include "init.h"
 #include "elfload.h"
@@ -253,10 +255,7 @@ static long build(struct build *b, const void *file, const struct elf_image *img
         if ((err = give(b, b->noted[i], b->next_setup++)))
             return err;
     }
-    /* Our capability to its CNode goes last: everything above went through it. */
-    if ((err = pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, b->cnode, 0, 0, 0)))
-        return err;
-    slot_put(b->cnode);
+    /* We keep our capability to its CNode, so the process manager can list what it holds (caps). */
     return pith_invoke4(p->tcb, PITH_TCB_RESUME, 0, 0, 0, 0);
 }
 
@@ -289,6 +288,7 @@ long proc_start(struct proc *p, uint32_t parent)
         /* Anything still in our slots was made from the quota and went with it. */
         return err == PITH_E_NO_MEMORY ? PROCMGR_E_NO_MEMORY : PROCMGR_E_FAILED;
     }
+    p->cnode = b.cnode;
     p->pid = next_pid++;
     p->parent = parent;
     p->state = PROC_RUNNING;
@@ -302,6 +302,11 @@ void proc_end(struct proc *p, enum proc_state state)
         uint64_t lost = quota_return(p);
         printf("init: %s (pid %u) ended; %s\n", p->cfg.name, p->pid,
                lost ? "its quota did not all come back" : "every page of its quota came back");
+    }
+    /* Our capability to its CNode was made from the quota, so the revoke took it; the slot comes back. */
+    if (p->cnode) {
+        slot_put(p->cnode);
+        p->cnode = 0;
     }
     names_forget(index);
     p->state = state;

@@ -154,8 +154,43 @@ static long memory(void *ctx, uint64_t *total, uint64_t *free_bytes, uint64_t *s
     return 0;
 }
 
+#define CAPS_SCAN 256              /* slots looked at per request, so none holds init_lock long */
+
+/* The first occupied slot of its capability space at or after `from` (procmgr.idl). */
+static long caps(void *ctx, const char *name, uint32_t from, uint8_t *found, uint32_t *slot, uint32_t *slots,
+                 uint8_t *type, uint8_t *rights, uint64_t *badge, uint8_t *size_bits)
+{
+    pith_mutex_lock(&init_lock);
+    struct proc *p = proc_find(name);
+    long err = !p ? PROCMGR_E_NO_SUCH : p->state != PROC_RUNNING || !p->cnode ? PROCMGR_E_STATE : 0;
+    struct pith_msg m = { .w = { p ? p->cnode : 0 } };
+    if (!err && (err = pith_invoke(PITH_SLOT_CSPACE, PITH_CNODE_IDENTIFY, &m)))
+        err = PROCMGR_E_STATE;
+    *found = 0;
+    if (!err) {
+        uint64_t size = 1ull << m.w[3], end = from + (uint64_t)CAPS_SCAN < size ? from + CAPS_SCAN : size;
+        *slots = (uint32_t)size;
+        *slot = (uint32_t)end;
+        for (uint64_t i = from; i < end; i++) {
+            m = (struct pith_msg){ .w = { i } };
+            if (pith_invoke(p->cnode, PITH_CNODE_IDENTIFY, &m) || m.w[0] == PITH_OBJ_NULL)
+                continue;
+            *found = 1;
+            *slot = (uint32_t)i;
+            *type = (uint8_t)m.w[0];
+            *rights = (uint8_t)m.w[1];
+            *badge = m.w[2];
+            *size_bits = (uint8_t)m.w[3];
+            break;
+        }
+    }
+    pith_mutex_unlock(&init_lock);
+    return err;
+}
+
 static const struct procmgr_handlers handlers = {
     .list = list, .start = start, .stop = stop, .kill = kill, .restart = restart, .memory = memory,
+    .caps = caps,
 };
 
 static void *serve(void *arg)

@@ -68,6 +68,9 @@ shell_session() {
         refuse bad_number_refused 'log many' "log: 'many' is not a number of lines" &&
         refuse running_program_not_started_twice 'start kv' 'start: kv: not in a state that allows it' &&
         result PASS base/bad_input_refused
+    # This boot carries no self-test program: test says so.
+    refuse test_without_selftest test 'test: cannot start selftest: no such program' &&
+        result PASS base/test_without_selftest_refused
 
     # Line editing: backspace, ^U, ^C.
     check backspace_edits "$(printf 'uptimx\x7fe')" '^up [0-9]' && result PASS base/backspace_edits
@@ -196,7 +199,102 @@ writer-c module=writer.elf needs=console restart=never")
     session_stop
 }
 
+# ---- caps, bench and test: what a process holds, figures, the self-test ----
+# bench_ok NAME: the bench line for NAME has 0 < min <= median <= max.
+bench_ok() {
+    local line med min max
+    line=$(session_since | grep -aE "^  $1 +median +[0-9]+ ns" | head -1)
+    med=$(echo "$line" | sed -n 's/.*median *\([0-9]*\) ns.*/\1/p')
+    min=$(echo "$line" | sed -n 's/.* min \([0-9]*\) .*/\1/p')
+    max=$(echo "$line" | sed -n 's/.* max \([0-9]*\) .*/\1/p')
+    [ -n "$med" ] && [ -n "$min" ] && [ -n "$max" ] && [ "$min" -gt 0 ] && [ "$min" -le "$med" ] &&
+        [ "$med" -le "$max" ] && return 0
+    echo "bench line for $1 not plausible: '$line'"
+    return 1
+}
+
+shell_tools() {
+    local log=$LOGS/base-shell-tools pid first second
+    session_start "$log" "$U/init.elf" "$BUILD/modules/manifest" "$U/console.elf" "$U/shell.elf" "$U/kvd.elf" \
+        "$U/selftest.elf"
+    if ! session_wait 'pith> ' 60; then
+        result FAIL base/shell_tools_prompt "no prompt (see $log)"
+        session_stop
+        return
+    fi
+
+    # The shell's own capabilities, in the slots process.h promises.
+    check caps_lists_capabilities 'caps shell' 'caps: shell holds [0-9]+ capabilities in 4096 slots' &&
+        session_since | grep -aqE '^ +1 cnode +rwgxp +0  2\^12 slots$' &&
+        session_since | grep -aqE '^ +3 tcb +rwgxp +0  -$' &&
+        session_since | grep -aqE '^ +4 log +rw--- +0  -$' &&
+        session_since | grep -aqE '^ +10 endpoint +-wg-- +[1-9][0-9]*  -$' &&
+        session_since | grep -aqE '^ +11 endpoint +-wg-- +[1-9][0-9]*  -$' &&
+        session_since | grep -aqE '^ +14 untyped +' &&
+        session_since | grep -aqE '^ +15 endpoint +-wg-- ' && result PASS base/caps_lists_shell_capabilities
+    session_cmd ps 'PID PARENT' > /dev/null
+    pid=$(session_since | sed -n 's/^ *\([0-9]*\) .* kv$/\1/p')
+    check caps_by_pid "caps $pid" 'caps: kv holds [0-9]+ capabilities' &&
+        session_since | grep -aqE '^ +1 cnode ' && result PASS base/caps_by_pid
+    refuse caps_unknown_refused 'caps nosuch' 'caps: nosuch: no such program' &&
+        refuse caps_unknown_pid_refused 'caps 9999' 'caps: no process has pid 9999' &&
+        refuse caps_usage 'caps' 'caps: usage: caps NAME\|PID' &&
+        refuse caps_long_name_refused "caps $(printf 'x%.0s' $(seq 40))" 'is too long for a program name' &&
+        session_cmd 'stop kv' 'stop: kv: done' > /dev/null &&
+        refuse caps_stopped_refused 'caps kv' 'caps: kv: not running, so it holds nothing' &&
+        session_cmd 'start kv' 'start: kv: done' > /dev/null && result PASS base/caps_bad_input_refused
+
+    # bench: four figures, each with 0 < min <= median <= max.
+    if session_cmd bench 'map-unmap +(median|failed)' 120 && bench_ok null-syscall && bench_ok ipc-roundtrip &&
+        bench_ok kv-count && bench_ok map-unmap; then
+        result PASS base/bench_measures
+    else
+        result FAIL base/bench_measures "see $log"
+        session_since | tail -6
+    fi
+    refuse bench_usage 'bench now' 'bench: usage: bench' && result PASS base/bench_bad_input_refused
+
+    # test: the self-test passes, is listed exited with status 0, and runs again.
+    if session_cmd test 'test: selftest \(pid [0-9]+\) exited with status 0: every check passed' 120 &&
+        session_since | grep -aqE '^selftest: 9 passed, 0 failed$' &&
+        ! session_since | grep -aq 'selftest: FAIL' && session_cmd ps 'exited .* selftest$'; then
+        result PASS base/selftest_passes
+    else
+        result FAIL base/selftest_passes "see $log"
+        session_since | tail -12
+    fi
+    first=$(grep -a 'test: selftest (pid' "$log" | tail -1)
+    if session_cmd test 'test: selftest \(pid [0-9]+\) exited with status 0' 120 &&
+        second=$(grep -a 'test: selftest (pid' "$log" | tail -1) && [ "$first" != "$second" ]; then
+        result PASS base/selftest_runs_again
+    else
+        result FAIL base/selftest_runs_again "see $log"
+    fi
+    # With the key-value server stopped its checks fail, and the status counts them.
+    if session_cmd 'stop kv' 'stop: kv: done' &&
+        session_cmd test 'test: selftest \(pid [0-9]+\) exited with status 4: 4 checks failed' 120 &&
+        session_since | grep -aqE '^selftest: FAIL kv: ' && session_since | grep -aqE '^selftest: 5 passed, 4 failed$'
+    then
+        result PASS base/selftest_failures_counted
+    else
+        result FAIL base/selftest_failures_counted "see $log"
+        session_since | tail -12
+    fi
+    # bench too: the key-value figure says why it is missing, the others are still measured.
+    if session_cmd bench 'map-unmap +(median|failed)' 120 &&
+        session_since | grep -aqE '^  kv-count +failed: nothing serves its name \(error 0x107\)$' &&
+        bench_ok null-syscall && bench_ok map-unmap; then
+        result PASS base/bench_reports_a_failed_figure
+    else
+        result FAIL base/bench_reports_a_failed_figure "see $log"
+        session_since | tail -6
+    fi
+    refuse test_usage 'test now' 'test: usage: test' && result PASS base/test_bad_input_refused
+    session_stop
+}
+
 shell_session
 kill_under_load
 malformed_manifest
 several_writers
+shell_tools
