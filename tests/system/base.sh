@@ -49,6 +49,14 @@ shell_session() {
     fi
     result PASS base/make_run_lands_in_shell
 
+    # The console holds COM1: init's later lines are in the kernel's log only.
+    if grep -aq 'init: started shell' "$log.debugcon" && ! grep -aq 'init: started shell' "$log" &&
+        grep -aq "log: a thread holds COM1's ports" "$log"; then
+        result PASS base/kernel_log_leaves_com1_to_console
+    else
+        result FAIL base/kernel_log_leaves_com1_to_console "see $log"
+    fi
+
     check help_lists_commands help 'uptime +time since boot' && result PASS base/help_lists_commands
     check ps_lists_processes ps 'PID PARENT STATE' &&
         session_since | grep -aqE '^ +[0-9]+ +1 running .* console$' &&
@@ -86,7 +94,8 @@ shell_session() {
     # stop returns every page of the quota; names go and come back.
     local before after
     before=$(free_kib)
-    if check stop_returns_memory 'stop kv' 'every page of its quota came back' && after=$(free_kib) &&
+    if check stop_returns_memory 'stop kv' 'stop: kv: done' &&
+        session_wait_log 'every page of its quota came back' 10 && after=$(free_kib) &&
         [ -n "$before" ] && [ $((after - before)) = 16384 ]; then
         result PASS base/stop_returns_every_page
     else
@@ -98,7 +107,7 @@ shell_session() {
         result PASS base/started_server_names_back
 
     # kill: the supervisor restarts it; restart: at once.
-    check kill_restarts 'kill kv' 'kill: kv: done' && session_wait 'init: kv restarted' 10 &&
+    check kill_restarts 'kill kv' 'kill: kv: done' && session_wait_log 'init: kv restarted' 10 &&
         session_cmd ps ' running +[0-9]+ +[0-9]+ +[0-9]+ +1  kv$' && result PASS base/killed_server_restarted
     check restart_command 'restart kv' 'restart: kv: done' && session_cmd names '/svc/kv +kv' &&
         result PASS base/restart_command
@@ -115,11 +124,18 @@ shell_session() {
     fi
 
     # Killing the console under the shell: the shell finds the new one by name.
+    # While no console holds COM1 the kernel's log is back on it.
     session_send 'kill console'
-    if session_wait 'init: console restarted' 10 && sleep 1 && session_cmd uptime '^up [0-9]'; then
+    if session_wait_log 'init: console serving again' 10 && sleep 1 && session_cmd uptime '^up [0-9]'; then
         result PASS base/shell_survives_console_restart
     else
         result FAIL base/shell_survives_console_restart "see $log"
+    fi
+    if grep -aq 'init: console (pid [0-9]*) ended' "$log" && ! grep -aq 'init: console serving again' "$log" &&
+        grep -aq 'init: console serving again' "$log.debugcon"; then
+        result PASS base/kernel_log_on_com1_between_consoles
+    else
+        result FAIL base/kernel_log_on_com1_between_consoles "see $log"
     fi
     session_stop
 }
@@ -134,16 +150,16 @@ crasher register=/test/crash limit=2
 shell   needs=console procs")
     session_start "$log" "$U/init.elf" "$m" "$U/console.elf" "$U/kvd.elf" "$U/kvtest.elf" "$U/crasher.elf" \
         "$U/shell.elf"
-    if session_wait "kvtest: (PASS|FAIL)" 120 && session_since | grep -aq 'kvtest: PASS'; then
+    if session_wait_log "kvtest: (PASS|FAIL)" 120 && session_log_since | grep -aq 'kvtest: PASS'; then
         result PASS base/kill_server_every_request_once_or_restart_error
     else
         result FAIL base/kill_server_every_request_once_or_restart_error "see $log"
-        grep -a 'kvtest' "$log"
+        grep -a 'kvtest' "$log.debugcon"
     fi
-    grep -a 'kvtest: PASS' "$log"
-    if session_wait 'init: crasher: giving up after 2 restarts' 60 &&
-        [ "$(grep -ac 'crasher (pid [0-9]*): page fault (vector 14)' "$log")" = 3 ] &&
-        [ "$(grep -ac 'crasher: published /test/crash (0)' "$log")" = 3 ]; then
+    grep -a 'kvtest: PASS' "$log.debugcon"
+    if session_wait_log 'init: crasher: giving up after 2 restarts' 60 &&
+        [ "$(grep -ac 'crasher (pid [0-9]*): page fault (vector 14)' "$log.debugcon")" = 3 ] &&
+        [ "$(grep -ac 'crasher: published /test/crash (0)' "$log.debugcon")" = 3 ]; then
         result PASS base/crashing_server_restarted_then_given_up
     else
         result FAIL base/crashing_server_restarted_then_given_up "see $log"
