@@ -206,6 +206,13 @@ test: $(KVTEST_ELF) $(CRASHER_ELF) $(WRITER_ELF)
 # make bench measures a server's restart with the crashing one.
 bench: $(INIT_ELF) $(CRASHER_ELF)
 
+# Process trees: one program as a tree three deep (tests/system/treetest).
+TREETEST_ELF := $(BUILD)/user/treetest.elf
+BASE_OBJS += $(patsubst %,$(UOBJ)/%.o,$(wildcard tests/system/treetest/*.c))
+$(TREETEST_ELF): $(patsubst %,$(UOBJ)/%.o,$(wildcard tests/system/treetest/*.c)) $(BASE_IDL_OBJ_procmgr) \
+	$(RESOLVER_OBJS)
+test: $(TREETEST_ELF)
+
 $(MANIFEST): servers/init/boot.manifest
 	@mkdir -p $(dir $@)
 	$(Q)cp $< $@

@@ -1,12 +1,13 @@
 /*
  * Processes from boot modules.  Each has a quota: an untyped carved from
- * init's memory, from which everything of the process is made (its
- * capability space, address space, thread, program pages, stack) and half
- * of which it receives as its own untyped.  Ending a process is one
- * revoke of the quota (quota.c): every object made from it goes, and
- * every page comes back (checked each time), and so does init's own
- * capability to the process's CNode, kept while it runs so the process
- * manager can list what it holds.  Callers hold init_lock.
+ * init's memory (or from its parent's quota: tree.c), from which
+ * everything of the process is made (its capability space, address
+ * space, thread, program pages, stack) and half of which it receives as
+ * its own untyped.  Ending a process is one revoke of the quota
+ * (quota.c, tree.c): every object made from it goes, and every page comes
+ * back (checked each time), and so does init's own capability to the
+ * process's CNode, kept while it runs so the process manager can list
+ * what it holds.  Callers hold init_lock.
  */
 #include "init.h"
 #include "elfload.h"
@@ -55,8 +56,13 @@ static uint64_t mint(uint64_t ep, uint64_t badge)
     return slot;
 }
 
-/* A table entry with its badged capabilities (kept across restarts); -1 if the table is full. */
-int proc_add(const struct manifest_entry *cfg, uint32_t parent)
+/*
+ * A table entry with its badged capabilities (kept across restarts); -1 if
+ * the table is full.  up: its parent's index (-1: init).  Every process
+ * gets the process manager: without procs it reaches only its own
+ * descendants (proc_may_act).
+ */
+int proc_add(const struct manifest_entry *cfg, int up)
 {
     for (int i = 0; i < PROC_MAX; i++) {
         struct proc *p = &procs[i];
@@ -65,12 +71,13 @@ int proc_add(const struct manifest_entry *cfg, uint32_t parent)
         memset(p, 0, sizeof *p);
         p->used = true;
         p->cfg = *cfg;
-        p->parent = parent;
+        p->parent = up < 0 ? 1 : procs[up].pid;
+        p->up = up;
         p->state = PROC_STOPPED;
         p->tcb = slot_get();
         p->fault_ep = mint(supervisor_ep, (uint64_t)i + 1);
         p->names_ep = mint(names_ep, (uint64_t)i + 1);
-        p->procs_ep = cfg->procs ? mint(procmgr_ep, (uint64_t)i + 1) : 0;
+        p->procs_ep = mint(procmgr_ep, (uint64_t)i + 1);
         return i;
     }
     return -1;
@@ -259,7 +266,7 @@ static long build(struct build *b, const void *file, const struct elf_image *img
     return pith_invoke4(p->tcb, PITH_TCB_RESUME, 0, 0, 0, 0);
 }
 
-long proc_start(struct proc *p, uint32_t parent)
+long proc_start(struct proc *p)
 {
     uint64_t size;
     const void *file = module_find(p->cfg.module, &size);
@@ -273,8 +280,10 @@ long proc_start(struct proc *p, uint32_t parent)
         printf("init: %s: %s is not a program: %s\n", p->cfg.name, p->cfg.module, elf_strerror(e));
         return PROCMGR_E_FAILED;
     }
+    /* A child's quota was carved from its parent's when it was created, and is held (whole) for it. */
+    bool child = p->up >= 0;
     p->quota_bits = log2_mib(p->cfg.memory_mib);
-    if (!(p->quota = quota_get(p->quota_bits)))
+    if (!child && !(p->quota = quota_get(p->quota_bits)))
         return PROCMGR_E_NO_MEMORY;
     static struct build b;              /* big; starts are one at a time (init_lock) */
     b = (struct build){ .p = p, .quota = p->quota, .next_setup = CHILD_SETUP_FIRST };
@@ -284,22 +293,30 @@ long proc_start(struct proc *p, uint32_t parent)
     pith_slot_log_end();
     if (err) {
         printf("init: %s: could not start it (error %ld)\n", p->cfg.name, err);
-        quota_return(p);
+        if (child)
+            tree_quota_revoke(p);
+        else
+            quota_return(p);
         /* Anything still in our slots was made from the quota and went with it. */
         return err == PITH_E_NO_MEMORY ? PROCMGR_E_NO_MEMORY : PROCMGR_E_FAILED;
     }
     p->cnode = b.cnode;
     p->pid = next_pid++;
-    p->parent = parent;
     p->state = PROC_RUNNING;
     return 0;
 }
 
+/*
+ * Ends it, whatever the reason: its subtree first (made of its quota, so
+ * it cannot outlive it), then one revoke of its quota.
+ */
 void proc_end(struct proc *p, enum proc_state state)
 {
     int index = (int)(p - procs);
-    if (p->quota) {
-        uint64_t lost = quota_return(p);
+    tree_end_children(index);
+    if (p->state == PROC_RUNNING) {
+        uint64_t lost = p->up >= 0 ? tree_quota_revoke(p) : quota_return(p);
+        tree_kept_drop(index);
         printf("init: %s (pid %u) ended; %s\n", p->cfg.name, p->pid,
                lost ? "its quota did not all come back" : "every page of its quota came back");
     }

@@ -25,9 +25,30 @@ struct procmgr_ctx {
     uint64_t badge;
 };
 
-static uint32_t caller_pid(uint64_t badge)
+/* The caller's index in procs, from its badge (-1: none). */
+static int caller_index(uint64_t badge)
 {
-    return badge && badge <= PROC_MAX && procs[badge - 1].used ? procs[badge - 1].pid : 1;
+    return badge && badge <= PROC_MAX && procs[badge - 1].used ? (int)badge - 1 : -1;
+}
+
+/*
+ * The entry named, if the caller may act on it (tree.c, proc_may_act).
+ * Init is nobody's: it is the supervisor, and nothing could restart it.
+ */
+static long target(int caller, const char *name, struct proc **out)
+{
+    if (!strcmp(name, "init")) {
+        printf("init: %s asked to act on init; refused: nothing could restart it\n",
+               caller >= 0 ? procs[caller].cfg.name : "?");
+        return PROCMGR_E_INIT;
+    }
+    struct proc *p = proc_find(name);
+    if (!p)
+        return PROCMGR_E_NO_SUCH;
+    if (!proc_may_act(caller, p))
+        return PROCMGR_E_DENIED;
+    *out = p;
+    return 0;
 }
 
 static long list(void *ctx, uint32_t index, char *name, uint32_t *pid, uint32_t *parent, uint8_t *state,
@@ -46,8 +67,9 @@ static long list(void *ctx, uint32_t index, char *name, uint32_t *pid, uint32_t 
         *memory = p->quota ? 1ull << p->quota_bits : 0;
         *used = *cpu_ns = 0;
         struct pith_msg m = { 0 };
+        /* Quotas it keeps for children it removed are free to it, not used. */
         if (p->quota && pith_invoke(p->quota, PITH_UNTYPED_INFO, &m) == PITH_OK)
-            *used = *memory - m.w[1];
+            *used = *memory - m.w[1] - tree_kept_bytes(i);
         if (p->state == PROC_RUNNING && pith_invoke(p->tcb, PITH_TCB_INFO, &m) == PITH_OK)
         {
             uint64_t hz = pith_bootinfo->tsc_hz;     /* in two steps, so nothing overflows */
@@ -73,7 +95,7 @@ static struct proc *entry_for_module(const char *name)
     struct manifest_entry e = { .priority = 100, .memory_mib = 16, .irq = -1, .restart = RESTART_NEVER };
     strcpy(e.name, name);
     strcpy(e.module, module);
-    int i = proc_add(&e, 1);
+    int i = proc_add(&e, -1);
     return i < 0 ? NULL : &procs[i];
 }
 
@@ -81,17 +103,17 @@ static long start(void *ctx, const char *name)
 {
     struct procmgr_ctx *c = ctx;
     pith_mutex_lock(&init_lock);
-    struct proc *p = proc_find(name);
-    long err = 0;
-    if (!p)
-        p = entry_for_module(name);
-    if (!p)
-        err = PROCMGR_E_NO_SUCH;
-    else if (p->state == PROC_RUNNING)
+    int caller = caller_index(c->badge);
+    struct proc *p = NULL;
+    long err = target(caller, name, &p);
+    /* A boot module started by name becomes init's child, from init's memory: only with procs. */
+    if (err == PROCMGR_E_NO_SUCH && caller >= 0 && procs[caller].cfg.procs)
+        err = (p = entry_for_module(name)) ? 0 : PROCMGR_E_NO_SUCH;
+    if (!err && p->state == PROC_RUNNING)
         err = PROCMGR_E_STATE;
-    else {
+    else if (!err) {
         p->restarts = 0;
-        err = proc_start(p, caller_pid(c->badge));
+        err = proc_start(p);
         if (err)
             p->state = PROC_STOPPED;
     }
@@ -101,9 +123,12 @@ static long start(void *ctx, const char *name)
 
 static long stop(void *ctx, const char *name)
 {
+    struct procmgr_ctx *c = ctx;
     pith_mutex_lock(&init_lock);
-    struct proc *p = proc_find(name);
-    long err = !p ? PROCMGR_E_NO_SUCH : p->state == PROC_STOPPED ? PROCMGR_E_STATE : 0;
+    struct proc *p = NULL;
+    long err = target(caller_index(c->badge), name, &p);
+    if (!err && p->state == PROC_STOPPED)
+        err = PROCMGR_E_STATE;
     if (!err)
         proc_end(p, PROC_STOPPED);
     pith_mutex_unlock(&init_lock);
@@ -112,9 +137,12 @@ static long stop(void *ctx, const char *name)
 
 static long kill(void *ctx, const char *name)
 {
+    struct procmgr_ctx *c = ctx;
     pith_mutex_lock(&init_lock);
-    struct proc *p = proc_find(name);
-    long err = !p ? PROCMGR_E_NO_SUCH : p->state != PROC_RUNNING ? PROCMGR_E_STATE : 0;
+    struct proc *p = NULL;
+    long err = target(caller_index(c->badge), name, &p);
+    if (!err && p->state != PROC_RUNNING)
+        err = PROCMGR_E_STATE;
     if (!err) {
         printf("init: %s (pid %u) killed on command\n", p->cfg.name, p->pid);
         p->status = -1;
@@ -131,16 +159,38 @@ static long restart(void *ctx, const char *name)
 {
     struct procmgr_ctx *c = ctx;
     pith_mutex_lock(&init_lock);
-    struct proc *p = proc_find(name);
-    long err = p ? 0 : PROCMGR_E_NO_SUCH;
-    if (p) {
+    struct proc *p = NULL;
+    long err = target(caller_index(c->badge), name, &p);
+    if (!err) {
         if (p->state == PROC_RUNNING)
             proc_end(p, PROC_STOPPED);
         p->restarts = 0;
-        err = proc_start(p, caller_pid(c->badge));
+        err = proc_start(p);
         if (err)
             p->state = PROC_STOPPED;
     }
+    pith_mutex_unlock(&init_lock);
+    return err;
+}
+
+static long create(void *ctx, const char *name, const char *module, uint32_t memory_mib, uint32_t limit)
+{
+    struct procmgr_ctx *c = ctx;
+    pith_mutex_lock(&init_lock);
+    int caller = caller_index(c->badge);
+    long err = caller < 0 ? PROCMGR_E_STATE : tree_create(caller, name, module, memory_mib, limit);
+    pith_mutex_unlock(&init_lock);
+    return err;
+}
+
+static long remove_proc(void *ctx, const char *name)
+{
+    struct procmgr_ctx *c = ctx;
+    pith_mutex_lock(&init_lock);
+    struct proc *p = NULL;
+    long err = target(caller_index(c->badge), name, &p);
+    if (!err)
+        proc_forget(p);
     pith_mutex_unlock(&init_lock);
     return err;
 }
@@ -191,6 +241,7 @@ static long caps(void *ctx, const char *name, uint32_t from, uint8_t *found, uin
 static const struct procmgr_handlers handlers = {
     .list = list, .start = start, .stop = stop, .kill = kill, .restart = restart, .memory = memory,
     .caps = caps,
+    .create = create, .remove = remove_proc,
 };
 
 static void *serve(void *arg)
@@ -266,7 +317,7 @@ static uint64_t restart_due(void)
         if (p->restart_at <= now) {
             p->restarts++;
             printf("init: restarting %s (restart %u of at most %u)\n", p->cfg.name, p->restarts, p->cfg.limit);
-            if (proc_start(p, 1)) {
+            if (proc_start(p)) {
                 p->state = PROC_STOPPED;
                 supervise_after_end(p);
             } else {
@@ -285,6 +336,7 @@ static void *supervise(void *arg)
     uint64_t reply = pith_object_new(PITH_OBJ_REPLY, 0);
     struct pith_ipc_buffer *buf = pith_tls_self()->ipc_buffer;
     pith_invoke4(pith_tls_self()->tcb, PITH_TCB_BIND_NOTIFICATION, supervisor_ntfn, 0, 0, 0);
+    init_fault_if_asked(INIT_THREAD_SUPERVISOR);
     uint64_t wait = 0;
     for (;;) {
         struct pith_msg m = { 0 };
@@ -303,6 +355,9 @@ static void *supervise(void *arg)
 void procmgr_start_threads(void)
 {
     pith_thread_t *t;
-    if (pith_thread_create(&t, serve, NULL) || pith_thread_create(&t, supervise, NULL))
+    pith_init_thread_fault_ep = init_fault_cap(INIT_THREAD_PROCMGR);
+    bool bad = pith_thread_create(&t, serve, NULL);
+    pith_init_thread_fault_ep = init_fault_cap(INIT_THREAD_SUPERVISOR);
+    if (bad || pith_thread_create(&t, supervise, NULL))
         printf("init: cannot start the process manager threads\n");
 }

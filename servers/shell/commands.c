@@ -26,6 +26,11 @@ static const char *procmgr_error(long err)
     case PROCMGR_E_STATE: return "not in a state that allows it";
     case PROCMGR_E_NO_MEMORY: return "no memory for its quota";
     case PROCMGR_E_FAILED: return "it could not be started";
+    case PROCMGR_E_DENIED: return "not ours to act on (neither a descendant nor procs)";
+    case PROCMGR_E_INIT: return "that is init, the supervisor: nothing could restart it, so it is never ended";
+    case PROCMGR_E_INVALID: return "a bad name or memory size";
+    case PROCMGR_E_EXISTS: return "a program by that name is listed already";
+    case PROCMGR_E_FULL: return "the process table is full";
     default: return "the process manager failed";
     }
 }

@@ -31,6 +31,12 @@ free_kib() {
     session_since | sed -n 's/^memory: [0-9]* KiB in all, \([0-9]*\) KiB free.*/\1/p'
 }
 
+# The free memory and init's free capability slots, as "KiB SLOTS".
+free_kib_slots() {
+    session_cmd mem 'slots left' >/dev/null || return 1
+    session_since | sed -n 's/^memory: [0-9]* KiB in all, \([0-9]*\) KiB free.* \([0-9]*\) capability slots left/\1 \2/p'
+}
+
 # A manifest for one scenario: it must be a boot module named "manifest".
 manifest_for() {            # manifest_for NAME TEXT -> path
     mkdir -p "$BUILD/modules/$1"
@@ -309,8 +315,102 @@ shell_tools() {
     session_stop
 }
 
+# ---- process trees: built, listed, ended with their subtree; init refused ---
+# The parent of NAME in ps, and its pid: "PID PARENT" (empty if not listed).
+ps_of() {
+    session_since | awk -v n="$1" '$NF == n { print $1, $2 }'
+}
+
+process_tree() {
+    local log=$LOGS/base-tree m before stopped again after root mid leaf
+    # Ten entries that are not programs (listed, never started, no memory)
+    # fill the table enough for treetest to see a full one.
+    m=$(manifest_for scn-tree "console  priority=200 ports=0x3f8-0x3ff irq=4 register=/dev/console
+shell    needs=console procs
+treetest memory=64 restart=never
+$(for i in $(seq 10); do echo "fill$i module=manifest restart=never"; done)")
+    session_start "$log" "$U/init.elf" "$m" "$U/console.elf" "$U/shell.elf" "$U/treetest.elf"
+    if session_wait_log 'treetest: (PASS|FAIL)' 180 && grep -aq 'treetest: PASS' "$log.debugcon"; then
+        result PASS base/tree_three_deep_quota_from_parent_subtree_ends
+    else
+        result FAIL base/tree_three_deep_quota_from_parent_subtree_ends "see $log"
+        grep -a 'treetest\|tree-' "$log.debugcon" | tail -5
+    fi
+    session_wait 'pith> ' 10
+
+    # ps shows the real parents: init > treetest > tree-mid > tree-leaf.
+    if session_cmd ps 'tree-leaf'; then
+        root=$(ps_of treetest) mid=$(ps_of tree-mid) leaf=$(ps_of tree-leaf)
+    fi
+    if [ -n "$root" ] && [ "${root#* }" = 1 ] && [ "${mid#* }" = "${root% *}" ] && [ "${leaf#* }" = "${mid% *}" ]; then
+        result PASS base/ps_shows_tree_parents
+    else
+        result FAIL base/ps_shows_tree_parents "treetest '$root', tree-mid '$mid', tree-leaf '$leaf' (PID PARENT)"
+    fi
+
+    # Nobody ends init, not even with procs.
+    refuse init_not_stopped 'stop init' 'stop: init: that is init, the supervisor: nothing could restart it' &&
+        refuse init_not_killed 'kill init' 'kill: init: that is init' &&
+        refuse init_not_restarted 'restart init' 'restart: init: that is init' &&
+        result PASS base/init_cannot_be_ended
+
+    # The shell (procs) acts on any process: stopping the middle ends the leaf.
+    if check stop_middle 'stop tree-mid' 'stop: tree-mid: done' && session_cmd ps 'tree-mid' &&
+        session_since | grep -aqE ' stopped .* tree-mid$' && ! session_since | grep -aq 'tree-leaf'; then
+        result PASS base/stopping_middle_ends_leaf
+    else
+        result FAIL base/stopping_middle_ends_leaf "see $log"
+    fi
+
+    # Stopping the root ends its whole subtree, and init's free memory comes
+    # back exactly: the figure before starting the tree again and after.
+    before=$(free_kib)
+    if check stop_root 'stop treetest' 'stop: treetest: done' && session_cmd ps 'treetest' &&
+        ! session_since | grep -aq 'tree-mid' && stopped=$(free_kib) &&
+        [ -n "$before" ] && [ $((stopped - before)) = 65536 ]; then
+        result PASS base/stopping_root_ends_subtree
+    else
+        result FAIL base/stopping_root_ends_subtree "free KiB with the tree $before, without ${stopped:-?}"
+    fi
+    # (and init's capability slots with it).
+    stopped=$(free_kib_slots)
+    session_send 'start treetest'
+    if session_wait_log 'treetest: (PASS|FAIL)' 180 && session_log_since | grep -aq 'treetest: PASS' &&
+        session_wait 'pith> ' 10 && again=$(free_kib) && check stop_root_again 'stop treetest' 'done' &&
+        after=$(free_kib_slots) && [ -n "$stopped" ] && [ "$again" = "$before" ] && [ "$after" = "$stopped" ]; then
+        result PASS base/tree_memory_comes_back_exactly
+    else
+        result FAIL base/tree_memory_comes_back_exactly \
+            "free KiB with the tree ${before:-?}/${again:-?}; KiB and slots without it ${stopped:-?}/${after:-?} (see $log)"
+    fi
+    session_stop
+}
+
+# ---- init faults: nothing can restart it, so the system ends, saying why ----
+init_faults() {
+    local m t log status
+    m=$(manifest_for scn-initfault "console priority=200 ports=0x3f8-0x3ff irq=4 register=/dev/console
+shell   needs=console procs")
+    for t in supervisor main; do
+        log=$LOGS/base-init-fault-$t
+        tools/qemu-run.sh --accel tcg --timeout 120 --kernel "$BUILD/pith.bin" --module "$U/init.elf" \
+            --module "$m" --module "$U/console.elf" --module "$U/shell.elf" --append "init.fault=$t" \
+            --debugcon "$log.debugcon" --serial "$log.serial" 2> "$log.runner"
+        status=$?
+        if [ $status = 1 ] && grep -aq "init: its $t thread faulted (vector 14 at 0x[0-9a-f]*, address 0x10)" \
+            "$log.debugcon" && grep -aq 'init: init is the supervisor and nothing can restart it: ending the system' \
+            "$log.debugcon" && grep -aq 'shutdown requested by user level (failure)' "$log.debugcon"; then
+            result PASS "base/init_${t}_fault_ends_system"
+        else
+            result FAIL "base/init_${t}_fault_ends_system" "runner exited $status (see $log.debugcon)"
+        fi
+    done
+}
+
 shell_session
 kill_under_load
 malformed_manifest
 several_writers
 shell_tools
+process_tree
+init_faults
