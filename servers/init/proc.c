@@ -94,7 +94,22 @@ struct build {
     uint64_t next_setup;                /* the child's next slot for a page table */
     uint64_t noted[NOTED_MAX];          /* every slot of ours the start took (pith_slot_log_begin) */
     uint32_t nnoted;
+    uint64_t emptied[2 * NOTED_MAX];    /* slots of ours emptied by the start, freed when it is over */
+    uint32_t nemptied;
 };
+
+/*
+ * A slot the start has emptied goes back to the pool only when the start
+ * is over.  Freed at once, another of init's threads could take it and
+ * fill it, and the start would then take that thread's capability for one
+ * of the loader's and hand it to the child (build()'s last loop tells a
+ * slot already given by its being empty).
+ */
+static void emptied(struct build *b, uint64_t slot)
+{
+    if (b->nemptied < 2 * NOTED_MAX)
+        b->emptied[b->nemptied++] = slot;
+}
 
 /* Maps a frame in the child, making page tables from the quota (moved into the child). */
 static long child_map(struct build *b, uint64_t frame, uint64_t va, uint8_t rights)
@@ -108,20 +123,20 @@ static long child_map(struct build *b, uint64_t frame, uint64_t va, uint8_t righ
             (err = pith_invoke4(pt, PITH_PAGE_TABLE_MAP, b->vspace, va, 0, 0)) ||
             (err = pith_invoke4(b->cnode, PITH_CNODE_MOVE, b->next_setup++, pt, 0, 0))) {
             pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, pt, 0, 0, 0);
-            slot_put(pt);
+            emptied(b, pt);
             return err;
         }
-        slot_put(pt);
+        emptied(b, pt);
     }
     return PITH_E_NO_TABLE;
 }
 
-/* Moves a capability of ours into the child's slot; our slot goes back to the pool. */
+/* Moves a capability of ours into the child's slot; our slot goes back to the pool after the start. */
 static long give(struct build *b, uint64_t ours, uint64_t theirs)
 {
     long err = pith_invoke4(b->cnode, PITH_CNODE_MOVE, theirs, ours, 0, 0);
     if (!err)
-        slot_put(ours);
+        emptied(b, ours);
     return err;
 }
 
@@ -186,7 +201,7 @@ static long give_irq(struct build *b)
         err = give(b, h, PITH_SLOT_IRQ);
     if (err) {
         pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, h, 0, 0, 0);
-        slot_put(h);
+        emptied(b, h);
     }
     return err;
 }
@@ -291,6 +306,8 @@ long proc_start(struct proc *p)
     pith_slot_log_begin(b.noted, NOTED_MAX);
     long err = build(&b, file, &img);
     pith_slot_log_end();
+    for (uint32_t i = 0; i < b.nemptied; i++)
+        slot_put(b.emptied[i]);
     if (err) {
         printf("init: %s: could not start it (error %ld)\n", p->cfg.name, err);
         if (child)
