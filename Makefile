@@ -206,6 +206,13 @@ test: $(KVTEST_ELF) $(CRASHER_ELF) $(WRITER_ELF)
 # make bench measures a server's restart with the crashing one.
 bench: $(INIT_ELF) $(CRASHER_ELF)
 
+# Process trees: one program as a tree three deep (tests/system/treetest).
+TREETEST_ELF := $(BUILD)/user/treetest.elf
+BASE_OBJS += $(patsubst %,$(UOBJ)/%.o,$(wildcard tests/system/treetest/*.c))
+$(TREETEST_ELF): $(patsubst %,$(UOBJ)/%.o,$(wildcard tests/system/treetest/*.c)) $(BASE_IDL_OBJ_procmgr) \
+	$(RESOLVER_OBJS)
+test: $(TREETEST_ELF)
+
 $(MANIFEST): servers/init/boot.manifest
 	@mkdir -p $(dir $@)
 	$(Q)cp $< $@
@@ -213,6 +220,15 @@ $(MANIFEST): servers/init/boot.manifest
 # The manifest parser on the host, under ASan and UBSan.
 $(BUILD)/host/test_manifest: servers/init/manifest.c servers/init/manifest.h
 -include $(patsubst %.o,%.d,$(BASE_OBJS))
+
+# The shell's bench calls /svc/kv; its test command starts the self-test, a boot module of make run.
+SELFTEST_ELF := $(BUILD)/user/selftest.elf
+SELFTEST_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/selftest/*.c))
+MODULES += $(SELFTEST_ELF)
+$(SHELL_ELF): $(BASE_IDL_OBJ_kv)
+$(SELFTEST_ELF): $(SELFTEST_OBJS) $(BASE_IDL_OBJ_console) $(BASE_IDL_OBJ_kv) $(RESOLVER_OBJS)
+$(SELFTEST_OBJS): | $(BASE_HDRS) $(BUILD)/idl/kv.h
+-include $(patsubst %.o,%.d,$(SELFTEST_OBJS))
 # <<< base system <<<
 
 # >>> the memory manager at boot (servers/memd/, docs/memory.md) >>>

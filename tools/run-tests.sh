@@ -96,6 +96,26 @@ run_suite() {               # run_suite MODE SMP [EXTRA-KERNEL-ARG]
     else
         result PASS "kernel/$tag/complete"
     fi
+    # The user suite gives COM1's ports to threads and takes them away,
+    # logging markers (tests/user/test_ioports.c): "quiet" ones while a
+    # thread holds COM1 must reach the debug console and not the serial
+    # line, "heard" ones both.
+    local marker where bad=""
+    for marker in quiet-held quiet-replaced quiet-one-holder-gone quiet-held-again quiet-last \
+                  heard-other-ports heard-taken-away heard-revoked heard-thread-deleted; do
+        where=""
+        grep -aq "utest-com1-$marker" "$log.debugcon" && where=d
+        grep -aq "utest-com1-$marker" "$log.serial" && where=${where}s
+        case $marker/$where in
+            quiet-*/d | heard-*/ds) ;;
+            *) bad="$bad $marker(${where:-nowhere})" ;;
+        esac
+    done
+    if [ -n "$bad" ] || ! grep -aq 'Pith' "$log.serial"; then
+        result FAIL "kernel/$tag/com1_log" "misplaced:${bad:- no boot banner} (see $log.serial)"
+    else
+        result PASS "kernel/$tag/com1_log"
+    fi
 }
 
 if wanted kernel; then

@@ -7,6 +7,18 @@
 #ifndef PITH_INVOCATION_H
 #define PITH_INVOCATION_H
 
+/* A thread's state, as PITH_TCB_INFO (w1) and PITH_TCB_READ_REGISTERS (w3) report it. */
+enum pith_thread_state {
+    PITH_THREAD_INACTIVE = 0,       /* made, or suspended: never scheduled */
+    PITH_THREAD_READY,              /* runnable, or running */
+    PITH_THREAD_BLOCKED_SEND,       /* waiting on an endpoint to send (or call) */
+    PITH_THREAD_BLOCKED_RECV,       /* waiting on an endpoint (and its bound notification) */
+    PITH_THREAD_BLOCKED_REPLY,      /* called; waiting for the reply */
+    PITH_THREAD_BLOCKED_NOTIFY,     /* waiting on a notification */
+    PITH_THREAD_SLEEPING,           /* waiting for a time */
+    PITH_THREAD_BLOCKED_PORT,       /* waiting for a message on a port */
+};
+
 enum pith_invocation {
     /* CNode: dst is a slot in the invoked CNode; src in the caller's space. */
     PITH_CNODE_COPY = 1,        /* w0 dst, w1 src, w2 rights mask */

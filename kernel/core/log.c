@@ -4,7 +4,7 @@
 #include "lib/format.h"
 
 static struct logring ring;
-static bool uart_owned = true;      /* the kernel writes to COM1 until released */
+static unsigned uart_holders;       /* threads holding COM1's ports: none, the kernel writes there */
 static bool debugcon;               /* QEMU's port 0xE9 console answers 0xE9 when read */
 static bool panicking;
 
@@ -18,8 +18,30 @@ void log_init(void)
 
 bool log_has_debugcon(void) { return debugcon; }
 const struct logring *log_ring(void) { return &ring; }
-void log_release_uart(void) { uart_owned = false; }
-void log_panic_mode(void) { panicking = true; }
+void log_uart_taken(void)
+{
+    /* Said on COM1 while it is still ours, so its reader knows where the log went. */
+    if (!uart_holders)
+        kprintf("log: a thread holds COM1's ports; the log goes on in the ring and the debug console\n");
+    uart_holders++;
+}
+
+void log_uart_given_back(void)
+{
+    if (!uart_holders || --uart_holders)
+        return;
+    /* The driver may have left the UART any way (divisor latch open, interrupts on): as at boot. */
+    serial_init();
+    kprintf("log: no thread holds COM1's ports now; the log is back on it\n");
+}
+
+void log_panic_mode(void)
+{
+    /* A dying kernel must be heard: take COM1 back from its driver, in a known state. */
+    if (!panicking && uart_holders)
+        serial_init();
+    panicking = true;
+}
 
 void log_write(const char *s, size_t n)
 {
@@ -28,7 +50,7 @@ void log_write(const char *s, size_t n)
     if (!panicking)
         logring_write(&ring, s, n);
     for (size_t i = 0; i < n; i++) {
-        if (uart_owned || panicking) {
+        if (!uart_holders || panicking) {
             if (s[i] == '\n')
                 serial_putc('\r');
             serial_putc(s[i]);

@@ -14,11 +14,15 @@ void kvprintf(const char *fmt, va_list ap);
 void log_write(const char *s, size_t n);
 
 /*
- * The user-level console driver calls this (through a later system call)
- * when it takes COM1: from then on the log goes only to the ring and the
- * debug console.  Panics still write to COM1, polled.
+ * COM1 belongs to the threads holding its I/O ports in their TCB
+ * (PITH_TCB_SET_IO_PORTS): a console driver.  While one does, the log goes
+ * only to the ring and the debug console.  When the last lets go (ports
+ * taken away, thread deleted, range revoked) the kernel sets the UART up
+ * again as at boot and writes its log there once more.  Panics write to
+ * COM1 whoever holds it.
  */
-void log_release_uart(void);
+void log_uart_taken(void);
+void log_uart_given_back(void);
 
 /* Panic mode: bypass the ring's users and write straight to every device. */
 void log_panic_mode(void);

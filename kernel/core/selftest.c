@@ -1,5 +1,7 @@
 #include "core/selftest.h"
+#include "arch/x86_64/cpu.h"
 #include "arch/x86_64/qemu.h"
+#include "arch/x86_64/serial.h"
 #include "core/boot.h"
 #include "core/log.h"
 #include "core/panic.h"
@@ -50,5 +52,15 @@ void selftest_run_from_cmdline(void)
         kprintf("selftest: unreachable %lu\n", selftest_recurse(0));
     else if (cmdline_is("selftest", "shutdown"))
         system_shutdown();
+    else if (cmdline_is("selftest", "panic_com1_held")) {
+        /*
+         * As if a driver held COM1 and left its divisor latch open: the log
+         * leaves COM1, and a panic must still be heard there.
+         */
+        log_uart_taken();
+        kprintf("selftest: COM1 is a driver's now\n");
+        outb(SERIAL_COM1_FIRST + 3, 0x80);    /* line control: divisor latch */
+        selftest_panic_here();
+    }
     panic("selftest: unknown or failed self test '%s'", what);
 }

@@ -38,6 +38,7 @@ struct cap {
  *   UNTYPED       w0 = free index: bytes already handed out (the watermark)
  *   ENDPOINT, NOTIFICATION
  *                 w0 = badge (0: none; a badge is set once, by mint)
+ *   IO_PORTS      w0 = first port, w1 = last port
  *   FRAME, PAGE_TABLE
  *                 w0 = mapped address | level, w1/w2 = links in the address
  *                 space's list of mappings (kernel/object/vspace.c)
@@ -48,6 +49,7 @@ struct cap {
 
 /* cap.flags bits */
 #define CAP_FLAG_DEVICE 0x1u        /* untyped or frame over device memory: never zeroed, mapped uncached */
+#define CAP_FLAG_COM1   0x2u        /* I/O ports in a thread's slot covering COM1: counted (core/log.c) */
 
 struct mdb_node {
     struct slot *prev, *next;

@@ -8,6 +8,7 @@
 #include "arch/x86_64/fpu.h"
 #include "arch/x86_64/ioport.h"
 #include "arch/x86_64/vm.h"
+#include "core/log.h"
 #include "core/sched.h"
 #include "object/ipc.h"
 #include "object/irq.h"
@@ -62,8 +63,11 @@ void cap_removed(struct cap *c)
 {
     if (c->type == PITH_OBJ_FRAME || c->type == PITH_OBJ_PAGE_TABLE)
         vm_unmap(c);
-    else if (c->type == PITH_OBJ_IO_PORTS)
+    else if (c->type == PITH_OBJ_IO_PORTS) {
         ioport_changed();               /* a thread may have lost its ports */
+        if (c->flags & CAP_FLAG_COM1)
+            log_uart_given_back();      /* a thread's copy of COM1's ports: the log may have it back */
+    }
     else if (c->type == PITH_OBJ_VSPACE)
         sched_reload();                 /* a thread may have lost its address space */
 }

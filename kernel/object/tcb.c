@@ -3,6 +3,8 @@
 #include "arch/x86_64/ioport.h"
 #include "arch/x86_64/layout.h"
 #include "core/sched.h"
+#include "core/log.h"
+#include "arch/x86_64/serial.h"
 #include "arch/x86_64/smp.h"
 #include "object/cnode.h"
 #include "object/ipc.h"
@@ -112,10 +114,24 @@ int tcb_set_affinity(struct tcb *t, uint64_t cpu_number)
     return PITH_OK;
 }
 
-/* Gives the thread the ports of an I/O-port capability (a copy in its slot), or takes them away. */
+/*
+ * Gives the thread the ports of an I/O-port capability (a copy in its
+ * slot), or takes them away.  A copy covering COM1 is marked and counted
+ * while it lasts: its thread drives the UART, so the kernel's log leaves
+ * it (cap_removed gives it back when the copy goes, however it goes).
+ */
 int tcb_set_io_ports(struct tcb *t, unsigned which, struct slot *ports)
 {
+    struct slot *dst = &t->slots[TCB_SLOT_IO_PORTS_0 + which];
+    bool com1 = ports && ports->cap.w0 <= SERIAL_COM1_LAST && ports->cap.w1 >= SERIAL_COM1_FIRST;
+    /* Counted before the old copy goes, so swapping one COM1 range for another never hands the UART back. */
+    if (com1)
+        log_uart_taken();
     int err = set_slot(t, (enum tcb_slot)(TCB_SLOT_IO_PORTS_0 + which), ports);
+    if (com1 && !err)
+        dst->cap.flags |= CAP_FLAG_COM1;
+    else if (com1)
+        log_uart_given_back();
     ioport_changed();
     return err;
 }

@@ -16,6 +16,7 @@
 #include "arch/x86_64/trap.h"
 #include "object/cap.h"
 #include "core/panic.h"
+#include <pith/invocation.h>
 #include <pith/ipc_buffer.h>
 
 enum tcb_slot {
@@ -28,15 +29,16 @@ enum tcb_slot {
     TCB_SLOT_COUNT
 };
 
+/* The ABI's values (include/pith/invocation.h): PITH_TCB_INFO reports them as they are. */
 enum thread_state {
-    TS_INACTIVE = 0,        /* made, or suspended: never scheduled */
-    TS_READY,               /* runnable (on a ready queue unless it is current) */
-    TS_BLOCKED_SEND,        /* waiting on an endpoint to send (or call) */
-    TS_BLOCKED_RECV,        /* waiting on an endpoint (and its bound notification) */
-    TS_BLOCKED_REPLY,       /* called; waiting for the reply */
-    TS_BLOCKED_NOTIFY,      /* waiting on a notification */
-    TS_SLEEPING,            /* waiting for a time */
-    TS_BLOCKED_PORT,        /* waiting for a message on a port */
+    TS_INACTIVE = PITH_THREAD_INACTIVE,         /* made, or suspended: never scheduled */
+    TS_READY = PITH_THREAD_READY,               /* runnable (on a ready queue unless it is current) */
+    TS_BLOCKED_SEND = PITH_THREAD_BLOCKED_SEND, /* waiting on an endpoint to send (or call) */
+    TS_BLOCKED_RECV = PITH_THREAD_BLOCKED_RECV, /* waiting on an endpoint (and its bound notification) */
+    TS_BLOCKED_REPLY = PITH_THREAD_BLOCKED_REPLY,   /* called; waiting for the reply */
+    TS_BLOCKED_NOTIFY = PITH_THREAD_BLOCKED_NOTIFY, /* waiting on a notification */
+    TS_SLEEPING = PITH_THREAD_SLEEPING,         /* waiting for a time */
+    TS_BLOCKED_PORT = PITH_THREAD_BLOCKED_PORT, /* waiting for a message on a port */
 };
 
 #define IPC_CALL        1u              /* a blocked sender is calling */

@@ -15,6 +15,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
+uint64_t pith_init_thread_fault_ep;
+
 #define PITH_STACKS_BASE PITH_HEAP_LIMIT
 #define STACK_WINDOW    0x20000ull
 #define STACK_PAGES     8
@@ -67,7 +69,7 @@ static struct pith_thread *make_kit(void)
     bad = bad || pith_map_page(ipc, t->window + IPC_OFFSET, PITH_RIGHT_READ | PITH_RIGHT_WRITE, 0);
     bad = bad || !(t->tls = pith_tls_new((struct pith_ipc_buffer *)(t->window + IPC_OFFSET), t->tcb));
     /* In a started process every thread's faults go to the supervisor, as the main thread's do. */
-    uint64_t fault = pith_is_init() || !pith_bootinfo ? 0 : PITH_SLOT_FAULT;
+    uint64_t fault = !pith_bootinfo ? 0 : pith_is_init() ? pith_init_thread_fault_ep : PITH_SLOT_FAULT;
     bad = bad || pith_invoke4(t->tcb, PITH_TCB_CONFIGURE, PITH_SLOT_CSPACE, PITH_SLOT_VSPACE, ipc, fault);
     if (bad) {
         /* The objects already made stay unused: untyped memory cannot be handed back piecemeal. */

@@ -25,4 +25,11 @@ pith_thread_t *pith_thread_self(void);
 /* The slot of t's TCB (for priorities and the like). */
 uint64_t pith_thread_tcb(pith_thread_t *t);
 
+/*
+ * Init's threads have no fault handler unless init names one here (a slot
+ * of its own; 0, the default: none): threads it creates after take it.  A
+ * started process's threads always report to its supervisor (process.h).
+ */
+extern uint64_t pith_init_thread_fault_ep;
+
 #endif

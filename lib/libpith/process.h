@@ -15,7 +15,7 @@
 
 enum pith_process_slot {
     PITH_SLOT_NAMES = 10,       /* the name service, badged with what this process may register */
-    PITH_SLOT_PROCS = 11,       /* the process manager (manifest: procs) */
+    PITH_SLOT_PROCS = 11,       /* the process manager: over its descendants (every process with procs) */
     PITH_SLOT_IO_PORTS = 12,    /* an I/O-port range (manifest: ports=) */
     PITH_SLOT_IRQ = 13,         /* an IRQ handler bound to its line (manifest: irq=) */
     PITH_SLOT_UNTYPED = 14,     /* its memory: the half of its quota not used to start it */

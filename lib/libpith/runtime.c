@@ -193,8 +193,17 @@ _Noreturn void pith_start(const struct pith_bootinfo *bi)
     end_slot = bi->empty.first_slot + bi->empty.count;
     /* The thread block first: musl's code reads its canary through FS. */
     pith_tls_init_main((struct pith_ipc_buffer *)PITH_IPC_BUFFER_ADDR, PITH_SLOT_TCB);
-    objects_untyped = carve(PITH_RUNTIME_OBJECTS_BITS);
-    uint64_t heap = carve(PITH_RUNTIME_HEAP_BITS);
+    /*
+     * A small process (a child given under 16 MiB by its parent, whose own
+     * half is under 8 MiB) gives the runtime a quarter of its memory for
+     * each part, keeping half for the program.
+     */
+    uint32_t objects_bits = PITH_RUNTIME_OBJECTS_BITS, heap_bits = PITH_RUNTIME_HEAP_BITS;
+    uint32_t have = bi->untyped.count ? bi->untyped_list[pith_biggest_untyped() - bi->untyped.first_slot].size_bits : 0;
+    if (have && have < PITH_RUNTIME_OBJECTS_BITS + 1 && have >= PITH_UNTYPED_MIN_BITS + 2)
+        objects_bits = heap_bits = have - 2;
+    objects_untyped = carve(objects_bits);
+    uint64_t heap = carve(heap_bits);
     if (!objects_untyped || !heap) {
         puts_log("libpith: no memory for the runtime\n");
         pith_end_task(1);

@@ -22,14 +22,16 @@ struct proc {
     bool used;
     struct manifest_entry cfg;
     uint32_t pid;               /* of the current incarnation; new on every start */
-    uint32_t parent;            /* pid of whoever started it (1: init) */
+    uint32_t parent;            /* pid of its parent (1: init) */
+    int up;                     /* its parent's index in procs (-1: init), whose quota its own is carved from */
     enum proc_state state;
-    uint64_t quota;             /* init's slot of its untyped (0: none held) */
+    uint64_t quota;             /* init's slot of its untyped (0: none held; a child's is held while it is listed) */
     uint32_t quota_bits;
     uint64_t tcb;               /* init's slot of its main thread (made from the quota) */
+    uint64_t cnode;             /* init's slot of its CNode while it runs (0: none), for caps */
     uint64_t fault_ep;          /* the supervisor's endpoint, badged with our index + 1 */
     uint64_t names_ep;          /* the name service's endpoint, badged likewise */
-    uint64_t procs_ep;          /* the process manager's, badged likewise (0: not granted) */
+    uint64_t procs_ep;          /* the process manager's, badged likewise */
     unsigned restarts;          /* restarts since the last start by hand */
     uint64_t restart_at;        /* clock time of the next restart (PROC_WAITING) */
     uint64_t ended_at;          /* clock time of its last end (crash to serving again) */
@@ -77,15 +79,29 @@ void modules_map(void);
 const void *module_find(const char *name, uint64_t *size);
 
 /* proc.c: whole processes (callers hold init_lock). */
-int proc_add(const struct manifest_entry *cfg, uint32_t parent);
+int proc_add(const struct manifest_entry *cfg, int up);
 struct proc *proc_find(const char *name);
-long proc_start(struct proc *p, uint32_t parent);
+long proc_start(struct proc *p);
 void proc_end(struct proc *p, enum proc_state state);
+
+/* tree.c: children carved from their parent's quota, subtrees (callers hold init_lock). */
+bool proc_may_act(int caller, const struct proc *p);
+long tree_create(int caller, const char *name, const char *module, uint32_t mib, uint32_t limit);
+void tree_end_children(int index);
+void proc_forget(struct proc *p);
+uint64_t tree_quota_revoke(struct proc *p); /* a child's: revoked and kept; the bytes that did not come back */
+void tree_kept_drop(int owner);
+uint64_t tree_kept_bytes(int owner);
 
 /* names.c (its own lock: names_forget and names_has_prefix take it) */
 void names_forget(int owner);
 bool names_has_prefix(const char *prefix);
 void names_start(void);
+
+/* main.c: init's own faults end the system (docs/manifest.md, "When init faults"). */
+enum { INIT_THREAD_MAIN = 1, INIT_THREAD_NAMES, INIT_THREAD_PROCMGR, INIT_THREAD_SUPERVISOR };
+uint64_t init_fault_cap(int which);
+void init_fault_if_asked(int which);
 
 /* procmgr.c */
 void procmgr_start_threads(void);

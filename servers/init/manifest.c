@@ -36,7 +36,7 @@ static bool number(const char *s, unsigned long max, unsigned long *out)
     return true;
 }
 
-static bool valid_name(const char *s)
+bool manifest_name_valid(const char *s)
 {
     if (!*s || strlen(s) > MANIFEST_NAME_MAX)
         return false;
@@ -87,7 +87,7 @@ static int option(struct manifest *m, struct manifest_entry *e, struct pending_n
     *eq = 0;
     const char *key = word, *val = eq + 1;
     if (!strcmp(key, "module")) {
-        if (!valid_name(val) || strlen(val) > MANIFEST_MODULE_MAX)
+        if (!manifest_name_valid(val) || strlen(val) > MANIFEST_MODULE_MAX)
             return fail(m, e->line, "bad module name '%s'", val);
         strcpy(e->module, val);
     } else if (!strcmp(key, "priority")) {
@@ -138,7 +138,7 @@ static int option(struct manifest *m, struct manifest_entry *e, struct pending_n
         for (; p; p = strtok_r(NULL, ",", &save)) {
             if (e->nneeds == MANIFEST_NEEDS_MAX)
                 return fail(m, e->line, "needs more than %d programs", MANIFEST_NEEDS_MAX);
-            if (!valid_name(p))
+            if (!manifest_name_valid(p))
                 return fail(m, e->line, "bad program name '%s' in needs", p);
             strcpy(pn->names[e->nneeds++], p);
         }
@@ -158,9 +158,11 @@ static int parse_line(struct manifest *m, char *text, int line, struct pending_n
         return 0;                       /* blank or comment */
     if (m->count == MANIFEST_MAX)
         return fail(m, line, "more than %d programs", MANIFEST_MAX);
-    if (!valid_name(word))
+    if (!manifest_name_valid(word))
         return fail(m, line, "bad program name '%s' (a-z, 0-9, '-', '_', '.'; at most %d)", word,
                     MANIFEST_NAME_MAX);
+    if (!strcmp(word, "init"))
+        return fail(m, line, "'init' names init itself; no program may take it");
     if (find(m, word, m->count) >= 0)
         return fail(m, line, "program '%s' is listed twice", word);
     struct manifest_entry *e = &m->e[m->count];

@@ -49,6 +49,9 @@ struct manifest {
 /* Parses text (not NUL-terminated); 0 on success, -1 with error_line and error set. */
 int manifest_parse(const char *text, size_t len, struct manifest *m);
 
+/* 1 if s is a good program name: a-z, 0-9, '-', '_', '.', 1 to MANIFEST_NAME_MAX bytes. */
+bool manifest_name_valid(const char *s);
+
 /* 1 if name may be registered by an entry with this prefix ("/a" allows "/a" and "/a/..."). */
 bool manifest_prefix_allows(const char *prefix, const char *name);
 

@@ -30,14 +30,14 @@ long memd_start(void)
                                 .memory_mib = MEMD_MIB, .irq = -1, .prefix = "/svc/mem", .restart = RESTART_NEVER };
     pith_mutex_lock(&init_lock);
     long err = PITH_E_NO_MEMORY;
-    int i = proc_add(&e, 1);
+    int i = proc_add(&e, -1);
     if (i >= 0) {
         memd = &procs[i];
         memd->mem_ep = pith_object_new(PITH_OBJ_ENDPOINT, 0);
         memd->memory_cnode = pith_object_new(PITH_OBJ_CNODE, MEM_CNODE_BITS);
         if (memd->mem_ep && memd->memory_cnode &&
             !(err = pith_invoke4(memd->memory_cnode, PITH_CNODE_COPY, MEM_SLOT_EP, memd->mem_ep, PITH_RIGHTS_ALL, 0)) &&
-            !(err = quota_pool(memd->memory_cnode)) && !(err = proc_start(memd, 1)))
+            !(err = quota_pool(memd->memory_cnode)) && !(err = proc_start(memd)))
             quota_hand_over(memd->memory_cnode, memd->mem_ep);
     }
     pith_mutex_unlock(&init_lock);

@@ -1,10 +1,13 @@
 /*
  * Processes from boot modules.  Each has a quota: an untyped from the
- * memory manager (quota.c), from which everything of the process is made (its
- * capability space, address space, thread, program pages, stack) and half
- * of which it receives as its own untyped.  Ending a process is one
- * revoke of the quota (quota.c): every object made from it goes, and
- * every page comes back (checked each time).  Callers hold init_lock.
+ * memory manager (quota.c; or from its parent's quota: tree.c), from which
+ * everything of the process is made (its capability space, address
+ * space, thread, program pages, stack) and half of which it receives as
+ * its own untyped.  Ending a process is one revoke of the quota
+ * (quota.c, tree.c): every object made from it goes, and every page comes
+ * back (checked each time), and so does init's own capability to the
+ * process's CNode, kept while it runs so the process manager can list
+ * what it holds.  Callers hold init_lock.
  */
 #include "init.h"
 #include "elfload.h"
@@ -53,8 +56,13 @@ static uint64_t mint(uint64_t ep, uint64_t badge)
     return slot;
 }
 
-/* A table entry with its badged capabilities (kept across restarts); -1 if the table is full. */
-int proc_add(const struct manifest_entry *cfg, uint32_t parent)
+/*
+ * A table entry with its badged capabilities (kept across restarts); -1 if
+ * the table is full.  up: its parent's index (-1: init).  Every process
+ * gets the process manager: without procs it reaches only its own
+ * descendants (proc_may_act).
+ */
+int proc_add(const struct manifest_entry *cfg, int up)
 {
     for (int i = 0; i < PROC_MAX; i++) {
         struct proc *p = &procs[i];
@@ -63,12 +71,13 @@ int proc_add(const struct manifest_entry *cfg, uint32_t parent)
         memset(p, 0, sizeof *p);
         p->used = true;
         p->cfg = *cfg;
-        p->parent = parent;
+        p->parent = up < 0 ? 1 : procs[up].pid;
+        p->up = up;
         p->state = PROC_STOPPED;
         p->tcb = slot_get();
         p->fault_ep = mint(supervisor_ep, (uint64_t)i + 1);
         p->names_ep = mint(names_ep, (uint64_t)i + 1);
-        p->procs_ep = cfg->procs ? mint(procmgr_ep, (uint64_t)i + 1) : 0;
+        p->procs_ep = mint(procmgr_ep, (uint64_t)i + 1);
         return i;
     }
     return -1;
@@ -85,7 +94,22 @@ struct build {
     uint64_t next_setup;                /* the child's next slot for a page table */
     uint64_t noted[NOTED_MAX];          /* every slot of ours the start took (pith_slot_log_begin) */
     uint32_t nnoted;
+    uint64_t emptied[2 * NOTED_MAX];    /* slots of ours emptied by the start, freed when it is over */
+    uint32_t nemptied;
 };
+
+/*
+ * A slot the start has emptied goes back to the pool only when the start
+ * is over.  Freed at once, another of init's threads could take it and
+ * fill it, and the start would then take that thread's capability for one
+ * of the loader's and hand it to the child (build()'s last loop tells a
+ * slot already given by its being empty).
+ */
+static void emptied(struct build *b, uint64_t slot)
+{
+    if (b->nemptied < 2 * NOTED_MAX)
+        b->emptied[b->nemptied++] = slot;
+}
 
 /* Maps a frame in the child, making page tables from the quota (moved into the child). */
 static long child_map(struct build *b, uint64_t frame, uint64_t va, uint8_t rights)
@@ -99,20 +123,20 @@ static long child_map(struct build *b, uint64_t frame, uint64_t va, uint8_t righ
             (err = pith_invoke4(pt, PITH_PAGE_TABLE_MAP, b->vspace, va, 0, 0)) ||
             (err = pith_invoke4(b->cnode, PITH_CNODE_MOVE, b->next_setup++, pt, 0, 0))) {
             pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, pt, 0, 0, 0);
-            slot_put(pt);
+            emptied(b, pt);
             return err;
         }
-        slot_put(pt);
+        emptied(b, pt);
     }
     return PITH_E_NO_TABLE;
 }
 
-/* Moves a capability of ours into the child's slot; our slot goes back to the pool. */
+/* Moves a capability of ours into the child's slot; our slot goes back to the pool after the start. */
 static long give(struct build *b, uint64_t ours, uint64_t theirs)
 {
     long err = pith_invoke4(b->cnode, PITH_CNODE_MOVE, theirs, ours, 0, 0);
     if (!err)
-        slot_put(ours);
+        emptied(b, ours);
     return err;
 }
 
@@ -177,7 +201,7 @@ static long give_irq(struct build *b)
         err = give(b, h, PITH_SLOT_IRQ);
     if (err) {
         pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, h, 0, 0, 0);
-        slot_put(h);
+        emptied(b, h);
     }
     return err;
 }
@@ -258,14 +282,11 @@ static long build(struct build *b, const void *file, const struct elf_image *img
         if ((err = give(b, b->noted[i], b->next_setup++)))
             return err;
     }
-    /* Our capability to its CNode goes last: everything above went through it. */
-    if ((err = pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, b->cnode, 0, 0, 0)))
-        return err;
-    slot_put(b->cnode);
+    /* We keep our capability to its CNode, so the process manager can list what it holds (caps). */
     return pith_invoke4(p->tcb, PITH_TCB_RESUME, 0, 0, 0, 0);
 }
 
-long proc_start(struct proc *p, uint32_t parent)
+long proc_start(struct proc *p)
 {
     uint64_t size;
     const void *file = module_find(p->cfg.module, &size);
@@ -279,35 +300,55 @@ long proc_start(struct proc *p, uint32_t parent)
         printf("init: %s: %s is not a program: %s\n", p->cfg.name, p->cfg.module, elf_strerror(e));
         return PROCMGR_E_FAILED;
     }
+    /* A child's quota was carved from its parent's when it was created, and is held (whole) for it. */
+    bool child = p->up >= 0;
     p->quota_bits = log2_mib(p->cfg.memory_mib);
-    long qerr = quota_get(p);
-    if (qerr)
-        return qerr;
+    if (!child) {
+        long qerr = quota_get(p);
+        if (qerr)
+            return qerr;
+    }
     static struct build b;              /* big; starts are one at a time (init_lock) */
     b = (struct build){ .p = p, .quota = p->quota, .next_setup = CHILD_SETUP_FIRST };
     /* Note the slots the loader takes, so its pages can be handed to the child and the slots reused. */
     pith_slot_log_begin(b.noted, NOTED_MAX);
     long err = build(&b, file, &img);
     pith_slot_log_end();
+    for (uint32_t i = 0; i < b.nemptied; i++)
+        slot_put(b.emptied[i]);
     if (err) {
         printf("init: %s: could not start it (error %ld)\n", p->cfg.name, err);
-        quota_return(p);
+        if (child)
+            tree_quota_revoke(p);
+        else
+            quota_return(p);
         /* Anything still in our slots was made from the quota and went with it. */
         return err == PITH_E_NO_MEMORY ? PROCMGR_E_NO_MEMORY : PROCMGR_E_FAILED;
     }
+    p->cnode = b.cnode;
     p->pid = next_pid++;
-    p->parent = parent;
     p->state = PROC_RUNNING;
     return 0;
 }
 
+/*
+ * Ends it, whatever the reason: its subtree first (made of its quota, so
+ * it cannot outlive it), then one revoke of its quota.
+ */
 void proc_end(struct proc *p, enum proc_state state)
 {
     int index = (int)(p - procs);
-    if (p->quota) {
-        uint64_t lost = quota_return(p);
+    tree_end_children(index);
+    if (p->state == PROC_RUNNING) {
+        uint64_t lost = p->up >= 0 ? tree_quota_revoke(p) : quota_return(p);
+        tree_kept_drop(index);
         printf("init: %s (pid %u) ended; %s\n", p->cfg.name, p->pid,
                lost ? "its quota did not all come back" : "every page of its quota came back");
+    }
+    /* Our capability to its CNode was made from the quota, so the revoke took it; the slot comes back. */
+    if (p->cnode) {
+        slot_put(p->cnode);
+        p->cnode = 0;
     }
     names_forget(index);
     p->state = state;

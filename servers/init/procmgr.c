@@ -28,9 +28,33 @@ struct procmgr_ctx {
     uint64_t badge;
 };
 
-static uint32_t caller_pid(uint64_t badge)
+/* The caller's index in procs, from its badge (-1: none). */
+static int caller_index(uint64_t badge)
 {
-    return badge && badge <= PROC_MAX && procs[badge - 1].used ? procs[badge - 1].pid : 1;
+    return badge && badge <= PROC_MAX && procs[badge - 1].used ? (int)badge - 1 : -1;
+}
+
+/*
+ * The entry named, if the caller may act on it (tree.c, proc_may_act).
+ * Init is nobody's: it is the supervisor, and nothing could restart it.
+ */
+static long target(int caller, const char *name, struct proc **out)
+{
+    if (!strcmp(name, "init")) {
+        printf("init: %s asked to act on init; refused: nothing could restart it\n",
+               caller >= 0 ? procs[caller].cfg.name : "?");
+        return PROCMGR_E_INIT;
+    }
+    struct proc *p = proc_find(name);
+    if (!p)
+        return PROCMGR_E_NO_SUCH;
+    /* The memory manager holds every quota: never started, stopped, killed or restarted (docs/memory.md). */
+    if (memd_is(p))
+        return PROCMGR_E_VITAL;
+    if (!proc_may_act(caller, p))
+        return PROCMGR_E_DENIED;
+    *out = p;
+    return 0;
 }
 
 static long list(void *ctx, uint32_t index, char *name, uint32_t *pid, uint32_t *parent, uint8_t *state,
@@ -49,8 +73,9 @@ static long list(void *ctx, uint32_t index, char *name, uint32_t *pid, uint32_t 
         *memory = p->quota ? 1ull << p->quota_bits : 0;
         *used = *cpu_ns = 0;
         struct pith_msg m = { 0 };
+        /* Quotas it keeps for children it removed are free to it, not used. */
         if (p->quota && pith_invoke(p->quota, PITH_UNTYPED_INFO, &m) == PITH_OK)
-            *used = *memory - m.w[1];
+            *used = *memory - m.w[1] - tree_kept_bytes(i);
         if (p->state == PROC_RUNNING && pith_invoke(p->tcb, PITH_TCB_INFO, &m) == PITH_OK)
         {
             uint64_t hz = pith_bootinfo->tsc_hz;     /* in two steps, so nothing overflows */
@@ -76,7 +101,7 @@ static struct proc *entry_for_module(const char *name)
     struct manifest_entry e = { .priority = 100, .memory_mib = 16, .irq = -1, .restart = RESTART_NEVER };
     strcpy(e.name, name);
     strcpy(e.module, module);
-    int i = proc_add(&e, 1);
+    int i = proc_add(&e, -1);
     return i < 0 ? NULL : &procs[i];
 }
 
@@ -84,19 +109,17 @@ static long start(void *ctx, const char *name)
 {
     struct procmgr_ctx *c = ctx;
     pith_mutex_lock(&init_lock);
-    struct proc *p = proc_find(name);
-    long err = 0;
-    if (!p)
-        p = entry_for_module(name);
-    if (!p)
-        err = PROCMGR_E_NO_SUCH;
-    else if (memd_is(p))
-        err = PROCMGR_E_VITAL;          /* never by hand: docs/memory.md */
-    else if (p->state == PROC_RUNNING)
+    int caller = caller_index(c->badge);
+    struct proc *p = NULL;
+    long err = target(caller, name, &p);
+    /* A boot module started by name becomes init's child, its quota from the memory manager: only with procs. */
+    if (err == PROCMGR_E_NO_SUCH && caller >= 0 && procs[caller].cfg.procs)
+        err = (p = entry_for_module(name)) ? 0 : PROCMGR_E_NO_SUCH;
+    if (!err && p->state == PROC_RUNNING)
         err = PROCMGR_E_STATE;
-    else {
+    else if (!err) {
         p->restarts = 0;
-        err = proc_start(p, caller_pid(c->badge));
+        err = proc_start(p);
         if (err)
             p->state = PROC_STOPPED;
     }
@@ -106,9 +129,12 @@ static long start(void *ctx, const char *name)
 
 static long stop(void *ctx, const char *name)
 {
+    struct procmgr_ctx *c = ctx;
     pith_mutex_lock(&init_lock);
-    struct proc *p = proc_find(name);
-    long err = !p ? PROCMGR_E_NO_SUCH : memd_is(p) ? PROCMGR_E_VITAL : p->state == PROC_STOPPED ? PROCMGR_E_STATE : 0;
+    struct proc *p = NULL;
+    long err = target(caller_index(c->badge), name, &p);
+    if (!err && p->state == PROC_STOPPED)
+        err = PROCMGR_E_STATE;
     if (!err)
         proc_end(p, PROC_STOPPED);
     pith_mutex_unlock(&init_lock);
@@ -117,9 +143,12 @@ static long stop(void *ctx, const char *name)
 
 static long kill(void *ctx, const char *name)
 {
+    struct procmgr_ctx *c = ctx;
     pith_mutex_lock(&init_lock);
-    struct proc *p = proc_find(name);
-    long err = !p ? PROCMGR_E_NO_SUCH : memd_is(p) ? PROCMGR_E_VITAL : p->state != PROC_RUNNING ? PROCMGR_E_STATE : 0;
+    struct proc *p = NULL;
+    long err = target(caller_index(c->badge), name, &p);
+    if (!err && p->state != PROC_RUNNING)
+        err = PROCMGR_E_STATE;
     if (!err) {
         printf("init: %s (pid %u) killed on command\n", p->cfg.name, p->pid);
         p->status = -1;
@@ -136,16 +165,38 @@ static long restart(void *ctx, const char *name)
 {
     struct procmgr_ctx *c = ctx;
     pith_mutex_lock(&init_lock);
-    struct proc *p = proc_find(name);
-    long err = !p ? PROCMGR_E_NO_SUCH : memd_is(p) ? PROCMGR_E_VITAL : 0;
+    struct proc *p = NULL;
+    long err = target(caller_index(c->badge), name, &p);
     if (!err) {
         if (p->state == PROC_RUNNING)
             proc_end(p, PROC_STOPPED);
         p->restarts = 0;
-        err = proc_start(p, caller_pid(c->badge));
+        err = proc_start(p);
         if (err)
             p->state = PROC_STOPPED;
     }
+    pith_mutex_unlock(&init_lock);
+    return err;
+}
+
+static long create(void *ctx, const char *name, const char *module, uint32_t memory_mib, uint32_t limit)
+{
+    struct procmgr_ctx *c = ctx;
+    pith_mutex_lock(&init_lock);
+    int caller = caller_index(c->badge);
+    long err = caller < 0 ? PROCMGR_E_STATE : tree_create(caller, name, module, memory_mib, limit);
+    pith_mutex_unlock(&init_lock);
+    return err;
+}
+
+static long remove_proc(void *ctx, const char *name)
+{
+    struct procmgr_ctx *c = ctx;
+    pith_mutex_lock(&init_lock);
+    struct proc *p = NULL;
+    long err = target(caller_index(c->badge), name, &p);
+    if (!err)
+        proc_forget(p);
     pith_mutex_unlock(&init_lock);
     return err;
 }
@@ -159,8 +210,44 @@ static long memory(void *ctx, uint64_t *total, uint64_t *free_bytes, uint64_t *s
     return err;
 }
 
+#define CAPS_SCAN 256              /* slots looked at per request, so none holds init_lock long */
+
+/* The first occupied slot of its capability space at or after `from` (procmgr.idl). */
+static long caps(void *ctx, const char *name, uint32_t from, uint8_t *found, uint32_t *slot, uint32_t *slots,
+                 uint8_t *type, uint8_t *rights, uint64_t *badge, uint8_t *size_bits)
+{
+    pith_mutex_lock(&init_lock);
+    struct proc *p = proc_find(name);
+    long err = !p ? PROCMGR_E_NO_SUCH : p->state != PROC_RUNNING || !p->cnode ? PROCMGR_E_STATE : 0;
+    struct pith_msg m = { .w = { p ? p->cnode : 0 } };
+    if (!err && (err = pith_invoke(PITH_SLOT_CSPACE, PITH_CNODE_IDENTIFY, &m)))
+        err = PROCMGR_E_STATE;
+    *found = 0;
+    if (!err) {
+        uint64_t size = 1ull << m.w[3], end = from + (uint64_t)CAPS_SCAN < size ? from + CAPS_SCAN : size;
+        *slots = (uint32_t)size;
+        *slot = (uint32_t)end;
+        for (uint64_t i = from; i < end; i++) {
+            m = (struct pith_msg){ .w = { i } };
+            if (pith_invoke(p->cnode, PITH_CNODE_IDENTIFY, &m) || m.w[0] == PITH_OBJ_NULL)
+                continue;
+            *found = 1;
+            *slot = (uint32_t)i;
+            *type = (uint8_t)m.w[0];
+            *rights = (uint8_t)m.w[1];
+            *badge = m.w[2];
+            *size_bits = (uint8_t)m.w[3];
+            break;
+        }
+    }
+    pith_mutex_unlock(&init_lock);
+    return err;
+}
+
 static const struct procmgr_handlers handlers = {
     .list = list, .start = start, .stop = stop, .kill = kill, .restart = restart, .memory = memory,
+    .caps = caps,
+    .create = create, .remove = remove_proc,
 };
 
 static void *serve(void *arg)
@@ -249,7 +336,7 @@ static uint64_t restart_due(void)
         if (p->restart_at <= now) {
             p->restarts++;
             printf("init: restarting %s (restart %u of at most %u)\n", p->cfg.name, p->restarts, p->cfg.limit);
-            if (proc_start(p, 1)) {
+            if (proc_start(p)) {
                 p->state = PROC_STOPPED;
                 supervise_after_end(p);
             } else {
@@ -268,6 +355,7 @@ static void *supervise(void *arg)
     uint64_t reply = pith_object_new(PITH_OBJ_REPLY, 0);
     struct pith_ipc_buffer *buf = pith_tls_self()->ipc_buffer;
     pith_invoke4(pith_tls_self()->tcb, PITH_TCB_BIND_NOTIFICATION, supervisor_ntfn, 0, 0, 0);
+    init_fault_if_asked(INIT_THREAD_SUPERVISOR);
     uint64_t wait = 0;
     for (;;) {
         struct pith_msg m = { 0 };
@@ -290,6 +378,9 @@ static void *supervise(void *arg)
 void procmgr_start_threads(void)
 {
     pith_thread_t *t;
-    if (pith_thread_create(&t, serve, NULL) || pith_thread_create(&t, supervise, NULL))
+    pith_init_thread_fault_ep = init_fault_cap(INIT_THREAD_PROCMGR);
+    bool bad = pith_thread_create(&t, serve, NULL);
+    pith_init_thread_fault_ep = init_fault_cap(INIT_THREAD_SUPERVISOR);
+    if (bad || pith_thread_create(&t, supervise, NULL))
         printf("init: cannot start the process manager threads\n");
 }

@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A process's state, as procmgr.idl numbers them. */
+enum { RUNNING, STOPPED, WAITING, GAVE_UP, EXITED };
+
 static const char *state_name(uint8_t s)
 {
     static const char *const names[] = { "running", "stopped", "waiting", "gave-up", "exited" };
@@ -23,6 +26,11 @@ static const char *procmgr_error(long err)
     case PROCMGR_E_STATE: return "not in a state that allows it";
     case PROCMGR_E_NO_MEMORY: return "no memory for its quota";
     case PROCMGR_E_FAILED: return "it could not be started";
+    case PROCMGR_E_DENIED: return "not ours to act on (neither a descendant nor procs)";
+    case PROCMGR_E_INIT: return "that is init, the supervisor: nothing could restart it, so it is never ended";
+    case PROCMGR_E_INVALID: return "a bad name or memory size";
+    case PROCMGR_E_EXISTS: return "a program by that name is listed already";
+    case PROCMGR_E_FULL: return "the process table is full";
     case PROCMGR_E_VITAL: return "the memory manager holds every quota: never started, stopped, killed or restarted by hand";
     case PROCMGR_E_NO_MANAGER: return "the memory manager is not running: no quota can be given";
     default: return "the process manager failed";
@@ -118,6 +126,138 @@ static void log_cmd(int argc, char **argv)
     free(text);
 }
 
+/* A program named by its name, or by the pid of its current run: its name; NULL if none. */
+static const char *program_name(const char *arg, char *name)
+{
+    char *end;
+    unsigned long want = strtoul(arg, &end, 10);
+    if (*arg < '0' || *arg > '9' || *end)
+        return arg;
+    uint32_t pid, parent, restarts;
+    uint8_t state;
+    uint64_t memory, used, cpu;
+    int64_t status;
+    for (uint32_t i = 0; procmgr_list(&procmgr, i, name, &pid, &parent, &state, &memory, &used, &cpu, &restarts,
+                                      &status) == 0; i++)
+        if (pid == want)
+            return name;
+    return NULL;
+}
+
+static const char *type_name(uint8_t t)
+{
+    static const char *const names[] = {
+        "null", "untyped", "cnode", "tcb", "vspace", "page-table", "frame", "endpoint", "notification",
+        "reply", "zombie", "log", "io-ports", "irq-control", "irq-handler", "port", "port-group",
+    };
+    return t < sizeof names / sizeof names[0] ? names[t] : "?";
+}
+
+/* The capabilities a process holds, asked of the process manager a slot at a time (procmgr.idl). */
+static void caps(int argc, char **argv)
+{
+    char buf[PROCMGR_LIST_NAME_MAX + 1];
+    const char *name = program_name(argv[1], buf);
+    if (!name) {
+        say("caps: no process has pid %s\n", argv[1]);
+        return;
+    }
+    uint8_t found, type, rights, bits;
+    uint32_t from = 0, slot, slots, held = 0;
+    uint64_t badge;
+    do {
+        long err = procmgr_caps(&procmgr, name, from, &found, &slot, &slots, &type, &rights, &badge, &bits);
+        if (err == PITH_IDL_E_ARG) {
+            say("caps: '%s' is too long for a program name\n", name);
+            return;
+        }
+        if (err == PROCMGR_E_STATE) {
+            say("caps: %s: not running, so it holds nothing\n", name);
+            return;
+        }
+        if (err) {
+            say("caps: %s: %s\n", name, procmgr_error(err));
+            return;
+        }
+        if (from == 0)
+            say("%5s %-12s %-6s %6s  %s\n", "SLOT", "TYPE", "RIGHTS", "BADGE", "SIZE");
+        from = slot + found;
+        if (!found)
+            continue;
+        char r[] = "-----";
+        static const char letters[] = "rwgxp";     /* PITH_RIGHT_READ, WRITE, GRANT, EXEC, PHYS */
+        for (int i = 0; i < 5; i++)
+            if (rights & (1u << i))
+                r[i] = letters[i];
+        if (bits)
+            say("%5u %-12s %-6s %6lu  2^%u %s\n", slot, type_name(type), r, badge, (unsigned)bits,
+                type == PITH_OBJ_CNODE ? "slots" : "bytes");
+        else
+            say("%5u %-12s %-6s %6lu  -\n", slot, type_name(type), r, badge);
+        held++;
+    } while (from < slots);
+    say("caps: %s holds %u capabilities in %u slots\n", name, held, slots);
+}
+
+#define SELFTEST_WAIT_S 60
+
+/* The process manager's entry for a name: its pid, state and status; nonzero if it has none. */
+static int find_entry(const char *want, uint32_t *pid, uint8_t *state, int64_t *status)
+{
+    char name[PROCMGR_LIST_NAME_MAX + 1];
+    uint32_t parent, restarts;
+    uint64_t memory, used, cpu;
+    for (uint32_t i = 0; procmgr_list(&procmgr, i, name, pid, &parent, state, &memory, &used, &cpu, &restarts,
+                                      status) == 0; i++)
+        if (!strcmp(name, want))
+            return 0;
+    return -1;
+}
+
+/*
+ * The self-test program (servers/selftest/), started through the process
+ * manager like any boot module; it writes its checks on the console.  We
+ * wait until the process manager lists it ended, then say how it went.
+ */
+static void selftest(int argc, char **argv)
+{
+    long err = procmgr_start(&procmgr, "selftest");
+    if (err == PROCMGR_E_STATE) {
+        say("test: the self-test is running already\n");
+        return;
+    }
+    if (err) {
+        say("test: cannot start selftest: %s\n", procmgr_error(err));
+        return;
+    }
+    uint32_t pid, now_pid;
+    uint8_t state = 0;
+    int64_t status = 0;
+    if (find_entry("selftest", &pid, &state, &status)) {
+        say("test: selftest started, but the process manager does not list it\n");
+        return;
+    }
+    const struct pith_time_page *t = (const struct pith_time_page *)pith_bootinfo->time_page;
+    uint64_t deadline = pith_clock_ns(t) + SELFTEST_WAIT_S * 1000000000ull;
+    while (state == RUNNING && pith_clock_ns(t) < deadline) {
+        pith_sleep_ns(20000000);
+        if (find_entry("selftest", &now_pid, &state, &status) || now_pid != pid) {
+            say("test: selftest (pid %u) vanished from the process list\n", pid);
+            return;
+        }
+    }
+    if (state == RUNNING)
+        say("test: selftest (pid %u) has not ended after %d s; stop selftest ends it\n", pid, SELFTEST_WAIT_S);
+    else if (state == EXITED && status == 0)
+        say("test: selftest (pid %u) exited with status 0: every check passed\n", pid);
+    else if (state == EXITED)
+        say("test: selftest (pid %u) exited with status %ld: %ld checks failed\n", pid, (long)status,
+            (long)status);
+    else
+        say("test: selftest (pid %u) did not exit: it is %s (status %ld: a fault's kind, -1 if killed)\n", pid,
+            state_name(state), (long)status);
+}
+
 static void help(int argc, char **argv);
 
 /* The commands that take one program name. */
@@ -156,6 +296,9 @@ static const struct command {
     { "names", "", "the registered names and who registered them", 0, 0, names },
     { "log", "[LINES]", "the last lines of the kernel log (default 20)", 0, 1, log_cmd },
     { "uptime", "", "time since boot", 0, 0, uptime },
+    { "caps", "NAME|PID", "the capabilities a process holds: slot, type, rights, badge", 1, 1, caps },
+    { "bench", "", "time system calls, IPC, a key-value call and mapping, here and now", 0, 0, bench },
+    { "test", "", "run the self-test program and report its outcome", 0, 0, selftest },
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -12,4 +12,7 @@ void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Runs one command line: argv[0] the command, argc >= 1. */
 void run_command(int argc, char **argv);
 
+/* bench.c: the bench command. */
+void bench(int argc, char **argv);
+
 #endif

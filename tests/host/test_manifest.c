@@ -110,6 +110,7 @@ TEST(manifest_mistakes_refused_with_line)
     CHECK(refused("a module=Bad!\n", 1, "bad module name 'Bad!'"));
     CHECK(refused("\n\nBad\n", 3, "bad program name 'Bad'"));
     CHECK(refused("a\nb\na\n", 3, "program 'a' is listed twice"));
+    CHECK(refused("a\ninit\n", 2, "'init' names init itself; no program may take it"));
     CHECK(refused("a needs=zz\n", 1, "needs 'zz', which is not listed"));
     CHECK(refused("a needs=b,c,d,e,f\nb\nc\nd\ne\nf\n", 1, "needs more than 4"));
     CHECK(refused("a needs=b\nb needs=c\nc needs=a\n", 1, "needs itself through a cycle"));

@@ -38,6 +38,17 @@ boot_expect panic_fails_run_with_backtrace 1 "selftest=panic" \
     'PANIC on CPU 0: deliberate panic' '#0 +[0-9a-f]+ +selftest_panic_here\+0x' \
     'selftest_run_from_cmdline' 'kmain'
 
+# COM1 held by a driver that left it unusable (divisor latch open): the log
+# leaves COM1, and a panic still reaches it, the UART set up again.
+boot_expect panic_reaches_com1_a_driver_holds 1 "selftest=panic_com1_held" \
+    'PANIC on CPU 0: deliberate panic' 'selftest_panic_here'
+if ! grep -aq "selftest: COM1 is a driver's now" "$LOGS/scenario-panic_reaches_com1_a_driver_holds.debugcon" ||
+    grep -aq "selftest: COM1 is a driver's now" "$LOGS/scenario-panic_reaches_com1_a_driver_holds.serial"; then
+    result FAIL scenario/log_leaves_com1_a_driver_holds "see $LOGS/scenario-panic_reaches_com1_a_driver_holds.serial"
+else
+    result PASS scenario/log_leaves_com1_a_driver_holds
+fi
+
 # A kernel page fault: register dump, faulting address, backtrace, failure.
 boot_expect kernel_fault_dumps_registers 1 "selftest=fault" \
     'page fault \(vector 14, error 0x2\) on CPU 0, kernel mode' \

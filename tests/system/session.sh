@@ -5,6 +5,9 @@
 #                                 (SESSION_APPEND: a kernel command line)
 #   session_wait PATTERN [SECS]   wait until LOG holds PATTERN (grep -E) once
 #                                 more than when the last command was sent
+#   session_wait_log PATTERN [SECS]  the same in the kernel's log (LOG.debugcon):
+#                                 once the console driver owns COM1 the
+#                                 kernel's lines leave the serial line
 #   session_send LINE             type LINE and Enter
 #   session_cmd LINE PATTERN      send, then wait for PATTERN and the next prompt
 #   session_stop                  end the machine
@@ -28,15 +31,29 @@ session_start() {
         --debugcon "$SESSION_LOG.debugcon" --serial-pipe "$SESSION_DIR/com1" 2> "$SESSION_LOG.runner" &
     SESSION_QEMU=$!
     SESSION_MARK=0
+    SESSION_LOG_MARK=0
 }
 
-# The log's size in bytes: where the next wait starts looking.
-session_mark() { SESSION_MARK=$(stat -c %s "$SESSION_LOG"); }
+# The logs' sizes in bytes: where the next waits start looking.
+session_mark() {
+    SESSION_MARK=$(stat -c %s "$SESSION_LOG")
+    SESSION_LOG_MARK=$(stat -c %s "$SESSION_LOG.debugcon" 2>/dev/null || echo 0)
+}
 
 session_wait() {
     local pattern=$1 secs=${2:-30} i
     for ((i = 0; i < secs * 10; i++)); do
         session_since | grep -aqE -- "$pattern" && return 0
+        kill -0 "$SESSION_QEMU" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+
+session_wait_log() {
+    local pattern=$1 secs=${2:-30} i
+    for ((i = 0; i < secs * 10; i++)); do
+        session_log_since | grep -aqE -- "$pattern" && return 0
         kill -0 "$SESSION_QEMU" 2>/dev/null || return 1
         sleep 0.1
     done
@@ -56,6 +73,9 @@ session_cmd() {
 
 # What the machine printed since the last send.
 session_since() { tail -c +$((SESSION_MARK + 1)) "$SESSION_LOG" | tr -d '\r'; }
+
+# What the kernel logged since the last send.
+session_log_since() { tail -c +$((SESSION_LOG_MARK + 1)) "$SESSION_LOG.debugcon" 2>/dev/null; }
 
 session_stop() {
     kill "$SESSION_QEMU" 2>/dev/null

@@ -76,3 +76,66 @@ UTEST(no_io_ports_without_a_grant)
     UT_EQ(m.w[0], PITH_FAULT_PROTECTION);
     UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, t, 0, 0, 0), PITH_OK);
 }
+
+/*
+ * COM1 belongs to the threads holding its ports: while one does, the
+ * kernel's log leaves the serial line for the ring and the debug console;
+ * when the last lets go, the log is back on COM1.  The runner checks where
+ * each marker below landed (tools/run-tests.sh, com1_log): "quiet" ones on
+ * the debug console only, "heard" ones on both.
+ */
+static uint64_t com1_range(void)
+{
+    /* The boot ranges leave out the kernel's debug ports: find the one holding COM1's. */
+    for (uint64_t i = 0; i < pith_bootinfo->io_ports.count; i++) {
+        struct pith_msg m = { 0 };
+        uint64_t r = pith_bootinfo->io_ports.first_slot + i;
+        if (pith_invoke(r, PITH_IO_PORTS_INFO, &m) == PITH_OK && m.w[0] <= 0x3F8 && m.w[1] >= 0x3FF)
+            return r;
+    }
+    return 0;
+}
+
+UTEST(com1_log_follows_who_holds_its_ports)
+{
+    uint64_t from = com1_range(), com1 = pith_slot_alloc(), part = pith_slot_alloc(), cmos = pith_slot_alloc();
+    UT_ASSERT(from);
+    UT_EQ(pith_invoke4(from, PITH_IO_PORTS_CARVE, 0x3F8, 0x3FF, PITH_SLOT_CSPACE, com1), PITH_OK);
+    UT_EQ(pith_invoke4(from, PITH_IO_PORTS_CARVE, 0x3FD, 0x3FD, PITH_SLOT_CSPACE, part), PITH_OK);
+    UT_EQ(pith_invoke4(pith_bootinfo->io_ports.first_slot, PITH_IO_PORTS_CARVE, CMOS_INDEX, CMOS_DATA,
+                       PITH_SLOT_CSPACE, cmos), PITH_OK);
+    /* Never resumed: they only hold ports. */
+    uint64_t a = make_thread(read_rtc, 0, 50), b = make_thread(read_rtc, 0, 50);
+    UT_ASSERT(a && b);
+
+    /* Other ports leave COM1 to the kernel. */
+    UT_EQ(pith_invoke4(a, PITH_TCB_SET_IO_PORTS, 1, cmos, 0, 0), PITH_OK);
+    printf("utest-com1-heard-other-ports\n");
+
+    /* Two holders (one with a single register of it): the line stays quiet until both let go. */
+    UT_EQ(pith_invoke4(a, PITH_TCB_SET_IO_PORTS, 0, com1, 0, 0), PITH_OK);
+    printf("utest-com1-quiet-held\n");
+    UT_EQ(pith_invoke4(b, PITH_TCB_SET_IO_PORTS, 0, part, 0, 0), PITH_OK);
+    UT_EQ(pith_invoke4(a, PITH_TCB_SET_IO_PORTS, 0, com1, 0, 0), PITH_OK);     /* the same again: still held */
+    printf("utest-com1-quiet-replaced\n");
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, a, 0, 0, 0), PITH_OK);
+    printf("utest-com1-quiet-one-holder-gone\n");
+    /* Taken away with "none": nobody holds it. */
+    UT_EQ(pith_invoke4(b, PITH_TCB_SET_IO_PORTS, 0, 0, 0, 0), PITH_OK);
+    printf("utest-com1-heard-taken-away\n");
+
+    /* Revoking the range the thread's copy came from gives it back too. */
+    UT_EQ(pith_invoke4(b, PITH_TCB_SET_IO_PORTS, 1, com1, 0, 0), PITH_OK);
+    printf("utest-com1-quiet-held-again\n");
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_REVOKE, com1, 0, 0, 0), PITH_OK);
+    printf("utest-com1-heard-revoked\n");
+
+    /* And deleting the holding thread. */
+    UT_EQ(pith_invoke4(b, PITH_TCB_SET_IO_PORTS, 0, part, 0, 0), PITH_OK);
+    printf("utest-com1-quiet-last\n");
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, b, 0, 0, 0), PITH_OK);
+    printf("utest-com1-heard-thread-deleted\n");
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, com1, 0, 0, 0), PITH_OK);
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, part, 0, 0, 0), PITH_OK);
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, cmos, 0, 0, 0), PITH_OK);
+}

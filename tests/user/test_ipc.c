@@ -1,6 +1,7 @@
 /* Endpoints, reply objects and notifications, including every way a call can break. */
 #include "utest.h"
 #include "tls.h"
+#include <stdbool.h>
 
 static uint64_t ep, reply_obj, ntfn;
 static volatile long server_result, caller_result;
@@ -414,6 +415,18 @@ static void pi_s1(uint64_t unused)
 
 static volatile long client_done;
 
+/* Waits (up to two seconds) until the thread is blocked in a receive. */
+static bool wait_until_receiving(uint64_t tcb)
+{
+    for (int i = 0; i < 2000; i++) {
+        struct pith_msg m = { 0 };
+        if (pith_invoke(tcb, PITH_TCB_INFO, &m) == PITH_OK && m.w[1] == PITH_THREAD_BLOCKED_RECV)
+            return true;
+        pith_sleep_ns(1000000);
+    }
+    return false;
+}
+
 static void pi_client(uint64_t unused)
 {
     (void)unused;
@@ -431,10 +444,10 @@ UTEST(priority_inherited_along_a_chain_of_three)
     pi_s1_tcb = make_thread(pi_s1, 0, 50);
     s1_seen = s2_seen = s1_seen_by_s2 = 0;
     client_done = -1;
-    /* The servers are below us: they only get to their receives when we sleep. */
+    /* The servers are below us: they only get to their receives when we sleep (however long that takes). */
     UT_EQ(pith_invoke4(pi_s2_tcb, PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);
     UT_EQ(pith_invoke4(pi_s1_tcb, PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);
-    pith_sleep_ns(2000000);
+    UT_ASSERT(wait_until_receiving(pi_s1_tcb) && wait_until_receiving(pi_s2_tcb));
     UT_EQ(priority_of(pi_s1_tcb), 50);
     /* A client at 200 calls: the whole chain runs at 200 until it is answered. */
     uint64_t c = make_thread(pi_client, 0, 200);

@@ -1,7 +1,7 @@
 #include "arch/x86_64/serial.h"
 #include "arch/x86_64/cpu.h"
 
-#define COM1 0x3F8
+#define COM1 SERIAL_COM1_FIRST
 enum { DATA = 0, IER = 1, FCR = 2, LCR = 3, MCR = 4, LSR = 5 };
 #define LSR_THR_EMPTY 0x20
 
