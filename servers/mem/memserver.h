@@ -31,6 +31,8 @@
 #define MEM_TABLES          64      /* page tables for clients' spaces and the window */
 #define MEM_REPLY_BANK_BITS 12      /* 64 reply objects, one used up per refused fault */
 #define MEM_NONE            0xffffu
+/* How long the manager waits for a mapper's pull or push: then the call fails as if the mapper refused. */
+#define MEM_MAPPER_TIMEOUT_NS 1000000000ull
 
 /* The manager's capability space. */
 enum {
@@ -60,6 +62,9 @@ struct mem_entry {
     uint16_t slot;                  /* the mapping's capability, 0: not mapped */
     uint8_t cow;                    /* shared copy-on-write: mapped read-only */
     uint8_t writable;               /* the mapping in place is writable */
+    uint8_t ref;                    /* accessed since the clock last passed (the hardware's bit, read and kept) */
+    uint8_t dirty;                  /* written and not yet given to the mapper (an image's page: written at all) */
+    uint8_t evicted;                /* segment, image: the page was evicted and its charge given back */
 };
 
 struct mem_region {
@@ -67,6 +72,7 @@ struct mem_region {
     uint8_t exec;                   /* REGION_IMAGE: an executable segment */
     uint8_t share;                  /* REGION_SHARE: the object's index */
     uint32_t pages;
+    uint32_t evicted;               /* pages evicted: not charged */
     uint64_t base;
     uint64_t key;                   /* REGION_SEGMENT, REGION_IMAGE: the key at its mapper */
     struct elf_segment seg;         /* REGION_IMAGE: the program segment the region holds */
@@ -106,6 +112,7 @@ struct mem_state {
     /* the manager's own */
     uint64_t caller;                /* badge of the request being served */
     uint32_t free_head, pages_free, committed, tables_made, replies_made;
+    uint32_t clock_hand;            /* reclaim's clock: region * MEM_REGION_PAGES + page */
     uint16_t next_free[MEM_MAX_POOL];
     uint16_t refs[MEM_MAX_POOL];
     uint32_t map_used[MEM_MAP_SLOTS / 32];
@@ -137,11 +144,17 @@ uint64_t pool_bytes_free(const struct mem_state *st);
 /* ---- server.c, for the other parts ---- */
 
 struct mem_client *mem_caller(struct mem_state *st);       /* NULL for the owner or an unknown badge */
-void mem_region_free(struct mem_state *st, struct mem_region *r);
+/*
+ * The region goes (a segment's dirty pages written back first).  If that
+ * write-back fails the region stays as it was and the error is returned,
+ * unless `force` (the client is closing): then it goes anyway.
+ */
+long mem_region_free(struct mem_state *st, struct mem_region *r, bool force);
 /* A free region record for [base, base + pages) of the client (its kind still free), or an error. */
 long mem_region_new(struct mem_state *st, unsigned client, uint64_t base, uint64_t pages, struct mem_region **out);
 /* Charges n pages to the client: its quota, then the manager's uncommitted pages. */
 long mem_charge(struct mem_state *st, struct mem_client *c, uint32_t n);
+void mem_uncharge(struct mem_state *st, unsigned client, uint32_t n);
 /* The client's region holding va (start_only: starting at va), or NULL. */
 struct mem_region *mem_region_at(struct mem_state *st, unsigned client, uint64_t va, bool start_only);
 
@@ -166,8 +179,12 @@ void reclaim_forget(struct mem_state *st, unsigned client);
 
 /* Fills the new frame of page i from the segment; an error of the mapper's or the call's. */
 long segment_pull(struct mem_state *st, const struct mem_region *r, unsigned i);
-/* Writes the region's dirty pages back; *written counts them. */
-long segment_sync(struct mem_state *st, const struct mem_region *r, uint32_t *written);
+/* Writes the region's dirty pages back; *written counts them.  A page the mapper did not take stays dirty. */
+long segment_sync(struct mem_state *st, struct mem_region *r, uint32_t *written);
+/* Reads (and clears) the hardware's accessed and dirty bits of pages [first, first + n), n <= 64, into r's entries. */
+long region_scan(struct mem_state *st, struct mem_region *r, unsigned first, unsigned n);
+/* Page i of a segment region goes to its mapper: the lent frame's write-back. */
+long segment_push(struct mem_state *st, const struct mem_region *r, unsigned i);
 /* Whether cap (in the manager's space) is an endpoint one may call and pass pages through. */
 bool mapper_usable(uint64_t cap);
 /* Lends the pool frame to the mapper in `mapper` for one pull (or push) at offset of key. */
