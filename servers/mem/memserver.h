@@ -30,6 +30,8 @@
 #define MEM_MAX_POOL        1024    /* pages */
 #define MEM_TABLES          64      /* page tables for clients' spaces and the window */
 #define MEM_REPLY_BANK_BITS 12      /* 64 reply objects, one used up per refused fault */
+#define MEM_CACHE_PAGES     128     /* read-only image pages kept for sharing (cache.c) */
+#define MEM_CACHE_MAPPERS   4       /* distinct mappers whose images are cached */
 #define MEM_NONE            0xffffu
 /* How long the manager waits for a mapper's pull or push: then the call fails as if the mapper refused. */
 #define MEM_MAPPER_TIMEOUT_NS 1000000000ull
@@ -50,7 +52,8 @@ enum {
     MEM_SLOT_LEND = MEM_SLOT_MAPPER + MEM_REGIONS,              /* a page lent to a mapper for one call */
     MEM_SLOT_BIND = MEM_SLOT_LEND + 1,                          /* the mapper being called */
     MEM_SLOT_NOTIFY = MEM_SLOT_BIND + 1,                        /* + 2 client (+ 1): its notification, asked (taken) */
-    MEM_SLOT_POOL = MEM_SLOT_NOTIFY + 2 * MEM_CLIENTS,          /* + i: the pool's frames */
+    MEM_SLOT_CACHE_MAPPER = MEM_SLOT_NOTIFY + 2 * MEM_CLIENTS,  /* + i: a mapper whose image pages are cached */
+    MEM_SLOT_POOL = MEM_SLOT_CACHE_MAPPER + MEM_CACHE_MAPPERS,  /* + i: the pool's frames */
     MEM_SLOT_MAP = MEM_SLOT_POOL + MEM_MAX_POOL,                /* first slot for mappings */
 };
 #define MEM_MAP_SLOTS ((1u << MEM_CNODE_BITS) - MEM_SLOT_MAP)
@@ -71,6 +74,7 @@ struct mem_region {
     uint8_t kind, client, writable;
     uint8_t exec;                   /* REGION_IMAGE: an executable segment */
     uint8_t share;                  /* REGION_SHARE: the object's index */
+    uint8_t cached;                 /* REGION_IMAGE, read-only: 1 + its mapper's index in the cache (0: not cached) */
     uint32_t pages;
     uint32_t evicted;               /* pages evicted: not charged */
     uint64_t base;
@@ -98,6 +102,20 @@ struct mem_client {
     uint64_t taken[MEM_TAKEN_MAX];
 };
 
+/* A page of an image in the cache: the file's page at file_off, of which [at, at + len) is kept, the rest zero. */
+struct mem_cache_page {
+    bool used;
+    uint8_t mapper;                 /* index of its mapper (MEM_SLOT_CACHE_MAPPER + mapper) */
+    uint16_t frame;                 /* the cache holds one reference to it */
+    uint32_t at, len;
+    uint64_t key, file_off;
+};
+
+struct mem_cache_mapper {
+    bool used;
+    uint32_t regions;               /* image regions whose pages come from it */
+};
+
 struct mem_table {
     uint8_t state;                  /* TABLE_FREE (idle), TABLE_MAPPED */
     uint8_t client;                 /* MEM_CLIENTS: the manager's own window */
@@ -113,6 +131,9 @@ struct mem_state {
     uint64_t caller;                /* badge of the request being served */
     uint32_t free_head, pages_free, committed, tables_made, replies_made;
     uint32_t clock_hand;            /* reclaim's clock: region * MEM_REGION_PAGES + page */
+    uint32_t cache_hand;            /* the next cache entry to look at when one must go */
+    struct mem_cache_page cache[MEM_CACHE_PAGES];
+    struct mem_cache_mapper cache_mapper[MEM_CACHE_MAPPERS];
     uint16_t next_free[MEM_MAX_POOL];
     uint16_t refs[MEM_MAX_POOL];
     uint32_t map_used[MEM_MAP_SLOTS / 32];
@@ -193,8 +214,23 @@ long mapper_call(struct mem_state *st, uint64_t mapper, uint64_t key, uint64_t o
 /* ---- image.c: program images mapped lazily ---- */
 
 long image_map(void *ctx, uint64_t mapper, uint64_t key, uint64_t size, uint64_t *entry);
-/* Fills the new frame of page i of an image region from the program's file. */
-long image_fill(struct mem_state *st, const struct mem_region *r, unsigned i);
+/* Supplies page i of an image region (its entry's frame): from the page cache, or a new frame filled from the file. */
+long image_fill(struct mem_state *st, struct mem_region *r, unsigned i);
+
+/* ---- cache.c: read-only image pages shared between clients ---- */
+
+/* The cache's record of the mapper in slot `mapper` (1 + index, counted as one more region), or 0 if none is free. */
+uint8_t cache_mapper_get(struct mem_state *st, uint64_t mapper);
+/* An image region of the mapper went. */
+void cache_mapper_put(struct mem_state *st, uint8_t cached);
+/* The cached frame holding that page of r's image, or MEM_NONE. */
+uint32_t cache_find(struct mem_state *st, const struct mem_region *r, const struct elf_page *p);
+/* Keeps the frame just filled for that page (one more reference), if there is room. */
+void cache_add(struct mem_state *st, const struct mem_region *r, const struct elf_page *p, uint32_t frame);
+/* Cached frames no region maps: free memory, taken back first. */
+uint32_t cache_idle(const struct mem_state *st);
+/* Frees one such frame; false if there is none. */
+bool cache_drop_idle(struct mem_state *st);
 
 /* ---- the starter's side (start.c) ---- */
 

@@ -22,13 +22,14 @@ static long fault_entry(struct mem_state *st, struct mem_region *r, unsigned i, 
         /* An evicted page is charged again before it comes back (the quota may have no room by now). */
         if (e->evicted && (err = mem_charge(st, &st->client[r->client], 1)))
             return err;
-        /* Demand-zero; committed, so there is one.  An image page is cleared where it needs to be. */
-        e->frame = (uint16_t)pool_alloc(st, r->kind != REGION_IMAGE);
-        if (e->frame == MEM_NONE)
+        /* Demand-zero; committed, so there is one.  An image page comes from the cache or its file. */
+        if (r->kind == REGION_IMAGE) {
+            err = image_fill(st, r, i);
+        } else if ((e->frame = (uint16_t)pool_alloc(st, true)) == MEM_NONE) {
             err = MEM_E_NO_MEMORY;
-        else if ((r->kind == REGION_SEGMENT && (err = segment_pull(st, r, i))) ||
-                 (r->kind == REGION_IMAGE && (err = image_fill(st, r, i))))
+        } else if (r->kind == REGION_SEGMENT && (err = segment_pull(st, r, i))) {
             pool_unref(st, e->frame);
+        }
         if (err) {
             e->frame = MEM_NONE;
             if (e->evicted)

@@ -104,6 +104,8 @@ long mem_region_free(struct mem_state *st, struct mem_region *r, bool force)
     }
     if (r->kind == REGION_SEGMENT || r->kind == REGION_IMAGE)
         pith_invoke4(MEM_SLOT_CNODE, PITH_CNODE_DELETE, MEM_SLOT_MAPPER + (uint64_t)(r - st->region), 0, 0, 0);
+    if (r->kind == REGION_IMAGE)
+        cache_mapper_put(st, r->cached);
     if (r->kind != REGION_SHARE) {
         mem_uncharge(st, r->client, r->pages - r->evicted);
     } else {
@@ -295,7 +297,7 @@ static long h_stats(void *ctx, uint32_t *quota, uint32_t *used, uint32_t *pages_
         for (unsigned i = 0; i < MEM_CLIENTS; i++)
             *refused += st->client[i].refused;
     }
-    *pages_free = st->pages_free;
+    *pages_free = st->pages_free + cache_idle(st);      /* idle cached pages are free memory */
     *bytes_free = pool_bytes_free(st);
     return PITH_OK;
 }
