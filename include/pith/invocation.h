@@ -27,6 +27,7 @@ enum pith_invocation {
     PITH_CNODE_DELETE,          /* w0 slot in the invoked CNode */
     PITH_CNODE_REVOKE,          /* w0 slot in the invoked CNode */
     PITH_CNODE_IDENTIFY,        /* w0 slot: returns w0 type, w1 rights, w2 badge, w3 size bits */
+    PITH_CNODE_COMPARE,         /* w0, w1 slots: returns w0 1 if both name one object (any rights, badges), else 0 */
 
     /* Untyped */
     PITH_UNTYPED_RETYPE = 16,   /* w0 type | size bits << 8, w1 dest CNode, w2 dest slot, w3 count */

@@ -102,6 +102,17 @@ static int invoke_cnode(struct args *a, struct slot *target)
                       ? dst->cap.w0 : 0,
                   dst->cap.bits);
         return PITH_OK;
+    case PITH_CNODE_COMPARE: {
+        /* Whether two capabilities reach one object: a server keeps one record per object it is handed. */
+        struct slot *other;
+        if ((err = cnode_slot(&target->cap, a->w[0], &dst)) || (err = cnode_slot(&target->cap, a->w[1], &other)))
+            return err;
+        bool same = cap_same_object(&dst->cap, &other->cap) &&
+                    (dst->cap.type != PITH_OBJ_IO_PORTS ||
+                     (dst->cap.w0 == other->cap.w0 && dst->cap.w1 == other->cap.w1));
+        set_words(a->f, same, 0, 0, 0);
+        return PITH_OK;
+    }
     default:
         return PITH_E_BAD_INVOCATION;
     }

@@ -14,6 +14,7 @@ void pith_client_init(struct pith_client *c, const char *name, const struct pith
     c->buf = buf;
     c->bound = false;
     c->retries = PITH_IDL_DEFAULT_RETRIES;
+    c->timeout_ns = 0;
     c->rebinds = 0;
 }
 
@@ -72,7 +73,9 @@ long pith_idl_call(struct pith_client *c, struct pith_msg *m, bool idempotent)
     if (!c->bound && (err = bind_keeping(c, &request, &attempt)))
         return err;
     for (;;) {
-        err = pith_call(c->ep_slot, m);
+        /* A timed call gives up waiting for a receiver and for the answer alike; a late answer finds nobody. */
+        err = c->timeout_ns ? pith_syscall_timed(PITH_SYS_CALL_TIMED, c->ep_slot, m, 0, c->timeout_ns)
+                            : pith_call(c->ep_slot, m);
         if (err == PITH_OK)
             return PITH_OK;
         bool undelivered = err == PITH_E_SLOT_EMPTY || err == PITH_E_WRONG_TYPE;

@@ -61,6 +61,7 @@ struct pith_client {
     struct pith_ipc_buffer *buf;
     bool bound;                     /* ep_slot holds the endpoint of the current incarnation */
     unsigned retries;               /* further attempts after a failure (bounded) */
+    uint64_t timeout_ns;            /* 0: wait for the answer; else each attempt gives up after this (PITH_E_TIMEOUT) */
     uint64_t rebinds;               /* how often the name was looked up again after a failure */
     uint64_t saved[PITH_MSG_MAX + 2];   /* the request while the resolver runs (library use) */
 };

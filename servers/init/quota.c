@@ -269,7 +269,7 @@ void quota_client_close(struct proc *p)
  * in mem.idl); true if the page is mapped now.  The call is timed: if the
  * manager faults meanwhile, its fault waits for this very thread.
  */
-#define CLIENT_FAULT_TIMEOUT_NS 1000000000ull
+#define CLIENT_FAULT_TIMEOUT_NS 5000000000ull     /* longer than a mapper call may take (1 s), a few of them queued */
 
 bool quota_client_fault(struct proc *p, uint64_t addr, uint64_t flags)
 {

@@ -5,8 +5,10 @@
  * ELF loader would have at load time (lib/elfload's elf_page_of says what
  * the page holds): the file's page pulled from the mapper into a new
  * frame, and what is not the segment's file bytes zeroed; a page of bss
- * never asks the mapper.  Every page is the client's own frame, so writes
- * to data stay private to the process and the image is never written.
+ * never asks the mapper.  A page of a writable segment is the client's own
+ * frame, so writes to data stay private to the process and the image is
+ * never written; a page of a read-only segment comes from the page cache
+ * (cache.c) when another client's fault filled it already.
  */
 #include "memserver.h"
 #include "lib/string.h"
@@ -31,6 +33,7 @@ static long read_headers(struct mem_state *st, uint64_t mapper, uint64_t key, ui
 
 static void drop(struct mem_state *st, struct mem_region *r)
 {
+    cache_mapper_put(st, r->cached);
     pith_invoke4(MEM_SLOT_CNODE, PITH_CNODE_DELETE, MEM_SLOT_MAPPER + (uint64_t)(r - st->region), 0, 0, 0);
     r->kind = REGION_FREE;
 }
@@ -69,6 +72,8 @@ long image_map(void *ctx, uint64_t mapper, uint64_t key, uint64_t size, uint64_t
         r->exec = (s->flags & ELF_PF_X) != 0;
         r->key = key;
         r->seg = *s;
+        /* Read-only pages are the same for every client of this mapper and key: shared through the cache. */
+        r->cached = r->writable ? 0 : cache_mapper_get(st, mapper);
         made[n] = r;
         total += (uint32_t)pages;
     }
@@ -83,17 +88,28 @@ long image_map(void *ctx, uint64_t mapper, uint64_t key, uint64_t size, uint64_t
     return PITH_OK;
 }
 
-long image_fill(struct mem_state *st, const struct mem_region *r, unsigned i)
+long image_fill(struct mem_state *st, struct mem_region *r, unsigned i)
 {
     struct elf_page p;
     elf_page_of(&r->seg, r->base + i * PAGE, &p);
-    uint32_t frame = r->e[i].frame;
+    uint32_t frame = cache_find(st, r, &p);
+    if (frame != MEM_NONE) {
+        st->refs[frame]++;              /* another client filled it: no pull */
+        r->e[i].frame = (uint16_t)frame;
+        return PITH_OK;
+    }
+    if ((frame = pool_alloc(st, false)) == MEM_NONE)
+        return MEM_E_NO_MEMORY;
     if (p.len) {
         long err = mapper_call(st, MEM_SLOT_MAPPER + (uint64_t)(r - st->region), r->key, p.file_off - p.at,
                                frame, false);
-        if (err)
+        if (err) {
+            pool_unref(st, frame);
             return err;
+        }
     }
     elf_page_clear(&p, pool_page(st, frame));
+    r->e[i].frame = (uint16_t)frame;
+    cache_add(st, r, &p, frame);
     return PITH_OK;
 }

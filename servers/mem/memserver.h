@@ -30,7 +30,11 @@
 #define MEM_MAX_POOL        1024    /* pages */
 #define MEM_TABLES          64      /* page tables for clients' spaces and the window */
 #define MEM_REPLY_BANK_BITS 12      /* 64 reply objects, one used up per refused fault */
+#define MEM_CACHE_PAGES     128     /* read-only image pages kept for sharing (cache.c) */
+#define MEM_CACHE_MAPPERS   4       /* distinct mappers whose images are cached */
 #define MEM_NONE            0xffffu
+/* How long the manager waits for a mapper's pull or push: then the call fails as if the mapper refused. */
+#define MEM_MAPPER_TIMEOUT_NS 1000000000ull
 
 /* The manager's capability space. */
 enum {
@@ -48,7 +52,8 @@ enum {
     MEM_SLOT_LEND = MEM_SLOT_MAPPER + MEM_REGIONS,              /* a page lent to a mapper for one call */
     MEM_SLOT_BIND = MEM_SLOT_LEND + 1,                          /* the mapper being called */
     MEM_SLOT_NOTIFY = MEM_SLOT_BIND + 1,                        /* + 2 client (+ 1): its notification, asked (taken) */
-    MEM_SLOT_POOL = MEM_SLOT_NOTIFY + 2 * MEM_CLIENTS,          /* + i: the pool's frames */
+    MEM_SLOT_CACHE_MAPPER = MEM_SLOT_NOTIFY + 2 * MEM_CLIENTS,  /* + i: a mapper whose image pages are cached */
+    MEM_SLOT_POOL = MEM_SLOT_CACHE_MAPPER + MEM_CACHE_MAPPERS,  /* + i: the pool's frames */
     MEM_SLOT_MAP = MEM_SLOT_POOL + MEM_MAX_POOL,                /* first slot for mappings */
 };
 /*
@@ -73,13 +78,18 @@ struct mem_entry {
     uint16_t slot;                  /* the mapping's capability, 0: not mapped */
     uint8_t cow;                    /* shared copy-on-write: mapped read-only */
     uint8_t writable;               /* the mapping in place is writable */
+    uint8_t ref;                    /* accessed since the clock last passed (the hardware's bit, read and kept) */
+    uint8_t dirty;                  /* written and not yet given to the mapper (an image's page: written at all) */
+    uint8_t evicted;                /* segment, image: the page was evicted and its charge given back */
 };
 
 struct mem_region {
     uint8_t kind, client, writable;
     uint8_t exec;                   /* REGION_IMAGE: an executable segment */
     uint8_t share;                  /* REGION_SHARE: the object's index */
+    uint8_t cached;                 /* REGION_IMAGE, read-only: 1 + its mapper's index in the cache (0: not cached) */
     uint32_t pages;
+    uint32_t evicted;               /* pages evicted: not charged */
     uint64_t base;
     uint64_t key;                   /* REGION_SEGMENT, REGION_IMAGE: the key at its mapper */
     struct elf_segment seg;         /* REGION_IMAGE: the program segment the region holds */
@@ -105,6 +115,20 @@ struct mem_client {
     uint64_t taken[MEM_TAKEN_MAX];
 };
 
+/* A page of an image in the cache: the file's page at file_off, of which [at, at + len) is kept, the rest zero. */
+struct mem_cache_page {
+    bool used;
+    uint8_t mapper;                 /* index of its mapper (MEM_SLOT_CACHE_MAPPER + mapper) */
+    uint16_t frame;                 /* the cache holds one reference to it */
+    uint32_t at, len;
+    uint64_t key, file_off;
+};
+
+struct mem_cache_mapper {
+    bool used;
+    uint32_t regions;               /* image regions whose pages come from it */
+};
+
 struct mem_table {
     uint8_t state;                  /* TABLE_FREE (idle), TABLE_MAPPED */
     uint8_t client;                 /* MEM_CLIENTS: the manager's own window */
@@ -119,6 +143,10 @@ struct mem_state {
     /* the manager's own */
     uint64_t caller;                /* badge of the request being served */
     uint32_t free_head, pages_free, committed, tables_made, replies_made;
+    uint32_t clock_hand;            /* reclaim's clock: region * MEM_REGION_PAGES + page */
+    uint32_t cache_hand;            /* the next cache entry to look at when one must go */
+    struct mem_cache_page cache[MEM_CACHE_PAGES];
+    struct mem_cache_mapper cache_mapper[MEM_CACHE_MAPPERS];
     uint16_t next_free[MEM_MAX_POOL];
     uint16_t refs[MEM_MAX_POOL];
     uint32_t map_used[MEM_MAP_SLOTS / 32];
@@ -153,11 +181,17 @@ uint64_t pool_bytes_free(const struct mem_state *st);
 /* ---- server.c, for the other parts ---- */
 
 struct mem_client *mem_caller(struct mem_state *st);       /* NULL for the owner or an unknown badge */
-void mem_region_free(struct mem_state *st, struct mem_region *r);
+/*
+ * The region goes (a segment's dirty pages written back first).  If that
+ * write-back fails the region stays as it was and the error is returned,
+ * unless `force` (the client is closing): then it goes anyway.
+ */
+long mem_region_free(struct mem_state *st, struct mem_region *r, bool force);
 /* A free region record for [base, base + pages) of the client (its kind still free), or an error. */
 long mem_region_new(struct mem_state *st, unsigned client, uint64_t base, uint64_t pages, struct mem_region **out);
 /* Charges n pages to the client: its quota, then the manager's uncommitted pages. */
 long mem_charge(struct mem_state *st, struct mem_client *c, uint32_t n);
+void mem_uncharge(struct mem_state *st, unsigned client, uint32_t n);
 /* The client's region holding va (start_only: starting at va), or NULL. */
 struct mem_region *mem_region_at(struct mem_state *st, unsigned client, uint64_t va, bool start_only);
 
@@ -182,8 +216,12 @@ void reclaim_forget(struct mem_state *st, unsigned client);
 
 /* Fills the new frame of page i from the segment; an error of the mapper's or the call's. */
 long segment_pull(struct mem_state *st, const struct mem_region *r, unsigned i);
-/* Writes the region's dirty pages back; *written counts them. */
-long segment_sync(struct mem_state *st, const struct mem_region *r, uint32_t *written);
+/* Writes the region's dirty pages back; *written counts them.  A page the mapper did not take stays dirty. */
+long segment_sync(struct mem_state *st, struct mem_region *r, uint32_t *written);
+/* Reads (and clears) the hardware's accessed and dirty bits of pages [first, first + n), n <= 64, into r's entries. */
+long region_scan(struct mem_state *st, struct mem_region *r, unsigned first, unsigned n);
+/* Page i of a segment region goes to its mapper: the lent frame's write-back. */
+long segment_push(struct mem_state *st, const struct mem_region *r, unsigned i);
 /* Whether cap (in the manager's space) is an endpoint one may call and pass pages through. */
 bool mapper_usable(uint64_t cap);
 /* Lends the pool frame to the mapper in `mapper` for one pull (or push) at offset of key. */
@@ -192,8 +230,23 @@ long mapper_call(struct mem_state *st, uint64_t mapper, uint64_t key, uint64_t o
 /* ---- image.c: program images mapped lazily ---- */
 
 long image_map(void *ctx, uint64_t mapper, uint64_t key, uint64_t size, uint64_t *entry);
-/* Fills the new frame of page i of an image region from the program's file. */
-long image_fill(struct mem_state *st, const struct mem_region *r, unsigned i);
+/* Supplies page i of an image region (its entry's frame): from the page cache, or a new frame filled from the file. */
+long image_fill(struct mem_state *st, struct mem_region *r, unsigned i);
+
+/* ---- cache.c: read-only image pages shared between clients ---- */
+
+/* The cache's record of the mapper in slot `mapper` (1 + index, counted as one more region), or 0 if none is free. */
+uint8_t cache_mapper_get(struct mem_state *st, uint64_t mapper);
+/* An image region of the mapper went. */
+void cache_mapper_put(struct mem_state *st, uint8_t cached);
+/* The cached frame holding that page of r's image, or MEM_NONE. */
+uint32_t cache_find(struct mem_state *st, const struct mem_region *r, const struct elf_page *p);
+/* Keeps the frame just filled for that page (one more reference), if there is room. */
+void cache_add(struct mem_state *st, const struct mem_region *r, const struct elf_page *p, uint32_t frame);
+/* Cached frames no region maps: free memory, taken back first. */
+uint32_t cache_idle(const struct mem_state *st);
+/* Frees one such frame; false if there is none. */
+bool cache_drop_idle(struct mem_state *st);
 
 /* ---- quota.c: the system's memory, quotas for the owner's processes ---- */
 

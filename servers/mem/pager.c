@@ -19,16 +19,29 @@ static long fault_entry(struct mem_state *st, struct mem_region *r, unsigned i, 
     if (write && !r->writable)
         return MEM_E_DENIED;                    /* a read-only share */
     if (e->frame == MEM_NONE) {
-        /* Demand-zero; committed, so there is one.  An image page is cleared where it needs to be. */
-        e->frame = (uint16_t)pool_alloc(st, r->kind != REGION_IMAGE);
-        if (e->frame == MEM_NONE)
-            return MEM_E_NO_MEMORY;
-        if ((r->kind == REGION_SEGMENT && (err = segment_pull(st, r, i))) ||
-            (r->kind == REGION_IMAGE && (err = image_fill(st, r, i)))) {
+        /* An evicted page is charged again before it comes back (the quota may have no room by now). */
+        if (e->evicted && (err = mem_charge(st, &st->client[r->client], 1)))
+            return err;
+        /* Demand-zero; committed, so there is one.  An image page comes from the cache or its file. */
+        if (r->kind == REGION_IMAGE) {
+            err = image_fill(st, r, i);
+        } else if ((e->frame = (uint16_t)pool_alloc(st, true)) == MEM_NONE) {
+            err = MEM_E_NO_MEMORY;
+        } else if (r->kind == REGION_SEGMENT && (err = segment_pull(st, r, i))) {
             pool_unref(st, e->frame);
+        }
+        if (err) {
             e->frame = MEM_NONE;
+            if (e->evicted)
+                mem_uncharge(st, r->client, 1);
             return err;
         }
+        if (e->evicted) {
+            e->evicted = 0;
+            r->evicted--;
+        }
+        e->ref = 1;
+        e->dirty = 0;
     } else if (write && e->cow) {
         if (st->refs[e->frame] > 1) {
             uint32_t copy = pool_alloc(st, false);

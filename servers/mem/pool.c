@@ -101,9 +101,10 @@ long pool_init(struct mem_state *st)
 
 uint32_t pool_alloc(struct mem_state *st, bool zero)
 {
-    uint32_t f = st->free_head;
-    if (f == MEM_NONE || !st->pages_free)
+    /* No free frame: a cached page no one maps is taken back first. */
+    if ((st->free_head == MEM_NONE || !st->pages_free) && !cache_drop_idle(st))
         return MEM_NONE;
+    uint32_t f = st->free_head;
     st->free_head = st->next_free[f];
     st->pages_free--;
     st->refs[f] = 1;
@@ -175,5 +176,5 @@ uint64_t pool_bytes_free(const struct mem_state *st)
     uint64_t idle = 0;
     for (unsigned i = 0; i < st->tables_made; i++)
         idle += st->table[i].state == TABLE_FREE;
-    return free + (st->pages_free + idle) * PAGE;
+    return free + (st->pages_free + cache_idle(st) + idle) * PAGE;
 }

@@ -2,11 +2,19 @@
  * Visible revocation: the manager asks a client for pages back, waits
  * until a deadline, then takes them by force and says which.  The client
  * learns of both through a notification it gave (bit 1: asked, bit 2:
- * taken) and reads the details with reclaim_status.  Taking is freeing
- * whole regions, highest address first, until the client's use is down to
- * what was asked: pages are charged per region, so a region is the unit
- * that gives quota back.  Shared objects are never taken (others may map
- * them).  The serve loop waits with a timeout while a request is open.
+ * taken) and reads the details with reclaim_status.
+ *
+ * Taking goes in two steps.  First pages that can be fetched again are
+ * evicted one by one (a segment's, written back first if dirty; an
+ * image's that were never written), least recently used first: a clock
+ * over the client's pages whose accessed bits were cleared when the
+ * request came, so a page touched since gets a second chance.  Each
+ * evicted page gives its charge back, and a later touch fetches it again.
+ * Then, if the client is still above the target, whole regions go,
+ * highest address first (anonymous memory has no backing store, and is
+ * charged per region); those are listed for the client.  Shared objects
+ * are never taken (others may map them).  The serve loop waits with a
+ * timeout while a request is open.
  */
 #include "memserver.h"
 #include "lib/string.h"
@@ -64,6 +72,16 @@ long reclaim_request(void *ctx, uint32_t id, uint32_t pages, uint32_t deadline_m
     struct mem_client *c = &st->client[id - 1];
     c->target = pages;
     c->deadline_ns = now_ns(st) + (uint64_t)deadline_ms * 1000000;
+    /* The clock starts now: what the client touches before the deadline is kept longest. */
+    for (unsigned i = 0; i < MEM_REGIONS; i++) {
+        struct mem_region *r = &st->region[i];
+        if (r->client != id - 1 || (r->kind != REGION_SEGMENT && r->kind != REGION_IMAGE))
+            continue;
+        for (unsigned first = 0; first < r->pages; first += 64)
+            region_scan(st, r, first, r->pages - first < 64 ? r->pages - first : 64);
+        for (unsigned k = 0; k < r->pages; k++)
+            r->e[k].ref = 0;
+    }
     tell(st, id - 1, 0);
     return PITH_OK;
 }
@@ -82,23 +100,75 @@ long reclaim_status(void *ctx, uint32_t *target, uint64_t *deadline_ns, uint8_t 
     return PITH_OK;
 }
 
-/* The deadline passed: regions go, highest first, until the client is within its target. */
+/* Page i of r goes if it can be fetched again: written back first if dirty. */
+static bool evict(struct mem_state *st, struct mem_region *r, unsigned i)
+{
+    struct mem_entry *e = &r->e[i];
+    if (e->dirty && (r->kind == REGION_IMAGE || segment_push(st, r, i)))
+        return false;                   /* an image's written page has no copy elsewhere; a failed push keeps it */
+    e->dirty = 0;
+    if (e->slot)
+        pool_unmap(st, e->slot);
+    pool_unref(st, e->frame);
+    e->slot = 0;
+    e->frame = MEM_NONE;
+    e->evicted = 1;
+    r->evicted++;
+    mem_uncharge(st, r->client, 1);
+    return true;
+}
+
+/*
+ * The clock (second chance): from the hand, the client's next resident
+ * segment or image page; one accessed since the hand last passed loses
+ * its mark and is passed over, one that was not is evicted.  Two turns
+ * find one if there is any.
+ */
+static bool evict_one(struct mem_state *st, unsigned client)
+{
+    const unsigned total = MEM_REGIONS * MEM_REGION_PAGES;
+    for (unsigned step = 0; step < 2 * total; step++) {
+        unsigned pos = st->clock_hand;
+        st->clock_hand = (pos + 1) % total;
+        struct mem_region *r = &st->region[pos / MEM_REGION_PAGES];
+        unsigned i = pos % MEM_REGION_PAGES;
+        if (r->client != client || (r->kind != REGION_SEGMENT && r->kind != REGION_IMAGE) || i >= r->pages ||
+            r->e[i].frame == MEM_NONE)
+            continue;
+        region_scan(st, r, i, 1);
+        if (r->e[i].ref) {
+            r->e[i].ref = 0;
+            continue;
+        }
+        if (evict(st, r, i))
+            return true;
+    }
+    return false;
+}
+
+/* The deadline passed: pages that can be fetched again go, then regions, highest first, until the client is within its target. */
 static void take(struct mem_state *st, unsigned client)
 {
     struct mem_client *c = &st->client[client];
+    while (c->used_pages > c->target && evict_one(st, client))
+        ;
+    uint32_t tried = 0;                 /* regions whose write-back failed: they stay */
     while (c->used_pages > c->target) {
         struct mem_region *victim = NULL;
         for (unsigned i = 0; i < MEM_REGIONS; i++) {
             struct mem_region *r = &st->region[i];
             if (r->client == client && (r->kind == REGION_ANON || r->kind == REGION_SEGMENT) &&
-                (!victim || r->base > victim->base))
+                !(tried >> i & 1) && (!victim || r->base > victim->base))
                 victim = r;
         }
         if (!victim)
-            break;                      /* what is left is shared objects */
+            break;                      /* what is left is shared objects, images, or regions whose mapper failed */
+        tried |= 1u << (victim - st->region);
+        uint64_t base = victim->base;
+        if (mem_region_free(st, victim, false))
+            continue;
         if (c->taken_count < MEM_TAKEN_MAX)
-            c->taken[c->taken_count++] = victim->base;
-        mem_region_free(st, victim);
+            c->taken[c->taken_count++] = base;
     }
     c->target = MEM_NO_TARGET;
     tell(st, client, 1);

@@ -7,9 +7,12 @@
  * capability it revokes when the call returns, so whatever the mapper
  * made of it (mappings, copies) goes too.
  *
- * The manager waits for the mapper's answer: a mapper is trusted to
- * answer, as CHORUS trusted its mappers.  A mapper that is gone fails the
- * call at once (no retries) and the fault is refused.
+ * The manager waits for the mapper's answer for MEM_MAPPER_TIMEOUT_NS at
+ * most (the kernel's timed call: waiting to be taken and waiting for the
+ * answer).  A mapper that is gone fails the call at once (no retries), one
+ * that does not answer in time fails it then; either way the fault is
+ * refused, or the page stays dirty for a later write-back.  A late answer
+ * finds no caller: the kernel ended the call, and the loan is revoked.
  */
 #include "memserver.h"
 
@@ -39,6 +42,7 @@ long mapper_call(struct mem_state *st, uint64_t mapper, uint64_t key, uint64_t o
         return err;
     pith_client_init(&c, "mapper", &resolver, MEM_SLOT_BIND, st->buf);
     c.retries = 0;
+    c.timeout_ns = MEM_MAPPER_TIMEOUT_NS;
     err = push ? mapper_push(&c, key, offset, MEM_SLOT_LEND) : mapper_pull(&c, key, offset, MEM_SLOT_LEND);
     /* The loan ends: the mapper's copies of the page, and any mappings of them, go. */
     pith_invoke4(MEM_SLOT_CNODE, PITH_CNODE_REVOKE, MEM_SLOT_LEND, 0, 0, 0);
@@ -57,24 +61,46 @@ long segment_pull(struct mem_state *st, const struct mem_region *r, unsigned i)
     return page_call(st, r, i, false);
 }
 
-long segment_sync(struct mem_state *st, const struct mem_region *r, uint32_t *written)
+long segment_push(struct mem_state *st, const struct mem_region *r, unsigned i)
+{
+    return page_call(st, r, i, true);
+}
+
+long region_scan(struct mem_state *st, struct mem_region *r, unsigned first, unsigned n)
+{
+    struct pith_msg m = { .w = { r->base + first * PAGE, n } };
+    long err = pith_invoke(MEM_SLOT_CLIENT_SPACE + r->client, PITH_VSPACE_AD_BITS, &m);
+    if (err)
+        return err;
+    for (unsigned k = 0; k < n; k++) {
+        /* Only pages mapped from this region: the client may have mapped others there itself. */
+        struct mem_entry *e = &r->e[first + k];
+        if (!e->slot)
+            continue;
+        e->ref |= m.w[1] >> k & 1;
+        e->dirty |= m.w[2] >> k & 1;
+    }
+    return PITH_OK;
+}
+
+long segment_sync(struct mem_state *st, struct mem_region *r, uint32_t *written)
 {
     *written = 0;
+    /* The bits are kept in the entries first, so a write-back that fails half-way loses none. */
     for (unsigned first = 0; first < r->pages; first += 64) {
-        unsigned n = r->pages - first < 64 ? r->pages - first : 64;
-        struct pith_msg m = { .w = { r->base + first * PAGE, n } };
-        long err = pith_invoke(MEM_SLOT_CLIENT_SPACE + r->client, PITH_VSPACE_AD_BITS, &m);
+        long err = region_scan(st, r, first, r->pages - first < 64 ? r->pages - first : 64);
         if (err)
             return err;
-        for (unsigned k = 0; k < n; k++) {
-            /* Only pages mapped from this region: the client may have mapped others there itself. */
-            const struct mem_entry *e = &r->e[first + k];
-            if (!(m.w[2] >> k & 1) || !e->slot)
-                continue;
-            if ((err = page_call(st, r, first + k, true)))
-                return err;
-            ++*written;
-        }
+    }
+    for (unsigned i = 0; i < r->pages; i++) {
+        struct mem_entry *e = &r->e[i];
+        if (!e->dirty || !e->slot)
+            continue;
+        long err = segment_push(st, r, i);
+        if (err)
+            return err;             /* this page and the rest stay dirty: the next sync tries again */
+        e->dirty = 0;
+        ++*written;
     }
     return PITH_OK;
 }

@@ -31,7 +31,7 @@ long mem_charge(struct mem_state *st, struct mem_client *c, uint32_t n)
     return PITH_OK;
 }
 
-static void uncharge(struct mem_state *st, unsigned client, uint32_t n)
+void mem_uncharge(struct mem_state *st, unsigned client, uint32_t n)
 {
     st->client[client].used_pages -= n;
     st->committed -= n;
@@ -84,15 +84,17 @@ static void share_release_if_unused(struct mem_state *st, struct mem_share *s)
         return;
     for (unsigned i = 0; i < s->pages; i++)
         pool_unref(st, s->frame[i]);
-    uncharge(st, s->owner, s->pages);
+    mem_uncharge(st, s->owner, s->pages);
     s->used = false;
 }
 
-void mem_region_free(struct mem_state *st, struct mem_region *r)
+long mem_region_free(struct mem_state *st, struct mem_region *r, bool force)
 {
     uint32_t written;
-    if (r->kind == REGION_SEGMENT)
-        segment_sync(st, r, &written);      /* dirty pages go home first; a failed mapper loses them */
+    /* Dirty pages go home first; if the mapper does not take them, the region stays (unless forced). */
+    long err = r->kind == REGION_SEGMENT ? segment_sync(st, r, &written) : PITH_OK;
+    if (err && !force)
+        return MEM_E_MAPPER;
     for (unsigned i = 0; i < r->pages; i++) {
         struct mem_entry *e = &r->e[i];
         if (e->slot)
@@ -102,14 +104,17 @@ void mem_region_free(struct mem_state *st, struct mem_region *r)
     }
     if (r->kind == REGION_SEGMENT || r->kind == REGION_IMAGE)
         pith_invoke4(MEM_SLOT_CNODE, PITH_CNODE_DELETE, MEM_SLOT_MAPPER + (uint64_t)(r - st->region), 0, 0, 0);
+    if (r->kind == REGION_IMAGE)
+        cache_mapper_put(st, r->cached);
     if (r->kind != REGION_SHARE) {
-        uncharge(st, r->client, r->pages);
+        mem_uncharge(st, r->client, r->pages - r->evicted);
     } else {
         struct mem_share *s = &st->share[r->share];
         s->maps--;
         share_release_if_unused(st, s);
     }
     r->kind = REGION_FREE;
+    return PITH_OK;
 }
 
 /* ---- requests ---- */
@@ -137,8 +142,7 @@ static long h_free(void *ctx, uint64_t base)
     struct mem_region *r = mem_region_at(st, caller_id(st), base, true);
     if (!r)
         return MEM_E_NO_REGION;
-    mem_region_free(st, r);
-    return PITH_OK;
+    return mem_region_free(st, r, false);
 }
 
 /*
@@ -256,7 +260,7 @@ static long h_segment_map(void *ctx, uint64_t mapper, uint64_t key, uint64_t bas
     if (err || (err = mem_charge(st, c, pages)))
         return err;
     if (pith_invoke4(MEM_SLOT_CNODE, PITH_CNODE_MOVE, MEM_SLOT_MAPPER + (uint64_t)(r - st->region), mapper, 0, 0)) {
-        uncharge(st, caller_id(st), pages);
+        mem_uncharge(st, caller_id(st), pages);
         return MEM_E_FULL;
     }
     r->kind = REGION_SEGMENT;
@@ -273,9 +277,8 @@ static long h_segment_sync(void *ctx, uint64_t base, uint32_t *written)
     struct mem_region *r = mem_region_at(st, caller_id(st), base, true);
     if (!r || r->kind != REGION_SEGMENT)
         return MEM_E_NO_REGION;
-    /* A mapper that failed leaves the rest unwritten; the count says how far it came. */
-    segment_sync(st, r, written);
-    return PITH_OK;
+    /* A mapper that failed (or did not answer in time) leaves the rest dirty, for the next sync. */
+    return segment_sync(st, r, written) ? MEM_E_MAPPER : PITH_OK;
 }
 
 static long h_stats(void *ctx, uint32_t *quota, uint32_t *used, uint32_t *pages_free, uint64_t *bytes_free,
@@ -294,7 +297,7 @@ static long h_stats(void *ctx, uint32_t *quota, uint32_t *used, uint32_t *pages_
         for (unsigned i = 0; i < MEM_CLIENTS; i++)
             *refused += st->client[i].refused;
     }
-    *pages_free = st->pages_free;
+    *pages_free = st->pages_free + cache_idle(st);      /* idle cached pages are free memory */
     *bytes_free = pool_bytes_free(st);
     return PITH_OK;
 }
@@ -333,7 +336,7 @@ static long h_client_close(void *ctx, uint32_t id)
     unsigned c = id - 1;
     for (unsigned i = 0; i < MEM_REGIONS; i++)
         if (st->region[i].kind != REGION_FREE && st->region[i].client == c)
-            mem_region_free(st, &st->region[i]);
+            mem_region_free(st, &st->region[i], true);     /* what the mapper does not take is lost with the client */
     for (unsigned i = 0; i < MEM_SHARES; i++)
         if (st->share[i].used && st->share[i].owner == c) {
             st->share[i].destroyed = true;

@@ -40,7 +40,7 @@ static const uint16_t labels[] = {
     PITH_IRQ_HANDLER_ANSWER, PITH_IRQ_HANDLER_INFO,
     PITH_PORT_INFO, PITH_GROUP_ADD, PITH_GROUP_REMOVE, PITH_GROUP_SET_MODE,
     PITH_LOG_WRITE, PITH_LOG_READ, PITH_TCB_SET_AFFINITY, PITH_TCB_BUDGET, PITH_VSPACE_MAP,
-    PITH_VSPACE_GRANT, PITH_VSPACE_AD_BITS, PITH_CNODE_REVOKE_RANGE, 0 /* no such label */,
+    PITH_VSPACE_GRANT, PITH_VSPACE_AD_BITS, PITH_CNODE_REVOKE_RANGE, PITH_CNODE_COMPARE, 0 /* no such label */,
 };
 #define NLABELS (sizeof labels / sizeof labels[0])
 static const char *const label_names[NLABELS] = {
@@ -51,7 +51,7 @@ static const char *const label_names[NLABELS] = {
     "io_ports_carve", "io_ports_info", "tcb_set_io_ports", "irq_control_bind", "irq_control_info",
     "irq_set_notification", "irq_answer", "irq_handler_info", "port_info", "group_add",
     "group_remove", "group_set_mode", "log_write", "log_read", "tcb_set_affinity", "tcb_budget",
-    "vspace_map", "vspace_grant", "vspace_ad_bits", "cnode_revoke_range", "bad_label",
+    "vspace_map", "vspace_grant", "vspace_ad_bits", "cnode_revoke_range", "cnode_compare", "bad_label",
 };
 /* The object kind each label is meant for (to aim at the right slot half the time). */
 static const uint8_t label_type[NLABELS] = {
@@ -63,7 +63,7 @@ static const uint8_t label_type[NLABELS] = {
     PITH_OBJ_IRQ_HANDLER, PITH_OBJ_IRQ_HANDLER, PITH_OBJ_IRQ_HANDLER,
     PITH_OBJ_PORT, PITH_OBJ_PORT_GROUP, PITH_OBJ_PORT_GROUP, PITH_OBJ_PORT_GROUP,
     PITH_OBJ_LOG, PITH_OBJ_LOG, PITH_OBJ_TCB, PITH_OBJ_TCB, PITH_OBJ_VSPACE, PITH_OBJ_VSPACE,
-    PITH_OBJ_VSPACE, PITH_OBJ_CNODE, PITH_OBJ_ENDPOINT,
+    PITH_OBJ_VSPACE, PITH_OBJ_CNODE, PITH_OBJ_CNODE, PITH_OBJ_ENDPOINT,
 };
 #define NSYSCALLS 13                    /* -1..-12 and one unknown number */
 #define NOPS (NLABELS + NSYSCALLS)
@@ -125,6 +125,9 @@ static void plausible(struct shared *s, uint16_t label, uint64_t *w)
         break;
     case PITH_CNODE_DELETE: case PITH_CNODE_REVOKE: case PITH_CNODE_IDENTIFY:
         w[0] = rnd(s) & 1 ? free_slot : any_slot;
+        break;
+    case PITH_CNODE_COMPARE:
+        w[0] = any_slot; w[1] = rnd(s) & 1 ? free_slot : rnd(s) % S_FIRST_EMPTY;
         break;
     case PITH_UNTYPED_RETYPE:
         w[0] = (1 + rnd(s) % 16) | (rnd(s) % 20) << 8; w[1] = S_CNODE; w[2] = free_slot; w[3] = 1 + rnd(s) % 4;

@@ -40,25 +40,19 @@ session_mark() {
     SESSION_LOG_MARK=$(stat -c %s "$SESSION_LOG.debugcon" 2>/dev/null || echo 0)
 }
 
-session_wait() {
-    local pattern=$1 secs=${2:-30} i
+# session_wait_in SINCE PATTERN [SECONDS]: until what SINCE prints matches (1: timed out, or QEMU ended).
+session_wait_in() {
+    local since=$1 pattern=$2 secs=${3:-30} i
     for ((i = 0; i < secs * 10; i++)); do
-        session_since | grep -aqE -- "$pattern" && return 0
+        $since | grep -aqE -- "$pattern" && return 0
         kill -0 "$SESSION_QEMU" 2>/dev/null || return 1
         sleep 0.1
     done
     return 1
 }
+session_wait() { session_wait_in session_since "$@"; }
 
-session_wait_log() {
-    local pattern=$1 secs=${2:-30} i
-    for ((i = 0; i < secs * 10; i++)); do
-        session_log_since | grep -aqE -- "$pattern" && return 0
-        kill -0 "$SESSION_QEMU" 2>/dev/null || return 1
-        sleep 0.1
-    done
-    return 1
-}
+session_wait_log() { session_wait_in session_log_since "$@"; }
 
 session_send() {
     session_mark

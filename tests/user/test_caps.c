@@ -87,6 +87,42 @@ UTEST(copy_mint_move_delete)
     UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, 1ull << 40, 0, 0, 0), PITH_E_SLOT_RANGE);
 }
 
+static uint64_t same(uint64_t x, uint64_t y)
+{
+    struct pith_msg m = { .w = { x, y } };
+    return pith_invoke(PITH_SLOT_CSPACE, PITH_CNODE_COMPARE, &m) == PITH_OK ? m.w[0] : 99;
+}
+
+UTEST(compare_tells_one_object_from_another)
+{
+    uint64_t ep = make_object(PITH_OBJ_ENDPOINT, 0), other = make_object(PITH_OBJ_ENDPOINT, 0);
+    uint64_t weak = pith_slot_alloc(), badged = pith_slot_alloc(), empty = pith_slot_alloc();
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_COPY, weak, ep, PITH_RIGHT_WRITE, 0), PITH_OK);
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_MINT, badged, weak, PITH_RIGHT_WRITE, 9), PITH_OK);
+    /* Rights and badges aside, copies reach the one endpoint; another endpoint is another. */
+    UT_EQ(same(ep, ep), 1);
+    UT_EQ(same(ep, weak), 1);
+    UT_EQ(same(badged, ep), 1);
+    UT_EQ(same(ep, other), 0);
+    UT_EQ(same(badged, other), 0);
+    /* An empty slot is no object; two I/O-port ranges (no kernel memory) differ by their range. */
+    UT_EQ(same(ep, empty), 0);
+    UT_EQ(same(empty, empty), 0);
+    uint64_t ports = pith_bootinfo->io_ports.first_slot;
+    UT_ASSERT(pith_bootinfo->io_ports.count >= 2);
+    UT_EQ(same(ports, ports), 1);
+    UT_EQ(same(ports, ports + 1), 0);
+    struct pith_msg m = { .w = { ep, 1ull << 40 } };
+    UT_EQ(pith_invoke(PITH_SLOT_CSPACE, PITH_CNODE_COMPARE, &m), PITH_E_SLOT_RANGE);
+    m = (struct pith_msg){ .w = { 1ull << 40, ep } };
+    UT_EQ(pith_invoke(PITH_SLOT_CSPACE, PITH_CNODE_COMPARE, &m), PITH_E_SLOT_RANGE);
+    /* Once the endpoint is gone, its former copies are empty. */
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_REVOKE, ep, 0, 0, 0), PITH_OK);
+    UT_EQ(same(ep, weak), 0);
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, ep, 0, 0, 0), PITH_OK);
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, other, 0, 0, 0), PITH_OK);
+}
+
 UTEST(untyped_exhausted_then_revoked_and_reused)
 {
     /* A 4 KiB untyped split off the big one: room for exactly 64 endpoints. */

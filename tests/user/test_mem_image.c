@@ -269,3 +269,148 @@ UTEST(mem_image_malformed_gets_its_error)
     UT_ASSERT(mm_stop(&m));
     end_thread(mt);
 }
+
+/* ---- the page cache: read-only pages shared ---- */
+
+/* The frame the manager gave the client's image page at va (MEM_NONE: none). */
+static uint32_t frame_at(uint32_t id, uint64_t va)
+{
+    for (unsigned i = 0; i < MEM_REGIONS; i++) {
+        const struct mem_region *r = &mm_state.region[i];
+        if (r->kind == REGION_IMAGE && r->client == id - 1 && va - r->base < r->pages * PAGE)
+            return r->e[(va - r->base) / PAGE].frame;
+    }
+    return MEM_NONE;
+}
+
+static uint32_t cached_pages(void)
+{
+    uint32_t n = 0;
+    for (unsigned k = 0; k < MEM_CACHE_PAGES; k++)
+        n += mm_state.cache[k].used;
+    return n;
+}
+
+/* Pages of the image mapped in vs: read-only ones with file bytes, writable ones with file bytes, all. */
+static void image_pages(const struct elf_image *img, uint64_t vs, uint64_t *ro, uint64_t *data, uint64_t *all)
+{
+    *ro = *data = *all = 0;
+    for (int i = 0; i < img->nsegments; i++) {
+        uint64_t first, n = elf_segment_pages(&img->segments[i], &first);
+        for (uint64_t k = 0; k < n; k++) {
+            struct elf_page p;
+            if (!mapped(vs, first + k * PAGE))
+                continue;
+            elf_page_of(&img->segments[i], first + k * PAGE, &p);
+            ++*all;
+            if (p.len && (img->segments[i].flags & ELF_PF_W))
+                ++*data;
+            else if (p.len)
+                ++*ro;
+        }
+    }
+}
+
+static volatile uint64_t filled;
+
+static void touch_pages(uint64_t pages)
+{
+    for (uint64_t i = 0; i < pages; i++)
+        *(volatile uint64_t *)(REGION_A + i * PAGE) = i;
+    filled++;
+}
+
+UTEST(mem_image_read_only_pages_shared)
+{
+    struct mm m;
+    struct pith_client c1, c2, c3;
+    struct pith_msg got[2];
+    struct elf_image img;
+    uint64_t mt, vs1, vs2, vs3, ep1, ep2, ep3, t1, t2, t3, entry, ro1, data1, all1, ro2, data2, all2;
+    UT_ASSERT(start_mapper(&mt));
+    UT_EQ(elf_parse(child_elf, image_size, &img), ELF_OK);
+    UT_EQ(mm_start(&m), PITH_OK);
+    uint32_t id1 = space_client(&m, &c1, "mem-c1", &vs1, &ep1);
+    uint32_t id2 = space_client(&m, &c2, "mem-c2", &vs2, &ep2);
+    UT_ASSERT(id1 && id2);
+    UT_EQ(mem_image_map(&c1, mapper_srv.ep, IMG_KEY, image_size, &entry), PITH_OK);
+    UT_EQ(mem_anon(&c1, STACK_TOP - PAGE, 1), PITH_OK);
+    UT_EQ(run_child(vs1, ep1, entry, got, &t1), PITH_OK);
+    UT_ASSERT(child_answered(&got[0]));
+    /* Every read-only page the first touched is in the cache now. */
+    image_pages(&img, vs1, &ro1, &data1, &all1);
+    UT_ASSERT(ro1 >= 2);                                /* text and read-only data at least */
+    UT_EQ(cached_pages(), ro1);
+
+    /* The second client of the image (the same mapper, another capability to it): no pull for read-only pages. */
+    uint64_t copy = pith_slot_alloc();
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_COPY, copy, mapper_srv.ep, PITH_RIGHT_WRITE | PITH_RIGHT_GRANT, 0),
+          PITH_OK);
+    UT_EQ(mem_image_map(&c2, copy, IMG_KEY, image_size, &entry), PITH_OK);
+    UT_EQ(mem_anon(&c2, STACK_TOP - PAGE, 1), PITH_OK);
+    uint64_t before = pulls;
+    UT_EQ(run_child(vs2, ep2, entry, got, &t2), PITH_OK);
+    UT_ASSERT(child_answered(&got[0]));                 /* its own data: the first's writes are not seen */
+    image_pages(&img, vs2, &ro2, &data2, &all2);
+    UT_EQ(ro2, ro1);
+    UT_EQ(pulls - before, data2);                       /* only pages of the data segment were read */
+    UT_ASSERT(data2 >= 1);
+    /* The same frames for read-only pages, each its own for data. */
+    for (int i = 0; i < img.nsegments; i++) {
+        uint64_t first, n = elf_segment_pages(&img.segments[i], &first);
+        for (uint64_t k = 0; k < n; k++) {
+            uint32_t f1 = frame_at(id1, first + k * PAGE), f2 = frame_at(id2, first + k * PAGE);
+            struct elf_page p;
+            elf_page_of(&img.segments[i], first + k * PAGE, &p);
+            if (f1 == MEM_NONE || f2 == MEM_NONE)
+                continue;
+            if (p.len && !(img.segments[i].flags & ELF_PF_W))
+                UT_EQ(f1, f2);
+            else
+                UT_ASSERT(f1 != f2);
+        }
+    }
+    UT_EQ(mm_state.pool_pages - pages_free(&c1), all1 + all2 - ro1 + 2);   /* and the two stacks */
+    printf("  %lu read-only pages shared, %lu data pages pulled for the second\n", ro1, data2);
+    end_thread(t1);
+    end_thread(t2);
+    UT_EQ(mem_client_close(&m.owner, id1), PITH_OK);
+    UT_EQ(mem_client_close(&m.owner, id2), PITH_OK);
+    UT_EQ(pushes, 0);
+    /* Both gone: the cached frames are kept, idle, and counted as free memory. */
+    UT_EQ(cached_pages(), ro1);
+    UT_EQ(mm_state.pages_free, mm_state.pool_pages - ro1);
+    UT_ASSERT(mm_accounted(&m));
+
+    /* A third client later: its read-only pages still come from the cache. */
+    uint32_t id3 = space_client(&m, &c3, "mem-c1", &vs3, &ep3);     /* the first's name, free again */
+    UT_ASSERT(id3);
+    UT_EQ(mem_image_map(&c3, mapper_srv.ep, IMG_KEY, image_size, &entry), PITH_OK);
+    UT_EQ(mem_anon(&c3, STACK_TOP - PAGE, 1), PITH_OK);
+    before = pulls;
+    UT_EQ(run_child(vs3, ep3, entry, got, &t3), PITH_OK);
+    UT_ASSERT(child_answered(&got[0]));
+    UT_EQ(pulls - before, data2);
+    end_thread(t3);
+    UT_EQ(mem_client_close(&m.owner, id3), PITH_OK);
+
+    /* A client that needs every frame gets them: the idle cached pages are taken back first. */
+    struct pith_client big;
+    uint64_t big_ep;
+    uint32_t id = mm_client(&m, &big, "mem-c2", mm_state.pool_pages, &big_ep);
+    UT_ASSERT(id);
+    uint32_t first = MEM_REGION_PAGES, rest = mm_state.pool_pages - first;
+    UT_EQ(mem_anon(&big, REGION_A, first), PITH_OK);
+    UT_EQ(mem_anon(&big, REGION_A + first * PAGE, rest), PITH_OK);
+    filled = 0;
+    uint64_t t = client_thread(touch_pages, mm_state.pool_pages, big_ep, 150);
+    UT_EQ(pith_invoke4(t, PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);
+    UT_ASSERT(wait_for(&filled, 1));
+    end_thread(t);
+    UT_EQ(cached_pages(), 0);
+    UT_EQ(mm_state.pages_free, 0);
+    UT_EQ(mem_client_close(&m.owner, id), PITH_OK);
+    UT_ASSERT(mm_accounted(&m));
+    UT_ASSERT(mm_stop(&m));
+    end_thread(mt);
+}
