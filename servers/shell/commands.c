@@ -281,6 +281,37 @@ static void on_program(int argc, char **argv)
         say("%s: %s: done\n", argv[0], name);
 }
 
+/* create NAME MODULE MIB [LIMIT]: a child of the shell, its quota carved from the shell's own. */
+static void create(int argc, char **argv)
+{
+    char *end;
+    unsigned long mib = strtoul(argv[3], &end, 10);
+    unsigned long limit = argc > 4 ? strtoul(argv[4], &end, 10) : 0;
+    if (*argv[3] < '0' || *argv[3] > '9' || (argc > 4 && (*argv[4] < '0' || *argv[4] > '9' || *end)) ||
+        mib > UINT32_MAX || limit > UINT32_MAX) {
+        say("create: MIB and LIMIT are numbers: create NAME MODULE MIB [LIMIT]\n");
+        return;
+    }
+    long err = procmgr_create(&procmgr, argv[1], argv[2], (uint32_t)mib, (uint32_t)limit);
+    if (err == PITH_IDL_E_ARG)
+        say("create: '%s' or '%s' is too long for a program or module name\n", argv[1], argv[2]);
+    else if (err)
+        say("create: %s: %s\n", argv[1], procmgr_error(err));
+    else
+        say("create: %s: done\n", argv[1]);
+}
+
+static void remove_cmd(int argc, char **argv)
+{
+    long err = procmgr_remove(&procmgr, argv[1]);
+    if (err == PITH_IDL_E_ARG)
+        say("remove: '%s' is too long for a program name\n", argv[1]);
+    else if (err)
+        say("remove: %s: %s\n", argv[1], procmgr_error(err));
+    else
+        say("remove: %s: done\n", argv[1]);
+}
+
 static const struct command {
     const char *name, *args, *what;
     int min_args, max_args;
@@ -292,6 +323,9 @@ static const struct command {
     { "stop", "NAME", "end a program and return its memory; it stays stopped", 1, 1, on_program },
     { "kill", "NAME", "end a program as if it crashed: its supervisor restarts it", 1, 1, on_program },
     { "restart", "NAME", "end a program and start it again", 1, 1, on_program },
+    { "create", "NAME MODULE MIB [LIMIT]", "a child of the shell from a boot module, its quota from the shell's",
+      3, 4, create },
+    { "remove", "NAME", "end a program with its children and forget it", 1, 1, remove_cmd },
     { "mem", "", "memory in all, free, and each program's quota", 0, 0, mem },
     { "names", "", "the registered names and who registered them", 0, 0, names },
     { "log", "[LINES]", "the last lines of the kernel log (default 20)", 0, 1, log_cmd },

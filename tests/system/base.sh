@@ -354,6 +354,28 @@ shell_tools() {
         session_since | tail -6
     fi
     refuse test_usage 'test now' 'test: usage: test' && result PASS base/test_bad_input_refused
+
+    # create and remove: a child of the shell, its quota carved from the shell's own.
+    local shell_pid
+    session_cmd ps 'PID PARENT' > /dev/null
+    shell_pid=$(session_since | sed -n 's/^ *\([0-9]*\) .* shell$/\1/p')
+    if check create_child 'create kid selftest.elf 4' 'create: kid: done' &&
+        session_cmd ps 'PID PARENT' && session_since | grep -aqE "^ +[0-9]+ +$shell_pid +stopped .* kid$" &&
+        check start_child 'start kid' 'start: kid: done' &&
+        check remove_child 'remove kid' 'remove: kid: done' &&
+        session_cmd ps 'PID PARENT' && ! session_since | grep -aq ' kid$'; then
+        result PASS base/shell_creates_and_removes_a_child
+    else
+        result FAIL base/shell_creates_and_removes_a_child "see $log"
+        session_since | tail -6
+    fi
+    refuse create_usage 'create kid2' 'create: usage: create NAME MODULE MIB \[LIMIT\]' &&
+        refuse create_not_number 'create kid2 selftest.elf four' 'create: MIB and LIMIT are numbers' &&
+        refuse create_bad_size 'create kid2 selftest.elf 3' 'create: kid2: a bad name or memory size' &&
+        refuse create_too_big 'create kid2 selftest.elf 64' 'create: kid2: no memory for its quota' &&
+        refuse create_no_module 'create kid2 nosuch.elf 4' 'create: kid2: no such program' &&
+        refuse remove_unknown 'remove nosuch' 'remove: nosuch: no such program' &&
+        refuse remove_init 'remove init' 'remove: init: that is init' && result PASS base/create_remove_bad_input_refused
     session_stop
 }
 
