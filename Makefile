@@ -335,6 +335,13 @@ ANONTEST_ELF := $(BUILD)/user/anontest.elf
 $(ANONTEST_ELF): $(patsubst %,$(UOBJ)/%.o,$(wildcard tests/system/anontest/*.c)) $(call IDL_OBJ,mem) $(RESOLVER_OBJS)
 $(patsubst %,$(UOBJ)/%.o,$(wildcard tests/system/anontest/*.c)): | $(BUILD)/idl/mem.h $(BASE_HDRS)
 test: $(ANONTEST_ELF)
+# A program started with its image mapped lazily (manifest: lazy); init serves the boot modules as a mapper.
+LAZYTEST_ELF := $(BUILD)/user/lazytest.elf
+$(LAZYTEST_ELF): $(patsubst %,$(UOBJ)/%.o,$(wildcard tests/system/lazytest/*.c)) $(call IDL_OBJ,mem) $(BASE_IDL_OBJ_kv) \
+	$(RESOLVER_OBJS)
+$(patsubst %,$(UOBJ)/%.o,$(wildcard tests/system/lazytest/*.c)): | $(BUILD)/idl/mem.h $(BUILD)/idl/kv.h $(BASE_HDRS)
+$(INIT_ELF): $(UOBJ)/$(BUILD)/idl/mapper_server.c.o
+test: $(LAZYTEST_ELF)
 -include $(patsubst %,$(UOBJ)/%.d,$(wildcard servers/memd/*.c))
 # <<< the memory manager at boot <<<
 

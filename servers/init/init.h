@@ -64,7 +64,9 @@ void quota_hand_over(uint64_t cnode, uint64_t ep);
 bool quota_manager_up(void);
 void quota_manager_down(void);
 long quota_crash_manager(void);
-long quota_client_new(struct proc *p, uint64_t vspace);
+long quota_client_new(struct proc *p, uint64_t vspace, uint32_t pages);
+long quota_image_map(struct proc *p, int key, uint64_t size, uint64_t *entry);
+long quota_manager_stats(uint32_t *committed, uint32_t *pages_free);
 void quota_client_close(struct proc *p);
 bool quota_client_fault(struct proc *p, uint64_t addr, uint64_t flags);
 
@@ -77,6 +79,13 @@ bool memd_fault(uint64_t badge);           /* a fault of memd's: the manager is 
 /* modules.c */
 void modules_map(void);
 const void *module_find(const char *name, uint64_t *size);
+int module_key(const char *name);
+const void *module_of_key(uint64_t key, uint64_t *size);
+
+/* mapper.c: the boot modules served to the memory manager (mapper.idl), for lazy images; takes no lock */
+extern uint64_t mapper_ep;                  /* 0: not serving */
+void mapper_start(void);
+uint64_t mapper_pulls(void);
 
 /* proc.c: whole processes (callers hold init_lock). */
 int proc_add(const struct manifest_entry *cfg, int up);
@@ -99,7 +108,7 @@ bool names_has_prefix(const char *prefix);
 void names_start(void);
 
 /* main.c: init's own faults end the system (docs/manifest.md, "When init faults"). */
-enum { INIT_THREAD_MAIN = 1, INIT_THREAD_NAMES, INIT_THREAD_PROCMGR, INIT_THREAD_SUPERVISOR };
+enum { INIT_THREAD_MAIN = 1, INIT_THREAD_NAMES, INIT_THREAD_PROCMGR, INIT_THREAD_SUPERVISOR, INIT_THREAD_MAPPER };
 uint64_t init_fault_cap(int which);
 void init_fault_if_asked(int which);
 

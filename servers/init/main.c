@@ -30,7 +30,7 @@ static struct manifest manifest;
  * and ends the system with a failure status.  It has no fault handler
  * itself: a fault of its own is reported by the kernel, which suspends it.
  */
-static const char *const thread_names[] = { "?", "main", "names", "procmgr", "supervisor" };
+static const char *const thread_names[] = { "?", "main", "names", "procmgr", "supervisor", "mapper" };
 static uint64_t last_resort_ep;
 
 static void *last_resort(void *arg)
@@ -38,7 +38,7 @@ static void *last_resort(void *arg)
     uint64_t reply = pith_object_new(PITH_OBJ_REPLY, 0);
     struct pith_msg m = { 0 };
     while (pith_recv(last_resort_ep, &m, reply) != PITH_OK || PITH_TAG_LABEL(m.tag) != PITH_FAULT_LABEL ||
-           !m.badge || m.badge > INIT_THREAD_SUPERVISOR)
+           !m.badge || m.badge > INIT_THREAD_MAPPER)
         m = (struct pith_msg){ 0 };
     /* Not printf: the thread that faulted may hold stdout's lock. */
     char line[256];
@@ -63,7 +63,7 @@ uint64_t init_fault_cap(int which)
 
 /*
  * The boot scenarios' way to see the above happen: the kernel command
- * line word init.fault=THREAD (main, names, procmgr, supervisor) makes
+ * line word init.fault=THREAD (main, names, procmgr, supervisor, mapper) makes
  * that thread of init touch an unmapped address as it starts.
  */
 void init_fault_if_asked(int which)
@@ -167,6 +167,7 @@ int main(void)
     supervisor_ntfn = pith_object_new(PITH_OBJ_NOTIFICATION, 0);
     last_resort_start();
     modules_map();
+    mapper_start();
     pith_init_thread_fault_ep = init_fault_cap(INIT_THREAD_NAMES);
     names_start();
     procmgr_start_threads();

@@ -82,6 +82,11 @@ static int option(struct manifest *m, struct manifest_entry *e, struct pending_n
         e->procs = true;
         return 0;
     }
+    if (!strcmp(word, "lazy")) {
+        /* Its program image paged in by the memory manager instead of loaded by init (docs/memory.md). */
+        e->lazy = true;
+        return 0;
+    }
     if (!eq || eq == word || !eq[1])
         return fail(m, e->line, "'%s' is not key=value", word);
     *eq = 0;

@@ -34,3 +34,21 @@ const void *module_find(const char *name, uint64_t *size)
         }
     return NULL;
 }
+
+/* A module's place in the boot information: its key when init serves it as a mapper (mapper.c); -1 if none. */
+int module_key(const char *name)
+{
+    const struct pith_bootinfo *bi = pith_bootinfo;
+    for (uint64_t i = 0; i < bi->nmodules; i++)
+        if (!strcmp(bi->modules[i].name, name) && module_at[i])
+            return (int)i;
+    return -1;
+}
+
+const void *module_of_key(uint64_t key, uint64_t *size)
+{
+    if (key >= pith_bootinfo->nmodules || !module_at[key])
+        return NULL;
+    *size = pith_bootinfo->modules[key].size;
+    return module_at[key];
+}

@@ -7,7 +7,10 @@
  * (quota.c, tree.c): every object made from it goes, and every page comes
  * back (checked each time), and so does init's own capability to the
  * process's CNode, kept while it runs so the process manager can list
- * what it holds.  Callers hold init_lock.
+ * what it holds.  A program started lazily (manifest: lazy) has no program
+ * pages of its quota: the memory manager maps its image and fills each
+ * page from the boot module, which init serves it (mapper.c), when first
+ * touched (docs/memory.md#programs-started-lazily).  Callers hold init_lock.
  */
 #include "init.h"
 #include "elfload.h"
@@ -206,8 +209,12 @@ static long give_irq(struct build *b)
     return err;
 }
 
-/* Everything but the program: made, mapped, configured, then handed over.  0 or an error. */
-static long build(struct build *b, const void *file, const struct elf_image *img)
+/*
+ * Everything of the process made, mapped, configured, then handed over:
+ * its program loaded (or, lazy, mapped by the memory manager from the
+ * module of that key, size bytes).  0 or an error.
+ */
+static long build(struct build *b, const void *file, uint64_t size, int key, const struct elf_image *img)
 {
     struct proc *p = b->p;
     uint64_t sub = slot_get(), entry = 0;
@@ -224,13 +231,28 @@ static long build(struct build *b, const void *file, const struct elf_image *img
     for (int i = 0; i < CHILD_STACK_PAGES; i++)
         if ((err = retype_at(b->quota, PITH_OBJ_FRAME, 0, b->stack[i] = slot_get())))
             return err;
-    /* Anonymous memory paged by the memory manager (manifest: pages=): its client, in PITH_SLOT_MEM below. */
-    if (p->cfg.pages && (err = quota_client_new(p, b->vspace)))
+    /*
+     * Anonymous memory paged by the memory manager (manifest: pages=): its
+     * client, in PITH_SLOT_MEM below.  A lazy program is a client too, its
+     * quota grown by its image's pages, which image_map charges to it.
+     */
+    uint32_t image_pages = 0;
+    for (int i = 0; p->cfg.lazy && i < img->nsegments; i++) {
+        uint64_t first;
+        image_pages += (uint32_t)elf_segment_pages(&img->segments[i], &first);
+    }
+    if ((p->cfg.pages || p->cfg.lazy) && (err = quota_client_new(p, b->vspace, p->cfg.pages + image_pages)))
         return err;
-    enum elf_error e = elf_load(file, img, b->vspace, b->quota, SCRATCH_VA, &entry);
-    if (e) {
-        printf("init: %s: %s\n", p->cfg.name, elf_strerror(e));
-        return e == ELF_E_NO_MEMORY ? PITH_E_NO_MEMORY : PITH_E_INVALID_ARG;
+    if (p->cfg.lazy) {
+        /* The memory manager pages the image in from our mapper as the program touches it. */
+        if ((err = quota_image_map(p, key, size, &entry)))
+            return err;
+    } else {
+        enum elf_error e = elf_load(file, img, b->vspace, b->quota, SCRATCH_VA, &entry);
+        if (e) {
+            printf("init: %s: %s\n", p->cfg.name, elf_strerror(e));
+            return e == ELF_E_NO_MEMORY ? PITH_E_NO_MEMORY : PITH_E_INVALID_ARG;
+        }
     }
     b->time = slot_get();
     uint64_t stack_bottom = PITH_INIT_STACK_TOP - CHILD_STACK_PAGES * 4096ull;
@@ -312,7 +334,7 @@ long proc_start(struct proc *p)
     b = (struct build){ .p = p, .quota = p->quota, .next_setup = CHILD_SETUP_FIRST };
     /* Note the slots the loader takes, so its pages can be handed to the child and the slots reused. */
     pith_slot_log_begin(b.noted, NOTED_MAX);
-    long err = build(&b, file, &img);
+    long err = build(&b, file, size, module_key(p->cfg.module), &img);
     pith_slot_log_end();
     for (uint32_t i = 0; i < b.nemptied; i++)
         slot_put(b.emptied[i]);

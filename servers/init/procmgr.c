@@ -201,11 +201,15 @@ static long remove_proc(void *ctx, const char *name)
     return err;
 }
 
-static long memory(void *ctx, uint64_t *total, uint64_t *free_bytes, uint64_t *slots)
+static long memory(void *ctx, uint64_t *total, uint64_t *free_bytes, uint64_t *slots, uint32_t *committed,
+                   uint32_t *pages_free, uint64_t *pulls)
 {
     pith_mutex_lock(&init_lock);
     long err = quota_totals(total, free_bytes);
+    if (!err)
+        err = quota_manager_stats(committed, pages_free);
     *slots = pith_slots_left();
+    *pulls = mapper_pulls();
     pith_mutex_unlock(&init_lock);
     return err;
 }

@@ -218,7 +218,7 @@ long quota_crash_manager(void)
 /* ---- programs paged by the manager (manifest: pages=) ---- */
 
 /* The program becomes the manager's client: its address space, a quota of pages; its capability in p->mem_ep. */
-long quota_client_new(struct proc *p, uint64_t vspace)
+long quota_client_new(struct proc *p, uint64_t vspace, uint32_t pages)
 {
     if (!quota_manager_up()) {
         printf("init: %s: no pages: the memory manager is not running\n", p->cfg.name);
@@ -231,7 +231,7 @@ long quota_client_new(struct proc *p, uint64_t vspace)
     struct pith_client c;
     uint64_t ep = slot_get(), client_ep = slot_get();
     bind_manager(&c, ep);
-    long err = mem_client_new(&c, vspace, p->cfg.pages, &p->mem_client_id, client_ep);
+    long err = mem_client_new(&c, vspace, pages, &p->mem_client_id, client_ep);
     unbind_manager(ep);
     t->slot_log = noting;
     if (err) {
@@ -242,6 +242,80 @@ long quota_client_new(struct proc *p, uint64_t vspace)
     }
     p->mem_ep = client_ep;
     return 0;
+}
+
+/* The binding's resolver for a call as the client: the program's own capability (ctx: the proc). */
+static long resolve_client(void *ctx, const char *name, uint64_t dest)
+{
+    const struct proc *p = ctx;
+    if (!quota_manager_up() || !p->mem_ep)
+        return -1;
+    return pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_COPY, dest, p->mem_ep, PITH_RIGHTS_ALL, 0);
+}
+
+static const char *image_error(long err)
+{
+    switch (err) {
+    case MEM_E_BAD_IMAGE: return "the memory manager finds it no program (bad_image)";
+    case MEM_E_NO_IMAGE: return "the memory manager could not read it from init's mapper (no_image)";
+    case MEM_E_QUOTA: return "its image does not fit the client's quota (quota)";
+    case MEM_E_NO_MEMORY: return "the memory manager has no memory to commit to it (no_memory)";
+    case MEM_E_BAD_RANGE: return "its segments overlap or are too long for a region (bad_range)";
+    case MEM_E_FULL: return "the memory manager's region table is full (full)";
+    case PITH_E_TIMEOUT: return "the memory manager did not answer in time";
+    default: return "the memory manager refused it";
+    }
+}
+
+/*
+ * The program's image (the boot module of that key, size bytes) mapped
+ * lazily in its address space (image_map in mem.idl), asked as the client
+ * itself since image regions are the caller's; the entry point in *entry.
+ * Timed like a fault passed on: if the manager faults meanwhile, its fault
+ * may wait for this very thread (the supervisor restarting a program).
+ */
+#define CLIENT_FAULT_TIMEOUT_NS 5000000000ull     /* longer than a mapper call may take (1 s), a few of them queued */
+
+long quota_image_map(struct proc *p, int key, uint64_t size, uint64_t *entry)
+{
+    if (!mapper_ep) {
+        printf("init: %s: no image mapper: it cannot be started lazily\n", p->cfg.name);
+        return PITH_E_INVALID_ARG;
+    }
+    /* Called while a start notes the slots it takes for the child (proc.c): these stay ours. */
+    struct pith_tls *t = pith_tls_self();
+    uint64_t *noting = t->slot_log;
+    t->slot_log = NULL;
+    const struct pith_resolver r = { resolve_client, p };
+    struct pith_client c;
+    uint64_t ep = slot_get();
+    pith_client_init(&c, p->cfg.name, &r, ep, t->ipc_buffer);
+    c.retries = 0;
+    c.timeout_ns = CLIENT_FAULT_TIMEOUT_NS;
+    long err = mem_image_map(&c, mapper_ep, (uint64_t)key, size, entry);
+    unbind_manager(ep);
+    t->slot_log = noting;
+    if (err) {
+        printf("init: %s: its image %s was not mapped: %s (error %#lx)\n", p->cfg.name, p->cfg.module,
+               image_error(err), err);
+        return err == MEM_E_QUOTA || err == MEM_E_NO_MEMORY ? PITH_E_NO_MEMORY : PITH_E_INVALID_ARG;
+    }
+    return 0;
+}
+
+/* The pages the manager has committed to all clients, and its free pages (idle cached ones included). */
+long quota_manager_stats(uint32_t *committed, uint32_t *pages_free)
+{
+    *committed = *pages_free = 0;
+    if (!quota_manager_up())
+        return PROCMGR_E_NO_MANAGER;
+    struct pith_client c;
+    uint32_t quota, refused;
+    uint64_t bytes, ep = slot_get();
+    bind_manager(&c, ep);
+    long err = mem_stats(&c, &quota, committed, pages_free, &bytes, &refused);
+    unbind_manager(ep);
+    return err ? PROCMGR_E_NO_MANAGER : 0;
 }
 
 /* Before its quota goes (its address space with it): the manager unmaps and frees everything of the client. */
@@ -269,8 +343,6 @@ void quota_client_close(struct proc *p)
  * in mem.idl); true if the page is mapped now.  The call is timed: if the
  * manager faults meanwhile, its fault waits for this very thread.
  */
-#define CLIENT_FAULT_TIMEOUT_NS 5000000000ull     /* longer than a mapper call may take (1 s), a few of them queued */
-
 bool quota_client_fault(struct proc *p, uint64_t addr, uint64_t flags)
 {
     if (!p->mem_client_id || !quota_manager_up())

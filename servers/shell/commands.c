@@ -54,14 +54,17 @@ static void ps(int argc, char **argv)
 
 static void mem(int argc, char **argv)
 {
-    uint64_t total, free_bytes, slots;
-    long err = procmgr_memory(&procmgr, &total, &free_bytes, &slots);
+    uint64_t total, free_bytes, slots, pulls;
+    uint32_t committed, pages_free;
+    long err = procmgr_memory(&procmgr, &total, &free_bytes, &slots, &committed, &pages_free, &pulls);
     if (err) {
         say("mem: %s\n", procmgr_error(err));
         return;
     }
     say("memory: %lu KiB in all, %lu KiB free, %lu KiB in use; init has %lu capability slots left\n",
         total >> 10, free_bytes >> 10, (total - free_bytes) >> 10, slots);
+    say("paging: %u pages committed to clients, %u pages free; %lu image pages pulled from init\n", committed,
+        pages_free, pulls);
     char name[PROCMGR_LIST_NAME_MAX + 1];
     uint32_t pid, parent, restarts;
     uint8_t state;
@@ -326,7 +329,7 @@ static const struct command {
     { "create", "NAME MODULE MIB [LIMIT]", "a child of the shell from a boot module, its quota from the shell's",
       3, 4, create },
     { "remove", "NAME", "end a program with its children and forget it", 1, 1, remove_cmd },
-    { "mem", "", "memory in all, free, and each program's quota", 0, 0, mem },
+    { "mem", "", "memory in all, free, each program's quota; the memory manager's pages", 0, 0, mem },
     { "names", "", "the registered names and who registered them", 0, 0, names },
     { "log", "[LINES]", "the last lines of the kernel log (default 20)", 0, 1, log_cmd },
     { "uptime", "", "time since boot", 0, 0, uptime },

@@ -40,7 +40,7 @@ TEST(manifest_every_field)
 {
     CHECK_EQ(parse("# a comment\n\n"
                    "console priority=200 memory=32 ports=0x3f8-0x3ff irq=4 register=/dev/console restart=never limit=3\n"
-                   "  shell needs=console procs pages=512   # trailing comment\n"), 0);
+                   "  shell needs=console procs lazy pages=512   # trailing comment\n"), 0);
     CHECK_EQ(m.count, 2);
     const struct manifest_entry *c = &m.e[0], *s = &m.e[1];
     CHECK(!strcmp(c->name, "console") && !strcmp(c->module, "console.elf"));
@@ -53,6 +53,7 @@ TEST(manifest_every_field)
     CHECK_EQ(c->limit, 3);
     CHECK_EQ(c->line, 3);
     CHECK(!c->procs && s->procs);
+    CHECK(!c->lazy && s->lazy);
     CHECK(c->pages == 0 && s->pages == 512);
     /* The defaults. */
     CHECK_EQ(s->priority, 100);
@@ -86,6 +87,7 @@ TEST(manifest_order_follows_needs)
 TEST(manifest_mistakes_refused_with_line)
 {
     CHECK(refused("a\nb prio=3\n", 2, "unknown key 'prio'"));
+    CHECK(refused("a lazy=yes\n", 1, "unknown key 'lazy'"));
     CHECK(refused("a priority\n", 1, "'priority' is not key=value"));
     CHECK(refused("a priority=\n", 1, "is not key=value"));
     CHECK(refused("a priority=0\n", 1, "priority '0' is not 1-254"));

@@ -496,12 +496,144 @@ anon-$i module=anontest.elf pages=8 restart=never"
     session_stop
 }
 
+# ---- programs started with their image paged in by the memory manager (manifest: lazy) ----
+# mem's figures as "KIB_FREE COMMITTED PAGES_FREE PULLS".
+mem_figures() {
+    session_cmd mem 'image pages pulled' >/dev/null || return 1
+    session_since | awk '/^memory: / { kib = $6 } /^paging: / { print kib, $2, $7, $10 }'
+}
+
+# The KiB of its quota NAME has made into objects (ps's "used").
+used_kib() {
+    session_cmd ps 'PID PARENT STATE' >/dev/null || return 1
+    session_since | awk -v n="$1" '$NF == n { print $5 }'
+}
+
+# IN with its program headers moved to its end (past its first page), as OUT:
+# the ELF loader, which has the whole file, takes it; the memory manager,
+# which reads only an image's first page, refuses it (bad_image).
+far_headers() {             # far_headers IN OUT
+    local size phoff phnum at i
+    cp "$1" "$2"
+    size=$(stat -c %s "$1")
+    phoff=$(od -An -t u8 -j 32 -N 8 "$1" | tr -d ' ')
+    phnum=$(od -An -t u2 -j 56 -N 2 "$1" | tr -d ' ')
+    at=$(( (size + 7) / 8 * 8 ))
+    dd if="$1" of="$2" bs=1 skip="$phoff" seek="$at" count=$((phnum * 56)) conv=notrunc status=none
+    for i in 0 1 2 3 4 5 6 7; do
+        printf "\\$(printf %o $(( (at >> (8 * i)) & 255 )))"
+    done | dd of="$2" bs=1 seek=32 conv=notrunc status=none
+}
+
+lazy_programs() {
+    local log=$LOGS/base-lazy m f0 f1 f2 f3 f4 lazy eager private freed pulls quota
+    m=$(manifest_for scn-lazy "console priority=200 ports=0x3f8-0x3ff irq=4 register=/dev/console
+kv     module=kvd.elf register=/svc/kv lazy restart=always limit=10
+shell  needs=console,kv procs
+lazy-a module=lazytest.elf needs=kv lazy restart=always limit=3
+lazy-b module=lazytest.elf needs=kv lazy restart=never
+eager  module=lazytest.elf needs=kv restart=never
+bad    module=manifest lazy restart=never
+gone   module=nosuch.elf lazy restart=never
+far    module=farhdr.elf lazy restart=never")
+    far_headers "$U/lazytest.elf" "$BUILD/modules/scn-lazy/farhdr.elf"
+    session_start "$log" "$U/init.elf" "$U/memd.elf" "$m" "$U/console.elf" "$U/shell.elf" "$U/kvd.elf" \
+        "$U/lazytest.elf" "$BUILD/modules/scn-lazy/farhdr.elf"
+    # kv serves from a lazily mapped image; both lazy instances see their image as the loader would give it.
+    if session_wait 'pith> ' 60 && session_wait_log 'lazytest: (PASS|FAIL) lazy-a' 60 &&
+        session_wait_log 'lazytest: (PASS|FAIL) lazy-b' 30 && session_wait_log 'lazytest: (PASS|FAIL) eager' 30 &&
+        grep -aq 'lazytest: PASS lazy-a: .* paged by memd, image [1-9][0-9]* of [0-9]* client pages' "$log.debugcon" &&
+        grep -aq 'lazytest: PASS lazy-b: .* paged by memd' "$log.debugcon" &&
+        grep -aq 'lazytest: PASS eager: .* loaded by init' "$log.debugcon" && session_cmd names '/svc/kv +kv'; then
+        result PASS base/lazy_program_runs_and_serves
+    else
+        result FAIL base/lazy_program_runs_and_serves "see $log"
+        grep -a 'lazytest\|init: kv\|lazy-' "$log.debugcon" | head -8
+    fi
+
+    # A malformed module, a missing one, and one whose headers the manager
+    # cannot read in its first page: refused, each with a clear message; the
+    # rest runs.
+    if grep -aq 'init: bad: manifest is not a program: ' "$log.debugcon" &&
+        grep -aq 'init: gone: no boot module nosuch.elf' "$log.debugcon" &&
+        grep -aq 'init: far: its image farhdr.elf was not mapped: the memory manager finds it no program (bad_image)' \
+            "$log.debugcon" && grep -aq 'init: far: could not start it' "$log.debugcon" &&
+        session_cmd ps ' stopped .* bad$' && session_since | grep -aqE ' stopped .* gone$' &&
+        session_since | grep -aqE ' stopped .* far$'; then
+        result PASS base/lazy_bad_or_missing_module_refused
+    else
+        result FAIL base/lazy_bad_or_missing_module_refused "see $log"
+    fi
+
+    # The same program loaded by init makes its image from its quota; started lazily it does not.
+    lazy=$(used_kib lazy-a) eager=$(used_kib eager)
+    if [ -n "$lazy" ] && [ -n "$eager" ] && [ "$lazy" -lt "$eager" ]; then
+        result PASS base/lazy_program_uses_less_of_its_quota "ps used: $lazy KiB lazy, $eager KiB eager"
+    else
+        result FAIL base/lazy_program_uses_less_of_its_quota "ps used: ${lazy:-?} KiB lazy, ${eager:-?} KiB eager"
+    fi
+
+    # Two instances of one module share their text through memd's page cache:
+    # lazy-b started beside lazy-a pulls only its headers and data pages (each
+    # pull but the headers' fills a page of its own), and ending lazy-b frees
+    # only its own pages while lazy-a still maps the text; ending lazy-a then
+    # frees its own as many, and the text besides (idle in the cache).
+    f0=$(mem_figures)
+    check lazy_stop_b 'stop lazy-b' 'stop: lazy-b: done' && session_wait_log 'lazy-b \(pid [0-9]*\) ended' 10
+    f1=$(mem_figures)
+    session_send 'start lazy-b'
+    session_wait_log 'lazytest: (PASS|FAIL) lazy-b' 30 && session_wait 'pith> ' 10
+    f2=$(mem_figures)
+    check lazy_stop_b_again 'stop lazy-b' 'stop: lazy-b: done' && session_wait_log 'lazy-b \(pid [0-9]*\) ended' 10
+    f3=$(mem_figures)
+    check lazy_stop_a 'stop lazy-a' 'stop: lazy-a: done' && session_wait_log 'lazy-a \(pid [0-9]*\) ended' 10
+    f4=$(mem_figures)
+    set -- $f0 $f1 $f2 $f3 $f4
+    if [ $# = 20 ]; then
+        private=$(($7 - $3)) pulls=$((${12} - $4)) freed=$((${19} - ${15}))
+        # (lazy-b's second run uses the same pages as its first: the figures but the pulls match.)
+        if [ "$9 ${10} ${11}" = "$1 $2 $3" ] && [ "${13} ${14} ${15}" = "$5 $6 $7" ] && [ "$private" -gt 0 ] &&
+            [ "$pulls" -le $((private + 1)) ] && [ "$freed" -gt "$private" ]; then
+            result PASS base/lazy_instances_share_text \
+                "lazy-b alone: $private pages of its own, $pulls pulls; lazy-a then freed $freed (text $((freed - private)))"
+        else
+            result FAIL base/lazy_instances_share_text "figures (KiB committed free pulls): $f0 / $f1 / $f2 / $f3 / $f4"
+        fi
+    else
+        result FAIL base/lazy_instances_share_text "mem's figures missing (see $log)"
+    fi
+
+    # Killed, a lazy program is restarted by the supervisor and every page
+    # comes back: the figures after its restart are those before its kill;
+    # stopped, its quota and its client's pages come back whole.
+    check lazy_start_a 'start lazy-a' 'start: lazy-a: done' && session_wait_log 'lazytest: (PASS|FAIL) lazy-a' 30 &&
+        session_wait 'pith> ' 10
+    f0=$(mem_figures)
+    quota=$(session_log_since | sed -n 's/.*lazytest: PASS lazy-a: .* of \([0-9]*\) client pages/\1/p' | tail -1)
+    session_send 'kill lazy-a'
+    session_wait_log 'init: lazy-a restarted' 10 && session_wait_log 'lazytest: (PASS|FAIL) lazy-a' 30
+    f1=$(mem_figures)
+    check lazy_stop_a_again 'stop lazy-a' 'stop: lazy-a: done' && session_wait_log 'lazy-a \(pid [0-9]*\) ended' 10
+    f2=$(mem_figures)
+    set -- $f0 $f1 $f2
+    if [ $# = 12 ] && [ -n "$quota" ] && [ "$1 $2 $3" = "$5 $6 $7" ] && [ $(($9 - $1)) = 16384 ] &&
+        [ $(($2 - ${10})) = "$quota" ] && grep -aq 'lazytest: PASS lazy-a: .*' "$log.debugcon" &&
+        ! grep -aq 'lazytest: FAIL' "$log.debugcon" &&
+        [ "$(grep -ac 'init: lazy-a (pid [0-9]*) ended; every page of its quota came back' "$log.debugcon")" = 3 ]; then
+        result PASS base/lazy_program_killed_restarted_every_page_back
+    else
+        result FAIL base/lazy_program_killed_restarted_every_page_back \
+            "figures (KiB committed free pulls) before the kill, after the restart, stopped: $f0 / $f1 / $f2; client quota ${quota:-?}"
+    fi
+    session_stop
+}
+
 # ---- init faults: nothing can restart it, so the system ends, saying why ----
 init_faults() {
     local m t log status
     m=$(manifest_for scn-initfault "console priority=200 ports=0x3f8-0x3ff irq=4 register=/dev/console
 shell   needs=console procs")
-    for t in supervisor main; do
+    for t in supervisor main mapper; do
         log=$LOGS/base-init-fault-$t
         tools/qemu-run.sh --accel tcg --timeout 120 --kernel "$BUILD/pith.bin" --module "$U/init.elf" \
             --module "$U/memd.elf" --module "$m" --module "$U/console.elf" --module "$U/shell.elf" --append "init.fault=$t" \
@@ -521,6 +653,7 @@ shell_session
 memd_faults
 paged_program
 paged_too_many
+lazy_programs
 kill_under_load
 malformed_manifest
 several_writers
