@@ -83,6 +83,8 @@ for _ in $(seq 1 1200); do
     sleep 0.1
 done
 kill "$restart_pid" 2>/dev/null; wait "$restart_pid" 2>/dev/null
+# And its QEMU, should it have outlived the wrapper (an idle guest under icount spins a host CPU).
+pkill -f -- "debugcon file:$log" 2>/dev/null || true
 restart_samples=$(tr -d '\r' < "$log" | sed -n 's/^init: crasher serving again \([0-9]*\) us after it ended (backoff \([0-9]*\) us)/\1 \2/p' |
                   awk '{ print $1 - $2 }' | sort -n)
 n=$(echo "$restart_samples" | grep -c .)

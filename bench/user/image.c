@@ -12,8 +12,8 @@
  * key) was run before, so the page is in the manager's page cache: it is
  * mapped without a pull.  Same line format as main.c's.
  */
+#include "bench.h"
 #include "pith.h"
-#include "stats.h"
 #include "idl.h"
 #include "memserver.h"
 #include "lib/string.h"
@@ -31,21 +31,7 @@ extern const unsigned char child_elf[], child_elf_end[];
 static uint64_t samples[RUNS];
 static uint64_t lent;
 
-static void die(const char *what, long err)
-{
-    printf("bench: image %s failed: %ld\n", what, err);
-    pith_shutdown(0);
-}
 
-static uint64_t make(uint8_t type, uint32_t bits)
-{
-    uint64_t slot = pith_slot_alloc();
-    long err = pith_invoke4(pith_biggest_untyped(), PITH_UNTYPED_RETYPE, type | (uint64_t)bits << 8,
-                            PITH_SLOT_CSPACE, slot, 1);
-    if (err)
-        die("retype", err);
-    return slot;
-}
 
 /* The mapper: the child's file, a page at a time. */
 static long pull(void *ctx, uint64_t key, uint64_t offset, uint64_t page)
@@ -77,10 +63,12 @@ static void mapper_thread(uint64_t unused)
 
 static void start_mapper(void)
 {
-    uint64_t tcb = make(PITH_OBJ_TCB, 0), stack = make(PITH_OBJ_FRAME, 0), buf = make(PITH_OBJ_FRAME, 0);
+    uint64_t tcb = bench_make(PITH_OBJ_TCB, 0, 1), stack = bench_make(PITH_OBJ_FRAME, 0, 1),
+             buf = bench_make(PITH_OBJ_FRAME, 0, 1);
     uint64_t top = STACK + 0x10000;
     lent = pith_slot_alloc();
-    mapper_srv = (struct pith_server){ .ep = make(PITH_OBJ_ENDPOINT, 0), .reply = make(PITH_OBJ_REPLY, 0),
+    mapper_srv = (struct pith_server){ .ep = bench_make(PITH_OBJ_ENDPOINT, 0, 1),
+                                       .reply = bench_make(PITH_OBJ_REPLY, 0, 1),
                                        .cap_slot = pith_slot_alloc(),
                                        .buf = (struct pith_ipc_buffer *)(top + 0x2000) };
     long err;
@@ -89,13 +77,9 @@ static void start_mapper(void)
         (err = pith_invoke4(tcb, PITH_TCB_SET_PRIORITY, 160, 160, 0, 0)) ||
         (err = pith_invoke4(tcb, PITH_TCB_WRITE_REGISTERS, (uint64_t)mapper_thread, top + 0x1000 - 8, 0, 0)) ||
         (err = pith_invoke4(tcb, PITH_TCB_RESUME, 0, 0, 0, 0)))
-        die("mapper", err);
+        bench_die("image mapper", err);
 }
 
-static long lookup(void *ctx, const char *name, uint64_t dest)
-{
-    return pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_COPY, dest, *(uint64_t *)ctx, PITH_RIGHTS_ALL, 0);
-}
 
 /*
  * RUNS runs of the child, the image mapped afresh each time under key
@@ -117,56 +101,48 @@ static void run_child(struct pith_client *client, uint64_t child, uint64_t ep, c
             (err = pith_syscall(PITH_SYS_RECV, ep, &m, 0)) ||
             (err = pith_syscall(PITH_SYS_RECV, ep, &m, 0)) ||
             (err = pith_invoke4(child, PITH_TCB_SUSPEND, 0, 0, 0, 0)))
-            die("run", err);
+            bench_die("image run", err);
         if (PITH_TAG_LABEL(m.tag) != 0xe20 || m.w[0] != 0xfa + 0xff)
-            die("child's answer", -1);
+            bench_die("image child's answer", -1);
         samples[i] = m.w[1];
         for (int s = 0; s < img->nsegments; s++)
             if ((err = mem_free(client, img->segments[s].vaddr & ~4095ull)))
-                die("free", err);
+                bench_die("image free", err);
     }
     if (!name)
         return;
-    bench_sort(samples, RUNS);
-    printf("bench %s median=%lu min=%lu max=%lu unit=%s iters=%d\n", name, samples[RUNS / 2], samples[0],
-           samples[RUNS - 1], unit, RUNS);
+    bench_report(name, samples, RUNS, unit);
 }
 
 void image_bench(const char *unit)
 {
     static struct mem_state st;
     static uint64_t owner_ep, client_ep;
-    uint64_t memory = pith_slot_alloc(), tcb = 0;
-    long err = pith_invoke4(pith_biggest_untyped(), PITH_UNTYPED_RETYPE, PITH_OBJ_UNTYPED | 20u << 8,
-                            PITH_SLOT_CSPACE, memory, 1);
-    struct mem_start a = { .untyped = pith_biggest_untyped(), .memory = memory, .stack = STACK,
-                           .window = WINDOW, .priority = 200,
-                           .time = (const struct pith_time_page *)pith_bootinfo->time_page };
-    if (err || (err = mem_start(&st, &a, &owner_ep, &tcb)))
-        die("memory manager", err);
+    long err;
+    bench_manager_start(&st, 20, WINDOW, STACK, &owner_ep);
     start_mapper();
-    struct pith_resolver owner_r = { lookup, &owner_ep }, client_r = { lookup, &client_ep };
+    struct pith_resolver owner_r = { bench_lookup, &owner_ep }, client_r = { bench_lookup, &client_ep };
     struct pith_client owner, client;
     struct pith_ipc_buffer *buf = (struct pith_ipc_buffer *)PITH_IPC_BUFFER_ADDR;
     pith_client_init(&owner, "owner", &owner_r, pith_slot_alloc(), buf);
     /* The child's own address space, its pages all from the manager. */
-    uint64_t vs = make(PITH_OBJ_VSPACE, 0), copy = pith_slot_alloc();
+    uint64_t vs = bench_make(PITH_OBJ_VSPACE, 0, 1), copy = pith_slot_alloc();
     uint32_t id;
     client_ep = pith_slot_alloc();
     if ((err = pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_COPY, copy, vs, PITH_RIGHTS_ALL, 0)) ||
         (err = mem_client_new(&owner, copy, 32, &id, client_ep)))
-        die("memory client", err);
+        bench_die("image memory client", err);
     pith_client_init(&client, "client", &client_r, pith_slot_alloc(), buf);
     struct elf_image img;
     uint64_t size = (uint64_t)(child_elf_end - child_elf);
     if (elf_parse(child_elf, size, &img) != ELF_OK || (err = mem_anon(&client, CHILD_STACK - 4096, 1)))
-        die("child", err);
-    uint64_t ep = make(PITH_OBJ_ENDPOINT, 0), child = make(PITH_OBJ_TCB, 0);
+        bench_die("image child", err);
+    uint64_t ep = bench_make(PITH_OBJ_ENDPOINT, 0, 1), child = bench_make(PITH_OBJ_TCB, 0, 1);
     if ((err = pith_invoke4(child, PITH_TCB_CONFIGURE, PITH_SLOT_CSPACE, vs, 0, client_ep)) ||
         (err = pith_invoke4(child, PITH_TCB_SET_PRIORITY, 100, 100, 0, 0)))
-        die("child thread", err);
-    run_child(&client, child, ep, &img, IMG_KEY + 1, "pith.image_fault", unit);
+        bench_die("image child thread", err);
+    run_child(&client, child, ep, &img, IMG_KEY + 1, "image_fault", unit);
     /* Run once untimed, so that its read-only pages are in the cache for the timed runs. */
     run_child(&client, child, ep, &img, IMG_KEY, NULL, unit);
-    run_child(&client, child, ep, &img, IMG_KEY, "pith.image_fault_cached", unit);
+    run_child(&client, child, ep, &img, IMG_KEY, "image_fault_cached", unit);
 }

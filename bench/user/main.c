@@ -3,8 +3,8 @@
  * "bench".  Each figure: ITERS samples after WARMUP, median/min/max of the
  * TSC (instructions under icount), in the format of docs/testing.md.
  */
+#include "bench.h"
 #include "pith.h"
-#include "stats.h"
 #include "kvstore.h"
 
 #define WARMUP 1000
@@ -15,9 +15,7 @@ static const char *unit;
 
 static void report_n(const char *name, int n)
 {
-    bench_sort(samples, (size_t)n);
-    printf("bench pith.%s median=%lu min=%lu max=%lu unit=%s iters=%d\n", name,
-           samples[n / 2], samples[0], samples[n - 1], unit, n);
+    bench_report(name, samples, n, unit);
 }
 
 static void report(const char *name)
@@ -25,22 +23,7 @@ static void report(const char *name)
     report_n(name, ITERS);
 }
 
-static inline uint64_t clock(void)
-{
-    uint32_t lo, hi;
-    __asm__ volatile("lfence; rdtsc; lfence" : "=a"(lo), "=d"(hi) :: "memory");
-    return ((uint64_t)hi << 32) | lo;
-}
 
-static uint64_t make(uint8_t type)
-{
-    uint64_t slot = pith_slot_alloc();
-    if (pith_invoke4(pith_biggest_untyped(), PITH_UNTYPED_RETYPE, type, PITH_SLOT_CSPACE, slot, 1)) {
-        printf("bench: cannot make an object of type %u\n", type);
-        pith_shutdown(0);
-    }
-    return slot;
-}
 
 static void map(uint64_t vspace, uint64_t frame, uint64_t va, uint8_t rights)
 {
@@ -48,7 +31,8 @@ static void map(uint64_t vspace, uint64_t frame, uint64_t va, uint8_t rights)
         long err = pith_invoke4(frame, PITH_FRAME_MAP, vspace, va, rights, 0);
         if (err == PITH_OK)
             return;
-        if (err != PITH_E_NO_TABLE || pith_invoke4(make(PITH_OBJ_PAGE_TABLE), PITH_PAGE_TABLE_MAP, vspace, va, 0, 0)) {
+        if (err != PITH_E_NO_TABLE ||
+            pith_invoke4(bench_make(PITH_OBJ_PAGE_TABLE, 0, 1), PITH_PAGE_TABLE_MAP, vspace, va, 0, 0)) {
             printf("bench: cannot map %#lx: %ld\n", va, err);
             pith_shutdown(0);
         }
@@ -58,7 +42,8 @@ static void map(uint64_t vspace, uint64_t frame, uint64_t va, uint8_t rights)
 /* A thread in `vspace` (ours or another) with a stack at stack_va, running fn(arg). */
 static uint64_t thread(uint64_t vspace, uint64_t stack_va, void (*fn)(uint64_t), uint64_t arg, unsigned prio)
 {
-    uint64_t tcb = make(PITH_OBJ_TCB), stack = make(PITH_OBJ_FRAME), buf = make(PITH_OBJ_FRAME);
+    uint64_t tcb = bench_make(PITH_OBJ_TCB, 0, 1), stack = bench_make(PITH_OBJ_FRAME, 0, 1),
+             buf = bench_make(PITH_OBJ_FRAME, 0, 1);
     map(vspace, stack, stack_va, PITH_RIGHT_READ | PITH_RIGHT_WRITE);
     map(vspace, buf, stack_va + 0x2000, PITH_RIGHT_READ | PITH_RIGHT_WRITE);
     pith_invoke4(tcb, PITH_TCB_CONFIGURE, PITH_SLOT_CSPACE, vspace, buf, 0);
@@ -73,9 +58,9 @@ static void null_syscall(void)
 {
     struct pith_msg m = { 0 };
     for (int i = 0; i < WARMUP + ITERS; i++) {
-        uint64_t t0 = clock();
+        uint64_t t0 = bench_clock();
         pith_syscall(PITH_SYS_INFO, 0, &m, 0);
-        uint64_t t1 = clock();
+        uint64_t t1 = bench_clock();
         if (i >= WARMUP)
             samples[i - WARMUP] = t1 - t0;
     }
@@ -107,9 +92,9 @@ static void time_calls(uint64_t ep, uint64_t tag, const uint64_t w[4])
         m.tag = tag;
         for (int k = 0; k < 4; k++)
             m.w[k] = w[k];
-        uint64_t t0 = clock();
+        uint64_t t0 = bench_clock();
         pith_call(ep, &m);
-        uint64_t t1 = clock();
+        uint64_t t1 = bench_clock();
         if (i >= WARMUP)
             samples[i - WARMUP] = t1 - t0;
     }
@@ -129,7 +114,7 @@ static void call_rtt(uint64_t ep, const char *name)
 
 static void ipc_same(void)
 {
-    uint64_t ep = make(PITH_OBJ_ENDPOINT), reply = make(PITH_OBJ_REPLY);
+    uint64_t ep = bench_make(PITH_OBJ_ENDPOINT, 0, 1), reply = bench_make(PITH_OBJ_REPLY, 0, 1);
     uint64_t t = thread(PITH_SLOT_VSPACE, 0x40000000, server, ep | reply << 16, 150);
     pith_invoke4(t, PITH_TCB_RESUME, 0, 0, 0, 0);
     call_rtt(ep, "ipc_call_rtt_same");
@@ -141,7 +126,7 @@ extern const char __text_start[], __text_end[];
 /* The server in an address space of its own, running copies of our text pages. */
 static void ipc_xas(void)
 {
-    uint64_t vs = make(PITH_OBJ_VSPACE);
+    uint64_t vs = bench_make(PITH_OBJ_VSPACE, 0, 1);
     const struct pith_bootinfo *bi = pith_bootinfo;
     uint64_t text_pages = ((uint64_t)__text_end - (uint64_t)__text_start + 4095) / 4096;
     for (uint64_t i = 0; i < text_pages; i++) {
@@ -150,7 +135,7 @@ static void ipc_xas(void)
                      PITH_RIGHT_READ | PITH_RIGHT_EXEC, 0);
         map(vs, copy, (uint64_t)__text_start + i * 4096, PITH_RIGHT_READ | PITH_RIGHT_EXEC);
     }
-    uint64_t ep = make(PITH_OBJ_ENDPOINT), reply = make(PITH_OBJ_REPLY);
+    uint64_t ep = bench_make(PITH_OBJ_ENDPOINT, 0, 1), reply = bench_make(PITH_OBJ_REPLY, 0, 1);
     uint64_t t = thread(vs, 0x40000000, server, ep | reply << 16, 150);
     pith_invoke4(t, PITH_TCB_RESUME, 0, 0, 0, 0);
     call_rtt(ep, "ipc_call_rtt_xas");
@@ -188,7 +173,7 @@ extern const char __rodata_end[];
 static void idl_xas(void)
 {
     /* The server's space: our text and read-only data (the handler table), and the state page. */
-    uint64_t vs = make(PITH_OBJ_VSPACE), page = make(PITH_OBJ_FRAME), page2 = pith_slot_alloc();
+    uint64_t vs = bench_make(PITH_OBJ_VSPACE, 0, 1), page = bench_make(PITH_OBJ_FRAME, 0, 1), page2 = pith_slot_alloc();
     const struct pith_bootinfo *bi = pith_bootinfo;
     uint64_t pages = ((uint64_t)__rodata_end - (uint64_t)__text_start + 4095) / 4096;
     for (uint64_t i = 0; i < pages; i++) {
@@ -201,8 +186,8 @@ static void idl_xas(void)
     map(PITH_SLOT_VSPACE, page, KV_BENCH_PAGE, PITH_RIGHT_READ | PITH_RIGHT_WRITE);
     map(vs, page2, KV_BENCH_PAGE, PITH_RIGHT_READ | PITH_RIGHT_WRITE);
     struct kv_bench *b = (struct kv_bench *)KV_BENCH_PAGE;
-    uint64_t ep = make(PITH_OBJ_ENDPOINT);
-    b->srv = (struct pith_server){ .ep = ep, .reply = make(PITH_OBJ_REPLY), .cap_slot = 0,
+    uint64_t ep = bench_make(PITH_OBJ_ENDPOINT, 0, 1);
+    b->srv = (struct pith_server){ .ep = ep, .reply = bench_make(PITH_OBJ_REPLY, 0, 1), .cap_slot = 0,
                                    .buf = (struct pith_ipc_buffer *)(0x40050000ull + 0x2000) };
     uint64_t t = thread(vs, 0x40050000ull, kv_bench_server, KV_BENCH_PAGE, 150);
     pith_invoke4(t, PITH_TCB_RESUME, 0, 0, 0, 0);
@@ -214,9 +199,9 @@ static void idl_xas(void)
     long err = kv_put(&c, "key", "a value of 24 bytes.....", 24);
     uint64_t hits = fast_path_hits();
     for (int i = 0; i < WARMUP + ITERS; i++) {
-        uint64_t t0 = clock();
+        uint64_t t0 = bench_clock();
         err |= kv_count(&c, &keys);
-        uint64_t t1 = clock();
+        uint64_t t1 = bench_clock();
         if (i >= WARMUP)
             samples[i - WARMUP] = t1 - t0;
     }
@@ -227,9 +212,9 @@ static void idl_xas(void)
     char value[KV_GET_VALUE_MAX];
     uint64_t len;
     for (int i = 0; i < WARMUP + ITERS; i++) {
-        uint64_t t0 = clock();
+        uint64_t t0 = bench_clock();
         err |= kv_get(&c, "key", value, &len);
-        uint64_t t1 = clock();
+        uint64_t t1 = bench_clock();
         if (i >= WARMUP)
             samples[i - WARMUP] = t1 - t0;
     }
@@ -253,7 +238,7 @@ static void long_server(uint64_t slots)
 
 static void ipc_long(void)
 {
-    uint64_t ep = make(PITH_OBJ_ENDPOINT), reply = make(PITH_OBJ_REPLY);
+    uint64_t ep = bench_make(PITH_OBJ_ENDPOINT, 0, 1), reply = bench_make(PITH_OBJ_REPLY, 0, 1);
     uint64_t t = thread(PITH_SLOT_VSPACE, 0x40020000, long_server, ep | reply << 16, 150);
     pith_invoke4(t, PITH_TCB_RESUME, 0, 0, 0, 0);
     time_calls(ep, PITH_TAG(1, PITH_MSG_MAX), words);
@@ -281,7 +266,8 @@ static void cap_server(uint64_t slots)
 
 static void ipc_cap(void)
 {
-    uint64_t ep = make(PITH_OBJ_ENDPOINT), reply = make(PITH_OBJ_REPLY), gift = make(PITH_OBJ_NOTIFICATION);
+    uint64_t ep = bench_make(PITH_OBJ_ENDPOINT, 0, 1), reply = bench_make(PITH_OBJ_REPLY, 0, 1),
+             gift = bench_make(PITH_OBJ_NOTIFICATION, 0, 1);
     cap_recv_slot = pith_slot_alloc();
     uint64_t t = thread(PITH_SLOT_VSPACE, CAP_SERVER_STACK, cap_server, ep | reply << 16, 150);
     pith_invoke4(t, PITH_TCB_RESUME, 0, 0, 0, 0);
@@ -321,10 +307,10 @@ static void port_rtt(void)
     struct pith_msg m = { 0 };
     for (int i = 0; i < WARMUP + ITERS; i++) {
         m.tag = PITH_TAG(1, 1) | PITH_TAG_CAP;
-        uint64_t t0 = clock();
+        uint64_t t0 = bench_clock();
         pith_send(sp, &m);
         pith_recv(ap, &m, 0);
-        uint64_t t1 = clock();
+        uint64_t t1 = bench_clock();
         if (i >= WARMUP)
             samples[i - WARMUP] = t1 - t0;
     }
@@ -339,7 +325,7 @@ static void waiter(uint64_t n)
     struct pith_msg m = { 0 };
     for (;;) {
         pith_recv(n, &m, 0);
-        woke_at = clock();
+        woke_at = bench_clock();
     }
 }
 
@@ -351,13 +337,13 @@ static void to_ns(void);
  */
 static void wake_figure(uint64_t cpu, uint64_t stack_va, const char *name)
 {
-    uint64_t n = make(PITH_OBJ_NOTIFICATION);
+    uint64_t n = bench_make(PITH_OBJ_NOTIFICATION, 0, 1);
     uint64_t t = thread(PITH_SLOT_VSPACE, stack_va, waiter, n, 150);
     pith_invoke4(t, PITH_TCB_SET_AFFINITY, cpu, 0, 0, 0);
     pith_invoke4(t, PITH_TCB_RESUME, 0, 0, 0, 0);
     for (int i = 0; i < WARMUP + ITERS; i++) {
         woke_at = 0;
-        uint64_t t0 = clock();
+        uint64_t t0 = bench_clock();
         pith_signal(n);
         while (!woke_at)
             ;
@@ -391,7 +377,7 @@ static void irq_waiter(uint64_t n)
     struct pith_msg m = { 0 };
     for (;;) {
         pith_recv(n, &m, 0);
-        irq_seen_at = clock();
+        irq_seen_at = bench_clock();
         pith_invoke4(irq_handler_slot, PITH_IRQ_HANDLER_ANSWER, 1, 0, 0, 0);
     }
 }
@@ -404,8 +390,8 @@ static void irq_latency(void)
         printf("# pith.irq_latency unavailable: no PIT ports\n");
         return;
     }
-    uint64_t n = make(PITH_OBJ_NOTIFICATION);
-    irq_handler_slot = make(PITH_OBJ_IRQ_HANDLER);
+    uint64_t n = bench_make(PITH_OBJ_NOTIFICATION, 0, 1);
+    irq_handler_slot = bench_make(PITH_OBJ_IRQ_HANDLER, 0, 1);
     pith_invoke4(irq_handler_slot, PITH_IRQ_HANDLER_SET_NOTIFICATION, n, 0, 0, 0);
     if (pith_invoke4(PITH_SLOT_IRQ_CONTROL, PITH_IRQ_CONTROL_BIND, irq_handler_slot, 0, PITH_IRQ_ISA, 0)) {
         printf("# pith.irq_latency unavailable: cannot bind ISA IRQ 0\n");
@@ -418,7 +404,7 @@ static void irq_latency(void)
         irq_seen_at = 0;
         outb(0x43, 0x30);               /* channel 0, low then high byte, mode 0 */
         outb(0x40, PIT_COUNT & 0xff);
-        uint64_t t0 = clock();
+        uint64_t t0 = bench_clock();
         outb(0x40, PIT_COUNT >> 8);     /* counting starts with this write */
         while (!irq_seen_at)
             ;
@@ -444,7 +430,7 @@ static void to_ns(void)
 
 static void ipc_xcpu(void)
 {
-    uint64_t ep = make(PITH_OBJ_ENDPOINT), reply = make(PITH_OBJ_REPLY);
+    uint64_t ep = bench_make(PITH_OBJ_ENDPOINT, 0, 1), reply = bench_make(PITH_OBJ_REPLY, 0, 1);
     uint64_t t = thread(PITH_SLOT_VSPACE, 0x40070000, server, ep | reply << 16, 150);
     pith_invoke4(t, PITH_TCB_SET_AFFINITY, 1, 0, 0, 0);
     pith_invoke4(t, PITH_TCB_RESUME, 0, 0, 0, 0);
@@ -455,7 +441,6 @@ static void ipc_xcpu(void)
 }
 
 
-void mm_bench(const char *unit);      /* mm.c */
 
 static int cmdline_word(const char *w)
 {

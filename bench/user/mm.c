@@ -4,8 +4,8 @@
  * fault served by the memory manager (demand-zero), and a copy-on-write
  * fault.  Same line format as main.c's.
  */
+#include "bench.h"
 #include "pith.h"
-#include "stats.h"
 #include "idl.h"
 #include "memserver.h"
 
@@ -24,33 +24,11 @@ static const char *unit;
 
 static void report(const char *name, int n)
 {
-    bench_sort(samples, (size_t)n);
-    printf("bench pith.%s median=%lu min=%lu max=%lu unit=%s iters=%d\n", name,
-           samples[n / 2], samples[0], samples[n - 1], unit, n);
+    bench_report(name, samples, n, unit);
 }
 
-static inline uint64_t clock(void)
-{
-    uint32_t lo, hi;
-    __asm__ volatile("lfence; rdtsc; lfence" : "=a"(lo), "=d"(hi) :: "memory");
-    return ((uint64_t)hi << 32) | lo;
-}
 
-static void die(const char *what, long err)
-{
-    printf("bench: %s failed: %ld\n", what, err);
-    pith_shutdown(0);
-}
 
-static uint64_t make(uint8_t type, uint32_t bits, uint64_t count)
-{
-    uint64_t slot = pith_slot_alloc_range(count);
-    long err = pith_invoke4(pith_biggest_untyped(), PITH_UNTYPED_RETYPE, type | (uint64_t)bits << 8,
-                            PITH_SLOT_CSPACE, slot, count);
-    if (err)
-        die("retype", err);
-    return slot;
-}
 
 /* ---- map and unmap ---- */
 
@@ -58,13 +36,13 @@ static void map_figure(uint64_t frames, uint64_t vs, uint64_t cn, uint64_t pages
 {
     static uint64_t unmap[MAP_ITERS];
     for (int i = 0; i < MAP_ITERS; i++) {
-        uint64_t t0 = clock();
+        uint64_t t0 = bench_clock();
         long err = pith_invoke4(vs, PITH_VSPACE_MAP, frames, TARGET, cn, pages | (uint64_t)RW << 16);
-        uint64_t t1 = clock();
+        uint64_t t1 = bench_clock();
         err = err ? err : pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_REVOKE_RANGE, frames, pages, 0, 0);
-        uint64_t t2 = clock();
+        uint64_t t2 = bench_clock();
         if (err)
-            die("map", err);
+            bench_die("map", err);
         samples[i] = t1 - t0;
         unmap[i] = t2 - t1;
     }
@@ -76,13 +54,13 @@ static void map_figure(uint64_t frames, uint64_t vs, uint64_t cn, uint64_t pages
 
 static void map_unmap(void)
 {
-    uint64_t frames = make(PITH_OBJ_FRAME, 0, PITH_MAP_MAX_PAGES);
-    uint64_t vs = make(PITH_OBJ_VSPACE, 0, 1), cn = make(PITH_OBJ_CNODE, 10, 1);
+    uint64_t frames = bench_make(PITH_OBJ_FRAME, 0, PITH_MAP_MAX_PAGES);
+    uint64_t vs = bench_make(PITH_OBJ_VSPACE, 0, 1), cn = bench_make(PITH_OBJ_CNODE, 10, 1);
     /* One page table covers the 512 pages (TARGET is 2 MiB aligned): PDPT, PD and PT. */
     for (int i = 0; i < 3; i++) {
-        long err = pith_invoke4(make(PITH_OBJ_PAGE_TABLE, 0, 1), PITH_PAGE_TABLE_MAP, vs, TARGET, 0, 0);
+        long err = pith_invoke4(bench_make(PITH_OBJ_PAGE_TABLE, 0, 1), PITH_PAGE_TABLE_MAP, vs, TARGET, 0, 0);
         if (err)
-            die("page table", err);
+            bench_die("page table", err);
     }
     map_figure(frames, vs, cn, 1);
     map_figure(frames, vs, cn, PITH_MAP_MAX_PAGES);
@@ -104,9 +82,9 @@ static void toucher(uint64_t unused)
         uint64_t base = writes_copy ? COPY : REGION;
         for (uint64_t i = 0; i < BATCH; i++) {
             volatile uint64_t *p = (volatile uint64_t *)(base + i * 4096);
-            uint64_t t0 = clock();
+            uint64_t t0 = bench_clock();
             *p = i + 1;
-            uint64_t t1 = clock();
+            uint64_t t1 = bench_clock();
             if (fault_samples_taken < FAULT_ITERS)
                 samples[fault_samples_taken++] = t1 - t0;
         }
@@ -116,21 +94,17 @@ static void toucher(uint64_t unused)
 
 static uint64_t thread(uint64_t fault_ep, uint64_t stack_va)
 {
-    uint64_t tcb = make(PITH_OBJ_TCB, 0, 1), stack = make(PITH_OBJ_FRAME, 0, 1);
+    uint64_t tcb = bench_make(PITH_OBJ_TCB, 0, 1), stack = bench_make(PITH_OBJ_FRAME, 0, 1);
     long err;
     if ((err = pith_map_page(stack, stack_va, RW, 0)) ||
         (err = pith_invoke4(tcb, PITH_TCB_CONFIGURE, PITH_SLOT_CSPACE, PITH_SLOT_VSPACE, 0, fault_ep)) ||
         (err = pith_invoke4(tcb, PITH_TCB_SET_PRIORITY, 150, 150, 0, 0)) ||
         (err = pith_invoke4(tcb, PITH_TCB_WRITE_REGISTERS, (uint64_t)toucher, stack_va + 0x1000 - 8, 0, 0)) ||
         (err = pith_invoke4(tcb, PITH_TCB_RESUME, 0, 0, 0, 0)))
-        die("thread", err);
+        bench_die("thread", err);
     return tcb;
 }
 
-static long lookup(void *ctx, const char *name, uint64_t dest)
-{
-    return pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_COPY, dest, *(uint64_t *)ctx, PITH_RIGHTS_ALL, 0);
-}
 
 /* Runs batches until FAULT_ITERS samples are taken; cow: each batch writes a fresh copy-on-write copy. */
 static void fault_figure(struct pith_client *c, bool cow, int iters)
@@ -152,28 +126,21 @@ static void fault_figure(struct pith_client *c, bool cow, int iters)
             err = mem_cow(c, REGION, COPY);
         }
         if (err)
-            die("mem request", err);
+            bench_die("mem request", err);
         pith_signal(go);
         pith_syscall(PITH_SYS_RECV, done, &m, 0);
         if ((err = mem_free(c, REGION)) || (cow && (err = mem_free(c, COPY))))
-            die("mem free", err);
+            bench_die("mem free", err);
     }
 }
 
 static void faults(void)
 {
     static struct mem_state st;
-    uint64_t memory = pith_slot_alloc(), ep = 0, tcb = 0;
-    long err = pith_invoke4(pith_biggest_untyped(), PITH_UNTYPED_RETYPE, PITH_OBJ_UNTYPED | 22u << 8,
-                            PITH_SLOT_CSPACE, memory, 1);
-    struct mem_start a = { .untyped = pith_biggest_untyped(), .memory = memory, .stack = STACK,
-                           .window = WINDOW, .priority = 200,
-                           .time = (const struct pith_time_page *)pith_bootinfo->time_page };
-    if (err || (err = mem_start(&st, &a, &ep, &tcb)))
-        die("memory manager", err);
     static uint64_t owner_ep, client_ep;
-    owner_ep = ep;
-    struct pith_resolver owner_r = { lookup, &owner_ep }, client_r = { lookup, &client_ep };
+    long err;
+    bench_manager_start(&st, 22, WINDOW, STACK, &owner_ep);
+    struct pith_resolver owner_r = { bench_lookup, &owner_ep }, client_r = { bench_lookup, &client_ep };
     struct pith_client owner, client;
     struct pith_ipc_buffer *buf = (struct pith_ipc_buffer *)PITH_IPC_BUFFER_ADDR;
     pith_client_init(&owner, "owner", &owner_r, pith_slot_alloc(), buf);
@@ -182,18 +149,16 @@ static void faults(void)
     client_ep = pith_slot_alloc();
     if ((err = pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_COPY, space, PITH_SLOT_VSPACE, PITH_RIGHTS_ALL, 0)) ||
         (err = mem_client_new(&owner, space, 4 * BATCH, &id, client_ep)))
-        die("memory client", err);
+        bench_die("memory client", err);
     pith_client_init(&client, "client", &client_r, pith_slot_alloc(), buf);
-    go = make(PITH_OBJ_NOTIFICATION, 0, 1);
-    done = make(PITH_OBJ_NOTIFICATION, 0, 1);
+    go = bench_make(PITH_OBJ_NOTIFICATION, 0, 1);
+    done = bench_make(PITH_OBJ_NOTIFICATION, 0, 1);
     thread(client_ep, STACK + 0x10000);
     fault_figure(&client, false, FAULT_ITERS);
     report("pagefault_rtt", FAULT_ITERS);
     fault_figure(&client, true, MAP_ITERS * 2);
     report("cow_fault", MAP_ITERS * 2);
 }
-
-void image_bench(const char *unit);     /* image.c */
 
 void mm_bench(const char *u)
 {

@@ -177,6 +177,13 @@ uint64_t pith_slots_left(void);
 /* The slot of the largest block of untyped RAM (not device memory) init was given. */
 uint64_t pith_biggest_untyped(void);
 
+/*
+ * A child untyped of 2^bits bytes into cnode's slot, from the smallest of
+ * the boot information's blocks of RAM that has room (leaving the big ones
+ * whole); PITH_E_NO_MEMORY if none has.
+ */
+long pith_untyped_carve(uint32_t bits, uint64_t cnode, uint64_t slot);
+
 /* One object from an untyped into a new slot; 0 if the untyped has no room. */
 uint64_t pith_retype(uint64_t untyped, uint8_t type, uint32_t bits);
 

@@ -169,20 +169,25 @@ int pith_map_page(uint64_t frame, uint64_t va, uint8_t rights, uint64_t untyped)
     return PITH_E_NO_TABLE;
 }
 
-/*
- * A child untyped of 2^bits bytes from the smallest block of RAM that has
- * room, leaving the big blocks whole for the program; 0 if none has.
- */
-static uint64_t carve(uint32_t bits)
+long pith_untyped_carve(uint32_t bits, uint64_t cnode, uint64_t slot)
 {
     const struct pith_bootinfo *bi = pith_bootinfo;
-    uint64_t slot = pith_slot_alloc();
     for (uint32_t size = bits; size < 64; size++)
         for (uint64_t i = 0; i < bi->untyped.count; i++)
             if (!bi->untyped_list[i].is_device && bi->untyped_list[i].size_bits == size &&
                 !pith_invoke4(bi->untyped.first_slot + i, PITH_UNTYPED_RETYPE,
-                              PITH_OBJ_UNTYPED | (uint64_t)bits << 8, PITH_SLOT_CSPACE, slot, 1))
-                return slot;
+                              PITH_OBJ_UNTYPED | (uint64_t)bits << 8, cnode, slot, 1))
+                return PITH_OK;
+    return PITH_E_NO_MEMORY;
+}
+
+/* The runtime's parts come from the smallest blocks, leaving the big ones whole for the program; 0: none. */
+static uint64_t carve(uint32_t bits)
+{
+    uint64_t slot = pith_slot_alloc();
+    if (pith_untyped_carve(bits, PITH_SLOT_CSPACE, slot) == PITH_OK)
+        return slot;
+    pith_slot_free(slot);
     return 0;
 }
 

@@ -105,6 +105,16 @@ static struct proc *entry_for_module(const char *name)
     return i < 0 ? NULL : &procs[i];
 }
 
+/* A start by hand: its restart count begins again; a failed start leaves it stopped. */
+static long start_fresh(struct proc *p)
+{
+    p->restarts = 0;
+    long err = proc_start(p);
+    if (err)
+        p->state = PROC_STOPPED;
+    return err;
+}
+
 static long start(void *ctx, const char *name)
 {
     struct procmgr_ctx *c = ctx;
@@ -115,67 +125,66 @@ static long start(void *ctx, const char *name)
     /* A boot module started by name becomes init's child, its quota from the memory manager: only with procs. */
     if (err == PROCMGR_E_NO_SUCH && caller >= 0 && procs[caller].cfg.procs)
         err = (p = entry_for_module(name)) ? 0 : PROCMGR_E_NO_SUCH;
-    if (!err && p->state == PROC_RUNNING)
-        err = PROCMGR_E_STATE;
-    else if (!err) {
-        p->restarts = 0;
-        err = proc_start(p);
-        if (err)
-            p->state = PROC_STOPPED;
-    }
+    if (!err)
+        err = p->state == PROC_RUNNING ? PROCMGR_E_STATE : start_fresh(p);
     pith_mutex_unlock(&init_lock);
     return err;
 }
 
-static long stop(void *ctx, const char *name)
+/* Does op to the process the caller names, under init's lock, if the caller may act on it (target()). */
+static long on_target(void *ctx, const char *name, long (*op)(struct proc *p))
 {
     struct procmgr_ctx *c = ctx;
     pith_mutex_lock(&init_lock);
     struct proc *p = NULL;
     long err = target(caller_index(c->badge), name, &p);
-    if (!err && p->state == PROC_STOPPED)
-        err = PROCMGR_E_STATE;
     if (!err)
-        proc_end(p, PROC_STOPPED);
+        err = op(p);
     pith_mutex_unlock(&init_lock);
     return err;
 }
+
+static long stop_one(struct proc *p)
+{
+    if (p->state == PROC_STOPPED)
+        return PROCMGR_E_STATE;
+    proc_end(p, PROC_STOPPED);
+    return 0;
+}
+
+static long kill_one(struct proc *p)
+{
+    if (p->state != PROC_RUNNING)
+        return PROCMGR_E_STATE;
+    printf("init: %s (pid %u) killed on command\n", p->cfg.name, p->pid);
+    p->status = -1;
+    proc_end(p, PROC_STOPPED);
+    supervise_after_end(p);
+    return 0;
+}
+
+static long restart_one(struct proc *p)
+{
+    if (p->state == PROC_RUNNING)
+        proc_end(p, PROC_STOPPED);
+    return start_fresh(p);
+}
+
+static long remove_one(struct proc *p)
+{
+    proc_forget(p);
+    return 0;
+}
+
+static long stop(void *ctx, const char *name) { return on_target(ctx, name, stop_one); }
+static long restart(void *ctx, const char *name) { return on_target(ctx, name, restart_one); }
+static long remove_proc(void *ctx, const char *name) { return on_target(ctx, name, remove_one); }
 
 static long kill(void *ctx, const char *name)
 {
-    struct procmgr_ctx *c = ctx;
-    pith_mutex_lock(&init_lock);
-    struct proc *p = NULL;
-    long err = target(caller_index(c->badge), name, &p);
-    if (!err && p->state != PROC_RUNNING)
-        err = PROCMGR_E_STATE;
-    if (!err) {
-        printf("init: %s (pid %u) killed on command\n", p->cfg.name, p->pid);
-        p->status = -1;
-        proc_end(p, PROC_STOPPED);
-        supervise_after_end(p);
-    }
-    pith_mutex_unlock(&init_lock);
+    long err = on_target(ctx, name, kill_one);
     /* The supervisor keeps the timers: tell it one changed. */
     pith_signal(supervisor_ntfn);
-    return err;
-}
-
-static long restart(void *ctx, const char *name)
-{
-    struct procmgr_ctx *c = ctx;
-    pith_mutex_lock(&init_lock);
-    struct proc *p = NULL;
-    long err = target(caller_index(c->badge), name, &p);
-    if (!err) {
-        if (p->state == PROC_RUNNING)
-            proc_end(p, PROC_STOPPED);
-        p->restarts = 0;
-        err = proc_start(p);
-        if (err)
-            p->state = PROC_STOPPED;
-    }
-    pith_mutex_unlock(&init_lock);
     return err;
 }
 
@@ -189,17 +198,6 @@ static long create(void *ctx, const char *name, const char *module, uint32_t mem
     return err;
 }
 
-static long remove_proc(void *ctx, const char *name)
-{
-    struct procmgr_ctx *c = ctx;
-    pith_mutex_lock(&init_lock);
-    struct proc *p = NULL;
-    long err = target(caller_index(c->badge), name, &p);
-    if (!err)
-        proc_forget(p);
-    pith_mutex_unlock(&init_lock);
-    return err;
-}
 
 static long memory(void *ctx, uint64_t *total, uint64_t *free_bytes, uint64_t *slots, uint32_t *committed,
                    uint32_t *pages_free, uint64_t *pulls)

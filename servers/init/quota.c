@@ -58,25 +58,13 @@ static uint64_t untyped_free(uint64_t slot)
     return pith_invoke(slot, PITH_UNTYPED_INFO, &m) ? 0 : m.w[1];
 }
 
-/* An untyped of 2^bits from init's own blocks (before the hand-over), smallest block first. */
-static long carve_own(uint32_t bits, uint64_t cnode, uint64_t slot)
-{
-    const struct pith_bootinfo *bi = pith_bootinfo;
-    for (uint32_t size = bits; size < 48; size++)
-        for (uint64_t i = 0; i < bi->untyped.count; i++)
-            if (!bi->untyped_list[i].is_device && bi->untyped_list[i].size_bits == size &&
-                !pith_invoke4(bi->untyped.first_slot + i, PITH_UNTYPED_RETYPE,
-                              PITH_OBJ_UNTYPED | (uint64_t)bits << 8, cnode, slot, 1))
-                return PITH_OK;
-    return PITH_E_NO_MEMORY;
-}
 
 long quota_get(struct proc *p)
 {
     uint64_t slot = slot_get();
     p->quota_id = 0;
     if (!handed_over) {
-        if (carve_own(p->quota_bits, PITH_SLOT_CSPACE, slot)) {
+        if (pith_untyped_carve(p->quota_bits, PITH_SLOT_CSPACE, slot)) {
             slot_put(slot);
             return PROCMGR_E_NO_MEMORY;
         }
@@ -159,7 +147,7 @@ long quota_totals(uint64_t *total, uint64_t *free_bytes)
  */
 long quota_pool(uint64_t cnode)
 {
-    return carve_own(MEM_POOL_BITS, cnode, MEM_SLOT_UNTYPED);
+    return pith_untyped_carve(MEM_POOL_BITS, cnode, MEM_SLOT_UNTYPED);
 }
 
 void quota_hand_over(uint64_t cnode, uint64_t ep)

@@ -37,19 +37,30 @@ static const char *procmgr_error(long err)
     }
 }
 
+/* One entry of the process manager's list (procmgr.idl, message list). */
+struct entry {
+    char name[PROCMGR_LIST_NAME_MAX + 1];
+    uint32_t pid, parent, restarts;
+    uint8_t state;
+    uint64_t memory, used, cpu_ns;
+    int64_t status;
+};
+
+/* The index-th entry; nonzero past the last. */
+static long entry_get(uint32_t index, struct entry *e)
+{
+    return procmgr_list(&procmgr, index, e->name, &e->pid, &e->parent, &e->state, &e->memory, &e->used, &e->cpu_ns,
+                        &e->restarts, &e->status);
+}
+
 static void ps(int argc, char **argv)
 {
     say("%5s %6s %-8s %8s %8s %10s %8s  %s\n", "PID", "PARENT", "STATE", "MEM-KiB", "USED-KiB", "CPU-ms",
         "RESTARTS", "NAME");
-    char name[PROCMGR_LIST_NAME_MAX + 1];
-    uint32_t pid, parent, restarts;
-    uint8_t state;
-    uint64_t memory, used, cpu;
-    int64_t status;
-    for (uint32_t i = 0; procmgr_list(&procmgr, i, name, &pid, &parent, &state, &memory, &used, &cpu, &restarts,
-                                      &status) == 0; i++)
-        say("%5u %6u %-8s %8lu %8lu %10lu %8u  %s\n", pid, parent, state_name(state), memory >> 10, used >> 10,
-            cpu / 1000000, restarts, name);
+    struct entry e;
+    for (uint32_t i = 0; entry_get(i, &e) == 0; i++)
+        say("%5u %6u %-8s %8lu %8lu %10lu %8u  %s\n", e.pid, e.parent, state_name(e.state), e.memory >> 10,
+            e.used >> 10, e.cpu_ns / 1000000, e.restarts, e.name);
 }
 
 static void mem(int argc, char **argv)
@@ -65,15 +76,10 @@ static void mem(int argc, char **argv)
         total >> 10, free_bytes >> 10, (total - free_bytes) >> 10, slots);
     say("paging: %u pages committed to clients, %u pages free; %lu image pages pulled from init\n", committed,
         pages_free, pulls);
-    char name[PROCMGR_LIST_NAME_MAX + 1];
-    uint32_t pid, parent, restarts;
-    uint8_t state;
-    uint64_t memory, used, cpu;
-    int64_t status;
-    for (uint32_t i = 0; procmgr_list(&procmgr, i, name, &pid, &parent, &state, &memory, &used, &cpu, &restarts,
-                                      &status) == 0; i++)
-        if (memory)
-            say("  %-12s quota %lu KiB, %lu KiB of it made into objects\n", name, memory >> 10, used >> 10);
+    struct entry e;
+    for (uint32_t i = 0; entry_get(i, &e) == 0; i++)
+        if (e.memory)
+            say("  %-12s quota %lu KiB, %lu KiB of it made into objects\n", e.name, e.memory >> 10, e.used >> 10);
 }
 
 static void names(int argc, char **argv)
@@ -136,14 +142,10 @@ static const char *program_name(const char *arg, char *name)
     unsigned long want = strtoul(arg, &end, 10);
     if (*arg < '0' || *arg > '9' || *end)
         return arg;
-    uint32_t pid, parent, restarts;
-    uint8_t state;
-    uint64_t memory, used, cpu;
-    int64_t status;
-    for (uint32_t i = 0; procmgr_list(&procmgr, i, name, &pid, &parent, &state, &memory, &used, &cpu, &restarts,
-                                      &status) == 0; i++)
-        if (pid == want)
-            return name;
+    struct entry e;
+    for (uint32_t i = 0; entry_get(i, &e) == 0; i++)
+        if (e.pid == want)
+            return strcpy(name, e.name);
     return NULL;
 }
 
@@ -207,13 +209,14 @@ static void caps(int argc, char **argv)
 /* The process manager's entry for a name: its pid, state and status; nonzero if it has none. */
 static int find_entry(const char *want, uint32_t *pid, uint8_t *state, int64_t *status)
 {
-    char name[PROCMGR_LIST_NAME_MAX + 1];
-    uint32_t parent, restarts;
-    uint64_t memory, used, cpu;
-    for (uint32_t i = 0; procmgr_list(&procmgr, i, name, pid, &parent, state, &memory, &used, &cpu, &restarts,
-                                      status) == 0; i++)
-        if (!strcmp(name, want))
+    struct entry e;
+    for (uint32_t i = 0; entry_get(i, &e) == 0; i++)
+        if (!strcmp(e.name, want)) {
+            *pid = e.pid;
+            *state = e.state;
+            *status = e.status;
             return 0;
+        }
     return -1;
 }
 
