@@ -231,6 +231,32 @@ $(SELFTEST_OBJS): | $(BASE_HDRS) $(BUILD)/idl/kv.h
 -include $(patsubst %.o,%.d,$(SELFTEST_OBJS))
 # <<< base system <<<
 
+# >>> storage: the file server (servers/fs/, lib/ext2/, docs/storage.md) >>>
+# fs serves the ext2 volume on /dev/blk0 as /fs; the shell's file commands
+# call it.  make run boots with build/disk.img, made once from disk/ by
+# mke2fs -d and kept across runs (make disk-reset makes it anew).
+vpath %.idl servers/fs servers/blk
+USER_CFLAGS += -Ilib/ext2
+FS_ELF   := $(BUILD)/user/fs.elf
+EXT2_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard lib/ext2/*.c))
+FS_OBJS  := $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/fs/*.c)) $(EXT2_OBJS)
+MODULES  += $(FS_ELF)
+$(FS_ELF): $(FS_OBJS) $(call IDL_OBJ,fs) $(call IDL_OBJ,blk) $(RESOLVER_OBJS)
+$(SHELL_ELF): $(call IDL_OBJ,fs)
+$(FS_OBJS) $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/shell/*.c)): | $(BUILD)/idl/fs.h $(BUILD)/idl/blk.h $(BASE_HDRS)
+-include $(FS_OBJS:.o=.d)
+DISK_IMG := $(BUILD)/disk.img
+DISK_MIB ?= 32
+.PHONY: need-e2fs disk-reset
+need-e2fs:
+	$(Q)tools/need.sh e2fs
+$(DISK_IMG): | need-e2fs
+	$(Q)tools/mkdisk.sh disk $@ $(DISK_MIB)
+disk-reset: need-e2fs
+	$(Q)rm -f $(DISK_IMG)
+	$(Q)tools/mkdisk.sh disk $(DISK_IMG) $(DISK_MIB)
+# <<< storage: the file server <<<
+
 # >>> the memory manager at boot (servers/memd/, docs/memory.md) >>>
 # init starts memd before anything in the manifest: every boot of init carries it.
 MEMD_ELF := $(BUILD)/user/memd.elf

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Usage: need.sh build|test|bench|musl
+# Usage: need.sh build|test|bench|musl|e2fs
 # Makes sure the host tools a target needs exist.  As root, installs the
 # missing Debian packages with apt-get; otherwise stops with one line that
 # names the exact command to run.
@@ -9,9 +9,12 @@ what=${1:-build}
 # command:package pairs
 base="qemu-system-x86_64:qemu-system-x86 gdb:gdb"
 iso="grub-mkrescue:grub-common xorriso:xorriso mformat:mtools"
+# The disk images (ext2, made and checked with the host's own tools).
+e2fs="mke2fs:e2fsprogs e2fsck:e2fsprogs debugfs:e2fsprogs"
 case $what in
-    build) list="$base" ;;
-    iso|test) list="$base $iso" ;;
+    build) list="$base $e2fs" ;;
+    iso|test) list="$base $iso $e2fs" ;;
+    e2fs) list="$e2fs" ;;
     bench) list="$base" ;;
     musl) list="" ;;
     *) echo "need.sh: unknown target '$what'" >&2; exit 2 ;;

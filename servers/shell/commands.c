@@ -339,6 +339,14 @@ static const struct command {
     { "caps", "NAME|PID", "the capabilities a process holds: slot, type, rights, badge", 1, 1, caps },
     { "bench", "", "time system calls, IPC, a key-value call and mapping, here and now", 0, 0, bench },
     { "test", "", "run the self-test program and report its outcome", 0, 0, selftest },
+    { "ls", "[PATH]", "a directory's entries (or a file): mode, links, owner, size, name", 0, 1, ls },
+    { "cat", "PATH", "a file's contents", 1, 1, cat },
+    { "write", "PATH TEXT...", "make the file hold the text and a newline (created if missing)", 1, 15, write_cmd },
+    { "mkdir", "PATH", "a new directory", 1, 1, mkdir_cmd },
+    { "rm", "PATH", "remove a file, a symbolic link or an empty directory", 1, 1, rm },
+    { "mv", "FROM TO", "rename or move, replacing a file or empty directory at TO", 2, 2, mv },
+    { "df", "", "the volume's size, use and free inodes", 0, 0, df },
+    { "sync", "", "write every change to the disk now", 0, 0, sync_cmd },
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

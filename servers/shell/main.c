@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_WORDS 8
+#define MAX_WORDS 16
 
 struct pith_client console, procmgr;
 

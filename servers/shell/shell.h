@@ -15,4 +15,14 @@ void run_command(int argc, char **argv);
 /* bench.c: the bench command. */
 void bench(int argc, char **argv);
 
+/* files.c: the file commands over /fs. */
+void ls(int argc, char **argv);
+void cat(int argc, char **argv);
+void write_cmd(int argc, char **argv);
+void mkdir_cmd(int argc, char **argv);
+void rm(int argc, char **argv);
+void mv(int argc, char **argv);
+void df(int argc, char **argv);
+void sync_cmd(int argc, char **argv);
+
 #endif
