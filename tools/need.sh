@@ -5,13 +5,16 @@
 # names the exact command to run.
 set -e
 what=${1:-build}
+# e2fsprogs lives in /usr/sbin, which a user's PATH may lack.
+PATH=$PATH:/usr/sbin:/sbin
 
 # command:package pairs
 base="qemu-system-x86_64:qemu-system-x86 gdb:gdb"
 iso="grub-mkrescue:grub-common xorriso:xorriso mformat:mtools"
 case $what in
     build) list="$base" ;;
-    iso|test) list="$base $iso" ;;
+    iso) list="$base $iso" ;;
+    test) list="$base $iso mke2fs:e2fsprogs e2fsck:e2fsprogs debugfs:e2fsprogs" ;;
     bench) list="$base" ;;
     musl) list="" ;;
     *) echo "need.sh: unknown target '$what'" >&2; exit 2 ;;
