@@ -451,6 +451,46 @@ TEST(ext2_write_overwrite_extend_sparse_truncate)
     CHECK_EQ(fsck(img), 0);
 }
 
+TEST(ext2_flex_bg_and_xattr_blocks)
+{
+    /* flex_bg: group metadata packed at the front, allocation across groups */
+    const char *img = tpath("fx.img");
+    CHECK_EQ(mkfs(img, "-b 1024 -O flex_bg", tpath("src"), "20M"), 0);
+    struct hdev d;
+    CHECK_EQ(mount_img(&fs, &d, img, 64), 0);
+    check_src_tree();
+    uint32_t ino;
+    CHECK_EQ(mk(EXT2_ROOT_INO, "spans", &ino), 0);
+    CHECK_EQ(put(ino, 0, 12u << 20, 21), 0);          /* more than a group */
+    CHECK(same_as_pattern(&fs, "/spans", 12u << 20, 21));
+    CHECK_EQ(ext2_truncate(&fs, ino, 5000), 0);
+    CHECK_EQ(ext2_unmount(&fs), 0);
+    close(d.fd);
+    CHECK_EQ(fsck(img), 0);
+    /* an extended-attribute block goes with the last link of its file */
+    CHECK_EQ(mkfs(img, "-b 1024", tpath("src"), "4M"), 0);
+    FILE *f = fopen(tpath("val"), "wb");
+    for (int i = 0; i < 600; i++)
+        fputc('v', f);
+    fclose(f);
+    CHECK_EQ(sh("debugfs -w -R 'ea_set -f %s /small user.big' %s >/dev/null 2>&1", tpath("val"), img), 0);
+    CHECK(sh_num("debugfs -R 'stat /small' %s 2>/dev/null | grep -o 'File ACL: [0-9]*' | cut -d' ' -f3", img) > 0);
+    CHECK_EQ(mount_img(&fs, &d, img, 64), 0);
+    struct ext2_statfs before, after;
+    CHECK_EQ(ext2_statfs(&fs, &before), 0);
+    CHECK_EQ(resolve(&fs, "/small", &ino), 0);
+    struct ext2_stat st;
+    CHECK_EQ(ext2_stat(&fs, ino, &st), 0);
+    CHECK_EQ(st.blocks, 4);                           /* data and attributes */
+    CHECK(same_as_pattern(&fs, "/small", 100, 1));
+    CHECK_EQ(ext2_unlink(&fs, EXT2_ROOT_INO, "small", 5), 0);
+    CHECK_EQ(ext2_statfs(&fs, &after), 0);
+    CHECK_EQ(after.free_blocks, before.free_blocks + 2);
+    CHECK_EQ(ext2_unmount(&fs), 0);
+    close(d.fd);
+    CHECK_EQ(fsck(img), 0);
+}
+
 /* ---- names ---- */
 
 TEST(ext2_create_mkdir_unlink_rmdir_link)
