@@ -246,6 +246,15 @@ static uint16_t nlink(struct ext2_fs *f, uint32_t ino)
     return ext2_stat(f, ino, &st) ? 0xFFFF : st.nlink;
 }
 
+/* No block may stay pinned after a call returns, on any error path. */
+static bool no_pins(struct ext2_fs *f)
+{
+    for (uint32_t i = 0; i < f->ncache; i++)
+        if (f->cb[i].pins)
+            return false;
+    return true;
+}
+
 /* ---- mounting and reading what mke2fs made ---- */
 
 static void make_src(const char *dir)
@@ -637,6 +646,7 @@ TEST(ext2_rename_all_cases)
     CHECK_EQ(nlink(&fs, x), 2);
     CHECK_EQ(ext2_sync(&fs), 0);
     CHECK_EQ(fsck(img), 0);
+    CHECK(no_pins(&fs));
     CHECK_EQ(ext2_unmount(&fs), 0);
     close(d.fd);
     CHECK_EQ(fsck(img), 0);
@@ -790,6 +800,66 @@ TEST(ext2_readdir_500_entries_htree)
     CHECK_EQ(fsck(img), 0);
 }
 
+TEST(ext2_times_and_readdir_while_removing)
+{
+    const char *img = tpath("t.img");
+    CHECK_EQ(mkfs(img, "-b 1024", NULL, "4M"), 0);
+    struct hdev d;
+    CHECK_EQ(mount_img(&fs, &d, img, 32), 0);
+    uint32_t dir, f;
+    struct ext2_stat st;
+    CHECK_EQ(md(EXT2_ROOT_INO, "d", &dir), 0);
+    ext2_set_time(&fs, NOW + 100);
+    CHECK_EQ(mk(dir, "f", &f), 0);
+    CHECK_EQ(ext2_stat(&fs, dir, &st), 0);
+    CHECK(st.mtime == NOW + 100 && st.ctime == NOW + 100);
+    ext2_set_time(&fs, NOW + 200);
+    CHECK_EQ(put(f, 0, 10, 1), 0);
+    CHECK_EQ(ext2_stat(&fs, f, &st), 0);
+    CHECK(st.mtime == NOW + 200 && st.ctime == NOW + 200 && st.atime == NOW + 100);
+    char buf[10];
+    size_t done;
+    ext2_set_time(&fs, NOW + 300);
+    CHECK_EQ(ext2_read(&fs, f, 0, buf, 10, &done), 0);
+    CHECK_EQ(ext2_stat(&fs, f, &st), 0);
+    CHECK_EQ(st.atime, NOW + 100);                    /* reads write nothing */
+    CHECK_EQ(ext2_truncate(&fs, f, 5), 0);
+    CHECK_EQ(ext2_stat(&fs, f, &st), 0);
+    CHECK_EQ(st.mtime, NOW + 300);
+    /* removing each entry as readdir returns it: every other one is
+     * still returned exactly once */
+    char name[32];
+    uint32_t r;
+    for (int i = 0; i < 200; i++) {
+        snprintf(name, sizeof(name), "n%d", i);
+        CHECK_EQ(mk(dir, name, &r), 0);
+    }
+    static int seen[200];
+    uint64_t cookie = 0;
+    struct ext2_dirent de;
+    int count = 0;
+    for (int guard = 0; guard < 1000; guard++) {
+        CHECK_EQ(ext2_readdir(&fs, dir, &cookie, &de), 0);
+        if (de.ino == 0)
+            break;
+        if (de.name[0] != 'n')
+            continue;
+        int i = atoi(de.name + 1);
+        CHECK(i >= 0 && i < 200);
+        seen[i]++;
+        count++;
+        if (i % 2 == 0)
+            CHECK_EQ(ext2_unlink(&fs, dir, de.name, de.name_len), 0);
+    }
+    CHECK_EQ(count, 200);
+    for (int i = 0; i < 200; i++)
+        CHECK_EQ(seen[i], 1);
+    CHECK(no_pins(&fs));
+    CHECK_EQ(ext2_unmount(&fs), 0);
+    close(d.fd);
+    CHECK_EQ(fsck(img), 0);
+}
+
 /* ---- running out of space ---- */
 
 TEST(ext2_enospc_blocks_and_inodes)
@@ -849,6 +919,7 @@ TEST(ext2_enospc_blocks_and_inodes)
     CHECK_EQ(ext2_stat(&fs, EXT2_ROOT_INO, &st), 0);
     rootblocks = (uint32_t)(st.blocks / 2);
     CHECK_EQ(after.free_blocks + rootblocks - 1, before.free_blocks);
+    CHECK(no_pins(&fs));
     CHECK_EQ(ext2_unmount(&fs), 0);
     close(d.fd);
     CHECK_EQ(fsck(img), 0);
@@ -953,6 +1024,7 @@ TEST(ext2_refuses_bad_images)
     CHECK_EQ(mk(EXT2_ROOT_INO, "x", &ino), EXT2_EROFS);
     CHECK_EQ(ext2_chmod(&fs, EXT2_ROOT_INO, 0700), EXT2_EROFS);
     CHECK_EQ(resolve(&fs, "/lost+found", &ino), 0);
+    CHECK(no_pins(&fs));
     CHECK_EQ(ext2_unmount(&fs), 0);
     close(d.fd);
     /* asked for read-only */
@@ -1006,6 +1078,7 @@ TEST(ext2_runtime_corruption_gives_errors)
     CHECK_EQ(ext2_read(&fs, f, 0, buf, 12 * 1024, &done), 0);     /* direct blocks fine */
     CHECK_EQ(done, 12 * 1024);
     CHECK_EQ(ext2_write(&fs, f, 12 * 1024, buf, 10, &done), EXT2_EUCLEAN);
+    CHECK(no_pins(&fs));
     CHECK_EQ(ext2_unmount(&fs), 0);
     close(d.fd);
 }
@@ -1054,29 +1127,22 @@ static void walk(struct ext2_fs *f, uint32_t dir, int depth)
     }
 }
 
-TEST(ext2_fuzz_metadata_never_crashes)
+/* Flips bytes in the first meta bytes of an image of mkfs opts, mounts
+ * it, walks and changes it; returns how many mounted, or -1 when a block
+ * was left pinned. */
+static int fuzz_image(const char *opts, uint32_t meta, int iterations)
 {
-    const char *src = tpath("fsrc");
-    sh("rm -rf %s && mkdir -p %s/a/b %s/c", src, src, src);
-    char p[300];
-    for (int i = 0; i < 30; i++) {
-        snprintf(p, sizeof(p), "%s/%s/file%d", src, i % 3 == 0 ? "a" : i % 3 == 1 ? "a/b" : "c", i);
-        write_src(p, (uint64_t)i * 1001, (uint32_t)i);
-    }
-    snprintf(p, sizeof(p), "%s/c/big", src);
-    write_src(p, 300000, 99);
-    sh("ln -s a/b %s/lnk", src);
     const char *img = tpath("fz.img");
-    CHECK_EQ(mkfs(img, "-b 1024 -N 64", src, "1M"), 0);
+    if (mkfs(img, opts, tpath("fsrc"), "1M"))
+        return -2;
     static uint8_t pristine[1 << 20], work[1 << 20];
     int fd = open(img, O_RDONLY);
-    CHECK_EQ(read(fd, pristine, sizeof(pristine)), (ssize_t)sizeof(pristine));
+    ssize_t got = read(fd, pristine, sizeof(pristine));
     close(fd);
-    /* metadata lives in the first blocks: superblock, descriptors,
-     * bitmaps, inode table, then the directories and indirect blocks */
-    uint32_t meta = 1024 * 48;
-    unsigned mounted = 0;
-    for (int it = 0; it < 400; it++) {
+    if (got != (ssize_t)sizeof(pristine))
+        return -2;
+    int mounted = 0;
+    for (int it = 0; it < iterations; it++) {
         memcpy(work, pristine, sizeof(work));
         int flips = 1 + (int)(rnd() % 16);
         for (int k = 0; k < flips; k++) {
@@ -1101,16 +1167,41 @@ TEST(ext2_fuzz_metadata_never_crashes)
             ext2_truncate(&fs, ino, 100);
         }
         md(EXT2_ROOT_INO, "newdir", &dir);
+        ext2_symlink(&fs, EXT2_ROOT_INO, "sl", 2, (const char *)pristine + 2000, 100, 0, 0, &ino);
         ext2_rename(&fs, EXT2_ROOT_INO, "a", 1, EXT2_ROOT_INO, "c", 1);
+        ext2_rename(&fs, EXT2_ROOT_INO, "newdir", 6, EXT2_ROOT_INO, "c", 1);
         ext2_unlink(&fs, EXT2_ROOT_INO, "newfile", 7);
         if (resolve(&fs, "/c", &dir) == 0)
             ext2_unlink(&fs, dir, "file2", 5);
+        if (resolve(&fs, "/a/b", &dir) == 0)
+            ext2_rename(&fs, dir, "file1", 5, EXT2_ROOT_INO, "moved", 5);
         ext2_rmdir(&fs, EXT2_ROOT_INO, "newdir", 6);
         walk(&fs, EXT2_ROOT_INO, 0);
+        if (!no_pins(&fs))
+            return -1;
         ext2_unmount(&fs);
     }
-    printf("  fuzz: %u of 400 mounted, %u files, %u entries\n", mounted, fuzz_files, fuzz_entries);
-    CHECK(mounted > 100);
+    return mounted;
+}
+
+TEST(ext2_fuzz_metadata_never_crashes)
+{
+    const char *src = tpath("fsrc");
+    sh("rm -rf %s && mkdir -p %s/a/b %s/c", src, src, src);
+    char p[300];
+    for (int i = 0; i < 30; i++) {
+        snprintf(p, sizeof(p), "%s/%s/file%d", src, i % 3 == 0 ? "a" : i % 3 == 1 ? "a/b" : "c", i);
+        write_src(p, (uint64_t)i * 1001, (uint32_t)i);
+    }
+    snprintf(p, sizeof(p), "%s/c/big", src);
+    write_src(p, 300000, 99);
+    sh("ln -s a/b %s/lnk", src);
+    /* metadata lives in the first blocks: superblock, descriptors,
+     * bitmaps, inode table, then the directories and indirect blocks */
+    int m1 = fuzz_image("-b 1024 -N 64", 1024 * 48, 300);
+    int m2 = fuzz_image("-b 2048 -r 0 -N 64", 2048 * 24, 200);
+    printf("  fuzz: %d of 300 and %d of 200 mounted, %u files, %u entries\n", m1, m2, fuzz_files, fuzz_entries);
+    CHECK(m1 > 80 && m2 > 50);
     CHECK(fuzz_files > 1000);
 }
 
@@ -1167,6 +1258,7 @@ TEST(ext2_write_errors_are_reported_and_retried)
     CHECK_EQ(put(ino, 0, 30000, 3), 0);
     d.fail_writes = true;
     CHECK_EQ(ext2_sync(&fs), EXT2_EIO);
+    CHECK(no_pins(&fs));
     CHECK_EQ(ext2_unmount(&fs), EXT2_EIO);   /* stays mounted */
     /* with a failing disk and a small cache, work that needs eviction fails
      * rather than dropping dirty blocks */
