@@ -36,7 +36,7 @@ static bool is_metadata(struct ext2_fs *fs, const struct ext2_group_desc *gd, ui
            (blk >= gd->bg_inode_table && blk - gd->bg_inode_table < fs->itb);
 }
 
-int block_alloc(struct ext2_fs *fs, uint32_t goal, uint32_t *out)
+int e2_block_alloc(struct ext2_fs *fs, uint32_t goal, uint32_t *out)
 {
     if (goal < fs->first_data || goal >= fs->blocks)
         goal = fs->first_data;
@@ -44,7 +44,7 @@ int block_alloc(struct ext2_fs *fs, uint32_t goal, uint32_t *out)
     for (uint32_t k = 0; k <= fs->groups; k++) {
         uint32_t g = (g0 + k) % fs->groups;
         struct ext2_group_desc gd;
-        int rc = gd_get(fs, g, &gd);
+        int rc = e2_gd_get(fs, g, &gd);
         if (rc)
             return rc;
         if (gd.bg_free_blocks_count == 0)
@@ -55,7 +55,7 @@ int block_alloc(struct ext2_fs *fs, uint32_t goal, uint32_t *out)
         if (start >= nbits)
             start = 0;
         uint8_t *b;
-        if ((rc = bget(fs, gd.bg_block_bitmap, true, &b)))
+        if ((rc = e2_bget(fs, gd.bg_block_bitmap, true, &b)))
             return rc;
         /* From the goal to the end of the group, then from its start. */
         uint32_t bit = find_zero(b, start, nbits);
@@ -65,19 +65,19 @@ int block_alloc(struct ext2_fs *fs, uint32_t goal, uint32_t *out)
                 bit = nbits;
         }
         if (bit == nbits) {
-            bput(fs, b);
+            e2_bput(fs, b);
             continue;
         }
         uint32_t blk = base + bit;
         if (is_metadata(fs, &gd, blk)) {
-            bput(fs, b);
+            e2_bput(fs, b);
             return EXT2_EUCLEAN;
         }
         b[bit >> 3] |= (uint8_t)(1u << (bit & 7));
-        bdirty(fs, b);
-        bput(fs, b);
+        e2_bdirty(fs, b);
+        e2_bput(fs, b);
         gd.bg_free_blocks_count--;
-        if ((rc = gd_put(fs, g, &gd)))
+        if ((rc = e2_gd_put(fs, g, &gd)))
             return rc;
         sb_free_blocks(fs, -1);
         *out = blk;
@@ -86,29 +86,29 @@ int block_alloc(struct ext2_fs *fs, uint32_t goal, uint32_t *out)
     return EXT2_ENOSPC;
 }
 
-int block_free(struct ext2_fs *fs, uint32_t blk)
+int e2_block_free(struct ext2_fs *fs, uint32_t blk)
 {
     if (blk <= fs->first_data || blk >= fs->blocks)
         return EXT2_EUCLEAN;
     uint32_t g = (blk - fs->first_data) / fs->bpg, bit = (blk - fs->first_data) % fs->bpg;
     struct ext2_group_desc gd;
-    int rc = gd_get(fs, g, &gd);
+    int rc = e2_gd_get(fs, g, &gd);
     if (rc)
         return rc;
     if (is_metadata(fs, &gd, blk))
         return EXT2_EUCLEAN;
     uint8_t *b;
-    if ((rc = bget(fs, gd.bg_block_bitmap, true, &b)))
+    if ((rc = e2_bget(fs, gd.bg_block_bitmap, true, &b)))
         return rc;
     if (!(b[bit >> 3] & (1u << (bit & 7)))) {
-        bput(fs, b);
+        e2_bput(fs, b);
         return EXT2_EUCLEAN;            /* freeing a free block */
     }
     b[bit >> 3] &= (uint8_t)~(1u << (bit & 7));
-    bdirty(fs, b);
-    bput(fs, b);
+    e2_bdirty(fs, b);
+    e2_bput(fs, b);
     gd.bg_free_blocks_count++;
-    if ((rc = gd_put(fs, g, &gd)))
+    if ((rc = e2_gd_put(fs, g, &gd)))
         return rc;
     sb_free_blocks(fs, 1);
     return 0;
@@ -124,7 +124,7 @@ static uint32_t first_group(struct ext2_fs *fs, uint32_t parent, bool dir)
     uint32_t most = 0;
     for (uint32_t g = 0; g < fs->groups; g++) {
         struct ext2_group_desc gd;
-        if (gd_get(fs, g, &gd))
+        if (e2_gd_get(fs, g, &gd))
             break;
         if (gd.bg_free_inodes_count > most) {
             most = gd.bg_free_inodes_count;
@@ -134,7 +134,7 @@ static uint32_t first_group(struct ext2_fs *fs, uint32_t parent, bool dir)
     return best;
 }
 
-int inode_alloc(struct ext2_fs *fs, uint32_t parent, bool dir, uint32_t *out)
+int e2_inode_alloc(struct ext2_fs *fs, uint32_t parent, bool dir, uint32_t *out)
 {
     if (parent == 0 || parent > fs->inodes)
         parent = EXT2_ROOT_INO;
@@ -142,28 +142,28 @@ int inode_alloc(struct ext2_fs *fs, uint32_t parent, bool dir, uint32_t *out)
     for (uint32_t k = 0; k < fs->groups; k++) {
         uint32_t g = (g0 + k) % fs->groups;
         struct ext2_group_desc gd;
-        int rc = gd_get(fs, g, &gd);
+        int rc = e2_gd_get(fs, g, &gd);
         if (rc)
             return rc;
         if (gd.bg_free_inodes_count == 0)
             continue;
         uint8_t *b;
-        if ((rc = bget(fs, gd.bg_inode_bitmap, true, &b)))
+        if ((rc = e2_bget(fs, gd.bg_inode_bitmap, true, &b)))
             return rc;
         /* The reserved inodes (below first_ino) are never handed out. */
         uint32_t start = g == 0 ? fs->first_ino - 1 : 0;
         uint32_t bit = start < fs->ipg ? find_zero(b, start, fs->ipg) : fs->ipg;
         if (bit == fs->ipg) {
-            bput(fs, b);
+            e2_bput(fs, b);
             continue;
         }
         b[bit >> 3] |= (uint8_t)(1u << (bit & 7));
-        bdirty(fs, b);
-        bput(fs, b);
+        e2_bdirty(fs, b);
+        e2_bput(fs, b);
         gd.bg_free_inodes_count--;
         if (dir)
             gd.bg_used_dirs_count++;
-        if ((rc = gd_put(fs, g, &gd)))
+        if ((rc = e2_gd_put(fs, g, &gd)))
             return rc;
         SB(fs)->s_free_inodes_count--;
         fs->sb_dirty = true;
@@ -173,29 +173,29 @@ int inode_alloc(struct ext2_fs *fs, uint32_t parent, bool dir, uint32_t *out)
     return EXT2_ENOSPC;
 }
 
-int inode_free(struct ext2_fs *fs, uint32_t ino, bool dir)
+int e2_inode_free(struct ext2_fs *fs, uint32_t ino, bool dir)
 {
     if (ino < fs->first_ino || ino > fs->inodes)
         return EXT2_EUCLEAN;
     uint32_t g = (ino - 1) / fs->ipg, bit = (ino - 1) % fs->ipg;
     struct ext2_group_desc gd;
-    int rc = gd_get(fs, g, &gd);
+    int rc = e2_gd_get(fs, g, &gd);
     if (rc)
         return rc;
     uint8_t *b;
-    if ((rc = bget(fs, gd.bg_inode_bitmap, true, &b)))
+    if ((rc = e2_bget(fs, gd.bg_inode_bitmap, true, &b)))
         return rc;
     if (!(b[bit >> 3] & (1u << (bit & 7)))) {
-        bput(fs, b);
+        e2_bput(fs, b);
         return EXT2_EUCLEAN;
     }
     b[bit >> 3] &= (uint8_t)~(1u << (bit & 7));
-    bdirty(fs, b);
-    bput(fs, b);
+    e2_bdirty(fs, b);
+    e2_bput(fs, b);
     gd.bg_free_inodes_count++;
     if (dir && gd.bg_used_dirs_count)
         gd.bg_used_dirs_count--;
-    if ((rc = gd_put(fs, g, &gd)))
+    if ((rc = e2_gd_put(fs, g, &gd)))
         return rc;
     SB(fs)->s_free_inodes_count++;
     fs->sb_dirty = true;

@@ -1,19 +1,19 @@
 /*
  * The block cache: a fixed number of blocks in the caller's memory,
  * least-recently-used replacement, write-back.  A dirty block reaches the
- * disk when it is evicted or at cache_writeback; if that write fails the
+ * disk when it is evicted or at e2_cache_writeback; if that write fails the
  * block stays dirty (and cached) and the error is returned.
  */
 #include "ext2_int.h"
 
-int dev_read(struct ext2_fs *fs, uint64_t sector, uint32_t count, void *buf)
+int e2_dev_read(struct ext2_fs *fs, uint64_t sector, uint32_t count, void *buf)
 {
     if (sector > fs->dev.sectors || count > fs->dev.sectors - sector)
         return EXT2_EIO;
     return fs->dev.read(fs->dev.ctx, sector, count, buf) ? EXT2_EIO : 0;
 }
 
-int dev_write(struct ext2_fs *fs, uint64_t sector, uint32_t count, const void *buf)
+int e2_dev_write(struct ext2_fs *fs, uint64_t sector, uint32_t count, const void *buf)
 {
     if (sector > fs->dev.sectors || count > fs->dev.sectors - sector)
         return EXT2_EIO;
@@ -21,7 +21,7 @@ int dev_write(struct ext2_fs *fs, uint64_t sector, uint32_t count, const void *b
 }
 
 /* The bookkeeping array comes first, then the block data, 64-byte aligned. */
-int cache_init(struct ext2_fs *fs, void *mem, size_t bytes)
+int e2_cache_init(struct ext2_fs *fs, void *mem, size_t bytes)
 {
     uintptr_t start = ((uintptr_t)mem + 7) & ~(uintptr_t)7;
     if (!mem || bytes < (start - (uintptr_t)mem) + 64)
@@ -45,7 +45,7 @@ static uint8_t *data_of(struct ext2_fs *fs, uint32_t i) { return fs->cdata + (si
 static int write_entry(struct ext2_fs *fs, uint32_t i)
 {
     uint32_t spb = fs->bs / 512;
-    int rc = dev_write(fs, (uint64_t)fs->cb[i].blk * spb, spb, data_of(fs, i));
+    int rc = e2_dev_write(fs, (uint64_t)fs->cb[i].blk * spb, spb, data_of(fs, i));
     if (rc == 0)
         fs->cb[i].dirty = 0;
     return rc;
@@ -53,7 +53,7 @@ static int write_entry(struct ext2_fs *fs, uint32_t i)
 
 /* Block numbers are checked here, once for every path that reads the
  * disk: block 0 and blocks past the end are never metadata or data. */
-int bget(struct ext2_fs *fs, uint32_t blk, bool fill, uint8_t **out)
+int e2_bget(struct ext2_fs *fs, uint32_t blk, bool fill, uint8_t **out)
 {
     if (blk == 0 || blk >= fs->blocks)
         return EXT2_EUCLEAN;
@@ -83,7 +83,7 @@ int bget(struct ext2_fs *fs, uint32_t blk, bool fill, uint8_t **out)
     c->valid = 0;
     if (fill) {
         uint32_t spb = fs->bs / 512;
-        int rc = dev_read(fs, (uint64_t)blk * spb, spb, data_of(fs, victim));
+        int rc = e2_dev_read(fs, (uint64_t)blk * spb, spb, data_of(fs, victim));
         if (rc)
             return rc;
     }
@@ -101,21 +101,21 @@ static uint32_t index_of(struct ext2_fs *fs, uint8_t *p)
     return (uint32_t)((size_t)(p - fs->cdata) / fs->bs);
 }
 
-void bput(struct ext2_fs *fs, uint8_t *p)
+void e2_bput(struct ext2_fs *fs, uint8_t *p)
 {
     struct ext2_cbuf *c = &fs->cb[index_of(fs, p)];
     if (c->pins)
         c->pins--;
 }
 
-void bdirty(struct ext2_fs *fs, uint8_t *p)
+void e2_bdirty(struct ext2_fs *fs, uint8_t *p)
 {
     fs->cb[index_of(fs, p)].dirty = 1;
 }
 
 /* Tries every dirty block even after a failure, so that one bad sector
  * does not hold back the rest; returns the first error. */
-int cache_writeback(struct ext2_fs *fs)
+int e2_cache_writeback(struct ext2_fs *fs)
 {
     int first = 0;
     for (uint32_t i = 0; i < fs->ncache; i++) {

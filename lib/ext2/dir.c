@@ -43,7 +43,7 @@ static int open_dir(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *din)
 {
     if (!fs->mounted)
         return EXT2_EINVAL;
-    int rc = inode_read(fs, ino, din);
+    int rc = e2_inode_read(fs, ino, din);
     if (rc)
         return rc;
     if (din->i_links_count == 0)
@@ -59,12 +59,12 @@ static int open_dir(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *din)
 static int dir_block(struct ext2_fs *fs, struct ext2_inode *din, uint32_t lblk, uint32_t *pblk,
                      uint8_t **b)
 {
-    int rc = inode_bmap(fs, 0, din, lblk, false, pblk, NULL);
+    int rc = e2_inode_bmap(fs, 0, din, lblk, false, pblk, NULL);
     if (rc)
         return rc;
     if (*pblk == 0)
         return EXT2_EUCLEAN;
-    return bget(fs, *pblk, true, b);
+    return e2_bget(fs, *pblk, true, b);
 }
 
 /* Where a name's entry is: its block, its offset and the previous
@@ -88,23 +88,23 @@ static int find_slot(struct ext2_fs *fs, struct ext2_inode *din, const char *nam
         for (uint32_t off = 0; off < fs->bs;) {
             struct entry e;
             if ((rc = check_entry(fs, b, off, &e))) {
-                bput(fs, b);
+                e2_bput(fs, b);
                 return rc;
             }
             if (e.ino && e.nlen == len && memcmp(b + off + 8, name, len) == 0) {
                 *s = (struct slot){ pblk, off, prev, e.ino };
-                bput(fs, b);
+                e2_bput(fs, b);
                 return 0;
             }
             prev = off;
             off += e.rec;
         }
-        bput(fs, b);
+        e2_bput(fs, b);
     }
     return EXT2_ENOENT;
 }
 
-int dir_find(struct ext2_fs *fs, uint32_t dir, const char *name, size_t len, uint32_t *ino)
+int e2_dir_find(struct ext2_fs *fs, uint32_t dir, const char *name, size_t len, uint32_t *ino)
 {
     struct ext2_inode din;
     struct slot s;
@@ -123,7 +123,7 @@ int dir_find(struct ext2_fs *fs, uint32_t dir, const char *name, size_t len, uin
 
 int ext2_lookup(struct ext2_fs *fs, uint32_t dir, const char *name, size_t len, uint32_t *ino)
 {
-    return dir_find(fs, dir, name, len, ino);
+    return e2_dir_find(fs, dir, name, len, ino);
 }
 
 /* After a change: new times, and no index to go stale. */
@@ -131,10 +131,10 @@ static int dir_changed(struct ext2_fs *fs, uint32_t dir, struct ext2_inode *din)
 {
     din->i_mtime = din->i_ctime = fs->now;
     din->i_flags &= ~EXT2_INDEX_FL;
-    return inode_write(fs, dir, din);
+    return e2_inode_write(fs, dir, din);
 }
 
-int dir_add(struct ext2_fs *fs, uint32_t dir, const char *name, size_t len, uint32_t ino,
+int e2_dir_add(struct ext2_fs *fs, uint32_t dir, const char *name, size_t len, uint32_t ino,
             uint8_t type)
 {
     struct ext2_inode din;
@@ -151,7 +151,7 @@ int dir_add(struct ext2_fs *fs, uint32_t dir, const char *name, size_t len, uint
         for (uint32_t off = 0; off < fs->bs;) {
             struct entry e;
             if ((rc = check_entry(fs, b, off, &e))) {
-                bput(fs, b);
+                e2_bput(fs, b);
                 return rc;
             }
             uint32_t used = e.ino ? EXT2_DIR_REC_LEN(e.nlen) : 0;
@@ -162,32 +162,32 @@ int dir_add(struct ext2_fs *fs, uint32_t dir, const char *name, size_t len, uint
                 } else {
                     put_entry(fs, b, off, ino, e.rec, name, len, type);
                 }
-                bdirty(fs, b);
-                bput(fs, b);
+                e2_bdirty(fs, b);
+                e2_bput(fs, b);
                 return dir_changed(fs, dir, &din);
             }
             off += e.rec;
         }
-        bput(fs, b);
+        e2_bput(fs, b);
     }
     /* No room: one more block, holding just this entry. */
     if ((uint64_t)din.i_size + fs->bs > 0x7FFFFFFFu)
         return EXT2_ENOSPC;
     uint32_t pblk;
     uint8_t *b;
-    rc = inode_bmap(fs, dir, &din, nblocks, true, &pblk, NULL);
-    if (rc == 0 && (rc = bget(fs, pblk, false, &b)) == 0) {
+    rc = e2_inode_bmap(fs, dir, &din, nblocks, true, &pblk, NULL);
+    if (rc == 0 && (rc = e2_bget(fs, pblk, false, &b)) == 0) {
         memset(b, 0, fs->bs);
         put_entry(fs, b, 0, ino, fs->bs, name, len, type);
-        bdirty(fs, b);
-        bput(fs, b);
+        e2_bdirty(fs, b);
+        e2_bput(fs, b);
         din.i_size += fs->bs;
     }
     int wrc = dir_changed(fs, dir, &din);
     return rc ? rc : wrc;
 }
 
-int dir_remove(struct ext2_fs *fs, uint32_t dir, const char *name, size_t len)
+int e2_dir_remove(struct ext2_fs *fs, uint32_t dir, const char *name, size_t len)
 {
     struct ext2_inode din;
     struct slot s;
@@ -195,7 +195,7 @@ int dir_remove(struct ext2_fs *fs, uint32_t dir, const char *name, size_t len)
     if (rc || (rc = find_slot(fs, &din, name, len, &s)))
         return rc;
     uint8_t *b;
-    if ((rc = bget(fs, s.pblk, true, &b)))
+    if ((rc = e2_bget(fs, s.pblk, true, &b)))
         return rc;
     /* The first entry of a block is only emptied; any other is merged
      * into the one before it. */
@@ -203,12 +203,12 @@ int dir_remove(struct ext2_fs *fs, uint32_t dir, const char *name, size_t len)
         st32(b + s.off, 0);
     else
         st16(b + s.prev + 4, (uint16_t)(ld16(b + s.prev + 4) + ld16(b + s.off + 4)));
-    bdirty(fs, b);
-    bput(fs, b);
+    e2_bdirty(fs, b);
+    e2_bput(fs, b);
     return dir_changed(fs, dir, &din);
 }
 
-int dir_set(struct ext2_fs *fs, uint32_t dir, const char *name, size_t len, uint32_t ino,
+int e2_dir_set(struct ext2_fs *fs, uint32_t dir, const char *name, size_t len, uint32_t ino,
             uint8_t type)
 {
     struct ext2_inode din;
@@ -217,17 +217,17 @@ int dir_set(struct ext2_fs *fs, uint32_t dir, const char *name, size_t len, uint
     if (rc || (rc = find_slot(fs, &din, name, len, &s)))
         return rc;
     uint8_t *b;
-    if ((rc = bget(fs, s.pblk, true, &b)))
+    if ((rc = e2_bget(fs, s.pblk, true, &b)))
         return rc;
     st32(b + s.off, ino);
     if (fs->filetype)
         b[s.off + 7] = type;
-    bdirty(fs, b);
-    bput(fs, b);
+    e2_bdirty(fs, b);
+    e2_bput(fs, b);
     return dir_changed(fs, dir, &din);
 }
 
-int dir_empty(struct ext2_fs *fs, uint32_t dir, bool *empty)
+int e2_dir_empty(struct ext2_fs *fs, uint32_t dir, bool *empty)
 {
     struct ext2_inode din;
     int rc = open_dir(fs, dir, &din);
@@ -243,7 +243,7 @@ int dir_empty(struct ext2_fs *fs, uint32_t dir, bool *empty)
         for (uint32_t off = 0; off < fs->bs;) {
             struct entry e;
             if ((rc = check_entry(fs, b, off, &e))) {
-                bput(fs, b);
+                e2_bput(fs, b);
                 return rc;
             }
             const char *n = (const char *)b + off + 8;
@@ -252,24 +252,24 @@ int dir_empty(struct ext2_fs *fs, uint32_t dir, bool *empty)
                 *empty = false;
             off += e.rec;
         }
-        bput(fs, b);
+        e2_bput(fs, b);
     }
     return 0;
 }
 
 /* A new directory's first block: "." and "..". */
-int dir_init(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in, uint32_t parent)
+int e2_dir_init(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in, uint32_t parent)
 {
     uint32_t pblk;
     uint8_t *b;
-    int rc = inode_bmap(fs, ino, in, 0, true, &pblk, NULL);
-    if (rc || (rc = bget(fs, pblk, false, &b)))
+    int rc = e2_inode_bmap(fs, ino, in, 0, true, &pblk, NULL);
+    if (rc || (rc = e2_bget(fs, pblk, false, &b)))
         return rc;
     memset(b, 0, fs->bs);
     put_entry(fs, b, 0, ino, 12, ".", 1, EXT2_FT_DIR);
     put_entry(fs, b, 12, parent, fs->bs - 12, "..", 2, EXT2_FT_DIR);
-    bdirty(fs, b);
-    bput(fs, b);
+    e2_bdirty(fs, b);
+    e2_bput(fs, b);
     in->i_size = fs->bs;
     return 0;
 }
@@ -295,7 +295,7 @@ int ext2_readdir(struct ext2_fs *fs, uint32_t dir, uint64_t *cookie, struct ext2
         for (uint32_t off = 0; off < fs->bs;) {
             struct entry e;
             if ((rc = check_entry(fs, b, off, &e))) {
-                bput(fs, b);
+                e2_bput(fs, b);
                 return rc;
             }
             if (off >= from && e.ino) {
@@ -305,12 +305,12 @@ int ext2_readdir(struct ext2_fs *fs, uint32_t dir, uint64_t *cookie, struct ext2
                 memcpy(out->name, b + off + 8, e.nlen);
                 out->name[e.nlen] = 0;
                 *cookie = (uint64_t)l * fs->bs + off + e.rec;
-                bput(fs, b);
+                e2_bput(fs, b);
                 return 0;
             }
             off += e.rec;
         }
-        bput(fs, b);
+        e2_bput(fs, b);
         *cookie = (uint64_t)(l + 1) * fs->bs;
     }
     return 0;

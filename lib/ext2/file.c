@@ -5,10 +5,10 @@
  */
 #include "ext2_int.h"
 
-int file_read(struct ext2_fs *fs, struct ext2_inode *in, uint64_t off, void *buf,
+int e2_file_read(struct ext2_fs *fs, struct ext2_inode *in, uint64_t off, void *buf,
               size_t len, size_t *done)
 {
-    uint64_t size = inode_size(in);
+    uint64_t size = e2_inode_size(in);
     *done = 0;
     if (off >= size)
         return 0;
@@ -22,17 +22,17 @@ int file_read(struct ext2_fs *fs, struct ext2_inode *in, uint64_t off, void *buf
         if (n > len - *done)
             n = len - *done;
         uint32_t pblk;
-        int rc = inode_bmap(fs, 0, in, pos / fs->bs, false, &pblk, NULL);
+        int rc = e2_inode_bmap(fs, 0, in, pos / fs->bs, false, &pblk, NULL);
         if (rc)
             return *done ? 0 : rc;
         if (pblk == 0) {
             memset(dst + *done, 0, n);
         } else {
             uint8_t *b;
-            if ((rc = bget(fs, pblk, true, &b)))
+            if ((rc = e2_bget(fs, pblk, true, &b)))
                 return *done ? 0 : rc;
             memcpy(dst + *done, b + in_blk, n);
-            bput(fs, b);
+            e2_bput(fs, b);
         }
         *done += n;
     }
@@ -40,10 +40,10 @@ int file_read(struct ext2_fs *fs, struct ext2_inode *in, uint64_t off, void *buf
 }
 
 /* Writes without looking at the file type (symlink targets use it too). */
-int file_write(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in, uint64_t off,
+int e2_file_write(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in, uint64_t off,
                const void *buf, size_t len, size_t *done)
 {
-    uint64_t max = inode_max_size(fs);
+    uint64_t max = e2_inode_max_size(fs);
     *done = 0;
     if (off > max || len > max - off)
         return EXT2_EFBIG;
@@ -57,29 +57,29 @@ int file_write(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in, uint64_t
             n = len - *done;
         uint32_t pblk;
         bool fresh;
-        if ((rc = inode_bmap(fs, ino, in, pos / fs->bs, true, &pblk, &fresh)))
+        if ((rc = e2_inode_bmap(fs, ino, in, pos / fs->bs, true, &pblk, &fresh)))
             break;
         /* A whole block, or a new one, need not be read first. */
         bool whole = n == fs->bs;
         uint8_t *b;
-        if ((rc = bget(fs, pblk, !(whole || fresh), &b))) {
+        if ((rc = e2_bget(fs, pblk, !(whole || fresh), &b))) {
             /* A new block that cannot be filled must not stay mapped. */
             if (fresh)
-                inode_free_range(fs, in, pos / fs->bs, pos / fs->bs + 1);
+                e2_inode_free_range(fs, in, pos / fs->bs, pos / fs->bs + 1);
             break;
         }
         if (fresh && !whole)
             memset(b, 0, fs->bs);
         memcpy(b + in_blk, src + *done, n);
-        bdirty(fs, b);
-        bput(fs, b);
+        e2_bdirty(fs, b);
+        e2_bput(fs, b);
         *done += n;
     }
-    if (*done && off + *done > inode_size(in))
-        inode_set_size(in, off + *done);
+    if (*done && off + *done > e2_inode_size(in))
+        e2_inode_set_size(in, off + *done);
     if (*done)
         in->i_mtime = in->i_ctime = fs->now;
-    int wrc = inode_write(fs, ino, in);
+    int wrc = e2_inode_write(fs, ino, in);
     if (*done)
         return wrc;
     return rc ? rc : wrc;
@@ -91,7 +91,7 @@ static int open_file(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in, bo
         return EXT2_EINVAL;
     if (write && fs->ro)
         return EXT2_EROFS;
-    int rc = inode_read(fs, ino, in);
+    int rc = e2_inode_read(fs, ino, in);
     if (rc)
         return rc;
     if (in->i_links_count == 0)
@@ -108,7 +108,7 @@ int ext2_read(struct ext2_fs *fs, uint32_t ino, uint64_t off, void *buf, size_t 
     struct ext2_inode in;
     *done = 0;
     int rc = open_file(fs, ino, &in, false);
-    return rc ? rc : file_read(fs, &in, off, buf, len, done);
+    return rc ? rc : e2_file_read(fs, &in, off, buf, len, done);
 }
 
 int ext2_write(struct ext2_fs *fs, uint32_t ino, uint64_t off, const void *buf, size_t len,
@@ -117,7 +117,7 @@ int ext2_write(struct ext2_fs *fs, uint32_t ino, uint64_t off, const void *buf, 
     struct ext2_inode in;
     *done = 0;
     int rc = open_file(fs, ino, &in, true);
-    return rc ? rc : file_write(fs, ino, &in, off, buf, len, done);
+    return rc ? rc : e2_file_write(fs, ino, &in, off, buf, len, done);
 }
 
 int ext2_truncate(struct ext2_fs *fs, uint32_t ino, uint64_t size)
@@ -126,29 +126,29 @@ int ext2_truncate(struct ext2_fs *fs, uint32_t ino, uint64_t size)
     int rc = open_file(fs, ino, &in, true);
     if (rc)
         return rc;
-    if (size > inode_max_size(fs))
+    if (size > e2_inode_max_size(fs))
         return EXT2_EFBIG;
-    uint64_t old = inode_size(&in);
+    uint64_t old = e2_inode_size(&in);
     if (size < old) {
         /* Zero the kept block's tail, then free every block after it. */
         uint32_t tail = (uint32_t)(size % fs->bs);
         if (tail) {
             uint32_t pblk;
-            if ((rc = inode_bmap(fs, ino, &in, size / fs->bs, false, &pblk, NULL)))
+            if ((rc = e2_inode_bmap(fs, ino, &in, size / fs->bs, false, &pblk, NULL)))
                 return rc;
             if (pblk) {
                 uint8_t *b;
-                if ((rc = bget(fs, pblk, true, &b)))
+                if ((rc = e2_bget(fs, pblk, true, &b)))
                     return rc;
                 memset(b + tail, 0, fs->bs - tail);
-                bdirty(fs, b);
-                bput(fs, b);
+                e2_bdirty(fs, b);
+                e2_bput(fs, b);
             }
         }
-        rc = inode_free_range(fs, &in, (size + fs->bs - 1) / fs->bs, UINT64_MAX);
+        rc = e2_inode_free_range(fs, &in, (size + fs->bs - 1) / fs->bs, UINT64_MAX);
     }
-    inode_set_size(&in, size);
+    e2_inode_set_size(&in, size);
     in.i_mtime = in.i_ctime = fs->now;
-    int wrc = inode_write(fs, ino, &in);
+    int wrc = e2_inode_write(fs, ino, &in);
     return rc ? rc : wrc;
 }

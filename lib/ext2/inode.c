@@ -11,7 +11,7 @@ static int locate(struct ext2_fs *fs, uint32_t ino, uint32_t *blk, uint32_t *off
         return EXT2_EINVAL;
     uint32_t g = (ino - 1) / fs->ipg, idx = (ino - 1) % fs->ipg;
     struct ext2_group_desc gd;
-    int rc = gd_get(fs, g, &gd);
+    int rc = e2_gd_get(fs, g, &gd);
     if (rc)
         return rc;
     uint64_t byte = (uint64_t)idx * fs->isz;
@@ -20,58 +20,58 @@ static int locate(struct ext2_fs *fs, uint32_t ino, uint32_t *blk, uint32_t *off
     return 0;
 }
 
-int inode_read(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in)
+int e2_inode_read(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in)
 {
     uint32_t blk, off;
     uint8_t *b;
     int rc = locate(fs, ino, &blk, &off);
-    if (rc || (rc = bget(fs, blk, true, &b)))
+    if (rc || (rc = e2_bget(fs, blk, true, &b)))
         return rc;
     memcpy(in, b + off, sizeof(*in));
-    bput(fs, b);
+    e2_bput(fs, b);
     return 0;
 }
 
 /* Writes the first 128 bytes; the rest of a larger inode stays as found. */
-int inode_write(struct ext2_fs *fs, uint32_t ino, const struct ext2_inode *in)
+int e2_inode_write(struct ext2_fs *fs, uint32_t ino, const struct ext2_inode *in)
 {
     uint32_t blk, off;
     uint8_t *b;
     int rc = locate(fs, ino, &blk, &off);
-    if (rc || (rc = bget(fs, blk, true, &b)))
+    if (rc || (rc = e2_bget(fs, blk, true, &b)))
         return rc;
     memcpy(b + off, in, sizeof(*in));
-    bdirty(fs, b);
-    bput(fs, b);
+    e2_bdirty(fs, b);
+    e2_bput(fs, b);
     return 0;
 }
 
 /* A new inode: the whole on-disk record is written.  Large inodes get
  * i_extra_isize 32, as mke2fs and Linux give them. */
-int inode_init(struct ext2_fs *fs, uint32_t ino, const struct ext2_inode *in)
+int e2_inode_init(struct ext2_fs *fs, uint32_t ino, const struct ext2_inode *in)
 {
     uint32_t blk, off;
     uint8_t *b;
     int rc = locate(fs, ino, &blk, &off);
-    if (rc || (rc = bget(fs, blk, true, &b)))
+    if (rc || (rc = e2_bget(fs, blk, true, &b)))
         return rc;
     memset(b + off, 0, fs->isz);
     memcpy(b + off, in, sizeof(*in));
     if (fs->isz >= 160)
         st16(b + off + 128, 32);
-    bdirty(fs, b);
-    bput(fs, b);
+    e2_bdirty(fs, b);
+    e2_bput(fs, b);
     return 0;
 }
 
-uint64_t inode_size(const struct ext2_inode *in)
+uint64_t e2_inode_size(const struct ext2_inode *in)
 {
     if (is_reg(in))
         return (uint64_t)in->i_size_high << 32 | in->i_size;
     return in->i_size;
 }
 
-void inode_set_size(struct ext2_inode *in, uint64_t size)
+void e2_inode_set_size(struct ext2_inode *in, uint64_t size)
 {
     in->i_size = (uint32_t)size;
     if (is_reg(in))
@@ -80,7 +80,7 @@ void inode_set_size(struct ext2_inode *in, uint64_t size)
 
 /* What the block map reaches, and what i_blocks (32 bits of 512-byte
  * units) can count; without large_file, 2 GiB - 1. */
-uint64_t inode_max_size(struct ext2_fs *fs)
+uint64_t e2_inode_max_size(struct ext2_fs *fs)
 {
     uint64_t p = fs->per;
     uint64_t blocks = EXT2_NDIR_BLOCKS + p + p * p + p * p * p;
@@ -94,13 +94,13 @@ uint64_t inode_max_size(struct ext2_fs *fs)
     return max;
 }
 
-bool inode_fast_symlink(struct ext2_fs *fs, const struct ext2_inode *in)
+bool e2_inode_fast_symlink(struct ext2_fs *fs, const struct ext2_inode *in)
 {
     uint32_t ea = in->i_file_acl ? fs->bs / 512 : 0;
     return is_lnk(in) && in->i_blocks - ea == 0;
 }
 
-uint8_t mode_ftype(uint16_t mode)
+uint8_t e2_mode_ftype(uint16_t mode)
 {
     switch (mode & EXT2_S_IFMT) {
     case EXT2_S_IFREG:  return EXT2_FT_REG;
@@ -123,20 +123,20 @@ static bool valid_data_block(struct ext2_fs *fs, uint32_t b)
  * block numbers. */
 static int grab(struct ext2_fs *fs, struct ext2_inode *in, uint32_t goal, bool zero, uint32_t *out)
 {
-    int rc = block_alloc(fs, goal, out);
+    int rc = e2_block_alloc(fs, goal, out);
     if (rc)
         return rc;
     in->i_blocks += fs->bs / 512;
     if (zero) {
         uint8_t *b;
-        if ((rc = bget(fs, *out, false, &b))) {
-            block_free(fs, *out);
+        if ((rc = e2_bget(fs, *out, false, &b))) {
+            e2_block_free(fs, *out);
             in->i_blocks -= fs->bs / 512;
             return rc;
         }
         memset(b, 0, fs->bs);
-        bdirty(fs, b);
-        bput(fs, b);
+        e2_bdirty(fs, b);
+        e2_bput(fs, b);
     }
     return 0;
 }
@@ -154,7 +154,7 @@ static uint32_t goal_for(struct ext2_fs *fs, uint32_t ino, uint32_t near)
  * fills holes (indirect blocks zeroed; *fresh says the data block is new
  * and holds garbage).  Changes in (i_block, i_blocks); the caller writes
  * the inode back. */
-int inode_bmap(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in, uint64_t lblk,
+int e2_inode_bmap(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in, uint64_t lblk,
                bool alloc, uint32_t *pblk, bool *fresh)
 {
     uint64_t p = fs->per;
@@ -201,30 +201,30 @@ int inode_bmap(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in, uint64_t
     /* Down the indirect blocks, filling holes on the way when asked. */
     for (int level = 0; level < depth; level++) {
         uint8_t *b;
-        if ((rc = bget(fs, cur, true, &b)))
+        if ((rc = e2_bget(fs, cur, true, &b)))
             return rc;
         uint32_t next = ld32(b + idx[level] * 4);
         if (next == 0) {
             if (!alloc) {
-                bput(fs, b);
+                e2_bput(fs, b);
                 return 0;
             }
             uint32_t near = idx[level] ? ld32(b + (idx[level] - 1) * 4) : cur;
             if (!valid_data_block(fs, near))
                 near = cur;
             if ((rc = grab(fs, in, goal_for(fs, ino, near), level + 1 < depth, &next))) {
-                bput(fs, b);
+                e2_bput(fs, b);
                 return rc;
             }
             st32(b + idx[level] * 4, next);
-            bdirty(fs, b);
+            e2_bdirty(fs, b);
             if (level + 1 == depth && fresh)
                 *fresh = true;
         } else if (!valid_data_block(fs, next)) {
-            bput(fs, b);
+            e2_bput(fs, b);
             return EXT2_EUCLEAN;
         }
-        bput(fs, b);
+        e2_bput(fs, b);
         cur = next;
     }
     *pblk = cur;
@@ -245,7 +245,7 @@ static int free_tree(struct ext2_fs *fs, struct ext2_inode *in, uint32_t *slot, 
     if (depth > 0) {
         uint64_t child = span / fs->per;
         uint8_t *b;
-        int rc = bget(fs, blk, true, &b);
+        int rc = e2_bget(fs, blk, true, &b);
         if (rc)
             return rc;
         bool any = false;
@@ -254,23 +254,23 @@ static int free_tree(struct ext2_fs *fs, struct ext2_inode *in, uint32_t *slot, 
             if (c) {
                 rc = free_tree(fs, in, &c, depth - 1, base + i * child, child, first, end);
                 if (rc) {
-                    bput(fs, b);
+                    e2_bput(fs, b);
                     return rc;
                 }
                 if (c != ld32(b + i * 4)) {
                     st32(b + i * 4, c);
-                    bdirty(fs, b);
+                    e2_bdirty(fs, b);
                 }
             }
             any |= c != 0;
         }
-        bput(fs, b);
+        e2_bput(fs, b);
         if (any)
             return 0;
     } else if (base < first || base >= end) {
         return 0;
     }
-    int rc = block_free(fs, blk);
+    int rc = e2_block_free(fs, blk);
     if (rc)
         return rc;
     in->i_blocks -= in->i_blocks >= fs->bs / 512 ? fs->bs / 512 : in->i_blocks;
@@ -280,7 +280,7 @@ static int free_tree(struct ext2_fs *fs, struct ext2_inode *in, uint32_t *slot, 
 
 /* Frees the blocks of in that map logical blocks [first, end) (and the
  * indirect blocks left empty).  The caller writes the inode back. */
-int inode_free_range(struct ext2_fs *fs, struct ext2_inode *in, uint64_t first, uint64_t end)
+int e2_inode_free_range(struct ext2_fs *fs, struct ext2_inode *in, uint64_t first, uint64_t end)
 {
     uint64_t p = fs->per;
     int rc = 0;
@@ -306,21 +306,21 @@ static int release_xattr(struct ext2_fs *fs, struct ext2_inode *in)
     if (!valid_data_block(fs, blk))
         return EXT2_EUCLEAN;
     uint8_t *b;
-    int rc = bget(fs, blk, true, &b);
+    int rc = e2_bget(fs, blk, true, &b);
     if (rc)
         return rc;
     uint32_t magic = ld32(b), refs = ld32(b + 4);
     if (magic != EXT2_XATTR_MAGIC) {
-        bput(fs, b);
+        e2_bput(fs, b);
         return EXT2_EUCLEAN;
     }
     if (refs > 1) {
         st32(b + 4, refs - 1);
-        bdirty(fs, b);
-        bput(fs, b);
+        e2_bdirty(fs, b);
+        e2_bput(fs, b);
     } else {
-        bput(fs, b);
-        if ((rc = block_free(fs, blk)))
+        e2_bput(fs, b);
+        if ((rc = e2_block_free(fs, blk)))
             return rc;
     }
     in->i_blocks -= in->i_blocks >= fs->bs / 512 ? fs->bs / 512 : in->i_blocks;
@@ -328,29 +328,29 @@ static int release_xattr(struct ext2_fs *fs, struct ext2_inode *in)
 }
 
 /* Frees an inode whose last link went: its blocks, then its number. */
-int inode_release(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in)
+int e2_inode_release(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in)
 {
     int rc = 0;
-    if (!inode_fast_symlink(fs, in) && (is_reg(in) || is_dir(in) || is_lnk(in)))
-        rc = inode_free_range(fs, in, 0, UINT64_MAX);
+    if (!e2_inode_fast_symlink(fs, in) && (is_reg(in) || is_dir(in) || is_lnk(in)))
+        rc = e2_inode_free_range(fs, in, 0, UINT64_MAX);
     if (!rc && in->i_file_acl)
         rc = release_xattr(fs, in);
     if (rc)
         return rc;
     bool dir = is_dir(in);
     in->i_links_count = 0;
-    inode_set_size(in, 0);
+    e2_inode_set_size(in, 0);
     in->i_dtime = fs->now ? fs->now : 1;
-    if ((rc = inode_write(fs, ino, in)))
+    if ((rc = e2_inode_write(fs, ino, in)))
         return rc;
-    return inode_free(fs, ino, dir);
+    return e2_inode_free(fs, ino, dir);
 }
 
 /* Changes ino's link count by delta; frees it when it reaches 0. */
-int inode_nlink(struct ext2_fs *fs, uint32_t ino, int delta)
+int e2_inode_nlink(struct ext2_fs *fs, uint32_t ino, int delta)
 {
     struct ext2_inode in;
-    int rc = inode_read(fs, ino, &in);
+    int rc = e2_inode_read(fs, ino, &in);
     if (rc)
         return rc;
     int n = (int)in.i_links_count + delta;
@@ -359,6 +359,6 @@ int inode_nlink(struct ext2_fs *fs, uint32_t ino, int delta)
     in.i_links_count = (uint16_t)n;
     in.i_ctime = fs->now;
     if (n == 0)
-        return inode_release(fs, ino, &in);
-    return inode_write(fs, ino, &in);
+        return e2_inode_release(fs, ino, &in);
+    return e2_inode_write(fs, ino, &in);
 }

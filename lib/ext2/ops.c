@@ -35,7 +35,7 @@ static int get_live(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in)
 {
     if (!fs->mounted)
         return EXT2_EINVAL;
-    int rc = inode_read(fs, ino, in);
+    int rc = e2_inode_read(fs, ino, in);
     if (rc)
         return rc;
     return in->i_links_count ? 0 : EXT2_ENOENT;
@@ -49,14 +49,14 @@ static int read_link(struct ext2_fs *fs, struct ext2_inode *in, char *buf, size_
         return EXT2_EUCLEAN;
     if (n > size)
         n = (uint32_t)size;
-    if (inode_fast_symlink(fs, in)) {
+    if (e2_inode_fast_symlink(fs, in)) {
         if (in->i_size >= EXT2_FAST_LINK_MAX)
             return EXT2_EUCLEAN;
         memcpy(buf, in->i_block, n);
         *len = n;
         return 0;
     }
-    return file_read(fs, in, 0, buf, n, len);
+    return e2_file_read(fs, in, 0, buf, n, len);
 }
 
 int ext2_readlink(struct ext2_fs *fs, uint32_t ino, char *buf, size_t size, size_t *done)
@@ -105,7 +105,7 @@ static int resolve_n(struct ext2_fs *fs, const char *path, size_t len, bool foll
             after++;
         bool last = after == end, slash = e < end;
         uint32_t child;
-        int rc = dir_find(fs, cur, buf + s, e - s, &child);
+        int rc = e2_dir_find(fs, cur, buf + s, e - s, &child);
         if (rc)
             return rc;
         struct ext2_inode in;
@@ -180,7 +180,7 @@ int ext2_stat(struct ext2_fs *fs, uint32_t ino, struct ext2_stat *st)
     st->nlink = in.i_links_count;
     st->uid = (uint32_t)in.i_uid_high << 16 | in.i_uid;
     st->gid = (uint32_t)in.i_gid_high << 16 | in.i_gid;
-    st->size = inode_size(&in);
+    st->size = e2_inode_size(&in);
     st->atime = in.i_atime;
     st->mtime = in.i_mtime;
     st->ctime = in.i_ctime;
@@ -197,7 +197,7 @@ static int can_make(struct ext2_fs *fs, uint32_t dir, const char *name, size_t l
     if (is_dot(name, len))
         return EXT2_EEXIST;
     uint32_t ino;
-    rc = dir_find(fs, dir, name, len, &ino);
+    rc = e2_dir_find(fs, dir, name, len, &ino);
     if (rc == 0)
         return EXT2_EEXIST;
     return rc == EXT2_ENOENT ? 0 : rc;
@@ -214,13 +214,13 @@ static int make(struct ext2_fs *fs, uint32_t dir, const char *name, size_t len, 
     bool isdir = (mode & EXT2_S_IFMT) == EXT2_S_IFDIR;
     struct ext2_inode parent;
     if (isdir) {
-        if ((rc = inode_read(fs, dir, &parent)))
+        if ((rc = e2_inode_read(fs, dir, &parent)))
             return rc;
         if (parent.i_links_count >= EXT2_LINK_MAX)
             return EXT2_EMLINK;
     }
     uint32_t ino;
-    if ((rc = inode_alloc(fs, dir, isdir, &ino)))
+    if ((rc = e2_inode_alloc(fs, dir, isdir, &ino)))
         return rc;
     struct ext2_inode in;
     memset(&in, 0, sizeof(in));
@@ -231,28 +231,28 @@ static int make(struct ext2_fs *fs, uint32_t dir, const char *name, size_t len, 
     in.i_gid_high = (uint16_t)(gid >> 16);
     in.i_atime = in.i_ctime = in.i_mtime = fs->now;
     in.i_links_count = isdir ? 2 : 1;
-    rc = inode_init(fs, ino, &in);
+    rc = e2_inode_init(fs, ino, &in);
     if (rc == 0 && isdir)
-        rc = dir_init(fs, ino, &in, dir);
+        rc = e2_dir_init(fs, ino, &in, dir);
     if (rc == 0 && target) {
         if (tlen < EXT2_FAST_LINK_MAX) {
             memcpy(in.i_block, target, tlen);
             in.i_size = (uint32_t)tlen;
         } else {
             size_t done;
-            rc = file_write(fs, ino, &in, 0, target, tlen, &done);
+            rc = e2_file_write(fs, ino, &in, 0, target, tlen, &done);
             if (rc == 0 && done != tlen)
                 rc = EXT2_ENOSPC;
         }
     }
     if (rc == 0)
-        rc = inode_write(fs, ino, &in);
+        rc = e2_inode_write(fs, ino, &in);
     if (rc == 0)
-        rc = dir_add(fs, dir, name, len, ino, mode_ftype(mode));
+        rc = e2_dir_add(fs, dir, name, len, ino, e2_mode_ftype(mode));
     if (rc == 0 && isdir)
-        rc = inode_nlink(fs, dir, 1);
+        rc = e2_inode_nlink(fs, dir, 1);
     if (rc) {
-        inode_release(fs, ino, &in);   /* undo; its own error is secondary */
+        e2_inode_release(fs, ino, &in);   /* undo; its own error is secondary */
         return rc;
     }
     if (out)
@@ -292,9 +292,9 @@ int ext2_link(struct ext2_fs *fs, uint32_t ino, uint32_t dir, const char *name, 
         return EXT2_EPERM;
     if (in.i_links_count >= EXT2_LINK_MAX)
         return EXT2_EMLINK;
-    if ((rc = dir_add(fs, dir, name, len, ino, mode_ftype(in.i_mode))))
+    if ((rc = e2_dir_add(fs, dir, name, len, ino, e2_mode_ftype(in.i_mode))))
         return rc;
-    return inode_nlink(fs, ino, 1);
+    return e2_inode_nlink(fs, ino, 1);
 }
 
 int ext2_unlink(struct ext2_fs *fs, uint32_t dir, const char *name, size_t len)
@@ -302,13 +302,13 @@ int ext2_unlink(struct ext2_fs *fs, uint32_t dir, const char *name, size_t len)
     uint32_t ino;
     struct ext2_inode in;
     int rc = writable(fs);
-    if (rc || (rc = dir_find(fs, dir, name, len, &ino)) || (rc = get_live(fs, ino, &in)))
+    if (rc || (rc = e2_dir_find(fs, dir, name, len, &ino)) || (rc = get_live(fs, ino, &in)))
         return rc;
     if (is_dir(&in))
         return EXT2_EISDIR;
-    if ((rc = dir_remove(fs, dir, name, len)))
+    if ((rc = e2_dir_remove(fs, dir, name, len)))
         return rc;
-    return inode_nlink(fs, ino, -1);
+    return e2_inode_nlink(fs, ino, -1);
 }
 
 int ext2_rmdir(struct ext2_fs *fs, uint32_t dir, const char *name, size_t len)
@@ -323,21 +323,21 @@ int ext2_rmdir(struct ext2_fs *fs, uint32_t dir, const char *name, size_t len)
     uint32_t ino;
     struct ext2_inode in;
     bool empty;
-    if ((rc = dir_find(fs, dir, name, len, &ino)) || (rc = get_live(fs, ino, &in)))
+    if ((rc = e2_dir_find(fs, dir, name, len, &ino)) || (rc = get_live(fs, ino, &in)))
         return rc;
     if (!is_dir(&in))
         return EXT2_ENOTDIR;
-    if ((rc = dir_empty(fs, ino, &empty)))
+    if ((rc = e2_dir_empty(fs, ino, &empty)))
         return rc;
     if (!empty)
         return EXT2_ENOTEMPTY;
-    if ((rc = dir_remove(fs, dir, name, len)))
+    if ((rc = e2_dir_remove(fs, dir, name, len)))
         return rc;
-    if ((rc = inode_read(fs, ino, &in)))
+    if ((rc = e2_inode_read(fs, ino, &in)))
         return rc;
-    if ((rc = inode_release(fs, ino, &in)))
+    if ((rc = e2_inode_release(fs, ino, &in)))
         return rc;
-    return inode_nlink(fs, dir, -1);
+    return e2_inode_nlink(fs, dir, -1);
 }
 
 /* Is dir ino inside the tree of dir top (or top itself)?  Walks '..' up
@@ -352,7 +352,7 @@ static int inside(struct ext2_fs *fs, uint32_t ino, uint32_t top, bool *yes)
         }
         if (ino == EXT2_ROOT_INO)
             return 0;
-        int rc = dir_find(fs, ino, "..", 2, &ino);
+        int rc = e2_dir_find(fs, ino, "..", 2, &ino);
         if (rc)
             return rc;
     }
@@ -369,9 +369,9 @@ int ext2_rename(struct ext2_fs *fs, uint32_t olddir, const char *oldname, size_t
         return EXT2_EINVAL;
     uint32_t src, dst = 0;
     struct ext2_inode sin, din;
-    if ((rc = dir_find(fs, olddir, oldname, oldlen, &src)) || (rc = get_live(fs, src, &sin)))
+    if ((rc = e2_dir_find(fs, olddir, oldname, oldlen, &src)) || (rc = get_live(fs, src, &sin)))
         return rc;
-    rc = dir_find(fs, newdir, newname, newlen, &dst);
+    rc = e2_dir_find(fs, newdir, newname, newlen, &dst);
     if (rc && rc != EXT2_ENOENT)
         return rc;
     if (rc == 0 && dst == src)
@@ -393,41 +393,41 @@ int ext2_rename(struct ext2_fs *fs, uint32_t olddir, const char *oldname, size_t
             return EXT2_EISDIR;
         if (is_dir(&din)) {
             bool empty;
-            if ((rc = dir_empty(fs, dst, &empty)))
+            if ((rc = e2_dir_empty(fs, dst, &empty)))
                 return rc;
             if (!empty)
                 return EXT2_ENOTEMPTY;
         }
     } else if (moving_dir && newdir != olddir) {
         struct ext2_inode nd;
-        if ((rc = inode_read(fs, newdir, &nd)))
+        if ((rc = e2_inode_read(fs, newdir, &nd)))
             return rc;
         if (nd.i_links_count >= EXT2_LINK_MAX)
             return EXT2_EMLINK;
     }
     /* The new name first, so that a failure (ENOSPC) loses nothing. */
-    uint8_t type = mode_ftype(sin.i_mode);
-    rc = replacing ? dir_set(fs, newdir, newname, newlen, src, type)
-                   : dir_add(fs, newdir, newname, newlen, src, type);
+    uint8_t type = e2_mode_ftype(sin.i_mode);
+    rc = replacing ? e2_dir_set(fs, newdir, newname, newlen, src, type)
+                   : e2_dir_add(fs, newdir, newname, newlen, src, type);
     if (rc)
         return rc;
-    if ((rc = dir_remove(fs, olddir, oldname, oldlen)))
+    if ((rc = e2_dir_remove(fs, olddir, oldname, oldlen)))
         return rc;
     if (moving_dir && newdir != olddir) {
-        if ((rc = dir_set(fs, src, "..", 2, newdir, EXT2_FT_DIR)) ||
-            (rc = inode_nlink(fs, olddir, -1)) || (rc = inode_nlink(fs, newdir, 1)))
+        if ((rc = e2_dir_set(fs, src, "..", 2, newdir, EXT2_FT_DIR)) ||
+            (rc = e2_inode_nlink(fs, olddir, -1)) || (rc = e2_inode_nlink(fs, newdir, 1)))
             return rc;
     }
     if (replacing) {
         if (is_dir(&din)) {
-            if ((rc = inode_read(fs, dst, &din)) || (rc = inode_release(fs, dst, &din)) ||
-                (rc = inode_nlink(fs, newdir, -1)))
+            if ((rc = e2_inode_read(fs, dst, &din)) || (rc = e2_inode_release(fs, dst, &din)) ||
+                (rc = e2_inode_nlink(fs, newdir, -1)))
                 return rc;
-        } else if ((rc = inode_nlink(fs, dst, -1))) {
+        } else if ((rc = e2_inode_nlink(fs, dst, -1))) {
             return rc;
         }
     }
-    return inode_nlink(fs, src, 0);     /* ctime */
+    return e2_inode_nlink(fs, src, 0);     /* ctime */
 }
 
 int ext2_chmod(struct ext2_fs *fs, uint32_t ino, uint16_t mode)
@@ -438,7 +438,7 @@ int ext2_chmod(struct ext2_fs *fs, uint32_t ino, uint16_t mode)
         return rc;
     in.i_mode = (uint16_t)((in.i_mode & ~07777u) | (mode & 07777u));
     in.i_ctime = fs->now;
-    return inode_write(fs, ino, &in);
+    return e2_inode_write(fs, ino, &in);
 }
 
 int ext2_chown(struct ext2_fs *fs, uint32_t ino, uint32_t uid, uint32_t gid)
@@ -452,7 +452,7 @@ int ext2_chown(struct ext2_fs *fs, uint32_t ino, uint32_t uid, uint32_t gid)
     in.i_gid = (uint16_t)gid;
     in.i_gid_high = (uint16_t)(gid >> 16);
     in.i_ctime = fs->now;
-    return inode_write(fs, ino, &in);
+    return e2_inode_write(fs, ino, &in);
 }
 
 int ext2_utimes(struct ext2_fs *fs, uint32_t ino, uint32_t atime, uint32_t mtime)
@@ -464,5 +464,5 @@ int ext2_utimes(struct ext2_fs *fs, uint32_t ino, uint32_t atime, uint32_t mtime
     in.i_atime = atime;
     in.i_mtime = mtime;
     in.i_ctime = fs->now;
-    return inode_write(fs, ino, &in);
+    return e2_inode_write(fs, ino, &in);
 }

@@ -29,37 +29,37 @@ static void say(char *why, size_t len, const char *msg, uint32_t num, bool hex)
     why[i] = 0;
 }
 
-int gd_get(struct ext2_fs *fs, uint32_t g, struct ext2_group_desc *gd)
+int e2_gd_get(struct ext2_fs *fs, uint32_t g, struct ext2_group_desc *gd)
 {
     uint32_t per = fs->bs / 32;
     uint8_t *b;
-    int rc = bget(fs, fs->first_data + 1 + g / per, true, &b);
+    int rc = e2_bget(fs, fs->first_data + 1 + g / per, true, &b);
     if (rc)
         return rc;
     memcpy(gd, b + (g % per) * 32, 32);
-    bput(fs, b);
+    e2_bput(fs, b);
     return 0;
 }
 
-int gd_put(struct ext2_fs *fs, uint32_t g, const struct ext2_group_desc *gd)
+int e2_gd_put(struct ext2_fs *fs, uint32_t g, const struct ext2_group_desc *gd)
 {
     uint32_t per = fs->bs / 32;
     uint8_t *b;
-    int rc = bget(fs, fs->first_data + 1 + g / per, true, &b);
+    int rc = e2_bget(fs, fs->first_data + 1 + g / per, true, &b);
     if (rc)
         return rc;
     memcpy(b + (g % per) * 32, gd, 32);
-    bdirty(fs, b);
-    bput(fs, b);
+    e2_bdirty(fs, b);
+    e2_bput(fs, b);
     return 0;
 }
 
 /* The superblock always lives at byte 1024, whatever the block size, so
  * it is written straight to its two sectors rather than through the cache. */
-int sb_write(struct ext2_fs *fs)
+int e2_sb_write(struct ext2_fs *fs)
 {
     SB(fs)->s_wtime = fs->now;
-    int rc = dev_write(fs, EXT2_SB_OFFSET / 512, 2, fs->sb);
+    int rc = e2_dev_write(fs, EXT2_SB_OFFSET / 512, 2, fs->sb);
     if (rc == 0)
         fs->sb_dirty = false;
     return rc;
@@ -76,7 +76,7 @@ static int check_groups(struct ext2_fs *fs, char *why, size_t whylen)
 {
     for (uint32_t g = 0; g < fs->groups; g++) {
         struct ext2_group_desc gd;
-        int rc = gd_get(fs, g, &gd);
+        int rc = e2_gd_get(fs, g, &gd);
         if (rc) {
             say(why, whylen, "cannot read group descriptors", 0, false);
             return rc;
@@ -203,7 +203,8 @@ static int check_super(struct ext2_fs *fs, char *why, size_t whylen)
     }
     if (ro_compat & ~EXT2_RO_COMPAT_SUPPORTED) {
         fs->ro = true;
-        say(why, whylen, "mounted read-only: unknown read-only features", ro_compat & ~EXT2_RO_COMPAT_SUPPORTED, true);
+        say(why, whylen, "mounted read-only: unknown read-only features",
+            ro_compat & ~EXT2_RO_COMPAT_SUPPORTED, true);
     }
     return 0;
 }
@@ -224,14 +225,14 @@ int ext2_mount(struct ext2_fs *fs, const struct ext2_blockdev *dev, void *cache_
         say(why, whylen, "device too small for a superblock", 0, false);
         return EXT2_EINVAL;
     }
-    if (dev_read(fs, EXT2_SB_OFFSET / 512, 2, fs->sb)) {
+    if (e2_dev_read(fs, EXT2_SB_OFFSET / 512, 2, fs->sb)) {
         say(why, whylen, "cannot read the superblock", 0, false);
         return EXT2_EIO;
     }
     int rc = check_super(fs, why, whylen);
     if (rc)
         return rc;
-    rc = cache_init(fs, cache_mem, cache_bytes);
+    rc = e2_cache_init(fs, cache_mem, cache_bytes);
     if (rc) {
         say(why, whylen, "cache memory too small", 0, false);
         return rc;
@@ -251,7 +252,7 @@ int ext2_mount(struct ext2_fs *fs, const struct ext2_blockdev *dev, void *cache_
     s->s_state &= (uint16_t)~EXT2_VALID_FS;
     s->s_mnt_count++;
     s->s_mtime = now;
-    rc = sb_write(fs);
+    rc = e2_sb_write(fs);
     if (rc == 0)
         rc = flush(fs);
     if (rc) {
@@ -272,8 +273,8 @@ int ext2_sync(struct ext2_fs *fs)
         return EXT2_EINVAL;
     if (fs->ro)
         return 0;
-    int rc = cache_writeback(fs);
-    int rc2 = sb_write(fs);
+    int rc = e2_cache_writeback(fs);
+    int rc2 = e2_sb_write(fs);
     int rc3 = flush(fs);
     return rc ? rc : rc2 ? rc2 : rc3;
 }
@@ -283,12 +284,12 @@ int ext2_unmount(struct ext2_fs *fs)
     if (!fs->mounted)
         return EXT2_EINVAL;
     if (!fs->ro) {
-        int rc = cache_writeback(fs);
+        int rc = e2_cache_writeback(fs);
         if (rc)
             return rc;
         if (fs->was_clean)
             SB(fs)->s_state |= EXT2_VALID_FS;
-        rc = sb_write(fs);
+        rc = e2_sb_write(fs);
         if (rc == 0)
             rc = flush(fs);
         if (rc) {
