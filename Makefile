@@ -54,7 +54,7 @@ UTESTS_ELF := $(BUILD)/user/kernel-tests.elf
 MODULES      := $(INIT_ELF) $(BUILD)/modules/testdata.bin
 TEST_MODULES := $(UTESTS_ELF) $(BUILD)/modules/testdata.bin
 
-.PHONY: all kernel run test iso debug bench fuzz host-tests clean need-qemu need-iso
+.PHONY: all kernel run test iso debug bench fuzz host-tests clean need-qemu need-iso need-test
 all: kernel
 
 kernel: $(KERNEL_BIN)
@@ -64,6 +64,8 @@ need-qemu:
 	$(Q)tools/need.sh build
 need-iso:
 	$(Q)tools/need.sh iso
+need-test:
+	$(Q)tools/need.sh test
 
 $(KOBJ)/%.c.o: %.c
 	@mkdir -p $(dir $@)
@@ -159,6 +161,8 @@ $(UOBJ)/tests/user/child-image.S.o: $(CHILD_ELF)
 $(UOBJ)/tests/user/child-image.S.o: EXTRA_ASFLAGS = -DCHILD_ELF='"$(CHILD_ELF)"'
 # The host test of the ELF parser builds lib/ code, not only kernel code.
 $(BUILD)/host/test_elfload: lib/elfload/parse.c lib/elfload/elfload.h tests/user/elf_cases.h
+# The ext2 library (lib/ext2/) on the host, against images made by mke2fs.
+$(BUILD)/host/test_ext2: $(wildcard lib/ext2/*.c lib/ext2/*.h)
 
 -include $(UOBJ)/tests/user/child/main.c.d
 
@@ -303,7 +307,7 @@ $(BUILD)/host/%: tests/host/%.c tests/host/harness.h $(wildcard kernel/*/*.c ker
 
 host-tests: $(HOST_TESTS)
 
-test: need-iso
+test: need-test
 	$(Q)$(MAKE) --no-print-directory $(KERNEL_BIN) $(MODULES) $(TEST_MODULES) $(FUZZ_ELF) $(HOST_TESTS) $(BUILD)/pith-test.iso
 	$(Q)ACCEL=$(ACCEL) BUILD=$(BUILD) tools/run-tests.sh
 

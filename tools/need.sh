@@ -5,6 +5,8 @@
 # names the exact command to run.
 set -e
 what=${1:-build}
+# e2fsprogs lives in /usr/sbin, which a user's PATH may lack.
+PATH=$PATH:/usr/sbin:/sbin
 
 # command:package pairs
 base="qemu-system-x86_64:qemu-system-x86 gdb:gdb"
@@ -13,7 +15,8 @@ iso="grub-mkrescue:grub-common xorriso:xorriso mformat:mtools"
 e2fs="mke2fs:e2fsprogs e2fsck:e2fsprogs debugfs:e2fsprogs"
 case $what in
     build) list="$base $e2fs" ;;
-    iso|test) list="$base $iso $e2fs" ;;
+    iso) list="$base $iso" ;;
+    test) list="$base $iso $e2fs" ;;
     e2fs) list="$e2fs" ;;
     bench) list="$base" ;;
     musl) list="" ;;
