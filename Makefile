@@ -245,8 +245,11 @@ FS_ELF   := $(BUILD)/user/fs.elf
 EXT2_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard lib/ext2/*.c))
 FS_OBJS  := $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/fs/*.c)) $(EXT2_OBJS)
 MODULES  += $(FS_ELF)
-$(FS_ELF): $(FS_OBJS) $(call IDL_OBJ,fs) $(call IDL_OBJ,blk) $(RESOLVER_OBJS)
-$(SHELL_ELF): $(call IDL_OBJ,fs)
+# (IDL_OBJ is defined further down: the generated objects spelled out.)
+FS_IDL_OBJ  := $(patsubst %,$(UOBJ)/$(BUILD)/idl/%.c.o,fs_client fs_server)
+BLK_IDL_OBJ := $(patsubst %,$(UOBJ)/$(BUILD)/idl/%.c.o,blk_client blk_server)
+$(FS_ELF): $(FS_OBJS) $(FS_IDL_OBJ) $(BLK_IDL_OBJ) $(RESOLVER_OBJS)
+$(SHELL_ELF): $(FS_IDL_OBJ)
 $(FS_OBJS) $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/shell/*.c)): | $(BUILD)/idl/fs.h $(BUILD)/idl/blk.h $(BASE_HDRS)
 -include $(FS_OBJS:.o=.d)
 DISK_IMG := $(BUILD)/disk.img

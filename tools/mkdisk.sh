@@ -3,6 +3,7 @@
 # An ext2 volume of MIB MiB holding SRCDIR's files (mke2fs -d), 1 KiB
 # blocks, owned by root: the disk make run boots with.
 set -e
+PATH=$PATH:/usr/sbin:/sbin      # mke2fs lives there
 src=$1 img=$2 mib=$3
 mkdir -p "$(dirname "$img")"
 rm -f "$img.tmp"
