@@ -18,13 +18,14 @@ storage_image() {
     done
 }
 
-storage_manifest() {        # storage_manifest NAME PCI-PROGRAM-LINE -> path
-    mkdir -p "$BUILD/modules/$1"
-    printf '%s\n' "console priority=200 ports=0x3f8-0x3ff irq=4 register=/dev/console" "$2" \
-        "blk priority=170 needs=$3 register=/dev/blk0 restart=always limit=10" \
-        "${4:-blktest priority=120 needs=blk procs register=/test/blka restart=never}" \
-        "blktest-b priority=120 module=blktest.elf needs=blk restart=never" > "$BUILD/modules/$1/manifest"
-    echo "$BUILD/modules/$1/manifest"
+storage_manifest() {        # storage_manifest NAME PCI-PROGRAM-LINE PCI-PROGRAM-NAME CLIENT-LINE... -> path
+    local name=$1 pci=$2 pciname=$3
+    shift 3
+    mkdir -p "$BUILD/modules/$name"
+    printf '%s\n' "console priority=200 ports=0x3f8-0x3ff irq=4 register=/dev/console" "$pci" \
+        "blk priority=170 needs=$pciname register=/dev/blk0 restart=always limit=10" "$@" \
+        > "$BUILD/modules/$name/manifest"
+    echo "$BUILD/modules/$name/manifest"
 }
 
 # Turns the test program's lines into results: "PROG: PASS name" -> storage/PREFIX/name.
@@ -49,7 +50,9 @@ storage_collect() {         # storage_collect LOG PREFIX PROG...
 storage_disk() {
     local log=$LOGS/storage-disk img=$LOGS/storage-disk.img m
     storage_image "$img"
-    m=$(storage_manifest scn-storage "pci priority=180 pci register=/dev/pci" pci)
+    m=$(storage_manifest scn-storage "pci priority=180 pci register=/dev/pci" pci \
+        "blktest priority=120 needs=blk procs register=/test/blka restart=never" \
+        "blktest-b priority=120 module=blktest.elf needs=blk restart=never")
     SESSION_DISK=$img session_start "$log" "$SU/init.elf" "$SU/memd.elf" "$m" "$SU/console.elf" "$SU/pci.elf" \
         "$SU/blk.elf" "$SU/blktest.elf"
     session_wait_log '^blktest: [0-9]+ passed' 200
@@ -85,12 +88,12 @@ storage_legacy_ports() {
     local log=$LOGS/storage-legacy img=$LOGS/storage-legacy.img m
     storage_image "$img"
     m=$(storage_manifest scn-storage-legacy "pci-legacy priority=180 module=pci.elf pci register=/dev/pci" \
-        pci-legacy "# no first client")
+        pci-legacy "blktest-solo priority=120 module=blktest.elf needs=blk restart=never")
     SESSION_DISK=$img session_start "$log" "$SU/init.elf" "$SU/memd.elf" "$m" "$SU/console.elf" "$SU/pci.elf" \
         "$SU/blk.elf" "$SU/blktest.elf"
-    session_wait_log '^blktest-b: [0-9]+ passed' 120
+    session_wait_log '^blktest-solo: [0-9]+ passed' 120
     session_stop
-    storage_collect "$log.debugcon" legacy_ports/ blktest-b
+    storage_collect "$log.debugcon" legacy_ports/ blktest-solo
     if grep -aq 'pci: [0-9]* functions through ports 0xCF8/0xCFC' "$log.debugcon"; then
         result PASS storage/legacy_ports/pci_enumerates_through_ports
     else
