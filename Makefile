@@ -235,19 +235,41 @@ $(SELFTEST_OBJS): | $(BASE_HDRS) $(BUILD)/idl/kv.h
 -include $(patsubst %.o,%.d,$(SELFTEST_OBJS))
 # <<< base system <<<
 
+# >>> storage: PCI and virtio-blk (servers/pci, servers/blk; docs/pci.md, docs/blk.md) >>>
+# The PCI bus server and the virtio-blk driver, boot modules of make run;
+# blktest is the block protocol's in-system test (tests/system/storage.sh).
+STORAGE_IDL := servers/pci/pci.idl servers/blk/blk.idl
+vpath %.idl servers/pci servers/blk
+USER_CFLAGS += -Iservers/pci -Iservers/blk
+PCI_ELF     := $(BUILD)/user/pci.elf
+BLK_ELF     := $(BUILD)/user/blk.elf
+BLKTEST_ELF := $(BUILD)/user/blktest.elf
+# (IDL_OBJ is defined further down; these are its results, spelled out.)
+PCI_IDL_OBJ := $(patsubst %,$(UOBJ)/$(BUILD)/idl/%.c.o,pci_client pci_server)
+BLK_IDL_OBJ := $(patsubst %,$(UOBJ)/$(BUILD)/idl/%.c.o,blk_client blk_server)
+STORAGE_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/pci/*.c servers/blk/*.c tests/system/blktest/*.c))
+$(STORAGE_OBJS): | $(BUILD)/idl/pci.h $(BUILD)/idl/blk.h $(BASE_HDRS)
+$(PCI_ELF): $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/pci/*.c)) $(PCI_IDL_OBJ) $(RESOLVER_OBJS)
+$(BLK_ELF): $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/blk/*.c)) $(PCI_IDL_OBJ) $(BLK_IDL_OBJ) \
+	$(RESOLVER_OBJS)
+$(BLKTEST_ELF): $(patsubst %,$(UOBJ)/%.o,$(wildcard tests/system/blktest/*.c)) $(PCI_IDL_OBJ) \
+	$(BLK_IDL_OBJ) $(BASE_IDL_OBJ_procmgr) $(RESOLVER_OBJS)
+MODULES += $(PCI_ELF) $(BLK_ELF)
+test: $(BLKTEST_ELF)
+-include $(STORAGE_OBJS:.o=.d)
+# <<< storage: PCI and virtio-blk <<<
+
 # >>> storage: the file server (servers/fs/, lib/ext2/, docs/storage.md) >>>
 # fs serves the ext2 volume on /dev/blk0 as /fs; the shell's file commands
 # call it.  make run boots with build/disk.img, made once from disk/ by
 # mke2fs -d and kept across runs (make disk-reset makes it anew).
-vpath %.idl servers/fs servers/blk
+vpath %.idl servers/fs
 USER_CFLAGS += -Ilib/ext2
 FS_ELF   := $(BUILD)/user/fs.elf
 EXT2_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard lib/ext2/*.c))
 FS_OBJS  := $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/fs/*.c)) $(EXT2_OBJS)
 MODULES  += $(FS_ELF)
-# (IDL_OBJ is defined further down: the generated objects spelled out.)
 FS_IDL_OBJ  := $(patsubst %,$(UOBJ)/$(BUILD)/idl/%.c.o,fs_client fs_server)
-BLK_IDL_OBJ := $(patsubst %,$(UOBJ)/$(BUILD)/idl/%.c.o,blk_client blk_server)
 $(FS_ELF): $(FS_OBJS) $(FS_IDL_OBJ) $(BLK_IDL_OBJ) $(RESOLVER_OBJS)
 $(SHELL_ELF): $(FS_IDL_OBJ)
 $(FS_OBJS) $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/shell/*.c)): | $(BUILD)/idl/fs.h $(BUILD)/idl/blk.h $(BASE_HDRS)

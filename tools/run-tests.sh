@@ -8,11 +8,13 @@
 #   4. the native runtime's build rules (tests/system/runtime-checks.sh)
 #   5. the base system booted as make run boots it, driven over the serial
 #      line (tests/system/base.sh)
+#   6. storage: the PCI server and the virtio-blk driver with a disk
+#      (tests/system/storage.sh)
 # The in-system run is two suites: the kernel's own (tests/kernel/), then
 # the user-level one (tests/user/), which the kernel starts as init.
 # Every test prints one "TEST PASS|FAIL name" line; the last line is
 # "N passed, N failed".  Exit status: 0 only if nothing failed.
-# TEST_ONLY="host kernel scenarios runtime base" (any of them) runs only
+# TEST_ONLY="host kernel scenarios runtime base storage" (any of them) runs only
 # those groups; everything by default.
 # Logs of every boot are kept under build/test-logs/.
 set -u
@@ -30,7 +32,7 @@ else
 fi
 rm -rf "$LOGS"
 mkdir -p "$LOGS"
-only=${TEST_ONLY:-host kernel scenarios runtime base}
+only=${TEST_ONLY:-host kernel scenarios runtime base storage}
 wanted() { case " $only " in *" $1 "*) return 0 ;; esac; return 1; }
 
 passed=0
@@ -134,6 +136,11 @@ wanted runtime && . tests/system/runtime-checks.sh
 if wanted base; then
     echo "== base system (init, names, processes, console, shell)"
     . tests/system/base.sh
+fi
+
+if wanted storage; then
+    echo "== storage (PCI server, virtio-blk driver, block protocol)"
+    . tests/system/storage.sh
 fi
 
 echo

@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #define PITH_BOOTINFO_MAGIC     0x50495448424f4f54ull   /* "PITHBOOT" */
-#define PITH_BOOTINFO_VERSION   4
+#define PITH_BOOTINFO_VERSION   5
 #define PITH_BOOTINFO_ADDR      0x7f0000000000ull
 #define PITH_BOOTINFO_PAGES     2
 #define PITH_IPC_BUFFER_ADDR    0x7f0000002000ull       /* init's IPC buffer */
@@ -69,6 +69,10 @@ struct pith_bootinfo {
     uint64_t time_page;                 /* where the time page is mapped (include/pith/time.h) */
     uint64_t cpus;                      /* CPUs online, numbered 0..cpus-1 (PITH_TCB_SET_AFFINITY) */
     char cmdline[256];                  /* the kernel command line */
+    /* PCI Express configuration space (ACPI MCFG, segment 0); 0: none, use ports 0xCF8/0xCFC. */
+    uint64_t pci_ecam;                  /* physical address of bus 0's space: bus b at + (b << 20) */
+    uint8_t pci_bus_first, pci_bus_last;
+    uint8_t pad2[6];
 };
 
 _Static_assert(sizeof(struct pith_bootinfo) <= PITH_BOOTINFO_PAGES * 4096, "boot info outgrew its pages");

@@ -14,6 +14,7 @@
 #include "arch/x86_64/time.h"
 #include "arch/x86_64/smp.h"
 #include "arch/x86_64/vm.h"
+#include "arch/x86_64/acpi.h"
 #include "arch/x86_64/ioapic.h"
 #include "core/boot.h"
 #include "core/elf.h"
@@ -206,6 +207,30 @@ static void give_free_memory(void)
  * untyped.  The IOAPIC, HPET and local APIC pages above 0xFEC00000 stay
  * the kernel's.
  */
+/*
+ * The PCI Express configuration space the ACPI MCFG names, when it lies
+ * below the hole (firmware lists it as reserved): device memory too, for
+ * the PCI bus server.  Given only if no range of the memory map overlaps
+ * it without lying wholly inside it (RAM never does).
+ */
+static void give_ecam(uint64_t low_top, uint64_t hole_end)
+{
+    if (!acpi.mcfg_found)
+        return;
+    uint64_t base = acpi.mcfg.base + ((uint64_t)acpi.mcfg.bus_first << 20);
+    uint64_t end = acpi.mcfg.base + (((uint64_t)acpi.mcfg.bus_last + 1) << 20);
+    if (end > low_top || end > hole_end)
+        return;                         /* in the hole already, or not below it */
+    for (int i = 0; i < boot.nram; i++)
+        if (boot.ram[i].base < end && boot.ram[i].end > base &&
+            (boot.ram[i].base < base || boot.ram[i].end > end)) {
+            kprintf("rootserver: the PCI configuration space %#lx-%#lx overlaps memory %#lx-%#lx; not given\n",
+                    base, end - 1, boot.ram[i].base, boot.ram[i].end - 1);
+            return;
+        }
+    give_range(base, end, true);
+}
+
 static void give_device_memory(void)
 {
     const uint64_t hole_end = 0xFEC00000ull;
@@ -215,6 +240,7 @@ static void give_device_memory(void)
             low_top = boot.ram[i].end;
     low_top = (low_top + (1ull << 20) - 1) & ~((1ull << 20) - 1);
     give_range(low_top, hole_end, true);
+    give_ecam(low_top, hole_end);
 }
 
 static unsigned log2_up(uint64_t n)
@@ -293,6 +319,11 @@ void rootserver_create(void)
     bi->cpus = smp_ncpus;
     bi->irq_lines = ioapic_lines();
     memcpy(bi->cmdline, boot.cmdline, sizeof bi->cmdline);
+    if (acpi.mcfg_found) {
+        bi->pci_ecam = acpi.mcfg.base;
+        bi->pci_bus_first = acpi.mcfg.bus_first;
+        bi->pci_bus_last = acpi.mcfg.bus_last;
+    }
 
     struct tcb *t = (struct tcb *)slots[PITH_SLOT_TCB].cap.obj;
     int err = tcb_configure(t, &slots[PITH_SLOT_CSPACE], &slots[PITH_SLOT_VSPACE],

@@ -23,8 +23,19 @@ enum pith_process_slot {
     /* The memory manager (docs/memory.md#the-memory-manager-at-boot). */
     PITH_SLOT_MEM = 16,         /* its client capability (manifest: pages=); memd: the manager's endpoint */
     PITH_SLOT_MEMORY = 17,      /* memd: the manager's CNode, holding the system's memory */
-    PITH_SLOT_PROCESS_FREE = 18,
+    /* The PCI bus server (manifest: pci; docs/pci.md). */
+    PITH_SLOT_PCI_IRQ_CONTROL = 18, /* IRQ control: binds handlers to interrupt lines */
+    PITH_SLOT_PCI_PORTS = 19,       /* I/O ports 0xCF8-0xFFFF: configuration ports and PCI I/O space */
+    PITH_SLOT_PROCESS_FREE = 20,
 };
+
+/*
+ * With pci: the device memory (pith/bootinfo.h), each block init was given
+ * as an untyped of the same place and size in one of these slots, lowest
+ * first (UNTYPED_INFO tells where); the rest of the range is empty.
+ */
+#define PITH_SLOT_DEVICE_FIRST  4032
+#define PITH_DEVICE_SLOTS       64
 
 /*
  * A process ends by making this system call (not one of the kernel's), so

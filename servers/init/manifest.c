@@ -82,6 +82,11 @@ static int option(struct manifest *m, struct manifest_entry *e, struct pending_n
         e->procs = true;
         return 0;
     }
+    if (!strcmp(word, "pci")) {
+        /* The PCI bus server's authority: device memory, IRQ control, configuration ports (docs/pci.md). */
+        e->pci = true;
+        return 0;
+    }
     if (!strcmp(word, "lazy")) {
         /* Its program image paged in by the memory manager instead of loaded by init (docs/memory.md). */
         e->lazy = true;
@@ -239,6 +244,12 @@ int manifest_parse(const char *text, size_t len, struct manifest *m)
                  manifest_prefix_allows(m->e[j].prefix, m->e[i].prefix)))
                 return fail(m, m->e[i].line, "register '%s' overlaps '%s' (line %d)", m->e[i].prefix,
                             m->e[j].prefix, m->e[j].line);
+    /* Device memory can be handed to one program only: the bus server that deals it out. */
+    for (int i = 0; i < m->count; i++)
+        for (int j = 0; j < i; j++)
+            if (m->e[i].pci && m->e[j].pci)
+                return fail(m, m->e[i].line, "pci is given to '%s' (line %d) already; only one program may have it",
+                            m->e[j].name, m->e[j].line);
     char state[MANIFEST_MAX] = { 0 };
     int n = 0;
     for (int i = 0; i < m->count; i++)

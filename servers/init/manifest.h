@@ -29,6 +29,7 @@ struct manifest_entry {
     int irq;                            /* ISA IRQ, or -1 */
     char prefix[MANIFEST_PREFIX_MAX + 1];   /* where it may register names; "" none */
     bool procs;                         /* gets the process manager */
+    bool pci;                           /* gets device memory, IRQ control, PCI ports (at most one program) */
     bool lazy;                          /* its image mapped lazily through the memory manager */
     unsigned pages;                     /* anonymous memory paged by the memory manager (0: none) */
     enum restart_policy restart;

@@ -128,8 +128,16 @@ static long publish(void *ctx, const char *name, uint64_t ep)
 /* The reply's capability must outlive the handler: a copy kept until the next lookup. */
 static uint64_t lookup_slot;
 
+/*
+ * A lookup hands out the endpoint badged with the caller (process i: i +
+ * 1, the badge of its capability to us), unless the server published it
+ * badged already: so a server knows its clients by something they cannot
+ * forge (the PCI server its drivers, a block driver each client's buffer
+ * window).  Init's own lookups (badge 0) get the plain capability.
+ */
 static long lookup(void *ctx, const char *name, uint64_t *ep)
 {
+    struct names_ctx *c = ctx;
     if (!valid(name))
         return NAMES_E_BAD_NAME;
     pith_mutex_lock(&names_lock);
@@ -137,8 +145,11 @@ static long lookup(void *ctx, const char *name, uint64_t *ep)
     int i = find(name);
     if (i >= 0) {
         pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, lookup_slot, 0, 0, 0);
-        if (pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_COPY, lookup_slot, table[i].slot,
-                         PITH_RIGHT_WRITE | PITH_RIGHT_GRANT, 0) == PITH_OK) {
+        struct pith_msg id = { .w = { table[i].slot } };
+        bool badged = pith_invoke(PITH_SLOT_CSPACE, PITH_CNODE_IDENTIFY, &id) != PITH_OK || id.w[2] != 0;
+        uint64_t op = c->badge && !badged ? PITH_CNODE_MINT : PITH_CNODE_COPY;
+        if (pith_invoke4(PITH_SLOT_CSPACE, op, lookup_slot, table[i].slot,
+                         PITH_RIGHT_WRITE | PITH_RIGHT_GRANT, op == PITH_CNODE_MINT ? c->badge : 0) == PITH_OK) {
             *ep = lookup_slot;
             err = 0;
         }

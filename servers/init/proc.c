@@ -171,6 +171,12 @@ static long write_bootinfo(struct build *b)
     bi->untyped_list[0].size_bits = (uint8_t)(b->p->quota_bits - 1);
     bi->io_ports.first_slot = PITH_SLOT_IO_PORTS;
     bi->io_ports.count = b->p->cfg.has_ports;
+    if (b->p->cfg.pci)
+        bi->empty.count -= PITH_DEVICE_SLOTS;   /* the device memory's slots, at the top */
+    bi->irq_lines = ours->irq_lines;
+    bi->pci_ecam = ours->pci_ecam;
+    bi->pci_bus_first = ours->pci_bus_first;
+    bi->pci_bus_last = ours->pci_bus_last;
     bi->tsc_hz = ours->tsc_hz;
     bi->time_page = PITH_TIME_PAGE_ADDR;
     snprintf(bi->cmdline, sizeof bi->cmdline, "%s", b->p->cfg.name);
@@ -205,6 +211,41 @@ static long give_irq(struct build *b)
     if (err) {
         pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, h, 0, 0, 0);
         emptied(b, h);
+    }
+    return err;
+}
+
+/*
+ * The PCI bus server's authority (manifest: pci): IRQ control, the ports
+ * 0xCF8-0xFFFF (configuration ports and PCI I/O space), and every block
+ * of device memory as an untyped of its own place and size.  Device
+ * untyped cannot be copied, so each block is retyped into a child
+ * covering it whole; the revoke first takes back what the last
+ * incarnation made of it (the frames it gave drivers go with it).
+ */
+static long give_pci(struct build *b)
+{
+    const struct pith_bootinfo *bi = pith_bootinfo;
+    long err = copy_to(b, PITH_SLOT_IRQ_CONTROL, PITH_SLOT_PCI_IRQ_CONTROL, PITH_RIGHTS_ALL);
+    for (uint64_t i = 0; !err && i < bi->io_ports.count; i++) {
+        struct pith_msg m = { 0 };
+        uint64_t range = bi->io_ports.first_slot + i;
+        if (pith_invoke(range, PITH_IO_PORTS_INFO, &m) == PITH_OK && m.w[0] <= 0xcf8 && m.w[1] == 0xffff)
+            err = pith_invoke4(range, PITH_IO_PORTS_CARVE, 0xcf8, 0xffff, b->cnode, PITH_SLOT_PCI_PORTS);
+    }
+    uint64_t n = 0;
+    for (uint64_t i = 0; !err && i < bi->untyped.count; i++) {
+        if (!bi->untyped_list[i].is_device)
+            continue;
+        if (n == PITH_DEVICE_SLOTS) {
+            printf("init: %s: device memory past %#lx not given (more than %d blocks)\n", b->p->cfg.name,
+                   bi->untyped_list[i].phys, PITH_DEVICE_SLOTS);
+            break;
+        }
+        uint64_t slot = bi->untyped.first_slot + i;
+        pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_REVOKE, slot, 0, 0, 0);
+        err = pith_invoke4(slot, PITH_UNTYPED_RETYPE, PITH_OBJ_UNTYPED | (uint64_t)bi->untyped_list[i].size_bits << 8,
+                           b->cnode, PITH_SLOT_DEVICE_FIRST + n++, 1);
     }
     return err;
 }
@@ -282,6 +323,7 @@ static long build(struct build *b, const void *file, uint64_t size, int key, con
         (p->memory_cnode && (err = copy_to(b, p->memory_cnode, PITH_SLOT_MEMORY, PITH_RIGHTS_ALL))) ||
         (p->cfg.has_ports && (err = give_ports(b))) ||
         (p->cfg.irq >= 0 && (err = give_irq(b))) ||
+        (p->cfg.pci && (err = give_pci(b))) ||
         (err = give(b, sub, PITH_SLOT_UNTYPED)) ||
         (err = give(b, b->vspace, PITH_SLOT_VSPACE)) ||
         (err = give(b, b->ipc, PITH_SLOT_IPC_BUFFER)) ||

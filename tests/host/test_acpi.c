@@ -750,3 +750,72 @@ TEST(madt_parse_clears_previous_results)
     CHECK(!m.has_8259);
     free(copy);
 }
+
+/* ---- the MCFG (PCI Express configuration space) ---- */
+
+/* An MCFG with n allocations (base, segment, first bus, last bus); its exact-size copy parsed. */
+static bool mcfg_parse(const uint64_t *base, const uint16_t *seg, const uint8_t (*bus)[2], int n,
+                       struct mcfg_info *out, int damage)
+{
+    size_t len = 36 + 8 + 16 * (size_t)n;
+    uint8_t *t = calloc(1, len);
+    memcpy(t, "MCFG", 4);
+    put32(t + 4, (uint32_t)len);
+    for (int i = 0; i < n; i++) {
+        put64(t + 44 + 16 * i, base[i]);
+        memcpy(t + 44 + 16 * i + 8, &seg[i], 2);
+        t[44 + 16 * i + 10] = bus[i][0];
+        t[44 + 16 * i + 11] = bus[i][1];
+    }
+    fix_checksum(t, len, 9);
+    if (damage == 1)
+        t[20] ^= 1;                     /* checksum broken */
+    if (damage == 2)
+        put32(t + 4, (uint32_t)len + 16);   /* claims more than there is */
+    uint8_t *copy = dup_exact(t, len);
+    memset(out, 0xcc, sizeof *out);
+    bool ok = acpi_mcfg_parse(copy, len, out);
+    free(copy);
+    free(t);
+    return ok;
+}
+
+TEST(mcfg_qemu_q35)
+{
+    uint64_t base[] = { 0xb0000000 };
+    uint16_t seg[] = { 0 };
+    uint8_t bus[][2] = { { 0, 255 } };
+    struct mcfg_info m;
+    CHECK(mcfg_parse(base, seg, bus, 1, &m, 0));
+    CHECK_EQ(m.base, 0xb0000000);
+    CHECK_EQ(m.bus_first, 0);
+    CHECK_EQ(m.bus_last, 255);
+}
+
+TEST(mcfg_other_segments_and_bad_entries_skipped)
+{
+    uint64_t base[] = { 0xc0000000, 0xe0000123, 0xd0000000, 0xe0000000 };
+    uint16_t seg[] = { 1, 0, 0, 0 };
+    uint8_t bus[][2] = { { 0, 255 }, { 0, 63 }, { 9, 3 }, { 0, 63 } };
+    struct mcfg_info m;
+    CHECK(mcfg_parse(base, seg, bus, 4, &m, 0));   /* segment 1, unaligned base, buses backwards: skipped */
+    CHECK_EQ(m.base, 0xe0000000);
+    CHECK_EQ(m.bus_last, 63);
+}
+
+TEST(mcfg_refused)
+{
+    uint64_t base[] = { 0xb0000000 };
+    uint16_t seg[] = { 0 };
+    uint8_t bus[][2] = { { 0, 255 } };
+    struct mcfg_info m;
+    CHECK(!mcfg_parse(base, seg, bus, 1, &m, 1));  /* bad checksum */
+    CHECK(!mcfg_parse(base, seg, bus, 1, &m, 2));  /* length past the table */
+    CHECK(!mcfg_parse(base, seg, bus, 0, &m, 0));  /* no allocation */
+    uint8_t madt[44] = "APIC";
+    put32(madt + 4, sizeof madt);
+    fix_checksum(madt, sizeof madt, 9);
+    uint8_t *copy = dup_exact(madt, sizeof madt);
+    CHECK(!acpi_mcfg_parse(copy, sizeof madt, &m));   /* another table */
+    free(copy);
+}

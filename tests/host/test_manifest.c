@@ -67,6 +67,14 @@ TEST(manifest_every_field)
     CHECK_EQ(s->line, 4);
 }
 
+TEST(manifest_pci)
+{
+    CHECK_EQ(parse("pci pci ports=0xcf8-0xcff register=/dev/pci\nblk needs=pci\n"), 0);
+    CHECK(m.e[0].pci && !m.e[1].pci);
+    CHECK(m.e[0].has_ports && m.e[0].port_first == 0xcf8);
+    CHECK(position("pci") < position("blk"));
+}
+
 TEST(manifest_order_follows_needs)
 {
     /* Listed backwards: each needs the next line's program. */
@@ -88,6 +96,8 @@ TEST(manifest_mistakes_refused_with_line)
 {
     CHECK(refused("a\nb prio=3\n", 2, "unknown key 'prio'"));
     CHECK(refused("a lazy=yes\n", 1, "unknown key 'lazy'"));
+    CHECK(refused("a pci=yes\n", 1, "unknown key 'pci'"));
+    CHECK(refused("a pci\nb\nc pci\n", 3, "pci is given to 'a' (line 1) already"));
     CHECK(refused("a priority\n", 1, "'priority' is not key=value"));
     CHECK(refused("a priority=\n", 1, "is not key=value"));
     CHECK(refused("a priority=0\n", 1, "priority '0' is not 1-254"));

@@ -2,7 +2,8 @@
 # scenarios (tests/system/base.sh).  Sourced; needs $BUILD.
 #
 #   session_start LOG MODULE...   boot with these modules; COM1's output to LOG
-#                                 (SESSION_APPEND: a kernel command line)
+#                                 (SESSION_APPEND: a kernel command line;
+#                                 SESSION_DISK: a raw image as a virtio-blk disk)
 #   session_wait PATTERN [SECS]   wait until LOG holds PATTERN (grep -E) once
 #                                 more than when the last command was sent
 #   session_wait_log PATTERN [SECS]  the same in the kernel's log (LOG.debugcon):
@@ -27,7 +28,7 @@ session_start() {
     # Open our end of the input read-write so neither side blocks opening it.
     exec 7<>"$SESSION_DIR/com1.in"
     tools/qemu-run.sh --accel tcg --timeout "${SESSION_TIMEOUT:-240}" --kernel "$BUILD/pith.bin" "${mods[@]}" \
-        ${SESSION_APPEND:+--append "$SESSION_APPEND"} \
+        ${SESSION_APPEND:+--append "$SESSION_APPEND"} ${SESSION_DISK:+--disk "$SESSION_DISK"} \
         --debugcon "$SESSION_LOG.debugcon" --serial-pipe "$SESSION_DIR/com1" 2> "$SESSION_LOG.runner" &
     SESSION_QEMU=$!
     SESSION_MARK=0

@@ -118,6 +118,34 @@ bool acpi_madt_parse(const void *table, size_t len, struct madt_info *m)
     return true;
 }
 
+/*
+ * The MCFG: after its header and 8 reserved bytes, 16-byte allocations
+ * (base, segment, first and last bus).  Only segment 0 is used (a PC has
+ * one); its base is where bus 0's space would be even when the first bus
+ * is not 0, so bus b's space is at base + (b << 20).
+ */
+bool acpi_mcfg_parse(const void *table, size_t len, struct mcfg_info *out)
+{
+    const uint8_t *t = table;
+    const struct sdt_header *h = table;
+    if (len < sizeof *h + 8 || memcmp(t, "MCFG", 4) || h->length > len || h->length < sizeof *h + 8 ||
+        !acpi_checksum_ok(t, h->length))
+        return false;
+    for (size_t off = sizeof *h + 8; off + 16 <= h->length; off += 16) {
+        uint64_t base;
+        uint16_t segment;
+        memcpy(&base, t + off, 8);
+        memcpy(&segment, t + off + 8, 2);
+        if (segment != 0 || !base || (base & ((1ull << 20) - 1)) || t[off + 10] > t[off + 11])
+            continue;
+        out->base = base;
+        out->bus_first = t[off + 10];
+        out->bus_last = t[off + 11];
+        return true;
+    }
+    return false;
+}
+
 #ifndef PITH_HOST_TEST
 #include "arch/x86_64/paging.h"
 #include "core/log.h"
@@ -174,6 +202,11 @@ void acpi_init(void)
             acpi.madt_found = acpi_madt_parse(h, h->length, &acpi.madt);
             if (!acpi.madt_found)
                 kprintf("acpi: MADT is malformed; ignored\n");
+        }
+        if (h && !memcmp(h->sig, "MCFG", 4) && !acpi.mcfg_found) {
+            acpi.mcfg_found = acpi_mcfg_parse(h, h->length, &acpi.mcfg);
+            if (!acpi.mcfg_found)
+                kprintf("acpi: MCFG has no usable segment 0 allocation; ignored\n");
         }
     }
     if (acpi.madt.ioapics_ignored || acpi.madt.overrides_ignored)

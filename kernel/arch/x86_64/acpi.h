@@ -1,4 +1,4 @@
-/* ACPI: find the RSDP, walk the RSDT/XSDT, read the MADT (CPUs, IOAPICs, overrides). */
+/* ACPI: find the RSDP, walk the RSDT/XSDT, read the MADT (CPUs, IOAPICs, overrides) and the MCFG (PCI ECAM). */
 #ifndef PITH_ARCH_ACPI_H
 #define PITH_ARCH_ACPI_H
 
@@ -23,12 +23,20 @@ struct madt_info {
     bool has_8259;
 };
 
+/* PCI Express configuration space (ECAM) of segment 0, from the MCFG. */
+struct mcfg_info {
+    uint64_t base;                      /* physical address of bus 0's space */
+    uint8_t bus_first, bus_last;
+};
+
 struct acpi_info {
     uint64_t rsdp_phys;                 /* 0: no ACPI */
     int revision;
     char oem[7];
     bool madt_found;
     struct madt_info madt;
+    bool mcfg_found;
+    struct mcfg_info mcfg;
 };
 
 extern struct acpi_info acpi;
@@ -37,6 +45,7 @@ extern struct acpi_info acpi;
 bool acpi_checksum_ok(const void *p, size_t len);
 long acpi_rsdp_scan(const uint8_t *area, size_t len);     /* offset of a valid RSDP, or -1 */
 bool acpi_madt_parse(const void *table, size_t len, struct madt_info *out);
+bool acpi_mcfg_parse(const void *table, size_t len, struct mcfg_info *out);
 
 /* Finds and reads the tables; logs what is missing instead of failing. */
 void acpi_init(void);
