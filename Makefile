@@ -296,11 +296,11 @@ MODULES += $(MEMD_ELF)
 RUN := tools/qemu-run.sh --accel $(ACCEL) --smp $(SMP) --mem $(MEM)
 MODARGS := $(foreach m,$(MODULES),--module $(m))
 
-run: need-qemu $(KERNEL_BIN) $(MODULES)
-	$(Q)$(RUN) --interactive --kernel $(KERNEL_BIN) $(MODARGS)
+run: need-qemu $(KERNEL_BIN) $(MODULES) $(DISK_IMG)
+	$(Q)$(RUN) --interactive --kernel $(KERNEL_BIN) $(MODARGS) --disk $(DISK_IMG)
 
-debug: need-qemu $(KERNEL_BIN) $(MODULES)
-	$(Q)tools/debug.sh $(KERNEL_ELF) $(KERNEL_BIN) $(MODULES)
+debug: need-qemu $(KERNEL_BIN) $(MODULES) $(DISK_IMG)
+	$(Q)DISK=$(DISK_IMG) tools/debug.sh $(KERNEL_ELF) $(KERNEL_BIN) $(MODULES)
 
 # The system-call fuzzer on its own: make fuzz N=calls SEED=seed (0: from the clock).
 N ?= 1000000

@@ -12,7 +12,7 @@ mods=()
 while [ $# -gt 0 ] && [ "$1" != -- ]; do mods+=(--module "$1"); shift; done
 [ "${1:-}" = -- ] && shift
 dir=$(dirname "$bin")
-tools/qemu-run.sh --accel tcg --kernel "$bin" "${mods[@]}" --gdb \
+tools/qemu-run.sh --accel tcg --kernel "$bin" "${mods[@]}" ${DISK:+--disk "$DISK"} --gdb \
     --serial "$dir/debug-serial.log" --debugcon "$dir/debug-debugcon.log" &
 qemu=$!
 trap 'kill $qemu 2>/dev/null; wait $qemu 2>/dev/null' EXIT
