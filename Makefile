@@ -284,6 +284,19 @@ $(DISK_IMG): | need-e2fs
 disk-reset: need-e2fs
 	$(Q)rm -f $(DISK_IMG)
 	$(Q)tools/mkdisk.sh disk $(DISK_IMG) $(DISK_MIB)
+# Writes files without end while the storage scenarios kill the servers under it.
+FSWRITER_ELF := $(BUILD)/user/fswriter.elf
+FSWRITER_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard tests/system/fswriter/*.c))
+$(FSWRITER_ELF): $(FSWRITER_OBJS) $(FS_IDL_OBJ) $(RESOLVER_OBJS)
+$(FSWRITER_OBJS): | $(BUILD)/idl/fs.h $(BASE_HDRS)
+-include $(FSWRITER_OBJS:.o=.d)
+# The file protocol through every message and error.
+FSTEST_ELF := $(BUILD)/user/fstest.elf
+FSTEST_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard tests/system/fstest/*.c))
+$(FSTEST_ELF): $(FSTEST_OBJS) $(FS_IDL_OBJ) $(RESOLVER_OBJS)
+$(FSTEST_OBJS): | $(BUILD)/idl/fs.h $(BASE_HDRS)
+-include $(FSTEST_OBJS:.o=.d)
+test: $(FSWRITER_ELF) $(FSTEST_ELF) $(DISK_IMG)
 # <<< storage: the file server <<<
 
 # >>> the memory manager at boot (servers/memd/, docs/memory.md) >>>

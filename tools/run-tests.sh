@@ -10,11 +10,13 @@
 #      line (tests/system/base.sh)
 #   6. storage: the PCI server and the virtio-blk driver with a disk
 #      (tests/system/storage.sh)
+#   7. fs: the file server on ext2 images made by mke2fs and checked by
+#      e2fsck, through the shell and under kills (tests/system/fs.sh)
 # The in-system run is two suites: the kernel's own (tests/kernel/), then
 # the user-level one (tests/user/), which the kernel starts as init.
 # Every test prints one "TEST PASS|FAIL name" line; the last line is
 # "N passed, N failed".  Exit status: 0 only if nothing failed.
-# TEST_ONLY="host kernel scenarios runtime base storage" (any of them) runs only
+# TEST_ONLY="host kernel scenarios runtime base storage fs" (any of them) runs only
 # those groups; everything by default.
 # Logs of every boot are kept under build/test-logs/.
 set -u
@@ -32,7 +34,7 @@ else
 fi
 rm -rf "$LOGS"
 mkdir -p "$LOGS"
-only=${TEST_ONLY:-host kernel scenarios runtime base storage}
+only=${TEST_ONLY:-host kernel scenarios runtime base storage fs}
 wanted() { case " $only " in *" $1 "*) return 0 ;; esac; return 1; }
 
 passed=0
@@ -141,6 +143,11 @@ fi
 if wanted storage; then
     echo "== storage (PCI server, virtio-blk driver, block protocol)"
     . tests/system/storage.sh
+fi
+
+if wanted fs; then
+    echo "== file system (ext2 through the file server, kills, refusals)"
+    . tests/system/fs.sh
 fi
 
 echo

@@ -1,0 +1,287 @@
+/*
+ * The file protocol (servers/fs/fs.idl) through every message and the
+ * errors each can give, against make run's disk (tests/system/fs.sh).
+ * Prints "fstest: PASS|FAIL name" lines and "fstest: N passed, N failed".
+ * Works under /fstest, which it makes; the host checks the image with
+ * e2fsck afterwards.
+ */
+#include "fs.h"
+#include "resolver.h"
+#include "tls.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static struct pith_client fs;
+static int passed, failed;
+
+static void check(bool ok, const char *name, const char *fmt, ...)
+{
+    char why[160] = "";
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    if (ok) {
+        passed++;
+        printf("fstest: PASS %s\n", name);
+    } else {
+        failed++;
+        printf("fstest: FAIL %s: %s\n", name, why);
+    }
+}
+
+/* Expect error want (0: success) from a call. */
+#define EXPECT(name, call, want) do {                                           \
+        long e_ = (call);                                                       \
+        check(e_ == (long)(want), name, "got %#lx, wanted %#lx", e_, (long)(want)); \
+    } while (0)
+
+struct attrs {
+    uint32_t ino, mode, nlink, uid, gid, at, mt, ct;
+    uint64_t size, blocks;
+};
+
+static long look(const char *path, bool follow, struct attrs *a)
+{
+    return fs_lookup(&fs, path, follow, &a->ino, &a->mode, &a->nlink, &a->uid, &a->gid, &a->size, &a->at, &a->mt,
+                     &a->ct, &a->blocks);
+}
+
+/* Writes len bytes of a pattern that depends on the offset, in protocol-sized pieces. */
+static uint8_t pattern(uint64_t off) { return (uint8_t)(off * 7 + off / 4096); }
+
+static long write_pattern(uint32_t ino, uint64_t at, uint64_t len)
+{
+    uint8_t buf[FS_WRITE_DATA_MAX];
+    for (uint64_t done = 0; done < len;) {
+        uint64_t n = len - done < sizeof buf ? len - done : sizeof buf;
+        for (uint64_t i = 0; i < n; i++)
+            buf[i] = pattern(at + done + i);
+        long err = fs_write(&fs, ino, at + done, buf, n);
+        if (err)
+            return err;
+        done += n;
+    }
+    return 0;
+}
+
+/* 0 if the file's bytes at..at+len hold the pattern; else the first bad offset + 1. */
+static uint64_t read_pattern(uint32_t ino, uint64_t at, uint64_t len)
+{
+    uint8_t buf[FS_READ_DATA_MAX];
+    for (uint64_t done = 0; done < len;) {
+        uint64_t n;
+        uint32_t want = (uint32_t)(len - done < sizeof buf ? len - done : sizeof buf);
+        if (fs_read(&fs, ino, at + done, want, buf, &n) || n != want)
+            return at + done + 1;
+        for (uint64_t i = 0; i < n; i++)
+            if (buf[i] != pattern(at + done + i))
+                return at + done + i + 1;
+        done += n;
+    }
+    return 0;
+}
+
+static void files(void)
+{
+    struct attrs a;
+    uint32_t ino, dir;
+    EXPECT("mkdir_work_dir", fs_mkdir(&fs, "/fstest", 0755, &dir), 0);
+    EXPECT("create_file", fs_create(&fs, "/fstest/a", 0640, &ino), 0);
+    EXPECT("create_existing_refused", fs_create(&fs, "/fstest/a", 0640, &ino), FS_E_EXISTS);
+    EXPECT("lookup_new_file", look("/fstest/a", true, &a), 0);
+    check(a.ino == ino && (a.mode & 0170000) == 0100000 && (a.mode & 07777) == 0640 && a.size == 0 && a.nlink == 1,
+          "new_file_attributes", "ino %u mode %o size %llu nlink %u", a.ino, a.mode, (unsigned long long)a.size,
+          a.nlink);
+    check(a.mt > 1600000000u, "timestamps_from_the_clock", "mtime %u", a.mt);
+
+    /* 300 KiB: past the direct blocks and the first indirect block of a 1 KiB-block volume. */
+    uint64_t big = 300 * 1024;
+    EXPECT("write_300k", write_pattern(ino, 0, big), 0);
+    check(read_pattern(ino, 0, big) == 0, "read_back_300k", "differs");
+    EXPECT("stat_after_write", fs_stat(&fs, ino, &a.mode, &a.nlink, &a.uid, &a.gid, &a.size, &a.at, &a.mt, &a.ct,
+                                       &a.blocks), 0);
+    check(a.size == big && a.blocks >= big / 512, "size_and_blocks_after_write", "size %llu blocks %llu",
+          (unsigned long long)a.size, (unsigned long long)a.blocks);
+
+    uint8_t buf[FS_READ_DATA_MAX];
+    uint64_t n = 99;
+    EXPECT("read_at_end_is_empty", fs_read(&fs, ino, big, 100, buf, &n), 0);
+    check(n == 0, "read_at_end_gives_nothing", "%llu bytes", (unsigned long long)n);
+    EXPECT("read_past_end_short", fs_read(&fs, ino, big - 10, 100, buf, &n), 0);
+    check(n == 10, "read_across_end_short", "%llu bytes", (unsigned long long)n);
+    EXPECT("read_too_long_refused", fs_read(&fs, ino, 0, FS_READ_DATA_MAX + 1, buf, &n), FS_E_INVALID);
+
+    /* A hole: write 1 MiB further on; the gap reads as zeros. */
+    EXPECT("sparse_write", write_pattern(ino, 2u << 20, 100), 0);
+    EXPECT("read_hole", fs_read(&fs, ino, big + 4096, 64, buf, &n), 0);
+    bool zero = n == 64;
+    for (uint64_t i = 0; i < n; i++)
+        zero &= buf[i] == 0;
+    check(zero, "hole_reads_as_zeros", "%llu bytes", (unsigned long long)n);
+
+    EXPECT("truncate_shrinks", fs_truncate(&fs, ino, 5000), 0);
+    EXPECT("stat_after_truncate", look("/fstest/a", true, &a), 0);
+    check(a.size == 5000 && read_pattern(ino, 0, 5000) == 0, "truncate_keeps_the_head", "size %llu",
+          (unsigned long long)a.size);
+    EXPECT("truncate_grows", fs_truncate(&fs, ino, 9000), 0);
+    EXPECT("read_grown_tail", fs_read(&fs, ino, 5000, 64, buf, &n), 0);
+    zero = n == 64;
+    for (uint64_t i = 0; i < n; i++)
+        zero &= buf[i] == 0;
+    check(zero, "grown_tail_reads_as_zeros", "");
+
+    EXPECT("read_a_directory_refused", fs_read(&fs, dir, 0, 10, buf, &n), FS_E_IS_DIR);
+    EXPECT("write_a_directory_refused", fs_write(&fs, dir, 0, "x", 1), FS_E_IS_DIR);
+    EXPECT("truncate_a_directory_refused", fs_truncate(&fs, dir, 0), FS_E_IS_DIR);
+    EXPECT("stat_inode_zero_refused", fs_stat(&fs, 0, &a.mode, &a.nlink, &a.uid, &a.gid, &a.size, &a.at, &a.mt,
+                                              &a.ct, &a.blocks), FS_E_INVALID);
+    EXPECT("stat_inode_out_of_range", fs_stat(&fs, 0xfffffff0u, &a.mode, &a.nlink, &a.uid, &a.gid, &a.size, &a.at,
+                                              &a.mt, &a.ct, &a.blocks), FS_E_INVALID);
+}
+
+static void names(void)
+{
+    struct attrs a;
+    uint32_t ino;
+    char path[FS_LOOKUP_PATH_MAX + 1];
+    EXPECT("lookup_missing", look("/fstest/none", true, &a), FS_E_NOT_FOUND);
+    EXPECT("lookup_relative_refused", look("fstest/a", true, &a), FS_E_INVALID);
+    EXPECT("lookup_through_a_file", look("/fstest/a/b", true, &a), FS_E_NOT_DIR);
+    memset(path, 'n', 300);
+    memcpy(path, "/fstest/", 8);
+    path[300] = 0;
+    EXPECT("create_name_too_long", fs_create(&fs, path, 0644, &ino), FS_E_NAME_TOO_LONG);
+    EXPECT("create_in_missing_dir", fs_create(&fs, "/fstest/no/a", 0644, &ino), FS_E_NOT_FOUND);
+    EXPECT("create_dot_refused", fs_create(&fs, "/fstest/.", 0644, &ino), FS_E_INVALID);
+    EXPECT("create_root_refused", fs_create(&fs, "/", 0644, &ino), FS_E_INVALID);
+    EXPECT("mkdir_sub", fs_mkdir(&fs, "/fstest/d", 0700, &ino), 0);
+    EXPECT("mkdir_nested", fs_mkdir(&fs, "/fstest/d/e", 0755, &ino), 0);
+    EXPECT("lookup_dir", look("/fstest/d", true, &a), 0);
+    check((a.mode & 0170000) == 0040000 && (a.mode & 0777) == 0700 && a.nlink == 3, "dir_attributes",
+          "mode %o nlink %u", a.mode, a.nlink);
+    EXPECT("rmdir_not_empty", fs_rmdir(&fs, "/fstest/d"), FS_E_NOT_EMPTY);
+    EXPECT("rmdir_a_file_refused", fs_rmdir(&fs, "/fstest/a"), FS_E_NOT_DIR);
+    EXPECT("unlink_a_dir_refused", fs_unlink(&fs, "/fstest/d"), FS_E_IS_DIR);
+    EXPECT("unlink_missing", fs_unlink(&fs, "/fstest/none"), FS_E_NOT_FOUND);
+
+    /* readdir: ".", "..", and what we made, then the end. */
+    uint32_t dir;
+    EXPECT("lookup_work_dir", look("/fstest", true, &a), 0);
+    dir = a.ino;
+    int seen = 0, entries = 0;
+    uint64_t cookie = 0;
+    for (int i = 0; i < 20; i++) {
+        uint64_t next;
+        uint32_t entry;
+        uint8_t type;
+        char name[FS_READDIR_NAME_MAX + 1];
+        if (fs_readdir(&fs, dir, cookie, &next, &entry, &type, name) || !entry)
+            break;
+        entries++;
+        seen |= (!strcmp(name, "a") && type == 1) | (!strcmp(name, "d") && type == 2) << 1 |
+                (!strcmp(name, ".")) << 2 | (!strcmp(name, "..")) << 3;
+        cookie = next;
+    }
+    check(seen == 15 && entries == 4, "readdir_lists_every_entry", "seen %#x, %d entries", seen, entries);
+    uint64_t next;
+    uint32_t entry;
+    uint8_t type;
+    char name[FS_READDIR_NAME_MAX + 1];
+    EXPECT("readdir_inode_zero_refused", fs_readdir(&fs, 0, 0, &next, &entry, &type, name), FS_E_INVALID);
+    struct attrs f;
+    look("/fstest/a", true, &f);
+    EXPECT("readdir_of_a_file_refused", fs_readdir(&fs, f.ino, 0, &next, &entry, &type, name), FS_E_NOT_DIR);
+
+    /* rename: within, across, replacing, into itself. */
+    EXPECT("rename_file", fs_rename(&fs, "/fstest/a", "/fstest/b"), 0);
+    EXPECT("old_name_gone", look("/fstest/a", true, &a), FS_E_NOT_FOUND);
+    EXPECT("rename_across_dirs", fs_rename(&fs, "/fstest/b", "/fstest/d/b"), 0);
+    EXPECT("create_c", fs_create(&fs, "/fstest/c", 0644, &ino), 0);
+    EXPECT("rename_replaces_a_file", fs_rename(&fs, "/fstest/c", "/fstest/d/b"), 0);
+    EXPECT("replaced_is_the_new", look("/fstest/d/b", true, &a), 0);
+    check(a.ino == ino && a.size == 0, "rename_target_is_the_source", "ino %u size %llu", a.ino,
+          (unsigned long long)a.size);
+    EXPECT("rename_dir_into_itself", fs_rename(&fs, "/fstest/d", "/fstest/d/e/x"), FS_E_INVALID);
+    EXPECT("rename_missing", fs_rename(&fs, "/fstest/none", "/fstest/x"), FS_E_NOT_FOUND);
+    EXPECT("rename_dir_over_nonempty", fs_mkdir(&fs, "/fstest/f", 0755, &ino), 0);
+    EXPECT("rename_dir_over_nonempty_refused", fs_rename(&fs, "/fstest/f", "/fstest/d"), FS_E_NOT_EMPTY);
+    EXPECT("rename_dir_over_empty", fs_rename(&fs, "/fstest/f", "/fstest/d/e"), 0);
+    EXPECT("moved_dir_parent_updated", look("/fstest/d/e/..", true, &a), 0);
+    struct attrs d;
+    look("/fstest/d", true, &d);
+    check(a.ino == d.ino, "dotdot_follows_the_move", "'..' is %u, /fstest/d is %u", a.ino, d.ino);
+}
+
+static void links_and_attributes(void)
+{
+    struct attrs a;
+    char target[FS_READLINK_TARGET_MAX + 1];
+    EXPECT("symlink_short", fs_symlink(&fs, "/fstest/s", "d/b"), 0);
+    EXPECT("readlink_short", fs_readlink(&fs, "/fstest/s", target), 0);
+    check(!strcmp(target, "d/b"), "readlink_gives_the_target", "'%s'", target);
+    EXPECT("lookup_follows_symlink", look("/fstest/s", true, &a), 0);
+    check((a.mode & 0170000) == 0100000, "followed_to_a_file", "mode %o", a.mode);
+    EXPECT("lookup_nofollow", look("/fstest/s", false, &a), 0);
+    check((a.mode & 0170000) == 0120000 && a.size == 3, "nofollow_sees_the_link", "mode %o", a.mode);
+    char longer[300];
+    memset(longer, 'x', sizeof longer - 1);
+    longer[0] = '/';
+    longer[sizeof longer - 1] = 0;
+    EXPECT("symlink_long", fs_symlink(&fs, "/fstest/l", longer), 0);
+    EXPECT("readlink_long", fs_readlink(&fs, "/fstest/l", target), 0);
+    check(!strcmp(target, longer), "long_target_whole", "%zu bytes", strlen(target));
+    EXPECT("symlink_exists", fs_symlink(&fs, "/fstest/s", "x"), FS_E_EXISTS);
+    EXPECT("readlink_of_a_file", fs_readlink(&fs, "/fstest/d/b", target), FS_E_INVALID);
+    EXPECT("loop_a", fs_symlink(&fs, "/fstest/la", "/fstest/lb"), 0);
+    EXPECT("loop_b", fs_symlink(&fs, "/fstest/lb", "/fstest/la"), 0);
+    EXPECT("symlink_loop_refused", look("/fstest/la", true, &a), FS_E_LOOP);
+
+    EXPECT("chmod", fs_chmod(&fs, "/fstest/d/b", 0600), 0);
+    EXPECT("chown", fs_chown(&fs, "/fstest/d/b", 1000, 100), 0);
+    EXPECT("utimes", fs_utimes(&fs, "/fstest/d/b", 1000000000u, 1200000000u), 0);
+    EXPECT("stat_changed", look("/fstest/d/b", true, &a), 0);
+    check((a.mode & 07777) == 0600 && a.uid == 1000 && a.gid == 100 && a.at == 1000000000u && a.mt == 1200000000u,
+          "attributes_stored", "mode %o uid %u gid %u atime %u mtime %u", a.mode, a.uid, a.gid, a.at, a.mt);
+    EXPECT("chown_too_big_refused", fs_chown(&fs, "/fstest/d/b", 70000, 0), FS_E_INVALID);
+    EXPECT("chmod_missing", fs_chmod(&fs, "/fstest/none", 0600), FS_E_NOT_FOUND);
+}
+
+static void volume(void)
+{
+    bool mounted, ro;
+    uint32_t bs;
+    uint64_t blocks, bfree, inodes, ifree, bfree2, ifree2;
+    char why[FS_INFO_WHY_MAX + 1];
+    EXPECT("info", fs_info(&fs, &mounted, &ro, &bs, &blocks, &bfree, &inodes, &ifree, why), 0);
+    check(mounted && !ro && bs == 1024 && blocks == 32768 && bfree < blocks && ifree < inodes, "info_describes_the_disk",
+          "mounted %d ro %d bs %u blocks %llu", mounted, ro, bs, (unsigned long long)blocks);
+    /* Removing everything we made gives every block and inode back. */
+    EXPECT("rm_b", fs_unlink(&fs, "/fstest/d/b"), 0);
+    EXPECT("rm_s", fs_unlink(&fs, "/fstest/s"), 0);
+    EXPECT("rm_l", fs_unlink(&fs, "/fstest/l"), 0);
+    EXPECT("rm_la", fs_unlink(&fs, "/fstest/la"), 0);
+    EXPECT("rm_lb", fs_unlink(&fs, "/fstest/lb"), 0);
+    EXPECT("rmdir_e", fs_rmdir(&fs, "/fstest/d/e"), 0);
+    EXPECT("rmdir_d", fs_rmdir(&fs, "/fstest/d"), 0);
+    EXPECT("rmdir_work_dir", fs_rmdir(&fs, "/fstest"), 0);
+    EXPECT("sync", fs_sync(&fs), 0);
+    EXPECT("info_after", fs_info(&fs, &mounted, &ro, &bs, &blocks, &bfree2, &inodes, &ifree2, why), 0);
+    check(bfree2 > bfree && ifree2 > ifree, "space_comes_back", "free blocks %llu -> %llu, inodes %llu -> %llu",
+          (unsigned long long)bfree, (unsigned long long)bfree2, (unsigned long long)ifree,
+          (unsigned long long)ifree2);
+}
+
+int main(void)
+{
+    pith_client_init(&fs, "/fs", &names_resolver, pith_slot_alloc(), pith_tls_self()->ipc_buffer);
+    fs.retries = 20;
+    files();
+    names();
+    links_and_attributes();
+    volume();
+    printf("fstest: %d passed, %d failed\n", passed, failed);
+    return failed != 0;
+}
