@@ -297,6 +297,13 @@ $(FSTEST_ELF): $(FSTEST_OBJS) $(FS_IDL_OBJ) $(RESOLVER_OBJS)
 $(FSTEST_OBJS): | $(BUILD)/idl/fs.h $(BASE_HDRS)
 -include $(FSTEST_OBJS:.o=.d)
 test: $(FSWRITER_ELF) $(FSTEST_ELF) $(DISK_IMG)
+# The file-system figures of make bench (bench/fs/, tools/bench.sh).
+FSBENCH_ELF := $(BUILD)/user/fsbench.elf
+FSBENCH_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard bench/fs/*.c))
+$(FSBENCH_ELF): $(FSBENCH_OBJS) $(FS_IDL_OBJ) $(RESOLVER_OBJS)
+$(FSBENCH_OBJS): | $(BUILD)/idl/fs.h $(BASE_HDRS)
+-include $(FSBENCH_OBJS:.o=.d)
+bench: $(FSBENCH_ELF) $(FS_ELF) $(PCI_ELF) $(BLK_ELF) $(INIT_ELF) $(MEMD_ELF) need-e2fs
 # <<< storage: the file server <<<
 
 # >>> the memory manager at boot (servers/memd/, docs/memory.md) >>>

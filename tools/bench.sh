@@ -95,6 +95,38 @@ else
 fi
 
 # The Linux guest, same QEMU, mode and -smp.  Its stderr is kept for the reason.
+# File-system figures: the storage servers and bench/fs on a fresh ext2
+# disk, same mode.  fsbench prints unit=tsc: the mode chosen here names it.
+fs_dir=$logdir/fs
+mkdir -p "$fs_dir"
+printf '%s\n' "pci priority=180 pci register=/dev/pci" \
+    "blk priority=170 needs=pci register=/dev/blk0" \
+    "fs priority=160 ports=0x70-0x71 needs=blk register=/fs" \
+    "fsbench priority=100 needs=fs" > "$fs_dir/manifest"
+tools/mkdisk.sh disk "$fs_dir/disk.img" 32 > /dev/null
+log=$logdir/fs.log
+tools/qemu-run.sh --accel "$accel" --smp "$SMP" --timeout 600 --kernel "$BUILD/pith.bin" \
+    --module "$BUILD/user/init.elf" --module "$BUILD/user/memd.elf" --module "$fs_dir/manifest" \
+    --module "$BUILD/user/pci.elf" --module "$BUILD/user/blk.elf" --module "$BUILD/user/fs.elf" \
+    --module "$BUILD/user/fsbench.elf" --disk "$fs_dir/disk.img" \
+    --debugcon "$log" --serial /dev/null >/dev/null 2>&1 &
+fs_pid=$!
+for _ in $(seq 1 3000); do
+    grep -aq '^fsbench: done' "$log" 2>/dev/null && break
+    kill -0 "$fs_pid" 2>/dev/null || break
+    sleep 0.2
+done
+kill "$fs_pid" 2>/dev/null; wait "$fs_pid" 2>/dev/null
+pkill -f -- "debugcon file:$log" 2>/dev/null || true
+fs_unit=cycles
+[ "$accel" = icount ] && fs_unit=insns
+[ "$accel" = tcg ] && fs_unit=ticks
+if tr -d '\r' < "$log" | grep -q '^bench pith\.fs_'; then
+    tr -d '\r' < "$log" | grep '^bench pith\.fs_' | sed "s/unit=tsc/unit=$fs_unit/" | tee "$fs_dir/figures"
+else
+    echo "# file-system figures unavailable: $(tr -d '\r' < "$log" | grep -a '^fsbench: .*failed' | head -1) (see $log)"
+fi
+
 fetch=""
 ls "$BUILD"/linux-guest/boot/vmlinuz-* >/dev/null 2>&1 || fetch="; first downloading Debian's kernel package"
 echo "bench: booting the Linux guest ($accel$fetch)" >&2
@@ -109,7 +141,7 @@ else
 fi
 
 # Ratios of medians, only where both figures exist in the same unit.
-{ grep -h '^bench pith\.' "$first"; echo "$linux"; } | awk '
+{ grep -h '^bench pith\.' "$first" "$fs_dir/figures" 2>/dev/null; echo "$linux"; } | awk '
     /^bench / { for (i = 3; i <= NF; i++) { split($i, kv, "="); f[$2, kv[1]] = kv[2] } }
     function row(p, l) {
         if (f[p, "median"] == "" || f[l, "median"] == "" || f[p, "unit"] != f[l, "unit"]) return
