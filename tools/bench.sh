@@ -154,4 +154,7 @@ fi
         row("pith.ipc_call_rtt_xas", "linux.futex_rtt_same_cpu")
         row("pith.null_syscall", "linux.null_syscall")
         row("pith.pagefault_rtt", "linux.minor_fault")
+        row("pith.fs_read_4k_random", "linux.fs_read_4k_random")
+        row("pith.fs_read_4k_seq", "linux.fs_read_4k_seq")
+        row("pith.fs_write_4k_seq", "linux.fs_write_4k_seq")
     }'

@@ -26,7 +26,7 @@ esac
 # required: without these tools make bench still prints Pith's figures and
 # says why the comparison is missing.
 optional=""
-[ "$what" = bench ] && optional="musl-gcc:musl-tools cpio:cpio gzip:gzip dpkg-deb:dpkg"
+[ "$what" = bench ] && optional="musl-gcc:musl-tools cpio:cpio gzip:gzip dpkg-deb:dpkg mke2fs:e2fsprogs"
 
 missing=""
 for pair in $list; do

@@ -12,8 +12,16 @@
  *
  * Usage: ipcbench [SAMPLES]   (default 20000, after SAMPLES/10 warm-up)
  * It also runs on an ordinary Linux host, where it does not power off.
+ *
+ * With pith_fs=1 on the kernel command line (the runner adds it when it
+ * attaches an ext2 image as a virtio-blk disk) it then loads the kernel
+ * modules listed in /modules/order, mounts /dev/vda as ext2 on /mnt and
+ * measures 4 KiB file reads and writes there (fs_bench).  Any failure in
+ * that chain is one `# linux.fs unavailable: REASON` line; the figures
+ * before it stand.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdint.h>
@@ -25,6 +33,7 @@
 #include <sys/reboot.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -33,11 +42,19 @@
 /* musl's headers lack <linux/futex.h>; these values are the kernel ABI. */
 #define FUTEX_WAIT 0
 #define FUTEX_WAKE 1
+#ifndef MODULE_INIT_COMPRESSED_FILE
+#define MODULE_INIT_COMPRESSED_FILE 4
+#endif
 #ifndef MADV_NOHUGEPAGE
 #define MADV_NOHUGEPAGE 15
 #endif
 
 static long samples = 20000, warmup = 2000;
+/* The file-system figures: as many samples as Pith's (fixed, not SAMPLES). */
+#define FS_SAMPLES 2000
+#define FS_WARMUP 200
+#define FS_FILE (1024 * 1024)
+#define FS_BLOCK 4096
 static uint64_t *sample;
 static const char *unit = "cycles";
 
@@ -239,6 +256,196 @@ static void pingpong(enum kind k, const char *name, int server_cpu)
     report(name, samples);
 }
 
+/* ---- the file-system figures ---------------------------------------------
+ * The counterparts of Pith's fs_* figures: an ext2 volume on a virtio-blk
+ * disk (/dev/vda, made fresh by the runner), mounted with the kernel's own
+ * driver, files created here.  Nothing in this part may end the program:
+ * a failure prints one `# linux.fs unavailable: REASON` line and returns. */
+
+static char fs_why[256];
+
+/* Records why (with errno's text) and returns -1. */
+static int fs_fail(const char *fmt, const char *arg)
+{
+    int e = errno;
+    char what[160];
+    snprintf(what, sizeof what, fmt, arg);
+    snprintf(fs_why, sizeof fs_why, "%s: %s", what, strerror(e));
+    return -1;
+}
+
+/* The runner's /modules/order: one file name a line, dependencies first.
+ * Names not ending in .ko are compressed, for the kernel to unpack. */
+static int modules_loaded;
+static int load_modules(void)
+{
+    FILE *f = fopen("/modules/order", "r");
+    char name[128], path[160];
+    if (!f)
+        return errno == ENOENT ? 0 : fs_fail("%s", "/modules/order");
+    while (fgets(name, sizeof name, f)) {
+        name[strcspn(name, "\n")] = 0;
+        if (!name[0])
+            continue;
+        size_t n = strlen(name);
+        int flags = n > 3 && strcmp(name + n - 3, ".ko") == 0 ? 0 : MODULE_INIT_COMPRESSED_FILE;
+        snprintf(path, sizeof path, "/modules/%s", name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            fclose(f);
+            return fs_fail("open %s", path);
+        }
+        long r = syscall(SYS_finit_module, fd, "", flags);
+        int e = errno;
+        close(fd);
+        if (r != 0 && e != EEXIST) {
+            fclose(f);
+            errno = e;
+            return fs_fail("finit_module %s", name);
+        }
+        modules_loaded++;
+    }
+    fclose(f);
+    return 0;
+}
+
+/* /dev/vda from devtmpfs once virtio_blk has probed the disk; should devtmpfs
+ * be missing, the node is made from /sys/block/vda/dev. */
+static int find_disk(void)
+{
+    struct stat st;
+    mkdir("/sys", 0555);
+    mount("sysfs", "/sys", "sysfs", 0, NULL);
+    for (int i = 0; i < 500; i++) {
+        if (stat("/dev/vda", &st) == 0 && S_ISBLK(st.st_mode))
+            return 0;
+        unsigned maj, min;
+        FILE *f = fopen("/sys/block/vda/dev", "r");
+        if (f) {
+            int ok = fscanf(f, "%u:%u", &maj, &min) == 2;
+            fclose(f);
+            if (ok && mknod("/dev/vda", S_IFBLK | 0600, makedev(maj, min)) == 0)
+                return 0;
+        }
+        usleep(10000);
+    }
+    char why[96];
+    snprintf(why, sizeof why, "no /dev/vda (%d modules loaded from /modules/order)", modules_loaded);
+    errno = ENODEV;
+    return fs_fail("%s", why);
+}
+
+/* The fixed-seed LCG of both sides: Knuth's MMIX constants, state 1 at the
+ * start, high bits used; one draw per operation, warm-up included. */
+static uint64_t lcg = 1;
+static unsigned lcg_block(void)
+{
+    lcg = lcg * 6364136223846793005ull + 1442695040888963407ull;
+    return (unsigned)(lcg >> 33) % (FS_FILE / FS_BLOCK);
+}
+
+enum fs_walk { FS_RANDOM, FS_SEQ };
+
+static char fs_buf[FS_BLOCK] __attribute__((aligned(4096)));
+
+/* One figure: FS_WARMUP + FS_SAMPLES preads or pwrites of one block, each
+ * timed alone; the offset walks on through the warm-up. */
+static int fs_figure(const char *name, int fd, enum fs_walk walk, int writing)
+{
+    uint64_t pos = 0;
+    for (long i = -FS_WARMUP; i < FS_SAMPLES; i++) {
+        off_t off;
+        if (walk == FS_RANDOM) {
+            off = (off_t)lcg_block() * FS_BLOCK;
+        } else {
+            off = pos;
+            pos = (pos + FS_BLOCK) % FS_FILE;
+        }
+        uint64_t t0 = tsc();
+        ssize_t r = writing ? pwrite(fd, fs_buf, FS_BLOCK, off) : pread(fd, fs_buf, FS_BLOCK, off);
+        uint64_t t1 = tsc();
+        if (r != FS_BLOCK) {
+            if (r >= 0)
+                errno = EIO;
+            return fs_fail(writing ? "pwrite (%s)" : "pread (%s)", name);
+        }
+        if (i >= 0)
+            sample[i] = t1 - t0;
+    }
+    report(name, FS_SAMPLES);
+    return 0;
+}
+
+static int fs_run(void)
+{
+    if (load_modules() != 0 || find_disk() != 0)
+        return -1;
+    mkdir("/mnt", 0755);
+    if (mount("/dev/vda", "/mnt", "ext2", 0, NULL) != 0)
+        return fs_fail("%s", "mount -t ext2 /dev/vda /mnt");
+    int rc = -1, fd = -1, wfd = -1;
+    if (mkdir("/mnt/bench", 0755) != 0 && errno != EEXIST) {
+        fs_fail("%s", "mkdir /mnt/bench");
+        goto out;
+    }
+    /* /bench/data: 1 MiB written (each block marked with its number) and synced. */
+    fd = open("/mnt/bench/data", O_RDWR | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) {
+        fs_fail("%s", "create /mnt/bench/data");
+        goto out;
+    }
+    for (unsigned b = 0; b < FS_FILE / FS_BLOCK; b++) {
+        memset(fs_buf, 'a' + b % 26, sizeof fs_buf);
+        memcpy(fs_buf, &b, sizeof b);
+        if (pwrite(fd, fs_buf, FS_BLOCK, (off_t)b * FS_BLOCK) != FS_BLOCK) {
+            fs_fail("%s", "write /mnt/bench/data");
+            goto out;
+        }
+    }
+    if (fsync(fd) != 0) {
+        fs_fail("%s", "fsync /mnt/bench/data");
+        goto out;
+    }
+    /* One block read back: the file holds what was written. */
+    unsigned got = 0;
+    if (pread(fd, fs_buf, FS_BLOCK, 77 * FS_BLOCK) != FS_BLOCK ||
+        (memcpy(&got, fs_buf, sizeof got), got != 77) || fs_buf[FS_BLOCK - 1] != 'a' + 77 % 26) {
+        errno = EIO;
+        fs_fail("%s", "/mnt/bench/data reads back wrong");
+        goto out;
+    }
+    if (fs_figure("fs_read_4k_random", fd, FS_RANDOM, 0) != 0 ||
+        fs_figure("fs_read_4k_seq", fd, FS_SEQ, 0) != 0)
+        goto out;
+    /* /bench/w: starts empty; the first 256 writes extend it, then they overwrite. */
+    wfd = open("/mnt/bench/w", O_RDWR | O_CREAT | O_TRUNC, 0644);
+    if (wfd < 0) {
+        fs_fail("%s", "create /mnt/bench/w");
+        goto out;
+    }
+    memset(fs_buf, 'w', sizeof fs_buf);
+    if (fs_figure("fs_write_4k_seq", wfd, FS_SEQ, 1) != 0)
+        goto out;
+    rc = 0;
+out:
+    if (fd >= 0)
+        close(fd);
+    if (wfd >= 0)
+        close(wfd);
+    /* Writes back the written blocks: the image is left whole. */
+    if (umount("/mnt") != 0 && rc == 0)
+        rc = fs_fail("%s", "umount /mnt");
+    return rc;
+}
+
+static void fs_bench(void)
+{
+    pin(0);
+    if (fs_run() != 0)
+        printf("# linux.fs unavailable: %s\n", fs_why);
+    fflush(stdout);
+}
+
 /* As PID 1 nothing is mounted: /proc for the command line, /dev for the
  * console if the kernel could not open one for us. */
 static void init_setup(void)
@@ -254,8 +461,8 @@ static void init_setup(void)
     }
 }
 
-/* pith_unit=insns among the words of /proc/cmdline. */
-static int icount_mode(void)
+/* `word` among the words of /proc/cmdline. */
+static int cmdline_has(const char *word)
 {
     char line[4096], *w, *save;
     FILE *f = fopen("/proc/cmdline", "r");
@@ -264,7 +471,7 @@ static int icount_mode(void)
         return 0;
     if (fgets(line, sizeof line, f))
         for (w = strtok_r(line, " \n", &save); w; w = strtok_r(NULL, " \n", &save))
-            found |= strcmp(w, "pith_unit=insns") == 0;
+            found |= strcmp(w, word) == 0;
     fclose(f);
     return found;
 }
@@ -277,14 +484,15 @@ int main(int argc, char **argv)
     if (argc > 1 && atol(argv[1]) > 0)
         samples = atol(argv[1]);
     warmup = samples / 10;
-    if (icount_mode())
+    if (cmdline_has("pith_unit=insns"))
         unit = "insns";
 
-    sample = calloc(samples, sizeof *sample);
+    long slots = samples > FS_SAMPLES ? samples : FS_SAMPLES;
+    sample = calloc(slots, sizeof *sample);
     if (!sample)
         fail("calloc");
     /* Touch the sample array now, so its page faults land in no sample. */
-    memset(sample, 1, samples * sizeof *sample);
+    memset(sample, 1, slots * sizeof *sample);
 
     cpu_set_t online;
     int cpus = sched_getaffinity(0, sizeof online, &online) == 0 ? CPU_COUNT(&online) : 1;
@@ -310,6 +518,8 @@ int main(int argc, char **argv)
             pingpong(ipc[i].k, name, 1);
         }
     }
+    if (cmdline_has("pith_fs=1"))
+        fs_bench();
     printf("# linux.done\n");
     fflush(stdout);
     if (init) {
