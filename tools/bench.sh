@@ -76,7 +76,7 @@ echo "crasher register=/test/crash limit=5" > "$restart_dir/manifest"
 log=$logdir/restart.log
 tools/qemu-run.sh --accel "$accel" --smp "$SMP" --timeout 120 --kernel "$BUILD/pith.bin" \
     --module "$BUILD/user/init.elf" --module "$BUILD/user/memd.elf" --module "$restart_dir/manifest" --module "$BUILD/user/crasher.elf" \
-    --debugcon "$log" --serial /dev/null >/dev/null 2>&1 &
+    --debugcon "$log" --serial /dev/null >"$log.runner" 2>&1 &
 restart_pid=$!
 for _ in $(seq 1 1200); do
     grep -aq 'crasher: giving up' "$log" 2>/dev/null && break
@@ -105,11 +105,12 @@ printf '%s\n' "pci priority=180 pci register=/dev/pci" \
     "fsbench priority=100 needs=fs" > "$fs_dir/manifest"
 tools/mkdisk.sh disk "$fs_dir/disk.img" 32 > /dev/null
 log=$logdir/fs.log
+rm -f "$log"
 tools/qemu-run.sh --accel "$accel" --smp "$SMP" --timeout 600 --kernel "$BUILD/pith.bin" \
     --module "$BUILD/user/init.elf" --module "$BUILD/user/memd.elf" --module "$fs_dir/manifest" \
     --module "$BUILD/user/pci.elf" --module "$BUILD/user/blk.elf" --module "$BUILD/user/fs.elf" \
     --module "$BUILD/user/fsbench.elf" --disk "$fs_dir/disk.img" \
-    --debugcon "$log" --serial /dev/null >/dev/null 2>&1 &
+    --debugcon "$log" --serial /dev/null >"$log.runner" 2>&1 &
 fs_pid=$!
 for _ in $(seq 1 3000); do
     grep -aq '^fsbench: done' "$log" 2>/dev/null && break

@@ -135,10 +135,9 @@ static long op_read(void *ctx, uint32_t ino, uint64_t offset, uint32_t len, uint
     return fs_error(e);
 }
 
-static long op_write(void *ctx, uint32_t ino, uint64_t offset, const uint8_t *data, uint64_t data_len)
+/* The library stops early at a full disk or a failed block; writing the rest names the error. */
+static long write_all(uint32_t ino, uint64_t offset, const uint8_t *data, uint64_t data_len)
 {
-    NEED_VOLUME();
-    /* The library stops early at a full disk or a failed block; writing the rest names the error. */
     for (uint64_t at = 0; at < data_len;) {
         size_t done = 0;
         int e = ext2_write(&volume.fs, ino, offset + at, data + at, data_len - at, &done);
@@ -149,6 +148,12 @@ static long op_write(void *ctx, uint32_t ino, uint64_t offset, const uint8_t *da
         at += done;
     }
     return 0;
+}
+
+static long op_write(void *ctx, uint32_t ino, uint64_t offset, const uint8_t *data, uint64_t data_len)
+{
+    NEED_VOLUME();
+    return write_all(ino, offset, data, data_len);
 }
 
 static long op_truncate(void *ctx, uint32_t ino, uint64_t size)
@@ -296,9 +301,39 @@ static long op_sync(void *ctx)
     return fs_error(ext2_sync(&volume.fs));
 }
 
+/* ctx is the request's client (main.c's loop): its badge names its window. */
+static uint64_t badge_of(void *ctx) { return ((const struct fs_client *)ctx)->badge; }
+
+static long op_attach(void *ctx, uint32_t page, uint64_t frame)
+{
+    return window_attach(badge_of(ctx), page, frame);
+}
+
+static long op_read_window(void *ctx, uint32_t ino, uint64_t offset, uint32_t len, uint32_t page, uint32_t *done)
+{
+    NEED_VOLUME();
+    uint8_t *at;
+    long err = window_span(badge_of(ctx), page, len, &at);
+    if (err)
+        return err;
+    size_t n = 0;
+    err = fs_error(ext2_read(&volume.fs, ino, offset, at, len, &n));
+    *done = (uint32_t)n;
+    return err;
+}
+
+static long op_write_window(void *ctx, uint32_t ino, uint64_t offset, uint32_t len, uint32_t page)
+{
+    NEED_VOLUME();
+    uint8_t *at;
+    long err = window_span(badge_of(ctx), page, len, &at);
+    return err ? err : write_all(ino, offset, at, len);
+}
+
 const struct fs_handlers fs_ops = {
     .info = op_info, .lookup = op_lookup, .stat = op_stat, .read = op_read, .write = op_write,
     .truncate = op_truncate, .create = op_create, .mkdir = op_mkdir, .unlink = op_unlink, .rmdir = op_rmdir,
     .rename = op_rename, .readdir = op_readdir, .symlink = op_symlink, .readlink = op_readlink,
     .chmod = op_chmod, .chown = op_chown, .utimes = op_utimes, .sync = op_sync,
+    .attach = op_attach, .read_window = op_read_window, .write_window = op_write_window,
 };

@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #define DISK_WINDOW_PAGES 32            /* 128 KiB moved per block request at most */
+#define FS_WINDOW_PAGES   16            /* a client's window (fs.idl attach) */
 
 /* disk.c: the block device behind the library; 0, or an error with the reason in why. */
 long disk_open(struct ext2_blockdev *dev, bool *read_only, char *why, size_t whylen);
@@ -23,6 +24,15 @@ struct volume {
     char why[121];                      /* why there is no volume */
 };
 extern struct volume volume;
+
+/* Who sent the request being handled (the handlers' ctx). */
+struct fs_client {
+    uint64_t badge;
+};
+
+/* window.c: clients' windows; each returns 0 or a protocol error. */
+long window_attach(uint64_t badge, uint32_t page, uint64_t frame);
+long window_span(uint64_t badge, uint32_t page, uint32_t len, uint8_t **at);
 extern const struct fs_handlers fs_ops;
 
 /* clock.c: seconds since 1970 for timestamps, from the CMOS clock and the monotonic clock. */

@@ -249,6 +249,53 @@ static void links_and_attributes(void)
     EXPECT("chmod_missing", fs_chmod(&fs, "/fstest/none", 0600), FS_E_NOT_FOUND);
 }
 
+#define WINDOW_VA 0x600000000ull
+
+/* The window: pages of our memory the server reads and writes file data through. */
+static void window(void)
+{
+    struct attrs a;
+    uint32_t ino, done = 0;
+    EXPECT("window_file", fs_create(&fs, "/fstest/w", 0644, &ino), 0);
+    EXPECT("read_window_before_attach", fs_read_window(&fs, ino, 0, 4096, 0, &done), FS_E_NO_WINDOW);
+    uint64_t frames[3];
+    for (int i = 0; i < 3; i++) {
+        frames[i] = pith_object_new(PITH_OBJ_FRAME, 0);
+        pith_map_page(frames[i], WINDOW_VA + (uint64_t)i * 4096, PITH_RIGHT_READ | PITH_RIGHT_WRITE, 0);
+    }
+    EXPECT("attach_page_0", fs_attach(&fs, 0, frames[0]), 0);
+    EXPECT("attach_page_1", fs_attach(&fs, 1, frames[1]), 0);
+    EXPECT("attach_past_the_window", fs_attach(&fs, 16, frames[2]), FS_E_BAD_WINDOW);
+    uint64_t ro = pith_slot_alloc();
+    pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_COPY, ro, frames[2], PITH_RIGHT_READ, 0);
+    EXPECT("attach_read_only_frame", fs_attach(&fs, 2, ro), FS_E_BAD_WINDOW);
+    uint64_t ep = pith_object_new(PITH_OBJ_ENDPOINT, 0);
+    EXPECT("attach_not_a_frame", fs_attach(&fs, 2, ep), FS_E_BAD_WINDOW);
+
+    uint8_t *w = (uint8_t *)WINDOW_VA;
+    for (int i = 0; i < 8192; i++)
+        w[i] = (uint8_t)(i * 13 + 5);
+    EXPECT("write_window_two_pages", fs_write_window(&fs, ino, 1000, 8192, 0), 0);
+    EXPECT("write_window_unattached_page", fs_write_window(&fs, ino, 0, 4096, 2), FS_E_NO_WINDOW);
+    EXPECT("write_window_too_long", fs_write_window(&fs, ino, 0, 4097, 15), FS_E_BAD_WINDOW);
+    memset(w, 0, 8192);
+    EXPECT("read_window_back", fs_read_window(&fs, ino, 1000, 8192, 0, &done), 0);
+    bool same = done == 8192;
+    for (int i = 0; i < 8192 && same; i++)
+        same = w[i] == (uint8_t)(i * 13 + 5);
+    check(same, "window_data_round_trip", "%u bytes", done);
+    EXPECT("read_window_short_at_end", fs_read_window(&fs, ino, 9000, 4096, 1, &done), 0);
+    check(done == 192, "read_window_stops_at_end", "%u bytes", done);
+    /* What went through the window is what the message path sees. */
+    uint8_t buf[64];
+    uint64_t n;
+    EXPECT("read_message_after_window", fs_read(&fs, ino, 1000, 64, buf, &n), 0);
+    check(n == 64 && buf[0] == 5 && buf[63] == (uint8_t)(63 * 13 + 5), "window_and_messages_agree", "");
+    EXPECT("window_file_size", look("/fstest/w", true, &a), 0);
+    check(a.size == 9192, "window_write_extends", "size %llu", (unsigned long long)a.size);
+    EXPECT("rm_window_file", fs_unlink(&fs, "/fstest/w"), 0);
+}
+
 static void volume(void)
 {
     bool mounted, ro;
@@ -281,6 +328,7 @@ int main(void)
     files();
     names();
     links_and_attributes();
+    window();
     volume();
     printf("fstest: %d passed, %d failed\n", passed, failed);
     return failed != 0;
