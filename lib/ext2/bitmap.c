@@ -1,7 +1,11 @@
 /*
  * Block and inode allocation.  Every change to a bitmap changes the
  * group's and the superblock's free counts with it, so e2fsck's summary
- * checks always agree.
+ * checks always agree.  Allocation sets bits at once; a free only goes on
+ * the pending list (its bit stays set, so it cannot be handed out again)
+ * and ext2_sync clears the bits once nothing on disk points at the blocks
+ * (docs/ext2.md, "Crash safety").  Counts saturate, so that counts left
+ * stale by a crash never wrap.
  */
 #include "ext2_int.h"
 
@@ -22,7 +26,17 @@ static uint32_t find_zero(const uint8_t *b, uint32_t from, uint32_t to)
 
 static void sb_free_blocks(struct ext2_fs *fs, int delta)
 {
-    SB(fs)->s_free_blocks_count += (uint32_t)delta;
+    uint32_t *n = &SB(fs)->s_free_blocks_count;
+    if (delta < 0 ? *n > 0 : *n < fs->blocks)
+        *n += (uint32_t)delta;
+    fs->sb_dirty = true;
+}
+
+static void sb_free_inodes(struct ext2_fs *fs, int delta)
+{
+    uint32_t *n = &SB(fs)->s_free_inodes_count;
+    if (delta < 0 ? *n > 0 : *n < fs->inodes)
+        *n += (uint32_t)delta;
     fs->sb_dirty = true;
 }
 
@@ -36,7 +50,32 @@ static bool is_metadata(struct ext2_fs *fs, const struct ext2_group_desc *gd, ui
            (blk >= gd->bg_inode_table && blk - gd->bg_inode_table < fs->itb);
 }
 
+/* Out of space with frees still pending: a sync makes them real (safe
+ * here: every pending block's last pointer has already been cleared in
+ * the cache). */
+static bool frees_pending(struct ext2_fs *fs)
+{
+    if (fs->phase2)
+        return false;
+    if (fs->nrun)
+        return true;
+    for (uint32_t k = 0; k < fs->npino; k++)
+        if (fs->pino[k].free)
+            return true;
+    return false;
+}
+
+static int block_alloc(struct ext2_fs *fs, uint32_t goal, uint32_t *out);
+
 int e2_block_alloc(struct ext2_fs *fs, uint32_t goal, uint32_t *out)
+{
+    int rc = block_alloc(fs, goal, out);
+    if (rc == EXT2_ENOSPC && frees_pending(fs) && (rc = e2_sync(fs)) == 0)
+        rc = block_alloc(fs, goal, out);
+    return rc;
+}
+
+static int block_alloc(struct ext2_fs *fs, uint32_t goal, uint32_t *out)
 {
     if (goal < fs->first_data || goal >= fs->blocks)
         goal = fs->first_data;
@@ -74,7 +113,7 @@ int e2_block_alloc(struct ext2_fs *fs, uint32_t goal, uint32_t *out)
             return EXT2_EUCLEAN;
         }
         b[bit >> 3] |= (uint8_t)(1u << (bit & 7));
-        e2_bdirty(fs, b);
+        e2_bdirty(fs, b, E2_BITMAP);
         e2_bput(fs, b);
         gd.bg_free_blocks_count--;
         if ((rc = e2_gd_put(fs, g, &gd)))
@@ -86,7 +125,9 @@ int e2_block_alloc(struct ext2_fs *fs, uint32_t goal, uint32_t *out)
     return EXT2_ENOSPC;
 }
 
-int e2_block_free(struct ext2_fs *fs, uint32_t blk)
+/* Frees a block now: its bit, the counts.  For blocks nothing on disk can
+ * point at (just allocated and never stored, or in phase 2 of a sync). */
+int e2_block_free_now(struct ext2_fs *fs, uint32_t blk)
 {
     if (blk <= fs->first_data || blk >= fs->blocks)
         return EXT2_EUCLEAN;
@@ -105,12 +146,71 @@ int e2_block_free(struct ext2_fs *fs, uint32_t blk)
         return EXT2_EUCLEAN;            /* freeing a free block */
     }
     b[bit >> 3] &= (uint8_t)~(1u << (bit & 7));
-    e2_bdirty(fs, b);
+    e2_bdirty(fs, b, E2_BITMAP);
     e2_bput(fs, b);
-    gd.bg_free_blocks_count++;
+    e2_bforget(fs, blk);
+    if (gd.bg_free_blocks_count < fs->bpg)
+        gd.bg_free_blocks_count++;
     if ((rc = e2_gd_put(fs, g, &gd)))
         return rc;
     sb_free_blocks(fs, 1);
+    return 0;
+}
+
+/* Frees a block at the next sync (at once in its phase 2).  Returns
+ * E2_AGAIN, changing nothing, when the pending list is full. */
+int e2_block_free(struct ext2_fs *fs, uint32_t blk)
+{
+    if (fs->phase2)
+        return e2_block_free_now(fs, blk);
+    if (blk <= fs->first_data || blk >= fs->blocks)
+        return EXT2_EUCLEAN;
+    /* The checks of a free now, so that phase 2 cannot fail on them. */
+    uint32_t g = (blk - fs->first_data) / fs->bpg, bit = (blk - fs->first_data) % fs->bpg;
+    struct ext2_group_desc gd;
+    uint8_t *b;
+    int rc = e2_gd_get(fs, g, &gd);
+    if (rc)
+        return rc;
+    if (is_metadata(fs, &gd, blk))
+        return EXT2_EUCLEAN;
+    if ((rc = e2_bget(fs, gd.bg_block_bitmap, true, &b)))
+        return rc;
+    bool set = b[bit >> 3] & (1u << (bit & 7));
+    e2_bput(fs, b);
+    if (!set)
+        return EXT2_EUCLEAN;
+    for (uint32_t k = 0; k < fs->nrun; k++)
+        if (blk - fs->prun[k].start < fs->prun[k].count)
+            return EXT2_EUCLEAN;        /* freeing a free block */
+    struct ext2_pend_run *last = fs->nrun ? &fs->prun[fs->nrun - 1] : NULL;
+    if (last && blk == last->start + last->count) {
+        last->count++;
+    } else if (last && blk + 1 == last->start) {
+        last->start--;
+        last->count++;
+    } else if (fs->nrun < EXT2_PEND_RUNS) {
+        fs->prun[fs->nrun++] = (struct ext2_pend_run){ blk, 1 };
+    } else {
+        return E2_AGAIN;
+    }
+    e2_bforget(fs, blk);
+    return 0;
+}
+
+/* Phase 2: the pending blocks' bits are cleared. */
+int e2_pending_blocks_apply(struct ext2_fs *fs)
+{
+    while (fs->nrun) {
+        struct ext2_pend_run *r = &fs->prun[fs->nrun - 1];
+        while (r->count) {
+            int rc = e2_block_free_now(fs, r->start + r->count - 1);
+            if (rc)
+                return rc;
+            r->count--;
+        }
+        fs->nrun--;
+    }
     return 0;
 }
 
@@ -134,7 +234,17 @@ static uint32_t first_group(struct ext2_fs *fs, uint32_t parent, bool dir)
     return best;
 }
 
+static int inode_alloc(struct ext2_fs *fs, uint32_t parent, bool dir, uint32_t *out);
+
 int e2_inode_alloc(struct ext2_fs *fs, uint32_t parent, bool dir, uint32_t *out)
+{
+    int rc = inode_alloc(fs, parent, dir, out);
+    if (rc == EXT2_ENOSPC && frees_pending(fs) && (rc = e2_sync(fs)) == 0)
+        rc = inode_alloc(fs, parent, dir, out);
+    return rc;
+}
+
+static int inode_alloc(struct ext2_fs *fs, uint32_t parent, bool dir, uint32_t *out)
 {
     if (parent == 0 || parent > fs->inodes)
         parent = EXT2_ROOT_INO;
@@ -158,21 +268,21 @@ int e2_inode_alloc(struct ext2_fs *fs, uint32_t parent, bool dir, uint32_t *out)
             continue;
         }
         b[bit >> 3] |= (uint8_t)(1u << (bit & 7));
-        e2_bdirty(fs, b);
+        e2_bdirty(fs, b, E2_BITMAP);
         e2_bput(fs, b);
         gd.bg_free_inodes_count--;
-        if (dir)
+        if (dir && gd.bg_used_dirs_count < fs->ipg)
             gd.bg_used_dirs_count++;
         if ((rc = e2_gd_put(fs, g, &gd)))
             return rc;
-        SB(fs)->s_free_inodes_count--;
-        fs->sb_dirty = true;
+        sb_free_inodes(fs, -1);
         *out = g * fs->ipg + bit + 1;
         return 0;
     }
     return EXT2_ENOSPC;
 }
 
+/* Phase 2 of a sync: the inode's bit and counts. */
 int e2_inode_free(struct ext2_fs *fs, uint32_t ino, bool dir)
 {
     if (ino < fs->first_ino || ino > fs->inodes)
@@ -190,14 +300,14 @@ int e2_inode_free(struct ext2_fs *fs, uint32_t ino, bool dir)
         return EXT2_EUCLEAN;
     }
     b[bit >> 3] &= (uint8_t)~(1u << (bit & 7));
-    e2_bdirty(fs, b);
+    e2_bdirty(fs, b, E2_BITMAP);
     e2_bput(fs, b);
-    gd.bg_free_inodes_count++;
+    if (gd.bg_free_inodes_count < fs->ipg)
+        gd.bg_free_inodes_count++;
     if (dir && gd.bg_used_dirs_count)
         gd.bg_used_dirs_count--;
     if ((rc = e2_gd_put(fs, g, &gd)))
         return rc;
-    SB(fs)->s_free_inodes_count++;
-    fs->sb_dirty = true;
+    sb_free_inodes(fs, 1);
     return 0;
 }

@@ -162,7 +162,7 @@ int e2_dir_add(struct ext2_fs *fs, uint32_t dir, const char *name, size_t len, u
                 } else {
                     put_entry(fs, b, off, ino, e.rec, name, len, type);
                 }
-                e2_bdirty(fs, b);
+                e2_bdirty(fs, b, fs->dir_late ? E2_DIR_LATE : E2_DIR);
                 e2_bput(fs, b);
                 return dir_changed(fs, dir, &din);
             }
@@ -179,7 +179,8 @@ int e2_dir_add(struct ext2_fs *fs, uint32_t dir, const char *name, size_t len, u
     if (rc == 0 && (rc = e2_bget(fs, pblk, false, &b)) == 0) {
         memset(b, 0, fs->bs);
         put_entry(fs, b, 0, ino, fs->bs, name, len, type);
-        e2_bdirty(fs, b);
+        e2_bfresh(fs, b);
+        e2_bdirty(fs, b, fs->dir_late ? E2_DIR_LATE : E2_DIR);
         e2_bput(fs, b);
         din.i_size += fs->bs;
     }
@@ -203,7 +204,7 @@ int e2_dir_remove(struct ext2_fs *fs, uint32_t dir, const char *name, size_t len
         st32(b + s.off, 0);
     else
         st16(b + s.prev + 4, (uint16_t)(ld16(b + s.prev + 4) + ld16(b + s.off + 4)));
-    e2_bdirty(fs, b);
+    e2_bdirty(fs, b, fs->dir_late ? E2_DIR_LATE : E2_DIR);
     e2_bput(fs, b);
     return dir_changed(fs, dir, &din);
 }
@@ -222,7 +223,7 @@ int e2_dir_set(struct ext2_fs *fs, uint32_t dir, const char *name, size_t len, u
     st32(b + s.off, ino);
     if (fs->filetype)
         b[s.off + 7] = type;
-    e2_bdirty(fs, b);
+    e2_bdirty(fs, b, fs->dir_late ? E2_DIR_LATE : E2_DIR);
     e2_bput(fs, b);
     return dir_changed(fs, dir, &din);
 }
@@ -268,7 +269,8 @@ int e2_dir_init(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in, uint32_
     memset(b, 0, fs->bs);
     put_entry(fs, b, 0, ino, 12, ".", 1, EXT2_FT_DIR);
     put_entry(fs, b, 12, parent, fs->bs - 12, "..", 2, EXT2_FT_DIR);
-    e2_bdirty(fs, b);
+    e2_bfresh(fs, b);
+    e2_bdirty(fs, b, fs->dir_late ? E2_DIR_LATE : E2_DIR);
     e2_bput(fs, b);
     in->i_size = fs->bs;
     return 0;

@@ -69,9 +69,25 @@ struct ext2_blockdev {
 /* One cached block's bookkeeping (kept at the front of the cache memory). */
 struct ext2_cbuf {
     uint64_t used;                      /* LRU stamp */
+    uint64_t seq;                       /* when it became dirty in its class */
     uint32_t blk;
     uint16_t pins;
     uint8_t valid, dirty;
+    uint8_t cls;                        /* write-back class (ext2_int.h) */
+    uint8_t fresh;                      /* a directory block allocated since the last sync */
+};
+
+/* Frees waiting for the second phase of a sync (docs/ext2.md, "Crash
+ * safety"): block runs, and inodes whose link count went down or that
+ * were freed.  Private to the library. */
+#define EXT2_PEND_RUNS   64u
+#define EXT2_PEND_INODES 32u
+struct ext2_pend_run { uint32_t start, count; };
+struct ext2_pend_inode {
+    uint32_t ino, blk;                  /* blk: its inode-table block */
+    uint16_t off;                       /* its offset there */
+    uint16_t links;                     /* the highest link count since the last sync */
+    uint8_t free, dir;                  /* freed (the inode and its blocks go in phase 2) */
 };
 
 /* The mounted file system.  The caller allocates it (statically or
@@ -89,7 +105,14 @@ struct ext2_fs {
     struct ext2_cbuf *cb;
     uint8_t *cdata;
     uint32_t ncache;
-    uint64_t stamp;
+    uint64_t stamp, dseq;
+    /* deferred frees and link-count decrements (applied by ext2_sync) */
+    struct ext2_pend_run prun[EXT2_PEND_RUNS];
+    struct ext2_pend_inode pino[EXT2_PEND_INODES];
+    uint32_t nrun, npino, icap;
+    uint32_t sum_free_blocks, sum_free_inodes;  /* the descriptors' totals at mount */
+    bool phase2, dir_late;
+    uint8_t scratch[4096];              /* a block as written (patched) by the write-back */
     /* path resolution scratch (no large buffers on the caller's stack) */
     char path[2][EXT2_PATH_MAX + 1];
 };
@@ -132,8 +155,10 @@ struct ext2_statfs {
  * until ext2_unmount. */
 int ext2_mount(struct ext2_fs *fs, const struct ext2_blockdev *dev, void *cache_mem,
                size_t cache_bytes, uint32_t flags, uint32_t now, char *why, size_t whylen);
-/* Writes back every dirty block and the superblock, then flushes.  On a
- * write error the block stays dirty and the error is returned. */
+/* Writes back every dirty block in a crash-safe order and flushes, then
+ * applies the frees made since the last sync and writes and flushes again
+ * (docs/ext2.md, "Crash safety").  On a write error the block stays dirty,
+ * the later steps wait for the next sync and the error is returned. */
 int ext2_sync(struct ext2_fs *fs);
 /* Syncs, marks the file system clean (if it was at mount) and forgets it.
  * On an error the file system stays mounted. */

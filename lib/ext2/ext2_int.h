@@ -19,11 +19,31 @@ static inline bool is_dir(const struct ext2_inode *in) { return (in->i_mode & EX
 static inline bool is_reg(const struct ext2_inode *in) { return (in->i_mode & EXT2_S_IFMT) == EXT2_S_IFREG; }
 static inline bool is_lnk(const struct ext2_inode *in) { return (in->i_mode & EXT2_S_IFMT) == EXT2_S_IFLNK; }
 
+/* Write-back classes, in the order the first phase of a sync writes them
+ * (docs/ext2.md, "Crash safety"): nothing on disk may point at an object
+ * before the object itself is there. */
+enum {
+    E2_BITMAP,          /* allocation bitmaps (bits are only set before phase 2) */
+    E2_DATA,            /* file data, indirect blocks, xattr blocks */
+    E2_INODE,           /* inode-table blocks changed in place */
+    E2_INODE_NEW,       /* inode-table blocks holding inodes made since the last sync */
+    E2_DIR,             /* directory blocks */
+    E2_DIR_LATE,        /* directory blocks naming a directory moved by rename */
+    E2_META,            /* group descriptors (the superblock is written last) */
+    E2_NCLASS
+};
+
+/* Returned (positive) by e2_block_free when the pending list is full: the
+ * caller writes back what it holds, syncs and tries again. */
+#define E2_AGAIN 1
+
 /* cache.c: blocks are pinned between e2_bget and e2_bput. */
 int  e2_cache_init(struct ext2_fs *fs, void *mem, size_t bytes);
 int  e2_bget(struct ext2_fs *fs, uint32_t blk, bool fill, uint8_t **out);
 void e2_bput(struct ext2_fs *fs, uint8_t *p);
-void e2_bdirty(struct ext2_fs *fs, uint8_t *p);
+void e2_bdirty(struct ext2_fs *fs, uint8_t *p, int cls);
+void e2_bfresh(struct ext2_fs *fs, uint8_t *p);
+void e2_bforget(struct ext2_fs *fs, uint32_t blk);
 int  e2_cache_writeback(struct ext2_fs *fs);
 int  e2_dev_read(struct ext2_fs *fs, uint64_t sector, uint32_t count, void *buf);
 int  e2_dev_write(struct ext2_fs *fs, uint64_t sector, uint32_t count, const void *buf);
@@ -32,10 +52,13 @@ int  e2_dev_write(struct ext2_fs *fs, uint64_t sector, uint32_t count, const voi
 int  e2_gd_get(struct ext2_fs *fs, uint32_t g, struct ext2_group_desc *gd);
 int  e2_gd_put(struct ext2_fs *fs, uint32_t g, const struct ext2_group_desc *gd);
 int  e2_sb_write(struct ext2_fs *fs);
+int  e2_sync(struct ext2_fs *fs);
 
 /* bitmap.c */
 int  e2_block_alloc(struct ext2_fs *fs, uint32_t goal, uint32_t *out);
 int  e2_block_free(struct ext2_fs *fs, uint32_t blk);
+int  e2_block_free_now(struct ext2_fs *fs, uint32_t blk);
+int  e2_pending_blocks_apply(struct ext2_fs *fs);
 int  e2_inode_alloc(struct ext2_fs *fs, uint32_t parent, bool dir, uint32_t *out);
 int  e2_inode_free(struct ext2_fs *fs, uint32_t ino, bool dir);
 
@@ -52,6 +75,7 @@ uint64_t e2_inode_size(const struct ext2_inode *in);
 void e2_inode_set_size(struct ext2_inode *in, uint64_t size);
 uint64_t e2_inode_max_size(struct ext2_fs *fs);
 int  e2_inode_nlink(struct ext2_fs *fs, uint32_t ino, int delta);
+int  e2_pending_inodes_apply(struct ext2_fs *fs);
 uint8_t e2_mode_ftype(uint16_t mode);
 
 /* file.c */

@@ -64,14 +64,15 @@ int e2_file_write(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in, uint6
         uint8_t *b;
         if ((rc = e2_bget(fs, pblk, !(whole || fresh), &b))) {
             /* A new block that cannot be filled must not stay mapped. */
-            if (fresh)
+            if (fresh && e2_inode_free_range(fs, in, pos / fs->bs, pos / fs->bs + 1) == E2_AGAIN &&
+                e2_sync(fs) == 0)
                 e2_inode_free_range(fs, in, pos / fs->bs, pos / fs->bs + 1);
             break;
         }
         if (fresh && !whole)
             memset(b, 0, fs->bs);
         memcpy(b + in_blk, src + *done, n);
-        e2_bdirty(fs, b);
+        e2_bdirty(fs, b, E2_DATA);
         e2_bput(fs, b);
         *done += n;
     }
@@ -141,11 +142,18 @@ int ext2_truncate(struct ext2_fs *fs, uint32_t ino, uint64_t size)
                 if ((rc = e2_bget(fs, pblk, true, &b)))
                     return rc;
                 memset(b + tail, 0, fs->bs - tail);
-                e2_bdirty(fs, b);
+                e2_bdirty(fs, b, E2_DATA);
                 e2_bput(fs, b);
             }
         }
-        rc = e2_inode_free_range(fs, &in, (size + fs->bs - 1) / fs->bs, UINT64_MAX);
+        /* When the pending list fills, the inode as freed so far goes to
+         * the cache and a sync makes room (the size stays the old one
+         * meanwhile: the freed part reads as a hole). */
+        while ((rc = e2_inode_free_range(fs, &in, (size + fs->bs - 1) / fs->bs, UINT64_MAX)) ==
+               E2_AGAIN) {
+            if ((rc = e2_inode_write(fs, ino, &in)) || (rc = e2_sync(fs)))
+                break;
+        }
     }
     e2_inode_set_size(&in, size);
     in.i_mtime = in.i_ctime = fs->now;

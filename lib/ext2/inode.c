@@ -41,7 +41,7 @@ int e2_inode_write(struct ext2_fs *fs, uint32_t ino, const struct ext2_inode *in
     if (rc || (rc = e2_bget(fs, blk, true, &b)))
         return rc;
     memcpy(b + off, in, sizeof(*in));
-    e2_bdirty(fs, b);
+    e2_bdirty(fs, b, E2_INODE);
     e2_bput(fs, b);
     return 0;
 }
@@ -59,7 +59,7 @@ int e2_inode_init(struct ext2_fs *fs, uint32_t ino, const struct ext2_inode *in)
     memcpy(b + off, in, sizeof(*in));
     if (fs->isz >= 160)
         st16(b + off + 128, 32);
-    e2_bdirty(fs, b);
+    e2_bdirty(fs, b, E2_INODE_NEW);
     e2_bput(fs, b);
     return 0;
 }
@@ -130,12 +130,12 @@ static int grab(struct ext2_fs *fs, struct ext2_inode *in, uint32_t goal, bool z
     if (zero) {
         uint8_t *b;
         if ((rc = e2_bget(fs, *out, false, &b))) {
-            e2_block_free(fs, *out);
+            e2_block_free_now(fs, *out);    /* never stored anywhere */
             in->i_blocks -= fs->bs / 512;
             return rc;
         }
         memset(b, 0, fs->bs);
-        e2_bdirty(fs, b);
+        e2_bdirty(fs, b, E2_DATA);
         e2_bput(fs, b);
     }
     return 0;
@@ -217,7 +217,7 @@ int e2_inode_bmap(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in, uint6
                 return rc;
             }
             st32(b + idx[level] * 4, next);
-            e2_bdirty(fs, b);
+            e2_bdirty(fs, b, E2_DATA);
             if (level + 1 == depth && fresh)
                 *fresh = true;
         } else if (!valid_data_block(fs, next)) {
@@ -259,7 +259,7 @@ static int free_tree(struct ext2_fs *fs, struct ext2_inode *in, uint32_t *slot, 
                 }
                 if (c != ld32(b + i * 4)) {
                     st32(b + i * 4, c);
-                    e2_bdirty(fs, b);
+                    e2_bdirty(fs, b, E2_DATA);
                 }
             }
             any |= c != 0;
@@ -279,7 +279,10 @@ static int free_tree(struct ext2_fs *fs, struct ext2_inode *in, uint32_t *slot, 
 }
 
 /* Frees the blocks of in that map logical blocks [first, end) (and the
- * indirect blocks left empty).  The caller writes the inode back. */
+ * indirect blocks left empty).  The caller writes the inode back.  Returns
+ * E2_AGAIN when the pending list filled: what was freed so far is
+ * recorded in in and in the indirect blocks; the caller writes the inode,
+ * syncs and calls again. */
 int e2_inode_free_range(struct ext2_fs *fs, struct ext2_inode *in, uint64_t first, uint64_t end)
 {
     uint64_t p = fs->per;
@@ -316,7 +319,7 @@ static int release_xattr(struct ext2_fs *fs, struct ext2_inode *in)
     }
     if (refs > 1) {
         st32(b + 4, refs - 1);
-        e2_bdirty(fs, b);
+        e2_bdirty(fs, b, E2_DATA);
         e2_bput(fs, b);
     } else {
         e2_bput(fs, b);
@@ -327,31 +330,100 @@ static int release_xattr(struct ext2_fs *fs, struct ext2_inode *in)
     return 0;
 }
 
-/* Frees an inode whose last link went: its blocks, then its number. */
+/* The pending entry for ino, made if need be (after a sync, when the list
+ * is full).  A new entry remembers the link count the inode has now: the
+ * first phase of a sync writes at least that until the entries that
+ * named the inode are gone from the disk. */
+static int pending_inode(struct ext2_fs *fs, uint32_t ino, struct ext2_pend_inode **out)
+{
+    for (uint32_t k = 0; k < fs->npino; k++) {
+        if (fs->pino[k].ino == ino) {
+            *out = &fs->pino[k];
+            return 0;
+        }
+    }
+    int rc;
+    if (fs->npino >= fs->icap && (rc = e2_sync(fs)))
+        return rc;
+    uint32_t blk, off;
+    struct ext2_inode in;
+    if ((rc = locate(fs, ino, &blk, &off)) || (rc = e2_inode_read(fs, ino, &in)))
+        return rc;
+    struct ext2_pend_inode *e = &fs->pino[fs->npino++];
+    *e = (struct ext2_pend_inode){ .ino = ino, .blk = blk, .off = (uint16_t)off,
+                                   .links = in.i_links_count };
+    *out = e;
+    return 0;
+}
+
+/* Frees an inode whose last link went.  Nothing is freed yet: the inode
+ * is marked dead in the cache (links 0, dtime) with its blocks still
+ * mapped, and phase 2 of the next sync frees its blocks and its number
+ * (e2_pending_inodes_apply), once the entries that named it are off the
+ * disk. */
 int e2_inode_release(struct ext2_fs *fs, uint32_t ino, struct ext2_inode *in)
 {
-    int rc = 0;
-    if (!e2_inode_fast_symlink(fs, in) && (is_reg(in) || is_dir(in) || is_lnk(in)))
-        rc = e2_inode_free_range(fs, in, 0, UINT64_MAX);
-    if (!rc && in->i_file_acl)
-        rc = release_xattr(fs, in);
+    if (ino < fs->first_ino || ino > fs->inodes)
+        return EXT2_EUCLEAN;
+    struct ext2_pend_inode *e;
+    int rc = pending_inode(fs, ino, &e);
     if (rc)
         return rc;
-    bool dir = is_dir(in);
     in->i_links_count = 0;
-    e2_inode_set_size(in, 0);
     in->i_dtime = fs->now ? fs->now : 1;
     if ((rc = e2_inode_write(fs, ino, in)))
         return rc;
-    return e2_inode_free(fs, ino, dir);
+    e->free = 1;
+    e->dir = is_dir(in);
+    return 0;
 }
 
-/* Changes ino's link count by delta; frees it when it reaches 0. */
-int e2_inode_nlink(struct ext2_fs *fs, uint32_t ino, int delta)
+/* Phase 2: a freed inode's blocks, then the inode (written dead) and its
+ * number. */
+static int reap(struct ext2_fs *fs, uint32_t ino, bool dir)
 {
     struct ext2_inode in;
     int rc = e2_inode_read(fs, ino, &in);
     if (rc)
+        return rc;
+    if (!e2_inode_fast_symlink(fs, &in) && (is_reg(&in) || is_dir(&in) || is_lnk(&in)))
+        rc = e2_inode_free_range(fs, &in, 0, UINT64_MAX);
+    if (!rc && in.i_file_acl)
+        rc = release_xattr(fs, &in);
+    e2_inode_set_size(&in, 0);
+    int wrc = e2_inode_write(fs, ino, &in);
+    if (rc || (rc = wrc))
+        return rc;
+    return e2_inode_free(fs, ino, dir);
+}
+
+/* Phase 2: frees the freed inodes; forgets the link-count entries (their
+ * inodes are written with their real counts from now on). */
+int e2_pending_inodes_apply(struct ext2_fs *fs)
+{
+    while (fs->npino) {
+        struct ext2_pend_inode e = fs->pino[fs->npino - 1];
+        if (e.free) {
+            int rc = reap(fs, e.ino, e.dir);
+            if (rc)
+                return rc;
+        }
+        fs->npino--;
+    }
+    return 0;
+}
+
+/* Changes ino's link count by delta; frees it when it reaches 0.  A drop
+ * is recorded (pending_inode) so that the disk does not see it before
+ * the entries that named the inode are gone. */
+int e2_inode_nlink(struct ext2_fs *fs, uint32_t ino, int delta)
+{
+    struct ext2_inode in;
+    struct ext2_pend_inode *e;
+    int rc;
+    if (delta < 0 && (rc = pending_inode(fs, ino, &e)))
+        return rc;
+    if ((rc = e2_inode_read(fs, ino, &in)))
         return rc;
     int n = (int)in.i_links_count + delta;
     if (n < 0)

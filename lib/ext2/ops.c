@@ -405,13 +405,27 @@ int ext2_rename(struct ext2_fs *fs, uint32_t olddir, const char *oldname, size_t
         if (nd.i_links_count >= EXT2_LINK_MAX)
             return EXT2_EMLINK;
     }
-    /* The new name first, so that a failure (ENOSPC) loses nothing. */
+    /* The new name first, so that a failure (ENOSPC) loses nothing.  For
+     * a crash while the two directory blocks are written: a file's link
+     * count covers both names until the old one is gone from the disk
+     * (the drop waits for phase 2 of the sync); a directory's new name is
+     * written after the old name's removal (class E2_DIR_LATE), so the
+     * disk never shows it twice, at worst not at all. */
     uint8_t type = e2_mode_ftype(sin.i_mode);
+    bool bump = !moving_dir && sin.i_links_count < EXT2_LINK_MAX;
+    if (bump && (rc = e2_inode_nlink(fs, src, 1)))
+        return rc;
+    fs->dir_late = moving_dir;
     rc = replacing ? e2_dir_set(fs, newdir, newname, newlen, src, type)
                    : e2_dir_add(fs, newdir, newname, newlen, src, type);
+    fs->dir_late = false;
+    if (rc == 0)
+        rc = e2_dir_remove(fs, olddir, oldname, oldlen);
+    if (bump) {
+        int brc = e2_inode_nlink(fs, src, -1);
+        rc = rc ? rc : brc;
+    }
     if (rc)
-        return rc;
-    if ((rc = e2_dir_remove(fs, olddir, oldname, oldlen)))
         return rc;
     if (moving_dir && newdir != olddir) {
         if ((rc = e2_dir_set(fs, src, "..", 2, newdir, EXT2_FT_DIR)) ||

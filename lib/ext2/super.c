@@ -49,7 +49,7 @@ int e2_gd_put(struct ext2_fs *fs, uint32_t g, const struct ext2_group_desc *gd)
     if (rc)
         return rc;
     memcpy(b + (g % per) * 32, gd, 32);
-    e2_bdirty(fs, b);
+    e2_bdirty(fs, b, E2_META);
     e2_bput(fs, b);
     return 0;
 }
@@ -103,6 +103,8 @@ static int check_groups(struct ext2_fs *fs, char *why, size_t whylen)
             say(why, whylen, "group descriptor counts out of range, group", g, true);
             return EXT2_EUCLEAN;
         }
+        fs->sum_free_blocks += gd.bg_free_blocks_count;
+        fs->sum_free_inodes += gd.bg_free_inodes_count;
     }
     return 0;
 }
@@ -243,6 +245,9 @@ int ext2_mount(struct ext2_fs *fs, const struct ext2_blockdev *dev, void *cache_
     if (flags & EXT2_MOUNT_RDONLY)
         fs->ro = true;
     struct ext2_super *s = SB(fs);
+    /* At most a quarter of the cache may hold inode-table blocks that wait
+     * for phase 2 (they cannot be evicted). */
+    fs->icap = fs->ncache / 4 < EXT2_PEND_INODES ? fs->ncache / 4 : EXT2_PEND_INODES;
     fs->was_clean = (s->s_state & EXT2_VALID_FS) && !(s->s_state & EXT2_ERROR_FS);
     fs->mounted = true;
     if (fs->ro)
@@ -251,6 +256,10 @@ int ext2_mount(struct ext2_fs *fs, const struct ext2_blockdev *dev, void *cache_
      * file system marked for checking. */
     s->s_state &= (uint16_t)~EXT2_VALID_FS;
     s->s_mnt_count++;
+    /* The totals from the descriptors, as Linux does: a crash may have
+     * left the superblock's behind. */
+    s->s_free_blocks_count = fs->sum_free_blocks < fs->blocks ? fs->sum_free_blocks : fs->blocks;
+    s->s_free_inodes_count = fs->sum_free_inodes < fs->inodes ? fs->sum_free_inodes : fs->inodes;
     s->s_mtime = now;
     rc = e2_sb_write(fs);
     if (rc == 0)
@@ -267,16 +276,42 @@ void ext2_set_time(struct ext2_fs *fs, uint32_t now)
     fs->now = now;
 }
 
+/* The two phases (docs/ext2.md, "Crash safety").  Phase 1 writes every
+ * dirty block in the order of the classes (ext2_int.h), with freed inodes
+ * and lowered link counts still shown as they were, and the superblock;
+ * then, with the disk flushed, phase 2 frees the pending blocks and
+ * inodes and writes the dead inodes, the true counts, then the bitmaps,
+ * descriptors and superblock.  A crash between the two leaves only
+ * leaks. */
+int e2_sync(struct ext2_fs *fs)
+{
+    int rc = e2_cache_writeback(fs);
+    if (rc)
+        return rc;
+    if ((rc = e2_sb_write(fs)) || (rc = flush(fs)))
+        return rc;
+    if (!fs->nrun && !fs->npino)
+        return 0;
+    fs->phase2 = true;
+    rc = e2_pending_blocks_apply(fs);
+    if (!rc)
+        rc = e2_pending_inodes_apply(fs);
+    int wrc = e2_cache_writeback(fs);
+    fs->phase2 = false;
+    if (rc || (rc = wrc))
+        return rc;
+    if ((rc = e2_sb_write(fs)) == 0)
+        rc = flush(fs);
+    return rc;
+}
+
 int ext2_sync(struct ext2_fs *fs)
 {
     if (!fs->mounted)
         return EXT2_EINVAL;
     if (fs->ro)
         return 0;
-    int rc = e2_cache_writeback(fs);
-    int rc2 = e2_sb_write(fs);
-    int rc3 = flush(fs);
-    return rc ? rc : rc2 ? rc2 : rc3;
+    return e2_sync(fs);
 }
 
 int ext2_unmount(struct ext2_fs *fs)
@@ -284,7 +319,7 @@ int ext2_unmount(struct ext2_fs *fs)
     if (!fs->mounted)
         return EXT2_EINVAL;
     if (!fs->ro) {
-        int rc = e2_cache_writeback(fs);
+        int rc = e2_sync(fs);
         if (rc)
             return rc;
         if (fs->was_clean)
@@ -312,6 +347,18 @@ int ext2_statfs(struct ext2_fs *fs, struct ext2_statfs *st)
     st->reserved_blocks = s->s_r_blocks_count;
     st->inodes = fs->inodes;
     st->free_inodes = s->s_free_inodes_count;
+    /* Frees waiting for the next sync count as free (an extended-attribute
+     * block still shared with another file is counted too). */
+    for (uint32_t k = 0; k < fs->nrun; k++)
+        st->free_blocks += fs->prun[k].count;
+    for (uint32_t k = 0; k < fs->npino; k++) {
+        struct ext2_inode in;
+        if (!fs->pino[k].free || e2_inode_read(fs, fs->pino[k].ino, &in))
+            continue;
+        st->free_inodes++;
+        if (!e2_inode_fast_symlink(fs, &in))
+            st->free_blocks += in.i_blocks / (fs->bs / 512);
+    }
     st->name_max = EXT2_NAME_MAX;
     st->read_only = fs->ro;
     return 0;
