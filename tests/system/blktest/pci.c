@@ -17,10 +17,10 @@ void pci_checks(void)
     static struct pith_client pc;
     struct pith_client *c = &pc;
     pith_client_init(c, "/dev/pci", &names_resolver, pith_slot_alloc(), pith_tls_self()->ipc_buffer);
-    uint32_t disk = 0, bridge = 0, nic = 0, v = 0, loc, class, gsi, first, count;
-    uint16_t vendor, device;
+    uint32_t disk = 0, bridge = 0, nic = 0, v = 0, loc = 0, class = 0, gsi = 0, first = 0, count = 0;
+    uint16_t vendor = 0, device = 0;
     bool claimed = false;
-    uint64_t slot = pith_slot_alloc(), s1 = pith_slot_alloc(), s2 = pith_slot_alloc(), phys, size;
+    uint64_t slot = pith_slot_alloc(), s1 = pith_slot_alloc(), s2 = pith_slot_alloc(), phys = 0, size = 0;
     long err = pci_find(c, 0x1af4, 0x1042, 0, &disk);
     if (!err)
         err = pci_device(c, disk, &loc, &vendor, &device, &class, &gsi, &claimed);
