@@ -33,6 +33,8 @@ static struct pith_client fs;
 static uint64_t samples[SAMPLES];
 static uint8_t buf[OP_BYTES];
 static bool through_messages;
+static uint32_t gen;             /* the generation of the file op works on (one at a time) */
+static uint64_t epoch;           /* the server's (fs.idl): unused here, nothing restarts */
 
 static inline uint64_t tsc(void)
 {
@@ -54,14 +56,15 @@ static long op(bool write, uint32_t ino, uint64_t off)
 {
     if (!through_messages) {
         uint32_t done = OP_BYTES;
-        long err = write ? fs_write_window(&fs, ino, off, OP_BYTES, 0) : fs_read_window(&fs, ino, off, OP_BYTES, 0, &done);
+        long err = write ? fs_write_window(&fs, ino, gen, off, OP_BYTES, 0, &epoch)
+                         : fs_read_window(&fs, ino, gen, off, OP_BYTES, 0, &done);
         return err ? err : done == OP_BYTES ? 0 : -1;
     }
     for (uint32_t done = 0; done < OP_BYTES;) {
         uint32_t n = OP_BYTES - done < FS_READ_DATA_MAX ? OP_BYTES - done : FS_READ_DATA_MAX;
         uint64_t got = n;
-        long err = write ? fs_write(&fs, ino, off + done, buf + done, n)
-                         : fs_read(&fs, ino, off + done, n, buf + done, &got);
+        long err = write ? fs_write(&fs, ino, gen, off + done, buf + done, n, &epoch)
+                         : fs_read(&fs, ino, gen, off + done, n, buf + done, &got);
         if (err || got != n)
             return err ? err : -1;
         done += n;
@@ -72,7 +75,7 @@ static long op(bool write, uint32_t ino, uint64_t off)
 static uint32_t make_file(const char *path, bool fill)
 {
     uint32_t ino;
-    long err = fs_create(&fs, path, 0644, &ino);
+    long err = fs_create(&fs, path, 0644, &ino, &gen);
     if (err)
         die(path, err);
     for (uint64_t off = 0; fill && off < FILE_BYTES; off += OP_BYTES) {
@@ -80,7 +83,7 @@ static uint32_t make_file(const char *path, bool fill)
         if ((err = op(true, ino, off)))
             die("filling the file", err);
     }
-    if ((err = fs_sync(&fs)))
+    if ((err = fs_sync(&fs, &epoch)))
         die("sync", err);
     return ino;
 }
@@ -121,19 +124,20 @@ int main(void)
         err = fs_attach(&fs, 0, frame);
     if (err)
         die("sharing a window page", err);
-    uint32_t dir;
-    err = fs_mkdir(&fs, "/bench", 0755, &dir);
+    uint32_t dir, dir_gen;
+    err = fs_mkdir(&fs, "/bench", 0755, &dir, &dir_gen);
     if (err)
         die("mkdir /bench", err);
-    uint32_t data = make_file("/bench/data", true);
+    uint32_t data = make_file("/bench/data", true), data_gen = gen;
     figure("fs_read_4k_random", false, data, true);
     figure("fs_read_4k_seq", false, data, false);
     through_messages = true;
+    gen = data_gen;
     figure("fs_read_4k_msgs", false, data, true);
     through_messages = false;
     uint32_t w = make_file("/bench/w", false);
     figure("fs_write_4k_seq", true, w, false);
-    if ((err = fs_sync(&fs)))
+    if ((err = fs_sync(&fs, &epoch)))
         die("the last sync", err);
     printf("fsbench: done\n");
     for (;;)

@@ -100,6 +100,7 @@ struct ext2_fs {
     uint32_t blocks, inodes, first_data;
     uint32_t gdt_blocks;
     uint32_t now;
+    uint32_t gen_next;                  /* the generation the next new inode gets */
     bool mounted, ro, sb_dirty, was_clean, filetype, flex;
     /* the cache */
     struct ext2_cbuf *cb;
@@ -127,6 +128,7 @@ struct ext2_stat {
     uint64_t size;
     uint32_t atime, mtime, ctime;
     uint64_t blocks;                    /* 512-byte units, indirect blocks included */
+    uint32_t generation;                /* differs between files that had the same inode number */
 };
 
 struct ext2_dirent {

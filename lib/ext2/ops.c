@@ -185,6 +185,7 @@ int ext2_stat(struct ext2_fs *fs, uint32_t ino, struct ext2_stat *st)
     st->mtime = in.i_mtime;
     st->ctime = in.i_ctime;
     st->blocks = in.i_blocks;
+    st->generation = in.i_generation;
     return 0;
 }
 
@@ -231,6 +232,7 @@ static int make(struct ext2_fs *fs, uint32_t dir, const char *name, size_t len, 
     in.i_gid_high = (uint16_t)(gid >> 16);
     in.i_atime = in.i_ctime = in.i_mtime = fs->now;
     in.i_links_count = isdir ? 2 : 1;
+    in.i_generation = fs->gen_next++;
     rc = e2_inode_init(fs, ino, &in);
     if (rc == 0 && isdir)
         rc = e2_dir_init(fs, ino, &in, dir);

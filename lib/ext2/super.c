@@ -256,6 +256,10 @@ int ext2_mount(struct ext2_fs *fs, const struct ext2_blockdev *dev, void *cache_
      * file system marked for checking. */
     s->s_state &= (uint16_t)~EXT2_VALID_FS;
     s->s_mnt_count++;
+    /* Each mount hands out generations from its own range (the count is on
+     * disk before anything is made), so an inode number a client learnt
+     * before a crash does not pass for a file made after it. */
+    fs->gen_next = (uint32_t)s->s_mnt_count << 20;
     /* The totals from the descriptors, as Linux does: a crash may have
      * left the superblock's behind. */
     s->s_free_blocks_count = fs->sum_free_blocks < fs->blocks ? fs->sum_free_blocks : fs->blocks;

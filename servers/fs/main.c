@@ -31,7 +31,8 @@ static void *flusher(void *arg)
     pith_client_init(&c, "/fs", &self, pith_slot_alloc(), pith_tls_self()->ipc_buffer);
     for (;;) {
         pith_sleep_ns(FLUSH_SECONDS * 1000000000ull);
-        long err = fs_sync(&c);
+        uint64_t ep;
+        long err = fs_sync(&c, &ep);
         if (err)
             printf("fs: periodic sync failed (error %#lx); dirty blocks kept for the next\n", err);
     }
@@ -84,6 +85,8 @@ static long serve(void)
 int main(void)
 {
     clock_start();
+    /* Unique per incarnation within a boot: the monotonic clock at start. */
+    epoch = pith_clock_ns((const struct pith_time_page *)pith_bootinfo->time_page);
     server = (struct pith_server){ .ep = pith_object_new(PITH_OBJ_ENDPOINT, 0),
                                    .reply = pith_object_new(PITH_OBJ_REPLY, 0),
                                    .buf = pith_tls_self()->ipc_buffer };

@@ -11,6 +11,7 @@
 #define PATH_MAX_BYTES 512
 
 struct volume volume;
+uint64_t epoch;                         /* this incarnation's number (main.c sets it) */
 
 static long fs_error(int e)
 {
@@ -31,6 +32,28 @@ static long fs_error(int e)
     case EXT2_EMLINK: return FS_E_TOO_MANY_LINKS;
     default: return FS_E_IO;
     }
+}
+
+/*
+ * Changes to names are on the disk before the reply, as NFS makes its
+ * directory operations stable: a handle a client got from create names a
+ * file that a crash of this server cannot take its name from, and a file
+ * it was told is gone stays gone.  Data and attributes wait for a sync.
+ */
+static long durable(long err)
+{
+    return err ? err : fs_error(ext2_sync(&volume.fs));
+}
+
+/* A handle (inode number and generation) still names the file it was given for. */
+static long check_handle(uint32_t ino, uint32_t gen, struct ext2_stat *st)
+{
+    int e = ext2_stat(&volume.fs, ino, st);
+    if (e == EXT2_ENOENT)
+        return FS_E_STALE;
+    if (e)
+        return fs_error(e);
+    return st->generation == gen ? 0 : FS_E_STALE;
 }
 
 /* A handler's first words: no volume, no answer but not_mounted. */
@@ -67,13 +90,14 @@ static long parent_of(const char *path, uint32_t *dir, const char **name, size_t
     return fs_error(ext2_resolve(&volume.fs, parent, true, dir));
 }
 
-static long get_stat(uint32_t ino, uint32_t *mode, uint32_t *nlink, uint32_t *uid, uint32_t *gid, uint64_t *size,
+static long get_stat(uint32_t ino, uint32_t *gen, uint32_t *mode, uint32_t *nlink, uint32_t *uid, uint32_t *gid, uint64_t *size,
                      uint32_t *atime, uint32_t *mtime, uint32_t *ctime, uint64_t *blocks)
 {
     struct ext2_stat st;
     int e = ext2_stat(&volume.fs, ino, &st);
     if (e)
         return fs_error(e);
+    *gen = st.generation;
     *mode = st.mode;
     *nlink = st.nlink;
     *uid = st.uid;
@@ -106,7 +130,7 @@ static long op_info(void *ctx, bool *mounted, bool *read_only, uint32_t *block_s
     return 0;
 }
 
-static long op_lookup(void *ctx, const char *path, bool follow, uint32_t *ino, uint32_t *mode, uint32_t *nlink,
+static long op_lookup(void *ctx, const char *path, bool follow, uint32_t *ino, uint32_t *gen, uint32_t *mode, uint32_t *nlink,
                       uint32_t *uid, uint32_t *gid, uint64_t *size, uint32_t *atime, uint32_t *mtime,
                       uint32_t *ctime, uint64_t *blocks)
 {
@@ -114,21 +138,29 @@ static long op_lookup(void *ctx, const char *path, bool follow, uint32_t *ino, u
     if (path[0] != '/')
         return FS_E_INVALID;
     long err = fs_error(ext2_resolve(&volume.fs, path, follow, ino));
-    return err ? err : get_stat(*ino, mode, nlink, uid, gid, size, atime, mtime, ctime, blocks);
+    return err ? err : get_stat(*ino, gen, mode, nlink, uid, gid, size, atime, mtime, ctime, blocks);
 }
 
-static long op_stat(void *ctx, uint32_t ino, uint32_t *mode, uint32_t *nlink, uint32_t *uid, uint32_t *gid,
-                    uint64_t *size, uint32_t *atime, uint32_t *mtime, uint32_t *ctime, uint64_t *blocks)
+static long op_stat(void *ctx, uint32_t ino, uint32_t gen, uint32_t *mode, uint32_t *nlink, uint32_t *uid,
+                    uint32_t *gid, uint64_t *size, uint32_t *atime, uint32_t *mtime, uint32_t *ctime, uint64_t *blocks)
 {
     NEED_VOLUME();
-    return get_stat(ino, mode, nlink, uid, gid, size, atime, mtime, ctime, blocks);
+    struct ext2_stat st;
+    long err = check_handle(ino, gen, &st);
+    uint32_t g;
+    return err ? err : get_stat(ino, &g, mode, nlink, uid, gid, size, atime, mtime, ctime, blocks);
 }
 
-static long op_read(void *ctx, uint32_t ino, uint64_t offset, uint32_t len, uint8_t *data, uint64_t *data_len)
+static long op_read(void *ctx, uint32_t ino, uint32_t gen, uint64_t offset, uint32_t len, uint8_t *data,
+                    uint64_t *data_len)
 {
     NEED_VOLUME();
     if (len > FS_READ_DATA_MAX)
         return FS_E_INVALID;
+    struct ext2_stat st;
+    long err = check_handle(ino, gen, &st);
+    if (err)
+        return err;
     size_t done = 0;
     int e = ext2_read(&volume.fs, ino, offset, data, len, &done);
     *data_len = done;
@@ -150,19 +182,26 @@ static long write_all(uint32_t ino, uint64_t offset, const uint8_t *data, uint64
     return 0;
 }
 
-static long op_write(void *ctx, uint32_t ino, uint64_t offset, const uint8_t *data, uint64_t data_len)
+static long op_write(void *ctx, uint32_t ino, uint32_t gen, uint64_t offset, const uint8_t *data, uint64_t data_len,
+                     uint64_t *ep)
 {
     NEED_VOLUME();
-    return write_all(ino, offset, data, data_len);
+    *ep = epoch;
+    struct ext2_stat st;
+    long err = check_handle(ino, gen, &st);
+    return err ? err : write_all(ino, offset, data, data_len);
 }
 
-static long op_truncate(void *ctx, uint32_t ino, uint64_t size)
+static long op_truncate(void *ctx, uint32_t ino, uint32_t gen, uint64_t size, uint64_t *ep)
 {
     NEED_VOLUME();
-    return fs_error(ext2_truncate(&volume.fs, ino, size));
+    *ep = epoch;
+    struct ext2_stat st;
+    long err = check_handle(ino, gen, &st);
+    return err ? err : fs_error(ext2_truncate(&volume.fs, ino, size));
 }
 
-static long make(const char *path, uint32_t mode, uint32_t *ino, bool dir)
+static long make(const char *path, uint32_t mode, uint32_t *ino, uint32_t *gen, bool dir)
 {
     NEED_VOLUME();
     uint32_t parent;
@@ -172,18 +211,22 @@ static long make(const char *path, uint32_t mode, uint32_t *ino, bool dir)
     if (err)
         return err;
     uint16_t perm = (uint16_t)(mode & 07777);
-    return fs_error(dir ? ext2_mkdir(&volume.fs, parent, name, len, perm, 0, 0, ino)
-                        : ext2_create(&volume.fs, parent, name, len, perm, 0, 0, ino));
+    err = fs_error(dir ? ext2_mkdir(&volume.fs, parent, name, len, perm, 0, 0, ino)
+                       : ext2_create(&volume.fs, parent, name, len, perm, 0, 0, ino));
+    struct ext2_stat st;
+    if (!err && !(err = fs_error(ext2_stat(&volume.fs, *ino, &st))))
+        *gen = st.generation;
+    return durable(err);
 }
 
-static long op_create(void *ctx, const char *path, uint32_t mode, uint32_t *ino)
+static long op_create(void *ctx, const char *path, uint32_t mode, uint32_t *ino, uint32_t *gen)
 {
-    return make(path, mode, ino, false);
+    return make(path, mode, ino, gen, false);
 }
 
-static long op_mkdir(void *ctx, const char *path, uint32_t mode, uint32_t *ino)
+static long op_mkdir(void *ctx, const char *path, uint32_t mode, uint32_t *ino, uint32_t *gen)
 {
-    return make(path, mode, ino, true);
+    return make(path, mode, ino, gen, true);
 }
 
 static long remove_name(const char *path, bool dir)
@@ -195,7 +238,8 @@ static long remove_name(const char *path, bool dir)
     long err = parent_of(path, &parent, &name, &len);
     if (err)
         return err;
-    return fs_error(dir ? ext2_rmdir(&volume.fs, parent, name, len) : ext2_unlink(&volume.fs, parent, name, len));
+    return durable(fs_error(dir ? ext2_rmdir(&volume.fs, parent, name, len)
+                                : ext2_unlink(&volume.fs, parent, name, len)));
 }
 
 static long op_unlink(void *ctx, const char *path)
@@ -219,13 +263,17 @@ static long op_rename(void *ctx, const char *from, const char *to)
         err = parent_of(to, &ndir, &nname, &nlen);
     if (err)
         return err;
-    return fs_error(ext2_rename(&volume.fs, odir, oname, olen, ndir, nname, nlen));
+    return durable(fs_error(ext2_rename(&volume.fs, odir, oname, olen, ndir, nname, nlen)));
 }
 
-static long op_readdir(void *ctx, uint32_t ino, uint64_t cookie, uint64_t *next, uint32_t *entry, uint8_t *type,
-                       char *name)
+static long op_readdir(void *ctx, uint32_t ino, uint32_t gen, uint64_t cookie, uint64_t *next, uint32_t *entry,
+                       uint8_t *type, char *name)
 {
     NEED_VOLUME();
+    struct ext2_stat st;
+    long err = check_handle(ino, gen, &st);
+    if (err)
+        return err;
     struct ext2_dirent d;
     int e = ext2_readdir(&volume.fs, ino, &cookie, &d);
     if (e)
@@ -247,7 +295,7 @@ static long op_symlink(void *ctx, const char *path, const char *target)
     long err = parent_of(path, &parent, &name, &len);
     if (err)
         return err;
-    return fs_error(ext2_symlink(&volume.fs, parent, name, len, target, strlen(target), 0, 0, &ino));
+    return durable(fs_error(ext2_symlink(&volume.fs, parent, name, len, target, strlen(target), 0, 0, &ino)));
 }
 
 static long op_readlink(void *ctx, const char *path, char *target)
@@ -272,15 +320,17 @@ static long resolve(const char *path, uint32_t *ino)
     return fs_error(ext2_resolve(&volume.fs, path, true, ino));
 }
 
-static long op_chmod(void *ctx, const char *path, uint32_t mode)
+static long op_chmod(void *ctx, const char *path, uint32_t mode, uint64_t *ep)
 {
+    *ep = epoch;
     uint32_t ino;
     long err = resolve(path, &ino);
     return err ? err : fs_error(ext2_chmod(&volume.fs, ino, (uint16_t)(mode & 07777)));
 }
 
-static long op_chown(void *ctx, const char *path, uint32_t uid, uint32_t gid)
+static long op_chown(void *ctx, const char *path, uint32_t uid, uint32_t gid, uint64_t *ep)
 {
+    *ep = epoch;
     uint32_t ino;
     long err = resolve(path, &ino);
     if (!err && (uid > 0xffff || gid > 0xffff))
@@ -288,16 +338,18 @@ static long op_chown(void *ctx, const char *path, uint32_t uid, uint32_t gid)
     return err ? err : fs_error(ext2_chown(&volume.fs, ino, (uint16_t)uid, (uint16_t)gid));
 }
 
-static long op_utimes(void *ctx, const char *path, uint32_t atime, uint32_t mtime)
+static long op_utimes(void *ctx, const char *path, uint32_t atime, uint32_t mtime, uint64_t *ep)
 {
+    *ep = epoch;
     uint32_t ino;
     long err = resolve(path, &ino);
     return err ? err : fs_error(ext2_utimes(&volume.fs, ino, atime, mtime));
 }
 
-static long op_sync(void *ctx)
+static long op_sync(void *ctx, uint64_t *ep)
 {
     NEED_VOLUME();
+    *ep = epoch;
     return fs_error(ext2_sync(&volume.fs));
 }
 
@@ -309,11 +361,15 @@ static long op_attach(void *ctx, uint32_t page, uint64_t frame)
     return window_attach(badge_of(ctx), page, frame);
 }
 
-static long op_read_window(void *ctx, uint32_t ino, uint64_t offset, uint32_t len, uint32_t page, uint32_t *done)
+static long op_read_window(void *ctx, uint32_t ino, uint32_t gen, uint64_t offset, uint32_t len, uint32_t page,
+                           uint32_t *done)
 {
     NEED_VOLUME();
     uint8_t *at;
-    long err = window_span(badge_of(ctx), page, len, &at);
+    struct ext2_stat st;
+    long err = check_handle(ino, gen, &st);
+    if (!err)
+        err = window_span(badge_of(ctx), page, len, &at);
     if (err)
         return err;
     size_t n = 0;
@@ -322,11 +378,16 @@ static long op_read_window(void *ctx, uint32_t ino, uint64_t offset, uint32_t le
     return err;
 }
 
-static long op_write_window(void *ctx, uint32_t ino, uint64_t offset, uint32_t len, uint32_t page)
+static long op_write_window(void *ctx, uint32_t ino, uint32_t gen, uint64_t offset, uint32_t len, uint32_t page,
+                            uint64_t *ep)
 {
     NEED_VOLUME();
+    *ep = epoch;
     uint8_t *at;
-    long err = window_span(badge_of(ctx), page, len, &at);
+    struct ext2_stat st;
+    long err = check_handle(ino, gen, &st);
+    if (!err)
+        err = window_span(badge_of(ctx), page, len, &at);
     return err ? err : write_all(ino, offset, at, len);
 }
 

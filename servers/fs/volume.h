@@ -24,6 +24,7 @@ struct volume {
     char why[121];                      /* why there is no volume */
 };
 extern struct volume volume;
+extern uint64_t epoch;                  /* this incarnation's number: fs.idl's write verifier */
 
 /* Who sent the request being handled (the handlers' ctx). */
 struct fs_client {

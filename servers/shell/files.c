@@ -2,7 +2,8 @@
  * The shell's file commands over the file server (/fs, servers/fs/fs.idl):
  * ls, cat, write, mkdir, rm, mv, df, sync.  Paths are inside the volume;
  * one without a leading slash is taken from the root (the shell has no
- * current directory).
+ * current directory).  What a command changed is on the disk when it
+ * answers: the server makes name changes durable itself, and write syncs.
  */
 #include "shell.h"
 #include "fs.h"
@@ -44,10 +45,15 @@ static const char *fs_error(long err)
     case FS_E_TOO_BIG: return "file too large";
     case FS_E_NOT_MOUNTED: return "no volume mounted (df says why)";
     case FS_E_TOO_MANY_LINKS: return "too many links";
+    case FS_E_STALE: return "the file changed under the command (removed, or lost in a restart)";
     case PITH_IDL_E_ARG: return "path too long";
     case PITH_IDL_E_NO_SERVER: return "the file server does not answer";
     case PITH_IDL_E_RESTARTED: return "the file server restarted during the call; it may or may not have happened";
-    default: return "failed";
+    default: {
+        static char text[40];
+        snprintf(text, sizeof text, "failed (error %#lx)", err);
+        return text;
+    }
     }
 }
 
@@ -71,11 +77,12 @@ static void mode_string(uint32_t mode, char *s)
     s[10] = 0;
 }
 
-static void list_one(uint32_t ino, const char *name)
+static void list_one(const char *path, const char *name)
 {
-    uint32_t mode, nlink, uid, gid, at, mt, ct;
+    uint32_t ino, gen, mode, nlink, uid, gid, at, mt, ct;
     uint64_t size, blocks;
-    long err = fs_stat(fs_client(), ino, &mode, &nlink, &uid, &gid, &size, &at, &mt, &ct, &blocks);
+    long err = fs_lookup(fs_client(), path, false, &ino, &gen, &mode, &nlink, &uid, &gid, &size, &at, &mt, &ct,
+                         &blocks);
     if (err) {
         say("ls: %s: %s\n", name, fs_error(err));
         return;
@@ -90,15 +97,16 @@ void ls(int argc, char **argv)
     char path[PATH_BYTES + 1];
     if (!absolute("ls", argc > 1 ? argv[1] : "/", path))
         return;
-    uint32_t ino, mode, nlink, uid, gid, at, mt, ct;
+    uint32_t ino, gen, mode, nlink, uid, gid, at, mt, ct;
     uint64_t size, blocks;
-    long err = fs_lookup(fs_client(), path, true, &ino, &mode, &nlink, &uid, &gid, &size, &at, &mt, &ct, &blocks);
+    long err = fs_lookup(fs_client(), path, true, &ino, &gen, &mode, &nlink, &uid, &gid, &size, &at, &mt, &ct,
+                         &blocks);
     if (err) {
         say("ls: %s: %s\n", path, fs_error(err));
         return;
     }
     if ((mode & 0170000) != 0040000) {
-        list_one(ino, path);
+        list_one(path, path);
         return;
     }
     uint64_t cookie = 0;
@@ -107,13 +115,15 @@ void ls(int argc, char **argv)
         uint32_t entry;
         uint8_t type;
         char name[FS_READDIR_NAME_MAX + 1];
-        if ((err = fs_readdir(fs_client(), ino, cookie, &next, &entry, &type, name))) {
+        if ((err = fs_readdir(fs_client(), ino, gen, cookie, &next, &entry, &type, name))) {
             say("ls: %s: %s\n", path, fs_error(err));
             return;
         }
         if (!entry)
             return;
-        list_one(entry, name);
+        char full[PATH_BYTES + 1 + FS_READDIR_NAME_MAX + 1];
+        snprintf(full, sizeof full, "%s/%s", strcmp(path, "/") ? path : "", name);
+        list_one(full, name);
         cookie = next;
     }
 }
@@ -123,13 +133,14 @@ void cat(int argc, char **argv)
     char path[PATH_BYTES + 1];
     if (!absolute("cat", argv[1], path))
         return;
-    uint32_t ino, mode, nlink, uid, gid, at, mt, ct;
+    uint32_t ino, gen, mode, nlink, uid, gid, at, mt, ct;
     uint64_t size, blocks;
-    long err = fs_lookup(fs_client(), path, true, &ino, &mode, &nlink, &uid, &gid, &size, &at, &mt, &ct, &blocks);
+    long err = fs_lookup(fs_client(), path, true, &ino, &gen, &mode, &nlink, &uid, &gid, &size, &at, &mt, &ct,
+                         &blocks);
     for (uint64_t off = 0; !err;) {
         char data[FS_READ_DATA_MAX + 1];
         uint64_t n;
-        if ((err = fs_read(fs_client(), ino, off, FS_READ_DATA_MAX, data, &n)) || n == 0)
+        if ((err = fs_read(fs_client(), ino, gen, off, FS_READ_DATA_MAX, data, &n)) || n == 0)
             break;
         data[n] = 0;
         say("%s", data);                /* text files: a NUL byte ends the chunk's output */
@@ -156,17 +167,25 @@ void write_cmd(int argc, char **argv)
         n += len;
         text[n++] = i + 1 < argc ? ' ' : '\n';
     }
-    uint32_t ino, mode, nlink, uid, gid, at, mt, ct;
-    uint64_t size, blocks;
-    long err = fs_lookup(fs_client(), path, true, &ino, &mode, &nlink, &uid, &gid, &size, &at, &mt, &ct, &blocks);
-    if (err == FS_E_NOT_FOUND)
-        err = fs_create(fs_client(), path, 0644, &ino);
-    else if (!err)
-        err = fs_truncate(fs_client(), ino, 0);
-    if (!err)
-        err = fs_write(fs_client(), ino, 0, text, n);
-    if (!err)
-        err = fs_sync(fs_client());
+    /* The text is on the disk once sync answers with the epoch the writes got (fs.idl). */
+    long err = 0;
+    for (int tries = 0; tries < 3; tries++) {
+        uint32_t ino, gen, mode, nlink, uid, gid, at, mt, ct;
+        uint64_t size, blocks, e1 = 0, e2 = 0, e3 = 0;
+        err = fs_lookup(fs_client(), path, true, &ino, &gen, &mode, &nlink, &uid, &gid, &size, &at, &mt, &ct,
+                        &blocks);
+        if (err == FS_E_NOT_FOUND)
+            err = fs_create(fs_client(), path, 0644, &ino, &gen);
+        if (!err)
+            err = fs_truncate(fs_client(), ino, gen, 0, &e1);
+        if (!err)
+            err = fs_write(fs_client(), ino, gen, 0, text, n, &e2);
+        if (!err)
+            err = fs_sync(fs_client(), &e3);
+        if (err || (e1 == e3 && e2 == e3))
+            break;
+        err = PITH_IDL_E_RESTARTED;     /* the server that took the writes is gone: write again */
+    }
     if (err)
         say("write: %s: %s\n", path, fs_error(err));
     else
@@ -176,12 +195,10 @@ void write_cmd(int argc, char **argv)
 void mkdir_cmd(int argc, char **argv)
 {
     char path[PATH_BYTES + 1];
-    uint32_t ino;
+    uint32_t ino, gen;
     if (!absolute("mkdir", argv[1], path))
         return;
-    long err = fs_mkdir(fs_client(), path, 0755, &ino);
-    if (!err)
-        err = fs_sync(fs_client());
+    long err = fs_mkdir(fs_client(), path, 0755, &ino, &gen);
     if (err)
         say("mkdir: %s: %s\n", path, fs_error(err));
 }
@@ -195,8 +212,6 @@ void rm(int argc, char **argv)
     long err = fs_unlink(fs_client(), path);
     if (err == FS_E_IS_DIR)
         err = fs_rmdir(fs_client(), path);
-    if (!err)
-        err = fs_sync(fs_client());
     if (err)
         say("rm: %s: %s\n", path, fs_error(err));
 }
@@ -207,8 +222,6 @@ void mv(int argc, char **argv)
     if (!absolute("mv", argv[1], from) || !absolute("mv", argv[2], to))
         return;
     long err = fs_rename(fs_client(), from, to);
-    if (!err)
-        err = fs_sync(fs_client());
     if (err)
         say("mv: %s -> %s: %s\n", from, to, fs_error(err));
 }
@@ -237,7 +250,8 @@ void df(int argc, char **argv)
 
 void sync_cmd(int argc, char **argv)
 {
-    long err = fs_sync(fs_client());
+    uint64_t epoch;
+    long err = fs_sync(fs_client(), &epoch);
     if (err)
         say("sync: %s\n", fs_error(err));
 }

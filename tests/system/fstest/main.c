@@ -14,6 +14,7 @@
 #include <string.h>
 
 static struct pith_client fs;
+static uint64_t ep;              /* the epoch the last write-like call answered */
 static int passed, failed;
 
 static void check(bool ok, const char *name, const char *fmt, ...)
@@ -39,14 +40,41 @@ static void check(bool ok, const char *name, const char *fmt, ...)
     } while (0)
 
 struct attrs {
-    uint32_t ino, mode, nlink, uid, gid, at, mt, ct;
+    uint32_t ino, gen, mode, nlink, uid, gid, at, mt, ct;
     uint64_t size, blocks;
 };
 
+/* The generation of each inode number we were given (a handle is both). */
+static uint32_t gens[16384];
+
+static uint32_t G(uint32_t ino) { return ino < 16384 ? gens[ino] : 0; }
+
+static long remember(long err, uint32_t ino, uint32_t gen)
+{
+    if (!err && ino < 16384)
+        gens[ino] = gen;
+    return err;
+}
+
 static long look(const char *path, bool follow, struct attrs *a)
 {
-    return fs_lookup(&fs, path, follow, &a->ino, &a->mode, &a->nlink, &a->uid, &a->gid, &a->size, &a->at, &a->mt,
-                     &a->ct, &a->blocks);
+    long err = fs_lookup(&fs, path, follow, &a->ino, &a->gen, &a->mode, &a->nlink, &a->uid, &a->gid, &a->size,
+                         &a->at, &a->mt, &a->ct, &a->blocks);
+    return remember(err, a->ino, a->gen);
+}
+
+static long make_file(const char *path, uint32_t mode, uint32_t *ino)
+{
+    uint32_t gen;
+    long err = fs_create(&fs, path, mode, ino, &gen);
+    return remember(err, *ino, gen);
+}
+
+static long make_dir(const char *path, uint32_t mode, uint32_t *ino)
+{
+    uint32_t gen;
+    long err = fs_mkdir(&fs, path, mode, ino, &gen);
+    return remember(err, *ino, gen);
 }
 
 /* Writes len bytes of a pattern that depends on the offset, in protocol-sized pieces. */
@@ -59,7 +87,7 @@ static long write_pattern(uint32_t ino, uint64_t at, uint64_t len)
         uint64_t n = len - done < sizeof buf ? len - done : sizeof buf;
         for (uint64_t i = 0; i < n; i++)
             buf[i] = pattern(at + done + i);
-        long err = fs_write(&fs, ino, at + done, buf, n);
+        long err = fs_write(&fs, ino, G(ino), at + done, buf, n, &ep);
         if (err)
             return err;
         done += n;
@@ -74,7 +102,7 @@ static uint64_t read_pattern(uint32_t ino, uint64_t at, uint64_t len)
     for (uint64_t done = 0; done < len;) {
         uint64_t n;
         uint32_t want = (uint32_t)(len - done < sizeof buf ? len - done : sizeof buf);
-        if (fs_read(&fs, ino, at + done, want, buf, &n) || n != want)
+        if (fs_read(&fs, ino, G(ino), at + done, want, buf, &n) || n != want)
             return at + done + 1;
         for (uint64_t i = 0; i < n; i++)
             if (buf[i] != pattern(at + done + i))
@@ -88,9 +116,9 @@ static void files(void)
 {
     struct attrs a;
     uint32_t ino, dir;
-    EXPECT("mkdir_work_dir", fs_mkdir(&fs, "/fstest", 0755, &dir), 0);
-    EXPECT("create_file", fs_create(&fs, "/fstest/a", 0640, &ino), 0);
-    EXPECT("create_existing_refused", fs_create(&fs, "/fstest/a", 0640, &ino), FS_E_EXISTS);
+    EXPECT("mkdir_work_dir", make_dir("/fstest", 0755, &dir), 0);
+    EXPECT("create_file", make_file("/fstest/a", 0640, &ino), 0);
+    EXPECT("create_existing_refused", make_file("/fstest/a", 0640, &ino), FS_E_EXISTS);
     EXPECT("lookup_new_file", look("/fstest/a", true, &a), 0);
     check(a.ino == ino && (a.mode & 0170000) == 0100000 && (a.mode & 07777) == 0640 && a.size == 0 && a.nlink == 1,
           "new_file_attributes", "ino %u mode %o size %llu nlink %u", a.ino, a.mode, (unsigned long long)a.size,
@@ -101,44 +129,44 @@ static void files(void)
     uint64_t big = 300 * 1024;
     EXPECT("write_300k", write_pattern(ino, 0, big), 0);
     check(read_pattern(ino, 0, big) == 0, "read_back_300k", "differs");
-    EXPECT("stat_after_write", fs_stat(&fs, ino, &a.mode, &a.nlink, &a.uid, &a.gid, &a.size, &a.at, &a.mt, &a.ct,
+    EXPECT("stat_after_write", fs_stat(&fs, ino, G(ino), &a.mode, &a.nlink, &a.uid, &a.gid, &a.size, &a.at, &a.mt, &a.ct,
                                        &a.blocks), 0);
     check(a.size == big && a.blocks >= big / 512, "size_and_blocks_after_write", "size %llu blocks %llu",
           (unsigned long long)a.size, (unsigned long long)a.blocks);
 
     uint8_t buf[FS_READ_DATA_MAX];
     uint64_t n = 99;
-    EXPECT("read_at_end_is_empty", fs_read(&fs, ino, big, 100, buf, &n), 0);
+    EXPECT("read_at_end_is_empty", fs_read(&fs, ino, G(ino), big, 100, buf, &n), 0);
     check(n == 0, "read_at_end_gives_nothing", "%llu bytes", (unsigned long long)n);
-    EXPECT("read_past_end_short", fs_read(&fs, ino, big - 10, 100, buf, &n), 0);
+    EXPECT("read_past_end_short", fs_read(&fs, ino, G(ino), big - 10, 100, buf, &n), 0);
     check(n == 10, "read_across_end_short", "%llu bytes", (unsigned long long)n);
-    EXPECT("read_too_long_refused", fs_read(&fs, ino, 0, FS_READ_DATA_MAX + 1, buf, &n), FS_E_INVALID);
+    EXPECT("read_too_long_refused", fs_read(&fs, ino, G(ino), 0, FS_READ_DATA_MAX + 1, buf, &n), FS_E_INVALID);
 
     /* A hole: write 1 MiB further on; the gap reads as zeros. */
     EXPECT("sparse_write", write_pattern(ino, 2u << 20, 100), 0);
-    EXPECT("read_hole", fs_read(&fs, ino, big + 4096, 64, buf, &n), 0);
+    EXPECT("read_hole", fs_read(&fs, ino, G(ino), big + 4096, 64, buf, &n), 0);
     bool zero = n == 64;
     for (uint64_t i = 0; i < n; i++)
         zero &= buf[i] == 0;
     check(zero, "hole_reads_as_zeros", "%llu bytes", (unsigned long long)n);
 
-    EXPECT("truncate_shrinks", fs_truncate(&fs, ino, 5000), 0);
+    EXPECT("truncate_shrinks", fs_truncate(&fs, ino, G(ino), 5000, &ep), 0);
     EXPECT("stat_after_truncate", look("/fstest/a", true, &a), 0);
     check(a.size == 5000 && read_pattern(ino, 0, 5000) == 0, "truncate_keeps_the_head", "size %llu",
           (unsigned long long)a.size);
-    EXPECT("truncate_grows", fs_truncate(&fs, ino, 9000), 0);
-    EXPECT("read_grown_tail", fs_read(&fs, ino, 5000, 64, buf, &n), 0);
+    EXPECT("truncate_grows", fs_truncate(&fs, ino, G(ino), 9000, &ep), 0);
+    EXPECT("read_grown_tail", fs_read(&fs, ino, G(ino), 5000, 64, buf, &n), 0);
     zero = n == 64;
     for (uint64_t i = 0; i < n; i++)
         zero &= buf[i] == 0;
     check(zero, "grown_tail_reads_as_zeros", "");
 
-    EXPECT("read_a_directory_refused", fs_read(&fs, dir, 0, 10, buf, &n), FS_E_IS_DIR);
-    EXPECT("write_a_directory_refused", fs_write(&fs, dir, 0, "x", 1), FS_E_IS_DIR);
-    EXPECT("truncate_a_directory_refused", fs_truncate(&fs, dir, 0), FS_E_IS_DIR);
-    EXPECT("stat_inode_zero_refused", fs_stat(&fs, 0, &a.mode, &a.nlink, &a.uid, &a.gid, &a.size, &a.at, &a.mt,
+    EXPECT("read_a_directory_refused", fs_read(&fs, dir, G(dir), 0, 10, buf, &n), FS_E_IS_DIR);
+    EXPECT("write_a_directory_refused", fs_write(&fs, dir, G(dir), 0, "x", 1, &ep), FS_E_IS_DIR);
+    EXPECT("truncate_a_directory_refused", fs_truncate(&fs, dir, G(dir), 0, &ep), FS_E_IS_DIR);
+    EXPECT("stat_inode_zero_refused", fs_stat(&fs, 0, G(0), &a.mode, &a.nlink, &a.uid, &a.gid, &a.size, &a.at, &a.mt,
                                               &a.ct, &a.blocks), FS_E_INVALID);
-    EXPECT("stat_inode_out_of_range", fs_stat(&fs, 0xfffffff0u, &a.mode, &a.nlink, &a.uid, &a.gid, &a.size, &a.at,
+    EXPECT("stat_inode_out_of_range", fs_stat(&fs, 0xfffffff0u, G(0xfffffff0u), &a.mode, &a.nlink, &a.uid, &a.gid, &a.size, &a.at,
                                               &a.mt, &a.ct, &a.blocks), FS_E_INVALID);
 }
 
@@ -153,12 +181,12 @@ static void names(void)
     memset(path, 'n', 300);
     memcpy(path, "/fstest/", 8);
     path[300] = 0;
-    EXPECT("create_name_too_long", fs_create(&fs, path, 0644, &ino), FS_E_NAME_TOO_LONG);
-    EXPECT("create_in_missing_dir", fs_create(&fs, "/fstest/no/a", 0644, &ino), FS_E_NOT_FOUND);
-    EXPECT("create_dot_refused", fs_create(&fs, "/fstest/.", 0644, &ino), FS_E_INVALID);
-    EXPECT("create_root_refused", fs_create(&fs, "/", 0644, &ino), FS_E_INVALID);
-    EXPECT("mkdir_sub", fs_mkdir(&fs, "/fstest/d", 0700, &ino), 0);
-    EXPECT("mkdir_nested", fs_mkdir(&fs, "/fstest/d/e", 0755, &ino), 0);
+    EXPECT("create_name_too_long", make_file(path, 0644, &ino), FS_E_NAME_TOO_LONG);
+    EXPECT("create_in_missing_dir", make_file("/fstest/no/a", 0644, &ino), FS_E_NOT_FOUND);
+    EXPECT("create_dot_refused", make_file("/fstest/.", 0644, &ino), FS_E_INVALID);
+    EXPECT("create_root_refused", make_file("/", 0644, &ino), FS_E_INVALID);
+    EXPECT("mkdir_sub", make_dir("/fstest/d", 0700, &ino), 0);
+    EXPECT("mkdir_nested", make_dir("/fstest/d/e", 0755, &ino), 0);
     EXPECT("lookup_dir", look("/fstest/d", true, &a), 0);
     check((a.mode & 0170000) == 0040000 && (a.mode & 0777) == 0700 && a.nlink == 3, "dir_attributes",
           "mode %o nlink %u", a.mode, a.nlink);
@@ -178,7 +206,7 @@ static void names(void)
         uint32_t entry;
         uint8_t type;
         char name[FS_READDIR_NAME_MAX + 1];
-        if (fs_readdir(&fs, dir, cookie, &next, &entry, &type, name) || !entry)
+        if (fs_readdir(&fs, dir, G(dir), cookie, &next, &entry, &type, name) || !entry)
             break;
         entries++;
         seen |= (!strcmp(name, "a") && type == 1) | (!strcmp(name, "d") && type == 2) << 1 |
@@ -190,23 +218,23 @@ static void names(void)
     uint32_t entry;
     uint8_t type;
     char name[FS_READDIR_NAME_MAX + 1];
-    EXPECT("readdir_inode_zero_refused", fs_readdir(&fs, 0, 0, &next, &entry, &type, name), FS_E_INVALID);
+    EXPECT("readdir_inode_zero_refused", fs_readdir(&fs, 0, G(0), 0, &next, &entry, &type, name), FS_E_INVALID);
     struct attrs f;
     look("/fstest/a", true, &f);
-    EXPECT("readdir_of_a_file_refused", fs_readdir(&fs, f.ino, 0, &next, &entry, &type, name), FS_E_NOT_DIR);
+    EXPECT("readdir_of_a_file_refused", fs_readdir(&fs, f.ino, G(f.ino), 0, &next, &entry, &type, name), FS_E_NOT_DIR);
 
     /* rename: within, across, replacing, into itself. */
     EXPECT("rename_file", fs_rename(&fs, "/fstest/a", "/fstest/b"), 0);
     EXPECT("old_name_gone", look("/fstest/a", true, &a), FS_E_NOT_FOUND);
     EXPECT("rename_across_dirs", fs_rename(&fs, "/fstest/b", "/fstest/d/b"), 0);
-    EXPECT("create_c", fs_create(&fs, "/fstest/c", 0644, &ino), 0);
+    EXPECT("create_c", make_file("/fstest/c", 0644, &ino), 0);
     EXPECT("rename_replaces_a_file", fs_rename(&fs, "/fstest/c", "/fstest/d/b"), 0);
     EXPECT("replaced_is_the_new", look("/fstest/d/b", true, &a), 0);
     check(a.ino == ino && a.size == 0, "rename_target_is_the_source", "ino %u size %llu", a.ino,
           (unsigned long long)a.size);
     EXPECT("rename_dir_into_itself", fs_rename(&fs, "/fstest/d", "/fstest/d/e/x"), FS_E_INVALID);
     EXPECT("rename_missing", fs_rename(&fs, "/fstest/none", "/fstest/x"), FS_E_NOT_FOUND);
-    EXPECT("rename_dir_over_nonempty", fs_mkdir(&fs, "/fstest/f", 0755, &ino), 0);
+    EXPECT("rename_dir_over_nonempty", make_dir("/fstest/f", 0755, &ino), 0);
     EXPECT("rename_dir_over_nonempty_refused", fs_rename(&fs, "/fstest/f", "/fstest/d"), FS_E_NOT_EMPTY);
     EXPECT("rename_dir_over_empty", fs_rename(&fs, "/fstest/f", "/fstest/d/e"), 0);
     EXPECT("moved_dir_parent_updated", look("/fstest/d/e/..", true, &a), 0);
@@ -239,14 +267,20 @@ static void links_and_attributes(void)
     EXPECT("loop_b", fs_symlink(&fs, "/fstest/lb", "/fstest/la"), 0);
     EXPECT("symlink_loop_refused", look("/fstest/la", true, &a), FS_E_LOOP);
 
-    EXPECT("chmod", fs_chmod(&fs, "/fstest/d/b", 0600), 0);
-    EXPECT("chown", fs_chown(&fs, "/fstest/d/b", 1000, 100), 0);
-    EXPECT("utimes", fs_utimes(&fs, "/fstest/d/b", 1000000000u, 1200000000u), 0);
+    EXPECT("chmod", fs_chmod(&fs, "/fstest/d/b", 0600, &ep), 0);
+    uint64_t chmod_epoch = ep;
+    EXPECT("chown", fs_chown(&fs, "/fstest/d/b", 1000, 100, &ep), 0);
+    EXPECT("utimes", fs_utimes(&fs, "/fstest/d/b", 1000000000u, 1200000000u, &ep), 0);
     EXPECT("stat_changed", look("/fstest/d/b", true, &a), 0);
     check((a.mode & 07777) == 0600 && a.uid == 1000 && a.gid == 100 && a.at == 1000000000u && a.mt == 1200000000u,
           "attributes_stored", "mode %o uid %u gid %u atime %u mtime %u", a.mode, a.uid, a.gid, a.at, a.mt);
-    EXPECT("chown_too_big_refused", fs_chown(&fs, "/fstest/d/b", 70000, 0), FS_E_INVALID);
-    EXPECT("chmod_missing", fs_chmod(&fs, "/fstest/none", 0600), FS_E_NOT_FOUND);
+    uint64_t utimes_epoch = ep;
+    EXPECT("sync_epoch", fs_sync(&fs, &ep), 0);
+    check(ep != 0 && ep == chmod_epoch && ep == utimes_epoch, "one_epoch_while_the_server_lives",
+          "chmod %llu utimes %llu sync %llu", (unsigned long long)chmod_epoch, (unsigned long long)utimes_epoch,
+          (unsigned long long)ep);
+    EXPECT("chown_too_big_refused", fs_chown(&fs, "/fstest/d/b", 70000, 0, &ep), FS_E_INVALID);
+    EXPECT("chmod_missing", fs_chmod(&fs, "/fstest/none", 0600, &ep), FS_E_NOT_FOUND);
 }
 
 #define WINDOW_VA 0x600000000ull
@@ -256,8 +290,8 @@ static void window(void)
 {
     struct attrs a;
     uint32_t ino, done = 0;
-    EXPECT("window_file", fs_create(&fs, "/fstest/w", 0644, &ino), 0);
-    EXPECT("read_window_before_attach", fs_read_window(&fs, ino, 0, 4096, 0, &done), FS_E_NO_WINDOW);
+    EXPECT("window_file", make_file("/fstest/w", 0644, &ino), 0);
+    EXPECT("read_window_before_attach", fs_read_window(&fs, ino, G(ino), 0, 4096, 0, &done), FS_E_NO_WINDOW);
     uint64_t frames[3];
     for (int i = 0; i < 3; i++) {
         frames[i] = pith_object_new(PITH_OBJ_FRAME, 0);
@@ -275,25 +309,37 @@ static void window(void)
     uint8_t *w = (uint8_t *)WINDOW_VA;
     for (int i = 0; i < 8192; i++)
         w[i] = (uint8_t)(i * 13 + 5);
-    EXPECT("write_window_two_pages", fs_write_window(&fs, ino, 1000, 8192, 0), 0);
-    EXPECT("write_window_unattached_page", fs_write_window(&fs, ino, 0, 4096, 2), FS_E_NO_WINDOW);
-    EXPECT("write_window_too_long", fs_write_window(&fs, ino, 0, 4097, 15), FS_E_BAD_WINDOW);
+    EXPECT("write_window_two_pages", fs_write_window(&fs, ino, G(ino), 1000, 8192, 0, &ep), 0);
+    EXPECT("write_window_unattached_page", fs_write_window(&fs, ino, G(ino), 0, 4096, 2, &ep), FS_E_NO_WINDOW);
+    EXPECT("write_window_too_long", fs_write_window(&fs, ino, G(ino), 0, 4097, 15, &ep), FS_E_BAD_WINDOW);
     memset(w, 0, 8192);
-    EXPECT("read_window_back", fs_read_window(&fs, ino, 1000, 8192, 0, &done), 0);
+    EXPECT("read_window_back", fs_read_window(&fs, ino, G(ino), 1000, 8192, 0, &done), 0);
     bool same = done == 8192;
     for (int i = 0; i < 8192 && same; i++)
         same = w[i] == (uint8_t)(i * 13 + 5);
     check(same, "window_data_round_trip", "%u bytes", done);
-    EXPECT("read_window_short_at_end", fs_read_window(&fs, ino, 9000, 4096, 1, &done), 0);
+    EXPECT("read_window_short_at_end", fs_read_window(&fs, ino, G(ino), 9000, 4096, 1, &done), 0);
     check(done == 192, "read_window_stops_at_end", "%u bytes", done);
     /* What went through the window is what the message path sees. */
     uint8_t buf[64];
     uint64_t n;
-    EXPECT("read_message_after_window", fs_read(&fs, ino, 1000, 64, buf, &n), 0);
+    EXPECT("read_message_after_window", fs_read(&fs, ino, G(ino), 1000, 64, buf, &n), 0);
     check(n == 64 && buf[0] == 5 && buf[63] == (uint8_t)(63 * 13 + 5), "window_and_messages_agree", "");
     EXPECT("window_file_size", look("/fstest/w", true, &a), 0);
     check(a.size == 9192, "window_write_extends", "size %llu", (unsigned long long)a.size);
     EXPECT("rm_window_file", fs_unlink(&fs, "/fstest/w"), 0);
+
+    /* Handles: a removed file's is stale, and so is one whose inode number went to a new file. */
+    uint32_t old_gen = G(ino), again;
+    EXPECT("removed_file_handle_stale", fs_read(&fs, ino, old_gen, 0, 10, buf, &n), FS_E_STALE);
+    EXPECT("reuse_inode", make_file("/fstest/w2", 0644, &again), 0);
+    check(again != ino || G(again) != old_gen, "new_file_new_generation", "ino %u gen %u", again, G(again));
+    EXPECT("old_handle_stale_after_reuse", fs_read(&fs, ino, old_gen, 0, 10, buf, &n),
+           FS_E_STALE);
+    EXPECT("wrong_generation_stale", fs_stat(&fs, again, G(again) + 1, &a.mode, &a.nlink, &a.uid, &a.gid, &a.size,
+                                             &a.at, &a.mt, &a.ct, &a.blocks), FS_E_STALE);
+    EXPECT("right_generation_works", fs_read(&fs, again, G(again), 0, 10, buf, &n), 0);
+    EXPECT("rm_w2", fs_unlink(&fs, "/fstest/w2"), 0);
 }
 
 static void volume(void)
@@ -314,7 +360,7 @@ static void volume(void)
     EXPECT("rmdir_e", fs_rmdir(&fs, "/fstest/d/e"), 0);
     EXPECT("rmdir_d", fs_rmdir(&fs, "/fstest/d"), 0);
     EXPECT("rmdir_work_dir", fs_rmdir(&fs, "/fstest"), 0);
-    EXPECT("sync", fs_sync(&fs), 0);
+    EXPECT("sync", fs_sync(&fs, &ep), 0);
     EXPECT("info_after", fs_info(&fs, &mounted, &ro, &bs, &blocks, &bfree2, &inodes, &ifree2, why), 0);
     check(bfree2 > bfree && ifree2 > ifree, "space_comes_back", "free blocks %llu -> %llu, inodes %llu -> %llu",
           (unsigned long long)bfree, (unsigned long long)bfree2, (unsigned long long)ifree,

@@ -9,6 +9,8 @@
  * A failure (the server died under a call, or is not back yet) is
  * retried on the same file after a pause: create may have happened
  * (exists) and truncate and write are idempotent, so the file ends right.
+ * A file made and lost in the restart leaves us a stale handle: the
+ * server refuses it (stale) and the next try makes the file again.
  */
 #include "fs.h"
 #include "resolver.h"
@@ -25,8 +27,8 @@ static struct pith_client fs;
 
 static long make_dir(const char *path)
 {
-    uint32_t ino;
-    long err = fs_mkdir(&fs, path, 0755, &ino);
+    uint32_t ino, gen;
+    long err = fs_mkdir(&fs, path, 0755, &ino, &gen);
     return err == FS_E_EXISTS ? 0 : err;
 }
 
@@ -39,24 +41,30 @@ static long write_file(unsigned n)
     long err = make_dir("/stress");
     if (!err)
         err = make_dir(dir);
-    uint32_t ino;
-    if (!err && (err = fs_create(&fs, path, 0644, &ino)) == FS_E_EXISTS) {
+    uint32_t ino, gen;
+    if (!err && (err = fs_create(&fs, path, 0644, &ino, &gen)) == FS_E_EXISTS) {
         uint32_t mode, nlink, uid, gid, at, mt, ct;
         uint64_t size, blocks;
-        err = fs_lookup(&fs, path, false, &ino, &mode, &nlink, &uid, &gid, &size, &at, &mt, &ct, &blocks);
+        err = fs_lookup(&fs, path, false, &ino, &gen, &mode, &nlink, &uid, &gid, &size, &at, &mt, &ct, &blocks);
     }
+    /* Every write must have gone to the incarnation that syncs them (fs.idl's epoch). */
+    uint64_t first = 0, ep = 0;
     if (!err)
-        err = fs_truncate(&fs, ino, 0);
+        err = fs_truncate(&fs, ino, gen, 0, &first);
     /* Whole lines per message, so the file is the lines in order whatever the chunking. */
     uint64_t off = 0;
     for (int done = 0; !err && done < LINES;) {
         size_t used = 0;
         for (; done < LINES && used + (size_t)len <= sizeof text; done++, used += (size_t)len)
             memcpy(text + used, line, (size_t)len);
-        err = fs_write(&fs, ino, off, text, used);
+        err = fs_write(&fs, ino, gen, off, text, used, &ep);
+        if (!err && ep != first)
+            err = PITH_IDL_E_RESTARTED;
         off += used;
     }
-    return err ? err : fs_sync(&fs);
+    if (!err && !(err = fs_sync(&fs, &ep)) && ep != first)
+        err = PITH_IDL_E_RESTARTED;     /* the writes went with the server that took them */
+    return err;
 }
 
 int main(void)
