@@ -1702,3 +1702,44 @@ TEST(ext2_crash_at_every_write_leaves_only_leaks)
            kinds[K_COUNTS], bad, redone_clean, lost_dirs);
     CHECK_EQ(bad, 0);
 }
+
+/* Full pending lists: a truncate of a fragmented file frees more runs than
+ * the list holds, and more inodes are freed than it holds; both sync
+ * part-way and go on. */
+TEST(ext2_pending_lists_fill_and_sync)
+{
+    const char *img = tpath("pl.img");
+    CHECK_EQ(mkfs(img, "-b 1024 -N 256", NULL, "4M"), 0);
+    struct hdev d;
+    CHECK_EQ(mount_img(&fs, &d, img, 64), 0);
+    struct ext2_statfs before, after;
+    CHECK_EQ(ext2_statfs(&fs, &before), 0);
+    uint32_t a, b, ino;
+    CHECK_EQ(mk(EXT2_ROOT_INO, "a", &a), 0);
+    CHECK_EQ(mk(EXT2_ROOT_INO, "b", &b), 0);
+    for (uint64_t i = 0; i < 300; i++) {             /* interleaved: a run per block */
+        CHECK_EQ(put(a, i * 1024, 1024, 1), 0);
+        CHECK_EQ(put(b, i * 1024, 1024, 2), 0);
+    }
+    CHECK_EQ(ext2_sync(&fs), 0);
+    CHECK_EQ(ext2_truncate(&fs, a, 0), 0);
+    CHECK(same_as_pattern(&fs, "/b", 300 * 1024, 2));
+    char name[16];
+    for (int i = 0; i < 100; i++) {
+        snprintf(name, sizeof(name), "f%d", i);
+        CHECK_EQ(mk(EXT2_ROOT_INO, name, &ino), 0);
+        CHECK_EQ(put(ino, 0, 3000, (uint32_t)i), 0);
+    }
+    for (int i = 0; i < 100; i++) {
+        snprintf(name, sizeof(name), "f%d", i);
+        CHECK_EQ(ext2_unlink(&fs, EXT2_ROOT_INO, name, strlen(name)), 0);
+    }
+    CHECK_EQ(ext2_unlink(&fs, EXT2_ROOT_INO, "a", 1), 0);
+    CHECK_EQ(ext2_unlink(&fs, EXT2_ROOT_INO, "b", 1), 0);
+    CHECK_EQ(ext2_statfs(&fs, &after), 0);
+    CHECK_EQ(after.free_inodes, before.free_inodes);
+    CHECK(no_pins(&fs));
+    CHECK_EQ(ext2_unmount(&fs), 0);
+    close(d.fd);
+    CHECK_EQ(fsck(img), 0);
+}
