@@ -4,10 +4,12 @@
  * mke2fs (e2fsprogs), used through the library over a host file, then
  * checked by e2fsck -fn, which must find nothing wrong.  Also refusals to
  * mount, corruption found at run time, a seeded fuzz of the metadata,
- * write-back of every dirty block and recovery from write errors.
+ * write-back of every dirty block, recovery from write errors, and a
+ * power cut after every single write of a workload.
  */
 #define _DEFAULT_SOURCE
 #include <fcntl.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <string.h>
@@ -26,6 +28,22 @@ static char cmdbuf[8192];
 
 /* ---- the host side: commands, files, a block device ---- */
 
+extern char **environ;
+
+/* system(), but by posix_spawn: forking this (sanitized) process for every
+ * command is slow. */
+static int run_sh(const char *cmd)
+{
+    pid_t pid;
+    char *argv[] = { "sh", "-c", (char *)cmd, NULL };
+    if (posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, environ))
+        return 255;
+    int st;
+    if (waitpid(pid, &st, 0) < 0)
+        return 255;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 255;
+}
+
 static int sh(const char *fmt, ...)
 {
     va_list ap;
@@ -33,8 +51,7 @@ static int sh(const char *fmt, ...)
     int n = snprintf(cmdbuf, sizeof(cmdbuf), PATHS);
     vsnprintf(cmdbuf + n, sizeof(cmdbuf) - (size_t)n, fmt, ap);
     va_end(ap);
-    int st = system(cmdbuf);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 255;
+    return run_sh(cmdbuf);
 }
 
 /* A command's first output line, as a number. */
@@ -126,6 +143,10 @@ struct hdev {
     uint64_t size;
     bool fail_writes;
     unsigned writes;
+    bool cutting;                       /* counting writes for a power cut */
+    unsigned cut, attempts;
+    uint8_t *disk;                      /* what survives: the writes up to the cut-th (mem
+                                           gets them all, so the run goes on unchanged) */
 };
 
 static int h_read(void *ctx, uint64_t sector, uint32_t count, void *buf)
@@ -145,6 +166,8 @@ static int h_write(void *ctx, uint64_t sector, uint32_t count, const void *buf)
     struct hdev *d = ctx;
     if (d->fail_writes || (sector + count) * 512 > d->size)
         return EXT2_EIO;
+    if (d->cutting && ++d->attempts <= d->cut && d->disk)
+        memcpy(d->disk + sector * 512, buf, count * 512u);
     d->writes++;
     if (d->mem) {
         memcpy(d->mem + sector * 512, buf, count * 512u);
@@ -1282,4 +1305,441 @@ TEST(ext2_write_errors_are_reported_and_retried)
     CHECK(same_as_pattern(&fs, "/f", size, 3));
     CHECK_EQ(ext2_unmount(&fs), 0);
     close(d.fd);
+}
+
+/* ---- crash safety: a power cut after every write ---- */
+
+enum { OP_END, OP_PUT, OP_MKDIR, OP_UNLINK, OP_RENAME, OP_REWRITE, OP_RMDIR };
+struct op {
+    int kind;
+    const char *a, *b;
+    uint32_t size, seed, keep;          /* REWRITE: truncate to keep, write size bytes */
+};
+
+/* Each step is followed by ext2_sync; the workload ends with unmount. */
+static const struct op crash_steps[][6] = {
+    { { OP_MKDIR, "/d", 0, 0, 0, 0 }, { OP_PUT, "/d/a", 0, 40000, 1, 0 },   /* single indirect */
+      { OP_PUT, "/b", 0, 20000, 2, 0 } },
+    { { OP_PUT, "/d/c", 0, 100000, 3, 0 },
+      { OP_MKDIR, "/d/e", 0, 0, 0, 0 }, { OP_PUT, "/d/e/f", 0, 5000, 4, 0 } },
+    { { OP_REWRITE, "/d/a", 0, 30000, 5, 1000 }, { OP_UNLINK, "/b", 0, 0, 0, 0 },
+      { OP_PUT, "/d/e/m", 0, 14000, 8, 0 } },
+    { { OP_RENAME, "/d/c", "/c2", 0, 0, 0 }, { OP_RENAME, "/d/e/f", "/d/e/g", 0, 0, 0 },
+      { OP_PUT, "/h", 0, 15000, 6, 0 } },
+    { { OP_RENAME, "/d/e", "/e2", 0, 0, 0 }, { OP_UNLINK, "/c2", 0, 0, 0, 0 },
+      { OP_MKDIR, "/e2/x", 0, 0, 0, 0 }, { OP_REWRITE, "/h", 0, 3000, 7, 0 } },
+    { { OP_RENAME, "/e2/m", "/d/a", 0, 0, 0 }, { OP_RMDIR, "/e2/x", 0, 0, 0, 0 },
+      { OP_PUT, "/e2/n", 0, 50000, 9, 0 } },
+};
+#define CRASH_STEPS ((int)(sizeof(crash_steps) / sizeof(crash_steps[0])))
+
+/* What the files hold after each step: path, size, seed. */
+struct mfile {
+    char path[32];
+    uint32_t size, seed;
+};
+static struct mfile model[CRASH_STEPS + 1][16];
+static int nmodel[CRASH_STEPS + 1];
+
+static bool under(const char *path, const char *top)
+{
+    size_t n = strlen(top);
+    return strncmp(path, top, n) == 0 && (path[n] == 0 || path[n] == '/');
+}
+
+static void build_model(void)
+{
+    nmodel[0] = 0;                      /* model[k + 1]: after step k */
+    for (int k = 0; k < CRASH_STEPS; k++) {
+        struct mfile *m = model[k + 1];
+        int n = nmodel[k];
+        memcpy(m, model[k], sizeof(model[k]));
+        for (const struct op *o = crash_steps[k]; o->kind; o++) {
+            int at = -1;
+            for (int i = 0; i < n; i++)
+                if (strcmp(m[i].path, o->a) == 0)
+                    at = i;
+            if (o->kind == OP_PUT || o->kind == OP_REWRITE) {
+                if (at < 0)
+                    at = n++;
+                snprintf(m[at].path, sizeof(m[at].path), "%s", o->a);
+                m[at].size = o->size;
+                m[at].seed = o->seed;
+            } else if (o->kind == OP_UNLINK) {
+                m[at] = m[--n];
+            } else if (o->kind == OP_RENAME) {
+                for (int i = 0; i < n; i++)
+                    if (strcmp(m[i].path, o->b) == 0)
+                        m[i] = m[--n];       /* replaced */
+                for (int i = 0; i < n; i++) {
+                    if (under(m[i].path, o->a)) {
+                        char t[32];
+                        snprintf(t, sizeof(t), "%s%s", o->b, m[i].path + strlen(o->a));
+                        memcpy(m[i].path, t, sizeof(t));
+                    }
+                }
+            }
+        }
+        nmodel[k + 1] = n;
+    }
+}
+
+/* Does step k change path (or anything it is under)? */
+static bool touched(int k, const char *path)
+{
+    if (k >= CRASH_STEPS)
+        return false;
+    for (const struct op *o = crash_steps[k]; o->kind; o++)
+        if (under(path, o->a) || (o->b && under(path, o->b)))
+            return true;
+    return false;
+}
+
+static int put_pattern(struct ext2_fs *f, uint32_t ino, uint32_t size, uint32_t seed)
+{
+    static uint8_t buf[16384];
+    for (uint32_t off = 0; off < size;) {
+        size_t n = size - off < sizeof(buf) ? size - off : sizeof(buf), done;
+        for (size_t i = 0; i < n; i++)
+            buf[i] = pat(off + i, seed);
+        int rc = ext2_write(f, ino, off, buf, n, &done);
+        if (rc || done != n)
+            return rc ? rc : EXT2_ENOSPC;
+        off += (uint32_t)n;
+    }
+    return 0;
+}
+
+/* A directory renamed in the sync a crash cut short is written unattached
+ * (its old name goes first; docs/ext2.md): until e2fsck puts it in
+ * lost+found it is gone, with what is under it.  Its two names. */
+static char lost[2][32];
+static char skipped[8][32];             /* targets of operations skipped for it */
+static int nskipped;
+
+static bool is_lost(const char *path)
+{
+    return path && ((lost[0][0] && under(path, lost[0])) || (lost[1][0] && under(path, lost[1])));
+}
+
+/* One operation.  redo: the operation may already have reached the disk
+ * before a crash, so "already done" errors are expected. */
+static int run_op(struct ext2_fs *f, const struct op *o, bool redo)
+{
+    uint32_t dir, ino, other;
+    const char *name, *name2;
+    size_t len, len2;
+    int rc = ext2_resolve_parent(f, o->a, &dir, &name, &len);
+    if (rc)
+        return rc;
+    switch (o->kind) {
+    case OP_PUT:
+        rc = ext2_lookup(f, dir, name, len, &ino);
+        if (rc == EXT2_ENOENT)
+            rc = ext2_create(f, dir, name, len, 0644, 0, 0, &ino);
+        if (rc || (rc = ext2_truncate(f, ino, 0)))
+            return rc;
+        return put_pattern(f, ino, o->size, o->seed);
+    case OP_REWRITE:
+        if ((rc = ext2_lookup(f, dir, name, len, &ino)) || (rc = ext2_truncate(f, ino, o->keep)))
+            return rc;
+        if ((rc = put_pattern(f, ino, o->size, o->seed)))
+            return rc;
+        return ext2_truncate(f, ino, o->size);
+    case OP_MKDIR:
+        rc = ext2_mkdir(f, dir, name, len, 0755, 0, 0, &ino);
+        return redo && rc == EXT2_EEXIST ? 0 : rc;
+    case OP_UNLINK:
+        rc = ext2_unlink(f, dir, name, len);
+        return redo && rc == EXT2_ENOENT ? 0 : rc;
+    case OP_RMDIR:
+        rc = ext2_rmdir(f, dir, name, len);
+        return redo && rc == EXT2_ENOENT ? 0 : rc;
+    case OP_RENAME:
+        if ((rc = ext2_resolve_parent(f, o->b, &other, &name2, &len2)))
+            return rc;
+        rc = ext2_rename(f, dir, name, len, other, name2, len2);
+        if (redo && rc == EXT2_ENOENT) {
+            if (ext2_resolve(f, o->b, false, &ino) == 0)
+                return 0;               /* done before the crash */
+            snprintf(lost[0], sizeof(lost[0]), "%s", o->a);
+            snprintf(lost[1], sizeof(lost[1]), "%s", o->b);
+            return 0;                   /* a directory left unattached */
+        }
+        return rc;
+    }
+    return EXT2_EINVAL;
+}
+
+/* Runs steps [from, CRASH_STEPS), each followed by a sync, then unmounts.
+ * sync_end[k], when given, gets the device's write count after step k's
+ * sync. */
+static int run_steps(struct ext2_fs *f, struct hdev *d, int from, bool redo, unsigned *sync_end)
+{
+    /* a directory whose rename the crash cut short has neither name */
+    for (const struct op *o = crash_steps[from]; redo && from < CRASH_STEPS && o->kind; o++) {
+        uint32_t ino;
+        if (o->kind == OP_RENAME && ext2_resolve(f, o->a, false, &ino) == EXT2_ENOENT &&
+            ext2_resolve(f, o->b, false, &ino) == EXT2_ENOENT) {
+            snprintf(lost[0], sizeof(lost[0]), "%s", o->a);
+            snprintf(lost[1], sizeof(lost[1]), "%s", o->b);
+        }
+    }
+    for (int k = from; k < CRASH_STEPS; k++) {
+        for (const struct op *o = crash_steps[k]; o->kind; o++) {
+            if (redo && (is_lost(o->a) || is_lost(o->b))) {
+                if (nskipped < 8)
+                    snprintf(skipped[nskipped++], sizeof(skipped[0]), "%s", o->b ? o->b : o->a);
+                continue;
+            }
+            int rc = run_op(f, o, redo);
+            if (rc) {
+                printf("  step %d %s: %d\n", k, o->a, rc);
+                return rc;
+            }
+        }
+        int rc = ext2_sync(f);
+        if (rc)
+            return rc;
+        if (sync_end)
+            sync_end[k] = d->attempts;
+    }
+    return ext2_unmount(f);
+}
+
+/* e2fsck -fn's verdict on problems that are only leaks: blocks or inodes
+ * marked in use that nothing uses, unattached inodes, link counts and
+ * sizes too high, free counts.  Anything else (a pointer to something
+ * free, a shared block, a count too low, a bad directory) is fatal.
+ * Tallies what it saw in kinds[]. */
+enum { K_BITMAP, K_UNATTACHED, K_REFCOUNT, K_SIZE, K_COUNTS, K_NKINDS };
+static unsigned kinds[K_NKINDS];
+
+static bool only_leaks(const char *log, bool tally)
+{
+    FILE *f = fopen(log, "r");
+    char line[4096];
+    bool ok = true;
+    bool seen[K_NKINDS] = { 0 };
+    while (f && fgets(line, sizeof(line), f)) {
+        char *l = line;
+        while (*l == ' ')
+            l++;
+        l[strcspn(l, "\n")] = 0;
+        unsigned a, b;
+        if (!*l || !strncmp(l, "Pass ", 5) || !strncmp(l, "e2fsck ", 7) || strstr(l, "files (") ||
+            strstr(l, "WARNING: Filesystem still has errors") || !strcmp(l, "Fix? no") ||
+            !strcmp(l, "Fix? yes") || !strcmp(l, "Connect to /lost+found? no") ||
+            !strcmp(l, "Connect to /lost+found? yes") || strstr(l, "was not cleanly unmounted") ||
+            strstr(l, "FILE SYSTEM WAS MODIFIED"))
+            continue;
+        /* an unattached directory: with -n its '..' is not changed */
+        if (!strncmp(l, "Unconnected directory inode ", 28) ||
+            (!strncmp(l, "'..' in ", 8) && strstr(l, "should be <The NULL inode> (0)."))) {
+            seen[K_UNATTACHED] = true;
+            continue;
+        }
+        if (!strncmp(l, "Unattached inode ", 17) || !strncmp(l, "Unattached zero-length inode ", 29)) {
+            seen[K_UNATTACHED] = true;
+            continue;
+        }
+        if (sscanf(l, "Inode %*u ref count is %u, should be %u.", &a, &b) == 2 && a > b) {
+            seen[K_REFCOUNT] = true;
+            continue;
+        }
+        if (strstr(l, ", i_size is ") || strstr(l, ", i_blocks is ")) {
+            seen[K_SIZE] = true;
+            continue;
+        }
+        if (!strncmp(l, "Block bitmap differences:", 25) || !strncmp(l, "Inode bitmap differences:", 25)) {
+            /* "-n" or "-(a--b)": marked but unused; "+" would be in use
+             * but marked free */
+            for (char *t = strtok(l + 25, " "); t; t = strtok(NULL, " "))
+                if (t[0] != '-')
+                    ok = false;
+            seen[K_BITMAP] = true;
+            continue;
+        }
+        if (!strncmp(l, "Free blocks count wrong", 23) || !strncmp(l, "Free inodes count wrong", 23) ||
+            !strncmp(l, "Directories count wrong", 23)) {
+            seen[K_COUNTS] = true;
+            continue;
+        }
+        ok = false;
+    }
+    if (f)
+        fclose(f);
+    for (int k = 0; k < K_NKINDS && tally; k++)
+        kinds[k] += seen[k];
+    return ok;
+}
+
+static bool model_matches(struct ext2_fs *f, int k, bool skip_next)
+{
+    for (int i = 0; i < nmodel[k]; i++) {
+        if (skip_next && touched(k, model[k][i].path))
+            continue;                   /* the step under way may have changed it */
+        bool gone = !skip_next && is_lost(model[k][i].path);
+        for (int j = 0; j < nskipped && !skip_next; j++)
+            gone |= under(model[k][i].path, skipped[j]);
+        if (gone)
+            continue;                   /* in lost+found now, or not made */
+        if (!same_as_pattern(f, model[k][i].path, model[k][i].size, model[k][i].seed)) {
+            printf("  %s differs (state after %d steps; lost %s)\n", model[k][i].path, k, lost[1]);
+            return false;
+        }
+    }
+    return true;
+}
+
+static void save_mem(const char *img, const uint8_t *mem, size_t size)
+{
+    FILE *f = fopen(img, "wb");
+    fwrite(mem, 1, size, f);
+    fclose(f);
+}
+
+TEST(ext2_crash_at_every_write_leaves_only_leaks)
+{
+    build_model();
+    const char *img = tpath("cr.img"), *log = tpath("cr.log");
+    CHECK_EQ(mkfs(img, "-b 1024 -N 64 -m 0", NULL, "2M"), 0);
+    static uint8_t base[2u << 20], mem[2u << 20], disk[2u << 20];
+    FILE *bf = fopen(img, "rb");
+    CHECK(bf && fread(base, 1, sizeof(base), bf) == sizeof(base));
+    fclose(bf);
+    struct hdev d;
+    struct ext2_blockdev dev = { &d, h_read, h_write, h_flush, sizeof(base) / 512 };
+    static uint8_t cmem[EXT2_CACHE_BYTES(64)];
+
+    /* The whole workload once: W writes; sync_end[k]: writes when step
+     * k's sync returned. */
+    unsigned sync_end[CRASH_STEPS];
+    memcpy(mem, base, sizeof(mem));
+    memset(&d, 0, sizeof(d));
+    d.mem = mem;
+    d.size = sizeof(mem);
+    d.cutting = true;
+    d.cut = ~0u;
+    CHECK_EQ(ext2_mount(&fs, &dev, cmem, sizeof(cmem), 0, NOW, why, sizeof(why)), 0);
+    CHECK_EQ(run_steps(&fs, &d, 0, false, sync_end), 0);
+    unsigned W = d.attempts;
+    save_mem(img, mem, sizeof(mem));
+    CHECK_EQ(fsck(img), 0);
+    CHECK_EQ(ext2_mount(&fs, &dev, cmem, sizeof(cmem), EXT2_MOUNT_RDONLY, NOW, why, sizeof(why)), 0);
+    CHECK(model_matches(&fs, CRASH_STEPS, false));
+    CHECK_EQ(ext2_unmount(&fs), 0);
+
+    unsigned clean = 0, leaky = 0, bad = 0, redone_clean = 0, lost_dirs = 0;
+    for (unsigned cut = 0; cut <= W; cut++) {
+        /* the same workload, the power gone after write number cut */
+        memcpy(mem, base, sizeof(mem));
+        memcpy(disk, base, sizeof(disk));
+        memset(&d, 0, sizeof(d));
+        d.mem = mem;
+        d.size = sizeof(mem);
+        d.cutting = true;
+        d.cut = cut;
+        d.disk = disk;
+        CHECK_EQ(ext2_mount(&fs, &dev, cmem, sizeof(cmem), 0, NOW, why, sizeof(why)), 0);
+        CHECK_EQ(run_steps(&fs, &d, 0, false, NULL), 0);
+        memcpy(mem, disk, sizeof(mem));
+        int done = 0;                   /* steps whose sync finished before the cut */
+        while (done < CRASH_STEPS && sync_end[done] <= cut)
+            done++;
+        save_mem(img, mem, sizeof(mem));
+        int rc = sh("e2fsck -fn %s >%s 2>&1", img, log);
+        if (rc == 0) {
+            clean++;
+        } else if (rc == 4 && only_leaks(log, true)) {
+            leaky++;
+        } else {
+            bad++;
+            printf("  cut after write %u of %u (%d steps synced): e2fsck -fn exit %d\n", cut, W, done, rc);
+            sh("grep -v '^Pass\\|^e2fsck\\|^$\\|^Fix\\|count wrong' %s | sed 's/^/    /' | head -12", log);
+            CHECK(bad < 20);
+            continue;
+        }
+        /* Mounted again without fsck: what was synced is there, and the
+         * rest of the workload runs to the end. */
+        d.cutting = false;
+        lost[0][0] = lost[1][0] = 0;
+        nskipped = 0;
+        CHECK_EQ(ext2_mount(&fs, &dev, cmem, sizeof(cmem), 0, NOW + 1, why, sizeof(why)), 0);
+        if (!model_matches(&fs, done, true)) {
+            printf("  cut after write %u: synced data lost\n", cut);
+            CHECK(0);
+        }
+        if (run_steps(&fs, &d, done, true, NULL)) {
+            printf("  cut after write %u: the workload could not go on\n", cut);
+            CHECK(0);
+        }
+        /* e2fsck -fy repairs only leaks, then -fn finds nothing */
+        save_mem(img, mem, sizeof(mem));
+        rc = sh("e2fsck -fy %s >%s 2>&1", img, log);
+        if (rc == 0) {
+            redone_clean++;
+        } else {
+            if (rc != 1 || !only_leaks(log, false)) {
+                printf("  cut after write %u, workload finished: e2fsck -fy exit %d\n", cut, rc);
+                sh("sed 's/^/    /' %s | head -30", log);
+                CHECK(0);
+            }
+            CHECK_EQ(fsck(img), 0);
+            FILE *rf = fopen(img, "rb");
+            CHECK(rf && fread(mem, 1, sizeof(mem), rf) == sizeof(mem));
+            fclose(rf);
+        }
+        CHECK_EQ(ext2_mount(&fs, &dev, cmem, sizeof(cmem), EXT2_MOUNT_RDONLY, NOW, why, sizeof(why)), 0);
+        CHECK(model_matches(&fs, CRASH_STEPS, false));
+        CHECK_EQ(ext2_unmount(&fs), 0);
+        lost_dirs += lost[0][0] != 0;
+    }
+    printf("  crash: %u writes, %u cut points: %u clean, %u only leaks (bitmaps %u, unattached %u, "
+           "link counts high %u, sizes %u, free counts %u), %u bad; finished clean without fsck %u, "
+           "a moved directory unattached %u\n",
+           W, W + 1, clean, leaky, kinds[K_BITMAP], kinds[K_UNATTACHED], kinds[K_REFCOUNT], kinds[K_SIZE],
+           kinds[K_COUNTS], bad, redone_clean, lost_dirs);
+    CHECK_EQ(bad, 0);
+}
+
+/* Full pending lists: a truncate of a fragmented file frees more runs than
+ * the list holds, and more inodes are freed than it holds; both sync
+ * part-way and go on. */
+TEST(ext2_pending_lists_fill_and_sync)
+{
+    const char *img = tpath("pl.img");
+    CHECK_EQ(mkfs(img, "-b 1024 -N 256", NULL, "4M"), 0);
+    struct hdev d;
+    CHECK_EQ(mount_img(&fs, &d, img, 64), 0);
+    struct ext2_statfs before, after;
+    CHECK_EQ(ext2_statfs(&fs, &before), 0);
+    uint32_t a, b, ino;
+    CHECK_EQ(mk(EXT2_ROOT_INO, "a", &a), 0);
+    CHECK_EQ(mk(EXT2_ROOT_INO, "b", &b), 0);
+    for (uint64_t i = 0; i < 300; i++) {             /* interleaved: a run per block */
+        CHECK_EQ(put(a, i * 1024, 1024, 1), 0);
+        CHECK_EQ(put(b, i * 1024, 1024, 2), 0);
+    }
+    CHECK_EQ(ext2_sync(&fs), 0);
+    CHECK_EQ(ext2_truncate(&fs, a, 0), 0);
+    CHECK(same_as_pattern(&fs, "/b", 300 * 1024, 2));
+    char name[16];
+    for (int i = 0; i < 100; i++) {
+        snprintf(name, sizeof(name), "f%d", i);
+        CHECK_EQ(mk(EXT2_ROOT_INO, name, &ino), 0);
+        CHECK_EQ(put(ino, 0, 3000, (uint32_t)i), 0);
+    }
+    for (int i = 0; i < 100; i++) {
+        snprintf(name, sizeof(name), "f%d", i);
+        CHECK_EQ(ext2_unlink(&fs, EXT2_ROOT_INO, name, strlen(name)), 0);
+    }
+    CHECK_EQ(ext2_unlink(&fs, EXT2_ROOT_INO, "a", 1), 0);
+    CHECK_EQ(ext2_unlink(&fs, EXT2_ROOT_INO, "b", 1), 0);
+    CHECK_EQ(ext2_statfs(&fs, &after), 0);
+    CHECK_EQ(after.free_inodes, before.free_inodes);
+    CHECK(no_pins(&fs));
+    CHECK_EQ(ext2_unmount(&fs), 0);
+    close(d.fd);
+    CHECK_EQ(fsck(img), 0);
 }
