@@ -31,17 +31,55 @@ int e2_cache_init(struct ext2_fs *fs, void *mem, size_t bytes)
     if (!mem || bytes < (start - (uintptr_t)mem) + 64)
         return EXT2_EINVAL;
     bytes -= (start - (uintptr_t)mem) + 64;
-    size_t n = bytes / (sizeof(struct ext2_cbuf) + fs->bs);
+    size_t n = bytes / (sizeof(struct ext2_cbuf) + sizeof(uint32_t) + fs->bs);
     if (n < EXT2_CACHE_MIN)
         return EXT2_EINVAL;
-    if (n > 0xFFFFFFFFu)
-        n = 0xFFFFFFFFu;
+    if (n > 0x7FFFFFFFu)
+        n = 0x7FFFFFFFu;
+    /* Hash buckets: the largest power of two not above n (at most one word per block). */
+    uint32_t buckets = 1;
+    while ((size_t)buckets * 2 <= n)
+        buckets *= 2;
     fs->cb = (struct ext2_cbuf *)start;
-    fs->cdata = (uint8_t *)(((uintptr_t)(fs->cb + n) + 63) & ~(uintptr_t)63);
+    fs->hash = (uint32_t *)(fs->cb + n);
+    fs->cdata = (uint8_t *)(((uintptr_t)(fs->hash + buckets) + 63) & ~(uintptr_t)63);
     fs->ncache = (uint32_t)n;
-    fs->stamp = 0;
+    fs->hmask = buckets - 1;
+    fs->hand = 0;
     memset(fs->cb, 0, n * sizeof(struct ext2_cbuf));
+    for (uint32_t b = 0; b < buckets; b++)
+        fs->hash[b] = fs->ncache;
     return 0;
+}
+
+/* Lookups go through a hash of block numbers, so a hit costs the same
+ * whatever the cache's size. */
+static uint32_t *bucket(struct ext2_fs *fs, uint32_t blk)
+{
+    return &fs->hash[(blk * 2654435761u) >> 7 & fs->hmask];
+}
+
+static uint32_t find(struct ext2_fs *fs, uint32_t blk)
+{
+    uint32_t i = *bucket(fs, blk);
+    while (i != fs->ncache && fs->cb[i].blk != blk)
+        i = fs->cb[i].hnext;
+    return i;
+}
+
+static void unhash(struct ext2_fs *fs, uint32_t i)
+{
+    uint32_t *link = bucket(fs, fs->cb[i].blk);
+    while (*link != i)
+        link = &fs->cb[*link].hnext;
+    *link = fs->cb[i].hnext;
+}
+
+static void rehash(struct ext2_fs *fs, uint32_t i)
+{
+    uint32_t *head = bucket(fs, fs->cb[i].blk);
+    fs->cb[i].hnext = *head;
+    *head = i;
 }
 
 static uint8_t *data_of(struct ext2_fs *fs, uint32_t i) { return fs->cdata + (size_t)i * fs->bs; }
@@ -60,21 +98,24 @@ static int write_entry(struct ext2_fs *fs, uint32_t i)
     return rc;
 }
 
-/* The least recently used unpinned block that is clean (or empty), or
- * ncache. */
+/* An empty entry, or a clean unpinned block not used since the clock
+ * hand last passed it (second chance: a used one loses its mark and
+ * waits for the next round); ncache if two rounds find none. */
 static uint32_t pick_victim(struct ext2_fs *fs)
 {
-    uint32_t victim = fs->ncache;
-    for (uint32_t i = 0; i < fs->ncache; i++) {
+    for (uint32_t steps = 0; steps < 2 * fs->ncache; steps++) {
+        uint32_t i = fs->hand;
+        fs->hand = i + 1 == fs->ncache ? 0 : i + 1;
         struct ext2_cbuf *c = &fs->cb[i];
         if (!c->valid)
             return i;
         if (c->pins || c->dirty)
             continue;
-        if (victim == fs->ncache || c->used < fs->cb[victim].used)
-            victim = i;
+        if (!c->ref)
+            return i;
+        c->ref = 0;
     }
-    return victim;
+    return fs->ncache;
 }
 
 /* Block numbers are checked here, once for every path that reads the
@@ -83,14 +124,12 @@ int e2_bget(struct ext2_fs *fs, uint32_t blk, bool fill, uint8_t **out)
 {
     if (blk == 0 || blk >= fs->blocks)
         return EXT2_EUCLEAN;
-    for (uint32_t i = 0; i < fs->ncache; i++) {
-        struct ext2_cbuf *c = &fs->cb[i];
-        if (c->valid && c->blk == blk) {
-            c->pins++;
-            c->used = ++fs->stamp;
-            *out = data_of(fs, i);
-            return 0;
-        }
+    uint32_t hit = find(fs, blk);
+    if (hit != fs->ncache) {
+        fs->cb[hit].pins++;
+        fs->cb[hit].ref = 1;
+        *out = data_of(fs, hit);
+        return 0;
     }
     uint32_t victim = pick_victim(fs);
     if (victim == fs->ncache) {
@@ -103,6 +142,8 @@ int e2_bget(struct ext2_fs *fs, uint32_t blk, bool fill, uint8_t **out)
             return EXT2_EIO;           /* every block pinned: a library bug */
     }
     struct ext2_cbuf *c = &fs->cb[victim];
+    if (c->valid)
+        unhash(fs, victim);
     c->valid = 0;
     c->fresh = 0;
     if (fill) {
@@ -115,7 +156,8 @@ int e2_bget(struct ext2_fs *fs, uint32_t blk, bool fill, uint8_t **out)
     c->dirty = 0;
     c->blk = blk;
     c->pins = 1;
-    c->used = ++fs->stamp;
+    c->ref = 1;
+    rehash(fs, victim);
     *out = data_of(fs, victim);
     return 0;
 }
@@ -155,15 +197,15 @@ void e2_bfresh(struct ext2_fs *fs, uint8_t *p)
 /* A freed block's contents no longer matter: it is never written. */
 void e2_bforget(struct ext2_fs *fs, uint32_t blk)
 {
-    for (uint32_t i = 0; i < fs->ncache; i++) {
-        struct ext2_cbuf *c = &fs->cb[i];
-        if (c->valid && c->blk == blk) {
-            c->dirty = 0;
-            c->fresh = 0;
-            if (!c->pins)
-                c->valid = 0;
-            return;
-        }
+    uint32_t i = find(fs, blk);
+    if (i == fs->ncache)
+        return;
+    struct ext2_cbuf *c = &fs->cb[i];
+    c->dirty = 0;
+    c->fresh = 0;
+    if (!c->pins) {
+        unhash(fs, i);
+        c->valid = 0;
     }
 }
 

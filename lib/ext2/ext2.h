@@ -68,11 +68,12 @@ struct ext2_blockdev {
 
 /* One cached block's bookkeeping (kept at the front of the cache memory). */
 struct ext2_cbuf {
-    uint64_t used;                      /* LRU stamp */
     uint64_t seq;                       /* when it became dirty in its class */
     uint32_t blk;
+    uint32_t hnext;                     /* the next entry in its hash chain (ncache: none) */
     uint16_t pins;
     uint8_t valid, dirty;
+    uint8_t ref;                        /* used since the clock hand last passed */
     uint8_t cls;                        /* write-back class (ext2_int.h) */
     uint8_t fresh;                      /* a directory block allocated since the last sync */
 };
@@ -106,7 +107,10 @@ struct ext2_fs {
     struct ext2_cbuf *cb;
     uint8_t *cdata;
     uint32_t ncache;
-    uint64_t stamp, dseq;
+    uint32_t *hash;                     /* chain heads by block number (ncache: empty) */
+    uint32_t hmask;                     /* buckets - 1 (a power of two) */
+    uint32_t hand;                      /* the clock hand for eviction */
+    uint64_t dseq;
     /* deferred frees and link-count decrements (applied by ext2_sync) */
     struct ext2_pend_run prun[EXT2_PEND_RUNS];
     struct ext2_pend_inode pino[EXT2_PEND_INODES];
@@ -119,7 +123,7 @@ struct ext2_fs {
 };
 
 /* Bytes of cache memory that hold n blocks of up to 4 KiB. */
-#define EXT2_CACHE_BYTES(n) ((size_t)(n) * (4096 + sizeof(struct ext2_cbuf)) + 64)
+#define EXT2_CACHE_BYTES(n) ((size_t)(n) * (4096 + sizeof(struct ext2_cbuf) + sizeof(uint32_t)) + 64)
 
 struct ext2_stat {
     uint32_t ino;
