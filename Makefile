@@ -304,6 +304,10 @@ $(FSBENCH_ELF): $(FSBENCH_OBJS) $(FS_IDL_OBJ) $(RESOLVER_OBJS)
 $(FSBENCH_OBJS): | $(BUILD)/idl/fs.h $(BASE_HDRS)
 -include $(FSBENCH_OBJS:.o=.d)
 bench: $(FSBENCH_ELF) $(FS_ELF) $(PCI_ELF) $(BLK_ELF) $(INIT_ELF) $(MEMD_ELF) need-e2fs
+# The kill scenario again and again: make fs-soak RUNS=10 KILLS=10 (100 kills).
+.PHONY: fs-soak
+fs-soak: need-e2fs need-qemu $(KERNEL_BIN) $(MODULES) $(FSWRITER_ELF)
+	$(Q)BUILD=$(BUILD) RUNS=$(or $(RUNS),10) KILLS=$(or $(KILLS),10) tools/fs-soak.sh
 # <<< storage: the file server <<<
 
 # >>> the memory manager at boot (servers/memd/, docs/memory.md) >>>

@@ -175,11 +175,14 @@ fswriter priority=90 needs=fs restart=never" > "$m"
         result FAIL fs/e2fsck_repairs_after_kills "e2fsck -fy exited $repair (see $fixed.repair)"
     fi
     fs_fsck_clean consistent_after_repair "$fixed"
-    # Every file reported synced: present and whole.
-    local bad=0 want got
+    # Every file reported synced: present and whole (the tree copied out once).
+    local bad=0 want got out=$LOGS/fs-kills.tree
+    rm -rf "$out"
+    mkdir -p "$out"
+    debugfs -R "rdump /stress $out" "$fixed" > /dev/null 2>&1
     for n in $(fs_synced "$d"); do
         want=$(for i in $(seq 200); do echo "fswriter $n"; done)
-        got=$(debugfs -R "cat /stress/d$((n / 100))/f$n" "$fixed" 2>/dev/null)
+        got=$(cat "$out/stress/d$((n / 100))/f$n" 2>/dev/null)
         [ "$want" = "$got" ] || { bad=$((bad + 1)); [ $bad -le 3 ] && echo "  /stress/d$((n / 100))/f$n differs"; }
     done
     if [ "$synced" -gt 0 ] && [ $bad = 0 ]; then
@@ -215,6 +218,7 @@ fs_refusals() {
     fs_refused truncated_image "$img" 'device'
 }
 
-fs_shell
-fs_kills
-fs_refusals
+# FS_SCENARIOS picks some (tools/fs-soak.sh runs fs_kills alone).
+for scenario in ${FS_SCENARIOS:-fs_shell fs_kills fs_refusals}; do
+    $scenario
+done
