@@ -391,6 +391,14 @@ void sched_timer_tick(void)
     if (pc->slice_owner)                /* NULL if its owner was destroyed meanwhile */
         pc->slice_owner->slice_left_us = SCHED_SLICE_US;
     pc->slice_owner = NULL;
+    /*
+     * Stopped (suspended) or moved by another CPU while it ran here, and
+     * the IPI that says so not handled yet: kernel_exit_prepare lets it go
+     * as that requires (queued again only if ready, its FPU state handed
+     * over if moved).  Queueing it here would undo the suspension.
+     */
+    if (cur->state != TS_READY || !is_here(cur))
+        return;
     sched_set_current(NULL);
     sched_make_ready(cur);
 }
