@@ -10,6 +10,8 @@
 # Environment (make smp-soak passes them on):
 #   RUNS=20 SMP=2 JOBS=1 SOAK_GROUPS="kernel fuzz" SOAK_TIMEOUT=900
 #   FUZZ_CALLS=300000 FUZZ_SEED=20261126 BUILD=build
+# A boot in which fewer than SMP CPUs came online fails (its multi-CPU
+# tests would only have been skipped).
 # JOBS=2 runs two boots at once (the load under which the two-CPU hang of
 # docs/smp.md showed); never more than two QEMUs.  A boot that hangs ends
 # at SOAK_TIMEOUT; its local APICs' state (info lapic) is saved next to its
@@ -66,8 +68,11 @@ boot() {
     wait $qpid
     status=$?
     rm -f "$log.sock"
-    local why=""
+    local why="" online
     [ $status = 33 ] || why="QEMU exit status $status"
+    # A CPU that did not start makes a one-CPU run of it: not what was asked for.
+    online=$(sed -n 's/^smp: \([0-9]*\) of [0-9]* CPUs online.*/\1/p' "$log.debugcon" | head -1)
+    [ "${online:-0}" = "$SMP" ] || why="$why${why:+; }${online:-no} of $SMP CPUs online"
     if [ $kind = kernel ]; then
         local announced ran
         announced=$(sed -n 's/^TEST BEGIN count=//p' "$log.debugcon" | tr -d '\r' | awk '{ n += $1 } END { if (NR) print n }')
