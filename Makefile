@@ -54,7 +54,7 @@ UTESTS_ELF := $(BUILD)/user/kernel-tests.elf
 MODULES      := $(INIT_ELF) $(BUILD)/modules/testdata.bin
 TEST_MODULES := $(UTESTS_ELF) $(BUILD)/modules/testdata.bin
 
-.PHONY: all kernel run test iso debug bench fuzz host-tests clean need-qemu need-iso need-test
+.PHONY: all kernel run test iso debug bench fuzz smp-soak host-tests clean need-qemu need-iso need-test
 all: kernel
 
 kernel: $(KERNEL_BIN)
@@ -333,6 +333,13 @@ fuzz: need-qemu $(KERNEL_BIN) $(FUZZ_ELF)
 	$(Q)tools/qemu-run.sh --accel $(ACCEL) --timeout 3600 --kernel $(KERNEL_BIN) --module $(FUZZ_ELF) \
 		--append "fuzz=$(N) seed=$(SEED)" --debugcon $(BUILD)/fuzz.log --serial /dev/null; \
 		status=$$?; grep -a '^fuzz' $(BUILD)/fuzz.log; exit $$status
+
+# The multi-CPU groups booted RUNS times, counting the runs that pass:
+# make smp-soak RUNS=20 [SMP=2] [JOBS=2] [SOAK_GROUPS="kernel fuzz"] (tools/smp-soak.sh).
+RUNS ?= 20
+JOBS ?= 1
+smp-soak: need-qemu $(KERNEL_BIN) $(TEST_MODULES) $(FUZZ_ELF)
+	$(Q)RUNS=$(RUNS) SMP=$(if $(filter 1,$(SMP)),2,$(SMP)) JOBS=$(JOBS) BUILD=$(BUILD) tools/smp-soak.sh
 
 # ---- the GRUB image ---------------------------------------------------
 ISO := $(BUILD)/pith.iso

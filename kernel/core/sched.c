@@ -152,8 +152,11 @@ static struct tcb *pick(struct cpu_sched *cs)
 static uint64_t change_current(struct percpu *pc, struct cpu_sched *cs, struct tcb *t)
 {
     uint64_t now = rdtsc();
-    if (pc->current)
+    if (pc->current) {
         pc->current->cpu_time_tsc += now - cs->run_start_tsc;
+        if (pc->current != t)
+            tcb_apply_written_registers(pc->current);   /* written by another CPU while it ran */
+    }
     cs->run_start_tsc = now;
     pc->current = t;
     return now;
@@ -388,6 +391,14 @@ void sched_timer_tick(void)
     if (pc->slice_owner)                /* NULL if its owner was destroyed meanwhile */
         pc->slice_owner->slice_left_us = SCHED_SLICE_US;
     pc->slice_owner = NULL;
+    /*
+     * Stopped (suspended) or moved by another CPU while it ran here, and
+     * the IPI that says so not handled yet: kernel_exit_prepare lets it go
+     * as that requires (queued again only if ready, its FPU state handed
+     * over if moved).  Queueing it here would undo the suspension.
+     */
+    if (cur->state != TS_READY || !is_here(cur))
+        return;
     sched_set_current(NULL);
     sched_make_ready(cur);
 }
@@ -493,10 +504,17 @@ void sched_forget(struct tcb *t)
  * Nothing to run: the FPU state goes back to its thread (which may be
  * moved to another CPU meanwhile), the lock is given up, and the CPU
  * halts until an interrupt.  STI's one-instruction delay covers the HLT,
- * so an interrupt sent after the unlock wakes it.
+ * so an interrupt sent after the unlock wakes it.  No interrupt handler
+ * is in progress here, so none may be in service in the local APIC: one
+ * that was never acknowledged would block the timer and the reschedule
+ * interrupt for good, and the CPU would sleep with work ready.
  */
 static void idle(struct percpu *pc, struct cpu_sched *cs)
 {
+    unsigned stuck = apic_highest_in_service();
+    if (stuck)
+        panic("sched: CPU %u idles with interrupt vector %u in service, never acknowledged",
+              pc->cpu_number, stuck);
     slice_put_back(pc, rdtsc());
     cs->lend_to = NULL;
     arm_timer(cs, NULL);
@@ -522,6 +540,7 @@ struct trap_frame *kernel_exit_prepare(void)
             cs->lend_to = NULL;
             switch_to(pc, cs, t);
             arm_timer(cs, t);
+            tcb_apply_written_registers(t);     /* written by another CPU while it ran */
             trap_frame_sanitise(&t->ctx);
             return &t->ctx;
         }

@@ -167,7 +167,7 @@ static int invoke_tcb(struct args *a, struct slot *target)
             return PITH_E_STATE;        /* our own registers are being used to answer */
         return tcb_write_registers(t, a->w[0], a->w[1], a->w[2], a->w[3]);
     case PITH_TCB_READ_REGISTERS:
-        set_words(a->f, t->ctx.rip, t->ctx.rsp, t->ctx.rflags, t->state);
+        set_words(a->f, tcb_read_rip(t), tcb_read_rsp(t), t->ctx.rflags, t->state);
         return PITH_OK;
     case PITH_TCB_RESUME:
         return tcb_resume(t);

@@ -36,17 +36,61 @@ int tcb_configure(struct tcb *t, struct slot *cspace, struct slot *vspace,
     return PITH_OK;
 }
 
+static void set_registers(struct tcb *t, const uint64_t r[4])
+{
+    t->ctx.rip = r[0];
+    t->ctx.rsp = r[1];
+    t->ctx.rdi = r[2];
+    t->ctx.rsi = r[3];
+    t->ctx.vector = 0;                  /* resume with IRET: every register as set */
+}
+
+/*
+ * The frame of a thread that runs on another CPU belongs to that CPU: it
+ * pushes the thread's registers there as it enters the kernel and only
+ * then waits for the big kernel lock, after which it reads what it pushed
+ * (the vector of the interrupt it took, the system call's arguments).  A
+ * write into that frame meanwhile would change the vector it dispatches
+ * on (an interrupt handled as a fault, never acknowledged), or be
+ * overwritten by the push.  So the write is kept in the TCB, the CPU is
+ * told, and it puts the registers into the frame itself, once it holds
+ * the thread in the kernel (tcb_apply_written_registers).
+ */
 int tcb_write_registers(struct tcb *t, uint64_t rip, uint64_t rsp, uint64_t rdi, uint64_t rsi)
 {
     /* Never trusted: a non-canonical rip or rsp would fault inside the kernel's return. */
     if (rip >= USER_CANONICAL_END || rsp >= USER_CANONICAL_END)
         return PITH_E_INVALID_ARG;
-    t->ctx.rip = rip;
-    t->ctx.rsp = rsp;
-    t->ctx.rdi = rdi;
-    t->ctx.rsi = rsi;
-    t->ctx.vector = 0;                  /* resume with IRET: every register as set */
+    const uint64_t r[4] = { rip, rsp, rdi, rsi };
+    if (!sched_running_elsewhere(t)) {
+        set_registers(t, r);
+        return PITH_OK;
+    }
+    for (int i = 0; i < 4; i++)
+        t->written_regs[i] = r[i];
+    t->regs_written = 1;
+    sched_kick(t);
     return PITH_OK;
+}
+
+/* Called by the CPU running t, in the kernel, as it stops running t or resumes it. */
+void tcb_apply_written_registers(struct tcb *t)
+{
+    if (!t->regs_written)
+        return;
+    t->regs_written = 0;
+    set_registers(t, t->written_regs);
+}
+
+/* Registers as PITH_TCB_READ_REGISTERS reports them: a write not yet applied counts. */
+uint64_t tcb_read_rip(const struct tcb *t)
+{
+    return t->regs_written ? t->written_regs[0] : t->ctx.rip;
+}
+
+uint64_t tcb_read_rsp(const struct tcb *t)
+{
+    return t->regs_written ? t->written_regs[1] : t->ctx.rsp;
 }
 
 /* Moves t to a new effective priority, keeping its place in the scheduler right. */

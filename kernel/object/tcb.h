@@ -75,6 +75,13 @@ struct tcb {
     uint32_t ipc_flags;                 /* the blocked operation's details (IPC_*) */
     uint32_t pad;
     uint64_t fault_kind, fault_addr, fault_error;   /* while IPC_FAULT */
+    /*
+     * PITH_TCB_WRITE_REGISTERS from another CPU while this thread ran:
+     * rip, rsp, rdi, rsi, put into ctx by the CPU it runs on as soon as
+     * it stops running it or resumes it (tcb_apply_written_registers).
+     */
+    uint64_t written_regs[4];
+    uint8_t regs_written;
     struct slot slots[TCB_SLOT_COUNT];
 };
 
@@ -122,6 +129,9 @@ static inline void tcbq_remove(struct tcb **head, struct tcb **tail, struct tcb 
 int tcb_configure(struct tcb *t, struct slot *cspace, struct slot *vspace,
                   struct slot *ipc_buffer, struct slot *fault_ep);
 int tcb_write_registers(struct tcb *t, uint64_t rip, uint64_t rsp, uint64_t rdi, uint64_t rsi);
+void tcb_apply_written_registers(struct tcb *t);
+uint64_t tcb_read_rip(const struct tcb *t);
+uint64_t tcb_read_rsp(const struct tcb *t);
 int tcb_set_priority(struct tcb *caller, struct tcb *t, uint64_t prio, uint64_t mcp);
 void tcb_set_effective_priority(struct tcb *t, uint8_t prio);
 int tcb_resume(struct tcb *t);

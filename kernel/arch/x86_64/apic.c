@@ -111,6 +111,27 @@ bool apic_interrupt_pending(void)
     return false;
 }
 
+/* Is `vector` in service here: taken by this CPU and not acknowledged yet (its ISR bit)? */
+bool apic_in_service(unsigned vector)
+{
+    if (!ready || vector > 255)
+        return false;
+    return rd(0x100 + (vector / 32) * 0x10) & (1u << (vector % 32));
+}
+
+/* The highest vector in service here (32-255), or 0 if none is. */
+unsigned apic_highest_in_service(void)
+{
+    if (!ready)
+        return 0;
+    for (uint32_t i = 7; i >= 1; i--) {
+        uint32_t isr = rd(0x100 + i * 0x10);
+        if (isr)
+            return i * 32 + 31 - (unsigned)__builtin_clz(isr);
+    }
+    return 0;
+}
+
 void apic_eoi(void)
 {
     if (ready)

@@ -9,6 +9,8 @@ void pic_disable(void);
 void apic_init(void);
 void apic_eoi(void);
 bool apic_interrupt_pending(void);
+bool apic_in_service(unsigned vector);
+unsigned apic_highest_in_service(void);
 unsigned apic_cpu_number(void);
 uint32_t apic_id(void);
 bool apic_is_x2(void);
