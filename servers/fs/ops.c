@@ -361,15 +361,20 @@ static long op_attach(void *ctx, uint32_t page, uint64_t frame)
     return window_attach(badge_of(ctx), page, frame);
 }
 
+/* The handle still good and the caller's window pages there: where its bytes are. */
+static long handle_and_window(void *ctx, uint32_t ino, uint32_t gen, uint32_t page, uint32_t len, uint8_t **at)
+{
+    struct ext2_stat st;
+    long err = check_handle(ino, gen, &st);
+    return err ? err : window_span(badge_of(ctx), page, len, at);
+}
+
 static long op_read_window(void *ctx, uint32_t ino, uint32_t gen, uint64_t offset, uint32_t len, uint32_t page,
                            uint32_t *done)
 {
     NEED_VOLUME();
     uint8_t *at;
-    struct ext2_stat st;
-    long err = check_handle(ino, gen, &st);
-    if (!err)
-        err = window_span(badge_of(ctx), page, len, &at);
+    long err = handle_and_window(ctx, ino, gen, page, len, &at);
     if (err)
         return err;
     size_t n = 0;
@@ -384,10 +389,7 @@ static long op_write_window(void *ctx, uint32_t ino, uint32_t gen, uint64_t offs
     NEED_VOLUME();
     *ep = epoch;
     uint8_t *at;
-    struct ext2_stat st;
-    long err = check_handle(ino, gen, &st);
-    if (!err)
-        err = window_span(badge_of(ctx), page, len, &at);
+    long err = handle_and_window(ctx, ino, gen, page, len, &at);
     return err ? err : write_all(ino, offset, at, len);
 }
 

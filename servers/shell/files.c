@@ -68,6 +68,18 @@ static bool absolute(const char *cmd, const char *arg, char *path)
     return true;
 }
 
+/* What lookup says of a file. */
+struct attrs {
+    uint32_t ino, gen, mode, nlink, uid, gid, atime, mtime, ctime;
+    uint64_t size, blocks;
+};
+
+static long look(const char *path, bool follow, struct attrs *a)
+{
+    return fs_lookup(fs_client(), path, follow, &a->ino, &a->gen, &a->mode, &a->nlink, &a->uid, &a->gid, &a->size,
+                     &a->atime, &a->mtime, &a->ctime, &a->blocks);
+}
+
 static void mode_string(uint32_t mode, char *s)
 {
     static const char types[16] = { [1] = 'p', [2] = 'c', [4] = 'd', [6] = 'b', [8] = '-', [10] = 'l', [12] = 's' };
@@ -79,17 +91,15 @@ static void mode_string(uint32_t mode, char *s)
 
 static void list_one(const char *path, const char *name)
 {
-    uint32_t ino, gen, mode, nlink, uid, gid, at, mt, ct;
-    uint64_t size, blocks;
-    long err = fs_lookup(fs_client(), path, false, &ino, &gen, &mode, &nlink, &uid, &gid, &size, &at, &mt, &ct,
-                         &blocks);
+    struct attrs a;
+    long err = look(path, false, &a);
     if (err) {
         say("ls: %s: %s\n", name, fs_error(err));
         return;
     }
     char m[11];
-    mode_string(mode, m);
-    say("%s %3u %5u %5u %9llu %s\n", m, nlink, uid, gid, (unsigned long long)size, name);
+    mode_string(a.mode, m);
+    say("%s %3u %5u %5u %9llu %s\n", m, a.nlink, a.uid, a.gid, (unsigned long long)a.size, name);
 }
 
 void ls(int argc, char **argv)
@@ -97,15 +107,13 @@ void ls(int argc, char **argv)
     char path[PATH_BYTES + 1];
     if (!absolute("ls", argc > 1 ? argv[1] : "/", path))
         return;
-    uint32_t ino, gen, mode, nlink, uid, gid, at, mt, ct;
-    uint64_t size, blocks;
-    long err = fs_lookup(fs_client(), path, true, &ino, &gen, &mode, &nlink, &uid, &gid, &size, &at, &mt, &ct,
-                         &blocks);
+    struct attrs a;
+    long err = look(path, true, &a);
     if (err) {
         say("ls: %s: %s\n", path, fs_error(err));
         return;
     }
-    if ((mode & 0170000) != 0040000) {
+    if ((a.mode & 0170000) != 0040000) {
         list_one(path, path);
         return;
     }
@@ -115,7 +123,7 @@ void ls(int argc, char **argv)
         uint32_t entry;
         uint8_t type;
         char name[FS_READDIR_NAME_MAX + 1];
-        if ((err = fs_readdir(fs_client(), ino, gen, cookie, &next, &entry, &type, name))) {
+        if ((err = fs_readdir(fs_client(), a.ino, a.gen, cookie, &next, &entry, &type, name))) {
             say("ls: %s: %s\n", path, fs_error(err));
             return;
         }
@@ -133,14 +141,12 @@ void cat(int argc, char **argv)
     char path[PATH_BYTES + 1];
     if (!absolute("cat", argv[1], path))
         return;
-    uint32_t ino, gen, mode, nlink, uid, gid, at, mt, ct;
-    uint64_t size, blocks;
-    long err = fs_lookup(fs_client(), path, true, &ino, &gen, &mode, &nlink, &uid, &gid, &size, &at, &mt, &ct,
-                         &blocks);
+    struct attrs a;
+    long err = look(path, true, &a);
     for (uint64_t off = 0; !err;) {
         char data[FS_READ_DATA_MAX + 1];
         uint64_t n;
-        if ((err = fs_read(fs_client(), ino, gen, off, FS_READ_DATA_MAX, data, &n)) || n == 0)
+        if ((err = fs_read(fs_client(), a.ino, a.gen, off, FS_READ_DATA_MAX, data, &n)) || n == 0)
             break;
         data[n] = 0;
         say("%s", data);                /* text files: a NUL byte ends the chunk's output */
@@ -170,16 +176,15 @@ void write_cmd(int argc, char **argv)
     /* The text is on the disk once sync answers with the epoch the writes got (fs.idl). */
     long err = 0;
     for (int tries = 0; tries < 3; tries++) {
-        uint32_t ino, gen, mode, nlink, uid, gid, at, mt, ct;
-        uint64_t size, blocks, e1 = 0, e2 = 0, e3 = 0;
-        err = fs_lookup(fs_client(), path, true, &ino, &gen, &mode, &nlink, &uid, &gid, &size, &at, &mt, &ct,
-                        &blocks);
+        struct attrs a;
+        uint64_t e1 = 0, e2 = 0, e3 = 0;
+        err = look(path, true, &a);
         if (err == FS_E_NOT_FOUND)
-            err = fs_create(fs_client(), path, 0644, &ino, &gen);
+            err = fs_create(fs_client(), path, 0644, &a.ino, &a.gen);
         if (!err)
-            err = fs_truncate(fs_client(), ino, gen, 0, &e1);
+            err = fs_truncate(fs_client(), a.ino, a.gen, 0, &e1);
         if (!err)
-            err = fs_write(fs_client(), ino, gen, 0, text, n, &e2);
+            err = fs_write(fs_client(), a.ino, a.gen, 0, text, n, &e2);
         if (!err)
             err = fs_sync(fs_client(), &e3);
         if (err || (e1 == e3 && e2 == e3))
