@@ -339,3 +339,4 @@ SYSCALL(brk) { return brk_to(p, a0); }
 SYSCALL(mmap) { return map_anywhere(p, a0, a1, (int)a2, (int)a3, (int)a4, a5); }
 SYSCALL(munmap) { return unmap(p, a0, a1); }
 SYSCALL(mprotect) { return protect(p, a0, a1, (int)a2); }
+SYSCALL(madvise) { return (a0 & (PAGE - 1)) ? -EINVAL : 0; }   /* advice taken and not acted on */

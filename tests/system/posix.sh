@@ -14,7 +14,8 @@ POSIX_PROGRAMS=${POSIX_PROGRAMS:-"hello status segv args files memory clock unam
 POSIX_ARGS_args="alpha beta"
 POSIX_BUSYBOX=(                 # name|command line (after the binary)
     "busybox_echo|echo hello"
-    "busybox_ls|ls /etc"
+    "busybox_ls|ls -1 /"
+    "busybox_ls_etc|ls -1 /etc"
     "busybox_cat|cat /etc/motd"
 )
 
@@ -29,7 +30,7 @@ posix_folder() {
     rm -rf "$dir"
     mkdir -p "$dir"
     cp -a disk/. "$dir/"
-    mkdir -p "$dir/posix" "$dir/bin"
+    mkdir -p "$dir/posix" "$dir/bin" "$dir/lost+found"   # mke2fs makes lost+found; the host copy needs it too
     for p in $POSIX_PROGRAMS; do cp "$PX/$p" "$dir/posix/$p"; done
     [ -x /bin/busybox ] && cp /bin/busybox "$dir/bin/busybox"
     return 0
