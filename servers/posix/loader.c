@@ -28,8 +28,7 @@ enum { AT_NULL = 0, AT_PHDR = 3, AT_PHENT = 4, AT_PHNUM = 5, AT_PAGESZ = 6, AT_B
 
 static long posix_error(long linux_err)
 {
-    if (linux_err)
-        printf("posix: loading failed: errno %ld\n", -linux_err);
+    printf("posix: cannot load the program: errno %ld\n", -linux_err);
     switch (linux_err) {
     case -ENOENT: case -ENOTDIR: return POSIX_E_NOT_FOUND;
     case -ENOMEM: return POSIX_E_TOO_BIG;
