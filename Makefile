@@ -332,8 +332,14 @@ $(BUILD)/posix/%: tests/posix/%.c | need-musl-gcc
 	@mkdir -p $(dir $@)
 	$(Q)musl-gcc -static -O1 -Wall -Wextra -Werror -o $@ $<
 	@echo "  MUSLCC  $@"
-posix-tests: $(POSIX_TESTS)
+# make bench's pith.posix_getpid: a Linux program too (tools/bench.sh).
+$(BUILD)/posix/bench-getpid: bench/posix/getpid.c | need-musl-gcc
+	@mkdir -p $(dir $@)
+	$(Q)musl-gcc -static -O2 -Wall -Wextra -Werror -o $@ $<
+	@echo "  MUSLCC  $@"
+posix-tests: $(POSIX_TESTS) $(BUILD)/posix/bench-getpid
 test: posix-tests
+bench: posix-tests $(POSIX_ELF) $(SHELL_ELF) $(CONSOLE_ELF) $(KVD_ELF) $(MANIFEST)
 # <<< the POSIX personality <<<
 
 # >>> the memory manager at boot (servers/memd/, docs/memory.md) >>>
