@@ -337,7 +337,14 @@ $(BUILD)/posix/bench-getpid: bench/posix/getpid.c | need-musl-gcc
 	@mkdir -p $(dir $@)
 	$(Q)musl-gcc -static -O2 -Wall -Wextra -Werror -o $@ $<
 	@echo "  MUSLCC  $@"
-posix-tests: $(POSIX_TESTS) $(BUILD)/posix/bench-getpid
+# Programs the personality must refuse: too big for a process; and a dynamic one.
+$(BUILD)/posix/refused/toobig: tests/posix/refused/toobig.c | need-musl-gcc
+	@mkdir -p $(dir $@)
+	$(Q)musl-gcc -static -O1 -o $@ $<
+$(BUILD)/posix/refused/dynamic: tests/posix/hello.c
+	@mkdir -p $(dir $@)
+	$(Q)$(HOSTCC) -O1 -o $@ $<
+posix-tests: $(POSIX_TESTS) $(BUILD)/posix/bench-getpid $(BUILD)/posix/refused/toobig $(BUILD)/posix/refused/dynamic
 test: posix-tests
 bench: posix-tests $(POSIX_ELF) $(SHELL_ELF) $(CONSOLE_ELF) $(KVD_ELF) $(MANIFEST)
 # <<< the POSIX personality <<<

@@ -123,6 +123,13 @@ int main(void)
     printf("F_GETFL has O_APPEND: %d\n", (fcntl(fd, F_GETFL) & O_APPEND) != 0);
     CHECK("ioctl TIOCGWINSZ on a file", ioctl(fd, TIOCGWINSZ, &(struct winsize){ 0 }));
     close(fd);
+    char target[64] = { 0 };
+    printf("readlink motd: %ld %s\n", (long)readlink("motd", target, sizeof target - 1), target);
+    CHECK("lstat a link", lstat("motd", &st));
+    printf("lstat: link %d\n", S_ISLNK(st.st_mode));
+    CHECK("stat through a link", stat("motd", &st));
+    printf("stat: regular %d\n", S_ISREG(st.st_mode));
+    CHECK("readlink a file", readlink("work/b.txt", target, sizeof target));
     CHECK("access existing", access("work/b.txt", R_OK));
     CHECK("access missing", access("work/zzz", F_OK));
     CHECK("unlink", unlink("work/b.txt"));

@@ -33,6 +33,7 @@ posix_folder() {
     mkdir -p "$dir/posix" "$dir/bin" "$dir/lost+found"   # mke2fs makes lost+found; the host copy needs it too
     for p in $POSIX_PROGRAMS; do cp "$PX/$p" "$dir/posix/$p"; done
     cp "$PX/bench-getpid" "$dir/posix/bench-getpid"
+    cp "$PX/refused/toobig" "$PX/refused/dynamic" "$dir/posix/"
     [ -x /bin/busybox ] && cp /bin/busybox "$dir/bin/busybox"
     return 0
 }
@@ -105,6 +106,10 @@ posix_run() {
         result PASS posix/refuses_a_text_file || result FAIL posix/refuses_a_text_file "see $log"
     session_cmd 'linux /posix' 'linux: /posix: not an ELF executable' > /dev/null &&
         result PASS posix/refuses_a_directory || result FAIL posix/refuses_a_directory "see $log"
+    session_cmd 'linux /posix/dynamic' 'linux: /posix/dynamic: not a static x86-64 Linux executable' > /dev/null &&
+        result PASS posix/refuses_a_dynamic_program || result FAIL posix/refuses_a_dynamic_program "see $log"
+    session_cmd 'linux /posix/toobig' "linux: /posix/toobig: too big for a process's memory" > /dev/null &&
+        result PASS posix/refuses_a_program_too_big || result FAIL posix/refuses_a_program_too_big "see $log"
     session_wait_log 'posix: system call 999 not supported' 1 || true
     if [ "$(grep -ac 'posix: system call 999 not supported' "$log.debugcon")" = 1 ]; then
         result PASS posix/unknown_call_logged_once
