@@ -126,9 +126,16 @@ long fs_errno(long err);                                  /* a negated Linux err
 long path_resolve(struct lproc *p, uint64_t upath, int dirfd, char *out);   /* absolute path, or -errno */
 long path_join(const char *cwd, const char *path, char *out);
 
-/* files.c */
+/* fds.c: descriptors and open file descriptions */
 void files_init(struct lproc *p);
 void files_close_all(struct lproc *p);
+struct ofile *ofile_new(uint8_t kind, uint32_t flags);
+void ofile_drop(struct ofile *of);
+long fd_new(struct lproc *p, struct ofile *of, int from, bool cloexec);
+
+/* tty.c: the console as a terminal */
+long console_in(struct lproc *p, uint64_t buf, uint64_t n);
+long console_out(struct lproc *p, uint64_t buf, uint64_t n);
 
 /* clock.c */
 void clock_start(void);

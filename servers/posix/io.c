@@ -1,8 +1,9 @@
 /*
- * File descriptors: 0, 1 and 2 are the console (/dev/console through
- * console.idl); files and directories are /fs handles (inode and
- * generation) with an offset; /dev/null is built in.  Open file
- * descriptions are shared by dup, as Linux's are.
+ * Reading, writing, opening and seeking: files and directories are /fs
+ * handles (inode and generation) with an offset, data moving through a
+ * bounce buffer and the file server's window (fsio.c); the console is
+ * tty.c's; /dev/console, /dev/tty and /dev/null are built in.  And
+ * getdents64 over fs.idl's readdir.
  */
 #include "personality.h"
 #include "console.h"
@@ -14,102 +15,10 @@
 #include <string.h>
 #include <sys/uio.h>
 
-#define OFILE_MAX 128
 #define BOUNCE (64 * 1024)
 
-static struct ofile ofiles[OFILE_MAX];
 static char bounce[BOUNCE];
-static char pending[CONSOLE_READ_LINE_MAX + 2];   /* the rest of a console line a read did not take */
-static size_t pending_at, pending_len;
 
-static struct ofile *ofile_new(uint8_t kind, uint32_t flags)
-{
-    for (int i = 0; i < OFILE_MAX; i++)
-        if (!ofiles[i].refs) {
-            memset(&ofiles[i], 0, sizeof ofiles[i]);
-            ofiles[i].refs = 1;
-            ofiles[i].kind = kind;
-            ofiles[i].flags = flags;
-            return &ofiles[i];
-        }
-    return NULL;
-}
-
-static void ofile_drop(struct ofile *of)
-{
-    if (of && of->refs > 0)
-        of->refs--;
-}
-
-struct ofile *ofile_of(struct lproc *p, uint64_t fd)
-{
-    return fd < FD_MAX ? p->fds[fd].of : NULL;
-}
-
-static long fd_new(struct lproc *p, struct ofile *of, int from, bool cloexec)
-{
-    for (int fd = from; fd < FD_MAX; fd++)
-        if (!p->fds[fd].of) {
-            p->fds[fd] = (struct fd){ .of = of, .cloexec = cloexec };
-            return fd;
-        }
-    return -EMFILE;
-}
-
-void files_init(struct lproc *p)
-{
-    struct ofile *con = ofile_new(FD_CONSOLE, O_RDWR);
-    if (!con)
-        return;
-    con->refs = 3;
-    for (int fd = 0; fd < 3; fd++)
-        p->fds[fd].of = con;
-}
-
-void files_close_all(struct lproc *p)
-{
-    for (int fd = 0; fd < FD_MAX; fd++) {
-        ofile_drop(p->fds[fd].of);
-        p->fds[fd].of = NULL;
-    }
-}
-
-/* ---- reading and writing ------------------------------------------------ */
-
-static long console_in(struct lproc *p, uint64_t buf, uint64_t n)
-{
-    if (pending_at == pending_len) {
-        char line[CONSOLE_READ_LINE_MAX + 1];
-        long err = console_read(&console, line);
-        if (err == CONSOLE_E_INTERRUPTED)
-            return -EINTR;
-        if (err)
-            return -EIO;
-        pending_len = (size_t)snprintf(pending, sizeof pending, "%s\n", line);
-        pending_at = 0;
-    }
-    uint64_t k = pending_len - pending_at < n ? pending_len - pending_at : n;
-    if (mem_write(p, buf, pending + pending_at, k))
-        return -EFAULT;
-    pending_at += k;
-    return (long)k;
-}
-
-static long console_out(struct lproc *p, uint64_t buf, uint64_t n)
-{
-    char text[CONSOLE_WRITE_TEXT_MAX];
-    for (uint64_t done = 0; done < n;) {
-        uint64_t k = n - done < sizeof text ? n - done : sizeof text;
-        if (mem_read(p, text, buf + done, k))
-            return done ? (long)done : -EFAULT;
-        if (console_write(&console, text, k))
-            return done ? (long)done : -EIO;
-        done += k;
-    }
-    return (long)n;
-}
-
-/* Reads or writes at off (the description's offset when off is -1, moved on). */
 static long transfer(struct lproc *p, uint64_t fd, uint64_t buf, uint64_t n, int64_t off, bool write)
 {
     struct ofile *of = ofile_of(p, fd);
@@ -255,16 +164,6 @@ SYSCALL(open) { return open_at(p, AT_FDCWD, a0, (uint32_t)a1, (uint32_t)a2); }
 SYSCALL(openat) { return open_at(p, (int)a0, a1, (uint32_t)a2, (uint32_t)a3); }
 SYSCALL(creat) { return open_at(p, AT_FDCWD, a0, O_CREAT | O_WRONLY | O_TRUNC, (uint32_t)a1); }
 
-SYSCALL(close)
-{
-    struct ofile *of = ofile_of(p, a0);
-    if (!of)
-        return -EBADF;
-    ofile_drop(of);
-    p->fds[a0].of = NULL;
-    return 0;
-}
-
 SYSCALL(lseek)
 {
     struct ofile *of = ofile_of(p, a0);
@@ -297,113 +196,6 @@ SYSCALL(lseek)
         return -EINVAL;
     of->pos = (uint64_t)(base + off);
     return (long)of->pos;
-}
-
-/* ---- descriptors ------------------------------------------------------------ */
-
-SYSCALL(dup)
-{
-    struct ofile *of = ofile_of(p, a0);
-    if (!of)
-        return -EBADF;
-    long fd = fd_new(p, of, 0, false);
-    if (fd >= 0)
-        of->refs++;
-    return fd;
-}
-
-static long dup_to(struct lproc *p, uint64_t from, uint64_t to, bool cloexec)
-{
-    struct ofile *of = ofile_of(p, from);
-    if (!of || to >= FD_MAX)
-        return -EBADF;
-    if (from == to)
-        return (long)to;
-    ofile_drop(p->fds[to].of);
-    p->fds[to] = (struct fd){ .of = of, .cloexec = cloexec };
-    of->refs++;
-    return (long)to;
-}
-
-SYSCALL(dup2) { return a0 == a1 ? (ofile_of(p, a0) ? (long)a0 : -EBADF) : dup_to(p, a0, a1, false); }
-
-SYSCALL(dup3)
-{
-    if (a0 == a1 || (a2 & ~(uint64_t)O_CLOEXEC))
-        return -EINVAL;
-    return dup_to(p, a0, a1, a2 & O_CLOEXEC);
-}
-
-SYSCALL(fcntl)
-{
-    struct ofile *of = ofile_of(p, a0);
-    if (!of)
-        return -EBADF;
-    switch (a1) {
-    case F_DUPFD:
-    case F_DUPFD_CLOEXEC: {
-        if (a2 >= FD_MAX)
-            return -EINVAL;
-        long fd = fd_new(p, of, (int)a2, a1 == F_DUPFD_CLOEXEC);
-        if (fd >= 0)
-            of->refs++;
-        return fd;
-    }
-    case F_GETFD:
-        return p->fds[a0].cloexec ? FD_CLOEXEC : 0;
-    case F_SETFD:
-        p->fds[a0].cloexec = a2 & FD_CLOEXEC;
-        return 0;
-    case F_GETFL:
-        return of->flags | (of->kind == FD_DIR ? O_DIRECTORY : 0);
-    case F_SETFL:
-        of->flags = (of->flags & O_ACCMODE) | ((uint32_t)a2 & (O_APPEND | O_NONBLOCK));
-        return 0;
-    default:
-        return -EINVAL;
-    }
-}
-
-/* ---- the console as a terminal ---------------------------------------------- */
-
-#define TCGETS 0x5401
-#define TCSETS 0x5402
-#define TCSETSW 0x5403
-#define TCSETSF 0x5404
-#define TIOCGPGRP 0x540f
-#define TIOCSPGRP 0x5410
-#define TIOCGWINSZ 0x5413
-#define TIOCSWINSZ 0x5414
-
-SYSCALL(ioctl)
-{
-    struct ofile *of = ofile_of(p, a0);
-    if (!of)
-        return -EBADF;
-    if (of->kind != FD_CONSOLE)
-        return -ENOTTY;
-    switch (a1) {
-    case TCGETS: {
-        /* Linux's struct termios: four flag words, the line discipline, 19 control characters. */
-        struct { uint32_t iflag, oflag, cflag, lflag; uint8_t line, cc[19]; } t = {
-            .iflag = 0x0500, .oflag = 0x0005, .cflag = 0x00bf, .lflag = 0x8a3b,
-            .cc = { 3, 28, 127, 21, 4, 0, 1, 0, 17, 19, 26, 0, 18, 15, 23, 22 },
-        };
-        return mem_write(p, a2, &t, 36);
-    }
-    case TCSETS: case TCSETSW: case TCSETSF: case TIOCSWINSZ: case TIOCSPGRP:
-        return 0;                       /* accepted; the console keeps its own line discipline */
-    case TIOCGWINSZ: {
-        uint16_t ws[4] = { 24, 80, 0, 0 };
-        return mem_write(p, a2, ws, sizeof ws);
-    }
-    case TIOCGPGRP: {
-        int32_t pgrp = (int32_t)p->pid;
-        return mem_write(p, a2, &pgrp, sizeof pgrp);
-    }
-    default:
-        return -ENOTTY;
-    }
 }
 
 /* ---- directories ------------------------------------------------------------ */
@@ -448,3 +240,4 @@ SYSCALL(getdents64)
     }
     return (long)used;
 }
+
