@@ -29,9 +29,14 @@
 #define STACK_PAGES   64                /* 256 KiB, made whole at the start */
 #define MMAP_BASE     0x7e0000000000ull /* mmap places regions upwards from here */
 #define BRK_MAX       (64ull << 20)     /* how far the heap may grow (the memory runs out first) */
-/* Our aliases of each process's pages: 64 GiB of our address space per process slot. */
+/*
+ * Our aliases of each process's pages: 512 GiB of our address space per
+ * process slot, one top-level entry each, so that every page table under
+ * it is made from that process's memory and goes with it, touching no
+ * other process's aliases.
+ */
 #define ALIAS_BASE    0x100000000000ull
-#define ALIAS_SPAN    0x1000000000ull
+#define ALIAS_SPAN    0x8000000000ull
 
 enum region_kind { R_IMAGE, R_BRK, R_STACK, R_MMAP };
 
