@@ -310,6 +310,45 @@ fs-soak: need-e2fs need-qemu $(KERNEL_BIN) $(MODULES) $(FSWRITER_ELF)
 	$(Q)BUILD=$(BUILD) RUNS=$(or $(RUNS),10) KILLS=$(or $(KILLS),10) tools/fs-soak.sh
 # <<< storage: the file server <<<
 
+# >>> the POSIX personality (servers/posix/, docs/posix.md) >>>
+# posix runs static Linux executables from /fs: their system calls reach it
+# as fault messages.  tests/posix/ holds the Linux test programs, built on
+# the host with musl-gcc and put on a test disk (tests/system/posix.sh).
+vpath %.idl servers/posix
+POSIX_ELF  := $(BUILD)/user/posix.elf
+POSIX_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/posix/*.c))
+POSIX_IDL_OBJ := $(patsubst %,$(UOBJ)/$(BUILD)/idl/%.c.o,posix_client posix_server)
+MODULES += $(POSIX_ELF)
+$(POSIX_ELF): $(POSIX_OBJS) $(POSIX_IDL_OBJ) $(FS_IDL_OBJ) $(BASE_IDL_OBJ_console) $(RESOLVER_OBJS)
+$(SHELL_ELF): $(POSIX_IDL_OBJ)
+$(POSIX_OBJS) $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/shell/*.c)): | $(BUILD)/idl/posix.h $(BUILD)/idl/fs.h $(BASE_HDRS)
+-include $(POSIX_OBJS:.o=.d)
+# The Linux test programs, static, built on the host with musl-gcc.
+POSIX_TESTS := $(patsubst tests/posix/%.c,$(BUILD)/posix/%,$(wildcard tests/posix/*.c))
+.PHONY: need-musl-gcc posix-tests
+need-musl-gcc:
+	$(Q)tools/need.sh posix
+$(BUILD)/posix/%: tests/posix/%.c | need-musl-gcc
+	@mkdir -p $(dir $@)
+	$(Q)musl-gcc -static -O1 -Wall -Wextra -Werror -o $@ $<
+	@echo "  MUSLCC  $@"
+# make bench's pith.posix_getpid: a Linux program too (tools/bench.sh).
+$(BUILD)/posix/bench-getpid: bench/posix/getpid.c | need-musl-gcc
+	@mkdir -p $(dir $@)
+	$(Q)musl-gcc -static -O2 -Wall -Wextra -Werror -o $@ $<
+	@echo "  MUSLCC  $@"
+# Programs the personality must refuse: too big for a process; and a dynamic one.
+$(BUILD)/posix/refused/toobig: tests/posix/refused/toobig.c | need-musl-gcc
+	@mkdir -p $(dir $@)
+	$(Q)musl-gcc -static -O1 -o $@ $<
+$(BUILD)/posix/refused/dynamic: tests/posix/hello.c
+	@mkdir -p $(dir $@)
+	$(Q)$(HOSTCC) -O1 -o $@ $<
+posix-tests: $(POSIX_TESTS) $(BUILD)/posix/bench-getpid $(BUILD)/posix/refused/toobig $(BUILD)/posix/refused/dynamic
+test: posix-tests
+bench: posix-tests $(POSIX_ELF) $(SHELL_ELF) $(CONSOLE_ELF) $(KVD_ELF) $(MANIFEST)
+# <<< the POSIX personality <<<
+
 # >>> the memory manager at boot (servers/memd/, docs/memory.md) >>>
 # init starts memd before anything in the manifest: every boot of init carries it.
 MEMD_ELF := $(BUILD)/user/memd.elf

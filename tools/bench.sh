@@ -128,6 +128,28 @@ else
     echo "# file-system figures unavailable: $(tr -d '\r' < "$log" | grep -a '^fsbench: .*failed' | head -1) (see $log)"
 fi
 
+# The POSIX personality's getpid round trip: make run's system with the
+# Linux program bench/posix/getpid.c on a disk, run by the shell's linux
+# command (tests/system/posix.sh's disk and session helpers), same mode.
+posix_fig=$logdir/posix.figures
+(
+    LOGS=$logdir POSIX_NO_RUN=1
+    . tests/system/posix.sh
+    posix_folder "$logdir/posix-disk"
+    tools/mkdisk.sh "$logdir/posix-disk" "$logdir/posix.img" 32 > /dev/null
+    # shellcheck disable=SC2046
+    SESSION_ACCEL=$accel SESSION_DISK=$logdir/posix.img session_start "$logdir/posix.log" $(posix_modules)
+    session_wait 'pith> ' 300 && session_wait_log 'posix: serving /svc/posix' 300 &&
+        session_cmd 'linux /posix/bench-getpid' '^bench pith.posix_getpid' 300 > /dev/null
+    session_since | grep -a '^bench pith.posix_getpid' | sed "s/unit=tsc/unit=$fs_unit/" > "$posix_fig"
+    session_stop
+)
+if [ -s "$posix_fig" ]; then
+    cat "$posix_fig"
+else
+    echo "# POSIX personality figure unavailable (see $logdir/posix.log)"
+fi
+
 fetch=""
 ls "$BUILD"/linux-guest/boot/vmlinuz-* >/dev/null 2>&1 || fetch="; first downloading Debian's kernel package"
 echo "bench: booting the Linux guest ($accel$fetch)" >&2
@@ -142,7 +164,7 @@ else
 fi
 
 # Ratios of medians, only where both figures exist in the same unit.
-{ grep -h '^bench pith\.' "$first" "$fs_dir/figures" 2>/dev/null; echo "$linux"; } | awk '
+{ grep -h '^bench pith\.' "$first" "$fs_dir/figures" "$posix_fig" 2>/dev/null; echo "$linux"; } | awk '
     /^bench / { for (i = 3; i <= NF; i++) { split($i, kv, "="); f[$2, kv[1]] = kv[2] } }
     function row(p, l) {
         if (f[p, "median"] == "" || f[l, "median"] == "" || f[p, "unit"] != f[l, "unit"]) return
@@ -154,6 +176,7 @@ fi
         row("pith.ipc_call_rtt_xas", "linux.pipe_rtt_same_cpu")
         row("pith.ipc_call_rtt_xas", "linux.futex_rtt_same_cpu")
         row("pith.null_syscall", "linux.null_syscall")
+        row("pith.posix_getpid", "linux.null_syscall")
         row("pith.pagefault_rtt", "linux.minor_fault")
         row("pith.fs_read_4k_random", "linux.fs_read_4k_random")
         row("pith.fs_read_4k_seq", "linux.fs_read_4k_seq")

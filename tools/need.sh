@@ -1,5 +1,5 @@
 #!/bin/sh
-# Usage: need.sh build|test|bench|musl|e2fs
+# Usage: need.sh build|test|bench|musl|e2fs|posix
 # Makes sure the host tools a target needs exist.  As root, installs the
 # missing Debian packages with apt-get; otherwise stops with one line that
 # names the exact command to run.
@@ -16,7 +16,8 @@ e2fs="mke2fs:e2fsprogs e2fsck:e2fsprogs debugfs:e2fsprogs"
 case $what in
     build) list="$base $e2fs" ;;
     iso) list="$base $iso" ;;
-    test) list="$base $iso $e2fs" ;;
+    test) list="$base $iso $e2fs musl-gcc:musl-tools" ;;
+    posix) list="musl-gcc:musl-tools" ;;   # the Linux test programs (tests/posix/)
     e2fs) list="$e2fs" ;;
     bench) list="$base" ;;
     musl) list="" ;;

@@ -12,11 +12,13 @@
 #      (tests/system/storage.sh)
 #   7. fs: the file server on ext2 images made by mke2fs and checked by
 #      e2fsck, through the shell and under kills (tests/system/fs.sh)
+#   8. posix: static Linux programs through the POSIX personality, their
+#      output compared with the host's (tests/system/posix.sh)
 # The in-system run is two suites: the kernel's own (tests/kernel/), then
 # the user-level one (tests/user/), which the kernel starts as init.
 # Every test prints one "TEST PASS|FAIL name" line; the last line is
 # "N passed, N failed".  Exit status: 0 only if nothing failed.
-# TEST_ONLY="host kernel scenarios runtime base storage fs" (any of them) runs only
+# TEST_ONLY="host kernel scenarios runtime base storage fs posix" (any of them) runs only
 # those groups; everything by default.
 # Logs of every boot are kept under build/test-logs/.
 set -u
@@ -34,7 +36,7 @@ else
 fi
 rm -rf "$LOGS"
 mkdir -p "$LOGS"
-only=${TEST_ONLY:-host kernel scenarios runtime base storage fs}
+only=${TEST_ONLY:-host kernel scenarios runtime base storage fs posix}
 wanted() { case " $only " in *" $1 "*) return 0 ;; esac; return 1; }
 
 passed=0
@@ -148,6 +150,11 @@ fi
 if wanted fs; then
     echo "== file system (ext2 through the file server, kills, refusals)"
     . tests/system/fs.sh
+fi
+
+if wanted posix; then
+    echo "== POSIX personality (static Linux programs, compared with the host)"
+    . tests/system/posix.sh
 fi
 
 echo

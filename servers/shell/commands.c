@@ -347,6 +347,7 @@ static const struct command {
     { "mv", "FROM TO", "rename or move, replacing a file or empty directory at TO", 2, 2, mv },
     { "df", "", "the volume's size, use and free inodes", 0, 0, df },
     { "sync", "", "write every change to the disk now", 0, 0, sync_cmd },
+    { "linux", "PATH [ARGS...]", "run a static Linux program through the POSIX personality", 1, 15, linux_cmd },
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

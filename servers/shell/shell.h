@@ -25,4 +25,7 @@ void mv(int argc, char **argv);
 void df(int argc, char **argv);
 void sync_cmd(int argc, char **argv);
 
+/* linux.c: static Linux programs through /svc/posix. */
+void linux_cmd(int argc, char **argv);
+
 #endif

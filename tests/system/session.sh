@@ -3,7 +3,8 @@
 #
 #   session_start LOG MODULE...   boot with these modules; COM1's output to LOG
 #                                 (SESSION_APPEND: a kernel command line;
-#                                 SESSION_DISK: a raw image as a virtio-blk disk)
+#                                 SESSION_DISK: a raw image as a virtio-blk disk;
+#                                 SESSION_ACCEL: the QEMU mode, tcg by default)
 #   session_wait PATTERN [SECS]   wait until LOG holds PATTERN (grep -E) once
 #                                 more than when the last command was sent
 #   session_wait_log PATTERN [SECS]  the same in the kernel's log (LOG.debugcon):
@@ -27,7 +28,7 @@ session_start() {
     SESSION_READER=$!
     # Open our end of the input read-write so neither side blocks opening it.
     exec 7<>"$SESSION_DIR/com1.in"
-    tools/qemu-run.sh --accel tcg --timeout "${SESSION_TIMEOUT:-240}" --kernel "$BUILD/pith.bin" "${mods[@]}" \
+    tools/qemu-run.sh --accel "${SESSION_ACCEL:-tcg}" --timeout "${SESSION_TIMEOUT:-240}" --kernel "$BUILD/pith.bin" "${mods[@]}" \
         ${SESSION_APPEND:+--append "$SESSION_APPEND"} ${SESSION_DISK:+--disk "$SESSION_DISK"} \
         --debugcon "$SESSION_LOG.debugcon" --serial-pipe "$SESSION_DIR/com1" 2> "$SESSION_LOG.runner" &
     SESSION_QEMU=$!

@@ -1,0 +1,44 @@
+/*
+ * A fault message from a Linux process's thread: a system call (Linux's
+ * number in rax, arguments in rdi, rsi, rdx, r10, r8, r9) is served and
+ * answered with its result in rax; any processor exception ends the
+ * process with the signal Linux would deliver (no handlers run yet), and
+ * the server carries on.
+ */
+#include "personality.h"
+
+#include "tls.h"
+
+#include <pith/fault.h>
+#include <signal.h>
+#include <stdio.h>
+
+static int signal_of(uint64_t kind)
+{
+    switch (kind) {
+    case PITH_FAULT_DIVIDE: case PITH_FAULT_X87: case PITH_FAULT_SIMD: return SIGFPE;
+    case PITH_FAULT_DEBUG: case PITH_FAULT_BREAKPOINT: return SIGTRAP;
+    case PITH_FAULT_INVALID_OPCODE: return SIGILL;
+    case PITH_FAULT_ALIGNMENT: return SIGBUS;
+    default: return SIGSEGV;            /* page faults, protection, stack, overflow, bound */
+    }
+}
+
+bool fault_serve(struct lproc *p, struct pith_msg *m)
+{
+    if (m->w[0] != PITH_FAULT_SYSCALL) {
+        int sig = signal_of(m->w[0]);
+        printf("posix: pid %u (%s): %s at %#lx (ip %#lx, error %#lx): signal %d\n", p->pid, p->exe,
+               m->w[0] == PITH_FAULT_PAGE ? "page fault" : "exception", m->w[1], m->w[3], m->w[2], sig);
+        lproc_end(p, 0, sig);
+        return false;
+    }
+    /* The registers are in our IPC buffer; take them before a call to a server overwrites it. */
+    struct pith_fault_regs r = *(const struct pith_fault_regs *)pith_tls_self()->ipc_buffer->msg;
+    const uint64_t args[6] = { r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9 };
+    long result = syscall_dispatch(p, m->w[1], args);
+    if (result == NO_ANSWER)
+        return false;
+    *m = (struct pith_msg){ .tag = PITH_TAG(PITH_FAULT_SYSCALL_RESULT, 1), .w = { (uint64_t)result } };
+    return true;
+}

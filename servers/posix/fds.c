@@ -1,0 +1,147 @@
+/*
+ * File descriptors and open file descriptions: a process's table of 64
+ * descriptors, each naming a description (kind, /fs handle, offset,
+ * flags) shared by dup as Linux shares them.  0, 1 and 2 start as the
+ * console.  The calls that work on descriptors alone: close, dup, dup2,
+ * dup3, fcntl.
+ */
+#include "personality.h"
+#include "console.h"
+#include "fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+
+#define OFILE_MAX 128
+
+static struct ofile ofiles[OFILE_MAX];
+
+struct ofile *ofile_new(uint8_t kind, uint32_t flags)
+{
+    for (int i = 0; i < OFILE_MAX; i++)
+        if (!ofiles[i].refs) {
+            memset(&ofiles[i], 0, sizeof ofiles[i]);
+            ofiles[i].refs = 1;
+            ofiles[i].kind = kind;
+            ofiles[i].flags = flags;
+            return &ofiles[i];
+        }
+    return NULL;
+}
+
+void ofile_drop(struct ofile *of)
+{
+    if (of && of->refs > 0)
+        of->refs--;
+}
+
+struct ofile *ofile_of(struct lproc *p, uint64_t fd)
+{
+    return fd < FD_MAX ? p->fds[fd].of : NULL;
+}
+
+long fd_new(struct lproc *p, struct ofile *of, int from, bool cloexec)
+{
+    for (int fd = from; fd < FD_MAX; fd++)
+        if (!p->fds[fd].of) {
+            p->fds[fd] = (struct fd){ .of = of, .cloexec = cloexec };
+            return fd;
+        }
+    return -EMFILE;
+}
+
+void files_init(struct lproc *p)
+{
+    struct ofile *con = ofile_new(FD_CONSOLE, O_RDWR);
+    if (!con)
+        return;
+    con->refs = 3;
+    for (int fd = 0; fd < 3; fd++)
+        p->fds[fd].of = con;
+}
+
+void files_close_all(struct lproc *p)
+{
+    for (int fd = 0; fd < FD_MAX; fd++) {
+        ofile_drop(p->fds[fd].of);
+        p->fds[fd].of = NULL;
+    }
+}
+
+SYSCALL(close)
+{
+    struct ofile *of = ofile_of(p, a0);
+    if (!of)
+        return -EBADF;
+    ofile_drop(of);
+    p->fds[a0].of = NULL;
+    return 0;
+}
+
+/* ---- descriptors ------------------------------------------------------------ */
+
+SYSCALL(dup)
+{
+    struct ofile *of = ofile_of(p, a0);
+    if (!of)
+        return -EBADF;
+    long fd = fd_new(p, of, 0, false);
+    if (fd >= 0)
+        of->refs++;
+    return fd;
+}
+
+static long dup_to(struct lproc *p, uint64_t from, uint64_t to, bool cloexec)
+{
+    struct ofile *of = ofile_of(p, from);
+    if (!of || to >= FD_MAX)
+        return -EBADF;
+    if (from == to)
+        return (long)to;
+    ofile_drop(p->fds[to].of);
+    p->fds[to] = (struct fd){ .of = of, .cloexec = cloexec };
+    of->refs++;
+    return (long)to;
+}
+
+SYSCALL(dup2) { return a0 == a1 ? (ofile_of(p, a0) ? (long)a0 : -EBADF) : dup_to(p, a0, a1, false); }
+
+SYSCALL(dup3)
+{
+    if (a0 == a1 || (a2 & ~(uint64_t)O_CLOEXEC))
+        return -EINVAL;
+    return dup_to(p, a0, a1, a2 & O_CLOEXEC);
+}
+
+SYSCALL(fcntl)
+{
+    struct ofile *of = ofile_of(p, a0);
+    if (!of)
+        return -EBADF;
+    switch (a1) {
+    case F_DUPFD:
+    case F_DUPFD_CLOEXEC: {
+        if (a2 >= FD_MAX)
+            return -EINVAL;
+        long fd = fd_new(p, of, (int)a2, a1 == F_DUPFD_CLOEXEC);
+        if (fd >= 0)
+            of->refs++;
+        return fd;
+    }
+    case F_GETFD:
+        return p->fds[a0].cloexec ? FD_CLOEXEC : 0;
+    case F_SETFD:
+        p->fds[a0].cloexec = a2 & FD_CLOEXEC;
+        return 0;
+    case F_GETFL:
+        return of->flags | (of->kind == FD_DIR ? O_DIRECTORY : 0);
+    case F_SETFL:
+        of->flags = (of->flags & O_ACCMODE) | ((uint32_t)a2 & (O_APPEND | O_NONBLOCK));
+        return 0;
+    default:
+        return -EINVAL;
+    }
+}
+

@@ -1,0 +1,96 @@
+/*
+ * System calls about the process itself: exit, identity, uname, limits,
+ * the thread's FS and GS bases.
+ */
+#include "personality.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+
+SYSCALL(exit_group)
+{
+    lproc_end(p, (int)(a0 & 0xff), 0);
+    return NO_ANSWER;
+}
+SYSCALL(exit) { return sys_exit_group(p, a0, 0, 0, 0, 0, 0); }   /* one thread: the process ends */
+
+SYSCALL(getpid) { return p->pid; }
+SYSCALL(gettid) { return p->pid; }
+SYSCALL(getppid) { return p->ppid; }
+SYSCALL(getuid) { return 0; }           /* also geteuid, getgid, getegid: everyone is root */
+SYSCALL(getpgrp) { return p->pid; }     /* also getpgid, getsid: each process leads its own */
+SYSCALL(umask) { return 022; }
+
+SYSCALL(uname)
+{
+    struct utsname u;
+    memset(&u, 0, sizeof u);
+    strcpy(u.sysname, "Linux");         /* what programs test for; the release is new enough for glibc */
+    strcpy(u.nodename, "pith");
+    strcpy(u.release, "6.1.0-pith");
+    strcpy(u.version, "#1 Pith POSIX personality");
+    strcpy(u.machine, "x86_64");
+    strcpy(u.__domainname, "(none)");
+    return mem_write(p, a0, &u, sizeof u);
+}
+
+static void limit_of(struct lproc *p, uint64_t resource, struct rlimit *r)
+{
+    r->rlim_cur = r->rlim_max = RLIM_INFINITY;
+    if (resource == RLIMIT_STACK)
+        r->rlim_cur = r->rlim_max = STACK_PAGES * PAGE;
+    else if (resource == RLIMIT_NOFILE)
+        r->rlim_cur = r->rlim_max = FD_MAX;
+    else if (resource == RLIMIT_NPROC)
+        r->rlim_cur = r->rlim_max = LPROC_MAX;
+}
+
+SYSCALL(prlimit64)
+{
+    if (a0 && a0 != p->pid)
+        return -ESRCH;
+    if (a1 >= RLIM_NLIMITS)
+        return -EINVAL;
+    struct rlimit r;
+    limit_of(p, a1, &r);
+    if (a3 && mem_write(p, a3, &r, sizeof r))
+        return -EFAULT;
+    return 0;                           /* a new limit is accepted and not enforced */
+}
+SYSCALL(getrlimit) { return sys_prlimit64(p, 0, a0, 0, a1, 0, 0); }
+SYSCALL(setrlimit) { return a0 >= RLIM_NLIMITS ? -EINVAL : 0; }
+
+#define ARCH_SET_GS 0x1001
+#define ARCH_SET_FS 0x1002
+#define ARCH_GET_FS 0x1003
+#define ARCH_GET_GS 0x1004
+
+SYSCALL(arch_prctl)
+{
+    switch (a0) {
+    case ARCH_SET_FS:
+    case ARCH_SET_GS: {
+        uint64_t fs_base = a0 == ARCH_SET_FS ? a1 : p->fs_base, gs_base = a0 == ARCH_SET_GS ? a1 : p->gs_base;
+        if (pith_invoke4(p->tcb, PITH_TCB_SET_TLS, fs_base, gs_base, 0, 0))
+            return -EPERM;              /* not a lower-half address */
+        p->fs_base = fs_base, p->gs_base = gs_base;
+        return 0;
+    }
+    case ARCH_GET_FS:
+        return mem_write(p, a1, &p->fs_base, 8);
+    case ARCH_GET_GS:
+        return mem_write(p, a1, &p->gs_base, 8);
+    default:
+        return -EINVAL;
+    }
+}
+
+SYSCALL(set_tid_address)
+{
+    p->clear_tid = a0;
+    return p->pid;
+}
+SYSCALL(set_robust_list) { return a1 == 24 ? 0 : -EINVAL; }    /* accepted: one thread, nothing to clean */
+SYSCALL(rseq) { return -ENOSYS; }       /* glibc carries on without it */

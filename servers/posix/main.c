@@ -1,0 +1,187 @@
+/*
+ * The POSIX personality's server: publishes /svc/posix (posix.idl) and
+ * serves, on the same endpoint and in one thread, its protocol and the
+ * fault messages of the Linux processes it runs (badged FAULT_BADGE +
+ * process slot).  An answer that must wait (wait for a running process,
+ * nanosleep) keeps its reply object, and the loop receives with a fresh
+ * one; the kept one is answered when the time comes.
+ */
+#include "personality.h"
+#include "posix.h"
+#include "console.h"
+#include "fs.h"
+#include "process.h"
+#include "resolver.h"
+#include "tls.h"
+
+#include <pith/fault.h>
+#include <stdio.h>
+#include <string.h>
+
+#define REPLY_POOL 8
+
+struct pith_client fs, console;
+const struct pith_time_page *time_page;
+uint64_t lproc_untyped[LPROC_MAX], server_ep, temp_slots, server_reply;
+bool deferred;
+static struct pith_server server;
+static uint64_t pool[REPLY_POOL];
+static int pooled;
+
+uint64_t reply_take(void)
+{
+    return pooled ? pool[--pooled] : pith_object_new(PITH_OBJ_REPLY, 0);
+}
+
+void reply_give(uint64_t reply)
+{
+    if (pooled < REPLY_POOL)
+        pool[pooled++] = reply;
+    else
+        pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, reply, 0, 0, 0);
+}
+
+/* The answer to a wait kept waiting: the generated reply's layout (label 0, status, signal). */
+void answer_wait(struct lproc *p)
+{
+    struct pith_msg m = { .tag = PITH_TAG(0, 2),
+                          .w = { p->signal ? 128u + (uint64_t)p->signal : (uint64_t)p->status, (uint64_t)p->signal } };
+    pith_send(p->waiter, &m);
+    reply_give(p->waiter);
+    p->waiter = 0;
+    lproc_reap(p);
+}
+
+/* ---- the protocol ---- */
+
+static long spawn(void *ctx, const char *path, const uint8_t *argv, uint64_t argv_len, const uint8_t *envp,
+                  uint64_t envp_len, uint32_t *pid)
+{
+    struct lproc *p;
+    long err = lproc_new(&p);
+    if (err)
+        return err;
+    uint64_t entry, sp;
+    err = load_program(p, path, (const char *)argv, argv_len, (const char *)envp, envp_len, &entry, &sp);
+    if (!err && (pith_invoke4(p->tcb, PITH_TCB_WRITE_REGISTERS, entry, sp, 0, 0) ||
+                 pith_invoke4(p->tcb, PITH_TCB_RESUME, 0, 0, 0, 0)))
+        err = POSIX_E_NOT_STATIC;       /* an entry point the kernel refuses */
+    if (err) {
+        lproc_end(p, 127, 0);
+        lproc_reap(p);
+        return err;
+    }
+    *pid = p->pid;
+    return 0;
+}
+
+static long wait_for(void *ctx, uint32_t pid, bool nohang, uint32_t *status, uint32_t *signal)
+{
+    bool later;
+    long err = lproc_wait(pid, nohang, status, signal, &later);
+    if (!err && later) {
+        lproc_by_pid(pid)->waiter = server_reply;
+        deferred = true;
+    }
+    return err;
+}
+
+static const struct posix_handlers handlers = { .spawn = spawn, .wait = wait_for };
+
+/* ---- the loop ---- */
+
+/* Answers the sleepers whose time has come; the time until the next one (0: none). */
+static uint64_t wake_sleepers(void)
+{
+    uint64_t now = pith_clock_ns(time_page), next = 0;
+    for (int i = 0; i < LPROC_MAX; i++) {
+        struct lproc *p = &lprocs[i];
+        if (p->state != LP_RUNNING || !p->sleeper)
+            continue;
+        if (p->wake_ns <= now) {
+            struct pith_msg m = { .tag = PITH_TAG(PITH_FAULT_SYSCALL_RESULT, 1), .w = { 0 } };
+            pith_send(p->sleeper, &m);
+            reply_give(p->sleeper);
+            p->sleeper = 0;
+        } else if (!next || p->wake_ns - now < next) {
+            next = p->wake_ns - now;
+        }
+    }
+    return next;
+}
+
+static void serve(void)
+{
+    struct pith_msg m = { 0 };
+    bool answer = false;
+    server_reply = reply_take();
+    for (;;) {
+        uint64_t sleep = wake_sleepers();
+        long err;
+        if (answer && !sleep) {
+            err = pith_reply_recv(server_ep, &m, server_reply);     /* the fast path, when nobody sleeps */
+        } else {
+            if (answer)
+                pith_send(server_reply, &m);
+            m = (struct pith_msg){ 0 };
+            err = sleep ? pith_syscall_timed(PITH_SYS_RECV_TIMED, server_ep, &m, server_reply, sleep)
+                        : pith_recv(server_ep, &m, server_reply);
+        }
+        answer = false;
+        if (err == PITH_E_TIMEOUT)
+            continue;
+        if (err) {
+            printf("posix: receive failed (error %ld)\n", err);
+            pith_sleep_ns(10000000);
+            continue;
+        }
+        deferred = false;
+        if (m.badge >= FAULT_BADGE && m.badge < FAULT_BADGE + LPROC_MAX &&
+            PITH_TAG_LABEL(m.tag) == PITH_FAULT_LABEL) {
+            struct lproc *p = &lprocs[m.badge - FAULT_BADGE];
+            answer = p->state == LP_RUNNING && fault_serve(p, &m);
+        } else {
+            posix_dispatch(&handlers, NULL, &server, &m);
+            answer = true;
+        }
+        if (deferred) {
+            answer = false;             /* its caller waits on the reply object we keep */
+            server_reply = reply_take();
+        }
+        server.reply = server_reply;
+    }
+}
+
+int main(void)
+{
+    struct pith_ipc_buffer *buf = pith_tls_self()->ipc_buffer;
+    time_page = (const struct pith_time_page *)pith_bootinfo->time_page;
+    clock_start();
+    pith_client_init(&fs, "/fs", &names_resolver, pith_slot_alloc(), buf);
+    pith_client_init(&console, "/dev/console", &names_resolver, pith_slot_alloc(), buf);
+    /* Each process's memory: an untyped of its own, revoked whole when it ends. */
+    int made = 0;
+    for (int i = 0; i < LPROC_MAX; i++) {
+        lproc_untyped[i] = pith_slot_alloc();
+        if (pith_invoke4(PITH_SLOT_UNTYPED, PITH_UNTYPED_RETYPE, PITH_OBJ_UNTYPED | LPROC_BITS << 8, PITH_SLOT_CSPACE,
+                         lproc_untyped[i], 1)) {
+            pith_slot_free(lproc_untyped[i]);
+            lproc_untyped[i] = 0;       /* no memory for this one: lproc_new skips it */
+            continue;
+        }
+        made++;
+    }
+    temp_slots = pith_slot_alloc_range(64);
+    server_ep = pith_object_new(PITH_OBJ_ENDPOINT, 0);
+    server = (struct pith_server){ .ep = server_ep, .buf = buf };
+    long err = fsio_start();
+    if (err)
+        printf("posix: no window on /fs yet (error %#lx); trying again on first use\n", err);
+    if ((err = register_name("/svc/posix", server_ep))) {
+        printf("posix: cannot publish /svc/posix (error %#lx)\n", err);
+        return 1;
+    }
+    printf("posix: serving /svc/posix: %d processes of %llu MiB at once\n", made, (1ull << LPROC_BITS) >> 20);
+    serve();
+    return 1;
+}

@@ -1,0 +1,201 @@
+/*
+ * System calls on paths: stat and friends, mkdir, unlink, rmdir, rename,
+ * readlink (with /proc/self/exe), the working directory, access.  Every
+ * process acts as root (uid 0): /fs holds the volume owner's authority.
+ */
+#include "personality.h"
+#include "fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+
+void stat_fill(struct stat *st, uint32_t ino, uint32_t mode, uint32_t nlink, uint32_t uid, uint32_t gid,
+               uint64_t size, uint32_t atime, uint32_t mtime, uint32_t ctime, uint64_t blocks)
+{
+    memset(st, 0, sizeof *st);
+    st->st_dev = 0x801;
+    st->st_ino = ino;
+    st->st_mode = mode;
+    st->st_nlink = nlink;
+    st->st_uid = uid;
+    st->st_gid = gid;
+    st->st_size = (off_t)size;
+    st->st_blksize = 4096;
+    st->st_blocks = (blkcnt_t)blocks;
+    st->st_atim.tv_sec = atime;
+    st->st_mtim.tv_sec = mtime;
+    st->st_ctim.tv_sec = ctime;
+}
+
+static void console_stat(struct stat *st)
+{
+    stat_fill(st, 1, S_IFCHR | 0620, 1, 0, 0, 0, 0, 0, 0, 0);
+    st->st_rdev = (5 << 8) | 1;         /* /dev/console: 5, 1 */
+    st->st_dev = 5;
+}
+
+static long stat_path(struct lproc *p, const char *path, bool follow, uint64_t buf)
+{
+    struct stat st;
+    if (!strcmp(path, "/dev/console") || !strcmp(path, "/dev/tty") || !strcmp(path, "/dev/null")) {
+        console_stat(&st);
+        if (path[5] == 'n')
+            st.st_rdev = (1 << 8) | 3;
+    } else {
+        uint32_t ino, gen, mode, nlink, uid, gid, at, mt, ct;
+        uint64_t size, blocks;
+        long err = fs_lookup(&fs, path, follow, &ino, &gen, &mode, &nlink, &uid, &gid, &size, &at, &mt, &ct, &blocks);
+        if (err)
+            return fs_errno(err);
+        stat_fill(&st, ino, mode, nlink, uid, gid, size, at, mt, ct, blocks);
+    }
+    return mem_write(p, buf, &st, sizeof st);
+}
+
+static long stat_fd(struct lproc *p, uint64_t fd, uint64_t buf)
+{
+    struct ofile *of = ofile_of(p, fd);
+    struct stat st;
+    if (!of)
+        return -EBADF;
+    if (of->kind == FD_CONSOLE || of->kind == FD_NULL) {
+        console_stat(&st);
+    } else {
+        uint32_t mode, nlink, uid, gid, at, mt, ct;
+        uint64_t size, blocks;
+        long err = fs_stat(&fs, of->ino, of->gen, &mode, &nlink, &uid, &gid, &size, &at, &mt, &ct, &blocks);
+        if (err)
+            return fs_errno(err);
+        stat_fill(&st, of->ino, mode, nlink, uid, gid, size, at, mt, ct, blocks);
+    }
+    return mem_write(p, buf, &st, sizeof st);
+}
+
+static long stat_at(struct lproc *p, int dirfd, uint64_t upath, uint64_t buf, uint64_t flags)
+{
+    char path[256];
+    if (flags & AT_EMPTY_PATH) {
+        char c;
+        if (mem_read(p, &c, upath, 1) == 0 && c == 0)
+            return dirfd == AT_FDCWD ? stat_path(p, p->cwd, true, buf) : stat_fd(p, (uint64_t)dirfd, buf);
+    }
+    long err = path_resolve(p, upath, dirfd, path);
+    return err ? err : stat_path(p, path, !(flags & AT_SYMLINK_NOFOLLOW), buf);
+}
+
+SYSCALL(stat) { return stat_at(p, AT_FDCWD, a0, a1, 0); }
+SYSCALL(lstat) { return stat_at(p, AT_FDCWD, a0, a1, AT_SYMLINK_NOFOLLOW); }
+SYSCALL(fstat) { return stat_fd(p, a0, a1); }
+SYSCALL(newfstatat) { return stat_at(p, (int)a0, a1, a2, a3); }
+
+SYSCALL(mkdirat)
+{
+    char path[256];
+    uint32_t ino, gen;
+    long err = path_resolve(p, a1, (int)a0, path);
+    return err ? err : fs_errno(fs_mkdir(&fs, path, (uint32_t)a2 & 07777 & ~022u, &ino, &gen));
+}
+SYSCALL(mkdir) { return sys_mkdirat(p, (uint64_t)AT_FDCWD, a0, a1, 0, 0, 0); }
+
+SYSCALL(unlinkat)
+{
+    char path[256];
+    if (a2 & ~(uint64_t)AT_REMOVEDIR)
+        return -EINVAL;
+    long err = path_resolve(p, a1, (int)a0, path);
+    if (err)
+        return err;
+    return fs_errno((a2 & AT_REMOVEDIR) ? fs_rmdir(&fs, path) : fs_unlink(&fs, path));
+}
+SYSCALL(unlink) { return sys_unlinkat(p, (uint64_t)AT_FDCWD, a0, 0, 0, 0, 0); }
+SYSCALL(rmdir) { return sys_unlinkat(p, (uint64_t)AT_FDCWD, a0, AT_REMOVEDIR, 0, 0, 0); }
+
+SYSCALL(renameat2)
+{
+    char from[256], to[256];
+    if (a4)
+        return -EINVAL;                 /* RENAME_NOREPLACE, _EXCHANGE: not yet */
+    long err = path_resolve(p, a1, (int)a0, from);
+    if (!err)
+        err = path_resolve(p, a3, (int)a2, to);
+    return err ? err : fs_errno(fs_rename(&fs, from, to));
+}
+SYSCALL(renameat) { return sys_renameat2(p, a0, a1, a2, a3, 0, 0); }
+SYSCALL(rename) { return sys_renameat2(p, (uint64_t)AT_FDCWD, a0, (uint64_t)AT_FDCWD, a1, 0, 0); }
+
+SYSCALL(readlinkat)
+{
+    char path[256], target[FS_READLINK_TARGET_MAX + 1];
+    if ((int64_t)a3 <= 0)
+        return -EINVAL;
+    long err = path_resolve(p, a1, (int)a0, path);
+    if (err)
+        return err;
+    if (!strcmp(path, "/proc/self/exe"))
+        strcpy(target, p->exe);
+    else if ((err = fs_readlink(&fs, path, target)))
+        return fs_errno(err);
+    uint64_t n = strlen(target) < a3 ? strlen(target) : a3;
+    return mem_write(p, a2, target, n) ? -EFAULT : (long)n;
+}
+SYSCALL(readlink) { return sys_readlinkat(p, (uint64_t)AT_FDCWD, a0, a1, a2, 0, 0); }
+
+SYSCALL(getcwd)
+{
+    uint64_t n = strlen(p->cwd) + 1;
+    if (a1 < n)
+        return -ERANGE;
+    return mem_write(p, a0, p->cwd, n) ? -EFAULT : (long)n;
+}
+
+static long change_dir(struct lproc *p, const char *path)
+{
+    uint32_t ino, gen, mode, nlink, uid, gid, at, mt, ct;
+    uint64_t size, blocks;
+    long err = fs_lookup(&fs, path, true, &ino, &gen, &mode, &nlink, &uid, &gid, &size, &at, &mt, &ct, &blocks);
+    if (err)
+        return fs_errno(err);
+    if (!S_ISDIR(mode))
+        return -ENOTDIR;
+    strcpy(p->cwd, path);
+    return 0;
+}
+
+SYSCALL(chdir)
+{
+    char path[256];
+    long err = path_resolve(p, a0, AT_FDCWD, path);
+    return err ? err : change_dir(p, path);
+}
+
+SYSCALL(fchdir)
+{
+    struct ofile *of = ofile_of(p, a0);
+    if (!of)
+        return -EBADF;
+    return of->kind == FD_DIR ? change_dir(p, of->path) : -ENOTDIR;
+}
+
+SYSCALL(faccessat)
+{
+    char path[256];
+    if (a2 & ~7ull)
+        return -EINVAL;
+    long err = path_resolve(p, a1, (int)a0, path);
+    if (err)
+        return err;
+    if (!strcmp(path, "/dev/console") || !strcmp(path, "/dev/tty") || !strcmp(path, "/dev/null"))
+        return 0;
+    uint32_t ino, gen, mode, nlink, uid, gid, at, mt, ct;
+    uint64_t size, blocks;
+    if ((err = fs_lookup(&fs, path, true, &ino, &gen, &mode, &nlink, &uid, &gid, &size, &at, &mt, &ct, &blocks)))
+        return fs_errno(err);
+    /* Root may read and write anything; it may execute what has an execute bit (or is a directory). */
+    if ((a2 & X_OK) && !S_ISDIR(mode) && !(mode & 0111))
+        return -EACCES;
+    return 0;
+}
+SYSCALL(access) { return sys_faccessat(p, (uint64_t)AT_FDCWD, a0, a1, 0, 0, 0); }
+SYSCALL(faccessat2) { return sys_faccessat(p, a0, a1, a2, 0, 0, 0); }

@@ -1,0 +1,171 @@
+/*
+ * The POSIX personality (docs/posix.md): one server thread serves both
+ * its protocol (posix.idl: spawn, wait) and the Linux system calls of the
+ * processes it runs, which reach it as fault messages on the same
+ * endpoint, badged with the process.  So there are no locks: one request
+ * at a time, like the file server.
+ */
+#ifndef POSIX_PERSONALITY_H
+#define POSIX_PERSONALITY_H
+
+#include "idl.h"
+#include "pith.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/stat.h>
+#include <stdint.h>
+
+#define LPROC_MAX     8                 /* processes at once, at most: one 8 MiB untyped each, as many as our memory holds */
+#define LPROC_BITS    23                /* each process's memory: 8 MiB */
+#define LPROC_CNODE_BITS 13             /* 8192 slots: two per page (ours and its mapping) and page tables */
+#define REGION_MAX    256
+#define FD_MAX        64
+#define PAGE          ((uint64_t)4096)
+#define FAULT_BADGE   (1ull << 40)      /* + process slot; clients of the protocol have small badges */
+
+/* The Linux address space. */
+#define STACK_TOP     0x7f7fff000000ull /* 16 MiB below 0x7f8000000000, where a VSpace keeps its ASID */
+#define STACK_PAGES   64                /* 256 KiB, made whole at the start */
+#define MMAP_BASE     0x7e0000000000ull /* mmap places regions upwards from here */
+#define BRK_MAX       (64ull << 20)     /* how far the heap may grow (the memory runs out first) */
+/*
+ * Our aliases of each process's pages: 512 GiB of our address space per
+ * process slot, one top-level entry each, so that every page table under
+ * it is made from that process's memory and goes with it, touching no
+ * other process's aliases.
+ */
+#define ALIAS_BASE    0x100000000000ull
+#define ALIAS_SPAN    0x8000000000ull
+
+enum region_kind { R_IMAGE, R_BRK, R_STACK, R_MMAP };
+
+/* A run of pages mapped in the process, each also mapped in ours (at alias + offset). */
+struct region {
+    uint64_t start, end;                /* Linux addresses, page-aligned; end exclusive */
+    uint64_t origin;                    /* the start when it was mapped (a split keeps it) */
+    uint64_t alias;                     /* where our mapping of origin is */
+    uint32_t slot, span;                /* page i from origin: our capability in slot + i, its in slot + span + i */
+    uint8_t rights;                     /* PITH_RIGHT_* of the process's mapping */
+    uint8_t prot;                       /* PROT_* as the program asked (mprotect records) */
+    uint8_t kind;
+    bool used;
+};
+
+enum fd_kind { FD_NONE, FD_CONSOLE, FD_FILE, FD_DIR, FD_NULL };
+
+/* An open file description (shared by dup). */
+struct ofile {
+    int refs;
+    uint8_t kind;
+    uint32_t ino, gen, flags;           /* O_* flags (access mode, O_APPEND, O_NONBLOCK) */
+    uint64_t pos;                       /* files: byte offset; directories: readdir cookie */
+    char path[256];
+};
+
+struct fd {
+    struct ofile *of;
+    bool cloexec;
+};
+
+struct sigact {
+    uint64_t handler, flags, restorer, mask;
+};
+
+enum lproc_state { LP_FREE, LP_RUNNING, LP_ENDED };
+
+struct lproc {
+    enum lproc_state state;
+    uint32_t pid, ppid;
+    int status, signal;                 /* when ended */
+    uint64_t untyped;                   /* our slot of its memory; revoked at its end */
+    uint64_t cnode, vspace, tcb, fault_ep;  /* our slots */
+    uint32_t next_slot;                 /* next free slot of its CNode */
+    uint64_t alias_next;                /* next free alias address */
+    uint64_t brk_start, brk, brk_mapped;  /* the heap: [brk_start, brk), pages mapped up to brk_mapped */
+    uint64_t fs_base, gs_base;
+    uint64_t clear_tid;
+    uint64_t sigmask;
+    struct sigact sigact[64];
+    struct region regions[REGION_MAX];
+    struct fd fds[FD_MAX];
+    char cwd[256];
+    char exe[256];
+    uint64_t waiter;                    /* a reply object holding a blocked wait (0: none) */
+    uint64_t sleeper, wake_ns;          /* a reply object holding its thread's nanosleep, and when it ends */
+    uint64_t spare_pt;                  /* a page table of its memory made but not needed yet (0: none) */
+};
+
+extern struct lproc lprocs[LPROC_MAX];
+extern struct pith_client fs, console;
+extern const struct pith_time_page *time_page;
+
+/* process.c */
+struct lproc *lproc_by_pid(uint32_t pid);
+long lproc_new(struct lproc **out);                  /* a free slot with its objects made; posix errors */
+void lproc_end(struct lproc *p, int status, int signal);    /* stops and frees everything; answers a waiter */
+void lproc_reap(struct lproc *p);
+long lproc_wait(uint32_t pid, bool nohang, uint32_t *status, uint32_t *signal, bool *deferred);
+
+/* memory.c */
+long mem_map(struct lproc *p, uint64_t start, uint64_t len, uint8_t rights, uint8_t kind, struct region **out);
+long mem_unmap(struct lproc *p, uint64_t start, uint64_t len);
+struct region *mem_find(struct lproc *p, uint64_t addr);
+void *mem_ptr(struct lproc *p, uint64_t addr, uint64_t len);   /* our alias of [addr, addr+len) if in one region */
+long mem_read(struct lproc *p, void *dst, uint64_t src, uint64_t len);      /* 0 or -EFAULT */
+long mem_write(struct lproc *p, uint64_t dst, const void *src, uint64_t len);
+long mem_string(struct lproc *p, char *dst, uint64_t src, uint64_t max);    /* length, -EFAULT, -ENAMETOOLONG */
+uint64_t mem_gap(struct lproc *p, uint64_t len);                            /* a free range from MMAP_BASE up */
+
+/* loader.c */
+long load_program(struct lproc *p, const char *path, const char *argv, uint64_t argv_len, const char *envp,
+                  uint64_t envp_len, uint64_t *entry, uint64_t *sp);
+
+/* fsio.c: the file server, with our window of 16 pages */
+#define WINDOW_PAGES 16
+#define WINDOW_VA    0x600000000ull
+long fsio_start(void);
+long fsio_read(uint32_t ino, uint32_t gen, uint64_t off, void *dst, uint64_t len, uint64_t *done);
+long fsio_write(uint32_t ino, uint32_t gen, uint64_t off, const void *src, uint64_t len);
+long fs_errno(long err);                                  /* a negated Linux errno for an fs.idl error */
+long path_resolve(struct lproc *p, uint64_t upath, int dirfd, char *out);   /* absolute path, or -errno */
+long path_join(const char *cwd, const char *path, char *out);
+
+/* fds.c: descriptors and open file descriptions */
+void files_init(struct lproc *p);
+void files_close_all(struct lproc *p);
+struct ofile *ofile_new(uint8_t kind, uint32_t flags);
+void ofile_drop(struct ofile *of);
+long fd_new(struct lproc *p, struct ofile *of, int from, bool cloexec);
+
+/* tty.c: the console as a terminal */
+long console_in(struct lproc *p, uint64_t buf, uint64_t n);
+long console_out(struct lproc *p, uint64_t buf, uint64_t n);
+
+/* clock.c */
+void clock_start(void);
+uint64_t clock_realtime_ns(void);
+
+/* syscalls.c: the table; each takes the six arguments */
+typedef long (*syscall_fn)(struct lproc *p, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+                           uint64_t a5);
+long syscall_dispatch(struct lproc *p, uint64_t nr, const uint64_t args[6]);
+#define SYSCALL(name) long sys_##name(struct lproc *p, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, \
+                                      uint64_t a4, uint64_t a5)
+/* Returned by a call that gives no answer now: the process ended, or its thread waits (deferred). */
+#define NO_ANSWER (-100000l)
+struct ofile *ofile_of(struct lproc *p, uint64_t fd);
+void stat_fill(struct stat *st, uint32_t ino, uint32_t mode, uint32_t nlink, uint32_t uid, uint32_t gid,
+               uint64_t size, uint32_t atime, uint32_t mtime, uint32_t ctime, uint64_t blocks);
+void random_bytes(void *dst, size_t n);
+
+/* fault.c: a fault message of process p; true if it is to be answered with *m */
+bool fault_serve(struct lproc *p, struct pith_msg *m);
+
+/* main.c: reply objects for answers given later (wait, nanosleep) */
+uint64_t reply_take(void);
+void reply_give(uint64_t reply);
+extern uint64_t server_reply;           /* the reply object the next receive uses */
+extern bool deferred;                   /* set by a handler that keeps server_reply's caller waiting */
+
+#endif

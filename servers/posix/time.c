@@ -1,0 +1,119 @@
+/*
+ * Time, sleeping and randomness for Linux programs: clocks from the time
+ * page and clock.c's real-time base; a sleep keeps its thread's answer
+ * and main.c's loop gives it when the time comes, so the server goes on.
+ */
+#include "personality.h"
+
+#include <errno.h>
+#include <time.h>
+
+static long clock_ns(struct lproc *p, uint64_t clock, uint64_t *ns)
+{
+    switch (clock) {
+    case CLOCK_REALTIME:
+    case CLOCK_REALTIME_COARSE:
+        *ns = clock_realtime_ns();
+        return 0;
+    case CLOCK_MONOTONIC:
+    case CLOCK_MONOTONIC_RAW:
+    case CLOCK_MONOTONIC_COARSE:
+    case CLOCK_BOOTTIME:
+        *ns = pith_clock_ns(time_page);
+        return 0;
+    case CLOCK_PROCESS_CPUTIME_ID:
+    case CLOCK_THREAD_CPUTIME_ID: {
+        struct pith_msg m = { 0 };
+        if (pith_invoke(p->tcb, PITH_TCB_INFO, &m))
+            return -EINVAL;
+        *ns = m.w[0] / time_page->tsc_hz * 1000000000u + m.w[0] % time_page->tsc_hz * 1000000000u / time_page->tsc_hz;
+        return 0;
+    }
+    default:
+        return -EINVAL;
+    }
+}
+
+SYSCALL(clock_gettime)
+{
+    uint64_t ns;
+    long err = clock_ns(p, a0, &ns);
+    if (err)
+        return err;
+    struct timespec ts = { .tv_sec = (time_t)(ns / 1000000000u), .tv_nsec = (long)(ns % 1000000000u) };
+    return mem_write(p, a1, &ts, sizeof ts);
+}
+
+SYSCALL(clock_getres)
+{
+    uint64_t ns;
+    long err = clock_ns(p, a0, &ns);
+    struct timespec ts = { 0, 1 };
+    return err ? err : a1 ? mem_write(p, a1, &ts, sizeof ts) : 0;
+}
+
+SYSCALL(gettimeofday)
+{
+    uint64_t ns = clock_realtime_ns();
+    struct { int64_t sec, usec; } tv = { (int64_t)(ns / 1000000000u), (int64_t)(ns % 1000000000u / 1000) };
+    return a0 ? mem_write(p, a0, &tv, sizeof tv) : 0;
+}
+
+SYSCALL(time)
+{
+    int64_t t = (int64_t)(clock_realtime_ns() / 1000000000u);
+    if (a0 && mem_write(p, a0, &t, sizeof t))
+        return -EFAULT;
+    return t;
+}
+
+/* The thread waits with its answer held (main.c answers it when the time comes). */
+static long sleep_until(struct lproc *p, uint64_t wake)
+{
+    if (wake <= pith_clock_ns(time_page))
+        return 0;
+    p->sleeper = server_reply;
+    p->wake_ns = wake;
+    deferred = true;
+    return NO_ANSWER;
+}
+
+static long sleep_for(struct lproc *p, uint64_t clock, uint64_t flags, uint64_t req)
+{
+    struct timespec ts;
+    if (mem_read(p, &ts, req, sizeof ts))
+        return -EFAULT;
+    if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1000000000)
+        return -EINVAL;
+    uint64_t ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec, now;
+    if (flags & TIMER_ABSTIME) {
+        long err = clock_ns(p, clock, &now);
+        if (err)
+            return err;
+        ns = ns > now ? ns - now : 0;
+    }
+    return sleep_until(p, pith_clock_ns(time_page) + ns);
+}
+
+SYSCALL(nanosleep) { return sleep_for(p, CLOCK_MONOTONIC, 0, a0); }
+SYSCALL(clock_nanosleep)
+{
+    long r = sleep_for(p, a0, a1, a2);
+    return r < 0 && r != NO_ANSWER ? -r : r;   /* clock_nanosleep returns the error number itself */
+}
+
+SYSCALL(sched_yield) { return 0; }
+
+SYSCALL(getrandom)
+{
+    char buf[256];
+    for (uint64_t done = 0; done < a1;) {
+        uint64_t k = a1 - done < sizeof buf ? a1 - done : sizeof buf;
+        random_bytes(buf, k);
+        if (mem_write(p, a0 + done, buf, k))
+            return done ? (long)done : -EFAULT;
+        done += k;
+    }
+    return (long)a1;
+}
+
