@@ -280,10 +280,10 @@ DISK_MIB ?= 32
 need-e2fs:
 	$(Q)tools/need.sh e2fs
 $(DISK_IMG): | need-e2fs
-	$(Q)tools/mkdisk.sh disk $@ $(DISK_MIB)
+	$(Q)tools/mkdisk.sh --busybox disk $@ $(DISK_MIB)
 disk-reset: need-e2fs
 	$(Q)rm -f $(DISK_IMG)
-	$(Q)tools/mkdisk.sh disk $(DISK_IMG) $(DISK_MIB)
+	$(Q)tools/mkdisk.sh --busybox disk $(DISK_IMG) $(DISK_MIB)
 # Writes files without end while the storage scenarios kill the servers under it.
 FSWRITER_ELF := $(BUILD)/user/fswriter.elf
 FSWRITER_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard tests/system/fswriter/*.c))

@@ -41,6 +41,11 @@ for pair in $optional; do
 done
 # grub-mkrescue needs the BIOS (i386-pc) GRUB modules to make a bootable image.
 case $what in iso|test) [ -d /usr/lib/grub/i386-pc ] || missing="$missing grub-pc-bin" ;; esac
+# The POSIX personality's tests and make run's disk carry Debian's static
+# busybox; the plain busybox package is dynamically linked, which Pith's
+# personality refuses, so it is replaced.
+static_busybox() { [ -x /bin/busybox ] && ! readelf -l /bin/busybox 2>/dev/null | grep -q INTERP; }
+case $what in test|build|e2fs) static_busybox || missing="$missing busybox-static" ;; esac
 # Every native program links part of musl's static C library (docs/runtime.md).
 [ -f /usr/lib/x86_64-linux-musl/libc.a ] || missing="$missing musl-dev"
 # Host unit tests need the sanitizer runtimes (libasan, libubsan come with gcc).
