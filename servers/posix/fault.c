@@ -24,8 +24,17 @@ static int signal_of(uint64_t kind)
     }
 }
 
+struct pith_fault_regs cur_regs;
+
 bool fault_serve(struct lproc *p, struct pith_msg *m)
 {
+    if (p->fork_pending) {
+        /* A forked child's first fault (it starts at an unmapped address): it goes on as its parent's copy. */
+        p->fork_pending = false;
+        *(struct pith_fault_regs *)pith_tls_self()->ipc_buffer->msg = p->fork_regs;
+        *m = (struct pith_msg){ .tag = PITH_TAG(PITH_FAULT_RESUME_REGS, 0) };
+        return true;
+    }
     if (m->w[0] != PITH_FAULT_SYSCALL) {
         int sig = signal_of(m->w[0]);
         printf("posix: pid %u (%s): %s at %#lx (ip %#lx, error %#lx): signal %d\n", p->pid, p->exe,
@@ -35,6 +44,7 @@ bool fault_serve(struct lproc *p, struct pith_msg *m)
     }
     /* The registers are in our IPC buffer; take them before a call to a server overwrites it. */
     struct pith_fault_regs r = *(const struct pith_fault_regs *)pith_tls_self()->ipc_buffer->msg;
+    cur_regs = r;
     const uint64_t args[6] = { r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9 };
     long result = syscall_dispatch(p, m->w[1], args);
     if (result == NO_ANSWER)

@@ -20,7 +20,6 @@ SYSCALL(getpid) { return p->pid; }
 SYSCALL(gettid) { return p->pid; }
 SYSCALL(getppid) { return p->ppid; }
 SYSCALL(getuid) { return 0; }           /* also geteuid, getgid, getegid: everyone is root */
-SYSCALL(getpgrp) { return p->pid; }     /* also getpgid, getsid: each process leads its own */
 SYSCALL(umask) { return 022; }
 
 SYSCALL(uname)

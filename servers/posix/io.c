@@ -34,6 +34,9 @@ static long transfer(struct lproc *p, uint64_t fd, uint64_t buf, uint64_t n, int
         return write ? console_out(p, buf, n) : console_in(p, buf, n);
     case FD_NULL:
         return write ? (long)n : 0;
+    case FD_PIPE_R:
+    case FD_PIPE_W:
+        return off >= 0 ? -ESPIPE : pipe_transfer(p, of, buf, n, write);
     case FD_DIR:
         return -EISDIR;
     default:
@@ -92,6 +95,14 @@ static long vector(struct lproc *p, uint64_t fd, uint64_t iov, uint64_t count, b
         if (!v.iov_len)
             continue;
         long n = transfer(p, fd, (uint64_t)v.iov_base, v.iov_len, -1, write);
+        if (n == NO_ANSWER) {
+            if (total && deferred) {
+                /* Something moved already: answer that, not the wait. */
+                pipe_cancel_keep(p);
+                return total;
+            }
+            return n;
+        }
         if (n < 0)
             return total ? total : n;
         total += n;
@@ -170,7 +181,7 @@ SYSCALL(lseek)
     int64_t off = (int64_t)a1, base = 0;
     if (!of)
         return -EBADF;
-    if (of->kind == FD_CONSOLE)
+    if (of->kind == FD_CONSOLE || of->kind == FD_PIPE_R || of->kind == FD_PIPE_W)
         return -ESPIPE;
     if (of->kind == FD_DIR) {
         if (a2 != SEEK_SET || off != 0)

@@ -140,8 +140,9 @@ long load_program(struct lproc *p, const char *path, const char *argv, uint64_t 
         uint64_t end = img.segments[i].vaddr + img.segments[i].memsz;
         top = end > top ? end : top;
     }
-    if (pages * PAGE + OVERHEAD_BYTES > (1ull << LPROC_BITS)) {
-        printf("posix: %s: %lu pages do not fit a process's %llu MiB\n", p->exe, pages, (1ull << LPROC_BITS) >> 20);
+    if (pages * PAGE + OVERHEAD_BYTES > ((uint64_t)chunks_total << CHUNK_BITS)) {
+        printf("posix: %s: %lu pages do not fit our %llu MiB\n", p->exe, pages,
+               ((unsigned long long)chunks_total << CHUNK_BITS) >> 20);
         return POSIX_E_TOO_BIG;
     }
     for (int i = 0; i < img.nsegments; i++) {

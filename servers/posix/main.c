@@ -22,7 +22,7 @@
 
 struct pith_client fs, console;
 const struct pith_time_page *time_page;
-uint64_t lproc_untyped[LPROC_MAX], server_ep, temp_slots, server_reply;
+uint64_t chunk_cap[CHUNK_MAX], server_ep, temp_slots, server_reply;
 bool deferred;
 static struct pith_server server;
 static uint64_t pool[REPLY_POOL];
@@ -159,29 +159,33 @@ int main(void)
     clock_start();
     pith_client_init(&fs, "/fs", &names_resolver, pith_slot_alloc(), buf);
     pith_client_init(&console, "/dev/console", &names_resolver, pith_slot_alloc(), buf);
-    /* Each process's memory: an untyped of its own, revoked whole when it ends. */
-    int made = 0;
-    for (int i = 0; i < LPROC_MAX; i++) {
-        lproc_untyped[i] = pith_slot_alloc();
-        if (pith_invoke4(PITH_SLOT_UNTYPED, PITH_UNTYPED_RETYPE, PITH_OBJ_UNTYPED | LPROC_BITS << 8, PITH_SLOT_CSPACE,
-                         lproc_untyped[i], 1)) {
-            pith_slot_free(lproc_untyped[i]);
-            lproc_untyped[i] = 0;       /* no memory for this one: lproc_new skips it */
-            continue;
-        }
-        made++;
-    }
     temp_slots = pith_slot_alloc_range(64);
     server_ep = pith_object_new(PITH_OBJ_ENDPOINT, 0);
     server = (struct pith_server){ .ep = server_ep, .buf = buf };
+    for (int i = 0; i < REPLY_POOL; i++)
+        reply_give(pith_object_new(PITH_OBJ_REPLY, 0));  /* made before the processes' memory is carved */
     long err = fsio_start();
     if (err)
         printf("posix: no window on /fs yet (error %#lx); trying again on first use\n", err);
+    /* The processes' memory: chunks of 1 MiB of ours, all but a reserve for our own objects
+     * (made last, after our window and endpoint). */
+    struct pith_msg info = { 0 };
+    uint64_t free_bytes = pith_invoke(PITH_SLOT_UNTYPED, PITH_UNTYPED_INFO, &info) ? 0 : info.w[1];
+    uint64_t want = free_bytes > (1ull << CHUNK_BITS) ? (free_bytes - (256u << 10)) >> CHUNK_BITS : 0;
+    while (chunks_total < CHUNK_MAX && (uint64_t)chunks_total < want) {
+        uint64_t slot = pith_slot_alloc();
+        if (pith_invoke4(PITH_SLOT_UNTYPED, PITH_UNTYPED_RETYPE, PITH_OBJ_UNTYPED | CHUNK_BITS << 8, PITH_SLOT_CSPACE,
+                         slot, 1)) {
+            pith_slot_free(slot);
+            break;
+        }
+        chunk_cap[chunks_total++] = slot;
+    }
     if ((err = register_name("/svc/posix", server_ep))) {
         printf("posix: cannot publish /svc/posix (error %#lx)\n", err);
         return 1;
     }
-    printf("posix: serving /svc/posix: %d processes of %llu MiB at once\n", made, (1ull << LPROC_BITS) >> 20);
+    printf("posix: serving /svc/posix: %d MiB for processes\n", chunks_total << (CHUNK_BITS - 20));
     serve();
     return 1;
 }

@@ -27,8 +27,7 @@ static long ensure_tables(struct lproc *p, uint64_t vspace, uint64_t va)
     for (int level = 0; level < 4; level++) {
         if (!p->spare_pt) {
             p->spare_pt = pith_slot_alloc();
-            long err = pith_invoke4(p->untyped, PITH_UNTYPED_RETYPE, PITH_OBJ_PAGE_TABLE, PITH_SLOT_CSPACE,
-                                    p->spare_pt, 1);
+            long err = lproc_retype(p, PITH_OBJ_PAGE_TABLE, p->spare_pt, 1);
             if (err) {
                 pith_slot_free(p->spare_pt);
                 p->spare_pt = 0;
@@ -124,7 +123,7 @@ long mem_map(struct lproc *p, uint64_t start, uint64_t len, uint8_t rights, uint
     for (uint64_t done = 0; !err && done < n; done += BATCH) {
         uint64_t k = n - done < BATCH ? n - done : BATCH;
         uint64_t ours = r->slot + done, theirs = r->slot + n + done;
-        long kerr = pith_invoke4(p->untyped, PITH_UNTYPED_RETYPE, PITH_OBJ_FRAME, PITH_SLOT_CSPACE, temp_slots, k);
+        long kerr = lproc_retype(p, PITH_OBJ_FRAME, temp_slots, k);
         if (kerr) {
             printf("posix: pid %u: no memory for %lu pages (error %ld)\n", p->pid, k, kerr);
             err = -ENOMEM;

@@ -62,6 +62,8 @@ static long stat_fd(struct lproc *p, uint64_t fd, uint64_t buf)
         return -EBADF;
     if (of->kind == FD_CONSOLE || of->kind == FD_NULL) {
         console_stat(&st);
+    } else if (of->kind == FD_PIPE_R || of->kind == FD_PIPE_W) {
+        stat_fill(&st, 0x1000 + (uint32_t)of->pipe, S_IFIFO | 0600, 1, 0, 0, 0, 0, 0, 0, 0);
     } else {
         uint32_t mode, nlink, uid, gid, at, mt, ct;
         uint64_t size, blocks;

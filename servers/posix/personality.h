@@ -11,14 +11,18 @@
 #include "idl.h"
 #include "pith.h"
 
+#include <pith/fault.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/stat.h>
 #include <stdint.h>
 
-#define LPROC_MAX     8                 /* processes at once, at most: one 8 MiB untyped each, as many as our memory holds */
-#define LPROC_BITS    23                /* each process's memory: 8 MiB */
-#define LPROC_CNODE_BITS 13             /* 8192 slots: two per page (ours and its mapping) and page tables */
+#define LPROC_MAX     16                /* processes at once, at most (memory permitting) */
+#define CHUNK_BITS    20                /* our memory for processes: untypeds of 1 MiB, taken as a process grows */
+#define CHUNK_MAX     64                /* chunks in all */
+#define PROC_CHUNKS   48                /* chunks one process may hold */
+#define LPROC_CNODE_BITS 12             /* 4096 slots: two per page (ours and its mapping) and page tables */
 #define REGION_MAX    256
 #define FD_MAX        64
 #define PAGE          ((uint64_t)4096)
@@ -52,13 +56,14 @@ struct region {
     bool used;
 };
 
-enum fd_kind { FD_NONE, FD_CONSOLE, FD_FILE, FD_DIR, FD_NULL };
+enum fd_kind { FD_NONE, FD_CONSOLE, FD_FILE, FD_DIR, FD_NULL, FD_PIPE_R, FD_PIPE_W };
 
 /* An open file description (shared by dup). */
 struct ofile {
     int refs;
     uint8_t kind;
     uint32_t ino, gen, flags;           /* O_* flags (access mode, O_APPEND, O_NONBLOCK) */
+    int pipe;                           /* pipes: which (pipe.c) */
     uint64_t pos;                       /* files: byte offset; directories: readdir cookie */
     char path[256];
 };
@@ -78,7 +83,9 @@ struct lproc {
     enum lproc_state state;
     uint32_t pid, ppid;
     int status, signal;                 /* when ended */
-    uint64_t untyped;                   /* our slot of its memory; revoked at its end */
+    uint64_t untyped;                   /* the chunk it makes objects from now */
+    uint8_t chunk[PROC_CHUNKS];         /* the chunks it holds (indices); each revoked at its end */
+    int nchunks;
     uint64_t cnode, vspace, tcb, fault_ep;  /* our slots */
     uint32_t next_slot;                 /* next free slot of its CNode */
     uint64_t alias_next;                /* next free alias address */
@@ -94,7 +101,21 @@ struct lproc {
     uint64_t waiter;                    /* a reply object holding a blocked wait (0: none) */
     uint64_t sleeper, wake_ns;          /* a reply object holding its thread's nanosleep, and when it ends */
     uint64_t spare_pt;                  /* a page table of its memory made but not needed yet (0: none) */
+    uint32_t pgid, sid;
+    bool orphan;                        /* its parent ended: nobody waits for it, reaped at its end */
+    bool fork_pending;                  /* a new child: its first fault is answered with fork_regs */
+    struct pith_fault_regs fork_regs;
+    uint64_t wait_reply;                /* a reply object holding its thread's wait4/waitid (0: none) */
+    int64_t wait_pid;                   /* what it waits for: wait4's pid */
+    uint64_t wait_addr;                 /* where the status (wait4) or siginfo (waitid) goes */
+    bool wait_siginfo;                  /* waitid */
+    uint64_t pipe_reply;                /* a reply object holding its thread's pipe read or write (0: none) */
+    uint64_t pipe_fd, pipe_buf, pipe_n;
+    bool pipe_write;
 };
+
+/* The registers of the system call being served (fault.c). */
+extern struct pith_fault_regs cur_regs;
 
 extern struct lproc lprocs[LPROC_MAX];
 extern struct pith_client fs, console;
@@ -105,6 +126,9 @@ struct lproc *lproc_by_pid(uint32_t pid);
 long lproc_new(struct lproc **out);                  /* a free slot with its objects made; posix errors */
 void lproc_end(struct lproc *p, int status, int signal);    /* stops and frees everything; answers a waiter */
 void lproc_reap(struct lproc *p);
+void lproc_end_objects(struct lproc *p);             /* thread stopped, objects and memory back */
+long lproc_retype(struct lproc *p, uint64_t type_bits, uint64_t slot, uint64_t count);  /* from its chunks, taking one more if needed */
+extern int chunks_total;
 long lproc_wait(uint32_t pid, bool nohang, uint32_t *status, uint32_t *signal, bool *deferred);
 
 /* memory.c */
@@ -137,6 +161,16 @@ void files_close_all(struct lproc *p);
 struct ofile *ofile_new(uint8_t kind, uint32_t flags);
 void ofile_drop(struct ofile *of);
 long fd_new(struct lproc *p, struct ofile *of, int from, bool cloexec);
+
+/* pipe.c */
+long pipe_transfer(struct lproc *p, struct ofile *of, uint64_t buf, uint64_t n, bool write);
+void pipe_end_closed(struct ofile *of);
+void pipe_cancel(struct lproc *p);
+void pipe_cancel_keep(struct lproc *p);
+
+/* family.c */
+void family_child_ended(struct lproc *c);      /* answers a parent waiting for it */
+void family_parent_ends(struct lproc *p);      /* its children orphaned, its zombies reaped */
 
 /* tty.c: the console as a terminal */
 long console_in(struct lproc *p, uint64_t buf, uint64_t n);

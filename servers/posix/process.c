@@ -17,7 +17,9 @@
 
 struct lproc lprocs[LPROC_MAX];
 static uint32_t next_pid = 100;
-extern uint64_t lproc_untyped[LPROC_MAX], server_ep;
+extern uint64_t chunk_cap[CHUNK_MAX], server_ep;
+int chunks_total;
+static bool chunk_busy[CHUNK_MAX];
 void answer_wait(struct lproc *p);      /* main.c */
 
 struct lproc *lproc_by_pid(uint32_t pid)
@@ -28,15 +30,57 @@ struct lproc *lproc_by_pid(uint32_t pid)
     return NULL;
 }
 
-static long retype(uint64_t ut, uint8_t type, uint32_t bits, uint64_t slot)
+/* One more free chunk for p; false if none is left. */
+static bool chunk_take(struct lproc *p)
 {
-    return pith_invoke4(ut, PITH_UNTYPED_RETYPE, type | (uint64_t)bits << 8, PITH_SLOT_CSPACE, slot, 1);
+    if (p->nchunks == PROC_CHUNKS)
+        return false;
+    for (int i = 0; i < chunks_total; i++)
+        if (!chunk_busy[i]) {
+            chunk_busy[i] = true;
+            p->chunk[p->nchunks++] = (uint8_t)i;
+            p->untyped = chunk_cap[i];
+            return true;
+        }
+    return false;
+}
+
+long lproc_retype(struct lproc *p, uint64_t type_bits, uint64_t slot, uint64_t count)
+{
+    long err = p->untyped ? pith_invoke4(p->untyped, PITH_UNTYPED_RETYPE, type_bits, PITH_SLOT_CSPACE, slot, count)
+                          : PITH_E_NO_MEMORY;
+    if (!err)
+        return 0;
+    if (count > 1) {                    /* the rest of this chunk first, then the next */
+        uint64_t half = count / 2;
+        err = lproc_retype(p, type_bits, slot, half);
+        return err ? err : lproc_retype(p, type_bits, slot + half, count - half);
+    }
+    if (chunk_take(p))
+        err = pith_invoke4(p->untyped, PITH_UNTYPED_RETYPE, type_bits, PITH_SLOT_CSPACE, slot, count);
+    return err;
+}
+
+static long retype(struct lproc *p, uint8_t type, uint32_t bits, uint64_t slot)
+{
+    return lproc_retype(p, type | (uint64_t)bits << 8, slot, 1);
+}
+
+/* Every chunk of p revoked (its objects go) and free again. */
+static void chunks_give_back(struct lproc *p)
+{
+    for (int i = 0; i < p->nchunks; i++) {
+        pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_REVOKE, chunk_cap[p->chunk[i]], 0, 0, 0);
+        chunk_busy[p->chunk[i]] = false;
+    }
+    p->nchunks = 0;
+    p->untyped = 0;
 }
 
 long lproc_new(struct lproc **out)
 {
     int i = 0;
-    while (i < LPROC_MAX && (lprocs[i].state != LP_FREE || !lproc_untyped[i]))
+    while (i < LPROC_MAX && lprocs[i].state != LP_FREE)
         i++;
     if (i == LPROC_MAX)
         return POSIX_E_NO_ROOM;
@@ -49,23 +93,23 @@ long lproc_new(struct lproc **out)
         p->cnode = pith_slot_alloc(), p->vspace = pith_slot_alloc(), p->tcb = pith_slot_alloc();
         p->fault_ep = pith_slot_alloc();
     }
-    p->untyped = lproc_untyped[i];
     long err;
-    if ((err = retype(p->untyped, PITH_OBJ_CNODE, LPROC_CNODE_BITS, p->cnode)) ||
-        (err = retype(p->untyped, PITH_OBJ_VSPACE, 0, p->vspace)) ||
-        (err = retype(p->untyped, PITH_OBJ_TCB, 0, p->tcb)) ||
+    if ((err = retype(p, PITH_OBJ_CNODE, LPROC_CNODE_BITS, p->cnode)) ||
+        (err = retype(p, PITH_OBJ_VSPACE, 0, p->vspace)) ||
+        (err = retype(p, PITH_OBJ_TCB, 0, p->tcb)) ||
         (err = pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_MINT, p->fault_ep, server_ep, PITH_RIGHT_WRITE,
                             FAULT_BADGE + (uint64_t)i)) ||
         (err = pith_invoke4(p->tcb, PITH_TCB_CONFIGURE, p->cnode, p->vspace, 0, p->fault_ep)) ||
         (err = pith_invoke4(p->tcb, PITH_TCB_SET_PRIORITY, LINUX_PRIORITY, LINUX_PRIORITY, 0, 0))) {
         printf("posix: cannot make a process (error %ld)\n", err);
         pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, p->fault_ep, 0, 0, 0);
-        pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_REVOKE, p->untyped, 0, 0, 0);
-        return POSIX_E_TOO_BIG;
+        chunks_give_back(p);
+        return POSIX_E_NO_ROOM;
     }
     p->state = LP_RUNNING;
     p->pid = next_pid++;
     p->ppid = 1;
+    p->pgid = p->sid = p->pid;
     p->next_slot = 1;
     p->alias_next = ALIAS_BASE + (uint64_t)i * ALIAS_SPAN;
     strcpy(p->cwd, "/");
@@ -74,29 +118,43 @@ long lproc_new(struct lproc **out)
     return 0;
 }
 
+/* Its thread stopped, its objects and memory taken back (fault endpoint, chunks, the spare table). */
+void lproc_end_objects(struct lproc *p)
+{
+    pith_invoke4(p->tcb, PITH_TCB_SUSPEND, 0, 0, 0, 0);
+    pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, p->fault_ep, 0, 0, 0);
+    /* The CNode, VSpace, TCB, pages, page tables and our aliases were all made from its chunks. */
+    chunks_give_back(p);
+    if (p->spare_pt)
+        pith_slot_free(p->spare_pt);    /* emptied by the revoke */
+    p->spare_pt = 0;
+    p->fork_pending = false;
+}
+
 /* Stops the thread and takes back every object of the process; the entry stays until reaped. */
 void lproc_end(struct lproc *p, int status, int signal)
 {
     if (p->state != LP_RUNNING)
         return;
     pith_invoke4(p->tcb, PITH_TCB_SUSPEND, 0, 0, 0, 0);
+    p->state = LP_ENDED;                /* before its pipes wake anyone: nothing answers it now */
     files_close_all(p);
-    pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, p->fault_ep, 0, 0, 0);
-    /* The CNode, VSpace, TCB, pages, page tables and our aliases were all made from it. */
-    pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_REVOKE, p->untyped, 0, 0, 0);
-    if (p->spare_pt)
-        pith_slot_free(p->spare_pt);    /* emptied by the revoke */
-    p->spare_pt = 0;
+    lproc_end_objects(p);
     if (p->sleeper)
         reply_give(p->sleeper);
     p->sleeper = 0;
-    p->state = LP_ENDED;
+    pipe_cancel(p);
+    family_parent_ends(p);
     p->status = status;
     p->signal = signal;
     if (signal)
         printf("posix: pid %u (%s) killed by signal %d\n", p->pid, p->exe, signal);
     if (p->waiter)
         answer_wait(p);
+    else if (p->orphan)
+        lproc_reap(p);
+    else
+        family_child_ended(p);
 }
 
 void lproc_reap(struct lproc *p)

@@ -24,6 +24,8 @@ static inline const char *errname(int e)
     case ESPIPE: return "ESPIPE";
     case EFAULT: return "EFAULT";
     case ENOMEM: return "ENOMEM";
+    case ECHILD: return "ECHILD";
+    case EPIPE: return "EPIPE";
     default: return "other";
     }
 }

@@ -10,13 +10,14 @@
 
 PX=$BUILD/posix
 PU=$BUILD/user
-POSIX_PROGRAMS=${POSIX_PROGRAMS:-"hello status segv args files memory clock uname enosys"}
+POSIX_PROGRAMS=${POSIX_PROGRAMS:-"hello status segv args files memory clock uname enosys fork"}
 POSIX_ARGS_args="alpha beta"
 POSIX_BUSYBOX=(                 # name|command line (after the binary)
     "busybox_echo|echo hello"
     "busybox_ls|ls -1 /"
     "busybox_ls_etc|ls -1 /etc"
     "busybox_cat|cat /etc/motd"
+    "busybox_sh_echo|sh /posix/echo.sh"
 )
 
 posix_modules() {
@@ -34,6 +35,9 @@ posix_folder() {
     for p in $POSIX_PROGRAMS; do cp "$PX/$p" "$dir/posix/$p"; done
     cp "$PX/bench-getpid" "$dir/posix/bench-getpid"
     cp "$PX/refused/toobig" "$PX/refused/dynamic" "$dir/posix/"
+    # Scripts for busybox sh (the Pith shell splits its command line on blanks, without quotes).
+    printf 'echo one\necho two\n' > "$dir/posix/echo.sh"
+    printf 'echo one; echo two | /bin/busybox cat; /bin/busybox ls /etc | /bin/busybox wc -l\n' > "$dir/posix/pipe.sh"
     [ -x /bin/busybox ] && cp /bin/busybox "$dir/bin/busybox"
     return 0
 }

@@ -1,0 +1,341 @@
+/*
+ * Processes making processes: fork (vfork and clone in fork's form are
+ * the same here) copies every region of the parent into a new process at
+ * once (no copy-on-write yet) and shares its open file descriptions;
+ * execve loads a new image into a fresh process that takes over the pid,
+ * the descriptors without O_CLOEXEC and the rest of the identity; wait4
+ * and waitid reap children, keeping the answer (like nanosleep) while
+ * none has ended; process groups and sessions are recorded.
+ */
+#include "personality.h"
+#include "posix.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#define CLONE_VM             0x00000100
+#define CLONE_THREAD         0x00010000
+#define CLONE_PARENT_SETTID  0x00100000
+#define CLONE_CHILD_CLEARTID 0x00200000
+#define CLONE_CHILD_SETTID   0x01000000
+#define START_FAULT_VA       0x1000     /* nothing is ever mapped here: a new child faults at once */
+
+/* ---- fork -------------------------------------------------------------------- */
+
+static long fork_from(struct lproc *p, uint64_t flags, uint64_t stack, uint64_t ptid, uint64_t ctid)
+{
+    struct lproc *c;
+    if (lproc_new(&c))
+        return -EAGAIN;
+    files_close_all(c);
+    c->ppid = p->pid;
+    c->pgid = p->pgid, c->sid = p->sid;
+    for (int i = 0; i < REGION_MAX; i++) {
+        const struct region *r = &p->regions[i];
+        if (!r->used)
+            continue;
+        struct region *n;
+        uint64_t len = r->end - r->start;
+        if (mem_map(c, r->start, len, r->rights, r->kind, &n)) {
+            lproc_end(c, 127, 0);
+            lproc_reap(c);
+            return -ENOMEM;
+        }
+        memcpy((void *)n->alias, (const void *)(r->alias + (r->start - r->origin)), len);
+        n->prot = r->prot;
+    }
+    c->brk_start = p->brk_start, c->brk = p->brk, c->brk_mapped = p->brk_mapped;
+    c->fs_base = p->fs_base, c->gs_base = p->gs_base;
+    c->sigmask = p->sigmask;
+    memcpy(c->sigact, p->sigact, sizeof c->sigact);
+    strcpy(c->cwd, p->cwd);
+    strcpy(c->exe, p->exe);
+    for (int fd = 0; fd < FD_MAX; fd++)
+        if (p->fds[fd].of) {
+            c->fds[fd] = p->fds[fd];
+            c->fds[fd].of->refs++;
+        }
+    uint32_t pid = c->pid;
+    if (flags & CLONE_CHILD_SETTID)
+        mem_write(c, ctid, &pid, 4);
+    if (flags & CLONE_PARENT_SETTID) {
+        mem_write(c, ptid, &pid, 4);
+        mem_write(p, ptid, &pid, 4);
+    }
+    if (flags & CLONE_CHILD_CLEARTID)
+        c->clear_tid = ctid;
+    c->fork_regs = cur_regs;
+    c->fork_regs.rax = 0;
+    if (stack)
+        c->fork_regs.rsp = stack;
+    c->fork_pending = true;
+    if (pith_invoke4(c->tcb, PITH_TCB_SET_TLS, c->fs_base, c->gs_base, 0, 0) ||
+        pith_invoke4(c->tcb, PITH_TCB_WRITE_REGISTERS, START_FAULT_VA, c->fork_regs.rsp, 0, 0) ||
+        pith_invoke4(c->tcb, PITH_TCB_RESUME, 0, 0, 0, 0)) {
+        lproc_end(c, 127, 0);
+        lproc_reap(c);
+        return -EAGAIN;
+    }
+    return pid;
+}
+
+SYSCALL(fork) { return fork_from(p, 0, 0, 0, 0); }
+SYSCALL(vfork) { return fork_from(p, 0, 0, 0, 0); }   /* a copy: the parent need not wait */
+
+SYSCALL(clone)
+{
+    if ((a0 & CLONE_THREAD) || ((a0 & CLONE_VM) && !a1))
+        return -ENOSYS;                 /* threads: not yet */
+    return fork_from(p, a0, a1, a2, a3);
+}
+
+/* ---- execve ------------------------------------------------------------------ */
+
+/* The strings of a NULL-ended array of the process, NUL-separated, into out; their count or -errno. */
+static long gather(struct lproc *p, uint64_t arr, char *out, uint64_t size, uint64_t *used, int max)
+{
+    *used = 0;
+    if (!arr)
+        return 0;
+    for (int n = 0;; n++) {
+        uint64_t ptr;
+        if (mem_read(p, &ptr, arr + 8 * (uint64_t)n, 8))
+            return -EFAULT;
+        if (!ptr || n == max)
+            return n;                   /* past max: the rest is left out */
+        long len = mem_string(p, out + *used, ptr, size - *used);
+        if (len < 0)
+            return len == -ENAMETOOLONG ? -E2BIG : len;
+        *used += (uint64_t)len + 1;
+    }
+}
+
+static long errno_of(long posix_err)
+{
+    switch (posix_err) {
+    case POSIX_E_NOT_FOUND: return -ENOENT;
+    case POSIX_E_NOT_ELF: case POSIX_E_NOT_STATIC: return -ENOEXEC;
+    case POSIX_E_TOO_BIG: return -ENOMEM;
+    case POSIX_E_NO_ROOM: return -EAGAIN;
+    case POSIX_E_INVALID: return -EINVAL;
+    default: return -EIO;
+    }
+}
+
+/* Everything of p goes, without a trace: its pid lives on in the process that replaces it. */
+static void discard(struct lproc *p)
+{
+    pith_invoke4(p->tcb, PITH_TCB_SUSPEND, 0, 0, 0, 0);
+    files_close_all(p);
+    pipe_cancel(p);
+    if (p->sleeper)
+        reply_give(p->sleeper);
+    p->sleeper = 0;
+    p->state = LP_ENDED;
+    p->waiter = 0;
+    p->ppid = 0;
+    uint32_t pid = p->pid;
+    p->pid = 0;
+    lproc_end_objects(p);
+    p->state = LP_FREE;
+    (void)pid;
+}
+
+SYSCALL(execve)
+{
+    char path[256];
+    long err = path_resolve(p, a0, AT_FDCWD, path);
+    if (err)
+        return err;
+    if (!strcmp(path, "/proc/self/exe"))
+        strcpy(path, p->exe);
+    static char args[8192], envs[8192];
+    uint64_t alen, elen;
+    long argc = gather(p, a1, args, sizeof args, &alen, 63);
+    if (argc < 0)
+        return argc;
+    long envc = gather(p, a2, envs, sizeof envs, &elen, 63 - (int)argc);
+    if (envc < 0)
+        return envc;
+    struct lproc *c;
+    if (lproc_new(&c))
+        return -EAGAIN;
+    uint64_t entry, sp;
+    strcpy(c->cwd, p->cwd);
+    err = load_program(c, path, args, alen, envs, elen, &entry, &sp);
+    if (err) {
+        lproc_end(c, 127, 0);
+        lproc_reap(c);
+        return errno_of(err);
+    }
+    files_close_all(c);
+    for (int fd = 0; fd < FD_MAX; fd++)
+        if (p->fds[fd].of && !p->fds[fd].cloexec) {
+            c->fds[fd] = p->fds[fd];
+            p->fds[fd].of = NULL;
+        }
+    c->ppid = p->ppid, c->pgid = p->pgid, c->sid = p->sid, c->orphan = p->orphan;
+    c->sigmask = p->sigmask;
+    for (int s = 0; s < 64; s++)        /* handlers go back to the default; ignored signals stay ignored */
+        if (p->sigact[s].handler == (uint64_t)SIG_IGN)
+            c->sigact[s].handler = (uint64_t)SIG_IGN;
+    c->waiter = p->waiter;
+    uint32_t pid = p->pid;
+    discard(p);
+    c->pid = pid;
+    if (pith_invoke4(c->tcb, PITH_TCB_WRITE_REGISTERS, entry, sp, 0, 0) ||
+        pith_invoke4(c->tcb, PITH_TCB_RESUME, 0, 0, 0, 0))
+        lproc_end(c, 0, SIGSEGV);
+    return NO_ANSWER;
+}
+
+/* ---- wait4, waitid ------------------------------------------------------------ */
+
+static bool waits_for(const struct lproc *parent, const struct lproc *c, int64_t pid)
+{
+    if (c->state == LP_FREE || c->ppid != parent->pid || c->orphan)
+        return false;
+    if (pid > 0)
+        return c->pid == (uint64_t)pid;
+    if (pid == -1)
+        return true;
+    return c->pgid == (pid == 0 ? parent->pgid : (uint64_t)-pid);
+}
+
+/* c's status to where the parent asked, c reaped: wait4's answer (its pid) or waitid's (0). */
+static long reap_into(struct lproc *parent, struct lproc *c, uint64_t addr, bool siginfo)
+{
+    long pid = c->pid;
+    if (siginfo) {
+        struct { int32_t signo, err, code, pad, pid, uid, status, pad2; } si = {
+            SIGCHLD, 0, c->signal ? 2 : 1, 0, (int32_t)c->pid, 0, c->signal ? c->signal : (c->status & 0xff), 0 };
+        if (addr)
+            mem_write(parent, addr, &si, sizeof si);
+    } else if (addr) {
+        int32_t st = c->signal ? (c->signal & 0x7f) : (c->status & 0xff) << 8;
+        mem_write(parent, addr, &st, 4);
+    }
+    lproc_reap(c);
+    return siginfo ? 0 : pid;
+}
+
+static long wait_common(struct lproc *p, int64_t pid, uint64_t addr, uint64_t options, bool siginfo)
+{
+    bool any = false;
+    for (int i = 0; i < LPROC_MAX; i++) {
+        struct lproc *c = &lprocs[i];
+        if (!waits_for(p, c, pid))
+            continue;
+        any = true;
+        if (c->state == LP_ENDED)
+            return reap_into(p, c, addr, siginfo);
+    }
+    if (!any)
+        return -ECHILD;
+    if (options & 1) {                  /* WNOHANG */
+        if (siginfo && addr) {
+            static const char zero[32];
+            mem_write(p, addr, zero, sizeof zero);
+        }
+        return 0;
+    }
+    p->wait_reply = server_reply;
+    p->wait_pid = pid, p->wait_addr = addr, p->wait_siginfo = siginfo;
+    deferred = true;
+    return NO_ANSWER;
+}
+
+SYSCALL(wait4)
+{
+    if (a3) {
+        static const char zero[144];    /* struct rusage: nothing counted */
+        if (mem_write(p, a3, zero, sizeof zero))
+            return -EFAULT;
+    }
+    return wait_common(p, (int32_t)a0, a1, a2, false);
+}
+
+SYSCALL(waitid)
+{
+    int64_t pid;
+    switch (a0) {
+    case 0: pid = -1; break;                        /* P_ALL */
+    case 1: pid = (int32_t)a1; break;               /* P_PID */
+    case 2: pid = a1 ? -(int64_t)a1 : 0; break;     /* P_PGID */
+    default: return -EINVAL;
+    }
+    if (!(a3 & 4))                                  /* WEXITED: the only state change there is */
+        return -EINVAL;
+    return wait_common(p, pid, a2, a3, true);
+}
+
+void family_child_ended(struct lproc *c)
+{
+    struct lproc *parent = c->ppid > 1 ? lproc_by_pid(c->ppid) : NULL;
+    if (!parent || parent->state != LP_RUNNING || !parent->wait_reply || !waits_for(parent, c, parent->wait_pid))
+        return;
+    long r = reap_into(parent, c, parent->wait_addr, parent->wait_siginfo);
+    struct pith_msg m = { .tag = PITH_TAG(PITH_FAULT_SYSCALL_RESULT, 1), .w = { (uint64_t)r } };
+    pith_send(parent->wait_reply, &m);
+    reply_give(parent->wait_reply);
+    parent->wait_reply = 0;
+}
+
+void family_parent_ends(struct lproc *p)
+{
+    if (p->wait_reply)
+        reply_give(p->wait_reply);
+    p->wait_reply = 0;
+    for (int i = 0; i < LPROC_MAX; i++) {
+        struct lproc *c = &lprocs[i];
+        if (c == p || c->state == LP_FREE || c->ppid != p->pid)
+            continue;
+        c->ppid = 1;
+        c->orphan = true;
+        if (c->state == LP_ENDED)
+            lproc_reap(c);
+    }
+}
+
+/* ---- groups and sessions (recorded) ------------------------------------------- */
+
+static struct lproc *target(struct lproc *p, uint64_t pid)
+{
+    return pid ? lproc_by_pid((uint32_t)pid) : p;
+}
+
+SYSCALL(setpgid)
+{
+    struct lproc *t = target(p, a0);
+    if (!t || t->state != LP_RUNNING)
+        return -ESRCH;
+    if ((int64_t)a1 < 0)
+        return -EINVAL;
+    t->pgid = a1 ? (uint32_t)a1 : t->pid;
+    return 0;
+}
+
+SYSCALL(getpgid)
+{
+    struct lproc *t = target(p, a0);
+    return t ? (long)t->pgid : -ESRCH;
+}
+
+SYSCALL(getpgrp) { return p->pgid; }
+
+SYSCALL(getsid)
+{
+    struct lproc *t = target(p, a0);
+    return t ? (long)t->sid : -ESRCH;
+}
+
+SYSCALL(setsid)
+{
+    if (p->pgid == p->pid)
+        return -EPERM;                  /* already a group leader */
+    p->sid = p->pgid = p->pid;
+    return p->pid;
+}
