@@ -33,18 +33,23 @@ static long fork_from(struct lproc *p, uint64_t flags, uint64_t stack, uint64_t 
     files_close_all(c);
     c->ppid = p->pid;
     c->pgid = p->pgid, c->sid = p->sid;
+    if ((c->image = p->image) >= 0)
+        image_get(c->image);            /* before any region: an early end puts it back */
     for (int i = 0; i < REGION_MAX; i++) {
         const struct region *r = &p->regions[i];
         if (!r->used)
             continue;
         struct region *n;
         uint64_t len = r->end - r->start;
-        if (mem_map(c, r->start, len, r->rights, r->kind, &n)) {
+        long err = r->src ? mem_map_from(c, r->start, len, r->rights, r->src + (r->start - r->origin) / PAGE, &n)
+                          : mem_map(c, r->start, len, r->rights, r->kind, &n);
+        if (err) {
             lproc_end(c, 127, 0);
             lproc_reap(c);
             return -ENOMEM;
         }
-        memcpy((void *)n->alias, (const void *)(r->alias + (r->start - r->origin)), len);
+        if (!r->src)                    /* a shared image's pages are the same frames */
+            memcpy((void *)n->alias, (const void *)(r->alias + (r->start - r->origin)), len);
         n->prot = r->prot;
     }
     c->brk_start = p->brk_start, c->brk = p->brk, c->brk_mapped = p->brk_mapped;

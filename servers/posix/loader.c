@@ -15,6 +15,7 @@
 #include <string.h>
 
 #define HEAD_BYTES 4096                 /* the program headers must be in the first page */
+#define IMAGE_MIN_PAGES 128             /* read-only segments shared from this size (half a chunk) */
 #define ARGS_MAX 64                     /* argv + envp entries */
 /* What a process's memory holds besides its program: CNode, tables, stack, heap room. */
 #define OVERHEAD_BYTES ((1ull << LPROC_CNODE_BITS) * 64 + (STACK_PAGES + 64) * PAGE)
@@ -145,6 +146,21 @@ long load_program(struct lproc *p, const char *path, const char *argv, uint64_t 
                ((unsigned long long)chunks_total << CHUNK_BITS) >> 20);
         return POSIX_E_TOO_BIG;
     }
+    /* The read-only segments: from the shared image of this file, loaded now if nobody runs it. */
+    uint32_t ro_pages = 0, ro_at = 0;
+    for (int i = 0; i < img.nsegments; i++) {
+        uint64_t first;
+        if (!(img.segments[i].flags & ELF_PF_W))
+            ro_pages += (uint32_t)elf_segment_pages(&img.segments[i], &first);
+    }
+    bool fresh = false;
+    if (ro_pages >= IMAGE_MIN_PAGES) {  /* smaller ones are not worth a chunk of their own */
+        p->image = image_find(ino, gen, size, mtime);
+        if (p->image >= 0)
+            image_get(p->image);
+        else
+            fresh = (p->image = image_new(ino, gen, size, mtime, ro_pages)) >= 0;
+    }
     for (int i = 0; i < img.nsegments; i++) {
         const struct elf_segment *s = &img.segments[i];
         uint8_t rights = PITH_RIGHT_READ;
@@ -154,14 +170,25 @@ long load_program(struct lproc *p, const char *path, const char *argv, uint64_t 
             rights |= PITH_RIGHT_EXEC;
         uint64_t first, n = elf_segment_pages(s, &first);
         struct region *r;
-        if ((err = mem_map(p, first, n * PAGE, rights, R_IMAGE, &r)))
+        bool shared = p->image >= 0 && !(s->flags & ELF_PF_W);
+        if (shared) {
+            err = mem_map_from(p, first, n * PAGE, rights, image_slot(p->image, ro_at), &r);
+            ro_at += (uint32_t)n;
+        } else {
+            err = mem_map(p, first, n * PAGE, rights, R_IMAGE, &r);
+        }
+        if (err)
             return posix_error(err);
+        if (shared && !fresh)
+            continue;                   /* its bytes are there already */
         /* The segment's file bytes are contiguous in our alias; the rest of its pages stay zero. */
         if ((err = fsio_read(ino, gen, s->offset, (char *)r->alias + (s->vaddr - first), s->filesz, &got)))
             return posix_error(err);
         if (got < s->filesz)
             return POSIX_E_NOT_ELF;
     }
+    if (fresh)
+        image_ready(p->image);
     /* Where the program headers are in memory, for AT_PHDR. */
     const struct elf64_ehdr *eh = (const struct elf64_ehdr *)head;
     uint64_t phdr = 0;

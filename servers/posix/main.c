@@ -162,6 +162,7 @@ int main(void)
     temp_slots = pith_slot_alloc_range(64);
     server_ep = pith_object_new(PITH_OBJ_ENDPOINT, 0);
     server = (struct pith_server){ .ep = server_ep, .buf = buf };
+    image_start();
     for (int i = 0; i < REPLY_POOL; i++)
         reply_give(pith_object_new(PITH_OBJ_REPLY, 0));  /* made before the processes' memory is carved */
     long err = fsio_start();

@@ -97,8 +97,22 @@ static bool overlaps(struct lproc *p, uint64_t start, uint64_t end)
     return false;
 }
 
+static long map_pages(struct lproc *p, uint64_t start, uint64_t len, uint8_t rights, uint8_t kind, uint64_t src,
+                      struct region **out);
+
 /* Zeroed pages at [start, start + len) (page-aligned), free before. */
 long mem_map(struct lproc *p, uint64_t start, uint64_t len, uint8_t rights, uint8_t kind, struct region **out)
+{
+    return map_pages(p, start, len, rights, kind, 0, out);
+}
+
+long mem_map_from(struct lproc *p, uint64_t start, uint64_t len, uint8_t rights, uint64_t src, struct region **out)
+{
+    return map_pages(p, start, len, rights, R_IMAGE, src, out);
+}
+
+static long map_pages(struct lproc *p, uint64_t start, uint64_t len, uint8_t rights, uint8_t kind, uint64_t src,
+                      struct region **out)
 {
     uint64_t n = len / PAGE;
     if (!n || start < 0x10000 || start + len > STACK_TOP || start + len < start)
@@ -112,7 +126,7 @@ long mem_map(struct lproc *p, uint64_t start, uint64_t len, uint8_t rights, uint
         return -ENOMEM;
     *r = (struct region){ .start = start, .end = start, .origin = start, .alias = p->alias_next,
                           .slot = p->next_slot, .span = (uint32_t)n,
-                          .rights = rights, .kind = kind, .used = true,
+                          .rights = rights, .kind = kind, .used = true, .src = src,
                           .prot = PROT_READ | (rights & PITH_RIGHT_WRITE ? PROT_WRITE : 0) |
                                   (rights & PITH_RIGHT_EXEC ? PROT_EXEC : 0) };
     p->alias_next += len + PAGE;        /* a hole between aliases: an overrun faults in us, visibly */
@@ -123,7 +137,21 @@ long mem_map(struct lproc *p, uint64_t start, uint64_t len, uint8_t rights, uint
     for (uint64_t done = 0; !err && done < n; done += BATCH) {
         uint64_t k = n - done < BATCH ? n - done : BATCH;
         uint64_t ours = r->slot + done, theirs = r->slot + n + done;
-        long kerr = lproc_retype(p, PITH_OBJ_FRAME, temp_slots, k);
+        long kerr;
+        if (src) {
+            /* A shared image: both mappings derived from the image's frames, which stay in our slots. */
+            if ((kerr = pith_invoke4(PITH_SLOT_VSPACE, PITH_VSPACE_MAP, src + done, r->alias + done * PAGE,
+                                     p->cnode | ours << 32, k | (uint64_t)(PITH_RIGHT_READ | PITH_RIGHT_WRITE) << 16)) ||
+                (kerr = pith_invoke4(p->vspace, PITH_VSPACE_MAP, src + done, start + done * PAGE,
+                                     p->cnode | theirs << 32, k | (uint64_t)rights << 16))) {
+                printf("posix: pid %u: mapping %lu shared pages at %#lx failed (error %ld)\n", p->pid, k,
+                       start + done * PAGE, kerr);
+                err = -ENOMEM;
+            } else
+                r->end += k * PAGE;
+            continue;
+        }
+        kerr = lproc_retype(p, PITH_OBJ_FRAME, temp_slots, k);
         if (kerr) {
             printf("posix: pid %u: no memory for %lu pages (error %ld)\n", p->pid, k, kerr);
             err = -ENOMEM;
@@ -204,8 +232,8 @@ long mem_write(struct lproc *p, uint64_t dst, const void *src, uint64_t len)
     const char *s = src;
     while (len) {
         struct region *r = mem_find(p, dst);
-        if (!r)
-            return -EFAULT;
+        if (!r || r->src)
+            return -EFAULT;             /* a shared image's pages are read-only for everyone */
         uint64_t n = r->end - dst < len ? r->end - dst : len;
         memcpy((char *)(r->alias + (dst - r->origin)), s, n);
         s += n, dst += n, len -= n;

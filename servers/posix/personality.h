@@ -54,6 +54,7 @@ struct region {
     uint8_t prot;                       /* PROT_* as the program asked (mprotect records) */
     uint8_t kind;
     bool used;
+    uint64_t src;                       /* a shared image's pages: our slot of origin's frame (0: its own pages) */
 };
 
 enum fd_kind { FD_NONE, FD_CONSOLE, FD_FILE, FD_DIR, FD_NULL, FD_PIPE_R, FD_PIPE_W };
@@ -79,13 +80,19 @@ struct sigact {
 
 enum lproc_state { LP_FREE, LP_RUNNING, LP_ENDED };
 
+/* Chunks of memory held by a process or a shared image; revoked together when it goes. */
+struct chunks {
+    uint64_t untyped;                   /* the chunk objects are made from now */
+    uint8_t chunk[PROC_CHUNKS];         /* indices of the chunks held */
+    int n;
+};
+
 struct lproc {
     enum lproc_state state;
     uint32_t pid, ppid;
     int status, signal;                 /* when ended */
-    uint64_t untyped;                   /* the chunk it makes objects from now */
-    uint8_t chunk[PROC_CHUNKS];         /* the chunks it holds (indices); each revoked at its end */
-    int nchunks;
+    struct chunks mem;                  /* its memory: every object of it is made from these */
+    int image;                          /* the shared image its read-only segments map (image.c), -1: none */
     uint64_t cnode, vspace, tcb, fault_ep;  /* our slots */
     uint32_t next_slot;                 /* next free slot of its CNode */
     uint64_t alias_next;                /* next free alias address */
@@ -127,12 +134,25 @@ long lproc_new(struct lproc **out);                  /* a free slot with its obj
 void lproc_end(struct lproc *p, int status, int signal);    /* stops and frees everything; answers a waiter */
 void lproc_reap(struct lproc *p);
 void lproc_end_objects(struct lproc *p);             /* thread stopped, objects and memory back */
-long lproc_retype(struct lproc *p, uint64_t type_bits, uint64_t slot, uint64_t count);  /* from its chunks, taking one more if needed */
+long chunks_retype(struct chunks *h, uint64_t type_bits, uint64_t slot, uint64_t count);  /* taking one more if needed */
+void chunks_give_back(struct chunks *h);
+#define lproc_retype(p, tb, slot, count) chunks_retype(&(p)->mem, tb, slot, count)
 extern int chunks_total;
 long lproc_wait(uint32_t pid, bool nohang, uint32_t *status, uint32_t *signal, bool *deferred);
 
 /* memory.c */
 long mem_map(struct lproc *p, uint64_t start, uint64_t len, uint8_t rights, uint8_t kind, struct region **out);
+/* The same, mapping the frames in our slots src.. (a shared image) instead of new ones. */
+long mem_map_from(struct lproc *p, uint64_t start, uint64_t len, uint8_t rights, uint64_t src, struct region **out);
+
+/* image.c: read-only segments shared by every process running one file */
+void image_start(void);
+int image_find(uint32_t ino, uint32_t gen, uint64_t size, uint32_t mtime);   /* -1: not there */
+int image_new(uint32_t ino, uint32_t gen, uint64_t size, uint32_t mtime, uint32_t pages);  /* frames made; -1: no room */
+uint64_t image_slot(int img, uint32_t page);    /* our slot of its page */
+void image_ready(int img);
+void image_get(int img);
+void image_put(int img);
 long mem_unmap(struct lproc *p, uint64_t start, uint64_t len);
 struct region *mem_find(struct lproc *p, uint64_t addr);
 void *mem_ptr(struct lproc *p, uint64_t addr, uint64_t len);   /* our alias of [addr, addr+len) if in one region */

@@ -30,34 +30,34 @@ struct lproc *lproc_by_pid(uint32_t pid)
     return NULL;
 }
 
-/* One more free chunk for p; false if none is left. */
-static bool chunk_take(struct lproc *p)
+/* One more free chunk for h; false if none is left. */
+static bool chunk_take(struct chunks *h)
 {
-    if (p->nchunks == PROC_CHUNKS)
+    if (h->n == PROC_CHUNKS)
         return false;
     for (int i = 0; i < chunks_total; i++)
         if (!chunk_busy[i]) {
             chunk_busy[i] = true;
-            p->chunk[p->nchunks++] = (uint8_t)i;
-            p->untyped = chunk_cap[i];
+            h->chunk[h->n++] = (uint8_t)i;
+            h->untyped = chunk_cap[i];
             return true;
         }
     return false;
 }
 
-long lproc_retype(struct lproc *p, uint64_t type_bits, uint64_t slot, uint64_t count)
+long chunks_retype(struct chunks *h, uint64_t type_bits, uint64_t slot, uint64_t count)
 {
-    long err = p->untyped ? pith_invoke4(p->untyped, PITH_UNTYPED_RETYPE, type_bits, PITH_SLOT_CSPACE, slot, count)
+    long err = h->untyped ? pith_invoke4(h->untyped, PITH_UNTYPED_RETYPE, type_bits, PITH_SLOT_CSPACE, slot, count)
                           : PITH_E_NO_MEMORY;
     if (!err)
         return 0;
     if (count > 1) {                    /* the rest of this chunk first, then the next */
         uint64_t half = count / 2;
-        err = lproc_retype(p, type_bits, slot, half);
-        return err ? err : lproc_retype(p, type_bits, slot + half, count - half);
+        err = chunks_retype(h, type_bits, slot, half);
+        return err ? err : chunks_retype(h, type_bits, slot + half, count - half);
     }
-    if (chunk_take(p))
-        err = pith_invoke4(p->untyped, PITH_UNTYPED_RETYPE, type_bits, PITH_SLOT_CSPACE, slot, count);
+    if (chunk_take(h))
+        err = pith_invoke4(h->untyped, PITH_UNTYPED_RETYPE, type_bits, PITH_SLOT_CSPACE, slot, count);
     return err;
 }
 
@@ -66,15 +66,15 @@ static long retype(struct lproc *p, uint8_t type, uint32_t bits, uint64_t slot)
     return lproc_retype(p, type | (uint64_t)bits << 8, slot, 1);
 }
 
-/* Every chunk of p revoked (its objects go) and free again. */
-static void chunks_give_back(struct lproc *p)
+/* Every chunk of h revoked (its objects go) and free again. */
+void chunks_give_back(struct chunks *h)
 {
-    for (int i = 0; i < p->nchunks; i++) {
-        pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_REVOKE, chunk_cap[p->chunk[i]], 0, 0, 0);
-        chunk_busy[p->chunk[i]] = false;
+    for (int i = 0; i < h->n; i++) {
+        pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_REVOKE, chunk_cap[h->chunk[i]], 0, 0, 0);
+        chunk_busy[h->chunk[i]] = false;
     }
-    p->nchunks = 0;
-    p->untyped = 0;
+    h->n = 0;
+    h->untyped = 0;
 }
 
 long lproc_new(struct lproc **out)
@@ -87,6 +87,7 @@ long lproc_new(struct lproc **out)
     struct lproc *p = &lprocs[i];
     uint64_t keep[4] = { p->cnode, p->vspace, p->tcb, p->fault_ep };
     memset(p, 0, sizeof *p);
+    p->image = -1;
     p->cnode = keep[0], p->vspace = keep[1], p->tcb = keep[2], p->fault_ep = keep[3];
     if (!p->cnode) {
         /* Slots of ours kept for this process slot's whole life; emptied by each end's revoke. */
@@ -103,13 +104,14 @@ long lproc_new(struct lproc **out)
         (err = pith_invoke4(p->tcb, PITH_TCB_SET_PRIORITY, LINUX_PRIORITY, LINUX_PRIORITY, 0, 0))) {
         printf("posix: cannot make a process (error %ld)\n", err);
         pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, p->fault_ep, 0, 0, 0);
-        chunks_give_back(p);
+        chunks_give_back(&p->mem);
         return POSIX_E_NO_ROOM;
     }
     p->state = LP_RUNNING;
     p->pid = next_pid++;
     p->ppid = 1;
     p->pgid = p->sid = p->pid;
+    p->image = -1;
     p->next_slot = 1;
     p->alias_next = ALIAS_BASE + (uint64_t)i * ALIAS_SPAN;
     strcpy(p->cwd, "/");
@@ -124,7 +126,10 @@ void lproc_end_objects(struct lproc *p)
     pith_invoke4(p->tcb, PITH_TCB_SUSPEND, 0, 0, 0, 0);
     pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, p->fault_ep, 0, 0, 0);
     /* The CNode, VSpace, TCB, pages, page tables and our aliases were all made from its chunks. */
-    chunks_give_back(p);
+    chunks_give_back(&p->mem);
+    if (p->image >= 0)
+        image_put(p->image);
+    p->image = -1;
     if (p->spare_pt)
         pith_slot_free(p->spare_pt);    /* emptied by the revoke */
     p->spare_pt = 0;

@@ -18,6 +18,7 @@ POSIX_BUSYBOX=(                 # name|command line (after the binary)
     "busybox_ls_etc|ls -1 /etc"
     "busybox_cat|cat /etc/motd"
     "busybox_sh_echo|sh /posix/echo.sh"
+    "busybox_sh_pipe|sh /posix/pipe.sh"
 )
 
 posix_modules() {
