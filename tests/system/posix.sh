@@ -19,6 +19,7 @@ POSIX_BUSYBOX=(                 # name|command line (after the binary)
     "busybox_cat|cat /etc/motd"
     "busybox_sh_echo|sh /posix/echo.sh"
     "busybox_sh_pipe|sh /posix/pipe.sh"
+    "busybox_sh_status|sh /posix/status.sh"
 )
 
 posix_modules() {
@@ -39,6 +40,9 @@ posix_folder() {
     # Scripts for busybox sh (the Pith shell splits its command line on blanks, without quotes).
     printf 'echo one\necho two\n' > "$dir/posix/echo.sh"
     printf 'echo one; echo two | /bin/busybox cat; /bin/busybox ls /etc | /bin/busybox wc -l\n' > "$dir/posix/pipe.sh"
+    # (applets by bare name need /proc/self/exe, which the host's chroot lacks: the scripts name busybox)
+    printf 'true | false; echo status $?; /bin/busybox sh -c "exit 5"; echo $?\n/bin/busybox echo x | /bin/busybox tr x y\n' \
+        > "$dir/posix/status.sh"
     [ -x /bin/busybox ] && cp /bin/busybox "$dir/bin/busybox"
     return 0
 }
