@@ -82,6 +82,25 @@ int main(int argc, char **argv)
     }
     waitpid(c, &st, 0);
     printf("exec of a missing file: %s\n", WEXITSTATUS(st) == 3 ? "ENOENT" : "other");
+    /* Four children at once, each blocked on a pipe until the parent writes. */
+    int go[2];
+    pipe(go);
+    pid_t kids[4];
+    for (int i = 0; i < 4; i++)
+        if ((kids[i] = fork()) == 0) {
+            char b;
+            close(go[1]);
+            exit(read(go[0], &b, 1) == 1 ? 10 + i : 1);
+        }
+    close(go[0]);
+    write(go[1], "abcd", 4);
+    int sum = 0;
+    for (int i = 0; i < 4; i++) {
+        waitpid(kids[i], &st, 0);
+        sum += WEXITSTATUS(st);
+    }
+    printf("four children at once, statuses sum: %d\n", sum);
+    close(go[1]);
     printf("pgid is the pid's group: %s\n", getpgid(0) == getpgrp() ? "yes" : "no");
     CHECK("setpgid", setpgid(0, 0));
     printf("then leads it: %s\n", getpgrp() == getpid() ? "yes" : "no");
