@@ -1,13 +1,14 @@
 /*
  * A Linux process's memory: regions of pages made whole when mapped (no
- * demand paging yet), each page a frame of the process's untyped mapped
+ * demand paging yet), each page a frame of the process's chunks (or of a
+ * shared image, for read-only segments: image.c) mapped
  * twice: in the process, with the rights its segment or mmap asks, and in
  * our own address space (its alias), read-write, so that system calls can
  * read and write the process's memory directly.  Both capabilities live in
  * the process's CNode (a region of n pages: ours in n slots, then its n),
  * so unmapping a page
  * is deleting them; the frame's memory comes back only when the process
- * ends (an untyped is reclaimed whole).
+ * ends (its chunks are reclaimed whole).
  */
 #include "personality.h"
 

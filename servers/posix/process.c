@@ -1,11 +1,12 @@
 /*
- * Linux processes: each is built from its own 8 MiB untyped, carved from
- * ours at start-up (main.c), which holds its capability space (a CNode
- * that only stores the capabilities of its pages, since the program never
- * makes a Pith system call), address space, thread and every page.  Its
- * thread's fault endpoint is ours badged with the process slot, so its
- * Linux system calls and faults come here.  Ending it is one revoke of
- * the untyped: every object goes, our aliases of its pages with them.
+ * Linux processes: each is built from chunks (1 MiB untypeds carved from
+ * ours at start-up, main.c) it takes as it grows: its capability space (a
+ * CNode that only stores the capabilities of its pages, since the program
+ * never makes a Pith system call), address space, thread and every page
+ * but a shared image's (image.c).  Its thread's fault endpoint is ours
+ * badged with the process slot, so its Linux system calls and faults come
+ * here.  Ending it revokes its chunks: every object goes, our aliases of
+ * its pages with them.
  */
 #include "personality.h"
 #include "posix.h"
