@@ -44,6 +44,7 @@ static long fork_from(struct lproc *p, uint64_t flags, uint64_t stack, uint64_t 
         long err = r->src ? mem_map_from(c, r->start, len, r->rights, r->src + (r->start - r->origin) / PAGE, &n)
                           : mem_map(c, r->start, len, r->rights, r->kind, &n);
         if (err) {
+            c->ppid = 1;                /* never ran: no SIGCHLD */
             lproc_end(c, 127, 0);
             lproc_reap(c);
             return -ENOMEM;
@@ -80,6 +81,7 @@ static long fork_from(struct lproc *p, uint64_t flags, uint64_t stack, uint64_t 
     if (pith_invoke4(c->tcb, PITH_TCB_SET_TLS, c->fs_base, c->gs_base, 0, 0) ||
         pith_invoke4(c->tcb, PITH_TCB_WRITE_REGISTERS, START_FAULT_VA, c->fork_regs.rsp, 0, 0) ||
         pith_invoke4(c->tcb, PITH_TCB_RESUME, 0, 0, 0, 0)) {
+        c->ppid = 1;
         lproc_end(c, 127, 0);
         lproc_reap(c);
         return -EAGAIN;
@@ -184,6 +186,8 @@ SYSCALL(execve)
         }
     c->ppid = p->ppid, c->pgid = p->pgid, c->sid = p->sid, c->orphan = p->orphan;
     c->sigmask = p->sigmask;
+    c->sigpending = p->sigpending;      /* pending signals survive the exec */
+    memcpy(c->siginfo, p->siginfo, sizeof c->siginfo);
     for (int s = 0; s < 64; s++)        /* handlers go back to the default; ignored signals stay ignored */
         if (p->sigact[s].handler == (uint64_t)SIG_IGN)
             c->sigact[s].handler = (uint64_t)SIG_IGN;
@@ -216,11 +220,11 @@ static long reap_into(struct lproc *parent, struct lproc *c, uint64_t addr, bool
     long pid = c->pid;
     if (siginfo) {
         struct { int32_t signo, err, code, pad, pid, uid, status, pad2; } si = {
-            SIGCHLD, 0, c->signal ? 2 : 1, 0, (int32_t)c->pid, 0, c->signal ? c->signal : (c->status & 0xff), 0 };
+            SIGCHLD, 0, c->signal ? (c->core ? 3 : 2) : 1, 0, (int32_t)c->pid, 0, c->signal ? c->signal : (c->status & 0xff), 0 };
         if (addr)
             mem_write(parent, addr, &si, sizeof si);
     } else if (addr) {
-        int32_t st = c->signal ? (c->signal & 0x7f) : (c->status & 0xff) << 8;
+        int32_t st = c->signal ? (c->signal & 0x7f) | (c->core ? 0x80 : 0) : (c->status & 0xff) << 8;
         mem_write(parent, addr, &st, 4);
     }
     lproc_reap(c);
@@ -283,10 +287,9 @@ void family_child_ended(struct lproc *c)
     if (!parent || parent->state != LP_RUNNING || !parent->wait_reply || !waits_for(parent, c, parent->wait_pid))
         return;
     long r = reap_into(parent, c, parent->wait_addr, parent->wait_siginfo);
-    struct pith_msg m = { .tag = PITH_TAG(PITH_FAULT_SYSCALL_RESULT, 1), .w = { (uint64_t)r } };
-    pith_send(parent->wait_reply, &m);
-    reply_give(parent->wait_reply);
+    uint64_t reply = parent->wait_reply;
     parent->wait_reply = 0;
+    answer_syscall(parent, reply, r);
 }
 
 void family_parent_ends(struct lproc *p)

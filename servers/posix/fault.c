@@ -2,8 +2,9 @@
  * A fault message from a Linux process's thread: a system call (Linux's
  * number in rax, arguments in rdi, rsi, rdx, r10, r8, r9) is served and
  * answered with its result in rax; any processor exception ends the
- * process with the signal Linux would deliver (no handlers run yet), and
- * the server carries on.
+ * process with the signal Linux would deliver (handlers run only for
+ * signals sent, not for exceptions), and the server carries on.  A signal
+ * due when a call returns is delivered then (signals.c).
  */
 #include "personality.h"
 
@@ -31,7 +32,7 @@ bool fault_serve(struct lproc *p, struct pith_msg *m)
     if (p->fork_pending) {
         /* A forked child's first fault (it starts at an unmapped address): it goes on as its parent's copy. */
         p->fork_pending = false;
-        *(struct pith_fault_regs *)pith_tls_self()->ipc_buffer->msg = p->fork_regs;
+        resume_regs = p->fork_regs;     /* main.c puts them in the IPC buffer as it answers */
         *m = (struct pith_msg){ .tag = PITH_TAG(PITH_FAULT_RESUME_REGS, 0) };
         return true;
     }
@@ -45,10 +46,19 @@ bool fault_serve(struct lproc *p, struct pith_msg *m)
     /* The registers are in our IPC buffer; take them before a call to a server overwrites it. */
     struct pith_fault_regs r = *(const struct pith_fault_regs *)pith_tls_self()->ipc_buffer->msg;
     cur_regs = r;
+    p->sys_regs = r;                    /* for an answer kept for later, or a call interrupted */
+    p->sys_nr = m->w[1];
     const uint64_t args[6] = { r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9 };
+    cur_proc = p;
     long result = syscall_dispatch(p, m->w[1], args);
-    if (result == NO_ANSWER)
+    cur_proc = NULL;
+    if (result == NO_ANSWER || p->state != LP_RUNNING)
         return false;
-    *m = (struct pith_msg){ .tag = PITH_TAG(PITH_FAULT_SYSCALL_RESULT, 1), .w = { (uint64_t)result } };
-    return true;
+    bool full = result == RESUME_FULL;  /* rt_sigreturn: every register from the frame */
+    if (full)
+        r = resume_regs;
+    else
+        r.rax = (uint64_t)result;
+    /* A signal due now is delivered on the way back: the answer resumes the thread in its handler. */
+    return signal_answer(p, &r, full, 0, m);
 }

@@ -99,10 +99,9 @@ static uint64_t wake_sleepers(void)
         if (p->state != LP_RUNNING || !p->sleeper)
             continue;
         if (p->wake_ns <= now) {
-            struct pith_msg m = { .tag = PITH_TAG(PITH_FAULT_SYSCALL_RESULT, 1), .w = { 0 } };
-            pith_send(p->sleeper, &m);
-            reply_give(p->sleeper);
+            uint64_t reply = p->sleeper;
             p->sleeper = 0;
+            answer_syscall(p, reply, 0);
         } else if (!next || p->wake_ns - now < next) {
             next = p->wake_ns - now;
         }
@@ -118,6 +117,8 @@ static void serve(void)
     for (;;) {
         uint64_t sleep = wake_sleepers();
         long err;
+        if (answer && PITH_TAG_LABEL(m.tag) == PITH_FAULT_RESUME_REGS)
+            *(struct pith_fault_regs *)server.buf->msg = resume_regs;   /* after any other answer used it */
         if (answer && !sleep) {
             err = pith_reply_recv(server_ep, &m, server_reply);     /* the fast path, when nobody sleeps */
         } else {

@@ -91,6 +91,7 @@ struct lproc {
     enum lproc_state state;
     uint32_t pid, ppid;
     int status, signal;                 /* when ended */
+    bool core;                          /* ended by a signal whose default action dumps core */
     struct chunks mem;                  /* its memory: every object of it is made from these */
     int image;                          /* the shared image its read-only segments map (image.c), -1: none */
     uint64_t cnode, vspace, tcb, fault_ep;  /* our slots */
@@ -119,6 +120,10 @@ struct lproc {
     uint64_t pipe_reply;                /* a reply object holding its thread's pipe read or write (0: none) */
     uint64_t pipe_fd, pipe_buf, pipe_n;
     bool pipe_write;
+    uint64_t sigpending;                /* bit s-1: signal s pending */
+    struct siginfo_small { int32_t code, pid, status; } siginfo[64];   /* what the frame's siginfo says */
+    struct pith_fault_regs sys_regs;    /* the registers of its last system call (a kept answer's) */
+    uint64_t sys_nr;                    /* and its number */
 };
 
 /* The registers of the system call being served (fault.c). */
@@ -212,6 +217,18 @@ struct ofile *ofile_of(struct lproc *p, uint64_t fd);
 void stat_fill(struct stat *st, uint32_t ino, uint32_t mode, uint32_t nlink, uint32_t uid, uint32_t gid,
                uint64_t size, uint32_t atime, uint32_t mtime, uint32_t ctime, uint64_t blocks);
 void random_bytes(void *dst, size_t n);
+
+/* signals.c: generation, delivery on the way back from a call, rt_sigreturn */
+void signal_post(struct lproc *t, int sig, int code, int pid, int status);  /* pending only */
+void signal_wake(struct lproc *t);
+bool signal_dumps_core(int sig);     /* a kept call interrupted, or the process ended, if a signal is due */
+/* The answer to a system call of p, result in regs->rax (full: resume with all of regs), a pending
+ * signal delivered on the way: sent through reply, or (reply 0) made into *m; false: p ended. */
+bool signal_answer(struct lproc *p, struct pith_fault_regs *regs, bool full, uint64_t reply, struct pith_msg *m);
+void answer_syscall(struct lproc *p, uint64_t reply, long result);          /* a kept answer, given now */
+extern struct pith_fault_regs resume_regs;     /* registers of the answer in hand, PITH_FAULT_RESUME_REGS */
+extern struct lproc *cur_proc;                 /* the process whose call is being served (NULL: none) */
+#define RESUME_FULL (-100001l)                 /* a call's result: resume with resume_regs (rt_sigreturn) */
 
 /* fault.c: a fault message of process p; true if it is to be answered with *m */
 bool fault_serve(struct lproc *p, struct pith_msg *m);

@@ -4,8 +4,8 @@
  * are the readers and writers.  A read of an empty pipe, or a write to a
  * full one, keeps its thread's answer (like nanosleep) and is tried again
  * whenever the other side moves; a read finds EOF once no writer is left,
- * a write to a pipe without readers fails with EPIPE and ends the process
- * with SIGPIPE unless it ignores that signal or has a handler for it.
+ * a write to a pipe without readers fails with EPIPE and raises SIGPIPE
+ * (signals.c), which ends the writer unless it ignores or handles it.
  */
 #include "personality.h"
 
@@ -47,11 +47,9 @@ static long try_transfer(struct lproc *p, struct ofile *of, uint64_t buf, uint64
         return (long)done;
     }
     if (!pp->r) {
-        uint64_t h = p->sigact[SIGPIPE - 1].handler;
-        if (h == (uint64_t)SIG_DFL) {
-            lproc_end(p, 0, SIGPIPE);
-            return NO_ANSWER;
-        }
+        /* SIGPIPE through the signal path: the answer EPIPE delivers it (it ends the writer, runs
+         * its handler or is ignored). */
+        signal_post(p, SIGPIPE, 0, (int)p->pid, 0);
         return -EPIPE;
     }
     if (pp->len == PIPE_BYTES)
@@ -90,9 +88,7 @@ static void kick(int which)
             if (q->state != LP_RUNNING)
                 continue;               /* SIGPIPE ended it (lproc_end gave the reply back) */
             q->pipe_reply = 0;
-            struct pith_msg m = { .tag = PITH_TAG(PITH_FAULT_SYSCALL_RESULT, 1), .w = { (uint64_t)r } };
-            pith_send(reply, &m);
-            reply_give(reply);
+            answer_syscall(q, reply, r);
             again = true;               /* it moved the pipe: others may go on now */
         }
     }

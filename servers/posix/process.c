@@ -11,6 +11,7 @@
 #include "personality.h"
 #include "posix.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -153,6 +154,13 @@ void lproc_end(struct lproc *p, int status, int signal)
     family_parent_ends(p);
     p->status = status;
     p->signal = signal;
+    p->core = signal && signal_dumps_core(signal);
+    /* SIGCHLD to the parent, pending before its wait is answered so the answer delivers it. */
+    struct lproc *parent = p->ppid > 1 && !p->orphan ? lproc_by_pid(p->ppid) : NULL;
+    if (parent && parent->state == LP_RUNNING)
+        signal_post(parent, SIGCHLD, signal ? (p->core ? 3 : 2) : 1, (int)p->pid, signal ? signal : status & 0xff);
+    else
+        parent = NULL;
     if (signal)
         printf("posix: pid %u (%s) killed by signal %d\n", p->pid, p->exe, signal);
     if (p->waiter)
@@ -161,6 +169,8 @@ void lproc_end(struct lproc *p, int status, int signal)
         lproc_reap(p);
     else
         family_child_ended(p);
+    if (parent)
+        signal_wake(parent);            /* interrupting another kept call of the parent's */
 }
 
 void lproc_reap(struct lproc *p)

@@ -1,12 +1,225 @@
 /*
- * Signals, as far as this slice goes: dispositions and the mask are
- * recorded (rt_sigaction, rt_sigprocmask) but no handler is ever run; a
- * signal a process sends itself ends it unless it ignores it (docs/posix.md).
+ * Signals (docs/posix.md, "Signals"): dispositions and the mask
+ * (rt_sigaction, rt_sigprocmask), generation (kill, tkill, tgkill, a
+ * child's end, SIGPIPE) and delivery.  A signal is delivered when its
+ * process's thread comes back from a system call, or at once if the
+ * thread is kept waiting in one (nanosleep, a pipe, wait4): the call is
+ * interrupted with -EINTR, or restarted after the handler when the
+ * handler has SA_RESTART.  A running thread that makes no system call
+ * gets its handler at its next call; a default action that ends the
+ * process ends it at once.  A handler runs on a Linux rt_sigframe built
+ * on the thread's stack (return address sa_restorer, the ucontext with
+ * the registers and the mask, the siginfo); rt_sigreturn takes them back.
+ * The frame's FPU state pointer is 0: signals only arrive at system
+ * calls, where the C ABI keeps no vector or x87 registers live across
+ * the call (the control words are callee-saved, and a handler keeps them).
  */
 #include "personality.h"
 
+#include "tls.h"
+
 #include <errno.h>
 #include <signal.h>
+#include <stddef.h>
+#include <string.h>
+
+#define LSA_RESTORER  0x04000000u
+#define LSA_RESTART   0x10000000u
+#define LSA_NODEFER   0x40000000u
+#define LSA_RESETHAND 0x80000000u
+#define BIT(s)        (1ull << ((s) - 1))
+#define UNBLOCKABLE   (BIT(SIGKILL) | BIT(SIGSTOP))
+#define USER_END      0x800000000000ull
+#define NR_SYSCALL_LEN 2                /* the syscall instruction: 0f 05 */
+
+/* Linux's x86-64 signal frame, as the kernel lays it out. */
+struct lsigcontext {
+    uint64_t r8, r9, r10, r11, r12, r13, r14, r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags;
+    uint16_t cs, gs, fs, ss;
+    uint64_t err, trapno, oldmask, cr2, fpstate, reserved[8];
+};
+struct lucontext {
+    uint64_t flags, link;
+    uint64_t ss_sp;
+    int32_t ss_flags, pad;
+    uint64_t ss_size;
+    struct lsigcontext mc;
+    uint64_t sigmask;
+};
+struct lsiginfo {
+    int32_t signo, err, code, pad;
+    int32_t pid, uid, status, pad2;
+    uint8_t rest[96];
+};
+struct lframe {
+    uint64_t pretcode;                  /* where the handler returns: sa_restorer */
+    struct lucontext uc;
+    struct lsiginfo info;
+};
+_Static_assert(sizeof(struct lsigcontext) == 256, "sigcontext");
+_Static_assert(sizeof(struct lucontext) == 304, "ucontext");
+_Static_assert(sizeof(struct lsiginfo) == 128, "siginfo");
+
+struct pith_fault_regs resume_regs;
+struct lproc *cur_proc;
+
+static bool default_ignored(int sig)
+{
+    /* The stop signals too: processes are not stopped here (docs/posix.md). */
+    return sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH || sig == SIGCONT || sig == SIGSTOP ||
+           sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+bool signal_dumps_core(int sig)
+{
+    return sig == SIGQUIT || sig == SIGILL || sig == SIGTRAP || sig == SIGABRT || sig == SIGBUS || sig == SIGFPE ||
+           sig == SIGSEGV || sig == SIGXCPU || sig == SIGXFSZ || sig == SIGSYS;
+}
+
+static bool ignored(const struct lproc *t, int sig)
+{
+    uint64_t h = t->sigact[sig - 1].handler;
+    return sig != SIGKILL && (h == (uint64_t)SIG_IGN || (h == (uint64_t)SIG_DFL && default_ignored(sig)));
+}
+
+void signal_post(struct lproc *t, int sig, int code, int pid, int status)
+{
+    if (t->state != LP_RUNNING || sig < 1 || sig > 64)
+        return;
+    /* An ignored signal is dropped, unless blocked: the disposition may change before it is unblocked. */
+    if (ignored(t, sig) && !(t->sigmask & BIT(sig)))
+        return;
+    t->sigpending |= BIT(sig);
+    t->siginfo[sig - 1] = (struct siginfo_small){ code, pid, status };
+}
+
+/* The signals of t that would act now: pending, not blocked, not ignored (those are dropped). */
+static uint64_t due(struct lproc *t)
+{
+    uint64_t d = t->sigpending & ~t->sigmask;
+    for (uint64_t rest = d; rest; rest &= rest - 1) {
+        int sig = __builtin_ctzll(rest) + 1;
+        if (ignored(t, sig)) {
+            t->sigpending &= ~BIT(sig);
+            d &= ~BIT(sig);
+        }
+    }
+    return d;
+}
+
+static void regs_to_mc(const struct pith_fault_regs *r, struct lsigcontext *mc)
+{
+    *mc = (struct lsigcontext){ .r8 = r->r8, .r9 = r->r9, .r10 = r->r10, .r11 = r->r11, .r12 = r->r12,
+                                .r13 = r->r13, .r14 = r->r14, .r15 = r->r15, .rdi = r->rdi, .rsi = r->rsi,
+                                .rbp = r->rbp, .rbx = r->rbx, .rdx = r->rdx, .rax = r->rax, .rcx = r->rcx,
+                                .rsp = r->rsp, .rip = r->rip, .eflags = r->rflags, .cs = 0x33, .ss = 0x2b };
+}
+
+static void mc_to_regs(const struct lsigcontext *mc, struct pith_fault_regs *r)
+{
+    *r = (struct pith_fault_regs){ .rip = mc->rip, .rsp = mc->rsp, .rflags = mc->eflags, .rax = mc->rax,
+                                   .rbx = mc->rbx, .rcx = mc->rcx, .rdx = mc->rdx, .rsi = mc->rsi, .rdi = mc->rdi,
+                                   .rbp = mc->rbp, .r8 = mc->r8, .r9 = mc->r9, .r10 = mc->r10, .r11 = mc->r11,
+                                   .r12 = mc->r12, .r13 = mc->r13, .r14 = mc->r14, .r15 = mc->r15 };
+}
+
+/* The frame for sig's handler on p's stack, regs turned into the handler's entry; false: no room, no restorer. */
+static bool build_frame(struct lproc *p, struct pith_fault_regs *regs, int sig)
+{
+    struct sigact *a = &p->sigact[sig - 1];
+    if (!(a->flags & LSA_RESTORER) || !a->restorer)
+        return false;
+    static struct lframe f;
+    memset(&f, 0, sizeof f);
+    f.pretcode = a->restorer;
+    regs_to_mc(regs, &f.uc.mc);
+    f.uc.mc.oldmask = f.uc.sigmask = p->sigmask;
+    const struct siginfo_small *si = &p->siginfo[sig - 1];
+    f.info.signo = sig, f.info.code = si->code, f.info.pid = si->pid, f.info.status = si->status;
+    uint64_t sp = regs->rsp - 128 - sizeof f;           /* below the red zone */
+    sp = (sp & ~15ull) - 8;                             /* as after a call: rsp + 8 is 16-aligned */
+    if (mem_write(p, sp, &f, sizeof f))
+        return false;
+    regs->rip = a->handler;
+    regs->rsp = sp;
+    regs->rdi = (uint64_t)sig;
+    regs->rsi = sp + offsetof(struct lframe, info);
+    regs->rdx = sp + offsetof(struct lframe, uc);
+    regs->rax = 0;
+    p->sigmask |= a->mask | ((a->flags & LSA_NODEFER) ? 0 : BIT(sig));
+    p->sigmask &= ~UNBLOCKABLE;
+    if (a->flags & LSA_RESETHAND)
+        a->handler = (uint64_t)SIG_DFL;
+    return true;
+}
+
+bool signal_answer(struct lproc *p, struct pith_fault_regs *regs, bool full, uint64_t reply, struct pith_msg *m)
+{
+    uint64_t d = due(p);
+    if (d) {
+        int sig = __builtin_ctzll(d) + 1;
+        p->sigpending &= ~BIT(sig);
+        if (p->sigact[sig - 1].handler == (uint64_t)SIG_DFL || !build_frame(p, regs, sig)) {
+            if (reply)
+                reply_give(reply);
+            lproc_end(p, 0, p->sigact[sig - 1].handler == (uint64_t)SIG_DFL ? sig : SIGSEGV);
+            return false;
+        }
+        full = true;
+    }
+    struct pith_msg a = full ? (struct pith_msg){ .tag = PITH_TAG(PITH_FAULT_RESUME_REGS, 0) }
+                             : (struct pith_msg){ .tag = PITH_TAG(PITH_FAULT_SYSCALL_RESULT, 1), .w = { regs->rax } };
+    if (!reply) {
+        if (full)
+            resume_regs = *regs;        /* main.c puts them in the IPC buffer as it answers */
+        *m = a;
+        return true;
+    }
+    if (full)
+        *(struct pith_fault_regs *)pith_tls_self()->ipc_buffer->msg = *regs;
+    pith_send(reply, &a);
+    reply_give(reply);
+    return true;
+}
+
+void answer_syscall(struct lproc *p, uint64_t reply, long result)
+{
+    struct pith_fault_regs regs = p->sys_regs;
+    regs.rax = (uint64_t)result;
+    signal_answer(p, &regs, false, reply, NULL);
+}
+
+void signal_wake(struct lproc *t)
+{
+    if (t->state != LP_RUNNING || t == cur_proc)
+        return;
+    uint64_t d = due(t);
+    if (!d)
+        return;
+    int sig = __builtin_ctzll(d) + 1;
+    bool handler = t->sigact[sig - 1].handler != (uint64_t)SIG_DFL;
+    bool restart = handler && (t->sigact[sig - 1].flags & LSA_RESTART);
+    uint64_t reply = 0;
+    if (t->sleeper) {
+        reply = t->sleeper, t->sleeper = 0, restart = false;     /* nanosleep: EINTR whatever the flags */
+    } else if (t->pipe_reply) {
+        reply = t->pipe_reply, t->pipe_reply = 0;
+    } else if (t->wait_reply) {
+        reply = t->wait_reply, t->wait_reply = 0;
+    } else {
+        if (!handler)
+            lproc_end(t, 0, sig);       /* running: a default action ends it now; a handler waits for a call */
+        return;
+    }
+    struct pith_fault_regs regs = t->sys_regs;
+    if (restart) {
+        regs.rip -= NR_SYSCALL_LEN;     /* the call again, once the handler returns */
+        regs.rax = t->sys_nr;
+    } else {
+        regs.rax = (uint64_t)-EINTR;
+    }
+    signal_answer(t, &regs, restart, reply, NULL);
+}
 
 SYSCALL(rt_sigaction)
 {
@@ -20,6 +233,9 @@ SYSCALL(rt_sigaction)
             return -EINVAL;
         if (mem_read(p, s, a1, sizeof *s))
             return -EFAULT;
+        s->mask &= ~UNBLOCKABLE;
+        if (ignored(p, (int)a0))
+            p->sigpending &= ~BIT(a0);  /* a pending signal now ignored is dropped */
     }
     return 0;
 }
@@ -28,8 +244,7 @@ SYSCALL(rt_sigprocmask)
 {
     if (a3 != 8)
         return -EINVAL;
-    if (a2 && mem_write(p, a2, &p->sigmask, 8))
-        return -EFAULT;
+    uint64_t old = p->sigmask;
     if (a1) {
         uint64_t set;
         if (mem_read(p, &set, a1, 8))
@@ -42,26 +257,69 @@ SYSCALL(rt_sigprocmask)
             p->sigmask = set;
         else
             return -EINVAL;
-        p->sigmask &= ~((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)));
+        p->sigmask &= ~UNBLOCKABLE;
     }
-    return 0;
+    if (a2 && mem_write(p, a2, &old, 8))
+        return -EFAULT;
+    return 0;                           /* a signal unblocked now is delivered on the way back (fault.c) */
 }
 
-/* A signal to itself: ignored if the program ignores it, else it ends the process (no handlers run yet). */
-static long signal_self(struct lproc *p, uint64_t sig)
+SYSCALL(rt_sigpending)
 {
-    if (sig == 0)
-        return 0;
+    if (a1 > 8)
+        return -EINVAL;
+    uint64_t set = p->sigpending & p->sigmask;
+    return mem_write(p, a0, &set, a1) ? -EFAULT : 0;
+}
+
+/* The frame the handler's restorer points at: rsp is just past its return address. */
+SYSCALL(rt_sigreturn)
+{
+    struct lucontext uc;
+    if (mem_read(p, &uc, cur_regs.rsp, sizeof uc) || uc.mc.rip >= USER_END || uc.mc.rsp >= USER_END ||
+        !uc.mc.rip) {
+        lproc_end(p, 0, SIGSEGV);       /* a bad frame, as Linux: SIGSEGV */
+        return NO_ANSWER;
+    }
+    mc_to_regs(&uc.mc, &resume_regs);
+    p->sigmask = uc.sigmask & ~UNBLOCKABLE;
+    return RESUME_FULL;
+}
+
+/* kill's targets: pid > 0 that process, 0 the caller's group, -1 every other, < -1 the group -pid. */
+static long send_to(struct lproc *p, int64_t pid, uint64_t sig, int code, bool exact)
+{
     if (sig > 64)
         return -EINVAL;
-    uint64_t h = p->sigact[sig - 1].handler;
-    bool ignored_by_default = sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH || sig == SIGCONT;
-    if (h == (uint64_t)SIG_IGN || (h == (uint64_t)SIG_DFL && ignored_by_default))
-        return 0;
-    lproc_end(p, 0, (int)sig);
-    return NO_ANSWER;
+    bool found = false;
+    for (int i = 0; i < LPROC_MAX; i++) {
+        struct lproc *t = &lprocs[i];
+        if (t->state == LP_FREE)
+            continue;
+        bool match = pid > 0 ? t->pid == (uint64_t)pid
+                   : exact   ? false
+                   : pid == 0 ? t->pgid == p->pgid
+                   : pid == -1 ? t != p
+                               : t->pgid == (uint64_t)-pid;
+        if (!match)
+            continue;
+        found = true;
+        if (sig && t->state == LP_RUNNING) {
+            signal_post(t, (int)sig, code, (int)p->pid, 0);
+            signal_wake(t);
+        }
+    }
+    return found ? 0 : -ESRCH;
 }
 
-SYSCALL(kill) { return ((int64_t)a0 == p->pid || a0 == 0) ? signal_self(p, a1) : -ESRCH; }
-SYSCALL(tkill) { return a0 == p->pid ? signal_self(p, a1) : -ESRCH; }
-SYSCALL(tgkill) { return a0 == p->pid && a1 == p->pid ? signal_self(p, a2) : -ESRCH; }
+#define SI_USER  0
+#define SI_TKILL (-6)
+
+SYSCALL(kill) { return send_to(p, (int32_t)a0, a1, SI_USER, false); }
+SYSCALL(tkill) { return (int32_t)a0 <= 0 ? -EINVAL : send_to(p, (int32_t)a0, a1, SI_TKILL, true); }
+SYSCALL(tgkill)
+{
+    if ((int32_t)a0 <= 0 || (int32_t)a1 <= 0)
+        return -EINVAL;
+    return a0 != a1 ? -ESRCH : send_to(p, (int32_t)a1, a2, SI_TKILL, true);
+}

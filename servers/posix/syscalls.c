@@ -12,7 +12,7 @@
 #define S(name) long sys_##name(struct lproc *, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);
 #define CALLS(X) \
     X(0, read) X(1, write) X(2, open) X(3, close) X(4, stat) X(5, fstat) X(6, lstat) X(8, lseek) \
-    X(9, mmap) X(10, mprotect) X(11, munmap) X(12, brk) X(13, rt_sigaction) X(14, rt_sigprocmask) \
+    X(9, mmap) X(10, mprotect) X(11, munmap) X(12, brk) X(13, rt_sigaction) X(14, rt_sigprocmask) X(15, rt_sigreturn) X(127, rt_sigpending) \
     X(16, ioctl) X(17, pread64) X(18, pwrite64) X(19, readv) X(20, writev) X(21, access) X(24, sched_yield) X(28, madvise) \
     X(32, dup) X(33, dup2) X(35, nanosleep) X(39, getpid) X(60, exit) X(62, kill) X(63, uname) X(72, fcntl) \
     X(79, getcwd) X(80, chdir) X(81, fchdir) X(82, rename) X(83, mkdir) X(84, rmdir) X(85, creat) \

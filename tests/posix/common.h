@@ -26,6 +26,8 @@ static inline const char *errname(int e)
     case ENOMEM: return "ENOMEM";
     case ECHILD: return "ECHILD";
     case EPIPE: return "EPIPE";
+    case EINTR: return "EINTR";
+    case ESRCH: return "ESRCH";
     default: return "other";
     }
 }
