@@ -194,6 +194,13 @@ uint64_t pith_object_new(uint8_t type, uint32_t bits);
  * runtime's); returns an error code. */
 int pith_map_page(uint64_t frame, uint64_t va, uint8_t rights, uint64_t untyped);
 
+/*
+ * Seconds since 1970 from the CMOS real-time clock (rtc.c); the calling
+ * thread must hold ports 0x70-0x71.  PITH_E_INVALID_ARG if the clock
+ * reads nonsense.
+ */
+long pith_rtc_seconds(uint64_t *seconds);
+
 int main(void);
 
 #endif
