@@ -492,3 +492,13 @@ clean:
 
 # Keep intermediate objects (pattern-built): rebuilding them every time is waste.
 .SECONDARY:
+
+# >>> network IPC (lib/netipc/, lib/bearssl/, docs/network.md) >>>
+# The transport's host test links BearSSL's primitives (vendored unchanged, decision 0017).
+NETIPC_SRCS := $(wildcard lib/netipc/*.c)
+BEARSSL_SRCS := $(wildcard lib/bearssl/src/*/*.c)
+# Byte-by-byte loads: BearSSL's unaligned word loads on x86 are what UBSan refuses.
+BEARSSL_CFLAGS := -Ilib/bearssl/inc -Ilib/bearssl/src -DBR_LE_UNALIGNED=0 -DBR_BE_UNALIGNED=0
+$(BUILD)/host/test_netipc: $(NETIPC_SRCS) $(wildcard lib/netipc/*.h) $(BEARSSL_SRCS)
+$(BUILD)/host/test_netipc: HOST_CFLAGS += $(BEARSSL_CFLAGS) -Ilib/netipc
+# <<< network IPC <<<
