@@ -501,4 +501,7 @@ BEARSSL_SRCS := $(wildcard lib/bearssl/src/*/*.c)
 BEARSSL_CFLAGS := -Ilib/bearssl/inc -Ilib/bearssl/src -DBR_LE_UNALIGNED=0 -DBR_BE_UNALIGNED=0
 $(BUILD)/host/test_netipc: $(NETIPC_SRCS) $(wildcard lib/netipc/*.h) $(BEARSSL_SRCS)
 $(BUILD)/host/test_netipc: HOST_CFLAGS += $(BEARSSL_CFLAGS) -Ilib/netipc
+# The server's configuration parser and wire format on the host.
+$(BUILD)/host/test_netipc_conf: $(wildcard servers/netipc/*.h) servers/netipc/conf.c servers/netipc/wire.c
+$(BUILD)/host/test_netipc_conf: HOST_CFLAGS += -Iservers/netipc
 # <<< network IPC <<<

@@ -30,9 +30,9 @@
 #define NETIPC_KEY_LEN      32
 #define NETIPC_TAG_LEN      16
 #define NETIPC_HDR_LEN      16          /* version, type, 2 zero bytes, connection, sequence */
-#define NETIPC_MSG_MAX      1024        /* one IPC message: label, 120 words, a service name */
-#define NETIPC_FRAG_DATA    512         /* message bytes per frame: a long message takes two */
-#define NETIPC_FRAGS_MAX    (NETIPC_MSG_MAX / NETIPC_FRAG_DATA)
+#define NETIPC_MSG_MAX      1536        /* one IPC message (label, 120 words) with its service name */
+#define NETIPC_FRAG_DATA    512         /* message bytes per frame: the longest message takes three */
+#define NETIPC_FRAGS_MAX    ((NETIPC_MSG_MAX + NETIPC_FRAG_DATA - 1) / NETIPC_FRAG_DATA)
 #define NETIPC_INNER_LEN    24          /* kind, fragment, count, 0, length, 0, call id, watermark */
 #define NETIPC_FRAME_MAX    (NETIPC_HDR_LEN + NETIPC_INNER_LEN + NETIPC_FRAG_DATA + NETIPC_TAG_LEN)
 #define NETIPC_CALLS        4           /* calls in flight to one peer */
