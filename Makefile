@@ -493,6 +493,50 @@ clean:
 # Keep intermediate objects (pattern-built): rebuilding them every time is waste.
 .SECONDARY:
 
+# >>> network: the virtio-net driver and the lwIP network server (servers/netdev, servers/net; docs/network.md) >>>
+# netdev serves frames as /dev/net0; net runs lwIP 2.1.3 (fetched from
+# Debian's archive into build/lwip by tools/lwip-fetch.sh, sha256 pinned:
+# docs/decisions/0017-lwip.md) and serves sockets as /svc/net.  lwIP's
+# sources build with our own flags and warnings, gcc and clang alike.
+vpath %.idl servers/netdev servers/net
+LWIP_DIR := $(BUILD)/lwip/lwip-2.1.3
+LWIP_FILES := core/init.c core/def.c core/inet_chksum.c core/ip.c core/mem.c core/memp.c core/netif.c \
+	core/pbuf.c core/raw.c core/tcp.c core/tcp_in.c core/tcp_out.c core/timeouts.c core/udp.c \
+	core/ipv4/etharp.c core/ipv4/icmp.c core/ipv4/ip4.c core/ipv4/ip4_addr.c core/ipv4/ip4_frag.c \
+	core/ipv4/dhcp.c netif/ethernet.c
+LWIP_SRCS := $(addprefix $(LWIP_DIR)/src/,$(LWIP_FILES))
+LWIP_OBJS := $(patsubst %,$(UOBJ)/%.o,$(LWIP_SRCS))
+NET_INC := -Iservers/net/port -I$(LWIP_DIR)/src/include
+NETDEV_ELF := $(BUILD)/user/netdev.elf
+NET_ELF    := $(BUILD)/user/net.elf
+NETDEV_IDL_OBJ := $(patsubst %,$(UOBJ)/$(BUILD)/idl/%.c.o,netdev_client netdev_server)
+SOCKET_IDL_OBJ := $(patsubst %,$(UOBJ)/$(BUILD)/idl/%.c.o,socket_client socket_server)
+NETDEV_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/netdev/*.c))
+NET_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/net/*.c))
+USER_CFLAGS += -Iservers/netdev -Iservers/net
+$(BUILD)/lwip/.unpacked: tools/lwip-fetch.sh
+	$(Q)tools/lwip-fetch.sh $(BUILD)/lwip
+	$(Q)touch $@
+$(LWIP_SRCS): $(BUILD)/lwip/.unpacked
+	@:
+$(LWIP_OBJS) $(NET_OBJS): USER_CFLAGS += $(NET_INC)
+$(NETDEV_OBJS) $(NET_OBJS): | $(BUILD)/idl/netdev.h $(BUILD)/idl/socket.h $(BUILD)/idl/pci.h $(BASE_HDRS)
+$(NET_OBJS): | $(BUILD)/lwip/.unpacked
+$(NETDEV_ELF): $(NETDEV_OBJS) $(NETDEV_IDL_OBJ) $(PCI_IDL_OBJ) $(RESOLVER_OBJS)
+$(NET_ELF): $(NET_OBJS) $(LWIP_OBJS) $(SOCKET_IDL_OBJ) $(NETDEV_IDL_OBJ) $(RESOLVER_OBJS)
+# nettest: the two-node test program (tests/system/net.sh), also make bench's UDP round trip.
+NETTEST_ELF := $(BUILD)/user/nettest.elf
+NETTEST_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard tests/system/nettest/*.c))
+$(NETTEST_OBJS): | $(BUILD)/idl/socket.h $(BUILD)/idl/procmgr.h $(BASE_HDRS)
+$(NETTEST_ELF): $(NETTEST_OBJS) $(SOCKET_IDL_OBJ) $(BASE_IDL_OBJ_procmgr) $(RESOLVER_OBJS)
+-include $(NETTEST_OBJS:.o=.d)
+NET_PROGRAMS := $(NETDEV_ELF) $(NET_ELF) $(NETTEST_ELF)
+test bench: $(NET_PROGRAMS)
+-include $(NETDEV_OBJS:.o=.d) $(NET_OBJS:.o=.d) $(LWIP_OBJS:.o=.d)
+# The server's command-line parser on the host.
+$(BUILD)/host/test_netcfg: servers/net/config.c servers/net/netcfg.h
+# <<< network <<<
+
 # >>> network IPC (lib/netipc/, lib/bearssl/, docs/network.md) >>>
 # The transport's host test links BearSSL's primitives (vendored unchanged, decision 0017).
 NETIPC_SRCS := $(wildcard lib/netipc/*.c)

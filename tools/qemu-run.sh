@@ -4,7 +4,7 @@
 #   qemu-run.sh [--accel auto|tcg|icount|kvm] [--smp N] [--mem MiB]
 #               [--kernel pith.bin [--append "ARGS"] [--module FILE]... | --iso FILE]
 #               [--debugcon FILE] [--serial FILE | --serial-pipe BASE] [--timeout SECONDS]
-#               [--interactive] [--gdb] [--disk IMG]
+#               [--interactive] [--gdb] [--disk IMG] [--net NETDEV [--mac MAC]]
 #
 # Modes (--accel, or ACCEL in the environment):
 #   tcg     plain emulation; the default wherever KVM is not real
@@ -13,7 +13,8 @@
 #   kvm     hardware virtualisation, -cpu host; "auto" picks it only when
 #           /proc/cpuinfo shows vmx or svm and /dev/kvm opens
 # --disk IMG attaches a raw image as a modern-only virtio-blk PCI device
-# (servers/blk, docs/blk.md).  The machine is always q35.  The kernel's debug console (port 0xE9) goes to
+# (servers/blk, docs/blk.md).  --net NETDEV adds a modern-only virtio-net
+# device on QEMU's -netdev NETDEV (e.g. socket,listen=:PORT; docs/network.md).  The machine is always q35.  The kernel's debug console (port 0xE9) goes to
 # --debugcon; isa-debug-exit lets the kernel end QEMU.  Exit status:
 #   0 the kernel reported success (isa-debug-exit value 0x10)
 #   1 the kernel reported failure (panic, failed test: any other value)
@@ -23,7 +24,7 @@ set -u
 
 accel=${ACCEL:-auto}
 smp=1 mem=256 kernel="" iso="" append="" debugcon="" serial="" serial_pipe="" timeout=0
-interactive=0 gdb=0 disk=""
+interactive=0 gdb=0 disk="" net="" mac=""
 modules=()
 
 while [ $# -gt 0 ]; do
@@ -42,6 +43,8 @@ while [ $# -gt 0 ]; do
         --interactive) interactive=1 ;;
         --gdb) gdb=1 ;;
         --disk) disk=$2; shift ;;
+        --net) net=$2; shift ;;
+        --mac) mac=$2; shift ;;
         *) echo "qemu-run.sh: unknown option '$1'" >&2; exit 2 ;;
     esac
     shift
@@ -87,6 +90,10 @@ if [ -n "$disk" ]; then
     [ -f "$disk" ] || { echo "qemu-run.sh: no disk image '$disk'" >&2; exit 2; }
     args+=(-drive "file=${disk//,/,,},if=none,id=disk0,format=raw,cache=unsafe"
            -device virtio-blk-pci,drive=disk0,disable-legacy=on)
+fi
+
+if [ -n "$net" ]; then
+    args+=(-netdev "$net,id=net0" -device "virtio-net-pci,netdev=net0,disable-legacy=on${mac:+,mac=$mac}")
 fi
 
 if [ -n "$debugcon" ]; then args+=(-debugcon "file:$debugcon"); else args+=(-debugcon null); fi

@@ -14,11 +14,13 @@
 #      e2fsck, through the shell and under kills (tests/system/fs.sh)
 #   8. posix: static Linux programs through the POSIX personality, their
 #      output compared with the host's (tests/system/posix.sh)
+#   9. net: two machines on a QEMU socket network: the virtio-net driver,
+#      the lwIP network server, ping, UDP, TCP (tests/system/net.sh)
 # The in-system run is two suites: the kernel's own (tests/kernel/), then
 # the user-level one (tests/user/), which the kernel starts as init.
 # Every test prints one "TEST PASS|FAIL name" line; the last line is
 # "N passed, N failed".  Exit status: 0 only if nothing failed.
-# TEST_ONLY="host kernel scenarios runtime base storage fs posix" (any of them) runs only
+# TEST_ONLY="host kernel scenarios runtime base storage fs posix net" (any of them) runs only
 # those groups; everything by default.
 # Logs of every boot are kept under build/test-logs/.
 set -u
@@ -36,7 +38,7 @@ else
 fi
 rm -rf "$LOGS"
 mkdir -p "$LOGS"
-only=${TEST_ONLY:-host kernel scenarios runtime base storage fs posix}
+only=${TEST_ONLY:-host kernel scenarios runtime base storage fs posix net}
 wanted() { case " $only " in *" $1 "*) return 0 ;; esac; return 1; }
 
 passed=0
@@ -155,6 +157,11 @@ fi
 if wanted posix; then
     echo "== POSIX personality (static Linux programs, compared with the host)"
     . tests/system/posix.sh
+fi
+
+if wanted net; then
+    echo "== network (virtio-net driver, lwIP server, two nodes on a socket network)"
+    . tests/system/net.sh
 fi
 
 echo

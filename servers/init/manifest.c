@@ -139,6 +139,11 @@ static int option(struct manifest *m, struct manifest_entry *e, struct pending_n
         if (!number(val, MANIFEST_PAGES_MAX, &v) || v == 0)
             return fail(m, e->line, "pages '%s' is not 1-%d", val, MANIFEST_PAGES_MAX);
         e->pages = (unsigned)v;
+    } else if (!strcmp(key, "args")) {
+        /* Words for the program itself, after its name on its command line (bootinfo cmdline). */
+        if (strlen(val) > MANIFEST_ARGS_MAX)
+            return fail(m, e->line, "args longer than %d bytes", MANIFEST_ARGS_MAX);
+        strcpy(e->args, val);
     } else if (!strcmp(key, "limit")) {
         if (!number(val, 100, &v))
             return fail(m, e->line, "limit '%s' is not 0-100", val);

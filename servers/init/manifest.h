@@ -15,7 +15,8 @@
 #define MANIFEST_PREFIX_MAX 63
 #define MANIFEST_NEEDS_MAX 4
 #define MANIFEST_MODULE_MAX 47
-#define MANIFEST_PAGES_MAX 512          /* pages= (the memory manager's pool is 992 pages) */
+#define MANIFEST_PAGES_MAX 512
+#define MANIFEST_ARGS_MAX  127          /* args= (the program's command line is NAME ARGS) */          /* pages= (the memory manager's pool is 992 pages) */
 
 enum restart_policy { RESTART_ALWAYS, RESTART_NEVER };
 
@@ -32,6 +33,7 @@ struct manifest_entry {
     bool pci;                           /* gets device memory, IRQ control, PCI ports (at most one program) */
     bool lazy;                          /* its image mapped lazily through the memory manager */
     unsigned pages;                     /* anonymous memory paged by the memory manager (0: none) */
+    char args[MANIFEST_ARGS_MAX + 1];   /* after its name on its command line; "" none */
     enum restart_policy restart;
     unsigned limit;                     /* restarts before giving up */
     int needs[MANIFEST_NEEDS_MAX];      /* indexes of entries started first */

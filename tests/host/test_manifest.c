@@ -40,7 +40,7 @@ TEST(manifest_every_field)
 {
     CHECK_EQ(parse("# a comment\n\n"
                    "console priority=200 memory=32 ports=0x3f8-0x3ff irq=4 register=/dev/console restart=never limit=3\n"
-                   "  shell needs=console procs lazy pages=512   # trailing comment\n"), 0);
+                   "  shell needs=console procs lazy pages=512 args=ip=10.0.0.1/24,gw=10.0.0.9   # trailing comment\n"), 0);
     CHECK_EQ(m.count, 2);
     const struct manifest_entry *c = &m.e[0], *s = &m.e[1];
     CHECK(!strcmp(c->name, "console") && !strcmp(c->module, "console.elf"));
@@ -55,6 +55,7 @@ TEST(manifest_every_field)
     CHECK(!c->procs && s->procs);
     CHECK(!c->lazy && s->lazy);
     CHECK(c->pages == 0 && s->pages == 512);
+    CHECK(!strcmp(c->args, "") && !strcmp(s->args, "ip=10.0.0.1/24,gw=10.0.0.9"));
     /* The defaults. */
     CHECK_EQ(s->priority, 100);
     CHECK_EQ(s->memory_mib, 16);
@@ -120,6 +121,10 @@ TEST(manifest_mistakes_refused_with_line)
     CHECK(refused("a restart=sometimes\n", 1, "restart 'sometimes'"));
     CHECK(refused("a limit=101\n", 1, "limit '101'"));
     CHECK(refused("a module=Bad!\n", 1, "bad module name 'Bad!'"));
+    CHECK(refused("a args=\n", 1, "'args=' is not key=value"));
+    char longargs[200];
+    snprintf(longargs, sizeof longargs, "a args=%0128d\n", 0);
+    CHECK(refused(longargs, 1, "args longer than 127 bytes"));
     CHECK(refused("\n\nBad\n", 3, "bad program name 'Bad'"));
     CHECK(refused("a\nb\na\n", 3, "program 'a' is listed twice"));
     CHECK(refused("a\ninit\n", 2, "'init' names init itself; no program may take it"));

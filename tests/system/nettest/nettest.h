@@ -1,0 +1,30 @@
+/*
+ * The network's in-system test (tests/system/net.sh): two machines on one
+ * QEMU socket network.  "nettest serve" on node B answers UDP and TCP
+ * echo on port 7 (serve.c); "nettest check" on node A drives the socket
+ * protocol through every message and error against it (check.c, tcp.c),
+ * kills the driver under traffic, and measures the UDP round trip.
+ */
+#ifndef NETTEST_H
+#define NETTEST_H
+
+#include "idl.h"
+#include "netsock.h"
+#include "socket.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define ECHO_PORT 7
+#define NODE_A SOCKET_IP(10, 0, 0, 1)
+#define NODE_B SOCKET_IP(10, 0, 0, 2)
+
+/* A binding to /svc/net for the calling thread (one per thread). */
+void net_bind(struct pith_client *c);
+void check(bool ok, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+uint64_t now_ns(void);
+
+_Noreturn void serve(void);
+void udp_checks(void);
+
+#endif
