@@ -538,7 +538,7 @@ $(BUILD)/host/test_netcfg: servers/net/config.c servers/net/netcfg.h
 # <<< network <<<
 
 # >>> network IPC (lib/netipc/, lib/bearssl/, docs/network.md) >>>
-# The transport's host test links BearSSL's primitives (vendored unchanged, decision 0017).
+# The transport's host test links BearSSL's primitives (vendored unchanged, decision 0018).
 NETIPC_SRCS := $(wildcard lib/netipc/*.c)
 BEARSSL_SRCS := $(wildcard lib/bearssl/src/*/*.c)
 # Byte-by-byte loads: BearSSL's unaligned word loads on x86 are what UBSan refuses.
