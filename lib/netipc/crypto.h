@@ -1,6 +1,6 @@
 /*
  * The primitives lib/netipc composes, over BearSSL (lib/bearssl/,
- * decision 0017): X25519, SHA-256, HKDF-SHA-256 and the ChaCha20-Poly1305
+ * decision 0018): X25519, SHA-256, HKDF-SHA-256 and the ChaCha20-Poly1305
  * AEAD.  Nothing here is cryptography of our own.
  */
 #ifndef NETIPC_CRYPTO_H
