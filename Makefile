@@ -548,4 +548,19 @@ $(BUILD)/host/test_netipc: HOST_CFLAGS += $(BEARSSL_CFLAGS) -Ilib/netipc
 # The server's configuration parser and wire format on the host.
 $(BUILD)/host/test_netipc_conf: $(wildcard servers/netipc/*.h) servers/netipc/conf.c servers/netipc/wire.c
 $(BUILD)/host/test_netipc_conf: HOST_CFLAGS += -Iservers/netipc
+# The network IPC server (servers/netipc/): lib/netipc and BearSSL built
+# freestanding with the user flags; its configuration comes from /fs.
+NETIPC_ELF := $(BUILD)/user/netipc.elf
+NETIPC_SRV_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/netipc/*.c))
+NETIPC_LIB_OBJS := $(patsubst %,$(UOBJ)/%.o,$(NETIPC_SRCS) $(BEARSSL_SRCS))
+$(NETIPC_SRV_OBJS) $(NETIPC_LIB_OBJS): USER_CFLAGS += $(BEARSSL_CFLAGS) -Ilib/netipc -Iservers/netipc
+$(NETIPC_SRV_OBJS): | $(BUILD)/idl/socket.h $(BUILD)/idl/fs.h $(BASE_HDRS)
+$(NETIPC_ELF): $(NETIPC_SRV_OBJS) $(NETIPC_LIB_OBJS) $(SOCKET_IDL_OBJ) $(FS_IDL_OBJ) $(RESOLVER_OBJS)
+-include $(NETIPC_SRV_OBJS:.o=.d) $(NETIPC_LIB_OBJS:.o=.d)
+# netipc-keygen: key pairs for the configuration, on the host (the two-node test makes its keys with it).
+NETIPC_KEYGEN := $(BUILD)/tools/netipc-keygen
+$(NETIPC_KEYGEN): tools/netipc-keygen/keygen.c $(NETIPC_SRCS) $(wildcard lib/netipc/*.h) $(BEARSSL_SRCS)
+	@mkdir -p $(dir $@)
+	$(Q)$(HOSTCC) -std=c11 -O2 -Wall -Wextra -Werror $(BEARSSL_CFLAGS) -Ilib/netipc -o $@ $(filter %.c,$^)
+	@echo "  HOSTCC  $@"
 # <<< network IPC <<<
