@@ -563,4 +563,11 @@ $(NETIPC_KEYGEN): tools/netipc-keygen/keygen.c $(NETIPC_SRCS) $(wildcard lib/net
 	@mkdir -p $(dir $@)
 	$(Q)$(HOSTCC) -std=c11 -O2 -Wall -Wextra -Werror $(BEARSSL_CFLAGS) -Ilib/netipc -o $@ $(filter %.c,$^)
 	@echo "  HOSTCC  $@"
+# netipctest: the two-machine test program (tests/system/netipc.sh), kv's stubs on /net/NODE/svc/kv.
+NETIPCTEST_ELF := $(BUILD)/user/netipctest.elf
+NETIPCTEST_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard tests/system/netipctest/*.c))
+$(NETIPCTEST_OBJS): | $(BUILD)/idl/socket.h $(BUILD)/idl/kv.h $(BASE_HDRS)
+$(NETIPCTEST_ELF): $(NETIPCTEST_OBJS) $(BASE_IDL_OBJ_kv) $(SOCKET_IDL_OBJ) $(RESOLVER_OBJS)
+-include $(NETIPCTEST_OBJS:.o=.d)
+test: $(NETIPC_ELF) $(NETIPCTEST_ELF) $(NETIPC_KEYGEN)
 # <<< network IPC <<<

@@ -20,7 +20,7 @@
 # the user-level one (tests/user/), which the kernel starts as init.
 # Every test prints one "TEST PASS|FAIL name" line; the last line is
 # "N passed, N failed".  Exit status: 0 only if nothing failed.
-# TEST_ONLY="host kernel scenarios runtime base storage fs posix net" (any of them) runs only
+# TEST_ONLY="host kernel scenarios runtime base storage fs posix net netipc" (any of them) runs only
 # those groups; everything by default.
 # Logs of every boot are kept under build/test-logs/.
 set -u
@@ -38,7 +38,7 @@ else
 fi
 rm -rf "$LOGS"
 mkdir -p "$LOGS"
-only=${TEST_ONLY:-host kernel scenarios runtime base storage fs posix net}
+only=${TEST_ONLY:-host kernel scenarios runtime base storage fs posix net netipc}
 wanted() { case " $only " in *" $1 "*) return 0 ;; esac; return 1; }
 
 passed=0
@@ -162,6 +162,11 @@ fi
 if wanted net; then
     echo "== network (virtio-net driver, lwIP server, two nodes on a socket network)"
     . tests/system/net.sh
+fi
+
+if wanted netipc; then
+    echo "== network IPC (two machines: remote kv calls both ways, a wrong key, a node killed mid-call)"
+    . tests/system/netipc.sh
 fi
 
 echo
