@@ -567,7 +567,7 @@ $(NETIPC_KEYGEN): tools/netipc-keygen/keygen.c $(NETIPC_SRCS) $(wildcard lib/net
 NETIPCTEST_ELF := $(BUILD)/user/netipctest.elf
 NETIPCTEST_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard tests/system/netipctest/*.c))
 $(NETIPCTEST_OBJS): | $(BUILD)/idl/socket.h $(BUILD)/idl/kv.h $(BASE_HDRS)
-$(NETIPCTEST_ELF): $(NETIPCTEST_OBJS) $(BASE_IDL_OBJ_kv) $(SOCKET_IDL_OBJ) $(RESOLVER_OBJS)
+$(NETIPCTEST_ELF): $(NETIPCTEST_OBJS) $(BASE_IDL_OBJ_kv) $(BASE_IDL_OBJ_procmgr) $(SOCKET_IDL_OBJ) $(RESOLVER_OBJS)
 -include $(NETIPCTEST_OBJS:.o=.d)
 test: $(NETIPC_ELF) $(NETIPCTEST_ELF) $(NETIPC_KEYGEN)
 # <<< network IPC <<<

@@ -29,7 +29,7 @@ netipc_manifest() {         # netipc_manifest DIR ADDR ROLE [INTRUDER]
             echo "intruder priority=140 module=netipc.elf ports=0x70-0x71 needs=net,fs register=/intruder args=/etc/intruder.conf restart=never"
             echo "netipctest priority=120 needs=netipc,intruder args=$3 restart=never"
         else
-            echo "netipctest priority=120 needs=netipc args=$3 restart=never"
+            echo "netipctest priority=120 needs=netipc procs args=$3 restart=never"
         fi
     } > "$1/manifest"
 }
@@ -58,6 +58,7 @@ netipc_wait_for() {         # netipc_wait_for FILE PATTERN SECONDS PID
 netipc_two_nodes() {
     local dir=$BUILD/netipc a=$LOGS/netipc-a b=$LOGS/netipc-b port pa pb line name k1 k2 k3 kx
     rm -rf "$dir"
+    rm -f "$a".* "$b".*         # old logs would answer the waits below
     mkdir -p "$dir/a/etc" "$dir/b/etc" "$dir/ma" "$dir/mb"
     # Keys: nodes 1 and 2, node 3 as node 2 knows it, and the wrong one the intruder has.
     read -r -a k1 <<< "$(netipc_key)"

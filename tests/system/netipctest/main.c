@@ -4,7 +4,8 @@
  * answers UDP echo for the benchmark; "check" (node 1) calls node 2's kv
  * through /net/2/svc/kv with kv's own stubs, checks that node 2 called
  * it, that a capability is refused, that the node with the wrong key
- * (/intruder/2/svc/kv) gets nowhere within the bound, measures the remote
+ * (/intruder/2/svc/kv) gets nowhere within the bound, that a call to a
+ * service node 2 stopped is told so within the bound, measures the remote
  * call beside the raw UDP round trip, and finally has the script kill
  * node 2 in the middle of calls.  Lines "netipctest: PASS name" or
  * "netipctest: FAIL name: why", then "netipctest: N passed, N failed".
@@ -13,6 +14,8 @@
 #include "kv.h"
 #include "netsock.h"
 #include "pith.h"
+#include "process.h"
+#include "procmgr.h"
 #include "resolver.h"
 #include "socket.h"
 #include "thread.h"
@@ -93,6 +96,30 @@ static void *echo_main(void *arg)
     }
 }
 
+static long procmgr_itself(void *ctx, const char *name, uint64_t dest_slot)
+{
+    return pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_COPY, dest_slot, PITH_SLOT_PROCS, PITH_RIGHTS_ALL, 0);
+}
+
+static const struct pith_resolver boot_capability = { .lookup = procmgr_itself };
+
+/* Node 1 asks (the key stop-kv in our kv) for our kv to be stopped a while: a remote service gone. */
+static void stop_kv_when_asked(void)
+{
+    struct pith_client local, pm;
+    bind_to(&local, "/svc/kv");
+    pith_client_init(&pm, "procmgr", &boot_capability, pith_slot_alloc(), pith_tls_self()->ipc_buffer);
+    uint8_t back[KV_GET_VALUE_MAX];
+    uint64_t len;
+    while (kv_get(&local, "stop-kv", back, &len))
+        pith_sleep_ns(SECOND / 4);
+    long err = procmgr_stop(&pm, "kv");
+    printf("netipctest-peer: kv stopped (error %#lx)\n", err);
+    pith_sleep_ns(6 * SECOND);
+    err = procmgr_start(&pm, "kv");
+    printf("netipctest-peer: kv started again (error %#lx)\n", err);
+}
+
 static _Noreturn void peer(void)
 {
     pith_thread_t *t;
@@ -105,6 +132,7 @@ static _Noreturn void peer(void)
     if (!err)
         err = kv_put(&c, "from-2", value, sizeof value);
     printf("netipctest-peer: put from-2 into node 1's kv: %s (error %#lx)\n", err ? "failed" : "done", err);
+    stop_kv_when_asked();
     for (;;)
         pith_sleep_ns(10 * SECOND);
 }
@@ -179,6 +207,28 @@ static void wrong_key(void)
     took = now_ns() - start;
     check(err == PITH_IDL_E_RESTARTED && took <= BOUND_NS, "wrong_key_refused_add", "error %#lx after %llu ms",
           err, (unsigned long long)(took / 1000000));
+}
+
+/* The remote service stopped (node 2 stops its kv when asked): a call is told, within the bound, then it is back. */
+static void remote_service_stopped(struct pith_client *remote)
+{
+    long err = kv_put(remote, "stop-kv", "1", 1);
+    check(!err, "remote_service_stop_asked", "put %#lx", err);
+    uint64_t begin = now_ns(), start = begin, took = 0;
+    int64_t total;
+    int done = 0;
+    while (!err && now_ns() - begin < 30 * SECOND) {
+        start = now_ns();
+        err = kv_add(remote, "netipc-counter", 1, &total);
+        took = now_ns() - start;
+        if (!err)
+            done++;
+        pith_sleep_ns(SECOND / 10);
+    }
+    check(err == PITH_IDL_E_RESTARTED && took <= BOUND_NS, "remote_service_stopped_reported",
+          "after %d calls: error %#lx after %llu ms", done, err, (unsigned long long)(took / 1000000));
+    err = wait_for(remote, 60 * SECOND);
+    check(!err, "remote_service_back", "kv_count %#lx", err);
 }
 
 static int compare(const void *a, const void *b)
@@ -275,6 +325,7 @@ int main(void)
         capability_refused(&remote);
         peer_called_us(&local);
         wrong_key();
+        remote_service_stopped(&remote);
         bench(&remote);
         node_killed(&remote);
     }
