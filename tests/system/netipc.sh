@@ -116,7 +116,7 @@ netipc_two_nodes() {
     else
         result FAIL netipc/wrong_key_counted "node 2 logged no failed authentication (see $b.debugcon)"
     fi
-    grep -a '^bench pith.netipc\|^# netipc' "$a.log"
+    grep -a '^bench pith.netipc\|^# netipc\|^netipctest: [a-z ]*: k' "$a.log"
 }
 
 if [ -z "${BASH_SOURCE[1]:-}" ]; then

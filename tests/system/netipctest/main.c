@@ -198,6 +198,7 @@ static void wrong_key(void)
     uint64_t len, start = now_ns();
     long err = kv_get(&c, "anything", back, &len);
     uint64_t took = now_ns() - start;
+    printf("netipctest: wrong key: kv_get ended %#lx after %llu ms\n", err, (unsigned long long)(took / 1000000));
     check(err == PITH_IDL_E_NO_SERVER && took <= BOUND_NS, "wrong_key_refused_get", "error %#lx after %llu ms",
           err, (unsigned long long)(took / 1000000));
     int64_t total;
@@ -205,6 +206,7 @@ static void wrong_key(void)
     start = now_ns();
     err = kv_add(&c, "anything", 1, &total);
     took = now_ns() - start;
+    printf("netipctest: wrong key: kv_add ended %#lx after %llu ms\n", err, (unsigned long long)(took / 1000000));
     check(err == PITH_IDL_E_RESTARTED && took <= BOUND_NS, "wrong_key_refused_add", "error %#lx after %llu ms",
           err, (unsigned long long)(took / 1000000));
 }
@@ -225,6 +227,7 @@ static void remote_service_stopped(struct pith_client *remote)
             done++;
         pith_sleep_ns(SECOND / 10);
     }
+    printf("netipctest: service stopped: kv_add ended %#lx after %llu ms\n", err, (unsigned long long)(took / 1000000));
     check(err == PITH_IDL_E_RESTARTED && took <= BOUND_NS, "remote_service_stopped_reported",
           "after %d calls: error %#lx after %llu ms", done, err, (unsigned long long)(took / 1000000));
     err = wait_for(remote, 60 * SECOND);
@@ -300,6 +303,7 @@ static void node_killed(struct pith_client *remote)
             break;
         done++;
     }
+    printf("netipctest: node killed: kv_add ended %#lx after %llu ms\n", err, (unsigned long long)(took / 1000000));
     check(err == PITH_IDL_E_RESTARTED && took <= BOUND_NS, "node_killed_mid_call_reported",
           "after %d calls: error %#lx after %llu ms", done, err, (unsigned long long)(took / 1000000));
     /* While it is down, an idempotent call is told at once (NO_SERVER), not after another timeout each. */
@@ -307,6 +311,7 @@ static void node_killed(struct pith_client *remote)
     uint32_t keys;
     err = kv_count(remote, &keys);
     took = now_ns() - start;
+    printf("netipctest: node down: kv_count ended %#lx after %llu ms\n", err, (unsigned long long)(took / 1000000));
     check(err == PITH_IDL_E_NO_SERVER && took <= BOUND_NS, "dead_node_idempotent_call", "error %#lx after %llu ms",
           err, (unsigned long long)(took / 1000000));
 }
