@@ -125,11 +125,19 @@ bool tx_put(const uint8_t *src, uint32_t len)
 
 _Noreturn void interrupts(uint64_t handler, uint64_t ntfn)
 {
+    uint64_t ours = 0, not_ours = 0, polled = 0;
     for (;;) {
         struct pith_msg m = { 0 };
         long err = pith_syscall_timed(PITH_SYS_RECV_TIMED, ntfn, &m, 0, POLL_NS);
         uint8_t isr = err == PITH_OK ? *net.dev.isr : 0;      /* reading it lowers the line */
         pith_mutex_lock(&net.lock);
+        if (err == PITH_OK) {
+            ours += isr & 1;
+            not_ours += !(isr & 1);
+        } else if (net.rx.last_used != net.rx.used[1] && !polled++) {
+            printf("netdev: a frame was found without its interrupt (%lu interrupts so far, %lu not ours)\n", ours,
+                   not_ours);
+        }
         pith_cond_broadcast(&net.arrived);
         pith_mutex_unlock(&net.lock);
         if (err == PITH_OK)

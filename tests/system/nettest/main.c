@@ -45,6 +45,9 @@ int main(void)
     if (strstr(pith_bootinfo->cmdline, " serve"))
         serve();
     udp_checks();
+    tcp_checks();
+    kill_checks();
+    bench_udp_rtt();
     printf("nettest: %d passed, %d failed\n", passed, failed);
     return failed != 0;
 }

@@ -26,5 +26,8 @@ uint64_t now_ns(void);
 
 _Noreturn void serve(void);
 void udp_checks(void);
+void tcp_checks(void);
+void kill_checks(void);
+void bench_udp_rtt(void);
 
 #endif
