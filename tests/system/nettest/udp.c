@@ -80,7 +80,7 @@ static void echo(struct pith_client *c)
 static void errors(struct pith_client *c)
 {
     uint32_t s, s2, addr;
-    uint16_t port;
+    uint16_t port = 0;
     uint8_t buf[SOCKET_RECV_DATA_MAX];
     uint64_t len;
     check(socket_open(c, 3, &s) == SOCKET_E_BAD_ARGUMENT, "open_bad_type", "taken");
