@@ -109,7 +109,32 @@ net_two_nodes() {
     grep -a '^nettest: ping\|^nettest: killed\|^netdev: a frame\|^bench pith.net' "$a.log" "$b.debugcon" | sed 's/^/  /'
 }
 
-if [ -z "${BASH_SOURCE[1]:-}" ]; then
+# make bench's pith.net_udp_rtt (tools/bench.sh): node B serves, node A
+# only measures; plain emulation whatever the bench mode (two machines
+# under icount would each skip their idle time), so the unit is ns.
+net_bench() {               # net_bench LOGDIR -> the bench line, or nothing
+    local a=$1/net-a b=$1/net-b port ma mb pa pb
+    rm -f "$a".* "$b".*
+    port=$(( 20000 + RANDOM % 20000 ))
+    ma=$(net_manifest bench-net-a 10.0.0.1 bench)
+    mb=$(net_manifest bench-net-b 10.0.0.2 serve)
+    net_node "$b" "$mb" 52:54:00:12:34:02 "socket,listen=127.0.0.1:$port"
+    pb=$NET_PID
+    for ((i = 0; i < 100; i++)); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+        sleep 0.1
+    done
+    net_node "$a" "$ma" 52:54:00:12:34:01 "socket,connect=127.0.0.1:$port"
+    pa=$NET_PID
+    net_wait_for "$a.debugcon" '^nettest: [0-9]+ passed' 300 "$pa"
+    kill "$pa" "$pb" 2>/dev/null
+    wait "$pa" "$pb" 2>/dev/null
+    tr -d '\r' < "$a.debugcon" | grep -a '^bench pith.net_udp_rtt'
+}
+
+if [ -n "${NET_FUNCTIONS_ONLY:-}" ]; then
+    :
+elif [ -z "${BASH_SOURCE[1]:-}" ]; then
     # Run on its own: tests/system/net.sh
     cd "$(dirname "$0")/../.."
     . tests/system/session.sh
