@@ -5,16 +5,18 @@
 # its own static address (the manifest's args=); node B runs nettest's
 # echo servers, node A nettest's checks (tests/system/nettest/): ping,
 # UDP and TCP through every message and error, the driver killed under
-# traffic, the UDP round trip.  Standalone: tests/system/net.sh.
+# traffic, the UDP round trip; node B's shell runs ifconfig and ping.
+# Then one machine on QEMU's user network gets its address by DHCP.
+# Standalone: tests/system/net.sh.
 
 
 
-net_manifest() {            # net_manifest NAME ADDR NETTEST-ARGS [LINE...] -> path
+net_manifest() {            # net_manifest NAME ARGS NETTEST-ARGS [LINE...] -> path (ARGS: the network server's)
     mkdir -p "$BUILD/modules/$1"
     printf '%s\n' "${@:4}" "console priority=200 ports=0x3f8-0x3ff irq=4 register=/dev/console" \
         "pci priority=180 pci register=/dev/pci" \
         "netdev priority=170 needs=pci register=/dev/net0 restart=always limit=10" \
-        "net priority=160 needs=netdev register=/svc/net args=ip=$2/24 restart=always limit=10" \
+        "net priority=160 needs=netdev register=/svc/net args=$2 restart=always limit=10" \
         "nettest priority=120 needs=net procs args=$3 restart=never" > "$BUILD/modules/$1/manifest"
     echo "$BUILD/modules/$1/manifest"
 }
@@ -66,8 +68,8 @@ net_two_nodes() {
     rm -f "$a".* "$b".*
     # A local port for the link: node B's QEMU listens on it, node A's connects.
     port=$(( 20000 + RANDOM % 20000 ))
-    ma=$(net_manifest scn-net-a 10.0.0.1 check)
-    mb=$(net_manifest scn-net-b 10.0.0.2 serve "shell priority=100 needs=console procs restart=always")
+    ma=$(net_manifest scn-net-a ip=10.0.0.1/24 check)
+    mb=$(net_manifest scn-net-b ip=10.0.0.2/24 serve "shell priority=100 needs=console procs restart=always")
     SESSION_NET="socket,listen=127.0.0.1:$port" SESSION_MAC=52:54:00:12:34:02 SESSION_TIMEOUT=${NET_TIMEOUT:-400} \
         session_start "$b" "$BUILD/user/init.elf" "$BUILD/user/memd.elf" "$mb" "$BUILD/user/console.elf" \
         "$BUILD/user/shell.elf" "$BUILD/user/pci.elf" "$BUILD/user/netdev.elf" "$BUILD/user/net.elf" \
@@ -109,6 +111,28 @@ net_two_nodes() {
     grep -a '^nettest: ping\|^nettest: killed\|^netdev: a frame\|^bench pith.net' "$a.log" "$b.debugcon" | sed 's/^/  /'
 }
 
+# One machine on QEMU's user network, whose DHCP server and gateway are
+# inside QEMU (the test sends nothing beyond them): the network server,
+# started without addresses, asks by DHCP.
+net_dhcp() {
+    local d=$LOGS/net-dhcp m line name
+    rm -f "$d".*
+    m=$(net_manifest scn-net-dhcp dhcp dhcp)
+    net_node "$d" "$m" 52:54:00:12:34:03 "user"
+    net_wait_for "$d.debugcon" '^nettest: [0-9]+ passed' "${NET_TIMEOUT:-400}" "$NET_PID"
+    kill "$NET_PID" 2>/dev/null
+    wait "$NET_PID" 2>/dev/null
+    tr -d '\r' < "$d.debugcon" > "$d.log"
+    while IFS= read -r line; do
+        case $line in
+            "nettest: PASS "*) result PASS "net/${line#nettest: PASS }" ;;
+            "nettest: FAIL "*) name=${line#nettest: FAIL }; result FAIL "net/${name%%:*}" "${name#*: }" ;;
+        esac
+    done < <(grep -aE '^nettest: (PASS|FAIL) ' "$d.log")
+    grep -aqE '^nettest: [0-9]+ passed, 0 failed' "$d.log" || result FAIL net/dhcp_complete "see $d.debugcon"
+    grep -a '^nettest: DHCP' "$d.log" | sed 's/^/  /'
+}
+
 # make bench's pith.net_udp_rtt (tools/bench.sh): node B serves, node A
 # only measures; plain emulation whatever the bench mode (two machines
 # under icount would each skip their idle time), so the unit is ns.
@@ -116,8 +140,8 @@ net_bench() {               # net_bench LOGDIR -> the bench line, or nothing
     local a=$1/net-a b=$1/net-b port ma mb pa pb
     rm -f "$a".* "$b".*
     port=$(( 20000 + RANDOM % 20000 ))
-    ma=$(net_manifest bench-net-a 10.0.0.1 bench)
-    mb=$(net_manifest bench-net-b 10.0.0.2 serve)
+    ma=$(net_manifest bench-net-a ip=10.0.0.1/24 bench)
+    mb=$(net_manifest bench-net-b ip=10.0.0.2/24 serve)
     net_node "$b" "$mb" 52:54:00:12:34:02 "socket,listen=127.0.0.1:$port"
     pb=$NET_PID
     for ((i = 0; i < 100; i++)); do
@@ -144,9 +168,11 @@ elif [ -z "${BASH_SOURCE[1]:-}" ]; then
     passed=0 failed=0
     result() { echo "TEST $1 $2${3:+: $3}"; if [ "$1" = PASS ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi; }
     net_two_nodes
+    net_dhcp
     echo "$passed passed, $failed failed"
     [ "$failed" = 0 ]
 else
     . tests/system/session.sh
     net_two_nodes
+    net_dhcp
 fi

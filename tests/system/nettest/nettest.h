@@ -31,5 +31,6 @@ void udp_checks(void);
 void tcp_checks(void);
 void kill_checks(void);
 void bench_udp_rtt(void);
+void dhcp_checks(void);
 
 #endif
