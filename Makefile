@@ -531,6 +531,9 @@ $(NETTEST_OBJS): | $(BUILD)/idl/socket.h $(BUILD)/idl/procmgr.h $(BASE_HDRS)
 $(NETTEST_ELF): $(NETTEST_OBJS) $(SOCKET_IDL_OBJ) $(BASE_IDL_OBJ_procmgr) $(RESOLVER_OBJS)
 -include $(NETTEST_OBJS:.o=.d)
 NET_PROGRAMS := $(NETDEV_ELF) $(NET_ELF) $(NETTEST_ELF)
+# The shell's ifconfig and ping (servers/shell/net.c) call /svc/net.
+$(SHELL_ELF): $(SOCKET_IDL_OBJ) $(UOBJ)/servers/net/config.c.o
+$(patsubst %,$(UOBJ)/%.o,$(wildcard servers/shell/*.c)): | $(BUILD)/idl/socket.h
 test bench: $(NET_PROGRAMS)
 -include $(NETDEV_OBJS:.o=.d) $(NET_OBJS:.o=.d) $(LWIP_OBJS:.o=.d)
 # The server's command-line parser on the host.

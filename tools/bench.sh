@@ -150,6 +150,16 @@ else
     echo "# POSIX personality figure unavailable (see $logdir/posix.log)"
 fi
 
+# The network's UDP round trip between two machines on a QEMU socket
+# network (tests/system/net.sh's nodes), always under plain emulation.
+net_fig=$logdir/net.figures
+(NET_FUNCTIONS_ONLY=1 . tests/system/net.sh && net_bench "$logdir") > "$net_fig"
+if [ -s "$net_fig" ]; then
+    cat "$net_fig"
+else
+    echo "# network figure unavailable (see $logdir/net-a.debugcon)"
+fi
+
 fetch=""
 ls "$BUILD"/linux-guest/boot/vmlinuz-* >/dev/null 2>&1 || fetch="; first downloading Debian's kernel package"
 echo "bench: booting the Linux guest ($accel$fetch)" >&2

@@ -94,6 +94,14 @@ bool link_info(struct net_thread *t, uint64_t *mac, uint64_t *in, uint64_t *out)
     return netdev_info(&t->dev, mac, &mtu, in, out) == 0;
 }
 
+bool net_routable(uint32_t addr)
+{
+    uint32_t ours = lwip_ntohl(ip4_addr_get_u32(netif_ip4_addr(&net_if)));
+    uint32_t mask = lwip_ntohl(ip4_addr_get_u32(netif_ip4_netmask(&net_if)));
+    uint32_t gw = ip4_addr_get_u32(netif_ip4_gw(&net_if));
+    return (addr & mask) == (ours & mask) || addr == 0xffffffffu || gw != 0;
+}
+
 int link_start(const struct netcfg *cfg, struct net_thread *t)
 {
     uint32_t mtu;

@@ -50,6 +50,8 @@ uint64_t net_now_ns(void);
 int link_start(const struct netcfg *cfg, struct net_thread *t);
 _Noreturn void link_receive(struct net_thread *t);
 bool link_info(struct net_thread *t, uint64_t *mac, uint64_t *in, uint64_t *out);
+/* Whether addr is on our network or we have a gateway towards it (lock held). */
+bool net_routable(uint32_t addr);
 
 /* Conversions between the protocol's host-order addresses and lwIP's. */
 static inline ip_addr_t net_ip(uint32_t a)

@@ -107,6 +107,9 @@ long tsock_connect(struct net_thread *t, struct sock *s, int i, uint32_t addr, u
         return gone(s);
     if (s->listening || s->connected || s->connecting || !addr || !port)
         return SOCKET_E_BAD_STATE;
+    /* lwIP would send the SYN, fail to route it and retry for a minute: say so now. */
+    if (!net_routable(addr))
+        return SOCKET_E_UNREACHABLE;
     ip_addr_t ip = net_ip(addr);
     err_t e = tcp_connect(s->tcp, &ip, port, connected);
     if (e != ERR_OK)

@@ -156,6 +156,18 @@ int main(void)
         printf("netdev: cannot claim the virtio-net device (error %#lx)\n", err);
         return 1;
     }
+    /*
+     * The device is reset before its interrupt is bound, and started after
+     * the handler has its notification: a line still raised by the device
+     * a dead incarnation left, or by a frame arriving in between, would be
+     * offered to a handler that cannot answer, and the kernel masks a line
+     * whose interrupts nobody claims.
+     */
+    const char *why = NULL;
+    if (pith_mutex_init(&net.lock) || pith_cond_init(&net.arrived) || rings_start(&pci, index, &why)) {
+        printf("netdev: the device cannot be used: %s\n", why ? why : "no memory for locks");
+        return 1;
+    }
     uint64_t handler = pith_slot_alloc(), ntfn = pith_object_new(PITH_OBJ_NOTIFICATION, 0);
     uint32_t gsi = 0;
     if ((err = pci_irq(&pci, index, handler, &gsi)) ||
@@ -163,11 +175,7 @@ int main(void)
         printf("netdev: no interrupt for the device (error %#lx)\n", err);
         return 1;
     }
-    const char *why = NULL;
-    if (pith_mutex_init(&net.lock) || pith_cond_init(&net.arrived) || rings_start(&pci, index, &why)) {
-        printf("netdev: the device cannot be used: %s\n", why ? why : "no memory for locks");
-        return 1;
-    }
+    rings_go();
     ep = pith_object_new(PITH_OBJ_ENDPOINT, 0);
     for (int i = 0; i < SERVICE_THREADS; i++) {
         pith_thread_t *t;

@@ -30,7 +30,10 @@ extern struct net_state net;
 
 struct pith_client;
 /* rings.c */
+/* Resets the device (which lowers its line) and sets the queues up, the device still stopped. */
 int rings_start(struct pith_client *pci, uint32_t index, const char **why);
+/* DRIVER_OK: the device may receive and interrupt from now on. */
+void rings_go(void);
 /* Under the lock: the next received frame copied to dst (NET_FRAME_MAX bytes), its length; -1 if none. */
 int rx_take(uint8_t *dst);
 /* Under the lock: queues len bytes for transmission; false if every transmit buffer is in use. */

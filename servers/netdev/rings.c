@@ -70,9 +70,13 @@ int rings_start(struct pith_client *pci, uint32_t index, const char **why)
         tx_free[ntx_free++] = i;
     }
     net.tx.avail[0] = VIRTQ_AVAIL_F_NO_INTERRUPT;
-    virtio_ready(v);
-    virtq_kick(&net.rx, 0);
     return 0;
+}
+
+void rings_go(void)
+{
+    virtio_ready(&net.dev);
+    virtq_kick(&net.rx, 0);
 }
 
 int rx_take(uint8_t *dst)
@@ -125,14 +129,25 @@ bool tx_put(const uint8_t *src, uint32_t len)
 
 _Noreturn void interrupts(uint64_t handler, uint64_t ntfn)
 {
+    uint64_t ours = 0, not_ours = 0, polled = 0;
     for (;;) {
         struct pith_msg m = { 0 };
         long err = pith_syscall_timed(PITH_SYS_RECV_TIMED, ntfn, &m, 0, POLL_NS);
-        uint8_t isr = err == PITH_OK ? *net.dev.isr : 0;      /* reading it lowers the line */
-        pith_mutex_lock(&net.lock);
-        pith_cond_broadcast(&net.arrived);
-        pith_mutex_unlock(&net.lock);
+        /* Reading the ISR lowers the line; the answer goes at once, since the kernel waits for it only 10 ms. */
+        uint8_t isr = err == PITH_OK ? *net.dev.isr : 0;
         if (err == PITH_OK)
             pith_invoke4(handler, PITH_IRQ_HANDLER_ANSWER, isr & 1 ? 1 : 0, 0, 0, 0);
+        pith_mutex_lock(&net.lock);
+        if (err == PITH_OK) {
+            ours += isr & 1;
+            not_ours += !(isr & 1);
+        } else if (net.rx.last_used != net.rx.used[1] && !polled++) {
+            struct pith_msg info = { 0 };
+            pith_invoke(handler, PITH_IRQ_HANDLER_INFO, &info);
+            printf("netdev: a frame was found without its interrupt (%lu interrupts so far, %lu not ours; "
+                   "the line offered %lu, claimed %lu)\n", ours, not_ours, info.w[1], info.w[2]);
+        }
+        pith_cond_broadcast(&net.arrived);
+        pith_mutex_unlock(&net.lock);
     }
 }

@@ -348,6 +348,8 @@ static const struct command {
     { "df", "", "the volume's size, use and free inodes", 0, 0, df },
     { "sync", "", "write every change to the disk now", 0, 0, sync_cmd },
     { "linux", "PATH [ARGS...]", "run a static Linux program through the POSIX personality", 1, 15, linux_cmd },
+    { "ifconfig", "", "the network interface: addresses, station address, frames", 0, 0, ifconfig },
+    { "ping", "ADDR [N]", "N ICMP echo requests (default 4) through the network server", 1, 2, ping },
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -25,6 +25,10 @@ void mv(int argc, char **argv);
 void df(int argc, char **argv);
 void sync_cmd(int argc, char **argv);
 
+/* net.c: the network through /svc/net. */
+void ifconfig(int argc, char **argv);
+void ping(int argc, char **argv);
+
 /* linux.c: static Linux programs through /svc/posix. */
 void linux_cmd(int argc, char **argv);
 

@@ -4,7 +4,8 @@
 #   session_start LOG MODULE...   boot with these modules; COM1's output to LOG
 #                                 (SESSION_APPEND: a kernel command line;
 #                                 SESSION_DISK: a raw image as a virtio-blk disk;
-#                                 SESSION_ACCEL: the QEMU mode, tcg by default)
+#                                 SESSION_ACCEL: the QEMU mode, tcg by default;
+#                                 SESSION_NET, SESSION_MAC: a virtio-net device, qemu-run.sh's --net, --mac)
 #   session_wait PATTERN [SECS]   wait until LOG holds PATTERN (grep -E) once
 #                                 more than when the last command was sent
 #   session_wait_log PATTERN [SECS]  the same in the kernel's log (LOG.debugcon):
@@ -30,6 +31,7 @@ session_start() {
     exec 7<>"$SESSION_DIR/com1.in"
     tools/qemu-run.sh --accel "${SESSION_ACCEL:-tcg}" --timeout "${SESSION_TIMEOUT:-240}" --kernel "$BUILD/pith.bin" "${mods[@]}" \
         ${SESSION_APPEND:+--append "$SESSION_APPEND"} ${SESSION_DISK:+--disk "$SESSION_DISK"} \
+        ${SESSION_NET:+--net "$SESSION_NET"} ${SESSION_MAC:+--mac "$SESSION_MAC"} \
         --debugcon "$SESSION_LOG.debugcon" --serial-pipe "$SESSION_DIR/com1" 2> "$SESSION_LOG.runner" &
     SESSION_QEMU=$!
     SESSION_MARK=0

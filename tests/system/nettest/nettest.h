@@ -25,6 +25,12 @@ void check(bool ok, const char *name, const char *fmt, ...) __attribute__((forma
 uint64_t now_ns(void);
 
 _Noreturn void serve(void);
+/* Pings node B until it answers (it boots beside us); whether it did. */
+bool wait_for_b(void);
 void udp_checks(void);
+void tcp_checks(void);
+void kill_checks(void);
+void bench_udp_rtt(void);
+void dhcp_checks(void);
 
 #endif

@@ -26,6 +26,20 @@ static long echo_once(struct pith_client *c, uint32_t s, const void *msg, uint64
     return err;
 }
 
+bool wait_for_b(void)
+{
+    struct pith_client c;
+    net_bind(&c);
+    uint32_t rtt = 0;
+    int tries = 0;
+    long err;
+    do
+        err = socket_ping(&c, NODE_B, 1000, &rtt);
+    while (err && ++tries < 90);
+    printf("nettest: ping 10.0.0.2: %u us (after %d unanswered)\n", rtt, tries);
+    return !err;
+}
+
 static void interface_and_ping(struct pith_client *c)
 {
     uint32_t addr, mask, gw, up, rtt = 0;
@@ -33,13 +47,7 @@ static void interface_and_ping(struct pith_client *c)
     long err = socket_ifconfig(c, &addr, &mask, &gw, &mac, &up, &in, &out);
     check(!err && addr == NODE_A && mask == 0xffffff00u && gw == 0 && up == 1 && mac == 0x525400123401ull,
           "ifconfig_static_address", "error %#lx addr %#x mask %#x gw %#x up %u mac %#lx", err, addr, mask, gw, up, mac);
-    /* Node B boots beside us: ask until it answers. */
-    int tries = 0;
-    do
-        err = socket_ping(c, NODE_B, 1000, &rtt);
-    while (err && ++tries < 90);
-    check(!err, "ping_node_b", "error %#lx after %d tries", err, tries);
-    printf("nettest: ping 10.0.0.2: %u us (after %d unanswered)\n", rtt, tries);
+    check(wait_for_b(), "ping_node_b", "no answer in 90 s");
     err = socket_ping(c, NODE_B, 1000, &rtt);
     check(!err, "ping_again", "error %#lx", err);
     check(socket_ping(c, SILENT, 300, &rtt) == SOCKET_E_TIMEOUT, "ping_silent_host_timeout", "not timeout");
@@ -80,7 +88,7 @@ static void echo(struct pith_client *c)
 static void errors(struct pith_client *c)
 {
     uint32_t s, s2, addr;
-    uint16_t port;
+    uint16_t port = 0;
     uint8_t buf[SOCKET_RECV_DATA_MAX];
     uint64_t len;
     check(socket_open(c, 3, &s) == SOCKET_E_BAD_ARGUMENT, "open_bad_type", "taken");
