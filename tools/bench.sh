@@ -160,6 +160,17 @@ else
     echo "# network figure unavailable (see $logdir/net-a.debugcon)"
 fi
 
+# Network IPC: a remote kv call beside the raw UDP round trip between the
+# same two machines, in the same run (tests/system/netipc.sh's scenario).
+netipc_fig=$logdir/netipc.figures
+(LOGS=$logdir; result() { :; }; NETIPC_FUNCTIONS_ONLY=1 . tests/system/netipc.sh && netipc_two_nodes) |
+    grep -a '^bench pith.netipc\|^# netipc' > "$netipc_fig"
+if [ -s "$netipc_fig" ]; then
+    cat "$netipc_fig"
+else
+    echo "# network IPC figures unavailable (see $logdir/netipc-a.debugcon)"
+fi
+
 fetch=""
 ls "$BUILD"/linux-guest/boot/vmlinuz-* >/dev/null 2>&1 || fetch="; first downloading Debian's kernel package"
 echo "bench: booting the Linux guest ($accel$fetch)" >&2

@@ -119,7 +119,9 @@ netipc_two_nodes() {
     grep -a '^bench pith.netipc\|^# netipc\|^netipctest: [a-z ]*: k' "$a.log"
 }
 
-if [ -z "${BASH_SOURCE[1]:-}" ]; then
+if [ -n "${NETIPC_FUNCTIONS_ONLY:-}" ]; then
+    :                       # make bench calls netipc_two_nodes itself (tools/bench.sh)
+elif [ -z "${BASH_SOURCE[1]:-}" ]; then
     cd "$(dirname "$0")/../.."
     BUILD=${BUILD:-build}
     LOGS=$BUILD/test-logs
