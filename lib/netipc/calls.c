@@ -328,7 +328,7 @@ uint64_t netipc_poll(struct netipc *n, uint64_t now)
             session_start(n, p, now);
         } else if (p->state == PEER_HELLO_SENT && now >= p->hello_next) {
             n->counters.retransmits++;
-            session_start(n, p, now);
+            session_hello_again(n, p, now);
         }
         if (p->state == PEER_HELLO_SENT)
             next = min64(next, p->hello_next);

@@ -31,6 +31,7 @@ static inline uint32_t get32(const uint8_t *b) { return (uint32_t)b[0] | (uint32
 
 /* session.c */
 void session_start(struct netipc *n, struct netipc_peer *p, uint64_t now);
+void session_hello_again(struct netipc *n, struct netipc_peer *p, uint64_t now);
 void session_send(struct netipc *n, struct netipc_peer *p, const uint8_t *plain, size_t len);
 void session_input(struct netipc *n, const uint8_t *frame, size_t len, uint64_t now);
 

@@ -38,6 +38,8 @@
 #define NETIPC_CALLS        4           /* calls in flight to one peer */
 #define NETIPC_SERVED       8           /* requests from one peer kept (running or answered) */
 #define NETIPC_WINDOW       64          /* replay window, in sequence numbers */
+#define NETIPC_HELLO_LEN    (NETIPC_HDR_LEN + 32 + 24 + NETIPC_TAG_LEN)
+#define NETIPC_WELCOME_LEN  (NETIPC_HDR_LEN + 32 + 8 + NETIPC_TAG_LEN)
 
 /* Retransmission: first after RTO, doubling up to RTO_MAX; a call gives up at its deadline. */
 #define NETIPC_RTO_NS           (30ull * 1000 * 1000)
@@ -118,6 +120,10 @@ struct netipc_peer {
     struct netipc_hs hs;
     uint8_t eph_secret[32], eph_public[32];
     uint64_t hello_next, hello_rto;
+    uint8_t hello[NETIPC_HELLO_LEN];    /* sent again as it is until answered */
+    /* the last hello we answered: the same hello again gets the same welcome (ours was lost) */
+    uint8_t answered_eph[32];
+    uint8_t welcome[NETIPC_WELCOME_LEN];
     /* calls */
     struct netipc_call calls[NETIPC_CALLS];
     struct netipc_served served[NETIPC_SERVED];

@@ -22,8 +22,10 @@ static const char protocol_name[] = "Pith-netipc-1 KK 25519 ChaChaPoly SHA256";
 
 #define HELLO_PAYLOAD   24
 #define WELCOME_PAYLOAD 8
-#define HELLO_LEN       (NETIPC_HDR_LEN + 32 + HELLO_PAYLOAD + NETIPC_TAG_LEN)
-#define WELCOME_LEN     (NETIPC_HDR_LEN + 32 + WELCOME_PAYLOAD + NETIPC_TAG_LEN)
+#define HELLO_LEN       NETIPC_HELLO_LEN
+#define WELCOME_LEN     NETIPC_WELCOME_LEN
+_Static_assert(HELLO_LEN == NETIPC_HDR_LEN + 32 + HELLO_PAYLOAD + NETIPC_TAG_LEN, "hello layout");
+_Static_assert(WELCOME_LEN == NETIPC_HDR_LEN + 32 + WELCOME_PAYLOAD + NETIPC_TAG_LEN, "welcome layout");
 
 static void hs_init(struct netipc_hs *hs, const uint8_t initiator[32], const uint8_t responder[32])
 {
@@ -135,13 +137,28 @@ void session_start(struct netipc *n, struct netipc_peer *p, uint64_t now)
     bool ok = mix_dh(&p->hs, p->eph_secret, p->public_key);
     ok &= mix_dh(&p->hs, n->cfg.secret_key, p->public_key);
     encrypt_and_hash(&p->hs, payload, HELLO_PAYLOAD);
+    /* A peer key of low order can never be agreed with: nothing is sent, its calls time out. */
+    memcpy(p->hello, f, HELLO_LEN);
+    p->hello_rto = 0;
+    if (ok)
+        session_hello_again(n, p, now);
+    else
+        p->hello[0] = 0;
+}
+
+/*
+ * The same hello again, until a welcome comes: the responder answers a
+ * hello it already took with the welcome it sent, so a lost welcome does
+ * not make a second session (and a hello crossing ours does not either).
+ */
+void session_hello_again(struct netipc *n, struct netipc_peer *p, uint64_t now)
+{
     p->hello_rto = p->hello_rto ? p->hello_rto * 2 : NETIPC_RTO_NS;
     if (p->hello_rto > NETIPC_RTO_MAX_NS)
         p->hello_rto = NETIPC_RTO_MAX_NS;
     p->hello_next = now + p->hello_rto;
-    /* A peer key of low order can never be agreed with: nothing is sent, its calls time out. */
-    if (ok)
-        n->cfg.send(n->cfg.ctx, p, f, HELLO_LEN);
+    if (p->hello[0] == NETIPC_VERSION)
+        n->cfg.send(n->cfg.ctx, p, p->hello, HELLO_LEN);
 }
 
 static void hello_input(struct netipc *n, uint8_t *f, size_t len, uint64_t now)
@@ -175,6 +192,12 @@ static void hello_input(struct netipc *n, uint8_t *f, size_t len, uint64_t now)
         n->counters.malformed++;
         return;
     }
+    if (stamp == p->last_hello_stamp && p->state == PEER_ESTABLISHED &&
+        !memcmp(their_eph, p->answered_eph, 32)) {
+        /* Our welcome was lost: the same one again, the session stays. */
+        n->cfg.send(n->cfg.ctx, p, p->welcome, WELCOME_LEN);
+        return;
+    }
     if (stamp <= p->last_hello_stamp) {
         n->counters.replayed++;
         return;
@@ -203,6 +226,8 @@ static void hello_input(struct netipc *n, uint8_t *f, size_t len, uint64_t now)
     establish(p, conn, get32(f + 4), k2, k1, now);
     nc_wipe(k1, sizeof k1);
     nc_wipe(k2, sizeof k2);
+    memcpy(p->answered_eph, their_eph, 32);
+    memcpy(p->welcome, w, WELCOME_LEN);
     n->counters.handshakes++;
     n->cfg.send(n->cfg.ctx, p, w, WELCOME_LEN);
     calls_session_up(n, p, boot, now);

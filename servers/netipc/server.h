@@ -56,6 +56,7 @@ struct engine {
     uint64_t proxy_ep;
     uint32_t sock;                      /* the UDP socket */
     struct netipc_counters shown;       /* the counters as last logged */
+    uint64_t shown_at;                  /* and when */
 };
 
 /* Starts the engine's threads; 0 or an error, said on the console. */

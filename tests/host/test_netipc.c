@@ -437,13 +437,32 @@ TEST(replayed_frames_are_dropped_and_counted)
     struct frame data = queue[0];
     deliver(NULL);
     CHECK_EQ(B.requests, 2);
-    /* The same data frame again, and the old hello again. */
+    /* The same data frame again: a replay. */
     netipc_input(&B.n, data.b, data.len, now);
     CHECK_EQ(B.n.counters.replayed, 1);
+    CHECK_EQ(queued, 0);
+    /* The hello of the session again: answered with the same welcome, no new session. */
+    netipc_input(&B.n, hello.b, hello.len, now);
+    CHECK_EQ(B.n.counters.replayed, 1);
+    CHECK_EQ(B.n.counters.handshakes, 1);
+    CHECK_EQ(queued, 1);
+    CHECK_EQ(queue[0].b[1], NETIPC_WELCOME);
+    deliver(NULL);
+    CHECK_EQ(A.n.counters.unknown_conn, 1);     /* A has its session already */
+    CHECK_EQ(netipc_call(&A.n, netipc_peer(&A.n, 2), req, sizeof req, NULL, now), NETIPC_OK);
+    deliver(NULL);
+    CHECK_EQ(B.requests, 3);
+    /* Once A has made a newer session (it restarted), the old hello is a replay. */
+    now += 1000 * MS;
+    node_init(&A, 1, 5000 * MS, &B, 2, NULL, 0);
+    CHECK_EQ(netipc_call(&A.n, netipc_peer(&A.n, 2), req, sizeof req, NULL, now), NETIPC_OK);
+    deliver(NULL);
+    CHECK_EQ(A.last_status, NETIPC_OK);
+    CHECK_EQ(B.n.counters.handshakes, 2);
     netipc_input(&B.n, hello.b, hello.len, now);
     CHECK_EQ(B.n.counters.replayed, 2);
-    CHECK_EQ(B.requests, 2);
     CHECK_EQ(queued, 0);
+    CHECK_EQ(B.requests, 4);
     /* Out of order within the window is fine; behind the window is a replay. */
     struct frame held[NETIPC_WINDOW + 2];
     for (int i = 0; i < NETIPC_WINDOW + 2; i++) {
@@ -460,7 +479,7 @@ TEST(replayed_frames_are_dropped_and_counted)
     CHECK_EQ(B.n.counters.replayed, 4);
     /* The one inside the window passed it, but its call is older than the caller's watermark. */
     CHECK_EQ(B.n.counters.stale, 1);
-    CHECK_EQ(B.requests, 3);
+    CHECK_EQ(B.requests, 5);
 }
 
 TEST(truncated_and_malformed_frames_are_dropped_and_counted)
@@ -540,6 +559,24 @@ TEST(lost_frames_are_sent_again_and_requests_run_once)
         CHECK_EQ(A.last_rep[0], big[sizeof big - 1]);
         CHECK(A.n.counters.retransmits + B.n.counters.retransmits > 0);
     }
+}
+
+TEST(a_lost_welcome_is_answered_again_without_a_second_session)
+{
+    pair();
+    struct node *all[] = { &A, &B };
+    const uint8_t req[] = "hello?";
+    CHECK_EQ(netipc_call(&A.n, netipc_peer(&A.n, 2), req, sizeof req, NULL, now), NETIPC_OK);
+    drop_count = 0;
+    drop_pattern = 0x2;                         /* the welcome */
+    while (A.replies == 0)
+        tick(all, 2, lossy, 1000 * MS);
+    CHECK_EQ(A.last_status, NETIPC_OK);
+    CHECK_EQ(A.n.counters.handshakes, 1);
+    CHECK_EQ(B.n.counters.handshakes, 1);
+    CHECK_EQ(B.requests, 1);
+    CHECK(A.n.counters.retransmits >= 1);
+    CHECK_EQ(drops(&A.n.counters) + drops(&B.n.counters), 0);
 }
 
 TEST(a_silent_peer_ends_the_call_unreachable_at_its_deadline)
