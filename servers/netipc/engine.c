@@ -18,6 +18,7 @@
 #include "server.h"
 #include "idl.h"
 #include "resolver.h"
+#include "socket.h"
 #include "thread.h"
 #include "tls.h"
 #include "wire.h"
@@ -249,8 +250,17 @@ static void *receive_main(void *arg)
         pith_mutex_unlock(&e->lock);
         uint64_t wait = next > now ? next - now : 1;
         size_t len;
-        if (udp_recv(e, frame, &len, wait < TICK_NS ? wait : TICK_NS))
+        long err = udp_recv(e, frame, &len, wait < TICK_NS ? wait : TICK_NS);
+        if (err == SOCKET_E_TIMEOUT)
             continue;
+        if (err) {
+            /* Not a timeout: the network server restarted and our socket went with it. */
+            pith_sleep_ns(TICK_NS * 5);
+            pith_mutex_lock(&e->lock);
+            udp_reopen(e);
+            pith_mutex_unlock(&e->lock);
+            continue;
+        }
         pith_mutex_lock(&e->lock);
         netipc_input(&e->n, frame, len, now_ns());
         unsigned count = e->nwork;

@@ -55,6 +55,7 @@ struct engine {
     unsigned nwork;
     uint64_t proxy_ep;
     uint32_t sock;                      /* the UDP socket */
+    bool sock_lost;                     /* it went and could not be opened again yet */
     struct netipc_counters shown;       /* the counters as last logged */
     uint64_t shown_at;                  /* and when */
 };
@@ -65,6 +66,7 @@ long engine_start(struct engine *e);
 /* udp.c: opens and binds the engine's socket; sends a frame; waits for one. */
 long udp_open(struct engine *e);
 void udp_send(struct engine *e, struct netipc_peer *p, const uint8_t *frame, size_t len);
+void udp_reopen(struct engine *e);
 /* frame: room for FRAME_ROOM bytes (a datagram of the socket protocol); 0, or an error (a timeout). */
 long udp_recv(struct engine *e, uint8_t *frame, size_t *len, uint64_t timeout_ns);
 

@@ -61,6 +61,27 @@ long udp_open(struct engine *e)
     return err;
 }
 
+/*
+ * The socket went (the network server restarted: its sockets are gone):
+ * open the port again.  Called under the engine's lock, so no thread sends
+ * meanwhile; said on the console when it fails first and when it works again.
+ */
+void udp_reopen(struct engine *e)
+{
+    struct pith_client *c = net_client();
+    if (c)
+        socket_close(c, e->sock);
+    long err = c ? socket_open(c, SOCKET_UDP, &e->sock) : PITH_E_FULL;
+    if (!err && (err = socket_bind(c, e->sock, 0, e->conf.port)))
+        socket_close(c, e->sock);
+    if (err && !e->sock_lost)
+        printf("netipc: node %llu: UDP port %u lost (error %#lx); trying again\n", (unsigned long long)e->conf.node,
+               e->conf.port, err);
+    else if (!err)
+        printf("netipc: node %llu: UDP port %u open again\n", (unsigned long long)e->conf.node, e->conf.port);
+    e->sock_lost = err != 0;
+}
+
 void udp_send(struct engine *e, struct netipc_peer *p, const uint8_t *frame, size_t len)
 {
     const struct udp_addr *a = p->addr;

@@ -8,7 +8,8 @@
 # intruder: a second network IPC server claiming to be node 3, which node
 # 2 knows, with the wrong key.  netipctest (tests/system/netipctest/) on
 # node 2 calls node 1's kv and answers UDP echo; on node 1 it calls node
-# 2's kv, checks the refusals, measures, and asks for node 2's machine to
+# 2's kv, checks the refusals, measures, has node 2's kv stopped and
+# its network server killed, and asks for node 2's machine to
 # be killed in the middle of calls.
 
 netipc_key() {              # netipc_key -> "SECRET PUBLIC"
@@ -115,6 +116,12 @@ netipc_two_nodes() {
         result PASS netipc/wrong_key_counted
     else
         result FAIL netipc/wrong_key_counted "node 2 logged no failed authentication (see $b.debugcon)"
+    fi
+    # Node 2's network server was killed: its network IPC server opened its port again.
+    if grep -aqE '^netipc: node 2: UDP port 7700 open again' "$b.log"; then
+        result PASS netipc/socket_reopened
+    else
+        result FAIL netipc/socket_reopened "node 2 never said its port was open again (see $b.debugcon)"
     fi
     grep -a '^bench pith.netipc\|^# netipc\|^netipctest: [a-z ]*: k' "$a.log"
 }

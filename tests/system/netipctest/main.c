@@ -118,6 +118,11 @@ static void stop_kv_when_asked(void)
     pith_sleep_ns(6 * SECOND);
     err = procmgr_start(&pm, "kv");
     printf("netipctest-peer: kv started again (error %#lx)\n", err);
+    /* Then (the key kill-net) our network server is killed: its sockets go, netipc must open its port again. */
+    while (kv_get(&local, "kill-net", back, &len))
+        pith_sleep_ns(SECOND / 4);
+    err = procmgr_kill(&pm, "net");
+    printf("netipctest-peer: network server killed (error %#lx)\n", err);
 }
 
 static _Noreturn void peer(void)
@@ -287,6 +292,19 @@ static void bench(struct pith_client *remote)
            (unsigned long long)(call / udp), (unsigned long long)(call * 100 / udp % 100));
 }
 
+/* Node 2's network server killed (its sockets go with it): calls get through again once it is back. */
+static void remote_network_restarted(struct pith_client *remote)
+{
+    long err = kv_put(remote, "kill-net", "1", 1);
+    check(!err, "remote_network_kill_asked", "put %#lx", err);
+    pith_sleep_ns(2 * SECOND);
+    uint64_t start = now_ns();
+    err = wait_for(remote, 60 * SECOND);
+    printf("netipctest: network server restarted: calls through again after %llu ms\n",
+           (unsigned long long)((now_ns() - start) / 1000000));
+    check(!err, "remote_network_server_restarted", "kv_count %#lx", err);
+}
+
 /* The script kills node 2's machine when it reads the line; a call under way must end within the bound. */
 static void node_killed(struct pith_client *remote)
 {
@@ -332,6 +350,7 @@ int main(void)
         wrong_key();
         remote_service_stopped(&remote);
         bench(&remote);
+        remote_network_restarted(&remote);
         node_killed(&remote);
     }
     printf("netipctest: %d passed, %d failed\n", passed, failed);
