@@ -163,7 +163,7 @@ fi
 # Network IPC: a remote kv call beside the raw UDP round trip between the
 # same two machines, in the same run (tests/system/netipc.sh's scenario).
 netipc_fig=$logdir/netipc.figures
-(LOGS=$logdir; result() { :; }; NETIPC_FUNCTIONS_ONLY=1 . tests/system/netipc.sh && netipc_two_nodes) |
+(LOGS=$logdir; result() { :; }; NETIPC_FUNCTIONS_ONLY=1 . tests/system/netipc.sh && netipc_three_nodes) |
     grep -a '^bench pith.netipc\|^# netipc' > "$netipc_fig"
 if [ -s "$netipc_fig" ]; then
     cat "$netipc_fig"

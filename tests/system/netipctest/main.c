@@ -1,11 +1,13 @@
 /*
- * netipctest (tests/system/netipc.sh): network IPC between two machines.
+ * netipctest (tests/system/netipc.sh): network IPC between three machines.
  * "peer" (node 2) puts a key into node 1's kv through /net/1/svc/kv and
- * answers UDP echo for the benchmark; "check" (node 1) calls node 2's kv
- * through /net/2/svc/kv with kv's own stubs, checks that node 2 called
- * it, that a capability is refused, that the node with the wrong key
- * (/intruder/2/svc/kv) gets nowhere within the bound, that a call to a
- * service node 2 stopped is told so within the bound, measures the remote
+ * answers UDP echo for the benchmark; "intruder" (node 3, whose key is
+ * not the one node 2 knows) checks its calls to /net/2/svc/kv get nowhere
+ * within the bound; "check" (node 1) calls node 2's kv through
+ * /net/2/svc/kv with kv's own stubs, checks that node 2 called it, that a
+ * capability is refused, that a call to a service node 2 stopped is told
+ * so within the bound, that calls get through again after node 2's
+ * network server is killed, measures the remote
  * call beside the raw UDP round trip, and finally has the script kill
  * node 2 in the middle of calls.  Lines "netipctest: PASS name" or
  * "netipctest: FAIL name: why", then "netipctest: N passed, N failed".
@@ -194,11 +196,11 @@ static void peer_called_us(struct pith_client *local)
     check(!err && !strcmp(back, "hello from node 2"), "peer_called_our_kv", "get %#lx", err);
 }
 
-/* The node with the wrong key: its handshakes are refused, its callers told within the bound. */
+/* Node 3, with the wrong key (node 2 knows another): its handshakes are refused, its callers told within the bound. */
 static void wrong_key(void)
 {
     struct pith_client c;
-    bind_to(&c, "/intruder/2/svc/kv");
+    bind_to(&c, "/net/2/svc/kv");
     uint8_t back[KV_GET_VALUE_MAX];
     uint64_t len, start = now_ns();
     long err = kv_get(&c, "anything", back, &len);
@@ -237,6 +239,28 @@ static void remote_service_stopped(struct pith_client *remote)
           "after %d calls: error %#lx after %llu ms", done, err, (unsigned long long)(took / 1000000));
     err = wait_for(remote, 60 * SECOND);
     check(!err, "remote_service_back", "kv_count %#lx", err);
+}
+
+/* Waits until node 2's UDP echo answers; 0, or the last error. */
+static long udp_echo_ready(uint64_t limit_ns)
+{
+    struct pith_client net;
+    bind_to(&net, "/svc/net");
+    uint32_t s, addr;
+    uint16_t port;
+    uint8_t back[SOCKET_RECV_DATA_MAX];
+    uint64_t got, start = now_ns();
+    long err = socket_open(&net, SOCKET_UDP, &s);
+    while (!err) {
+        err = socket_sendto(&net, s, NODE_2, ECHO_PORT, "up?", 3);
+        if (!err)
+            err = socket_recv(&net, s, 1000, back, &got, &addr, &port);
+        if (!err || now_ns() - start > limit_ns)
+            break;
+        err = 0;
+    }
+    socket_close(&net, s);
+    return err;
 }
 
 static int compare(const void *a, const void *b)
@@ -338,6 +362,15 @@ int main(void)
 {
     if (strstr(pith_bootinfo->cmdline, " peer"))
         peer();
+    if (strstr(pith_bootinfo->cmdline, " intruder")) {
+        /* Node 2 must be up (its UDP echo answers) for a refusal to mean anything. */
+        long err = udp_echo_ready(120 * SECOND);
+        check(!err, "intruder_sees_node_2", "UDP echo of node 2: %#lx", err);
+        if (!err)
+            wrong_key();
+        printf("netipctest: %d passed, %d failed\n", passed, failed);
+        return failed != 0;
+    }
     struct pith_client remote, local;
     bind_to(&remote, "/net/2/svc/kv");
     bind_to(&local, "/svc/kv");
@@ -347,7 +380,6 @@ int main(void)
         calls(&remote, &local);
         capability_refused(&remote);
         peer_called_us(&local);
-        wrong_key();
         remote_service_stopped(&remote);
         bench(&remote);
         remote_network_restarted(&remote);
