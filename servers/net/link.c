@@ -107,8 +107,12 @@ int link_start(const struct netcfg *cfg, struct net_thread *t)
     uint32_t mtu;
     uint64_t in, out;
     long err = netdev_info(&t->dev, &mac_addr, &mtu, &in, &out);
+    if (err == PITH_IDL_E_NO_SERVER) {
+        printf("net: no network device (/dev/net0 is not published)\n");
+        return 1;
+    }
     if (err) {
-        printf("net: no network device: /dev/net0 answers %#lx\n", err);
+        printf("net: the network device does not answer (error %#lx)\n", err);
         return -1;
     }
     for (int p = 0; p < 2; p++) {

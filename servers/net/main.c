@@ -78,7 +78,12 @@ int main(void)
     }
     static struct net_thread t;
     thread_init(&t);
-    if (pith_mutex_init(&net_lock) || pith_cond_init(&net_changed) || link_start(&cfg, &t) || ping_start())
+    if (pith_mutex_init(&net_lock) || pith_cond_init(&net_changed))
+        return 1;
+    int up = link_start(&cfg, &t);
+    if (up > 0)
+        return 0;                       /* no device: not a failure, so not restarted */
+    if (up < 0 || ping_start())
         return 1;
     endpoint = pith_object_new(PITH_OBJ_ENDPOINT, 0);
     for (int i = 0; i < SERVICE_THREADS; i++) {

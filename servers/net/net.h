@@ -47,6 +47,7 @@ uint64_t net_deadline(uint32_t timeout_ms);
 uint64_t net_now_ns(void);
 
 /* link.c */
+/* 0; 1 if there is no driver at all (nothing to serve); -1 on a failure. */
 int link_start(const struct netcfg *cfg, struct net_thread *t);
 _Noreturn void link_receive(struct net_thread *t);
 bool link_info(struct net_thread *t, uint64_t *mac, uint64_t *in, uint64_t *out);

@@ -6,7 +6,8 @@
 # echo servers, node A nettest's checks (tests/system/nettest/): ping,
 # UDP and TCP through every message and error, the driver killed under
 # traffic, the UDP round trip; node B's shell runs ifconfig and ping.
-# Then one machine on QEMU's user network gets its address by DHCP.
+# Then one machine on QEMU's user network gets its address by DHCP, and
+# one without a network device boots without the network.
 # Standalone: tests/system/net.sh.
 
 
@@ -27,7 +28,7 @@ net_node() {
     tools/qemu-run.sh --accel tcg --timeout "${NET_TIMEOUT:-400}" --kernel "$BUILD/pith.bin" \
         --module "$NET_SU/init.elf" --module "$NET_SU/memd.elf" --module "$2" --module "$NET_SU/console.elf" \
         --module "$NET_SU/pci.elf" --module "$NET_SU/netdev.elf" --module "$NET_SU/net.elf" \
-        --module "$NET_SU/nettest.elf" --mac "$3" --net "$4" \
+        --module "$NET_SU/nettest.elf" ${4:+--mac "$3" --net "$4"} \
         --debugcon "$1.debugcon" --serial "$1.serial" 2> "$1.runner" &
     NET_PID=$!
 }
@@ -133,6 +134,28 @@ net_dhcp() {
     grep -a '^nettest: DHCP' "$d.log" | sed 's/^/  /'
 }
 
+# A machine without a network device: the driver and the server each say
+# so and end without being restarted; the rest of the boot goes on.
+net_no_device() {
+    local d=$LOGS/net-nodevice m
+    rm -f "$d".*
+    m=$(net_manifest scn-net-nodevice ip=10.0.0.1/24 none)
+    sed -i '/^nettest /d' "$m"
+    net_node "$d" "$m" "" ""
+    net_wait_for "$d.debugcon" 'init: net \(pid [0-9]+\) ended' 60 "$NET_PID"
+    sleep 1
+    kill "$NET_PID" 2>/dev/null
+    wait "$NET_PID" 2>/dev/null
+    if grep -aq '^netdev: no virtio-net device' "$d.debugcon" &&
+        grep -aq '^net: no network device (/dev/net0 is not published)' "$d.debugcon" &&
+        grep -aq 'init: net (pid [0-9]*) exited with status 0' "$d.debugcon" &&
+        ! grep -aq 'init: restarting net' "$d.debugcon"; then
+        result PASS net/no_device_driver_and_server_say_so
+    else
+        result FAIL net/no_device_driver_and_server_say_so "see $d.debugcon"
+    fi
+}
+
 # make bench's pith.net_udp_rtt (tools/bench.sh): node B serves, node A
 # only measures; plain emulation whatever the bench mode (two machines
 # under icount would each skip their idle time), so the unit is ns.
@@ -169,10 +192,12 @@ elif [ -z "${BASH_SOURCE[1]:-}" ]; then
     result() { echo "TEST $1 $2${3:+: $3}"; if [ "$1" = PASS ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi; }
     net_two_nodes
     net_dhcp
+    net_no_device
     echo "$passed passed, $failed failed"
     [ "$failed" = 0 ]
 else
     . tests/system/session.sh
     net_two_nodes
     net_dhcp
+    net_no_device
 fi
