@@ -80,6 +80,9 @@ static void fail_call(struct proxy *px)
     pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, px->reply, 0, 0, 0);
     pith_slot_free(px->reply);
     px->reply = pith_object_new(PITH_OBJ_REPLY, 0);
+    /* Without one every call through this thread fails at once (PITH_E_PEER_DIED): say why. */
+    if (!px->reply)
+        printf("netipc: no memory for a proxy's reply object\n");
 }
 
 /* One call through the proxy: true if *m (and the IPC buffer) now hold the answer to send. */

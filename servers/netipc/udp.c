@@ -18,6 +18,8 @@ _Static_assert(FRAME_ROOM == SOCKET_RECV_DATA_MAX, "a frame buffer holds any dat
 _Static_assert(NETIPC_FRAME_MAX <= SOCKET_SEND_DATA_MAX, "a frame fits one datagram");
 
 #define MAX_THREADS 16
+/* Longer than any wait the receive thread asks of socket_recv (TICK_NS in engine.c). */
+#define NET_TIMEOUT_NS (1000ull * 1000 * 1000)
 
 /* The calling thread's binding to /svc/net, made on first use (threads known by their IPC buffer). */
 static struct pith_client *net_client(void)
@@ -42,6 +44,8 @@ static struct pith_client *net_client(void)
         } else if (!bindings[i].buf) {
             bindings[i].buf = buf;
             pith_client_init(&bindings[i].c, "/svc/net", &names_resolver, pith_slot_alloc(), buf);
+            /* A hung network server must not hang us (we may hold the engine's lock): calls give up. */
+            bindings[i].c.timeout_ns = NET_TIMEOUT_NS;
             found = &bindings[i].c;
         }
     }
