@@ -165,7 +165,7 @@ if wanted net; then
 fi
 
 if wanted netipc; then
-    echo "== network IPC (two machines: remote kv calls both ways, a wrong key, a node killed mid-call)"
+    echo "== network IPC (three machines: remote kv calls both ways, a wrong key, a node killed mid-call)"
     . tests/system/netipc.sh
 fi
 

@@ -106,8 +106,12 @@ int main(void)
     }
     char why[128];
     int line = conf_parse(&engine.conf, text, len, why, sizeof why);
-    if (line) {
+    if (line > 0) {
         printf("netipc: %s line %d: %s\n", path, line, why);
+        return 1;
+    }
+    if (line < 0) {
+        printf("netipc: %s: %s\n", path, why);
         return 1;
     }
     engine.conf_path = path;

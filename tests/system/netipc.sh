@@ -27,7 +27,11 @@ netipc_manifest() {         # netipc_manifest DIR ADDR ROLE
         case $3 in
             intruder)
                 echo "netipc priority=140 ports=0x70-0x71 needs=net,fs register=/net args=/etc/netipc.conf restart=always limit=10"
-                echo "netipctest priority=120 needs=netipc args=$3 restart=never" ;;
+                echo "netipctest priority=120 needs=netipc args=$3 restart=never"
+                # Servers that must refuse to start, each saying why: a mistake in the file, no file, no clock.
+                echo "badconf priority=130 module=netipc.elf ports=0x70-0x71 needs=fs register=/bad args=/etc/bad.conf restart=never"
+                echo "noconf priority=130 module=netipc.elf ports=0x70-0x71 needs=fs register=/none args=/etc/none.conf restart=never"
+                echo "noclock priority=130 module=netipc.elf needs=fs register=/noclock args=/etc/netipc.conf restart=never" ;;
             *)
                 echo "kv priority=150 module=kvd.elf register=/svc/kv restart=always limit=10"
                 echo "netipc priority=140 ports=0x70-0x71 needs=net,fs,kv register=/net args=/etc/netipc.conf restart=always limit=10"
@@ -87,6 +91,7 @@ netipc_three_nodes() {
         "peer 3 10.0.0.3 7700 ${k3[1]}" "export /svc/kv" "import 1 /svc/kv" > "$dir/b/etc/netipc.conf"
     printf '%s\n' "node 3" "port 7700" "secret ${kx[0]}" "peer 2 10.0.0.2 7700 ${k2[1]}" \
         "import 2 /svc/kv" > "$dir/c/etc/netipc.conf"
+    printf '%s\n' "node 4" "port 7704" "secret ${kx[0]}" "peer 4 10.0.0.2 7700 ${k2[1]}" > "$dir/c/etc/bad.conf"
     for n in a b c; do
         tools/mkdisk.sh "$dir/$n" "$dir/$n.img" 4 > /dev/null || {
             result FAIL netipc/disks "mkdisk.sh failed"
@@ -129,6 +134,18 @@ netipc_three_nodes() {
         result PASS netipc/wrong_key_counted
     else
         result FAIL netipc/wrong_key_counted "node 2 logged no failed authentication (see $b.debugcon)"
+    fi
+    # Node 3's servers that must not start said why, each in its own words.
+    local refusal bad=""
+    for refusal in "netipc: /etc/bad.conf: a peer has this node's own number" \
+                   "netipc: cannot read /etc/none.conf (error " \
+                   "netipc: cannot read the real-time clock (error "; do
+        grep -aqF -- "$refusal" "$c.log" || bad="$bad '$refusal'"
+    done
+    if [ -z "$bad" ]; then
+        result PASS netipc/bad_configuration_refused
+    else
+        result FAIL netipc/bad_configuration_refused "not said:$bad (see $c.debugcon)"
     fi
     # Node 2's network server was killed: its network IPC server opened its port again.
     if grep -aqE '^netipc: node 2: UDP port 7700 open again' "$b.log"; then
