@@ -10,7 +10,8 @@
 # knows, it checks its calls get nowhere; on node 1 it calls node 2's kv,
 # checks the refusals, measures, has node 2's kv stopped and its network
 # server killed, and asks for node 2's machine to be killed in the middle
-# of calls.
+# of calls; node 3 also starts three servers that must refuse to start
+# (a configuration mistake, no file, no clock ports).
 
 netipc_key() {              # netipc_key -> "SECRET PUBLIC"
     "$BUILD/tools/netipc-keygen" | awk '{ printf "%s ", $2 } END { print "" }'
