@@ -515,6 +515,7 @@ NETDEV_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/netdev/*.c))
 NET_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/net/*.c))
 USER_CFLAGS += -Iservers/netdev -Iservers/net
 $(BUILD)/lwip/.unpacked: tools/lwip-fetch.sh
+	$(Q)tools/need.sh lwip
 	$(Q)tools/lwip-fetch.sh $(BUILD)/lwip
 	$(Q)touch $@
 $(LWIP_SRCS): $(BUILD)/lwip/.unpacked
@@ -531,6 +532,12 @@ $(NETTEST_OBJS): | $(BUILD)/idl/socket.h $(BUILD)/idl/procmgr.h $(BASE_HDRS)
 $(NETTEST_ELF): $(NETTEST_OBJS) $(SOCKET_IDL_OBJ) $(BASE_IDL_OBJ_procmgr) $(RESOLVER_OBJS)
 -include $(NETTEST_OBJS:.o=.d)
 NET_PROGRAMS := $(NETDEV_ELF) $(NET_ELF) $(NETTEST_ELF)
+# make run's manifest starts both (DHCP); make run NET=user gives the machine QEMU's user network.
+# (This block comes after the running rules, whose prerequisites and MODARGS are already expanded.)
+MODULES += $(NETDEV_ELF) $(NET_ELF)
+run debug iso $(BUILD)/pith.iso: $(NETDEV_ELF) $(NET_ELF)
+run: MODARGS += --module $(NETDEV_ELF) --module $(NET_ELF)
+run: RUN += $(if $(NET),--net $(NET))
 # The shell's ifconfig and ping (servers/shell/net.c) call /svc/net.
 $(SHELL_ELF): $(SOCKET_IDL_OBJ) $(UOBJ)/servers/net/config.c.o
 $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/shell/*.c)): | $(BUILD)/idl/socket.h

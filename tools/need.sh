@@ -1,5 +1,5 @@
 #!/bin/sh
-# Usage: need.sh build|test|bench|musl|e2fs|posix
+# Usage: need.sh build|test|bench|musl|e2fs|posix|lwip
 # Makes sure the host tools a target needs exist.  As root, installs the
 # missing Debian packages with apt-get; otherwise stops with one line that
 # names the exact command to run.
@@ -21,6 +21,8 @@ case $what in
     e2fs) list="$e2fs" ;;
     bench) list="$base" ;;
     musl) list="" ;;
+    # lwIP's source from Debian's archive (tools/lwip-fetch.sh): xz, and curl unless wget is here.
+    lwip) list="xz:xz-utils"; command -v wget >/dev/null 2>&1 || list="$list curl:curl" ;;
     *) echo "need.sh: unknown target '$what'" >&2; exit 2 ;;
 esac
 # The Linux comparison of make bench (bench/linux/run.sh).  Wanted, but not
