@@ -114,7 +114,6 @@ int main(void)
         printf("netipc: %s: %s\n", path, why);
         return 1;
     }
-    engine.conf_path = path;
     if (engine_start(&engine))
         return 1;
     for (;;)

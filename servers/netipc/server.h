@@ -45,7 +45,6 @@ struct udp_addr {
 
 struct engine {
     struct conf conf;
-    const char *conf_path;
     struct netipc n;
     struct netipc_peer peers[CONF_PEERS];
     struct udp_addr addrs[CONF_PEERS];
