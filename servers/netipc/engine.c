@@ -62,8 +62,8 @@ static void on_reply(void *ctx, void *cookie, int status, const uint8_t *msg, si
     w->len = len;
     if (msg)
         memcpy(w->rep, msg, len);
-    w->done = true;
-    pith_cond_signal(&w->cond);
+    __atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
+    pith_signal(w->ntfn);
 }
 
 /* ---- the proxies ---------------------------------------------------------- */
@@ -113,16 +113,23 @@ static bool proxy_call(struct proxy *px, struct pith_msg *m, struct pith_ipc_buf
     uint64_t now = now_ns();
     int status = NETIPC_E_UNREACHABLE;
     if (now >= e->down_until[pi]) {
-        px->w.done = false;
+        __atomic_store_n(&px->w.done, 0, __ATOMIC_RELAXED);
         status = netipc_call(&e->n, p, req, len, &px->w, now);
-        while (status == NETIPC_OK && !px->w.done)
-            pith_cond_wait(&px->w.cond, &e->lock);
-        if (status == NETIPC_OK)
-            status = px->w.status;
-        if (status == NETIPC_E_UNREACHABLE)
-            e->down_until[pi] = now_ns() + DOWN_NS;
     }
     pith_mutex_unlock(&e->lock);
+    /* Waited for outside the lock: the receive thread fills w and signals us (lib/netipc ends
+     * every call by its deadline), and we need not take the lock again to read it. */
+    while (status == NETIPC_OK && !__atomic_load_n(&px->w.done, __ATOMIC_ACQUIRE)) {
+        struct pith_msg msg = { 0 };
+        pith_recv(px->w.ntfn, &msg, 0);
+    }
+    if (status == NETIPC_OK)
+        status = px->w.status;
+    if (status == NETIPC_E_UNREACHABLE) {
+        pith_mutex_lock(&e->lock);
+        e->down_until[pi] = now_ns() + DOWN_NS;
+        pith_mutex_unlock(&e->lock);
+    }
 
     int wstatus;
     if (status != NETIPC_OK || !wire_parse_reply(px->w.rep, px->w.len, &wstatus, &label, words, &n) ||
@@ -140,6 +147,7 @@ static void *proxy_main(void *arg)
 {
     struct proxy *px = arg;
     struct pith_ipc_buffer *buf = pith_tls_self()->ipc_buffer;
+    px->w.ntfn = pith_tls_self()->ntfn;
     struct pith_msg m;
     bool answer = false;
     for (;;) {
@@ -333,7 +341,6 @@ long engine_start(struct engine *e)
     for (int i = 0; i < PROXY_THREADS; i++) {
         proxies[i].e = e;
         proxies[i].reply = pith_object_new(PITH_OBJ_REPLY, 0);
-        pith_cond_init(&proxies[i].w.cond);
         if (!proxies[i].reply || pith_thread_create(&t, proxy_main, &proxies[i])) {
             printf("netipc: cannot start proxy thread %d\n", i);
             return PITH_E_NO_MEMORY;

@@ -20,10 +20,10 @@
 #define WORK_MAX        (NETIPC_SERVED * CONF_PEERS)
 #define FRAME_ROOM      928             /* the socket protocol's largest datagram */
 
-/* A proxy thread's call in flight: the reply callback fills it and wakes the thread. */
+/* A proxy thread's call in flight: the reply callback fills it, sets done and signals the thread's notification. */
 struct waiter {
-    pith_cond_t cond;
-    bool done;
+    uint64_t ntfn;                      /* the proxy thread's own notification */
+    int done;                           /* atomic: set last, after the rest */
     int status;
     uint8_t rep[NETIPC_MSG_MAX];
     size_t len;
