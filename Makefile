@@ -450,6 +450,16 @@ $(UTESTS_ELF) $(BENCH_ELF): $(MEM_OBJS)
 -include $(MEM_OBJS:.o=.d)
 # ---- end of memory manager ----------------------------------------------
 
+# ---- exokernel bindings (lib/exopage/, docs/exokernel.md) ---------------
+# A process's own paging over frames the memory manager binds to it,
+# linked into the user tests and the benchmarks.
+EXOPAGE_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard lib/exopage/*.c))
+USER_CFLAGS += -Ilib/exopage
+$(EXOPAGE_OBJS): | $(BUILD)/idl/mem.h
+$(UTESTS_ELF) $(BENCH_ELF): $(EXOPAGE_OBJS)
+-include $(EXOPAGE_OBJS:.o=.d)
+# ---- end of exokernel bindings ------------------------------------------
+
 # >>> the memory manager at boot: memd is the manager's code in a process of its own; init is its owner >>>
 $(MEMD_ELF): $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/memd/*.c)) $(MEM_OBJS) $(RESOLVER_OBJS)
 $(INIT_ELF): $(UOBJ)/$(BUILD)/idl/mem_client.c.o
