@@ -45,7 +45,7 @@ struct exopage_config {
     uint32_t frames;                        /* frames to bind */
     uint64_t window;                        /* where the library maps its frames to fill and write them (frames pages) */
     enum exopage_policy policy;
-    bool cooperate;                         /* false: revocation requests are ignored (the deadline decides) */
+    bool cooperate;                         /* false: revocation requests are ignored (read at each; may change) */
     struct exopage_store store;
     /* Called in the handler thread after it dealt with a revocation (asked or taken); may be NULL. */
     void (*on_revoke)(struct exopage *x, void *ctx);
