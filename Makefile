@@ -458,6 +458,12 @@ USER_CFLAGS += -Ilib/exopage
 $(EXOPAGE_OBJS): | $(BUILD)/idl/mem.h
 $(UTESTS_ELF) $(BENCH_ELF): $(EXOPAGE_OBJS)
 -include $(EXOPAGE_OBJS:.o=.d)
+# A flat file store in a partition the block driver binds, linked into blktest.
+EXOFS_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard lib/exofs/*.c))
+USER_CFLAGS += -Ilib/exofs
+$(EXOFS_OBJS): | $(BUILD)/idl/blk.h
+$(BLKTEST_ELF): $(EXOFS_OBJS)
+-include $(EXOFS_OBJS:.o=.d)
 # ---- end of exokernel bindings ------------------------------------------
 
 # >>> the memory manager at boot: memd is the manager's code in a process of its own; init is its owner >>>

@@ -251,6 +251,7 @@ long exopage_start(struct exopage *x, const struct exopage_config *cfg)
     long err = mem_frames_bind(&mem, PITH_SLOT_CSPACE, x->first_slot, cfg->frames);
     if (err) {
         pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, mem.ep_slot, 0, 0, 0);
+        pith_slot_free(mem.ep_slot);
         return err;
     }
     /* Each frame's copy stays mapped in the window, where we fill and write back the pages it holds. */
@@ -275,6 +276,29 @@ long exopage_start(struct exopage *x, const struct exopage_config *cfg)
             mem_frames_return(&mem, x->first_slot + f);
     }
     pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, mem.ep_slot, 0, 0, 0);
+    pith_slot_free(mem.ep_slot);
+    return err;
+}
+
+long exopage_rebind(struct exopage *x)
+{
+    struct pith_client mem;
+    long err = PITH_OK;
+    pith_client_init(&mem, x->cfg.mem_name, x->cfg.resolver, pith_slot_alloc(), pith_tls_self()->ipc_buffer);
+    for (uint32_t f = 0; f < x->cfg.frames && !err; f++) {
+        if (!x->frame[f].gone)
+            continue;
+        /* The same slots as before: the manager emptied them when it took the frames back. */
+        if ((err = mem_frames_bind(&mem, PITH_SLOT_CSPACE, x->frame[f].cap, 1)) ||
+            (err = pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_COPY, x->frame[f].win, x->frame[f].cap, RW, 0)) ||
+            (err = pith_map_page(x->frame[f].win, x->cfg.window + f * PAGE, RW, 0)))
+            break;
+        x->frame[f].gone = false;
+        x->frame[f].vpage = EXOPAGE_NONE;
+        x->live++;
+    }
+    pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, mem.ep_slot, 0, 0, 0);
+    pith_slot_free(mem.ep_slot);
     return err;
 }
 

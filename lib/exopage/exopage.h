@@ -97,6 +97,13 @@ enum { EXOPAGE_STORED = 1, EXOPAGE_DIRTY = 2, EXOPAGE_LOST = 4 };
  */
 long exopage_start(struct exopage *x, const struct exopage_config *cfg);
 
+/*
+ * Binds again the frames given back or taken (when the pressure has
+ * passed), into the same slots; not while the handler deals with a
+ * revocation.  A memory-manager error (then the frames bound so far stay).
+ */
+long exopage_rebind(struct exopage *x);
+
 /* Ends the handler thread and gives every frame still held back. */
 void exopage_stop(struct exopage *x);
 

@@ -129,6 +129,13 @@ static bool evict(struct mem_state *st, struct mem_region *r, unsigned i)
 static bool evict_one(struct mem_state *st, unsigned client)
 {
     const unsigned total = MEM_REGIONS * MEM_REGION_PAGES;
+    /* A client with no segment or image region has nothing to evict: spare the two turns of the whole table. */
+    bool any = false;
+    for (unsigned i = 0; i < MEM_REGIONS && !any; i++)
+        any = st->region[i].client == client &&
+              (st->region[i].kind == REGION_SEGMENT || st->region[i].kind == REGION_IMAGE);
+    if (!any)
+        return false;
     for (unsigned step = 0; step < 2 * total; step++) {
         unsigned pos = st->clock_hand;
         st->clock_hand = (pos + 1) % total;

@@ -221,6 +221,14 @@ UTEST(exopage_revocation_cooperative_and_forced)
     for (uint32_t p = 0; p < EXO_PAGES; p++)
         UT_ASSERT(!exopage_lost(&x, p));
 
+    /* The pressure over, the library binds its frames again and pages as before. */
+    UT_EQ(exopage_rebind(&x), PITH_OK);
+    UT_EQ(x.live, EXO_FRAMES);
+    UT_EQ(used_of(&c), EXO_FRAMES);
+    UT_ASSERT(run(JOB_FILL));
+    UT_ASSERT(run(JOB_CHECK));
+    UT_EQ(pass_sum, EXO_PAGES);
+
     /* A touch outside the region is refused: the thread stays stopped. */
     job = JOB_OUTSIDE;
     pith_sleep_ns(20000000);
