@@ -125,6 +125,7 @@ void exo_bench(const char *unit)
     }
     bench_report("exo_revoke_coop", samples[0], ITERS, unit);
     bench_report("exo_revoke_forced", samples[1], ITERS, unit);
-    printf("# exopage: %lu faults, %lu written back, %lu returned, %lu taken, %lu lost\n", x.stats.faults,
-           x.stats.writebacks, x.stats.returned, x.stats.taken, x.stats.lost);
+    printf("# pith.exo_revoke_*: the library served %lu faults, wrote back %lu pages, returned %lu frames, "
+           "had %lu taken and lost %lu pages\n",
+           x.stats.faults, x.stats.writebacks, x.stats.returned, x.stats.taken, x.stats.lost);
 }
