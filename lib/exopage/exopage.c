@@ -82,38 +82,54 @@ static uint32_t victim(struct exopage *x)
     return EXOPAGE_NONE;
 }
 
-/* A frame for a new page: a free one, else the policy's victim, emptied. */
+#define STALE (EXOPAGE_NONE - 1)
+
+/* Whether frame f is still ours: the manager may have taken it before its signal reached us. */
+static bool alive(const struct exopage *x, uint32_t f)
+{
+    struct pith_msg m = { .w = { x->frame[f].cap } };
+    return pith_invoke(PITH_SLOT_CSPACE, PITH_CNODE_IDENTIFY, &m) == PITH_OK && m.w[0] == PITH_OBJ_FRAME;
+}
+
+/* A frame for a new page: a free one, else the policy's victim, emptied; STALE if one was taken unseen. */
 static uint32_t frame_for_page(struct exopage *x)
 {
-    for (uint32_t f = 0; f < x->cfg.frames; f++)
-        if (!x->frame[f].gone && x->frame[f].vpage == EXOPAGE_NONE)
-            return f;
-    uint32_t f = victim(x);
-    if (f == EXOPAGE_NONE || evict(x, f))
+    uint32_t f = EXOPAGE_NONE;
+    for (uint32_t i = 0; i < x->cfg.frames && f == EXOPAGE_NONE; i++)
+        if (!x->frame[i].gone && x->frame[i].vpage == EXOPAGE_NONE)
+            f = i;
+    bool evicting = f == EXOPAGE_NONE;
+    if (evicting && (f = victim(x)) == EXOPAGE_NONE)
         return EXOPAGE_NONE;
-    x->stats.evictions++;
+    if (!alive(x, f))
+        return STALE;                   /* its window copy is gone too: touching it would fault here */
+    if (evicting) {
+        if (evict(x, f))
+            return EXOPAGE_NONE;
+        x->stats.evictions++;
+    }
     return f;
 }
 
-/* Serves a page fault at va; false if it cannot (then the thread is left stopped). */
-static bool fault(struct exopage *x, uint64_t va, bool write)
+/* One try at page v: 1 served, 0 refused, -1 a frame it needed was taken before we were told. */
+static int serve(struct exopage *x, uint32_t v, bool write)
 {
-    if (va < x->cfg.base || va - x->cfg.base >= x->cfg.pages * PAGE)
-        return false;
-    uint32_t v = (uint32_t)((va - x->cfg.base) / PAGE), f = x->where[v];
+    uint32_t f = x->where[v];
     if (f != EXOPAGE_NONE) {
         /* Resident, mapped read-only: the first write makes it writable, and dirty. */
+        if (!alive(x, f))
+            return -1;
         pith_invoke4(x->frame[f].cap, PITH_FRAME_UNMAP, 0, 0, 0, 0);
     } else {
-        if ((f = frame_for_page(x)) == EXOPAGE_NONE)
-            return false;
+        if ((f = frame_for_page(x)) == EXOPAGE_NONE || f == STALE)
+            return f == STALE ? -1 : 0;
         if (x->state[v] & EXOPAGE_LOST) {
             /* Its data went with a frame taken by force; the store's copy is older than what was lost. */
             memset(window(x, f), 0, PAGE);
             x->state[v] = 0;
         } else if (x->state[v] & EXOPAGE_STORED) {
             if (x->cfg.store.read(x->cfg.store.ctx, v, window(x, f)))
-                return false;
+                return 0;
             x->stats.reads++;
         } else {
             memset(window(x, f), 0, PAGE);
@@ -122,12 +138,29 @@ static bool fault(struct exopage *x, uint64_t va, bool write)
         x->frame[f].vpage = v;
         x->frame[f].loaded = ++x->clock;
     }
+    bool rw = write || (x->state[v] & EXOPAGE_DIRTY);
+    if (pith_map_page(x->frame[f].cap, page_va(x, v), rw ? RW : RO, 0))
+        return 0;
     if (write)
-        x->state[v] |= EXOPAGE_DIRTY;
-    if (pith_map_page(x->frame[f].cap, page_va(x, v), x->state[v] & EXOPAGE_DIRTY ? RW : RO, 0))
-        return false;
+        x->state[v] |= EXOPAGE_DIRTY;  /* only once mapped writable: a refused write dirtied nothing */
     x->stats.faults++;
-    return true;
+    return 1;
+}
+
+static void revocation(struct exopage *x, uint64_t bits);
+
+/* Serves a page fault at va; false if it cannot (then the thread is left stopped). */
+static bool fault(struct exopage *x, uint64_t va, bool write)
+{
+    if (va < x->cfg.base || va - x->cfg.base >= x->cfg.pages * PAGE)
+        return false;
+    uint32_t v = (uint32_t)((va - x->cfg.base) / PAGE);
+    int r = serve(x, v, write);
+    if (r < 0) {
+        revocation(x, 0);               /* learn which frames went (the abort protocol), then again */
+        r = serve(x, v, write);
+    }
+    return r > 0;
 }
 
 /* Frame f was given back or taken: its capabilities are gone with the manager's revoke. */

@@ -57,13 +57,16 @@ long frames_bind(void *ctx, uint64_t cspace, uint64_t slot, uint32_t count)
     long err = mem_charge(st, c, count);
     if (err)
         return err;
-    /* Frames first (committed, so there are enough), then the copies; undone whole if a slot refuses. */
+    /* Each frame taken (committed, so there is one) and copied into its slot; all undone if a slot refuses. */
     int entry[MEM_BIND_FRAMES];
     uint32_t made = 0;
+    bool no_frame = false;
     for (int i = 0; i < MEM_BIND_FRAMES && made < count; i++) {
         if (c->bound_slot[i])
             continue;
         uint32_t f = pool_alloc(st, true);  /* zeroed: the last user's data never reaches the next */
+        if ((no_frame = f == MEM_NONE))
+            break;                          /* cannot happen while the charge covers it; undone below */
         if (pith_invoke4(cspace, PITH_CNODE_COPY, slot + made, MEM_SLOT_POOL + f, FRAME_RIGHTS, 0)) {
             pool_unref(st, f);
             break;
@@ -78,7 +81,7 @@ long frames_bind(void *ctx, uint64_t cspace, uint64_t slot, uint32_t count)
     mem_uncharge(st, client_id(st, c), count - made);
     while (made)
         unbind(st, c, entry[--made]);
-    return MEM_E_NOT_CNODE;
+    return no_frame ? MEM_E_NO_MEMORY : MEM_E_NOT_CNODE;
 }
 
 long frames_return(void *ctx, uint64_t slot)

@@ -82,6 +82,15 @@ UTEST(mem_frames_bind_refusals)
     UT_EQ(mem_frames_status(&big, &bound, &asked, &deadline, taken, &len), PITH_OK);
     UT_EQ(bound, 64);
     UT_EQ(mem_client_close(&m.owner, id2), PITH_OK);
+    /* Within the quota but beyond the manager's uncommitted pages. */
+    uint32_t id3 = mm_client(&m, &big, "exo-c2b", 1000, &ep2);
+    UT_ASSERT(id3);
+    uint32_t rest = mm_state.pool_pages - 10 - MEM_REGION_PAGES;
+    UT_EQ(mem_anon(&big, REGION_A, MEM_REGION_PAGES), PITH_OK);
+    UT_EQ(mem_anon(&big, REGION_A + 0x1000000, rest), PITH_OK);
+    UT_EQ(mem_frames_bind(&big, PITH_SLOT_CSPACE, s, 11), MEM_E_NO_MEMORY);
+    UT_EQ(mem_frames_bind(&big, PITH_SLOT_CSPACE, s, 10), PITH_OK);
+    UT_EQ(mem_client_close(&m.owner, id3), PITH_OK);
     UT_ASSERT(mm_accounted(&m));
     UT_ASSERT(mm_stop(&m));
 }
