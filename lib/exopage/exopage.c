@@ -337,7 +337,6 @@ long exopage_rebind(struct exopage *x)
 
 void exopage_stop(struct exopage *x)
 {
-    x->stopping = true;
     pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, x->ep, 0, 0, 0);
     if (x->thread)
         pith_thread_join(x->thread, NULL);

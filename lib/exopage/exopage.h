@@ -82,7 +82,7 @@ struct exopage {
     struct exopage_stats stats;
     struct pith_client mem;                 /* the handler thread's binding to the manager */
     pith_thread_t *thread;
-    volatile bool ready, stopping;
+    volatile bool ready;
     volatile long thread_error;
 };
 
