@@ -462,7 +462,9 @@ $(UTESTS_ELF) $(BENCH_ELF): $(EXOPAGE_OBJS)
 EXOFS_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard lib/exofs/*.c))
 USER_CFLAGS += -Ilib/exofs
 $(EXOFS_OBJS): | $(BUILD)/idl/blk.h
-$(BLKTEST_ELF): $(EXOFS_OBJS)
+# blktest also pages itself over a partition: a memory manager of its own and exopage.
+$(BLKTEST_ELF): $(EXOFS_OBJS) $(EXOPAGE_OBJS) $(MEM_OBJS)
+$(patsubst %,$(UOBJ)/%.o,$(wildcard tests/system/blktest/*.c)): | $(BUILD)/idl/mem.h $(BUILD)/idl/mapper.h
 -include $(EXOFS_OBJS:.o=.d)
 # ---- end of exokernel bindings ------------------------------------------
 

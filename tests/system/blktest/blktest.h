@@ -32,6 +32,7 @@ long io_retry(struct pith_client *c, bool write, uint64_t sector, uint32_t count
 
 void pci_checks(void);
 void partition_checks(struct pith_client *whole_disk);   /* part.c */
+void paged_checks(uint64_t partition);                   /* paged.c: exopage with its store in the partition */
 void load_checks(void);
 void kill_checks(void);
 

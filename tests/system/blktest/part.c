@@ -166,6 +166,7 @@ void partition_checks(struct pith_client *c)
           "partition_outside_refused", "past %#lx, straddling %#lx, far %#lx, write %#lx, other %#lx, next intact %d",
           o1, o2, o3, o4, o5, pattern_ok(0, B_FIRST, 1, 9));
     exofs_checks(&pc, &pbc);
+    paged_checks(pb);
     /* Unbound: every copy of the capability goes; its sectors may be bound again. */
     a = blk_unbind(c, ida);
     struct pith_msg idm = { .w = { pa } };
