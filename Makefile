@@ -450,6 +450,24 @@ $(UTESTS_ELF) $(BENCH_ELF): $(MEM_OBJS)
 -include $(MEM_OBJS:.o=.d)
 # ---- end of memory manager ----------------------------------------------
 
+# ---- exokernel bindings (lib/exopage/, docs/exokernel.md) ---------------
+# A process's own paging over frames the memory manager binds to it,
+# linked into the user tests and the benchmarks.
+EXOPAGE_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard lib/exopage/*.c))
+USER_CFLAGS += -Ilib/exopage
+$(EXOPAGE_OBJS): | $(BUILD)/idl/mem.h
+$(UTESTS_ELF) $(BENCH_ELF): $(EXOPAGE_OBJS)
+-include $(EXOPAGE_OBJS:.o=.d)
+# A flat file store in a partition the block driver binds, linked into blktest.
+EXOFS_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard lib/exofs/*.c))
+USER_CFLAGS += -Ilib/exofs
+$(EXOFS_OBJS): | $(BUILD)/idl/blk.h
+# blktest also pages itself over a partition: a memory manager of its own and exopage.
+$(BLKTEST_ELF): $(EXOFS_OBJS) $(EXOPAGE_OBJS) $(MEM_OBJS)
+$(patsubst %,$(UOBJ)/%.o,$(wildcard tests/system/blktest/*.c)): | $(BUILD)/idl/mem.h $(BUILD)/idl/mapper.h
+-include $(EXOFS_OBJS:.o=.d)
+# ---- end of exokernel bindings ------------------------------------------
+
 # >>> the memory manager at boot: memd is the manager's code in a process of its own; init is its owner >>>
 $(MEMD_ELF): $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/memd/*.c)) $(MEM_OBJS) $(RESOLVER_OBJS)
 $(INIT_ELF): $(UOBJ)/$(BUILD)/idl/mem_client.c.o

@@ -31,5 +31,7 @@ static inline uint64_t bench_clock(void)
 /* The memory figures (mm.c, image.c). */
 void mm_bench(const char *unit);
 void image_bench(const char *unit);
+/* Visible revocation of bound frames, cooperative and forced (exo.c). */
+void exo_bench(const char *unit);
 
 #endif

@@ -166,4 +166,5 @@ void mm_bench(const char *u)
     map_unmap();
     faults();
     image_bench(u);
+    exo_bench(u);
 }

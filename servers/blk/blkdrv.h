@@ -48,4 +48,17 @@ bool window_attach(uint64_t badge, uint32_t page, uint64_t frame_slot, uint64_t 
 /* The physical addresses of the client's pages [page, page + n); false if one is not attached (any more). */
 bool window_phys(uint64_t badge, uint32_t page, uint32_t n, uint64_t *phys);
 
+/* partition.c: exokernel partitions, a sector range bound to a capability badge of its own */
+#define BLK_PARTS           8
+#define BLK_PART_BADGE      (1ull << 62)    /* the name service's badges never have it */
+void partition_init(void);
+long partition_bind(uint64_t first, uint64_t count, uint32_t *id, uint64_t *slot);
+long partition_unbind(uint32_t id);
+/*
+ * The request's range, through a partition's badge: the partition's
+ * sector translated to the disk's, or its error (outside, no_partition).
+ * A whole-disk badge passes unchanged.  *sectors is the size seen.
+ */
+long partition_map(uint64_t badge, uint64_t *sector, uint32_t count, uint64_t *sectors);
+
 #endif

@@ -22,10 +22,11 @@ struct blk_state blk;
 
 static long on_info(void *ctx, uint64_t *sectors, uint32_t *max_pages, uint32_t *read_only)
 {
-    *sectors = blk.sectors;
+    struct blk_ctx *c = ctx;
+    uint64_t sector = 0;
     *max_pages = BLK_WINDOW_PAGES;
     *read_only = blk.read_only;
-    return 0;
+    return partition_map(c->badge, &sector, 0, sectors);
 }
 
 static long on_attach(void *ctx, uint32_t page, uint64_t frame)
@@ -45,6 +46,11 @@ static long rw(struct blk_ctx *c, bool write, uint64_t sector, uint32_t count, u
 {
     if (page >= BLK_WINDOW_PAGES || (uint64_t)count * 512 > (uint64_t)(BLK_WINDOW_PAGES - page) * 4096)
         return BLK_E_BAD_WINDOW;
+    /* Through a partition's capability its sectors are checked and moved to the disk's; nothing else is known. */
+    uint64_t size;
+    long err = partition_map(c->badge, &sector, count, &size);
+    if (err)
+        return err;
     if (sector >= blk.sectors || count > blk.sectors - sector)
         return BLK_E_RANGE;
     if (write && blk.read_only)
@@ -75,8 +81,25 @@ static long on_flush(void *ctx)
     return request(VIRTIO_BLK_T_FLUSH, 0, 0, NULL, 0) ? BLK_E_IO : 0;
 }
 
+static long on_bind(void *ctx, uint64_t first, uint64_t count, uint32_t *id, uint64_t *part)
+{
+    struct blk_ctx *c = ctx;
+    if (c->badge & BLK_PART_BADGE)
+        return BLK_E_DENIED;            /* a partition's holder cannot carve the disk */
+    return partition_bind(first, count, id, part);
+}
+
+static long on_unbind(void *ctx, uint32_t id)
+{
+    struct blk_ctx *c = ctx;
+    if (c->badge & BLK_PART_BADGE)
+        return BLK_E_DENIED;
+    return partition_unbind(id);
+}
+
 static const struct blk_handlers handlers = {
     .info = on_info, .attach = on_attach, .read = on_read, .write = on_write, .flush = on_flush,
+    .bind = on_bind, .unbind = on_unbind,
 };
 
 /* One service thread; the generated loop does not show handlers the badge, this one keeps it. */
@@ -134,6 +157,7 @@ int main(void)
         return 1;
     }
     window_init();
+    partition_init();
     blk.ep = pith_object_new(PITH_OBJ_ENDPOINT, 0);
     for (int i = 0; i < BLK_SERVICE_THREADS; i++) {
         pith_thread_t *t;

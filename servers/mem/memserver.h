@@ -105,6 +105,7 @@ struct mem_share {
 
 #define MEM_TAKEN_MAX 32
 #define MEM_NO_TARGET 0xffffffffu
+#define MEM_BIND_FRAMES 64          /* frames bound to one client at once (frames.c) */
 
 struct mem_client {
     bool used, notify;
@@ -113,6 +114,11 @@ struct mem_client {
     uint64_t deadline_ns;
     uint32_t taken_count;           /* regions taken by force, not yet reported */
     uint64_t taken[MEM_TAKEN_MAX];
+    /* frames.c: bound frames, named by the client's slot (0: entry free), and those taken by force */
+    uint32_t bound, frames_taken_count;
+    uint16_t bound_frame[MEM_BIND_FRAMES];
+    uint64_t bound_slot[MEM_BIND_FRAMES];
+    uint64_t frames_taken[MEM_BIND_FRAMES];
 };
 
 /* A page of an image in the cache: the file's page at file_off, of which [at, at + len) is kept, the rest zero. */
@@ -211,6 +217,17 @@ long reclaim_status(void *ctx, uint32_t *target, uint64_t *deadline_ns, uint8_t 
 uint64_t reclaim_check(struct mem_state *st);
 /* A client is closing: its notification capabilities go. */
 void reclaim_forget(struct mem_state *st, unsigned client);
+
+/* ---- frames.c: frames bound to a client (the exokernel binding) ---- */
+
+long frames_bind(void *ctx, uint64_t cspace, uint64_t slot, uint32_t count);
+long frames_return(void *ctx, uint64_t slot);
+long frames_status(void *ctx, uint32_t *bound, uint32_t *asked, uint64_t *deadline_ns, uint8_t *taken,
+                   uint64_t *taken_len);
+/* The deadline passed: takes the client's bound frame with the highest slot, listing it; false if it holds none. */
+bool frames_take_one(struct mem_state *st, unsigned client);
+/* A client is closing: its bound frames come back. */
+void frames_forget(struct mem_state *st, unsigned client);
 
 /* ---- segment.c: regions backed by a mapper (CHORUS) ---- */
 

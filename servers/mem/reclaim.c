@@ -10,6 +10,8 @@
  * over the client's pages whose accessed bits were cleared when the
  * request came, so a page touched since gets a second chance.  Each
  * evicted page gives its charge back, and a later touch fetches it again.
+ * Then frames bound to the client (frames.c), highest slot first, each
+ * listed for it (the abort protocol of docs/exokernel.md).
  * Then, if the client is still above the target, whole regions go,
  * highest address first (anonymous memory has no backing store, and is
  * charged per region); those are listed for the client.  Shared objects
@@ -127,6 +129,13 @@ static bool evict(struct mem_state *st, struct mem_region *r, unsigned i)
 static bool evict_one(struct mem_state *st, unsigned client)
 {
     const unsigned total = MEM_REGIONS * MEM_REGION_PAGES;
+    /* A client with no segment or image region has nothing to evict: spare the two turns of the whole table. */
+    bool any = false;
+    for (unsigned i = 0; i < MEM_REGIONS && !any; i++)
+        any = st->region[i].client == client &&
+              (st->region[i].kind == REGION_SEGMENT || st->region[i].kind == REGION_IMAGE);
+    if (!any)
+        return false;
     for (unsigned step = 0; step < 2 * total; step++) {
         unsigned pos = st->clock_hand;
         st->clock_hand = (pos + 1) % total;
@@ -151,6 +160,9 @@ static void take(struct mem_state *st, unsigned client)
 {
     struct mem_client *c = &st->client[client];
     while (c->used_pages > c->target && evict_one(st, client))
+        ;
+    /* Bound frames next, one page at a time, so no more is taken than is missing (frames.c lists them). */
+    while (c->used_pages > c->target && frames_take_one(st, client))
         ;
     uint32_t tried = 0;                 /* regions whose write-back failed: they stay */
     while (c->used_pages > c->target) {

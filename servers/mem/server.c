@@ -342,6 +342,7 @@ static long h_client_close(void *ctx, uint32_t id)
             st->share[i].destroyed = true;
             share_release_if_unused(st, &st->share[i]);
         }
+    frames_forget(st, c);
     pool_release_tables(st, c);
     reclaim_forget(st, c);
     pith_invoke4(MEM_SLOT_CNODE, PITH_CNODE_REVOKE, MEM_SLOT_CLIENT_EP + c, 0, 0, 0);
@@ -375,6 +376,7 @@ static const struct mem_handlers handlers = {
     .image_map = image_map,
     .quota_get = quota_give, .quota_put = quota_take, .quota_totals = quota_count, .crash = quota_crash,
     .client_fault = h_client_fault,
+    .frames_bind = frames_bind, .frames_return = frames_return, .frames_status = frames_status,
 };
 
 void mem_main(uint64_t state)

@@ -4,6 +4,7 @@
 
 struct mem_state mm_state;
 static unsigned instances;
+static uint64_t spare_parent;           /* a stopped manager's memory, whole, for the next */
 
 static struct pith_ipc_buffer *own_buf(void) { return (struct pith_ipc_buffer *)PITH_IPC_BUFFER_ADDR; }
 
@@ -12,11 +13,15 @@ long mm_start(struct mm *m)
 {
     if (!test_untyped)
         test_untyped = pith_biggest_untyped();
-    m->parent = pith_slot_alloc();
     uint64_t memory = pith_slot_alloc();
-    long err;
-    if ((err = pith_invoke4(test_untyped, PITH_UNTYPED_RETYPE, PITH_OBJ_UNTYPED | MEM_BYTES_BITS << 8,
-                            PITH_SLOT_CSPACE, m->parent, 1)) ||
+    long err = PITH_OK;
+    /* The last manager's megabyte, whole again, serves the next: the test untyped gives nothing back. */
+    m->parent = spare_parent;
+    spare_parent = 0;
+    if (!m->parent && (m->parent = pith_slot_alloc()))
+        err = pith_invoke4(test_untyped, PITH_UNTYPED_RETYPE, PITH_OBJ_UNTYPED | MEM_BYTES_BITS << 8,
+                           PITH_SLOT_CSPACE, m->parent, 1);
+    if (err ||
         (err = pith_invoke4(m->parent, PITH_UNTYPED_RETYPE, PITH_OBJ_UNTYPED | MEM_BYTES_BITS << 8,
                             PITH_SLOT_CSPACE, memory, 1)))
         return err;
@@ -54,7 +59,10 @@ bool mm_stop(struct mm *m)
     pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_REVOKE, m->parent, 0, 0, 0);
     struct pith_msg info = { 0 };
     pith_invoke(m->parent, PITH_UNTYPED_INFO, &info);
-    return info.w[1] == 1ull << MEM_BYTES_BITS;
+    if (info.w[1] != 1ull << MEM_BYTES_BITS)
+        return false;
+    spare_parent = m->parent;
+    return true;
 }
 
 /* A client with a quota, working in our address space; its endpoint under `name`. */

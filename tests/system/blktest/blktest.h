@@ -31,6 +31,8 @@ bool pattern_ok(uint32_t page, uint64_t sector, uint32_t n, uint32_t seed);
 long io_retry(struct pith_client *c, bool write, uint64_t sector, uint32_t count, uint32_t page, int *reattached);
 
 void pci_checks(void);
+void partition_checks(struct pith_client *whole_disk);   /* part.c */
+void paged_checks(uint64_t partition);                   /* paged.c: exopage with its store in the partition */
 void load_checks(void);
 void kill_checks(void);
 

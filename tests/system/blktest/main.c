@@ -219,6 +219,7 @@ int main(void)
         second_client(c, !strcmp(me, "blktest-b"));
     } else {
         protocol_checks(c);
+        partition_checks(c);
         register_name("/test/blka", pith_object_new(PITH_OBJ_ENDPOINT, 0));
         pci_checks();
         load_checks();
