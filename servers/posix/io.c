@@ -31,7 +31,7 @@ static long transfer(struct lproc *p, uint64_t fd, uint64_t buf, uint64_t n, int
     case FD_CONSOLE:
         if (off >= 0)
             return -ESPIPE;
-        return write ? console_out(p, buf, n) : console_in(p, buf, n);
+        return write ? console_out(p, buf, n) : console_in(p, of, buf, n);
     case FD_NULL:
         return write ? (long)n : 0;
     case FD_PIPE_R:

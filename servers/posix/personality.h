@@ -27,6 +27,7 @@
 #define FD_MAX        64
 #define PAGE          ((uint64_t)4096)
 #define FAULT_BADGE   (1ull << 40)      /* + process slot; clients of the protocol have small badges */
+#define TTY_BADGE     (1ull << 41)      /* our console reader thread (tty.c) */
 
 /* The Linux address space. */
 #define STACK_TOP     0x7f7fff000000ull /* 16 MiB below 0x7f8000000000, where a VSpace keeps its ASID */
@@ -122,6 +123,12 @@ struct lproc {
     bool pipe_write;
     uint64_t sigpending;                /* bit s-1: signal s pending */
     struct siginfo_small { int32_t code, pid, status; } siginfo[64];   /* what the frame's siginfo says */
+    uint64_t tty_reply;                 /* a reply object holding its thread's console read (0: none) */
+    uint64_t tty_buf, tty_n;
+    uint64_t poll_reply;                /* a reply object holding its poll or select (0: none) */
+    uint64_t poll_deadline;             /* when it answers 0 (UINT64_MAX: never) */
+    uint64_t poll_oldmask;              /* ppoll's, pselect6's: the mask to restore */
+    bool poll_masked;
     struct pith_fault_regs sys_regs;    /* the registers of its last system call (a kept answer's) */
     uint64_t sys_nr;                    /* and its number */
 };
@@ -192,14 +199,28 @@ long pipe_transfer(struct lproc *p, struct ofile *of, uint64_t buf, uint64_t n, 
 void pipe_end_closed(struct ofile *of);
 void pipe_cancel(struct lproc *p);
 void pipe_cancel_keep(struct lproc *p);
+unsigned pipe_ready(const struct ofile *of);   /* poll's events of a pipe end */
+
+/* poll.c: poll, ppoll, select, pselect6 */
+void poll_kick(void);                   /* kept calls evaluated again: something moved */
+uint64_t poll_expire(uint64_t now);     /* timed-out ones answered; ns until the next (0: none) */
+uint64_t poll_interrupt(struct lproc *p);   /* its reply object, taken for a signal's EINTR */
+void poll_cancel(struct lproc *p);
 
 /* family.c */
 void family_child_ended(struct lproc *c);      /* answers a parent waiting for it */
 void family_parent_ends(struct lproc *p);      /* its children orphaned, its zombies reaped */
 
-/* tty.c: the console as a terminal */
-long console_in(struct lproc *p, uint64_t buf, uint64_t n);
+/* tty.c: the console as a terminal; its line discipline */
+long console_in(struct lproc *p, struct ofile *of, uint64_t buf, uint64_t n);
 long console_out(struct lproc *p, uint64_t buf, uint64_t n);
+bool tty_readable(void);
+void tty_cancel(struct lproc *p);
+void tty_start(uint64_t server_ep);
+void tty_message(const struct pith_msg *m);   /* bytes typed, from our reader thread */
+void tty_session_begin(struct lproc *p);       /* a spawned process: the console is its */
+void tty_session_check(void);                  /* raw mode while the session lives */
+extern uint32_t tty_fg;
 
 /* clock.c */
 void clock_start(void);
@@ -221,6 +242,7 @@ void random_bytes(void *dst, size_t n);
 /* signals.c: generation, delivery on the way back from a call, rt_sigreturn */
 void signal_post(struct lproc *t, int sig, int code, int pid, int status);  /* pending only */
 void signal_wake(struct lproc *t);
+void signal_group(uint32_t pgid, int sig);     /* the terminal's: to every process of the group */
 bool signal_dumps_core(int sig);     /* a kept call interrupted, or the process ended, if a signal is due */
 /* The answer to a system call of p, result in regs->rax (full: resume with all of regs), a pending
  * signal delivered on the way: sent through reply, or (reply 0) made into *m; false: p ended. */

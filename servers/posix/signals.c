@@ -133,7 +133,9 @@ static bool build_frame(struct lproc *p, struct pith_fault_regs *regs, int sig)
     memset(&f, 0, sizeof f);
     f.pretcode = a->restorer;
     regs_to_mc(regs, &f.uc.mc);
-    f.uc.mc.oldmask = f.uc.sigmask = p->sigmask;
+    /* Interrupting ppoll or pselect6: the handler returns to the mask from before the call. */
+    f.uc.mc.oldmask = f.uc.sigmask = p->poll_masked ? p->poll_oldmask : p->sigmask;
+    p->poll_masked = false;
     const struct siginfo_small *si = &p->siginfo[sig - 1];
     f.info.signo = sig, f.info.code = si->code, f.info.pid = si->pid, f.info.status = si->status;
     uint64_t sp = regs->rsp - 128 - sizeof f;           /* below the red zone */
@@ -206,6 +208,10 @@ void signal_wake(struct lproc *t)
         reply = t->pipe_reply, t->pipe_reply = 0;
     } else if (t->wait_reply) {
         reply = t->wait_reply, t->wait_reply = 0;
+    } else if (t->tty_reply) {
+        reply = t->tty_reply, t->tty_reply = 0;
+    } else if (t->poll_reply) {
+        reply = t->poll_reply, t->poll_reply = 0, restart = false;  /* poll and select: EINTR whatever the flags */
     } else {
         if (!handler)
             lproc_end(t, 0, sig);       /* running: a default action ends it now; a handler waits for a call */
@@ -219,6 +225,20 @@ void signal_wake(struct lproc *t)
         regs.rax = (uint64_t)-EINTR;
     }
     signal_answer(t, &regs, restart, reply, NULL);
+    if (t->poll_masked)                 /* no handler ran: ppoll's mask goes as the call ends */
+        t->sigmask = t->poll_oldmask;
+    t->poll_masked = false;
+}
+
+void signal_group(uint32_t pgid, int sig)
+{
+    for (int i = 0; i < LPROC_MAX; i++) {
+        struct lproc *t = &lprocs[i];
+        if (t->state == LP_RUNNING && t->pgid == pgid) {
+            signal_post(t, sig, 0x80, 0, 0);     /* SI_KERNEL: from the terminal */
+            signal_wake(t);
+        }
+    }
 }
 
 SYSCALL(rt_sigaction)
