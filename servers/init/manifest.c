@@ -127,6 +127,11 @@ static int option(struct manifest *m, struct manifest_entry *e, struct pending_n
         if (!valid_path(val))
             return fail(m, e->line, "register '%s' is not a name like /dev/console", val);
         strcpy(e->prefix, val);
+    } else if (!strcmp(key, "arg")) {
+        /* A word for the program itself: its boot information's command line is "NAME WORD". */
+        if (strlen(val) > MANIFEST_ARG_MAX)
+            return fail(m, e->line, "arg '%s' is longer than %d bytes", val, MANIFEST_ARG_MAX);
+        strcpy(e->arg, val);
     } else if (!strcmp(key, "restart")) {
         if (!strcmp(val, "always"))
             e->restart = RESTART_ALWAYS;

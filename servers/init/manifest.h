@@ -13,6 +13,7 @@
 #define MANIFEST_MAX      16
 #define MANIFEST_NAME_MAX 31
 #define MANIFEST_PREFIX_MAX 63
+#define MANIFEST_ARG_MAX 63
 #define MANIFEST_NEEDS_MAX 4
 #define MANIFEST_MODULE_MAX 47
 #define MANIFEST_PAGES_MAX 512          /* pages= (the memory manager's pool is 992 pages) */
@@ -28,6 +29,7 @@ struct manifest_entry {
     uint16_t port_first, port_last;
     int irq;                            /* ISA IRQ, or -1 */
     char prefix[MANIFEST_PREFIX_MAX + 1];   /* where it may register names; "" none */
+    char arg[MANIFEST_ARG_MAX + 1];     /* arg=: after its name in its command line; "" none */
     bool procs;                         /* gets the process manager */
     bool pci;                           /* gets device memory, IRQ control, PCI ports (at most one program) */
     bool lazy;                          /* its image mapped lazily through the memory manager */

@@ -179,7 +179,7 @@ static long write_bootinfo(struct build *b)
     bi->pci_bus_last = ours->pci_bus_last;
     bi->tsc_hz = ours->tsc_hz;
     bi->time_page = PITH_TIME_PAGE_ADDR;
-    snprintf(bi->cmdline, sizeof bi->cmdline, "%s", b->p->cfg.name);
+    snprintf(bi->cmdline, sizeof bi->cmdline, "%s%s%s", b->p->cfg.name, b->p->cfg.arg[0] ? " " : "", b->p->cfg.arg);
     for (int i = 0; i < 2; i++)
         pith_invoke4(b->bootinfo[i], PITH_FRAME_UNMAP, 0, 0, 0, 0);
     return 0;

@@ -59,6 +59,8 @@ static long fork_from(struct lproc *p, uint64_t flags, uint64_t stack, uint64_t 
     memcpy(c->sigact, p->sigact, sizeof c->sigact);
     strcpy(c->cwd, p->cwd);
     strcpy(c->exe, p->exe);
+    memcpy(c->cmdline, p->cmdline, p->cmdline_len);
+    c->cmdline_len = p->cmdline_len;
     for (int fd = 0; fd < FD_MAX; fd++)
         if (p->fds[fd].of) {
             c->fds[fd] = p->fds[fd];

@@ -58,7 +58,7 @@ struct region {
     uint64_t src;                       /* a shared image's pages: our slot of origin's frame (0: its own pages) */
 };
 
-enum fd_kind { FD_NONE, FD_CONSOLE, FD_FILE, FD_DIR, FD_NULL, FD_PIPE_R, FD_PIPE_W };
+enum fd_kind { FD_NONE, FD_CONSOLE, FD_FILE, FD_DIR, FD_NULL, FD_PIPE_R, FD_PIPE_W, FD_PROCDIR, FD_PROCFILE };
 
 /* An open file description (shared by dup). */
 struct ofile {
@@ -107,6 +107,8 @@ struct lproc {
     struct fd fds[FD_MAX];
     char cwd[256];
     char exe[256];
+    char cmdline[400];                  /* its arguments, each ended by a NUL (/proc/PID/cmdline) */
+    uint16_t cmdline_len;
     uint64_t waiter;                    /* a reply object holding a blocked wait (0: none) */
     uint64_t sleeper, wake_ns;          /* a reply object holding its thread's nanosleep, and when it ends */
     uint64_t spare_pt;                  /* a page table of its memory made but not needed yet (0: none) */
@@ -221,6 +223,14 @@ void tty_message(const struct pith_msg *m);   /* bytes typed, from our reader th
 void tty_session_begin(struct lproc *p);       /* a spawned process: the console is its */
 void tty_session_check(void);                  /* raw mode while the session lives */
 extern uint32_t tty_fg;
+
+/* proc.c: /proc (ofile: ino the pid, 0 for /proc itself; gen which file) */
+bool proc_path(const char *path);
+long proc_open(struct lproc *p, const char *path, uint32_t flags, bool cloexec);
+long proc_read(struct lproc *p, struct ofile *of, uint64_t buf, uint64_t n);
+long proc_getdents(struct lproc *p, struct ofile *of, uint64_t buf, uint64_t n);
+long proc_stat(struct lproc *p, const char *path, bool follow, struct stat *st);
+long proc_readlink(struct lproc *p, const char *path, char *out, size_t max);
 
 /* clock.c */
 void clock_start(void);

@@ -171,7 +171,7 @@ unsigned pipe_ready(const struct ofile *of)
     const struct pipe *pp = &pipes[of->pipe];
     if (of->kind == FD_PIPE_R)          /* POLLIN, POLLRDNORM; POLLHUP with no writer left */
         return (pp->len ? 0x041u : 0) | (pp->w ? 0 : 0x010u);
-    return !pp->r ? 0x008u : pp->len < PIPE_BYTES ? 0x104u : 0;   /* POLLERR; POLLOUT, POLLWRNORM */
+    return (pp->r ? 0 : 0x008u) | (pp->len < PIPE_BYTES ? 0x104u : 0);   /* POLLERR; POLLOUT, POLLWRNORM */
 }
 
 /* A readv or writev that moved something before it would wait: answered now after all. */

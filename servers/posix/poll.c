@@ -58,9 +58,8 @@ static long eval_poll(struct lproc *p, uint64_t ufds, uint64_t nfds, bool write_
         return -EFAULT;
     long count = 0;
     for (uint64_t i = 0; i < nfds; i++) {
-        fds[i].revents = 0;
         if (fds[i].fd < 0)
-            continue;
+            continue;                   /* left as it is, as Linux leaves it */
         struct ofile *of = ofile_of(p, (uint64_t)fds[i].fd);
         unsigned r = of ? ready_of(of) & ((unsigned)(uint16_t)fds[i].events | L_POLLERR | L_POLLHUP) : L_POLLNVAL;
         fds[i].revents = (int16_t)r;
@@ -107,12 +106,13 @@ static long eval_select(struct lproc *p, uint64_t nfds, const uint64_t sets[3], 
 /* A kept or new call evaluated from its registers (r: rdi, rsi, rdx, r10, r8 are its arguments). */
 static long eval(struct lproc *p, uint64_t nr, const struct pith_fault_regs *r, bool empty)
 {
+    /* Linux takes poll's count as an unsigned int and select's as an int: the upper half is not ours. */
     if (nr == NR_POLL || nr == NR_PPOLL)
-        return eval_poll(p, r->rdi, r->rsi, empty);
+        return eval_poll(p, r->rdi, (uint32_t)r->rsi, empty);
     const uint64_t sets[3] = { r->rsi, r->rdx, r->r10 };
-    if ((int64_t)r->rdi < 0)
+    if ((int32_t)r->rdi < 0)
         return -EINVAL;
-    return eval_select(p, r->rdi, sets, empty);
+    return eval_select(p, (uint32_t)r->rdi, sets, empty);
 }
 
 /* The deadline of a timeout in ns (NO_DEADLINE: none), or -EINVAL / -EFAULT. */
@@ -133,7 +133,7 @@ static long deadline_of(struct lproc *p, uint64_t nr, const struct pith_fault_re
     if (mem_read(p, t, at, sizeof t))
         return -EFAULT;
     if (nr == NR_SELECT) {
-        if (t[0] < 0 || t[1] < 0 || t[1] >= 1000000)
+        if (t[0] < 0 || t[1] < 0)       /* microseconds beyond a second count as seconds, as on Linux */
             return -EINVAL;
         ns = (uint64_t)t[0] * 1000000000 + (uint64_t)t[1] * 1000;
     } else {
@@ -184,9 +184,12 @@ static long start(struct lproc *p, uint64_t nr)
     long err = deadline_of(p, nr, r, &when);
     if (err)
         return err;
-    long n = eval(p, nr, r, true);
-    if (n || when <= pith_clock_ns(time_page))
+    /* Written back only when answered: select's sets must stay as asked while the call is kept. */
+    long n = eval(p, nr, r, false);
+    if (n)
         return n;
+    if (when <= pith_clock_ns(time_page))
+        return eval(p, nr, r, true);
     if ((err = swap_mask(p, nr, r)))
         return err;
     p->poll_reply = server_reply;

@@ -27,5 +27,6 @@ void sync_cmd(int argc, char **argv);
 
 /* linux.c: static Linux programs through /svc/posix. */
 void linux_cmd(int argc, char **argv);
+void linux_login(const char *which);   /* the login shell (manifest arg=login=ash) */
 
 #endif

@@ -75,6 +75,14 @@ TEST(manifest_pci)
     CHECK(position("pci") < position("blk"));
 }
 
+TEST(manifest_arg)
+{
+    CHECK_EQ(parse("shell arg=login=ash\nkv\n"), 0);
+    CHECK(!strcmp(m.e[0].arg, "login=ash") && !m.e[1].arg[0]);
+    CHECK(refused("a arg=0123456789012345678901234567890123456789012345678901234567890123\n", 1,
+                  "longer than 63 bytes"));
+}
+
 TEST(manifest_order_follows_needs)
 {
     /* Listed backwards: each needs the next line's program. */

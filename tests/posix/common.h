@@ -28,6 +28,7 @@ static inline const char *errname(int e)
     case EPIPE: return "EPIPE";
     case EINTR: return "EINTR";
     case ESRCH: return "ESRCH";
+    case EACCES: return "EACCES";
     default: return "other";
     }
 }
