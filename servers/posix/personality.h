@@ -206,7 +206,7 @@ unsigned pipe_ready(const struct ofile *of);   /* poll's events of a pipe end */
 /* poll.c: poll, ppoll, select, pselect6 */
 void poll_kick(void);                   /* kept calls evaluated again: something moved */
 uint64_t poll_expire(uint64_t now);     /* timed-out ones answered; ns until the next (0: none) */
-uint64_t poll_interrupt(struct lproc *p);   /* its reply object, taken for a signal's EINTR */
+uint64_t poll_interrupt(struct lproc *p);   /* its reply object, taken for a signal's EINTR (mask kept) */
 void poll_cancel(struct lproc *p);
 
 /* family.c */

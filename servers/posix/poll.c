@@ -30,6 +30,8 @@
 #define POLL_MAX   FD_MAX               /* RLIMIT_NOFILE as reported */
 #define NO_DEADLINE UINT64_MAX
 
+static int kept;                        /* calls kept waiting: the loop looks for timeouts only if any */
+
 struct lpollfd {
     int32_t fd;
     int16_t events, revents;
@@ -194,6 +196,7 @@ static long start(struct lproc *p, uint64_t nr)
         return err;
     p->poll_reply = server_reply;
     p->poll_deadline = when;
+    kept++;
     deferred = true;
     return NO_ANSWER;
 }
@@ -207,6 +210,7 @@ static void answer(struct lproc *p, long r)
 {
     uint64_t reply = p->poll_reply;
     p->poll_reply = 0;
+    kept--;
     restore_mask(p);
     answer_syscall(p, reply, r);
 }
@@ -226,6 +230,8 @@ void poll_kick(void)
 uint64_t poll_expire(uint64_t now)
 {
     uint64_t next = 0;
+    if (!kept)
+        return 0;                       /* the common case: a getpid costs no walk of the table */
     for (int i = 0; i < LPROC_MAX; i++) {
         struct lproc *q = &lprocs[i];
         if (q->state != LP_RUNNING || !q->poll_reply || q->poll_deadline == NO_DEADLINE)
@@ -238,19 +244,22 @@ uint64_t poll_expire(uint64_t now)
     return next;
 }
 
-/* A signal interrupts it (signals.c): the reply object, the mask as before the call. */
+/* A signal interrupts it (signals.c): its reply object.  The mask stays ppoll's until the
+ * signal's frame is built, which saves the one from before the call (signals.c). */
 uint64_t poll_interrupt(struct lproc *p)
 {
     uint64_t reply = p->poll_reply;
     p->poll_reply = 0;
-    restore_mask(p);
+    kept -= reply != 0;
     return reply;
 }
 
 void poll_cancel(struct lproc *p)
 {
-    if (p->poll_reply)
+    if (p->poll_reply) {
         reply_give(p->poll_reply);
+        kept--;
+    }
     p->poll_reply = 0;
     p->poll_masked = false;
 }

@@ -211,7 +211,7 @@ void signal_wake(struct lproc *t)
     } else if (t->tty_reply) {
         reply = t->tty_reply, t->tty_reply = 0;
     } else if (t->poll_reply) {
-        reply = t->poll_reply, t->poll_reply = 0, restart = false;  /* poll and select: EINTR whatever the flags */
+        reply = poll_interrupt(t), restart = false;     /* poll and select: EINTR whatever the flags */
     } else {
         if (!handler)
             lproc_end(t, 0, sig);       /* running: a default action ends it now; a handler waits for a call */

@@ -273,6 +273,7 @@ static void *reader(void *arg)
 void tty_start(uint64_t server_ep)
 {
     tio = sane;
+    console_raw(&console, false);       /* a restarted personality: no session left in raw mode */
     tty_ep = pith_slot_alloc();
     pith_thread_t *t;
     if (pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_MINT, tty_ep, server_ep, PITH_RIGHT_WRITE, TTY_BADGE) ||
@@ -289,6 +290,8 @@ void tty_message(const struct pith_msg *m)
         typed(b[i]);
     if (n)
         kick_readers();
+    else if (raw_on)
+        console_raw(&console, true);    /* nothing, though raw: a restarted console, in line mode again */
     if (!raw_on) {
         reader_kept = server_reply;
         deferred = true;

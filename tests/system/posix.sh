@@ -10,7 +10,7 @@
 
 PX=$BUILD/posix
 PU=$BUILD/user
-POSIX_PROGRAMS=${POSIX_PROGRAMS:-"hello status segv args files memory clock uname enosys fork signals poll proc"}
+POSIX_PROGRAMS=${POSIX_PROGRAMS:-"hello status segv args files memory clock uname enosys fork signals poll proc mremap"}
 POSIX_PROC=" proc "                # these see the host's /proc, mounted in the chroot
 POSIX_ARGS_args="alpha beta"
 POSIX_BUSYBOX=(                 # name|command line (after the binary)
