@@ -386,7 +386,7 @@ SYSCALL(ioctl)
         if (pgrp <= 0)
             return -EINVAL;
         if (!group_exists((uint32_t)pgrp))
-            return -EPERM;
+            return -ESRCH;              /* no process in it (Linux: ESRCH; EPERM for another session's) */
         tty_fg = (uint32_t)pgrp;
         return 0;
     }

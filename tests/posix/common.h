@@ -29,6 +29,8 @@ static inline const char *errname(int e)
     case EINTR: return "EINTR";
     case ESRCH: return "ESRCH";
     case EACCES: return "EACCES";
+    case EAGAIN: return "EAGAIN";
+    case EPERM: return "EPERM";
     default: return "other";
     }
 }
