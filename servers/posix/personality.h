@@ -124,6 +124,14 @@ struct lproc {
     uint64_t pipe_fd, pipe_buf, pipe_n;
     bool pipe_write;
     uint64_t sigpending;                /* bit s-1: signal s pending */
+    bool stopped;                       /* by a stop signal, until SIGCONT */
+    bool suspended;                     /* stopped while running its own code: its thread suspended */
+    uint64_t held_reply;                /* stopped in a call: its answer, kept until SIGCONT (0: none) */
+    struct pith_fault_regs held_regs;
+    bool held_full;
+    int stop_sig;
+    bool stop_report, cont_report;      /* a stop or a continue its parent's wait has not seen */
+    uint64_t wait_options;              /* the kept wait4's or waitid's options */
     struct siginfo_small { int32_t code, pid, status; } siginfo[64];   /* what the frame's siginfo says */
     uint64_t tty_reply;                 /* a reply object holding its thread's console read (0: none) */
     uint64_t tty_buf, tty_n;
@@ -212,6 +220,7 @@ void poll_cancel(struct lproc *p);
 /* family.c */
 void family_child_ended(struct lproc *c);      /* answers a parent waiting for it */
 void family_parent_ends(struct lproc *p);      /* its children orphaned, its zombies reaped */
+void family_child_changed(struct lproc *c);    /* stopped or continued: a parent's wait answered */
 
 /* tty.c: the console as a terminal; its line discipline */
 long console_in(struct lproc *p, struct ofile *of, uint64_t buf, uint64_t n);

@@ -93,7 +93,7 @@ long proc_open(struct lproc *p, const char *path, uint32_t flags, bool cloexec)
 static size_t text(struct lproc *q, int file, char *out, size_t max)
 {
     const char *comm = strrchr(q->exe, '/') ? strrchr(q->exe, '/') + 1 : q->exe;
-    char state = q->state == LP_ENDED ? 'Z'
+    char state = q->state == LP_ENDED ? 'Z' : q->stopped ? 'T'
                : (q->sleeper || q->pipe_reply || q->wait_reply || q->tty_reply || q->poll_reply) ? 'S' : 'R';
     uint64_t ticks = 0;
     struct pith_msg m = { 0 };
@@ -117,7 +117,7 @@ static size_t text(struct lproc *q, int file, char *out, size_t max)
                      "Name:\t%.15s\nUmask:\t0022\nState:\t%c (%s)\nTgid:\t%u\nNgid:\t0\nPid:\t%u\nPPid:\t%u\n"
                      "TracerPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t%d\nGroups:\t\n"
                      "VmRSS:\t%lu kB\nThreads:\t1\nSigPnd:\t%016lx\nSigBlk:\t%016lx\n",
-                     comm, state, state == 'Z' ? "zombie" : state == 'S' ? "sleeping" : "running", q->pid, q->pid,
+                     comm, state, state == 'Z' ? "zombie" : state == 'T' ? "stopped" : state == 'S' ? "sleeping" : "running", q->pid, q->pid,
                      q->ppid, FD_MAX, (uint64_t)q->mem.n << 10, q->sigpending, q->sigmask);
         break;
     }

@@ -10,8 +10,9 @@
 
 PX=$BUILD/posix
 PU=$BUILD/user
-POSIX_PROGRAMS=${POSIX_PROGRAMS:-"hello status segv args files memory clock uname enosys fork signals poll proc mremap"}
+POSIX_PROGRAMS=${POSIX_PROGRAMS:-"hello status segv args files memory clock uname enosys fork signals poll proc mremap tty jobs"}
 POSIX_PROC=" proc "                # these see the host's /proc, mounted in the chroot
+POSIX_TTY=" tty "                  # these run on a pseudo-terminal on the host (script), as on Pith's console
 POSIX_ARGS_args="alpha beta"
 POSIX_BUSYBOX=(                 # name|command line (after the binary)
     "busybox_echo|echo hello"
@@ -60,8 +61,14 @@ posix_host() {
     # As root, in a chroot, so absolute paths mean what they mean on the test disk.
     if [ "$(id -u)" = 0 ]; then
         case $POSIX_PROC in *" $1 "*) mkdir -p "$tmp/proc" && mount -t proc proc "$tmp/proc" ;; esac
-        # shellcheck disable=SC2086
-        (env -i HOME=/ PATH=/bin:/usr/bin TERM=vt100 /usr/sbin/chroot "$tmp" $2 > "$out" 2>&1; echo "exit $?" >> "$out") 2>/dev/null
+        case $POSIX_TTY in
+        *" $1 "*)   # nothing typed: script's input stays open and empty while the program runs
+            (sleep 5 | env -i HOME=/ PATH=/bin:/usr/bin TERM=vt100 script -qec "/usr/sbin/chroot $tmp $2" /dev/null |
+                tr -d '\r' > "$out"; echo "exit ${PIPESTATUS[1]}" >> "$out") 2>/dev/null ;;
+        *)
+            # shellcheck disable=SC2086
+            (env -i HOME=/ PATH=/bin:/usr/bin TERM=vt100 /usr/sbin/chroot "$tmp" $2 > "$out" 2>&1; echo "exit $?" >> "$out") 2>/dev/null ;;
+        esac
     else
         # shellcheck disable=SC2086
         (cd "$tmp" && env -i HOME=/ PATH=/bin:/usr/bin TERM=vt100 .$2 > "$out" 2>&1; echo "exit $?" >> "$out") 2>/dev/null
@@ -209,6 +216,18 @@ posix_ash() {
     session_mark
     printf '\003' >&7
     posix_ash_step ash_fg_then_ctrl_c '\^C' 10
+    # ^Z stops the foreground job (SIGTSTP), ash reports it and takes the terminal back; fg
+    # continues it (SIGCONT) in the foreground, and ^C ends it.
+    session_send '/bin/busybox sleep 100'
+    sleep 2
+    session_mark
+    printf '\032' >&7                   # ^Z
+    posix_ash_step ash_ctrl_z_stops_the_foreground_job 'Stopped' 10
+    session_send 'fg'
+    sleep 2
+    session_mark
+    printf '\003' >&7
+    posix_ash_step ash_fg_continues_the_stopped_job '\^C' 10
     session_send 'exit 3'
     if session_wait 'linux: /bin/busybox: exit status 3' 20 && session_wait 'pith> ' 10; then
         result PASS posix/ash_exit_back_to_the_pith_shell
