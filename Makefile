@@ -337,6 +337,11 @@ $(BUILD)/posix/bench-getpid: bench/posix/getpid.c | need-musl-gcc
 	@mkdir -p $(dir $@)
 	$(Q)musl-gcc -static -O2 -Wall -Wextra -Werror -o $@ $<
 	@echo "  MUSLCC  $@"
+# make bench's pith.posix_* and linux.posix_*: one program on both sides (bench/linux/run.sh builds its own).
+$(BUILD)/posix/bench-posix: bench/posix/posixbench.c | need-musl-gcc
+	@mkdir -p $(dir $@)
+	$(Q)musl-gcc -static -O2 -Wall -Wextra -Werror -o $@ $<
+	@echo "  MUSLCC  $@"
 # Programs the personality must refuse: too big for a process; and a dynamic one.
 $(BUILD)/posix/refused/toobig: tests/posix/refused/toobig.c | need-musl-gcc
 	@mkdir -p $(dir $@)
@@ -344,7 +349,7 @@ $(BUILD)/posix/refused/toobig: tests/posix/refused/toobig.c | need-musl-gcc
 $(BUILD)/posix/refused/dynamic: tests/posix/hello.c
 	@mkdir -p $(dir $@)
 	$(Q)$(HOSTCC) -O1 -o $@ $<
-posix-tests: $(POSIX_TESTS) $(BUILD)/posix/bench-getpid $(BUILD)/posix/refused/toobig $(BUILD)/posix/refused/dynamic
+posix-tests: $(POSIX_TESTS) $(BUILD)/posix/bench-getpid $(BUILD)/posix/bench-posix $(BUILD)/posix/refused/toobig $(BUILD)/posix/refused/dynamic
 test: posix-tests
 bench: posix-tests $(POSIX_ELF) $(SHELL_ELF) $(CONSOLE_ELF) $(KVD_ELF) $(MANIFEST)
 # <<< the POSIX personality <<<
@@ -357,6 +362,15 @@ MODULES += $(MEMD_ELF)
 
 # ---- running ----------------------------------------------------------
 RUN := tools/qemu-run.sh --accel $(ACCEL) --smp $(SMP) --mem $(MEM)
+# make run LOGIN=ash: the manifest with args=login=ash on the shell's line, so
+# busybox ash is the login shell on the console (docs/manifest.md).
+ifneq ($(LOGIN),)
+LOGIN_MANIFEST := $(BUILD)/login-$(LOGIN)/manifest
+MODULES := $(filter-out $(MANIFEST),$(MODULES)) $(LOGIN_MANIFEST)
+$(LOGIN_MANIFEST): servers/init/boot.manifest
+	@mkdir -p $(dir $@)
+	$(Q)sed -E 's/^(shell[[:space:]].*)$$/\1 args=login=$(LOGIN)/' $< > $@
+endif
 MODARGS := $(foreach m,$(MODULES),--module $(m))
 
 run: need-qemu $(KERNEL_BIN) $(MODULES) $(DISK_IMG)

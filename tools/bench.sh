@@ -138,10 +138,13 @@ posix_fig=$logdir/posix.figures
     posix_folder "$logdir/posix-disk"
     tools/mkdisk.sh "$logdir/posix-disk" "$logdir/posix.img" 32 > /dev/null
     # shellcheck disable=SC2046
-    SESSION_ACCEL=$accel SESSION_DISK=$logdir/posix.img session_start "$logdir/posix.log" $(posix_modules)
+    SESSION_TIMEOUT=1200 SESSION_ACCEL=$accel SESSION_DISK=$logdir/posix.img session_start "$logdir/posix.log" $(posix_modules)
     session_wait 'pith> ' 300 && session_wait_log 'posix: serving /svc/posix' 300 &&
         session_cmd 'linux /posix/bench-getpid' '^bench pith.posix_getpid' 300 > /dev/null
     session_since | grep -a '^bench pith.posix_getpid' | sed "s/unit=tsc/unit=$fs_unit/" > "$posix_fig"
+    # bench/posix/posixbench.c: the program the Linux guest runs too (linux.posix_*).
+    session_cmd 'linux /posix/bench-posix pith /tmp' '^bench pith.posix_read_4k' 900 > /dev/null
+    session_since | grep -a '^bench pith.posix_' | sed "s/unit=tsc/unit=$fs_unit/" >> "$posix_fig"
     session_stop
 )
 if [ -s "$posix_fig" ]; then
@@ -198,6 +201,10 @@ fi
         row("pith.ipc_call_rtt_xas", "linux.futex_rtt_same_cpu")
         row("pith.null_syscall", "linux.null_syscall")
         row("pith.posix_getpid", "linux.null_syscall")
+        row("pith.posix_pipe_rtt", "linux.posix_pipe_rtt")
+        row("pith.posix_fork_exit_wait", "linux.posix_fork_exit_wait")
+        row("pith.posix_fork_exec_wait", "linux.posix_fork_exec_wait")
+        row("pith.posix_read_4k", "linux.posix_read_4k")
         row("pith.pagefault_rtt", "linux.minor_fault")
         row("pith.fs_read_4k_random", "linux.fs_read_4k_random")
         row("pith.fs_read_4k_seq", "linux.fs_read_4k_seq")

@@ -197,6 +197,14 @@ if [ ! -x "$bin" ] || [ bench/linux/ipcbench.c -nt "$bin" ]; then
     $cc -O2 -static -Wall -o "$bin" bench/linux/ipcbench.c 2>"$dir/cc.log" ||
         fail "cannot build ipcbench with $cc -static; see $dir/cc.log"
 fi
+# bench/posix/posixbench.c as /posixbench: the program Pith's POSIX personality runs too.
+pbin=$dir/posixbench
+cc=gcc; command -v musl-gcc >/dev/null && cc=musl-gcc
+if [ ! -x "$pbin" ] || [ bench/posix/posixbench.c -nt "$pbin" ]; then
+    $cc -O2 -static -Wall -o "$pbin" bench/posix/posixbench.c 2>>"$dir/cc.log" ||
+        fail "cannot build posixbench with $cc -static; see $dir/cc.log"
+fi
+cp "$pbin" "$root/posixbench" || fail "cannot copy posixbench into $root"
 command -v cpio >/dev/null || fail "cpio is needed to make the initramfs (apt-get install cpio)"
 cp "$bin" "$root/init" || fail "cannot copy ipcbench into $root"
 (cd "$root" && find . -mindepth 1 | sed 's|^\./||' | sort | cpio -o -H newc -R 0:0 --quiet) | gzip -9 > "$dir/initramfs.cpio.gz" ||

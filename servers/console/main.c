@@ -2,7 +2,10 @@
  * The console (console.idl): COM1 from user level.  The main thread
  * takes the UART's interrupts and edits the line being typed (backspace,
  * ^U erases the line, ^C abandons it); server threads answer writes from
- * any number of clients and hand finished lines to the one reader.
+ * any number of clients and hand finished lines to the one reader.  In
+ * raw mode typed bytes bypass the editor and go, unechoed, to the one
+ * reader of bytes (the POSIX personality, which is the terminal's line
+ * discipline for its programs).
  */
 #include "console.h"
 #include "idl.h"
@@ -17,7 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define SERVER_THREADS 3        /* a reader waiting for a line must not hold up writers */
+#define SERVER_THREADS 4        /* readers waiting (a line, raw bytes) must not hold up writers */
 #define QUEUED_LINES 8
 
 static pith_mutex_t out_lock;   /* one write (or echo) at a time on the wire */
@@ -28,6 +31,9 @@ static size_t editing_len;
 static char queued[QUEUED_LINES][CONSOLE_READ_LINE_MAX + 1];
 static int queued_head, queued_count;
 static bool reader_waiting, interrupted;
+static bool raw_mode, raw_waiting, raw_off;
+static char raw[256];           /* bytes typed in raw mode, not read yet */
+static size_t raw_len;
 static uint64_t endpoint;
 
 static void put_locked(const char *s, size_t n)
@@ -49,6 +55,12 @@ static void echo(const char *s)
 /* One typed byte through the line discipline (called with lock held). */
 static void typed(char c, bool *after_cr)
 {
+    if (raw_mode) {
+        if (raw_len < sizeof raw)
+            raw[raw_len++] = c;
+        pith_cond_broadcast(&line_ready);
+        return;
+    }
     bool was_cr = *after_cr;
     *after_cr = c == '\r';
     if (c == '\n' && was_cr)
@@ -116,7 +128,46 @@ static long on_read(void *ctx, char *line)
     return err;
 }
 
-static const struct console_handlers handlers = { .write = on_write, .read = on_read };
+static long on_raw(void *ctx, bool on)
+{
+    pith_mutex_lock(&lock);
+    if (raw_mode && !on) {
+        raw_off = true;         /* a byte reader waiting gives up */
+        raw_len = 0;
+        pith_cond_broadcast(&line_ready);
+    }
+    raw_mode = on;
+    pith_mutex_unlock(&lock);
+    return 0;
+}
+
+static long on_read_bytes(void *ctx, uint8_t *data, uint64_t *len)
+{
+    pith_mutex_lock(&lock);
+    if (raw_waiting) {
+        pith_mutex_unlock(&lock);
+        return CONSOLE_E_BUSY;
+    }
+    raw_waiting = true;
+    raw_off = false;
+    while (raw_mode && !raw_len && !raw_off)
+        pith_cond_wait(&line_ready, &lock);
+    long err = CONSOLE_E_INTERRUPTED;
+    if (raw_mode && raw_len) {
+        size_t n = raw_len < CONSOLE_READ_BYTES_DATA_MAX ? raw_len : CONSOLE_READ_BYTES_DATA_MAX;
+        memcpy(data, raw, n);
+        memmove(raw, raw + n, raw_len - n);
+        raw_len -= n;
+        *len = n;
+        err = 0;
+    }
+    raw_waiting = false;
+    pith_mutex_unlock(&lock);
+    return err;
+}
+
+static const struct console_handlers handlers = { .write = on_write, .read = on_read, .raw = on_raw,
+                                                  .read_bytes = on_read_bytes };
 
 static void *serve(void *arg)
 {

@@ -15,8 +15,8 @@
 #define MANIFEST_PREFIX_MAX 63
 #define MANIFEST_NEEDS_MAX 4
 #define MANIFEST_MODULE_MAX 47
-#define MANIFEST_PAGES_MAX 512
-#define MANIFEST_ARGS_MAX  127          /* args= (the program's command line is NAME ARGS) */          /* pages= (the memory manager's pool is 992 pages) */
+#define MANIFEST_PAGES_MAX 512          /* pages= (the memory manager's pool is 992 pages) */
+#define MANIFEST_ARGS_MAX  127          /* args= (the program's command line is NAME ARGS) */
 
 enum restart_policy { RESTART_ALWAYS, RESTART_NEVER };
 

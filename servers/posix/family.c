@@ -59,6 +59,8 @@ static long fork_from(struct lproc *p, uint64_t flags, uint64_t stack, uint64_t 
     memcpy(c->sigact, p->sigact, sizeof c->sigact);
     strcpy(c->cwd, p->cwd);
     strcpy(c->exe, p->exe);
+    memcpy(c->cmdline, p->cmdline, p->cmdline_len);
+    c->cmdline_len = p->cmdline_len;
     for (int fd = 0; fd < FD_MAX; fd++)
         if (p->fds[fd].of) {
             c->fds[fd] = p->fds[fd];
@@ -231,16 +233,52 @@ static long reap_into(struct lproc *parent, struct lproc *c, uint64_t addr, bool
     return siginfo ? 0 : pid;
 }
 
+#define L_WNOHANG    1
+#define L_WUNTRACED  2                  /* waitid: WSTOPPED */
+#define L_WEXITED    4
+#define L_WCONTINUED 8
+#define L_WNOWAIT    0x01000000
+
+/* A stop or a continue of c, if the options ask for it: its status where asked (c stays); -1 if not. */
+static long report_change(struct lproc *parent, struct lproc *c, uint64_t addr, uint64_t options, bool siginfo)
+{
+    bool stopped = (options & L_WUNTRACED) && c->stopped && c->stop_report;
+    bool continued = (options & L_WCONTINUED) && c->cont_report;
+    if (c->state != LP_RUNNING || (!stopped && !continued))
+        return -1;
+    if (siginfo) {
+        struct { int32_t signo, err, code, pad, pid, uid, status, pad2; } si = {
+            SIGCHLD, 0, stopped ? 5 : 6, 0, (int32_t)c->pid, 0, stopped ? c->stop_sig : SIGCONT, 0 };
+        if (addr)
+            mem_write(parent, addr, &si, sizeof si);
+    } else if (addr) {
+        int32_t st = stopped ? 0x7f | c->stop_sig << 8 : 0xffff;
+        mem_write(parent, addr, &st, 4);
+    }
+    if (!(siginfo && (options & L_WNOWAIT))) {
+        if (stopped)
+            c->stop_report = false;
+        else
+            c->cont_report = false;
+    }
+    return siginfo ? 0 : c->pid;
+}
+
 static long wait_common(struct lproc *p, int64_t pid, uint64_t addr, uint64_t options, bool siginfo)
 {
     bool any = false;
+    if (!siginfo)
+        options |= L_WEXITED;           /* wait4 always waits for ends */
     for (int i = 0; i < LPROC_MAX; i++) {
         struct lproc *c = &lprocs[i];
         if (!waits_for(p, c, pid))
             continue;
         any = true;
-        if (c->state == LP_ENDED)
+        if (c->state == LP_ENDED && (options & L_WEXITED))
             return reap_into(p, c, addr, siginfo);
+        long r = report_change(p, c, addr, options, siginfo);
+        if (r >= 0)
+            return r;
     }
     if (!any)
         return -ECHILD;
@@ -252,7 +290,7 @@ static long wait_common(struct lproc *p, int64_t pid, uint64_t addr, uint64_t op
         return 0;
     }
     p->wait_reply = server_reply;
-    p->wait_pid = pid, p->wait_addr = addr, p->wait_siginfo = siginfo;
+    p->wait_pid = pid, p->wait_addr = addr, p->wait_siginfo = siginfo, p->wait_options = options;
     deferred = true;
     return NO_ANSWER;
 }
@@ -276,15 +314,29 @@ SYSCALL(waitid)
     case 2: pid = a1 ? -(int64_t)a1 : 0; break;     /* P_PGID */
     default: return -EINVAL;
     }
-    if (!(a3 & 4))                                  /* WEXITED: the only state change there is */
+    if (!(a3 & (L_WEXITED | L_WUNTRACED | L_WCONTINUED)))     /* nothing to wait for */
         return -EINVAL;
     return wait_common(p, pid, a2, a3, true);
+}
+
+void family_child_changed(struct lproc *c)
+{
+    struct lproc *parent = c->ppid > 1 ? lproc_by_pid(c->ppid) : NULL;
+    if (!parent || parent->state != LP_RUNNING || !parent->wait_reply || !waits_for(parent, c, parent->wait_pid))
+        return;
+    long r = report_change(parent, c, parent->wait_addr, parent->wait_options, parent->wait_siginfo);
+    if (r < 0)
+        return;
+    uint64_t reply = parent->wait_reply;
+    parent->wait_reply = 0;
+    answer_syscall(parent, reply, r);
 }
 
 void family_child_ended(struct lproc *c)
 {
     struct lproc *parent = c->ppid > 1 ? lproc_by_pid(c->ppid) : NULL;
-    if (!parent || parent->state != LP_RUNNING || !parent->wait_reply || !waits_for(parent, c, parent->wait_pid))
+    if (!parent || parent->state != LP_RUNNING || !parent->wait_reply || !waits_for(parent, c, parent->wait_pid) ||
+        !(parent->wait_options & L_WEXITED))
         return;
     long r = reap_into(parent, c, parent->wait_addr, parent->wait_siginfo);
     uint64_t reply = parent->wait_reply;

@@ -31,14 +31,17 @@ static long transfer(struct lproc *p, uint64_t fd, uint64_t buf, uint64_t n, int
     case FD_CONSOLE:
         if (off >= 0)
             return -ESPIPE;
-        return write ? console_out(p, buf, n) : console_in(p, buf, n);
+        return write ? console_out(p, buf, n) : console_in(p, of, buf, n);
     case FD_NULL:
         return write ? (long)n : 0;
     case FD_PIPE_R:
     case FD_PIPE_W:
         return off >= 0 ? -ESPIPE : pipe_transfer(p, of, buf, n, write);
     case FD_DIR:
+    case FD_PROCDIR:
         return -EISDIR;
+    case FD_PROCFILE:
+        return write ? -EINVAL : off >= 0 ? -ESPIPE : proc_read(p, of, buf, n);
     default:
         break;
     }
@@ -124,6 +127,17 @@ static long open_at(struct lproc *p, int dirfd, uint64_t upath, uint32_t flags, 
     if (err)
         return err;
     bool cloexec = flags & O_CLOEXEC;
+    if (proc_path(path)) {
+        size_t len = strlen(path);
+        /* /proc/PID/exe opens the program it names; anything else under /proc is ours. */
+        if (len < 4 || strcmp(path + len - 4, "/exe"))
+            return proc_open(p, path, flags, cloexec);
+        char target[256];
+        long n = proc_readlink(p, path, target, sizeof target);
+        if (n < 0)
+            return n;
+        strcpy(path, target);
+    }
     uint32_t keep = flags & (O_ACCMODE | O_APPEND | O_NONBLOCK);
     if (!strcmp(path, "/dev/console") || !strcmp(path, "/dev/tty") || !strcmp(path, "/dev/null")) {
         struct ofile *of = ofile_new(path[5] == 'n' ? FD_NULL : FD_CONSOLE, keep);
@@ -183,7 +197,7 @@ SYSCALL(lseek)
         return -EBADF;
     if (of->kind == FD_CONSOLE || of->kind == FD_PIPE_R || of->kind == FD_PIPE_W)
         return -ESPIPE;
-    if (of->kind == FD_DIR) {
+    if (of->kind == FD_DIR || of->kind == FD_PROCDIR) {
         if (a2 != SEEK_SET || off != 0)
             return -EINVAL;
         of->pos = 0;                    /* rewinddir */
@@ -216,6 +230,8 @@ SYSCALL(getdents64)
     struct ofile *of = ofile_of(p, a0);
     if (!of)
         return -EBADF;
+    if (of->kind == FD_PROCDIR)
+        return proc_getdents(p, of, a1, a2);
     if (of->kind != FD_DIR)
         return -ENOTDIR;
     static const uint8_t dtype[8] = { 0, 8, 4, 2, 6, 1, 12, 10 };   /* ext2's file types as DT_* */

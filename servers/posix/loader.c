@@ -116,6 +116,8 @@ long load_program(struct lproc *p, const char *path, const char *argv, uint64_t 
     long err = path_join("/", path, p->exe);
     if (err)
         return POSIX_E_INVALID;
+    p->cmdline_len = (uint16_t)(argv_len < sizeof p->cmdline ? argv_len : sizeof p->cmdline);
+    memcpy(p->cmdline, argv, p->cmdline_len);
     uint32_t ino, gen, mode, nlink, uid, gid, atime, mtime, ctime;
     uint64_t size, blocks, got;
     if ((err = fs_lookup(&fs, p->exe, true, &ino, &gen, &mode, &nlink, &uid, &gid, &size, &atime, &mtime, &ctime,

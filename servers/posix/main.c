@@ -72,6 +72,7 @@ static long spawn(void *ctx, const char *path, const uint8_t *argv, uint64_t arg
         return err;
     }
     *pid = p->pid;
+    tty_session_begin(p);
     return 0;
 }
 
@@ -90,10 +91,10 @@ static const struct posix_handlers handlers = { .spawn = spawn, .wait = wait_for
 
 /* ---- the loop ---- */
 
-/* Answers the sleepers whose time has come; the time until the next one (0: none). */
+/* Answers the sleepers and polls whose time has come; the time until the next one (0: none). */
 static uint64_t wake_sleepers(void)
 {
-    uint64_t now = pith_clock_ns(time_page), next = 0;
+    uint64_t now = pith_clock_ns(time_page), next = poll_expire(now);
     for (int i = 0; i < LPROC_MAX; i++) {
         struct lproc *p = &lprocs[i];
         if (p->state != LP_RUNNING || !p->sleeper)
@@ -141,6 +142,10 @@ static void serve(void)
             PITH_TAG_LABEL(m.tag) == PITH_FAULT_LABEL) {
             struct lproc *p = &lprocs[m.badge - FAULT_BADGE];
             answer = p->state == LP_RUNNING && fault_serve(p, &m);
+        } else if (m.badge == TTY_BADGE) {
+            tty_message(&m);
+            m = (struct pith_msg){ .tag = PITH_TAG(0, 0) };
+            answer = true;
         } else {
             posix_dispatch(&handlers, NULL, &server, &m);
             answer = true;
@@ -164,6 +169,7 @@ int main(void)
     server_ep = pith_object_new(PITH_OBJ_ENDPOINT, 0);
     server = (struct pith_server){ .ep = server_ep, .buf = buf };
     image_start();
+    tty_start(server_ep);
     for (int i = 0; i < REPLY_POOL; i++)
         reply_give(pith_object_new(PITH_OBJ_REPLY, 0));  /* made before the processes' memory is carved */
     long err = fsio_start();

@@ -363,6 +363,61 @@ static long protect(struct lproc *p, uint64_t addr, uint64_t len, int prot)
     return 0;
 }
 
+#define L_MREMAP_MAYMOVE 1
+#define L_MREMAP_FIXED   2
+
+/*
+ * mremap of anonymous or private memory: shrinking unmaps the tail; growing
+ * maps the pages after it if they are free, or (MREMAP_MAYMOVE) makes a new
+ * region elsewhere (MREMAP_FIXED: at new_addr, whatever was there unmapped),
+ * copies the old pages into it through our aliases and unmaps them.  The
+ * old pages' memory, like munmap's, comes back at the process's end.
+ */
+static long remap(struct lproc *p, uint64_t old, uint64_t old_len, uint64_t new_len, uint64_t flags, uint64_t to)
+{
+    if ((old & (PAGE - 1)) || !new_len || (flags & ~(uint64_t)(L_MREMAP_MAYMOVE | L_MREMAP_FIXED)) ||
+        ((flags & L_MREMAP_FIXED) && (!(flags & L_MREMAP_MAYMOVE) || (to & (PAGE - 1)))) || !old_len)
+        return -EINVAL;
+    old_len = (old_len + PAGE - 1) & ~(PAGE - 1);
+    new_len = (new_len + PAGE - 1) & ~(PAGE - 1);
+    struct region *r = mem_find(p, old);
+    if (!r || r->src || r->kind == R_STACK)
+        return -EFAULT;
+    for (uint64_t a = old; a < old + old_len; a += PAGE)   /* one run of mapped pages, as Linux asks */
+        if (!mem_find(p, a))
+            return -EFAULT;
+    uint8_t rights = r->rights, prot = r->prot;
+    if (flags & L_MREMAP_FIXED) {
+        if (to < old + old_len && old < to + new_len)
+            return -EINVAL;             /* the two ranges may not overlap */
+    } else if (new_len <= old_len) {
+        mem_unmap(p, old + new_len, old_len - new_len);
+        return (long)old;
+    } else if (!overlaps(p, old + old_len, old + new_len) && old + new_len <= STACK_TOP - STACK_PAGES * PAGE) {
+        struct region *n;
+        long err = mem_map(p, old + old_len, new_len - old_len, rights, R_MMAP, &n);
+        if (err)
+            return err == -EEXIST ? -ENOMEM : err;
+        n->prot = prot;
+        return (long)old;
+    } else if (!(flags & L_MREMAP_MAYMOVE)) {
+        return -ENOMEM;
+    }
+    if (flags & L_MREMAP_FIXED)
+        mem_unmap(p, to, new_len);
+    else if (!(to = mem_gap(p, new_len)))
+        return -ENOMEM;
+    struct region *n;
+    long err = mem_map(p, to, new_len, rights, R_MMAP, &n);
+    if (err)
+        return err == -EEXIST ? -ENOMEM : err;
+    n->prot = prot;
+    mem_read(p, (void *)n->alias, old, old_len < new_len ? old_len : new_len);
+    mem_unmap(p, old, old_len);
+    return (long)to;
+}
+
+SYSCALL(mremap) { return remap(p, a0, a1, a2, a3, a4); }
 SYSCALL(brk) { return brk_to(p, a0); }
 SYSCALL(mmap) { return map_anywhere(p, a0, a1, (int)a2, (int)a3, (int)a4, a5); }
 SYSCALL(munmap) { return unmap(p, a0, a1); }

@@ -43,6 +43,10 @@ static long stat_path(struct lproc *p, const char *path, bool follow, uint64_t b
         console_stat(&st);
         if (path[5] == 'n')
             st.st_rdev = (1 << 8) | 3;
+    } else if (proc_path(path)) {
+        long err = proc_stat(p, path, follow, &st);
+        if (err)
+            return err;
     } else {
         uint32_t ino, gen, mode, nlink, uid, gid, at, mt, ct;
         uint64_t size, blocks;
@@ -62,6 +66,8 @@ static long stat_fd(struct lproc *p, uint64_t fd, uint64_t buf)
         return -EBADF;
     if (of->kind == FD_CONSOLE || of->kind == FD_NULL) {
         console_stat(&st);
+    } else if (of->kind == FD_PROCDIR || of->kind == FD_PROCFILE) {
+        proc_stat(p, of->path, true, &st);
     } else if (of->kind == FD_PIPE_R || of->kind == FD_PIPE_W) {
         stat_fill(&st, 0x1000 + (uint32_t)of->pipe, S_IFIFO | 0600, 1, 0, 0, 0, 0, 0, 0, 0);
     } else {
@@ -135,9 +141,11 @@ SYSCALL(readlinkat)
     long err = path_resolve(p, a1, (int)a0, path);
     if (err)
         return err;
-    if (!strcmp(path, "/proc/self/exe"))
-        strcpy(target, p->exe);
-    else if ((err = fs_readlink(&fs, path, target)))
+    if (proc_path(path)) {
+        long n = proc_readlink(p, path, target, sizeof target);
+        if (n < 0)
+            return n;
+    } else if ((err = fs_readlink(&fs, path, target)))
         return fs_errno(err);
     uint64_t n = strlen(target) < a3 ? strlen(target) : a3;
     return mem_write(p, a2, target, n) ? -EFAULT : (long)n;

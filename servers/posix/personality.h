@@ -27,6 +27,7 @@
 #define FD_MAX        64
 #define PAGE          ((uint64_t)4096)
 #define FAULT_BADGE   (1ull << 40)      /* + process slot; clients of the protocol have small badges */
+#define TTY_BADGE     (1ull << 41)      /* our console reader thread (tty.c) */
 
 /* The Linux address space. */
 #define STACK_TOP     0x7f7fff000000ull /* 16 MiB below 0x7f8000000000, where a VSpace keeps its ASID */
@@ -57,7 +58,7 @@ struct region {
     uint64_t src;                       /* a shared image's pages: our slot of origin's frame (0: its own pages) */
 };
 
-enum fd_kind { FD_NONE, FD_CONSOLE, FD_FILE, FD_DIR, FD_NULL, FD_PIPE_R, FD_PIPE_W };
+enum fd_kind { FD_NONE, FD_CONSOLE, FD_FILE, FD_DIR, FD_NULL, FD_PIPE_R, FD_PIPE_W, FD_PROCDIR, FD_PROCFILE };
 
 /* An open file description (shared by dup). */
 struct ofile {
@@ -106,6 +107,8 @@ struct lproc {
     struct fd fds[FD_MAX];
     char cwd[256];
     char exe[256];
+    char cmdline[400];                  /* its arguments, each ended by a NUL (/proc/PID/cmdline) */
+    uint16_t cmdline_len;
     uint64_t waiter;                    /* a reply object holding a blocked wait (0: none) */
     uint64_t sleeper, wake_ns;          /* a reply object holding its thread's nanosleep, and when it ends */
     uint64_t spare_pt;                  /* a page table of its memory made but not needed yet (0: none) */
@@ -121,7 +124,21 @@ struct lproc {
     uint64_t pipe_fd, pipe_buf, pipe_n;
     bool pipe_write;
     uint64_t sigpending;                /* bit s-1: signal s pending */
+    bool stopped;                       /* by a stop signal, until SIGCONT */
+    bool suspended;                     /* stopped while running its own code: its thread suspended */
+    uint64_t held_reply;                /* stopped in a call: its answer, kept until SIGCONT (0: none) */
+    struct pith_fault_regs held_regs;
+    bool held_full;
+    int stop_sig;
+    bool stop_report, cont_report;      /* a stop or a continue its parent's wait has not seen */
+    uint64_t wait_options;              /* the kept wait4's or waitid's options */
     struct siginfo_small { int32_t code, pid, status; } siginfo[64];   /* what the frame's siginfo says */
+    uint64_t tty_reply;                 /* a reply object holding its thread's console read (0: none) */
+    uint64_t tty_buf, tty_n;
+    uint64_t poll_reply;                /* a reply object holding its poll or select (0: none) */
+    uint64_t poll_deadline;             /* when it answers 0 (UINT64_MAX: never) */
+    uint64_t poll_oldmask;              /* ppoll's, pselect6's: the mask to restore */
+    bool poll_masked;
     struct pith_fault_regs sys_regs;    /* the registers of its last system call (a kept answer's) */
     uint64_t sys_nr;                    /* and its number */
 };
@@ -192,14 +209,37 @@ long pipe_transfer(struct lproc *p, struct ofile *of, uint64_t buf, uint64_t n, 
 void pipe_end_closed(struct ofile *of);
 void pipe_cancel(struct lproc *p);
 void pipe_cancel_keep(struct lproc *p);
+unsigned pipe_ready(const struct ofile *of);   /* poll's events of a pipe end */
+
+/* poll.c: poll, ppoll, select, pselect6 */
+void poll_kick(void);                   /* kept calls evaluated again: something moved */
+uint64_t poll_expire(uint64_t now);     /* timed-out ones answered; ns until the next (0: none) */
+uint64_t poll_interrupt(struct lproc *p);   /* its reply object, taken for a signal's EINTR (mask kept) */
+void poll_cancel(struct lproc *p);
 
 /* family.c */
 void family_child_ended(struct lproc *c);      /* answers a parent waiting for it */
 void family_parent_ends(struct lproc *p);      /* its children orphaned, its zombies reaped */
+void family_child_changed(struct lproc *c);    /* stopped or continued: a parent's wait answered */
 
-/* tty.c: the console as a terminal */
-long console_in(struct lproc *p, uint64_t buf, uint64_t n);
+/* tty.c: the console as a terminal; its line discipline */
+long console_in(struct lproc *p, struct ofile *of, uint64_t buf, uint64_t n);
 long console_out(struct lproc *p, uint64_t buf, uint64_t n);
+bool tty_readable(void);
+void tty_cancel(struct lproc *p);
+void tty_start(uint64_t server_ep);
+void tty_message(const struct pith_msg *m);   /* bytes typed, from our reader thread */
+void tty_session_begin(struct lproc *p);       /* a spawned process: the console is its */
+void tty_session_check(void);                  /* raw mode while the session lives */
+extern uint32_t tty_fg;
+
+/* proc.c: /proc (ofile: ino the pid, 0 for /proc itself; gen which file) */
+bool proc_path(const char *path);
+long proc_open(struct lproc *p, const char *path, uint32_t flags, bool cloexec);
+long proc_read(struct lproc *p, struct ofile *of, uint64_t buf, uint64_t n);
+long proc_getdents(struct lproc *p, struct ofile *of, uint64_t buf, uint64_t n);
+long proc_stat(struct lproc *p, const char *path, bool follow, struct stat *st);
+long proc_readlink(struct lproc *p, const char *path, char *out, size_t max);
 
 /* clock.c */
 void clock_start(void);
@@ -221,6 +261,7 @@ void random_bytes(void *dst, size_t n);
 /* signals.c: generation, delivery on the way back from a call, rt_sigreturn */
 void signal_post(struct lproc *t, int sig, int code, int pid, int status);  /* pending only */
 void signal_wake(struct lproc *t);
+void signal_group(uint32_t pgid, int sig);     /* the terminal's: to every process of the group */
 bool signal_dumps_core(int sig);     /* a kept call interrupted, or the process ended, if a signal is due */
 /* The answer to a system call of p, result in regs->rax (full: resume with all of regs), a pending
  * signal delivered on the way: sent through reply, or (reply 0) made into *m; false: p ended. */

@@ -92,6 +92,7 @@ static void kick(int which)
             again = true;               /* it moved the pipe: others may go on now */
         }
     }
+    poll_kick();
 }
 
 long pipe_transfer(struct lproc *p, struct ofile *of, uint64_t buf, uint64_t n, bool write)
@@ -164,6 +165,14 @@ static long make_pipe(struct lproc *p, uint64_t fds, uint64_t flags)
 
 SYSCALL(pipe) { return make_pipe(p, a0, 0); }
 SYSCALL(pipe2) { return make_pipe(p, a0, a1); }
+
+unsigned pipe_ready(const struct ofile *of)
+{
+    const struct pipe *pp = &pipes[of->pipe];
+    if (of->kind == FD_PIPE_R)          /* POLLIN, POLLRDNORM; POLLHUP with no writer left */
+        return (pp->len ? 0x041u : 0) | (pp->w ? 0 : 0x010u);
+    return (pp->r ? 0 : 0x008u) | (pp->len < PIPE_BYTES ? 0x104u : 0);   /* POLLERR; POLLOUT, POLLWRNORM */
+}
 
 /* A readv or writev that moved something before it would wait: answered now after all. */
 void pipe_cancel_keep(struct lproc *p)

@@ -151,6 +151,12 @@ void lproc_end(struct lproc *p, int status, int signal)
         reply_give(p->sleeper);
     p->sleeper = 0;
     pipe_cancel(p);
+    tty_cancel(p);
+    poll_cancel(p);
+    if (p->held_reply)
+        reply_give(p->held_reply);      /* an answer kept while it was stopped */
+    p->held_reply = 0;
+    tty_session_check();                /* the console back to the native shell when the session ends */
     family_parent_ends(p);
     p->status = status;
     p->signal = signal;

@@ -65,9 +65,67 @@ struct lproc *cur_proc;
 
 static bool default_ignored(int sig)
 {
-    /* The stop signals too: processes are not stopped here (docs/posix.md). */
-    return sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH || sig == SIGCONT || sig == SIGSTOP ||
-           sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+    return sig == SIGCHLD || sig == SIGURG || sig == SIGWINCH || sig == SIGCONT;
+}
+
+static bool is_stop(int sig)
+{
+    return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+/* ---- stopping and continuing (job control) ---- */
+
+#define LSA_NOCLDSTOP 1
+#define CLD_STOPPED_CODE   5
+#define CLD_CONTINUED_CODE 6
+
+static void tell_parent(struct lproc *t, int code, int sig)
+{
+    struct lproc *parent = t->ppid > 1 && !t->orphan ? lproc_by_pid(t->ppid) : NULL;
+    if (!parent || parent->state != LP_RUNNING)
+        return;
+    if (!(parent->sigact[SIGCHLD - 1].flags & LSA_NOCLDSTOP))
+        signal_post(parent, SIGCHLD, code, (int)t->pid, sig);
+    family_child_changed(t);
+    signal_wake(parent);
+}
+
+/*
+ * Stops t.  A thread in a call is not suspended: the call goes on (a pipe
+ * read may take its bytes, a nanosleep its time), and its answer, when it
+ * comes, is kept until SIGCONT (signal_answer), so the thread runs none of
+ * its own code meanwhile.  A thread running its own code is suspended;
+ * one whose call is on its way to us is left to make it, and its answer
+ * kept likewise (suspending it would lose the call: its thread would go
+ * on past the syscall instruction as if answered).
+ */
+static void stop(struct lproc *t, int sig)
+{
+    bool in_call = t->sleeper || t->pipe_reply || t->wait_reply || t->tty_reply || t->poll_reply || t == cur_proc;
+    struct pith_msg m = { 0 };
+    if (!in_call && !pith_invoke(t->tcb, PITH_TCB_READ_REGISTERS, &m) && m.w[3] == PITH_THREAD_READY &&
+        !pith_invoke4(t->tcb, PITH_TCB_SUSPEND, 0, 0, 0, 0))
+        t->suspended = true;
+    t->stopped = true;
+    t->stop_sig = sig;
+    t->stop_report = true, t->cont_report = false;
+    tell_parent(t, CLD_STOPPED_CODE, sig);
+}
+
+static void cont(struct lproc *t)
+{
+    t->stopped = false;
+    t->cont_report = true, t->stop_report = false;
+    if (t->suspended)
+        pith_invoke4(t->tcb, PITH_TCB_RESUME, 0, 0, 0, 0);
+    t->suspended = false;
+    if (t->held_reply) {                /* the answer kept while it was stopped */
+        uint64_t reply = t->held_reply;
+        t->held_reply = 0;
+        signal_answer(t, &t->held_regs, t->held_full, reply, NULL);
+    }
+    if (t->state == LP_RUNNING)
+        tell_parent(t, CLD_CONTINUED_CODE, SIGCONT);
 }
 
 bool signal_dumps_core(int sig)
@@ -86,6 +144,14 @@ void signal_post(struct lproc *t, int sig, int code, int pid, int status)
 {
     if (t->state != LP_RUNNING || sig < 1 || sig > 64)
         return;
+    /* SIGCONT continues whatever its disposition, and cancels pending stops; a stop cancels SIGCONT. */
+    if (sig == SIGCONT) {
+        t->sigpending &= ~(BIT(SIGSTOP) | BIT(SIGTSTP) | BIT(SIGTTIN) | BIT(SIGTTOU));
+        if (t->stopped)
+            cont(t);
+    } else if (is_stop(sig)) {
+        t->sigpending &= ~BIT(SIGCONT);
+    }
     /* An ignored signal is dropped, unless blocked: the disposition may change before it is unblocked. */
     if (ignored(t, sig) && !(t->sigmask & BIT(sig)))
         return;
@@ -97,6 +163,8 @@ void signal_post(struct lproc *t, int sig, int code, int pid, int status)
 static uint64_t due(struct lproc *t)
 {
     uint64_t d = t->sigpending & ~t->sigmask;
+    if (t->stopped)
+        d &= BIT(SIGKILL);              /* the rest wait for SIGCONT */
     for (uint64_t rest = d; rest; rest &= rest - 1) {
         int sig = __builtin_ctzll(rest) + 1;
         if (ignored(t, sig)) {
@@ -133,7 +201,9 @@ static bool build_frame(struct lproc *p, struct pith_fault_regs *regs, int sig)
     memset(&f, 0, sizeof f);
     f.pretcode = a->restorer;
     regs_to_mc(regs, &f.uc.mc);
-    f.uc.mc.oldmask = f.uc.sigmask = p->sigmask;
+    /* Interrupting ppoll or pselect6: the handler returns to the mask from before the call. */
+    f.uc.mc.oldmask = f.uc.sigmask = p->poll_masked ? p->poll_oldmask : p->sigmask;
+    p->poll_masked = false;
     const struct siginfo_small *si = &p->siginfo[sig - 1];
     f.info.signo = sig, f.info.code = si->code, f.info.pid = si->pid, f.info.status = si->status;
     uint64_t sp = regs->rsp - 128 - sizeof f;           /* below the red zone */
@@ -156,10 +226,22 @@ static bool build_frame(struct lproc *p, struct pith_fault_regs *regs, int sig)
 bool signal_answer(struct lproc *p, struct pith_fault_regs *regs, bool full, uint64_t reply, struct pith_msg *m)
 {
     uint64_t d = due(p);
+    if (p->stopped && !d) {
+        /* Stopped: the answer waits for SIGCONT (cont), with its reply object (the loop's, taken). */
+        p->held_reply = reply ? reply : server_reply;
+        p->held_regs = *regs;
+        p->held_full = full;
+        if (!reply)
+            deferred = true;
+        return false;
+    }
     if (d) {
         int sig = __builtin_ctzll(d) + 1;
         p->sigpending &= ~BIT(sig);
-        if (p->sigact[sig - 1].handler == (uint64_t)SIG_DFL || !build_frame(p, regs, sig)) {
+        if (is_stop(sig) && p->sigact[sig - 1].handler == (uint64_t)SIG_DFL) {
+            stop(p, sig);
+            return signal_answer(p, regs, full, reply, m);  /* stopped now: the answer is kept */
+        } else if (p->sigact[sig - 1].handler == (uint64_t)SIG_DFL || !build_frame(p, regs, sig)) {
             if (reply)
                 reply_give(reply);
             lproc_end(p, 0, p->sigact[sig - 1].handler == (uint64_t)SIG_DFL ? sig : SIGSEGV);
@@ -198,6 +280,11 @@ void signal_wake(struct lproc *t)
         return;
     int sig = __builtin_ctzll(d) + 1;
     bool handler = t->sigact[sig - 1].handler != (uint64_t)SIG_DFL;
+    if (is_stop(sig) && !handler) {
+        t->sigpending &= ~BIT(sig);
+        stop(t, sig);                   /* running or kept waiting: stopped now */
+        return;
+    }
     bool restart = handler && (t->sigact[sig - 1].flags & LSA_RESTART);
     uint64_t reply = 0;
     if (t->sleeper) {
@@ -206,6 +293,10 @@ void signal_wake(struct lproc *t)
         reply = t->pipe_reply, t->pipe_reply = 0;
     } else if (t->wait_reply) {
         reply = t->wait_reply, t->wait_reply = 0;
+    } else if (t->tty_reply) {
+        reply = t->tty_reply, t->tty_reply = 0;
+    } else if (t->poll_reply) {
+        reply = poll_interrupt(t), restart = false;     /* poll and select: EINTR whatever the flags */
     } else {
         if (!handler)
             lproc_end(t, 0, sig);       /* running: a default action ends it now; a handler waits for a call */
@@ -219,6 +310,20 @@ void signal_wake(struct lproc *t)
         regs.rax = (uint64_t)-EINTR;
     }
     signal_answer(t, &regs, restart, reply, NULL);
+    if (t->poll_masked)                 /* no handler ran: ppoll's mask goes as the call ends */
+        t->sigmask = t->poll_oldmask;
+    t->poll_masked = false;
+}
+
+void signal_group(uint32_t pgid, int sig)
+{
+    for (int i = 0; i < LPROC_MAX; i++) {
+        struct lproc *t = &lprocs[i];
+        if (t->state == LP_RUNNING && t->pgid == pgid) {
+            signal_post(t, sig, 0x80, 0, 0);     /* SI_KERNEL: from the terminal */
+            signal_wake(t);
+        }
+    }
 }
 
 SYSCALL(rt_sigaction)

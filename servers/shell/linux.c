@@ -29,14 +29,45 @@ static const char *posix_error(long err)
     }
 }
 
-void linux_cmd(int argc, char **argv)
+static struct pith_client posix;
+
+static void posix_ready(void)
 {
-    static struct pith_client posix;
     static bool ready;
     if (!ready) {
         pith_client_init(&posix, "/svc/posix", &names_resolver, pith_slot_alloc(), pith_tls_self()->ipc_buffer);
         ready = true;
     }
+}
+
+void linux_login(const char *which)
+{
+    static const char ash[] = "-ash";  /* busybox's applet, '-': a login shell */
+    if (strncmp(which, "ash", 3) || (which[3] && which[3] != ' ')) {
+        say("login: '%.16s' is not a login shell this shell knows (ash)\n", which);
+        return;
+    }
+    posix_ready();
+    uint32_t pid, status, signal;
+    long err;
+    /* The personality starts after the file server, maybe after us: wait for it, 20 s at most. */
+    for (int tries = 0; (err = posix_spawn(&posix, "/bin/busybox", ash, sizeof ash, env, sizeof env - 1, &pid)) ==
+                            PITH_IDL_E_NO_SERVER && tries < 100; tries++)
+        pith_sleep_ns(200000000);
+    if (err) {
+        say("login: /bin/busybox: %s\n", posix_error(err));
+        return;
+    }
+    if ((err = posix_wait(&posix, pid, false, &status, &signal))) {
+        say("login: lost track of ash (error %#lx)\n", err);
+        return;
+    }
+    say("login: ash ended (status %u)\n", status);
+}
+
+void linux_cmd(int argc, char **argv)
+{
+    posix_ready();
     char args[POSIX_SPAWN_ARGV_MAX];
     size_t len = 0;
     for (int i = 1; i < argc; i++) {

@@ -57,6 +57,10 @@ int main(void)
     struct pith_ipc_buffer *buf = pith_tls_self()->ipc_buffer;
     pith_client_init(&console, "/dev/console", &names_resolver, pith_slot_alloc(), buf);
     pith_client_init(&procmgr, "procmgr", &boot_capability, pith_slot_alloc(), buf);
+    /* make run LOGIN=ash: the manifest's args=login=ash; the Pith shell comes back when ash ends. */
+    const char *login = strstr(pith_bootinfo->cmdline, " login=");
+    if (login)
+        linux_login(login + 7);
     say("\nPith shell. Type help for the commands.\n");
     char line[CONSOLE_READ_LINE_MAX + 1];
     for (;;) {

@@ -31,5 +31,6 @@ void ping(int argc, char **argv);
 
 /* linux.c: static Linux programs through /svc/posix. */
 void linux_cmd(int argc, char **argv);
+void linux_login(const char *which);   /* the login shell (manifest args=login=ash) */
 
 #endif

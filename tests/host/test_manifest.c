@@ -76,6 +76,13 @@ TEST(manifest_pci)
     CHECK(position("pci") < position("blk"));
 }
 
+TEST(manifest_arg)
+{
+    /* make run LOGIN=ash: the shell's line gains args=login=ash. */
+    CHECK_EQ(parse("shell args=login=ash\nkv\n"), 0);
+    CHECK(!strcmp(m.e[0].args, "login=ash") && !m.e[1].args[0]);
+}
+
 TEST(manifest_order_follows_needs)
 {
     /* Listed backwards: each needs the next line's program. */

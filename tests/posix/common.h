@@ -28,6 +28,9 @@ static inline const char *errname(int e)
     case EPIPE: return "EPIPE";
     case EINTR: return "EINTR";
     case ESRCH: return "ESRCH";
+    case EACCES: return "EACCES";
+    case EAGAIN: return "EAGAIN";
+    case EPERM: return "EPERM";
     default: return "other";
     }
 }

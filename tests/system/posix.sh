@@ -10,7 +10,9 @@
 
 PX=$BUILD/posix
 PU=$BUILD/user
-POSIX_PROGRAMS=${POSIX_PROGRAMS:-"hello status segv args files memory clock uname enosys fork signals"}
+POSIX_PROGRAMS=${POSIX_PROGRAMS:-"hello status segv args files memory clock uname enosys fork signals poll proc mremap tty jobs"}
+POSIX_PROC=" proc "                # these see the host's /proc, mounted in the chroot
+POSIX_TTY=" tty "                  # these run on a pseudo-terminal on the host (script), as on Pith's console
 POSIX_ARGS_args="alpha beta"
 POSIX_BUSYBOX=(                 # name|command line (after the binary)
     "busybox_echo|echo hello"
@@ -36,6 +38,7 @@ posix_folder() {
     mkdir -p "$dir/posix" "$dir/bin" "$dir/lost+found"   # mke2fs makes lost+found; the host copy needs it too
     for p in $POSIX_PROGRAMS; do cp "$PX/$p" "$dir/posix/$p"; done
     cp "$PX/bench-getpid" "$dir/posix/bench-getpid"
+    [ -x "$PX/bench-posix" ] && cp "$PX/bench-posix" "$dir/posix/bench-posix"
     cp "$PX/refused/toobig" "$PX/refused/dynamic" "$dir/posix/"
     # Scripts for busybox sh (the Pith shell splits its command line on blanks, without quotes).
     printf 'echo one\necho two\n' > "$dir/posix/echo.sh"
@@ -57,13 +60,21 @@ posix_host() {
     out=$(realpath "$3")
     # As root, in a chroot, so absolute paths mean what they mean on the test disk.
     if [ "$(id -u)" = 0 ]; then
-        # shellcheck disable=SC2086
-        (env -i HOME=/ PATH=/bin:/usr/bin TERM=vt100 /usr/sbin/chroot "$tmp" $2 > "$out" 2>&1; echo "exit $?" >> "$out") 2>/dev/null
+        case $POSIX_PROC in *" $1 "*) mkdir -p "$tmp/proc" && mount -t proc proc "$tmp/proc" ;; esac
+        case $POSIX_TTY in
+        *" $1 "*)   # nothing typed: script's input stays open and empty while the program runs
+            (sleep 5 | env -i HOME=/ PATH=/bin:/usr/bin TERM=vt100 script -qec "/usr/sbin/chroot $tmp $2" /dev/null |
+                tr -d '\r' > "$out"; echo "exit ${PIPESTATUS[1]}" >> "$out") 2>/dev/null ;;
+        *)
+            # shellcheck disable=SC2086
+            (env -i HOME=/ PATH=/bin:/usr/bin TERM=vt100 /usr/sbin/chroot "$tmp" $2 > "$out" 2>&1; echo "exit $?" >> "$out") 2>/dev/null ;;
+        esac
     else
         # shellcheck disable=SC2086
         (cd "$tmp" && env -i HOME=/ PATH=/bin:/usr/bin TERM=vt100 .$2 > "$out" 2>&1; echo "exit $?" >> "$out") 2>/dev/null
     fi
-    rm -rf "$tmp"
+    if mountpoint -q "$tmp/proc" 2>/dev/null; then umount "$tmp/proc"; fi
+    rm -rf --one-file-system "$tmp"
 }
 
 # posix_pith CMDLINE OUT: runs it through the shell; its output without the
@@ -142,10 +153,118 @@ posix_run() {
             posix_pith "/bin/busybox $cmd" "$LOGS/posix-$name.pith"
             posix_compare "$name" "$LOGS/posix-$name.host" "$LOGS/posix-$name.pith"
         done
+        # ps reads /proc: its own line, pid, user, (time,) command (Pith only: the pids differ).
+        if session_cmd 'linux /bin/busybox ps' '^ *[0-9]+ +[a-z0-9]+ +([0-9:]+ +)?/bin/busybox ps$' > /dev/null; then
+            result PASS posix/busybox_ps
+        else
+            result FAIL posix/busybox_ps "no line for ps itself (see $log)"
+        fi
+        posix_ash
     else
         echo "  (busybox-static is not installed: the busybox tests are skipped)"
     fi
     session_stop
 }
 
-[ -n "${POSIX_NO_RUN:-}" ] || posix_run
+# posix_ash_step NAME PATTERN [SECS]: after what was sent, PATTERN then ash's prompt.
+posix_ash_step() {
+    if session_wait "$2" "${3:-20}" && session_wait '/ # ' 10; then
+        result PASS "posix/$1"
+    else
+        result FAIL "posix/$1" "no '$2' then a prompt (see $LOGS/posix)"
+    fi
+}
+
+# Busybox ash on the console, typed at over the serial line as a person would:
+# its own line editing in raw mode, a background job running while ash waits
+# for a key, ^C ending the foreground job, exit back to the Pith shell.
+posix_ash() {
+    session_send 'linux /bin/busybox ash'
+    if ! session_wait '/ # ' 30; then
+        result FAIL posix/ash_interactive "no ash prompt (see $LOGS/posix)"
+        return
+    fi
+    result PASS posix/ash_interactive
+    session_send 'echo hi there'
+    posix_ash_step ash_runs_a_command '^hi there$'
+    session_mark
+    printf 'echo abX\177c\r' >&7        # a typing mistake erased with DEL
+    posix_ash_step ash_line_editing '^abc$'
+    session_send '(/bin/busybox sleep 1; echo late) &'
+    session_wait '/ # ' 10
+    session_mark                        # nothing typed: ash waits for a key meanwhile
+    if session_wait 'late$' 20; then
+        result PASS posix/ash_background_job_runs_while_ash_reads
+    else
+        result FAIL posix/ash_background_job_runs_while_ash_reads "no 'late' (see $LOGS/posix)"
+    fi
+    session_send '/bin/busybox sleep 100'
+    sleep 2
+    session_mark
+    printf '\003' >&7                   # ^C
+    posix_ash_step ash_ctrl_c_ends_the_foreground_job '\^C' 10
+    session_send 'echo status $?'
+    posix_ash_step ash_survives_ctrl_c '^status 130$'
+    # Job control without stopping: a background job listed, brought to the foreground
+    # (ash gives it the terminal: TIOCSPGRP), then ended by ^C.
+    session_send '/bin/busybox sleep 100 &'
+    session_wait '/ # ' 10
+    session_send 'jobs'
+    posix_ash_step ash_jobs_lists_a_background_job 'Running +/bin/busybox sleep 100'
+    session_send 'fg'
+    sleep 2
+    session_mark
+    printf '\003' >&7
+    posix_ash_step ash_fg_then_ctrl_c '\^C' 10
+    # ^Z stops the foreground job (SIGTSTP), ash reports it and takes the terminal back; fg
+    # continues it (SIGCONT) in the foreground, and ^C ends it.
+    session_send '/bin/busybox sleep 100'
+    sleep 2
+    session_mark
+    printf '\032' >&7                   # ^Z
+    posix_ash_step ash_ctrl_z_stops_the_foreground_job 'Stopped' 10
+    session_send 'fg'
+    sleep 2
+    session_mark
+    printf '\003' >&7
+    posix_ash_step ash_fg_continues_the_stopped_job '\^C' 10
+    session_send 'exit 3'
+    if session_wait 'linux: /bin/busybox: exit status 3' 20 && session_wait 'pith> ' 10; then
+        result PASS posix/ash_exit_back_to_the_pith_shell
+    else
+        result FAIL posix/ash_exit_back_to_the_pith_shell "see $LOGS/posix"
+    fi
+}
+
+# make run LOGIN=ash's boot: the manifest's shell line with args=login=ash; ash
+# greets on the console as a login shell, and its end gives the Pith shell back.
+posix_login() {
+    local log=$LOGS/posix-login dir=$LOGS/posix-login-modules
+    mkdir -p "$dir"
+    sed -E 's/^(shell[[:space:]].*)$/\1 args=login=ash/' servers/init/boot.manifest > "$dir/manifest"
+    # shellcheck disable=SC2046
+    SESSION_DISK=$LOGS/posix.img session_start "$log" $(posix_modules | sed "s|$BUILD/modules/manifest|$dir/manifest|")
+    if session_wait '/ # ' 90; then
+        session_send 'echo login $0'
+        if session_wait '^login -ash$' 20 && session_wait '/ # ' 10; then
+            result PASS posix/login_ash
+        else
+            result FAIL posix/login_ash "ash is not a login shell (see $log)"
+        fi
+        session_send 'exit'
+        session_cmd '' 'pith> ' > /dev/null     # an empty line: the Pith shell's prompt again
+        if grep -aq 'login: ash ended (status 0)' "$log"; then
+            result PASS posix/login_ash_ends_into_the_pith_shell
+        else
+            result FAIL posix/login_ash_ends_into_the_pith_shell "see $log"
+        fi
+    else
+        result FAIL posix/login_ash "no ash prompt on the console (see $log)"
+    fi
+    session_stop
+}
+
+if [ -z "${POSIX_NO_RUN:-}" ]; then
+    posix_run
+    if [ -x /bin/busybox ]; then posix_login; fi
+fi
