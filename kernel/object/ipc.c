@@ -10,6 +10,7 @@
 #include "object/ipc.h"
 #include "arch/x86_64/entry.h"
 #include "object/cnode.h"
+#include "object/extension.h"
 #include "object/port.h"
 #include "core/sched.h"
 #include "lib/string.h"
@@ -293,7 +294,9 @@ int ipc_reply(struct tcb *self, const struct cap *reply_cap)
 void ipc_send(struct tcb *self, const struct cap *ep_cap, uint64_t tag, bool blocking, bool call)
 {
     struct endpoint *ep = (struct endpoint *)ep_cap->obj;
-    (void)tag;
+    /* Extension hook (docs/extensions.md): the program may refuse or answer the message here. */
+    if (ep->ext && extension_on_send(ep->ext, self, ep_cap->w0, tag, call))
+        return;
     self->ipc_flags = call ? IPC_CALL : 0;
     if (ep->head && ep->receivers) {
         struct tcb *r = ep->head;
@@ -581,8 +584,8 @@ static struct trap_frame *fastpath_call(struct tcb *self, struct trap_frame *f)
         return NULL;
     struct endpoint *ep = (struct endpoint *)s->cap.obj;
     struct tcb *r = ep->head;
-    if (!r || !ep->receivers || r->priority < self->priority || !fast_partner(r))
-        return NULL;
+    if (!r || !ep->receivers || ep->ext || r->priority < self->priority || !fast_partner(r))
+        return NULL;                    /* (an extension on the endpoint: the slow path runs it) */
     struct reply *rp = r->recv_reply;
     if (!rp || rp->caller)
         return NULL;

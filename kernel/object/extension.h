@@ -1,0 +1,42 @@
+/*
+ * Extension objects (SPIN): a verified program, the frames it uses as
+ * maps, and where it is attached (docs/extensions.md).  The program's text
+ * lives in the object, which is made from untyped memory like any other.
+ */
+#ifndef PITH_OBJECT_EXTENSION_H
+#define PITH_OBJECT_EXTENSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <pith/extension.h>
+#include "object/cap.h"
+
+struct tcb;
+
+struct extension {
+    struct slot maps[PITH_EXT_MAPS];    /* copies of frame capabilities: the maps */
+    struct extension **hook;            /* the attached object's pointer to us (NULL: detached) */
+    uint32_t event;                     /* what the program was verified for */
+    uint32_t n;                         /* its instructions (0: none loaded) */
+    uint64_t runs, aborts;
+    struct pith_ext_insn text[PITH_EXT_MAX_INSNS];
+};
+
+_Static_assert(sizeof(struct extension) <= (1u << PITH_EXTENSION_BITS), "extension object size");
+
+/* Invocations, their arguments already looked up and checked (kernel/core/syscall.c). */
+int extension_load(struct extension *e, uint64_t event, uint64_t count, const struct cap *text,
+                   uint64_t out[2]);
+int extension_set_map(struct extension *e, uint64_t index, struct slot *frame);
+int extension_attach(struct extension *e, struct extension **hook);
+int extension_detach(struct extension *e);
+
+/* The attached object or the extension is going: they part at once. */
+void extension_unhook(struct extension **hook);
+void extension_finalise(struct extension *e);
+
+/* Events.  IPC: true if the program settled the message (refused or answered it). */
+bool extension_on_send(struct extension *e, struct tcb *self, uint64_t badge, uint64_t tag, bool call);
+int extension_on_irq(struct extension *e, uint64_t line, uint64_t count);
+
+#endif

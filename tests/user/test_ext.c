@@ -1,0 +1,335 @@
+/*
+ * Extensions (docs/extensions.md) through the real system calls: every
+ * invocation's errors, a program refused with its rule and instruction,
+ * calls answered and refused in the kernel, counts in a map the user reads,
+ * interrupts claimed in the kernel, detaching and revoking stopping the
+ * program at once, and random programs loaded, attached and run.
+ */
+#include "utest.h"
+#include <pith/extension.h>
+
+#define EXT_VA  0x5e00000000ull         /* program text, then the maps */
+#define I PITH_EXT_INSN
+#define K PITH_EXT_K
+#define MOVK(d, imm) I(PITH_EXT_MOV | K, d, 0, 0, imm)
+#define EXIT I(PITH_EXT_EXIT, 0, 0, 0, 0)
+#define CALL(h) I(PITH_EXT_CALL, 0, 0, 0, h)
+#define LD64(d, s, off) I(PITH_EXT_LDX64, d, s, off, 0)
+#define N(p) (sizeof p / sizeof p[0])
+
+static uint64_t text_frame, map_frame0;
+static struct pith_ext_insn *text;
+static volatile uint64_t *map0;
+
+/* The text frame and one map frame, mapped once for every test here. */
+static void setup(void)
+{
+    if (text)
+        return;
+    text_frame = make_object(PITH_OBJ_FRAME, 0);
+    map_frame0 = make_object(PITH_OBJ_FRAME, 0);
+    map_frame(PITH_SLOT_VSPACE, text_frame, EXT_VA, PITH_RIGHT_READ | PITH_RIGHT_WRITE);
+    map_frame(PITH_SLOT_VSPACE, map_frame0, EXT_VA + 0x1000, PITH_RIGHT_READ | PITH_RIGHT_WRITE);
+    text = (struct pith_ext_insn *)EXT_VA;
+    map0 = (volatile uint64_t *)(EXT_VA + 0x1000);
+}
+
+/* Loads n instructions for `event`; *rule and *insn get the verifier's answer. */
+static long load(uint64_t ext, uint64_t event, const struct pith_ext_insn *p, uint64_t n, uint64_t *rule,
+                 uint64_t *insn)
+{
+    for (uint64_t i = 0; i < n && i < PITH_EXT_MAX_INSNS; i++)
+        text[i] = p[i];
+    struct pith_msg m = { .w = { event, n, text_frame, 0 } };
+    long err = pith_invoke(ext, PITH_EXT_LOAD, &m);
+    if (rule)
+        *rule = m.w[0];
+    if (insn)
+        *insn = m.w[1];
+    return err;
+}
+
+/*
+ * Answers label 7 with msg[0] + 1 (label 70), refuses label 9, passes the
+ * rest; counts every message in map 0 at its label (run-time checked).
+ */
+static const struct pith_ext_insn answer_prog[] = {
+    I(PITH_EXT_MOV, 7, 1, 0, 0), LD64(6, 7, 8),         /* r7 = the context (r1 is spent by calls), r6 = label */
+    MOVK(1, 0), I(PITH_EXT_MOV, 2, 6, 0, 0), MOVK(3, 1), CALL(PITH_EXT_MAP_ADD),
+    MOVK(1, 0), MOVK(2, 0), MOVK(3, 1), CALL(PITH_EXT_MAP_ADD),      /* word 0: every message */
+    I(PITH_EXT_JEQ | K, 6, 0, 3, 9),
+    I(PITH_EXT_JEQ | K, 6, 0, 4, 7),
+    MOVK(0, PITH_EXT_PASS), EXIT,
+    MOVK(0, PITH_EXT_DROP), EXIT,
+    LD64(3, 7, 32), I(PITH_EXT_ADD | K, 3, 0, 0, 1), I(PITH_EXT_STX64, 7, 3, 80, 0),
+    I(PITH_EXT_ST64, 7, 0, 72, 1), I(PITH_EXT_ST64, 7, 0, 64, 70), MOVK(0, PITH_EXT_REPLY), EXIT,
+};
+
+static uint64_t answering_extension(uint64_t ep)
+{
+    uint64_t ext = make_object(PITH_OBJ_EXTENSION, 0);
+    if (load(ext, PITH_EXT_EVENT_IPC, answer_prog, N(answer_prog), NULL, NULL) != PITH_OK ||
+        pith_invoke4(ext, PITH_EXT_SET_MAP, 0, map_frame0, 0, 0) != PITH_OK ||
+        (ep && pith_invoke4(ext, PITH_EXT_ATTACH, ep, 0, 0, 0) != PITH_OK))
+        return 0;
+    return ext;
+}
+
+static long call7(uint64_t ep, uint64_t w0, struct pith_msg *m)
+{
+    *m = (struct pith_msg){ .tag = PITH_TAG(7, 1), .w = { w0 } };
+    return pith_call(ep, m);
+}
+
+UTEST(ext_load_refuses_with_rule_and_instruction)
+{
+    setup();
+    uint64_t ext = make_object(PITH_OBJ_EXTENSION, 0), rule, insn;
+    UT_ASSERT(ext);
+    struct pith_ext_insn loop[] = { MOVK(0, 0), I(PITH_EXT_JA, 0, 0, -2, 0), EXIT };
+    UT_EQ(load(ext, PITH_EXT_EVENT_IPC, loop, N(loop), &rule, &insn), PITH_E_VERIFY);
+    UT_EQ(rule, PITH_EXT_R_BACK_EDGE);
+    UT_EQ(insn, 1);
+    struct pith_ext_insn leak[] = { I(PITH_EXT_MOV, 0, 1, 0, 0), EXIT };
+    UT_EQ(load(ext, PITH_EXT_EVENT_IPC, leak, N(leak), &rule, &insn), PITH_E_VERIFY);
+    UT_EQ(rule, PITH_EXT_R_PTR_RETURN);
+    struct pith_ext_insn out[] = { LD64(0, 1, 8 * 14), EXIT };
+    UT_EQ(load(ext, PITH_EXT_EVENT_IPC, out, N(out), &rule, &insn), PITH_E_VERIFY);
+    UT_EQ(rule, PITH_EXT_R_CTX_RANGE);
+    UT_EQ(load(ext, PITH_EXT_EVENT_IPC, answer_prog, 0, &rule, &insn), PITH_E_VERIFY);
+    UT_EQ(rule, PITH_EXT_R_LENGTH);
+    UT_EQ(load(ext, PITH_EXT_EVENT_IPC, answer_prog, PITH_EXT_MAX_INSNS + 1, &rule, &insn), PITH_E_VERIFY);
+    UT_EQ(rule, PITH_EXT_R_LENGTH);
+    UT_EQ(load(ext, 0, answer_prog, N(answer_prog), &rule, &insn), PITH_E_VERIFY);
+    UT_EQ(rule, PITH_EXT_R_EVENT);
+    UT_EQ(load(ext, ~0ull, answer_prog, N(answer_prog), &rule, &insn), PITH_E_VERIFY);
+    UT_EQ(rule, PITH_EXT_R_EVENT);
+    /* Refused: nothing loaded, so nothing can be attached. */
+    uint64_t ep = make_object(PITH_OBJ_ENDPOINT, 0);
+    UT_EQ(pith_invoke4(ext, PITH_EXT_ATTACH, ep, 0, 0, 0), PITH_E_STATE);
+    struct pith_msg m = { 0 };
+    UT_EQ(pith_invoke(ext, PITH_EXT_INFO, &m), PITH_OK);
+    UT_EQ(m.w[1], 0);
+    UT_EQ(load(ext, PITH_EXT_EVENT_IPC, answer_prog, N(answer_prog), &rule, &insn), PITH_OK);
+    UT_EQ(pith_invoke(ext, PITH_EXT_INFO, &m), PITH_OK);
+    UT_EQ(m.w[0], PITH_EXT_EVENT_IPC);
+    UT_EQ(m.w[1], N(answer_prog));
+    UT_EQ(m.w[2], 0);
+}
+
+UTEST(ext_invocation_errors)
+{
+    setup();
+    uint64_t ext = make_object(PITH_OBJ_EXTENSION, 0), ep = make_object(PITH_OBJ_ENDPOINT, 0);
+    uint64_t ntfn = make_object(PITH_OBJ_NOTIFICATION, 0);
+    /* Without the write right only INFO works. */
+    uint64_t ro = pith_slot_alloc(), ro_frame = pith_slot_alloc(), send_only = pith_slot_alloc();
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_COPY, ro, ext, PITH_RIGHT_READ, 0), PITH_OK);
+    UT_EQ(load(ro, PITH_EXT_EVENT_IPC, answer_prog, N(answer_prog), NULL, NULL), PITH_E_NO_RIGHTS);
+    UT_EQ(pith_invoke4(ro, PITH_EXT_SET_MAP, 0, 0, 0, 0), PITH_E_NO_RIGHTS);
+    UT_EQ(pith_invoke4(ro, PITH_EXT_ATTACH, ep, 0, 0, 0), PITH_E_NO_RIGHTS);
+    UT_EQ(pith_invoke4(ro, PITH_EXT_DETACH, 0, 0, 0, 0), PITH_E_NO_RIGHTS);
+    struct pith_msg m = { 0 };
+    UT_EQ(pith_invoke(ro, PITH_EXT_INFO, &m), PITH_OK);
+    UT_EQ(pith_invoke4(ext, PITH_EXT_INFO + 1, 0, 0, 0, 0), PITH_E_BAD_INVOCATION);
+    /* The text must be a frame we may read. */
+    struct pith_msg lm = { .w = { PITH_EXT_EVENT_IPC, 2, ep, 0 } };
+    UT_EQ(pith_invoke(ext, PITH_EXT_LOAD, &lm), PITH_E_WRONG_TYPE);
+    lm = (struct pith_msg){ .w = { PITH_EXT_EVENT_IPC, 2, 4000, 0 } };
+    UT_EQ(pith_invoke(ext, PITH_EXT_LOAD, &lm), PITH_E_SLOT_EMPTY);
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_COPY, ro_frame, map_frame0, PITH_RIGHT_WRITE, 0), PITH_OK);
+    lm = (struct pith_msg){ .w = { PITH_EXT_EVENT_IPC, 2, ro_frame, 0 } };
+    UT_EQ(pith_invoke(ext, PITH_EXT_LOAD, &lm), PITH_E_NO_RIGHTS);
+    /* Maps: a number below 4, a frame we may read and write. */
+    UT_EQ(pith_invoke4(ext, PITH_EXT_SET_MAP, PITH_EXT_MAPS, map_frame0, 0, 0), PITH_E_INVALID_ARG);
+    UT_EQ(pith_invoke4(ext, PITH_EXT_SET_MAP, 0, ro_frame, 0, 0), PITH_E_NO_RIGHTS);
+    UT_EQ(pith_invoke4(ext, PITH_EXT_SET_MAP, 0, ep, 0, 0), PITH_E_WRONG_TYPE);
+    UT_EQ(pith_invoke4(ext, PITH_EXT_SET_MAP, 1, map_frame0, 0, 0), PITH_OK);
+    UT_EQ(pith_invoke4(ext, PITH_EXT_SET_MAP, 1, 0, 0, 0), PITH_OK);         /* unbound again */
+    /* Attach: something loaded, the right kind of object, the receiver's right, one per place. */
+    UT_EQ(pith_invoke4(ext, PITH_EXT_DETACH, 0, 0, 0, 0), PITH_E_STATE);
+    UT_EQ(load(ext, PITH_EXT_EVENT_IPC, answer_prog, N(answer_prog), NULL, NULL), PITH_OK);
+    UT_EQ(pith_invoke4(ext, PITH_EXT_ATTACH, 4000, 0, 0, 0), PITH_E_SLOT_EMPTY);
+    UT_EQ(pith_invoke4(ext, PITH_EXT_ATTACH, ntfn, 0, 0, 0), PITH_E_WRONG_TYPE);
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_COPY, send_only, ep, PITH_RIGHT_WRITE, 0), PITH_OK);
+    UT_EQ(pith_invoke4(ext, PITH_EXT_ATTACH, send_only, 0, 0, 0), PITH_E_NO_RIGHTS);
+    UT_EQ(pith_invoke4(ext, PITH_EXT_ATTACH, ep, 0, 0, 0), PITH_OK);
+    UT_EQ(pith_invoke4(ext, PITH_EXT_ATTACH, ep, 0, 0, 0), PITH_E_STATE);
+    uint64_t other = answering_extension(0);
+    UT_ASSERT(other);
+    UT_EQ(pith_invoke4(other, PITH_EXT_ATTACH, ep, 0, 0, 0), PITH_E_STATE);   /* taken */
+    UT_EQ(load(ext, PITH_EXT_EVENT_IPC, answer_prog, N(answer_prog), NULL, NULL), PITH_E_STATE);
+    /* An interrupt program goes on an IRQ handler only. */
+    struct pith_ext_insn irq[] = { MOVK(0, PITH_EXT_WAKE), EXIT };
+    UT_EQ(load(other, PITH_EXT_EVENT_IRQ, irq, N(irq), NULL, NULL), PITH_OK);
+    UT_EQ(pith_invoke4(other, PITH_EXT_ATTACH, ep, 0, 0, 0), PITH_E_WRONG_TYPE);
+    UT_EQ(pith_invoke4(ext, PITH_EXT_DETACH, 0, 0, 0, 0), PITH_OK);
+    UT_EQ(pith_invoke4(ext, PITH_EXT_DETACH, 0, 0, 0, 0), PITH_E_STATE);
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, other, 0, 0, 0), PITH_OK);
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, ext, 0, 0, 0), PITH_OK);
+}
+
+UTEST(ext_answers_and_refuses_calls_in_the_kernel)
+{
+    setup();
+    for (int i = 0; i < 16; i++)
+        map0[i] = 0;
+    uint64_t ep = make_object(PITH_OBJ_ENDPOINT, 0);
+    uint64_t ext = answering_extension(ep);
+    UT_ASSERT(ext);
+    /* No server at all: the extension answers. */
+    struct pith_msg m;
+    for (uint64_t i = 0; i < 10; i++) {
+        UT_EQ(call7(ep, 100 + i, &m), PITH_OK);
+        UT_EQ(PITH_TAG_LABEL(m.tag), 70);
+        UT_EQ(PITH_TAG_LENGTH(m.tag), 1);
+        UT_EQ(m.w[0], 101 + i);
+        UT_EQ(m.w[1], 0);
+    }
+    m = (struct pith_msg){ .tag = PITH_TAG(9, 0) };
+    UT_EQ(pith_call(ep, &m), PITH_E_REFUSED);
+    UT_EQ(pith_nbsend(ep, &m), PITH_E_REFUSED);
+    /* Passed: the message goes on as usual (here: nobody is receiving). */
+    m = (struct pith_msg){ .tag = PITH_TAG(5, 0) };
+    UT_EQ(pith_nbsend(ep, &m), PITH_E_WOULD_BLOCK);
+    /* A send (not a call) the program answers is simply taken. */
+    m = (struct pith_msg){ .tag = PITH_TAG(7, 1), .w = { 1 } };
+    UT_EQ(pith_nbsend(ep, &m), PITH_OK);
+    /* The counts, read from the map by user level. */
+    UT_EQ(map0[7], 11);
+    UT_EQ(map0[9], 2);
+    UT_EQ(map0[5], 1);
+    UT_EQ(map0[0], 14);
+    m = (struct pith_msg){ 0 };
+    UT_EQ(pith_invoke(ext, PITH_EXT_INFO, &m), PITH_OK);
+    UT_EQ(m.w[2], 14);
+    UT_EQ(m.w[3], 0);
+    /* A label beyond the map: the run-time check stops the program, and the message passes. */
+    m = (struct pith_msg){ .tag = PITH_TAG(PITH_EXT_MAP_WORDS, 0) };
+    UT_EQ(pith_nbsend(ep, &m), PITH_E_WOULD_BLOCK);
+    UT_EQ(pith_invoke(ext, PITH_EXT_INFO, &m), PITH_OK);
+    UT_EQ(m.w[3], 1);
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, ext, 0, 0, 0), PITH_OK);
+}
+
+/* ---- passing to a server, and stopping at once ---- */
+
+static uint64_t srv_ep, srv_reply;
+
+/* Answers every call with its word 0 + 1000 (label 71). */
+static void server(uint64_t unused)
+{
+    (void)unused;
+    struct pith_msg m = { 0 };
+    pith_recv(srv_ep, &m, srv_reply);
+    for (;;) {
+        m.w[0] += 1000;
+        m.tag = PITH_TAG(71, 1);
+        pith_reply_recv(srv_ep, &m, srv_reply);
+    }
+}
+
+UTEST(ext_detach_and_revoke_stop_it_at_once)
+{
+    setup();
+    srv_ep = make_object(PITH_OBJ_ENDPOINT, 0);
+    srv_reply = make_object(PITH_OBJ_REPLY, 0);
+    uint64_t s = make_thread(server, 0, 150);
+    UT_EQ(pith_invoke4(s, PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);
+    struct pith_msg m;
+    UT_EQ(call7(srv_ep, 1, &m), PITH_OK);
+    UT_EQ(m.w[0], 1001);                            /* the server */
+    uint64_t ext = answering_extension(srv_ep);
+    UT_ASSERT(ext);
+    UT_EQ(call7(srv_ep, 1, &m), PITH_OK);
+    UT_EQ(m.w[0], 2);                               /* the extension */
+    m = (struct pith_msg){ .tag = PITH_TAG(3, 1), .w = { 5 } };
+    UT_EQ(pith_call(srv_ep, &m), PITH_OK);
+    UT_EQ(m.w[0], 1005);                            /* passed on to the server */
+    UT_EQ(pith_invoke4(ext, PITH_EXT_DETACH, 0, 0, 0, 0), PITH_OK);
+    UT_EQ(call7(srv_ep, 1, &m), PITH_OK);
+    UT_EQ(m.w[0], 1001);                            /* detached: the server again */
+    /* Deleting the only capability stops it. */
+    UT_EQ(pith_invoke4(ext, PITH_EXT_ATTACH, srv_ep, 0, 0, 0), PITH_OK);
+    UT_EQ(call7(srv_ep, 1, &m), PITH_OK);
+    UT_EQ(m.w[0], 2);
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, ext, 0, 0, 0), PITH_OK);
+    UT_EQ(call7(srv_ep, 1, &m), PITH_OK);
+    UT_EQ(m.w[0], 1001);
+    /* Revoking the memory it was made from stops it. */
+    uint64_t ut = pith_slot_alloc();
+    UT_EQ(pith_invoke4(test_untyped, PITH_UNTYPED_RETYPE, PITH_OBJ_UNTYPED | 14u << 8, PITH_SLOT_CSPACE, ut, 1),
+          PITH_OK);
+    uint64_t ext2 = pith_slot_alloc();
+    UT_EQ(pith_invoke4(ut, PITH_UNTYPED_RETYPE, PITH_OBJ_EXTENSION, PITH_SLOT_CSPACE, ext2, 1), PITH_OK);
+    UT_EQ(load(ext2, PITH_EXT_EVENT_IPC, answer_prog, N(answer_prog), NULL, NULL), PITH_OK);
+    UT_EQ(pith_invoke4(ext2, PITH_EXT_ATTACH, srv_ep, 0, 0, 0), PITH_OK);
+    UT_EQ(call7(srv_ep, 1, &m), PITH_OK);
+    UT_EQ(m.w[0], 2);
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_REVOKE, ut, 0, 0, 0), PITH_OK);
+    UT_EQ(call7(srv_ep, 1, &m), PITH_OK);
+    UT_EQ(m.w[0], 1001);
+    /* The endpoint going first leaves the extension detached, free to go elsewhere. */
+    uint64_t ep2 = make_object(PITH_OBJ_ENDPOINT, 0);
+    uint64_t ext3 = answering_extension(ep2);
+    UT_ASSERT(ext3);
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, ep2, 0, 0, 0), PITH_OK);
+    UT_EQ(pith_invoke4(ext3, PITH_EXT_DETACH, 0, 0, 0, 0), PITH_E_STATE);
+    UT_EQ(pith_invoke4(ext3, PITH_EXT_ATTACH, srv_ep, 0, 0, 0), PITH_OK);
+    UT_EQ(call7(srv_ep, 1, &m), PITH_OK);
+    UT_EQ(m.w[0], 2);
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, ext3, 0, 0, 0), PITH_OK);
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, s, 0, 0, 0), PITH_OK);
+}
+
+UTEST(ext_map_frame_revoked_under_it)
+{
+    setup();
+    uint64_t ep = make_object(PITH_OBJ_ENDPOINT, 0);
+    uint64_t f = make_object(PITH_OBJ_FRAME, 0);
+    uint64_t ext = answering_extension(ep);
+    UT_ASSERT(ext);
+    UT_EQ(pith_invoke4(ext, PITH_EXT_SET_MAP, 0, f, 0, 0), PITH_OK);
+    struct pith_msg m;
+    UT_EQ(call7(ep, 1, &m), PITH_OK);
+    /* The frame goes (its copy in the extension with it): the program runs on without a map. */
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, f, 0, 0, 0), PITH_OK);
+    UT_EQ(call7(ep, 41, &m), PITH_OK);
+    UT_EQ(m.w[0], 42);
+    UT_EQ(pith_invoke(ext, PITH_EXT_INFO, &m), PITH_OK);
+    UT_EQ(m.w[2], 2);
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, ext, 0, 0, 0), PITH_OK);
+}
+
+UTEST(ext_reads_long_message_words)
+{
+    setup();
+    uint64_t ep = make_object(PITH_OBJ_ENDPOINT, 0), ext = make_object(PITH_OBJ_EXTENSION, 0);
+    /* Answers with the word the message's word 0 names. */
+    struct pith_ext_insn p[] = {
+        LD64(1, 1, 32), CALL(PITH_EXT_MSG_WORD), I(PITH_EXT_STX64, 10, 0, -8, 0),
+        LD64(6, 10, -8), MOVK(7, 0), I(PITH_EXT_ADD, 7, 6, 0, 0), I(PITH_EXT_STX64, 1, 7, 80, 0),
+        MOVK(0, PITH_EXT_REPLY), EXIT,
+    };
+    UT_EQ(load(ext, PITH_EXT_EVENT_IPC, p, N(p), NULL, NULL), PITH_E_VERIFY);     /* r1 spent by the call */
+    p[6] = I(PITH_EXT_STX64, 10, 7, -16, 0);
+    struct pith_ext_insn q[] = {
+        I(PITH_EXT_MOV, 6, 1, 0, 0), LD64(1, 1, 32), CALL(PITH_EXT_MSG_WORD),
+        I(PITH_EXT_STX64, 6, 0, 80, 0), I(PITH_EXT_ST64, 6, 0, 72, 1), MOVK(0, PITH_EXT_REPLY), EXIT,
+    };
+    UT_EQ(load(ext, PITH_EXT_EVENT_IPC, q, N(q), NULL, NULL), PITH_OK);
+    UT_EQ(pith_invoke4(ext, PITH_EXT_ATTACH, ep, 0, 0, 0), PITH_OK);
+    struct pith_ipc_buffer *buf = (struct pith_ipc_buffer *)PITH_IPC_BUFFER_ADDR;   /* the main thread's */
+    for (int i = 4; i < 10; i++)
+        buf->msg[i] = 0x100 + (uint64_t)i;
+    struct pith_msg m = { .tag = PITH_TAG(1, 10), .w = { 6, 11, 12, 13 } };
+    UT_EQ(pith_call(ep, &m), PITH_OK);
+    UT_EQ(m.w[0], 0x106);
+    m = (struct pith_msg){ .tag = PITH_TAG(1, 10), .w = { 2, 11, 12, 13 } };
+    UT_EQ(pith_call(ep, &m), PITH_OK);
+    UT_EQ(m.w[0], 12);
+    m = (struct pith_msg){ .tag = PITH_TAG(1, 10), .w = { 10, 11, 12, 13 } };
+    UT_EQ(pith_call(ep, &m), PITH_OK);
+    UT_EQ(m.w[0], 0);                               /* beyond the message */
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, ext, 0, 0, 0), PITH_OK);
+}
