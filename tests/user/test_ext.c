@@ -333,3 +333,153 @@ UTEST(ext_reads_long_message_words)
     UT_EQ(m.w[0], 0);                               /* beyond the message */
     UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, ext, 0, 0, 0), PITH_OK);
 }
+
+/* ---- interrupts: the PIT (ISA IRQ 0, GSI 2), as in test_irq.c ---- */
+
+static void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }
+
+static void pit_one_shot(void)
+{
+    static int have_ports;
+    if (!have_ports) {
+        uint64_t pit = pith_slot_alloc();
+        pith_invoke4(pith_bootinfo->io_ports.first_slot, PITH_IO_PORTS_CARVE, 0x40, 0x43, PITH_SLOT_CSPACE, pit);
+        pith_invoke4(PITH_SLOT_TCB, PITH_TCB_SET_IO_PORTS, 0, pit, 0, 0);
+        have_ports = 1;
+    }
+    outb(0x43, 0x30);                   /* channel 0, mode 0: one interrupt when the count runs out */
+    outb(0x40, 1193 & 0xff);            /* 1 ms */
+    outb(0x40, 1193 >> 8);
+}
+
+UTEST(ext_claims_interrupts_in_the_kernel)
+{
+    setup();
+    uint64_t n = make_object(PITH_OBJ_NOTIFICATION, 0), h = make_object(PITH_OBJ_IRQ_HANDLER, 0);
+    uint64_t ext = make_object(PITH_OBJ_EXTENSION, 0);
+    UT_EQ(pith_invoke4(h, PITH_IRQ_HANDLER_SET_NOTIFICATION, n, 0, 0, 0), PITH_OK);
+    UT_EQ(pith_invoke4(PITH_SLOT_IRQ_CONTROL, PITH_IRQ_CONTROL_BIND, h, 0, PITH_IRQ_ISA, 0), PITH_OK);
+    /* Counts in map 0 word 1, keeps the line in word 2, claims. */
+    struct pith_ext_insn p[] = {
+        LD64(6, 1, 0), MOVK(1, 0), MOVK(2, 1), MOVK(3, 1), CALL(PITH_EXT_MAP_ADD),
+        MOVK(1, 0), MOVK(2, 2), I(PITH_EXT_MOV, 3, 6, 0, 0), CALL(PITH_EXT_MAP_WRITE),
+        MOVK(0, PITH_EXT_CLAIM), EXIT,
+    };
+    UT_EQ(load(ext, PITH_EXT_EVENT_IRQ, p, N(p), NULL, NULL), PITH_OK);
+    UT_EQ(pith_invoke4(ext, PITH_EXT_SET_MAP, 0, map_frame0, 0, 0), PITH_OK);
+    UT_EQ(pith_invoke4(ext, PITH_EXT_ATTACH, h, 0, 0, 0), PITH_OK);
+    map0[1] = map0[2] = 0;
+    pit_one_shot();
+    pith_sleep_ns(20000000);
+    UT_EQ(map0[1], 1);
+    UT_EQ(map0[2], 2);
+    struct pith_msg m = { 0 };
+    UT_EQ(pith_nbrecv(n, &m, 0), PITH_E_WOULD_BLOCK);      /* the driver was not woken */
+    UT_EQ(pith_invoke(h, PITH_IRQ_HANDLER_INFO, &m), PITH_OK);
+    UT_EQ(m.w[1], 1);
+    UT_EQ(m.w[2], 1);
+    /* "Not mine" with nobody after it: unclaimed, and nobody woken. */
+    p[9] = MOVK(0, PITH_EXT_NOT_MINE);
+    UT_EQ(pith_invoke4(ext, PITH_EXT_DETACH, 0, 0, 0, 0), PITH_OK);
+    UT_EQ(load(ext, PITH_EXT_EVENT_IRQ, p, N(p), NULL, NULL), PITH_OK);
+    UT_EQ(pith_invoke4(ext, PITH_EXT_ATTACH, h, 0, 0, 0), PITH_OK);
+    m = (struct pith_msg){ .w = { 2 } };
+    UT_EQ(pith_invoke(PITH_SLOT_IRQ_CONTROL, PITH_IRQ_CONTROL_INFO, &m), PITH_OK);
+    uint64_t unclaimed = m.w[1];
+    pit_one_shot();
+    pith_sleep_ns(20000000);
+    UT_EQ(map0[1], 2);
+    UT_EQ(pith_nbrecv(n, &m, 0), PITH_E_WOULD_BLOCK);
+    m = (struct pith_msg){ .w = { 2 } };
+    UT_EQ(pith_invoke(PITH_SLOT_IRQ_CONTROL, PITH_IRQ_CONTROL_INFO, &m), PITH_OK);
+    UT_EQ(m.w[1], unclaimed + 1);
+    /* Detached: the driver is woken as before, and the program no longer runs. */
+    UT_EQ(pith_invoke4(ext, PITH_EXT_DETACH, 0, 0, 0, 0), PITH_OK);
+    pit_one_shot();
+    UT_EQ(pith_recv(n, &m, 0), PITH_OK);
+    UT_EQ(pith_invoke4(h, PITH_IRQ_HANDLER_ANSWER, 1, 0, 0, 0), PITH_OK);
+    UT_EQ(map0[1], 2);
+    /* The handler going detaches it. */
+    UT_EQ(pith_invoke4(ext, PITH_EXT_ATTACH, h, 0, 0, 0), PITH_OK);
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, h, 0, 0, 0), PITH_OK);
+    UT_EQ(pith_invoke4(ext, PITH_EXT_DETACH, 0, 0, 0, 0), PITH_E_STATE);
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, ext, 0, 0, 0), PITH_OK);
+}
+
+/* ---- random programs through the real system call ---- */
+
+#include "../host/ext_gen.h"
+
+#define KFUZZ_PROGRAMS 50000
+#define KFUZZ_SAVED 32
+
+UTEST(ext_random_programs_through_the_kernel)
+{
+    setup();
+    static struct pith_ext_insn saved[KFUZZ_SAVED][EXT_GEN_MAXLEN];
+    static uint32_t saved_len[KFUZZ_SAVED];
+    unsigned nsaved = 0;
+    uint64_t ep = make_object(PITH_OBJ_ENDPOINT, 0), ext = make_object(PITH_OBJ_EXTENSION, 0);
+    uint64_t accepted = 0, bad = 0, ran = 0, by_result[PITH_E_COUNT] = { 0 };
+    UT_EQ(pith_invoke4(ext, PITH_EXT_SET_MAP, 0, map_frame0, 0, 0), PITH_OK);
+    ext_gen_seed = 0x1234567ull;
+    for (int k = 0; k < KFUZZ_PROGRAMS; k++) {
+        struct pith_ext_insn p[EXT_GEN_MAXLEN];
+        uint32_t n;
+        if (nsaved && ext_rnd() % 2) {
+            unsigned from = (unsigned)(ext_rnd() % nsaved);
+            memcpy(p, saved[from], saved_len[from] * sizeof *p);
+            n = ext_mutate(p, saved_len[from]);
+        } else {
+            n = ext_random_program(p);
+        }
+        uint64_t rule, insn;
+        long err = load(ext, PITH_EXT_EVENT_IPC, p, n, &rule, &insn);
+        if (err == PITH_E_VERIFY) {
+            bad += rule == 0 || rule >= PITH_EXT_R_COUNT || insn >= n;
+            continue;
+        }
+        if (err != PITH_OK) {
+            bad++;
+            continue;
+        }
+        accepted++;
+        unsigned slot = nsaved < KFUZZ_SAVED ? nsaved++ : (unsigned)(ext_rnd() % KFUZZ_SAVED);
+        memcpy(saved[slot], p, n * sizeof *p);
+        saved_len[slot] = n;
+        /* Run it: as a call and as a send, with random words; nobody is receiving. */
+        if (pith_invoke4(ext, PITH_EXT_ATTACH, ep, 0, 0, 0) != PITH_OK) {
+            bad++;
+            continue;
+        }
+        for (int i = 0; i < 2; i++) {
+            struct pith_msg m = { .tag = PITH_TAG(ext_rnd() % 600, ext_rnd() % 5),
+                                  .w = { ext_rnd() % 600, ext_rnd(), ext_rnd() % 8, ext_rnd() } };
+            /* A passed call times out at once (nobody receives); a passed send would block. */
+            long r = i ? pith_nbsend(ep, &m) : pith_syscall_timed(PITH_SYS_CALL_TIMED, ep, &m, 0, 1);
+            if (r == PITH_OK || r == PITH_E_REFUSED || r == PITH_E_WOULD_BLOCK || r == PITH_E_TIMEOUT)
+                by_result[r]++;
+            else
+                bad++;
+            ran++;
+        }
+        if (pith_invoke4(ext, PITH_EXT_DETACH, 0, 0, 0, 0) != PITH_OK)
+            bad++;
+    }
+    printf("ext fuzz: %d programs, %llu accepted, %llu runs: %llu answered, %llu refused, %llu passed\n",
+           KFUZZ_PROGRAMS, (unsigned long long)accepted, (unsigned long long)ran,
+           (unsigned long long)by_result[PITH_OK], (unsigned long long)by_result[PITH_E_REFUSED],
+           (unsigned long long)(by_result[PITH_E_WOULD_BLOCK] + by_result[PITH_E_TIMEOUT]));
+    UT_EQ(bad, 0);
+    UT_ASSERT(accepted * 100 >= KFUZZ_PROGRAMS);
+    /* The kernel is intact: an extension still answers, and the endpoint works without one. */
+    struct pith_msg m;
+    uint64_t good = answering_extension(ep);
+    UT_ASSERT(good);
+    UT_EQ(call7(ep, 1, &m), PITH_OK);
+    UT_EQ(m.w[0], 2);
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, good, 0, 0, 0), PITH_OK);
+    m = (struct pith_msg){ .tag = PITH_TAG(1, 0) };
+    UT_EQ(pith_nbsend(ep, &m), PITH_E_WOULD_BLOCK);
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, ext, 0, 0, 0), PITH_OK);
+}
