@@ -33,44 +33,6 @@ uint64_t ext_alu(uint8_t op, uint64_t a, uint64_t b)
     }
 }
 
-static int taken(uint8_t op, uint64_t a, uint64_t b)
-{
-    switch (op) {
-    case PITH_EXT_JEQ: return a == b;
-    case PITH_EXT_JNE: return a != b;
-    case PITH_EXT_JGT: return a > b;
-    case PITH_EXT_JGE: return a >= b;
-    case PITH_EXT_JLT: return a < b;
-    case PITH_EXT_JLE: return a <= b;
-    case PITH_EXT_JSGT: return (int64_t)a > (int64_t)b;
-    case PITH_EXT_JSGE: return (int64_t)a >= (int64_t)b;
-    case PITH_EXT_JSLT: return (int64_t)a < (int64_t)b;
-    case PITH_EXT_JSLE: return (int64_t)a <= (int64_t)b;
-    case PITH_EXT_JSET: return (a & b) != 0;
-    default: return 1;                  /* JA */
-    }
-}
-
-static uint64_t load(uint64_t addr, uint8_t op)
-{
-    switch ((op - PITH_EXT_LDX8) % 4) {
-    case 0: return *(const u8a *)(uintptr_t)addr;
-    case 1: return *(const u16a *)(uintptr_t)addr;
-    case 2: return *(const u32a *)(uintptr_t)addr;
-    default: return *(const u64a *)(uintptr_t)addr;
-    }
-}
-
-static void store(uint64_t addr, uint8_t op, uint64_t v)
-{
-    switch ((op - PITH_EXT_LDX8) % 4) {
-    case 0: *(u8a *)(uintptr_t)addr = (uint8_t)v; break;
-    case 1: *(u16a *)(uintptr_t)addr = (uint16_t)v; break;
-    case 2: *(u32a *)(uintptr_t)addr = (uint32_t)v; break;
-    default: *(u64a *)(uintptr_t)addr = v; break;
-    }
-}
-
 /* A helper's work; *aborted when a run-time check fails. */
 static uint64_t call(int32_t helper, const uint64_t *r, const struct ext_env *env, int *aborted)
 {
@@ -101,36 +63,83 @@ static uint64_t call(int32_t helper, const uint64_t *r, const struct ext_env *en
     }
 }
 
+/* Both forms of a two-operand instruction: register source and immediate. */
+#define ALU(OP, EXPR)                                                       \
+    case OP: { uint64_t a = r[dst], b = r[src]; r[dst] = (EXPR); break; }   \
+    case OP | PITH_EXT_K: { uint64_t a = r[dst], b = imm; r[dst] = (EXPR); break; }
+#define JMP(OP, COND)                                                       \
+    case OP: { uint64_t a = r[dst], b = r[src]; if (COND) pc += (uint32_t)in->off; break; } \
+    case OP | PITH_EXT_K: { uint64_t a = r[dst], b = imm; if (COND) pc += (uint32_t)in->off; break; }
+
+/*
+ * One switch on the whole opcode byte: a jump table, a few instructions
+ * per bytecode.  Pointers are real kernel addresses in the registers;
+ * the verifier proved where they can point.
+ */
 uint64_t ext_run(const struct pith_ext_insn *prog, uint32_t n, void *ctx, const struct ext_env *env,
                  int *aborted)
 {
     uint64_t stack[PITH_EXT_STACK / 8];  /* never read before written: the verifier proved it */
-    uint64_t r[PITH_EXT_REGS] = { 0 };
+    uint64_t r[PITH_EXT_REGS];          /* never read before set, but for r1 and r10 */
     r[1] = (uint64_t)(uintptr_t)ctx;
     r[PITH_EXT_FP] = (uint64_t)(uintptr_t)(stack + PITH_EXT_STACK / 8);
     *aborted = 0;
     for (uint32_t pc = 0; pc < n; pc++) {
         const struct pith_ext_insn *in = &prog[pc];
-        uint8_t op = in->op & 0x7f;
         unsigned dst = in->regs & 15, src = in->regs >> 4;
-        uint64_t s = (in->op & PITH_EXT_K) ? (uint64_t)(int64_t)in->imm : r[src];
-        if (op <= PITH_EXT_NEG) {
-            r[dst] = ext_alu(op, r[dst], s);
-        } else if (op <= PITH_EXT_JSET) {
-            if (taken(op, r[dst], s))
-                pc += (uint32_t)in->off;
-        } else if (op <= PITH_EXT_LDX64) {
-            r[dst] = load(r[src] + (uint64_t)(int64_t)in->off, op);
-        } else if (op <= PITH_EXT_STX64) {
-            store(r[dst] + (uint64_t)(int64_t)in->off, op, r[src]);
-        } else if (op <= PITH_EXT_ST64) {
-            store(r[dst] + (uint64_t)(int64_t)in->off, op, (uint64_t)(int64_t)in->imm);
-        } else if (op == PITH_EXT_CALL) {
+        uint64_t imm = (uint64_t)(int64_t)in->imm;
+        switch (in->op) {
+        ALU(PITH_EXT_ADD, a + b)
+        ALU(PITH_EXT_SUB, a - b)
+        ALU(PITH_EXT_MUL, a * b)
+        ALU(PITH_EXT_DIV, b ? a / b : 0)
+        ALU(PITH_EXT_MOD, b ? a % b : a)
+        ALU(PITH_EXT_AND, a & b)
+        ALU(PITH_EXT_OR, a | b)
+        ALU(PITH_EXT_XOR, a ^ b)
+        ALU(PITH_EXT_LSH, a << (b & 63))
+        ALU(PITH_EXT_RSH, a >> (b & 63))
+        ALU(PITH_EXT_ARSH, ext_alu(PITH_EXT_ARSH, a, b))
+        ALU(PITH_EXT_MOV, ((void)a, b))
+        case PITH_EXT_NEG:
+            r[dst] = 0 - r[dst];
+            break;
+        case PITH_EXT_JA:
+            pc += (uint32_t)in->off;
+            break;
+        JMP(PITH_EXT_JEQ, a == b)
+        JMP(PITH_EXT_JNE, a != b)
+        JMP(PITH_EXT_JGT, a > b)
+        JMP(PITH_EXT_JGE, a >= b)
+        JMP(PITH_EXT_JLT, a < b)
+        JMP(PITH_EXT_JLE, a <= b)
+        JMP(PITH_EXT_JSGT, (int64_t)a > (int64_t)b)
+        JMP(PITH_EXT_JSGE, (int64_t)a >= (int64_t)b)
+        JMP(PITH_EXT_JSLT, (int64_t)a < (int64_t)b)
+        JMP(PITH_EXT_JSLE, (int64_t)a <= (int64_t)b)
+        JMP(PITH_EXT_JSET, (a & b) != 0)
+        /* Memory: the address is a register plus the offset (both proven in bounds). */
+#define ADDR(reg) (r[reg] + (uint64_t)(int64_t)in->off)
+        case PITH_EXT_LDX8: r[dst] = *(const u8a *)(uintptr_t)ADDR(src); break;
+        case PITH_EXT_LDX16: r[dst] = *(const u16a *)(uintptr_t)ADDR(src); break;
+        case PITH_EXT_LDX32: r[dst] = *(const u32a *)(uintptr_t)ADDR(src); break;
+        case PITH_EXT_LDX64: r[dst] = *(const u64a *)(uintptr_t)ADDR(src); break;
+        case PITH_EXT_STX8: *(u8a *)(uintptr_t)ADDR(dst) = (uint8_t)r[src]; break;
+        case PITH_EXT_STX16: *(u16a *)(uintptr_t)ADDR(dst) = (uint16_t)r[src]; break;
+        case PITH_EXT_STX32: *(u32a *)(uintptr_t)ADDR(dst) = (uint32_t)r[src]; break;
+        case PITH_EXT_STX64: *(u64a *)(uintptr_t)ADDR(dst) = r[src]; break;
+        case PITH_EXT_ST8: *(u8a *)(uintptr_t)ADDR(dst) = (uint8_t)imm; break;
+        case PITH_EXT_ST16: *(u16a *)(uintptr_t)ADDR(dst) = (uint16_t)imm; break;
+        case PITH_EXT_ST32: *(u32a *)(uintptr_t)ADDR(dst) = (uint32_t)imm; break;
+        case PITH_EXT_ST64: *(u64a *)(uintptr_t)ADDR(dst) = imm; break;
+#undef ADDR
+        case PITH_EXT_CALL:
             r[0] = call(in->imm, r, env, aborted);
             if (*aborted)
                 return 0;
-        } else {
-            return r[0];                /* EXIT */
+            break;
+        default:                        /* EXIT: the verifier admits no other opcode */
+            return r[0];
         }
     }
     return 0;                           /* not reached for a verified program */

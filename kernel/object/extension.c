@@ -34,6 +34,11 @@ int extension_load(struct extension *e, uint64_t event, uint64_t count, const st
     }
     e->n = (uint32_t)count;
     e->event = (uint32_t)event;
+    /* Runs of a program that calls no map helper need not look the maps up. */
+    e->uses_maps = 0;
+    for (uint32_t i = 0; i < e->n; i++)
+        if (e->text[i].op == PITH_EXT_CALL && e->text[i].imm != PITH_EXT_MSG_WORD)
+            e->uses_maps = 1;
     e->runs = e->aborts = 0;
     return PITH_OK;
 }
@@ -80,7 +85,7 @@ void extension_finalise(struct extension *e)
 static uint64_t run(struct extension *e, void *ctx, struct ext_env *env)
 {
     int aborted;
-    for (int i = 0; i < PITH_EXT_MAPS; i++)
+    for (int i = 0; e->uses_maps && i < PITH_EXT_MAPS; i++)
         env->maps[i] = e->maps[i].cap.type == PITH_OBJ_FRAME ? (uint64_t *)(uintptr_t)e->maps[i].cap.obj : NULL;
     e->runs++;
     uint64_t verdict = ext_run(e->text, e->n, ctx, env, &aborted);
@@ -88,17 +93,28 @@ static uint64_t run(struct extension *e, void *ctx, struct ext_env *env)
     return verdict;
 }
 
+/*
+ * A call the fast path saw first and the program passed on: the slow path
+ * that follows in the same kernel entry (the fast path checked everything
+ * it checks, so it reaches ipc_send) must not run the program again.  One
+ * for the whole kernel: it runs under the big kernel lock.
+ */
+static const struct tcb *passed_by_fastpath;
+
 bool extension_on_send(struct extension *e, struct tcb *self, uint64_t badge, uint64_t tag, bool call)
 {
     struct trap_frame *f = &self->ctx;
+    if (passed_by_fastpath == self) {
+        passed_by_fastpath = NULL;
+        return false;
+    }
     struct pith_ext_ipc_ctx c = {
         .badge = badge, .label = PITH_TAG_LABEL(tag), .length = PITH_TAG_LENGTH(tag), .call = call,
         .msg = { f->rdx, f->r10, f->r8, f->r9 },
     };
-    uint64_t regs[PITH_MSG_REGS] = { f->rdx, f->r10, f->r8, f->r9 };
-    const struct pith_ipc_buffer *buf = tcb_ipc_buffer(self);
-    /* check_message saw to it that a message longer than the registers has a buffer. */
-    struct ext_env env = { .msg = buf ? buf->msg : NULL, .msg_len = c.length, .msg_regs = regs };
+    /* Words past the registers are in the IPC buffer (check_message saw to it that there is one). */
+    const struct pith_ipc_buffer *buf = c.length > PITH_MSG_REGS ? tcb_ipc_buffer(self) : NULL;
+    struct ext_env env = { .msg = buf ? buf->msg : NULL, .msg_len = c.length, .msg_regs = c.msg };
     switch (run(e, &c, &env)) {
     case PITH_EXT_DROP:
         f->rax = PITH_E_REFUSED;
@@ -121,6 +137,15 @@ bool extension_on_send(struct extension *e, struct tcb *self, uint64_t badge, ui
     default:
         return false;
     }
+}
+
+struct trap_frame *extension_fastpath(struct extension *e, struct tcb *self, struct trap_frame *f, uint64_t badge)
+{
+    passed_by_fastpath = NULL;
+    if (extension_on_send(e, self, badge, f->rsi, true))
+        return f;                       /* answered or refused: the caller resumes at once */
+    passed_by_fastpath = self;
+    return NULL;
 }
 
 int extension_on_irq(struct extension *e, uint64_t line, uint64_t count)

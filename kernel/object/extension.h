@@ -18,6 +18,7 @@ struct extension {
     struct extension **hook;            /* the attached object's pointer to us (NULL: detached) */
     uint32_t event;                     /* what the program was verified for */
     uint32_t n;                         /* its instructions (0: none loaded) */
+    uint32_t uses_maps;                 /* it calls a map helper */
     uint64_t runs, aborts;
     struct pith_ext_insn text[PITH_EXT_MAX_INSNS];
 };
@@ -38,5 +39,12 @@ void extension_finalise(struct extension *e);
 /* Events.  IPC: true if the program settled the message (refused or answered it). */
 bool extension_on_send(struct extension *e, struct tcb *self, uint64_t badge, uint64_t tag, bool call);
 int extension_on_irq(struct extension *e, uint64_t line, uint64_t count);
+
+/*
+ * The IPC fast path's call on an endpoint with an extension (self's frame
+ * f, a message in registers): f to resume if the program settled the call,
+ * else NULL, and the slow path delivers it without running the program again.
+ */
+struct trap_frame *extension_fastpath(struct extension *e, struct tcb *self, struct trap_frame *f, uint64_t badge);
 
 #endif

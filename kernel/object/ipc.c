@@ -583,9 +583,12 @@ static struct trap_frame *fastpath_call(struct tcb *self, struct trap_frame *f)
     if (!s || PITH_TAG_LENGTH(f->rsi) > PITH_MSG_REGS || (f->rsi & PITH_TAG_CAP))
         return NULL;
     struct endpoint *ep = (struct endpoint *)s->cap.obj;
+    /* Extension hook (docs/extensions.md): a call answered or refused here, or NULL for the slow path. */
+    if (ep->ext)
+        return extension_fastpath(ep->ext, self, f, s->cap.w0);
     struct tcb *r = ep->head;
-    if (!r || !ep->receivers || ep->ext || r->priority < self->priority || !fast_partner(r))
-        return NULL;                    /* (an extension on the endpoint: the slow path runs it) */
+    if (!r || !ep->receivers || r->priority < self->priority || !fast_partner(r))
+        return NULL;
     struct reply *rp = r->recv_reply;
     if (!rp || rp->caller)
         return NULL;

@@ -119,8 +119,8 @@ static uint64_t arg(struct shared *s)
 /* The program the sandbox frame holds: refuses label 1, answers label 2, counts the rest in map 0. */
 static const struct pith_ext_insn ext_text[] = {
     PITH_EXT_INSN(PITH_EXT_LDX64, 2, 1, 8, 0),
-    PITH_EXT_INSN(PITH_EXT_JEQ | PITH_EXT_K, 2, 0, 6, 1),
-    PITH_EXT_INSN(PITH_EXT_JEQ | PITH_EXT_K, 2, 0, 7, 2),
+    PITH_EXT_INSN(PITH_EXT_JEQ | PITH_EXT_K, 2, 0, 7, 1),
+    PITH_EXT_INSN(PITH_EXT_JEQ | PITH_EXT_K, 2, 0, 8, 2),
     PITH_EXT_INSN(PITH_EXT_AND | PITH_EXT_K, 2, 0, 0, 511),
     PITH_EXT_INSN(PITH_EXT_MOV | PITH_EXT_K, 1, 0, 0, 0),
     PITH_EXT_INSN(PITH_EXT_MOV | PITH_EXT_K, 3, 0, 0, 1),
