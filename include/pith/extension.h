@@ -52,6 +52,7 @@ enum pith_ext_op {
 enum pith_ext_event {
     PITH_EXT_EVENT_IPC = 1,             /* a send or call on an endpoint */
     PITH_EXT_EVENT_IRQ = 2,             /* an interrupt offered to an IRQ handler */
+    PITH_EXT_EVENT_FAULT = 3,           /* a fault sent to a fault endpoint */
     PITH_EXT_EVENT_COUNT
 };
 
@@ -83,6 +84,20 @@ struct pith_ext_irq_ctx {
 #define PITH_EXT_WAKE     0             /* signal the handler's driver as usual */
 #define PITH_EXT_CLAIM    1             /* handled in the kernel: the driver is not woken */
 #define PITH_EXT_NOT_MINE 2             /* offer the interrupt to the line's next handler */
+
+/* Context of PITH_EXT_EVENT_FAULT: read-only but for the frame to map. */
+struct pith_ext_fault_ctx {
+    uint64_t kind;                      /*  0 enum pith_fault_kind */
+    uint64_t addr;                      /*  8 the address (page fault), else rip */
+    uint64_t error;                     /* 16 the error code (PITH_PF_* for a page fault) */
+    uint64_t rip;                       /* 24 */
+    uint64_t frame;                     /* 32 writable: for PITH_EXT_MAP, the slot in the pool */
+};
+#define PITH_EXT_FAULT_WRITABLE_FROM 32
+
+/* Fault verdicts (r0); any other value is DELIVER. */
+#define PITH_EXT_DELIVER 0              /* send the fault to the handler as usual */
+#define PITH_EXT_MAP     1              /* page fault: map the pool's frame `frame` there, read-write, and resume */
 
 /* Helpers (CALL imm).  A map index out of range at run time stops the program with verdict 0. */
 enum pith_ext_helper {

@@ -89,6 +89,7 @@ enum pith_invocation {
     PITH_EXT_ATTACH,            /* w0 endpoint (read right) for IPC, IRQ handler for IRQ programs */
     PITH_EXT_DETACH,
     PITH_EXT_INFO,              /* returns w0 event, w1 instructions, w2 runs, w3 runs stopped by a check */
+    PITH_EXT_SET_POOL,          /* w0 CNode of frames a fault program may map (0: none) */
 };
 
 /* PITH_VSPACE_MAP / _GRANT: the most pages one invocation maps */

@@ -422,7 +422,8 @@ static int invoke_extension(struct args *a, struct slot *target)
     struct slot *s = NULL;
     uint64_t out[2];
     int err;
-    if (a->label >= PITH_EXT_LOAD && a->label <= PITH_EXT_DETACH && !(target->cap.rights & PITH_RIGHT_WRITE))
+    if (a->label >= PITH_EXT_LOAD && a->label <= PITH_EXT_SET_POOL && a->label != PITH_EXT_INFO &&
+        !(target->cap.rights & PITH_RIGHT_WRITE))
         return PITH_E_NO_RIGHTS;
     switch (a->label) {
     case PITH_EXT_LOAD:
@@ -443,8 +444,8 @@ static int invoke_extension(struct args *a, struct slot *target)
             return err;
         if (!e->n)
             return PITH_E_STATE;
-        /* An IPC program goes on an endpoint, and only its receiver (the server) may put it there. */
-        if (e->event == PITH_EXT_EVENT_IPC) {
+        /* IPC and fault programs go on an endpoint, and only its receiver (the server) may put them there. */
+        if (e->event != PITH_EXT_EVENT_IRQ) {
             if (s->cap.type != PITH_OBJ_ENDPOINT)
                 return PITH_E_WRONG_TYPE;
             if (!(s->cap.rights & PITH_RIGHT_READ))
@@ -459,6 +460,10 @@ static int invoke_extension(struct args *a, struct slot *target)
     case PITH_EXT_INFO:
         set_words(a->f, e->event, e->n, e->runs, e->aborts);
         return PITH_OK;
+    case PITH_EXT_SET_POOL:
+        if ((err = lookup_opt(a, a->w[0], PITH_OBJ_CNODE, &s)))
+            return err;
+        return extension_set_pool(e, s);
     default:
         return PITH_E_BAD_INVOCATION;
     }

@@ -44,7 +44,7 @@ struct helper {
     uint32_t events;                    /* 1 << event for each event that may call it */
 };
 
-#define ALL_EVENTS ((1u << PITH_EXT_EVENT_IPC) | (1u << PITH_EXT_EVENT_IRQ))
+#define ALL_EVENTS ((1u << PITH_EXT_EVENT_IPC) | (1u << PITH_EXT_EVENT_IRQ) | (1u << PITH_EXT_EVENT_FAULT))
 static const struct helper helpers[PITH_EXT_HELPER_COUNT] = {
     [PITH_EXT_MAP_READ] = { 2, 1, ALL_EVENTS },
     [PITH_EXT_MAP_WRITE] = { 3, 1, ALL_EVENTS },
@@ -99,13 +99,18 @@ uint32_t ext_ctx_size(uint32_t event)
     switch (event) {
     case PITH_EXT_EVENT_IPC: return sizeof(struct pith_ext_ipc_ctx);
     case PITH_EXT_EVENT_IRQ: return sizeof(struct pith_ext_irq_ctx);
+    case PITH_EXT_EVENT_FAULT: return sizeof(struct pith_ext_fault_ctx);
     default: return 0;
     }
 }
 
 uint32_t ext_ctx_writable_from(uint32_t event)
 {
-    return event == PITH_EXT_EVENT_IPC ? PITH_EXT_IPC_WRITABLE_FROM : ext_ctx_size(event);
+    switch (event) {
+    case PITH_EXT_EVENT_IPC: return PITH_EXT_IPC_WRITABLE_FROM;
+    case PITH_EXT_EVENT_FAULT: return PITH_EXT_FAULT_WRITABLE_FROM;
+    default: return ext_ctx_size(event);
+    }
 }
 
 /* ---- the abstract state ---------------------------------------------------- */

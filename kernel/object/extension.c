@@ -11,7 +11,10 @@
  */
 #include "object/extension.h"
 #include "ext/ext.h"
+#include "object/cnode.h"
 #include "object/tcb.h"
+#include "arch/x86_64/vm.h"
+#include <pith/fault.h>
 #include "lib/string.h"
 #include <pith/ipc_buffer.h>
 #include <pith/syscall.h>
@@ -49,6 +52,14 @@ int extension_set_map(struct extension *e, uint64_t index, struct slot *frame)
     if (err)
         return err;
     return frame ? cap_copy(frame, &e->maps[index], PITH_RIGHTS_ALL) : PITH_OK;
+}
+
+int extension_set_pool(struct extension *e, struct slot *cnode)
+{
+    int err = cap_delete(&e->pool);
+    if (err)
+        return err;
+    return cnode ? cap_copy(cnode, &e->pool, PITH_RIGHTS_ALL) : PITH_OK;
 }
 
 int extension_attach(struct extension *e, struct extension **hook)
@@ -108,6 +119,8 @@ bool extension_on_send(struct extension *e, struct tcb *self, uint64_t badge, ui
         passed_by_fastpath = NULL;
         return false;
     }
+    if (e->event != PITH_EXT_EVENT_IPC)
+        return false;                   /* a fault program on this endpoint: messages pass */
     struct pith_ext_ipc_ctx c = {
         .badge = badge, .label = PITH_TAG_LABEL(tag), .length = PITH_TAG_LENGTH(tag), .call = call,
         .msg = { f->rdx, f->r10, f->r8, f->r9 },
@@ -146,6 +159,24 @@ struct trap_frame *extension_fastpath(struct extension *e, struct tcb *self, str
         return f;                       /* answered or refused: the caller resumes at once */
     passed_by_fastpath = self;
     return NULL;
+}
+
+bool extension_on_fault(struct extension *e, struct tcb *self, uint64_t kind, uint64_t addr, uint64_t error)
+{
+    if (e->event != PITH_EXT_EVENT_FAULT)
+        return false;                   /* an IPC program on this endpoint: faults pass */
+    struct pith_ext_fault_ctx c = { .kind = kind, .addr = addr, .error = error, .rip = self->ctx.rip };
+    struct ext_env env = { .msg_len = 0 };
+    struct slot *frame;
+    if (run(e, &c, &env) != PITH_EXT_MAP || kind != PITH_FAULT_PAGE)
+        return false;
+    /* The pool's frame, mapped where the thread faulted; anything amiss and the handler hears of it. */
+    if (e->pool.cap.type != PITH_OBJ_CNODE || cnode_slot(&e->pool.cap, c.frame, &frame) ||
+        frame->cap.type != PITH_OBJ_FRAME || (frame->cap.flags & CAP_FLAG_DEVICE) ||
+        (frame->cap.rights & (PITH_RIGHT_READ | PITH_RIGHT_WRITE)) != (PITH_RIGHT_READ | PITH_RIGHT_WRITE))
+        return false;
+    return vm_map_frame(&self->slots[TCB_SLOT_VSPACE].cap, &frame->cap, addr & ~0xfffull,
+                        PITH_RIGHT_READ | PITH_RIGHT_WRITE) == PITH_OK;
 }
 
 int extension_on_irq(struct extension *e, uint64_t line, uint64_t count)

@@ -15,6 +15,7 @@ struct tcb;
 
 struct extension {
     struct slot maps[PITH_EXT_MAPS];    /* copies of frame capabilities: the maps */
+    struct slot pool;                   /* a copy of a CNode of frames a fault program may map */
     struct extension **hook;            /* the attached object's pointer to us (NULL: detached) */
     uint32_t event;                     /* what the program was verified for */
     uint32_t n;                         /* its instructions (0: none loaded) */
@@ -24,11 +25,15 @@ struct extension {
 };
 
 _Static_assert(sizeof(struct extension) <= (1u << PITH_EXTENSION_BITS), "extension object size");
+#define EXTENSION_SLOTS (PITH_EXT_MAPS + 1)     /* the maps and the pool, one array for the capability layer */
+_Static_assert(__builtin_offsetof(struct extension, pool) ==
+               __builtin_offsetof(struct extension, maps) + PITH_EXT_MAPS * sizeof(struct slot), "slots in a row");
 
 /* Invocations, their arguments already looked up and checked (kernel/core/syscall.c). */
 int extension_load(struct extension *e, uint64_t event, uint64_t count, const struct cap *text,
                    uint64_t out[2]);
 int extension_set_map(struct extension *e, uint64_t index, struct slot *frame);
+int extension_set_pool(struct extension *e, struct slot *cnode);
 int extension_attach(struct extension *e, struct extension **hook);
 int extension_detach(struct extension *e);
 
@@ -39,6 +44,8 @@ void extension_finalise(struct extension *e);
 /* Events.  IPC: true if the program settled the message (refused or answered it). */
 bool extension_on_send(struct extension *e, struct tcb *self, uint64_t badge, uint64_t tag, bool call);
 int extension_on_irq(struct extension *e, uint64_t line, uint64_t count);
+/* A fault on its way to the handler: true if the program repaired it (the thread retries). */
+bool extension_on_fault(struct extension *e, struct tcb *self, uint64_t kind, uint64_t addr, uint64_t error);
 
 /*
  * The IPC fast path's call on an endpoint with an extension (self's frame

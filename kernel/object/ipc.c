@@ -332,11 +332,14 @@ bool ipc_send_fault(struct tcb *self, uint64_t kind, uint64_t addr, uint64_t err
     const struct cap *ep = &self->slots[TCB_SLOT_FAULT_EP].cap;
     if (ep->type != PITH_OBJ_ENDPOINT || !(ep->rights & PITH_RIGHT_WRITE))
         return false;
+    struct endpoint *e = (struct endpoint *)ep->obj;
+    /* Extension hook (docs/extensions.md): the program may repair a page fault here. */
+    if (e->ext && extension_on_fault(e->ext, self, kind, addr, error))
+        return true;
     self->fault_kind = kind;
     self->fault_addr = addr;
     self->fault_error = error;
     self->ipc_flags = IPC_FAULT | IPC_CALL;
-    struct endpoint *e = (struct endpoint *)ep->obj;
     if (e->head && e->receivers) {
         struct tcb *r = e->head;
         tcbq_remove(&e->head, &e->tail, r);

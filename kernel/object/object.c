@@ -35,7 +35,7 @@ size_t object_slots(const struct cap *c, struct slot **slots)
         return group_slots(c, slots);
     case PITH_OBJ_EXTENSION:
         *slots = ((struct extension *)c->obj)->maps;
-        return PITH_EXT_MAPS;
+        return EXTENSION_SLOTS;
     default:
         return 0;
     }

@@ -96,7 +96,7 @@ TEST(a_million_programs)
     uint64_t accepted = 0, mutated_accepted = 0, by_rule[PITH_EXT_R_COUNT] = { 0 };
     for (uint64_t k = 0; k < total; k++) {
         struct pith_ext_insn p[EXT_GEN_MAXLEN];
-        uint32_t n, event = 1 + (uint32_t)(ext_rnd() % 2);
+        uint32_t n, event = 1 + (uint32_t)(ext_rnd() % 3);
         if (ext_rnd() % 1000 == 0)
             event = (uint32_t)(ext_rnd() % 2) * PITH_EXT_EVENT_COUNT;      /* no such event */
         int mutated = nsaved && ext_rnd() % 2;

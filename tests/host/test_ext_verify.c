@@ -262,6 +262,28 @@ TEST(rule_ctx_range)
     CHECK(refused(p, N(p), IRQ, PITH_EXT_R_CTX_RANGE, 0));
 }
 
+TEST(fault_context_bounds)
+{
+    const int FAULT = PITH_EXT_EVENT_FAULT;
+    struct pith_ext_insn p[] = { ST64K(1, 32, 1), MOVK(0, PITH_EXT_MAP), EXIT };
+    CHECK(accepted(p, N(p), FAULT));
+    p[0] = ST64K(1, 24, 1);             /* rip */
+    CHECK(refused(p, N(p), FAULT, PITH_EXT_R_CTX_READONLY, 0));
+    p[0] = LD64(2, 1, 40);
+    CHECK(refused(p, N(p), FAULT, PITH_EXT_R_CTX_RANGE, 0));
+    struct pith_ext_insn q[] = { MOVK(1, 0), CALL(PITH_EXT_MSG_WORD), EXIT };
+    CHECK(refused(q, N(q), FAULT, PITH_EXT_R_HELPER_EVENT, 1));
+    /* Run: the frame chosen from the address. */
+    struct pith_ext_insn r[] = { LD64(2, 1, 8), I(PITH_EXT_RSH | K, 2, 0, 0, 12), I(PITH_EXT_AND | K, 2, 0, 0, 3),
+                                 STX64(1, 2, 32), MOVK(0, PITH_EXT_MAP), EXIT };
+    CHECK(accepted(r, N(r), FAULT));
+    struct pith_ext_fault_ctx c = { .kind = 14, .addr = 0x7003123 };
+    struct ext_env env = { .msg_len = 0 };
+    int ab;
+    CHECK_EQ(ext_run(r, N(r), &c, &env, &ab), PITH_EXT_MAP);
+    CHECK_EQ(c.frame, 3);
+}
+
 TEST(rule_ctx_size)
 {
     struct pith_ext_insn p[] = { I(PITH_EXT_LDX32, 0, 1, 0, 0), EXIT };

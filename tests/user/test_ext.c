@@ -7,6 +7,7 @@
  */
 #include "utest.h"
 #include <pith/extension.h>
+#include <pith/fault.h>
 
 #define EXT_VA  0x5e00000000ull         /* program text, then the maps */
 #define I PITH_EXT_INSN
@@ -131,7 +132,7 @@ UTEST(ext_invocation_errors)
     UT_EQ(pith_invoke4(ro, PITH_EXT_DETACH, 0, 0, 0, 0), PITH_E_NO_RIGHTS);
     struct pith_msg m = { 0 };
     UT_EQ(pith_invoke(ro, PITH_EXT_INFO, &m), PITH_OK);
-    UT_EQ(pith_invoke4(ext, PITH_EXT_INFO + 1, 0, 0, 0, 0), PITH_E_BAD_INVOCATION);
+    UT_EQ(pith_invoke4(ext, PITH_EXT_SET_POOL + 1, 0, 0, 0, 0), PITH_E_BAD_INVOCATION);
     /* The text must be a frame we may read. */
     struct pith_msg lm = { .w = { PITH_EXT_EVENT_IPC, 2, ep, 0 } };
     UT_EQ(pith_invoke(ext, PITH_EXT_LOAD, &lm), PITH_E_WRONG_TYPE);
@@ -482,4 +483,68 @@ UTEST(ext_random_programs_through_the_kernel)
     m = (struct pith_msg){ .tag = PITH_TAG(1, 0) };
     UT_EQ(pith_nbsend(ep, &m), PITH_E_WOULD_BLOCK);
     UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, ext, 0, 0, 0), PITH_OK);
+}
+
+/* ---- page faults repaired in the kernel from a pool of frames ---- */
+
+static volatile uint64_t toucher_done;
+
+/* Writes to two pages with nothing mapped, then to a third the program cannot repair (its pool slot is empty). */
+static void toucher(uint64_t unused)
+{
+    (void)unused;
+    *(volatile uint64_t *)(EXT_VA + 0x2000) = 0x1234;
+    *(volatile uint64_t *)(EXT_VA + 0x3008) = 0x5678;
+    toucher_done = 1;
+    *(volatile uint64_t *)(EXT_VA + 0x4000) = 1;
+    toucher_done = 2;
+}
+
+UTEST(ext_repairs_page_faults_from_a_pool)
+{
+    setup();
+    uint64_t fault_ep = make_object(PITH_OBJ_ENDPOINT, 0), reply = make_object(PITH_OBJ_REPLY, 0);
+    uint64_t ext = make_object(PITH_OBJ_EXTENSION, 0), pool = make_object(PITH_OBJ_CNODE, 2);
+    /* Two frames in the pool's slots 2 and 3 (for pages 0x2000 and 0x3000 of EXT_VA). */
+    UT_EQ(pith_invoke4(test_untyped, PITH_UNTYPED_RETYPE, PITH_OBJ_FRAME, pool, 2, 2), PITH_OK);
+    /* Counts faults in map 0 word 3; maps pool slot (addr >> 12) & 3. */
+    struct pith_ext_insn p[] = {
+        I(PITH_EXT_MOV, 6, 1, 0, 0),
+        MOVK(1, 0), MOVK(2, 3), MOVK(3, 1), CALL(PITH_EXT_MAP_ADD),
+        LD64(2, 6, 8), I(PITH_EXT_RSH | K, 2, 0, 0, 12), I(PITH_EXT_AND | K, 2, 0, 0, 3),
+        I(PITH_EXT_STX64, 6, 2, 32, 0), MOVK(0, PITH_EXT_MAP), EXIT,
+    };
+    UT_EQ(load(ext, PITH_EXT_EVENT_FAULT, p, N(p), NULL, NULL), PITH_OK);
+    UT_EQ(pith_invoke4(ext, PITH_EXT_SET_MAP, 0, map_frame0, 0, 0), PITH_OK);
+    UT_EQ(pith_invoke4(ext, PITH_EXT_SET_POOL, fault_ep, 0, 0, 0), PITH_E_WRONG_TYPE);
+    UT_EQ(pith_invoke4(ext, PITH_EXT_SET_POOL, pool, 0, 0, 0), PITH_OK);
+    UT_EQ(pith_invoke4(ext, PITH_EXT_ATTACH, fault_ep, 0, 0, 0), PITH_OK);
+    /* A fault program on an endpoint lets messages through untouched. */
+    struct pith_msg m = { .tag = PITH_TAG(1, 0) };
+    UT_EQ(pith_nbsend(fault_ep, &m), PITH_E_WOULD_BLOCK);
+    map0[3] = 0;
+    toucher_done = 0;
+    uint64_t t = make_thread(toucher, 0, 150);
+    UT_ASSERT(t);
+    UT_EQ(pith_invoke4(t, PITH_TCB_CONFIGURE, PITH_SLOT_CSPACE, PITH_SLOT_VSPACE, 0, fault_ep), PITH_OK);
+    UT_EQ(pith_invoke4(t, PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);
+    /* It ran until the third page: pool slot 0 is empty, so that fault goes to its handler. */
+    UT_EQ(toucher_done, 1);
+    UT_EQ(map0[3], 3);
+    UT_EQ(*(volatile uint64_t *)(EXT_VA + 0x2000), 0x1234);     /* the pool's frames, in our space */
+    UT_EQ(*(volatile uint64_t *)(EXT_VA + 0x3008), 0x5678);
+    m = (struct pith_msg){ 0 };
+    UT_EQ(pith_nbrecv(fault_ep, &m, reply), PITH_OK);
+    UT_EQ(PITH_TAG_LABEL(m.tag), PITH_FAULT_LABEL);
+    UT_EQ(m.w[0], PITH_FAULT_PAGE);
+    UT_EQ(m.w[1], EXT_VA + 0x4000);
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, t, 0, 0, 0), PITH_OK);
+    /* The pool let go, then deleted (its frames unmapped); a copy without the write right cannot set one. */
+    UT_EQ(pith_invoke4(ext, PITH_EXT_SET_POOL, 0, 0, 0, 0), PITH_OK);
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, pool, 0, 0, 0), PITH_OK);     /* unmaps them */
+    uint64_t ro = pith_slot_alloc();
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_COPY, ro, ext, PITH_RIGHT_READ, 0), PITH_OK);
+    UT_EQ(pith_invoke4(ro, PITH_EXT_SET_POOL, 0, 0, 0, 0), PITH_E_NO_RIGHTS);
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, ext, 0, 0, 0), PITH_OK);
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, ro, 0, 0, 0), PITH_OK);
 }
