@@ -548,3 +548,24 @@ UTEST(ext_repairs_page_faults_from_a_pool)
     UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, ext, 0, 0, 0), PITH_OK);
     UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, ro, 0, 0, 0), PITH_OK);
 }
+
+/* The kernel reads a program's text and writes its maps: never device memory, where that has effects. */
+UTEST(ext_refuses_device_memory)
+{
+    setup();
+    const struct pith_bootinfo *bi = pith_bootinfo;
+    uint64_t dev = 0;
+    for (uint64_t i = 0; i < bi->untyped.count && !dev; i++)
+        if (bi->untyped_list[i].is_device && bi->untyped_list[i].size_bits >= 16)
+            dev = bi->untyped.first_slot + i;
+    UT_ASSERT(dev);
+    uint64_t frame = pith_slot_alloc(), ext = make_object(PITH_OBJ_EXTENSION, 0);
+    UT_EQ(pith_invoke4(dev, PITH_UNTYPED_RETYPE, PITH_OBJ_EXTENSION, PITH_SLOT_CSPACE, pith_slot_alloc(), 1),
+          PITH_E_INVALID_ARG);
+    UT_EQ(pith_invoke4(dev, PITH_UNTYPED_RETYPE, PITH_OBJ_FRAME, PITH_SLOT_CSPACE, frame, 1), PITH_OK);
+    struct pith_msg m = { .w = { PITH_EXT_EVENT_IPC, 2, frame, 0 } };
+    UT_EQ(pith_invoke(ext, PITH_EXT_LOAD, &m), PITH_E_INVALID_ARG);
+    UT_EQ(pith_invoke4(ext, PITH_EXT_SET_MAP, 0, frame, 0, 0), PITH_E_INVALID_ARG);
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, frame, 0, 0, 0), PITH_OK);
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, ext, 0, 0, 0), PITH_OK);
+}
