@@ -41,7 +41,7 @@ KERNEL_ASFLAGS := $(filter-out -Wstrict-prototypes -Wmissing-prototypes,$(KERNEL
 LDFLAGS_KERNEL := -nostdlib -static -z max-page-size=4096 -z noexecstack -T kernel/kernel.ld
 
 KERNEL_SRCS := $(wildcard kernel/arch/x86_64/*.c kernel/arch/x86_64/*.S \
-                          kernel/core/*.c kernel/object/*.c kernel/mm/*.c kernel/lib/*.c) \
+                          kernel/core/*.c kernel/object/*.c kernel/ext/*.c kernel/mm/*.c kernel/lib/*.c) \
                $(wildcard tests/kernel/*.c bench/kernel/*.c)
 KOBJ := $(BUILD)/kobj
 KERNEL_OBJS := $(patsubst %,$(KOBJ)/%.o,$(KERNEL_SRCS))

@@ -28,6 +28,9 @@ static inline uint64_t bench_clock(void)
     return ((uint64_t)hi << 32) | lo;
 }
 
+/* The extension figures (ext.c): an IPC answered in the kernel and at user level. */
+void ext_bench(const char *unit);
+
 /* The memory figures (mm.c, image.c). */
 void mm_bench(const char *unit);
 void image_bench(const char *unit);

@@ -476,6 +476,7 @@ int main(void)
     null_syscall();
     ipc_same();
     ipc_xas();
+    ext_bench(unit);
     idl_xas();
     ipc_long();
     ipc_cap();

@@ -30,6 +30,8 @@ enum pith_error {
     PITH_E_TOO_LONG = 21,       /* a message longer than PITH_MSG_MAX words */
     PITH_E_TIMEOUT = 22,        /* a timed wait ran out */
     PITH_E_FULL = 23,           /* the port's queue is full (send never blocks) */
+    PITH_E_REFUSED = 24,        /* an extension on the endpoint refused the message */
+    PITH_E_VERIFY = 25,         /* the extension's program failed verification (w0 rule, w1 instruction) */
     PITH_E_COUNT
 };
 

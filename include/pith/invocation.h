@@ -82,6 +82,14 @@ enum pith_invocation {
     PITH_VSPACE_GRANT,          /* as MAP, but the source capabilities move (their mappings are removed) */
     PITH_VSPACE_AD_BITS,        /* w0 address, w1 count (1-64): returns w0 mapped, w1 accessed, w2 dirty bitmaps; clears A and D */
     PITH_CNODE_REVOKE_RANGE = 112, /* w0 first slot in the invoked CNode, w1 count, w2 PITH_REVOKE_*: revokes each */
+
+    /* Extensions (docs/extensions.md); all but INFO need the write right */
+    PITH_EXT_LOAD = 120,        /* w0 event, w1 instructions, w2 frame holding them: verified, or PITH_E_VERIFY */
+    PITH_EXT_SET_MAP,           /* w0 map number, w1 frame (read and write rights; 0: none) */
+    PITH_EXT_ATTACH,            /* w0 endpoint (read right) for IPC, IRQ handler for IRQ programs */
+    PITH_EXT_DETACH,
+    PITH_EXT_INFO,              /* returns w0 event, w1 instructions, w2 runs, w3 runs stopped by a check */
+    PITH_EXT_SET_POOL,          /* w0 CNode of frames a fault program may map (0: none) */
 };
 
 /* PITH_VSPACE_MAP / _GRANT: the most pages one invocation maps */

@@ -23,6 +23,7 @@ enum pith_object_type {
     PITH_OBJ_IRQ_HANDLER = 14,  /* one handler on one interrupt line */
     PITH_OBJ_PORT = 15,         /* a queue of asynchronous messages (2^n bytes) */
     PITH_OBJ_PORT_GROUP = 16,   /* ports that a message goes to one or all of (2^n bytes) */
+    PITH_OBJ_EXTENSION = 17,    /* a verified program run by the kernel on an event (docs/extensions.md) */
     PITH_OBJ_TYPE_COUNT
 };
 
@@ -48,6 +49,7 @@ enum pith_object_type {
 #define PITH_PORT_MAX_BITS      16      /* 511 messages */
 #define PITH_PORT_GROUP_MIN_BITS 7      /* one member */
 #define PITH_PORT_GROUP_MAX_BITS 12     /* 63 members */
+#define PITH_EXTENSION_BITS     13      /* text of up to 512 instructions, maps, counters */
 #define PITH_UNTYPED_MIN_BITS   6
 #define PITH_UNTYPED_MAX_BITS   47
 #define PITH_CNODE_MIN_SLOTS_BITS 1

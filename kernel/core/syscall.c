@@ -24,6 +24,7 @@
 #include "arch/x86_64/tlb.h"
 #include "core/syscall.h"
 #include "object/cnode.h"
+#include "object/extension.h"
 #include "object/ipc.h"
 #include "object/memmap.h"
 #include "object/irq.h"
@@ -404,6 +405,70 @@ static int invoke_port(struct args *a, struct slot *target)
     }
 }
 
+/* ---- Extensions ------------------------------------------------------------------------- */
+
+/* A frame whose memory the kernel reads (program text) or writes (a map): RAM, with these rights. */
+static int ext_frame(struct args *a, uint64_t index, uint8_t rights, struct slot **out)
+{
+    int err = lookup(a, index, PITH_OBJ_FRAME, rights, out);
+    if (!err && ((*out)->cap.flags & CAP_FLAG_DEVICE))
+        return PITH_E_INVALID_ARG;
+    return err;
+}
+
+static int invoke_extension(struct args *a, struct slot *target)
+{
+    struct extension *e = (struct extension *)target->cap.obj;
+    struct slot *s = NULL;
+    uint64_t out[2];
+    int err;
+    if (a->label >= PITH_EXT_LOAD && a->label <= PITH_EXT_SET_POOL && a->label != PITH_EXT_INFO &&
+        !(target->cap.rights & PITH_RIGHT_WRITE))
+        return PITH_E_NO_RIGHTS;
+    switch (a->label) {
+    case PITH_EXT_LOAD:
+        if ((err = ext_frame(a, a->w[2], PITH_RIGHT_READ, &s)))
+            return err;
+        err = extension_load(e, a->w[0], a->w[1], &s->cap, out);
+        if (err == PITH_E_VERIFY)
+            set_words(a->f, out[0], out[1], 0, 0);
+        return err;
+    case PITH_EXT_SET_MAP:
+        if (a->w[0] >= PITH_EXT_MAPS)
+            return PITH_E_INVALID_ARG;
+        if (a->w[1] && (err = ext_frame(a, a->w[1], PITH_RIGHT_READ | PITH_RIGHT_WRITE, &s)))
+            return err;
+        return extension_set_map(e, a->w[0], s);
+    case PITH_EXT_ATTACH:
+        if ((err = lookup(a, a->w[0], PITH_OBJ_NULL, 0, &s)))
+            return err;
+        if (!e->n)
+            return PITH_E_STATE;
+        /* IPC and fault programs go on an endpoint, and only its receiver (the server) may put them there. */
+        if (e->event != PITH_EXT_EVENT_IRQ) {
+            if (s->cap.type != PITH_OBJ_ENDPOINT)
+                return PITH_E_WRONG_TYPE;
+            if (!(s->cap.rights & PITH_RIGHT_READ))
+                return PITH_E_NO_RIGHTS;
+            return extension_attach(e, &((struct endpoint *)s->cap.obj)->ext);
+        }
+        if (s->cap.type != PITH_OBJ_IRQ_HANDLER)
+            return PITH_E_WRONG_TYPE;
+        return extension_attach(e, &((struct irq_handler *)s->cap.obj)->ext);
+    case PITH_EXT_DETACH:
+        return extension_detach(e);
+    case PITH_EXT_INFO:
+        set_words(a->f, e->event, e->n, e->runs, e->aborts);
+        return PITH_OK;
+    case PITH_EXT_SET_POOL:
+        if ((err = lookup_opt(a, a->w[0], PITH_OBJ_CNODE, &s)))
+            return err;
+        return extension_set_pool(e, s);
+    default:
+        return PITH_E_BAD_INVOCATION;
+    }
+}
+
 /* ---- The kernel log ----------------------------------------------------------------- */
 
 /*
@@ -475,6 +540,8 @@ static int invoke(struct args *a, struct slot *target)
         return invoke_port(a, target);
     case PITH_OBJ_IRQ_HANDLER:
         return invoke_irq_handler(a, target);
+    case PITH_OBJ_EXTENSION:
+        return invoke_extension(a, target);
     default:
         return PITH_E_BAD_INVOCATION;
     }

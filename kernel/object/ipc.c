@@ -10,6 +10,7 @@
 #include "object/ipc.h"
 #include "arch/x86_64/entry.h"
 #include "object/cnode.h"
+#include "object/extension.h"
 #include "object/port.h"
 #include "core/sched.h"
 #include "lib/string.h"
@@ -293,7 +294,9 @@ int ipc_reply(struct tcb *self, const struct cap *reply_cap)
 void ipc_send(struct tcb *self, const struct cap *ep_cap, uint64_t tag, bool blocking, bool call)
 {
     struct endpoint *ep = (struct endpoint *)ep_cap->obj;
-    (void)tag;
+    /* Extension hook (docs/extensions.md): the program may refuse or answer the message here. */
+    if (ep->ext && extension_on_send(ep->ext, self, ep_cap->w0, tag, call))
+        return;
     self->ipc_flags = call ? IPC_CALL : 0;
     if (ep->head && ep->receivers) {
         struct tcb *r = ep->head;
@@ -329,11 +332,14 @@ bool ipc_send_fault(struct tcb *self, uint64_t kind, uint64_t addr, uint64_t err
     const struct cap *ep = &self->slots[TCB_SLOT_FAULT_EP].cap;
     if (ep->type != PITH_OBJ_ENDPOINT || !(ep->rights & PITH_RIGHT_WRITE))
         return false;
+    struct endpoint *e = (struct endpoint *)ep->obj;
+    /* Extension hook (docs/extensions.md): the program may repair a page fault here. */
+    if (e->ext && extension_on_fault(e->ext, self, kind, addr, error))
+        return true;
     self->fault_kind = kind;
     self->fault_addr = addr;
     self->fault_error = error;
     self->ipc_flags = IPC_FAULT | IPC_CALL;
-    struct endpoint *e = (struct endpoint *)ep->obj;
     if (e->head && e->receivers) {
         struct tcb *r = e->head;
         tcbq_remove(&e->head, &e->tail, r);
@@ -580,6 +586,9 @@ static struct trap_frame *fastpath_call(struct tcb *self, struct trap_frame *f)
     if (!s || PITH_TAG_LENGTH(f->rsi) > PITH_MSG_REGS || (f->rsi & PITH_TAG_CAP))
         return NULL;
     struct endpoint *ep = (struct endpoint *)s->cap.obj;
+    /* Extension hook (docs/extensions.md): a call answered or refused here, or NULL for the slow path. */
+    if (ep->ext)
+        return extension_fastpath(ep->ext, self, f, s->cap.w0);
     struct tcb *r = ep->head;
     if (!r || !ep->receivers || r->priority < self->priority || !fast_partner(r))
         return NULL;

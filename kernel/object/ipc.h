@@ -10,8 +10,11 @@
 #include <stdint.h>
 #include "object/tcb.h"
 
+struct extension;
+
 struct endpoint {
     struct tcb *head, *tail;            /* waiting threads, all senders or all receivers */
+    struct extension *ext;              /* a program run on every send (NULL: none; docs/extensions.md) */
     uint8_t receivers;                  /* 1: the queue holds receivers */
 };
 

@@ -17,6 +17,7 @@
 #include "arch/x86_64/time.h"
 #include "arch/x86_64/trap.h"
 #include "core/log.h"
+#include "object/extension.h"
 #include "object/ipc.h"
 #include <pith/invocation.h>
 
@@ -46,8 +47,21 @@ static void finish_offer(unsigned g);
 static void offer_from(unsigned g, struct irq_handler *h)
 {
     struct irq_line *l = &lines[g];
-    while (h && h->notification.cap.type != PITH_OBJ_NOTIFICATION)
-        h = h->next;
+    for (; h; h = h->next) {
+        if (h->notification.cap.type != PITH_OBJ_NOTIFICATION)
+            continue;
+        /* Extension hook (docs/extensions.md): the program may settle the interrupt here. */
+        int v = h->ext ? extension_on_irq(h->ext, g, l->count) : PITH_EXT_WAKE;
+        if (v == PITH_EXT_WAKE || (v == PITH_EXT_CLAIM && l->level))
+            break;                      /* (a level-triggered device needs its driver to quiet it) */
+        if (v == PITH_EXT_CLAIM) {
+            h->offered++;
+            h->claimed++;
+            l->window_unclaimed = 0;
+            finish_offer(g);
+            return;
+        }
+    }
     if (h) {
         set_offering(l, h);
         l->deadline = rdtsc() + ns_to_tsc(IRQ_ANSWER_NS);

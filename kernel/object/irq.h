@@ -14,6 +14,7 @@ struct irq_handler {
     struct irq_handler *next;           /* on its line */
     uint64_t bits;
     uint64_t offered, claimed;
+    struct extension *ext;              /* a program deciding in the kernel (NULL: none; docs/extensions.md) */
     uint32_t line;
     uint8_t bound;
 };

@@ -10,6 +10,7 @@
 #include "arch/x86_64/vm.h"
 #include "core/log.h"
 #include "core/sched.h"
+#include "object/extension.h"
 #include "object/ipc.h"
 #include "object/irq.h"
 #include "object/port.h"
@@ -32,6 +33,9 @@ size_t object_slots(const struct cap *c, struct slot **slots)
         return port_slots(c, slots);
     case PITH_OBJ_PORT_GROUP:
         return group_slots(c, slots);
+    case PITH_OBJ_EXTENSION:
+        *slots = ((struct extension *)c->obj)->maps;
+        return EXTENSION_SLOTS;
     default:
         return 0;
     }
@@ -108,6 +112,7 @@ void object_finalise(const struct cap *c)
         vm_vspace_finalise(c);
         break;
     case PITH_OBJ_ENDPOINT:
+        extension_unhook(&((struct endpoint *)c->obj)->ext);
         endpoint_finalise((struct endpoint *)c->obj);
         break;
     case PITH_OBJ_NOTIFICATION:
@@ -117,7 +122,11 @@ void object_finalise(const struct cap *c)
         reply_finalise((struct reply *)c->obj);
         break;
     case PITH_OBJ_IRQ_HANDLER:
+        extension_unhook(&((struct irq_handler *)c->obj)->ext);
         irq_handler_finalise((struct irq_handler *)c->obj);
+        break;
+    case PITH_OBJ_EXTENSION:
+        extension_finalise((struct extension *)c->obj);
         break;
     case PITH_OBJ_PORT:
         port_finalise(c);

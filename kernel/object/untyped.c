@@ -37,6 +37,7 @@ int object_size_bits(uint8_t type, uint32_t bits)
     case PITH_OBJ_NOTIFICATION: return PITH_NOTIFICATION_BITS;
     case PITH_OBJ_REPLY:        return PITH_REPLY_BITS;
     case PITH_OBJ_IRQ_HANDLER:  return PITH_IRQ_HANDLER_BITS;
+    case PITH_OBJ_EXTENSION:    return PITH_EXTENSION_BITS;
     case PITH_OBJ_PORT:
         return bits >= PITH_PORT_MIN_BITS && bits <= PITH_PORT_MAX_BITS ? (int)bits : -1;
     case PITH_OBJ_PORT_GROUP:

@@ -12,6 +12,7 @@
  * have kept running throughout.
  */
 #include "pith.h"
+#include <pith/extension.h>
 #include <pith/fault.h>
 #include <stddef.h>
 
@@ -20,6 +21,7 @@
 #define SHARED_VA       0x60000000ull   /* the results pages, in both address spaces */
 #define SHARED_PAGES    2
 #define FUZZ_STACK_VA   0x40000000ull
+#define EXT_TEXT_VA     0x62000000ull   /* ours: the sandbox frame, to write a program into */
 /*
  * The fuzzer runs one priority above its own ceiling, so no thread it
  * makes (at most the ceiling) can starve it; if it lowers itself, the
@@ -40,7 +42,9 @@ static const uint16_t labels[] = {
     PITH_IRQ_HANDLER_ANSWER, PITH_IRQ_HANDLER_INFO,
     PITH_PORT_INFO, PITH_GROUP_ADD, PITH_GROUP_REMOVE, PITH_GROUP_SET_MODE,
     PITH_LOG_WRITE, PITH_LOG_READ, PITH_TCB_SET_AFFINITY, PITH_TCB_BUDGET, PITH_VSPACE_MAP,
-    PITH_VSPACE_GRANT, PITH_VSPACE_AD_BITS, PITH_CNODE_REVOKE_RANGE, PITH_CNODE_COMPARE, 0 /* no such label */,
+    PITH_VSPACE_GRANT, PITH_VSPACE_AD_BITS, PITH_CNODE_REVOKE_RANGE, PITH_CNODE_COMPARE,
+    PITH_EXT_LOAD, PITH_EXT_SET_MAP, PITH_EXT_ATTACH, PITH_EXT_DETACH, PITH_EXT_INFO, PITH_EXT_SET_POOL,
+    0 /* no such label */,
 };
 #define NLABELS (sizeof labels / sizeof labels[0])
 static const char *const label_names[NLABELS] = {
@@ -51,7 +55,8 @@ static const char *const label_names[NLABELS] = {
     "io_ports_carve", "io_ports_info", "tcb_set_io_ports", "irq_control_bind", "irq_control_info",
     "irq_set_notification", "irq_answer", "irq_handler_info", "port_info", "group_add",
     "group_remove", "group_set_mode", "log_write", "log_read", "tcb_set_affinity", "tcb_budget",
-    "vspace_map", "vspace_grant", "vspace_ad_bits", "cnode_revoke_range", "cnode_compare", "bad_label",
+    "vspace_map", "vspace_grant", "vspace_ad_bits", "cnode_revoke_range", "cnode_compare",
+    "ext_load", "ext_set_map", "ext_attach", "ext_detach", "ext_info", "ext_set_pool", "bad_label",
 };
 /* The object kind each label is meant for (to aim at the right slot half the time). */
 static const uint8_t label_type[NLABELS] = {
@@ -63,7 +68,8 @@ static const uint8_t label_type[NLABELS] = {
     PITH_OBJ_IRQ_HANDLER, PITH_OBJ_IRQ_HANDLER, PITH_OBJ_IRQ_HANDLER,
     PITH_OBJ_PORT, PITH_OBJ_PORT_GROUP, PITH_OBJ_PORT_GROUP, PITH_OBJ_PORT_GROUP,
     PITH_OBJ_LOG, PITH_OBJ_LOG, PITH_OBJ_TCB, PITH_OBJ_TCB, PITH_OBJ_VSPACE, PITH_OBJ_VSPACE,
-    PITH_OBJ_VSPACE, PITH_OBJ_CNODE, PITH_OBJ_CNODE, PITH_OBJ_ENDPOINT,
+    PITH_OBJ_VSPACE, PITH_OBJ_CNODE, PITH_OBJ_CNODE, PITH_OBJ_EXTENSION, PITH_OBJ_EXTENSION,
+    PITH_OBJ_EXTENSION, PITH_OBJ_EXTENSION, PITH_OBJ_EXTENSION, PITH_OBJ_EXTENSION, PITH_OBJ_ENDPOINT,
 };
 #define NSYSCALLS 13                    /* -1..-12 and one unknown number */
 #define NOPS (NLABELS + NSYSCALLS)
@@ -71,7 +77,7 @@ static const uint8_t label_type[NLABELS] = {
 
 /* Sandbox slots the parent fills; the rest are empty for the fuzzer to use. */
 enum { S_CNODE = 1, S_UNTYPED, S_EP, S_NTFN, S_REPLY, S_FRAME, S_PT, S_TCB, S_VSPACE, S_VICTIM, S_BADGED_EP,
-       S_PORTS, S_IRQ_CONTROL, S_IRQ_HANDLER, S_PORT, S_GROUP, S_FIRST_EMPTY };
+       S_PORTS, S_IRQ_CONTROL, S_IRQ_HANDLER, S_PORT, S_GROUP, S_EXT, S_FIRST_EMPTY };
 static const uint8_t slot_of_type[PITH_OBJ_TYPE_COUNT + 1] = {
     [PITH_OBJ_CNODE] = S_CNODE, [PITH_OBJ_UNTYPED] = S_UNTYPED, [PITH_OBJ_TCB] = S_VICTIM,
     [PITH_OBJ_FRAME] = S_FRAME, [PITH_OBJ_PAGE_TABLE] = S_PT, [PITH_OBJ_ENDPOINT] = S_EP,
@@ -79,6 +85,7 @@ static const uint8_t slot_of_type[PITH_OBJ_TYPE_COUNT + 1] = {
     [PITH_OBJ_NOTIFICATION] = S_NTFN, [PITH_OBJ_REPLY] = S_REPLY, [PITH_OBJ_LOG] = 0,
     [PITH_OBJ_IO_PORTS] = S_PORTS, [PITH_OBJ_IRQ_CONTROL] = S_IRQ_CONTROL,
     [PITH_OBJ_IRQ_HANDLER] = S_IRQ_HANDLER, [PITH_OBJ_PORT] = S_PORT, [PITH_OBJ_PORT_GROUP] = S_GROUP,
+    [PITH_OBJ_EXTENSION] = S_EXT,
 };
 
 struct shared {
@@ -109,6 +116,24 @@ static uint64_t arg(struct shared *s)
     default: return rnd(s);
     }
 }
+
+/* The program the sandbox frame holds: refuses label 1, answers label 2, counts the rest in map 0. */
+static const struct pith_ext_insn ext_text[] = {
+    PITH_EXT_INSN(PITH_EXT_LDX64, 2, 1, 8, 0),
+    PITH_EXT_INSN(PITH_EXT_JEQ | PITH_EXT_K, 2, 0, 7, 1),
+    PITH_EXT_INSN(PITH_EXT_JEQ | PITH_EXT_K, 2, 0, 8, 2),
+    PITH_EXT_INSN(PITH_EXT_AND | PITH_EXT_K, 2, 0, 0, 511),
+    PITH_EXT_INSN(PITH_EXT_MOV | PITH_EXT_K, 1, 0, 0, 0),
+    PITH_EXT_INSN(PITH_EXT_MOV | PITH_EXT_K, 3, 0, 0, 1),
+    PITH_EXT_INSN(PITH_EXT_CALL, 0, 0, 0, PITH_EXT_MAP_ADD),
+    PITH_EXT_INSN(PITH_EXT_MOV | PITH_EXT_K, 0, 0, 0, PITH_EXT_PASS),
+    PITH_EXT_INSN(PITH_EXT_EXIT, 0, 0, 0, 0),
+    PITH_EXT_INSN(PITH_EXT_MOV | PITH_EXT_K, 0, 0, 0, PITH_EXT_DROP),
+    PITH_EXT_INSN(PITH_EXT_EXIT, 0, 0, 0, 0),
+    PITH_EXT_INSN(PITH_EXT_MOV | PITH_EXT_K, 0, 0, 0, PITH_EXT_REPLY),
+    PITH_EXT_INSN(PITH_EXT_EXIT, 0, 0, 0, 0),
+};
+#define EXT_TEXT_LEN (sizeof ext_text / sizeof ext_text[0])
 
 /*
  * Half the time the words are shaped like the operation's real arguments
@@ -187,6 +212,18 @@ static void plausible(struct shared *s, uint16_t label, uint64_t *w)
         break;
     case PITH_CNODE_REVOKE_RANGE:
         w[0] = rnd(s) & 1 ? free_slot : any_slot; w[1] = rnd(s) % 20; w[2] = rnd(s) % 3;
+        break;
+    case PITH_EXT_LOAD:             /* the sandbox frame starts with a valid program of EXT_TEXT_LEN */
+        w[0] = rnd(s) % 4; w[1] = rnd(s) % 4 ? EXT_TEXT_LEN : rnd(s) % 600; w[2] = rnd(s) & 1 ? S_FRAME : any_slot;
+        break;
+    case PITH_EXT_SET_MAP:
+        w[0] = rnd(s) % 5; w[1] = rnd(s) & 1 ? S_FRAME : any_slot;
+        break;
+    case PITH_EXT_ATTACH:
+        w[0] = rnd(s) % 2 ? S_EP : any_slot;
+        break;
+    case PITH_EXT_SET_POOL:
+        w[0] = rnd(s) % 2 ? S_CNODE : any_slot;
         break;
     default:
         break;
@@ -383,6 +420,11 @@ int main(void)
     originals[S_NTFN] = make_from(up, PITH_OBJ_NOTIFICATION, 0, PITH_SLOT_CSPACE, pith_slot_alloc());
     originals[S_REPLY] = make_from(up, PITH_OBJ_REPLY, 0, PITH_SLOT_CSPACE, pith_slot_alloc());
     originals[S_FRAME] = make_from(up, PITH_OBJ_FRAME, 0, PITH_SLOT_CSPACE, pith_slot_alloc());
+    /* The frame holds an extension program, so loads and attaches can succeed. */
+    map(up, PITH_SLOT_VSPACE, originals[S_FRAME], EXT_TEXT_VA, PITH_RIGHT_READ | PITH_RIGHT_WRITE);
+    for (unsigned i = 0; i < EXT_TEXT_LEN; i++)
+        ((struct pith_ext_insn *)EXT_TEXT_VA)[i] = ext_text[i];
+    originals[S_EXT] = make_from(up, PITH_OBJ_EXTENSION, 0, PITH_SLOT_CSPACE, pith_slot_alloc());
     originals[S_PT] = make_from(up, PITH_OBJ_PAGE_TABLE, 0, PITH_SLOT_CSPACE, pith_slot_alloc());
     originals[S_VICTIM] = make_from(up, PITH_OBJ_TCB, 0, PITH_SLOT_CSPACE, pith_slot_alloc());
     originals[S_TCB] = tcb;
