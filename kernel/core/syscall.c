@@ -637,6 +637,13 @@ static void sys_timed(struct args *a, long nr)
     }
 }
 
+/* A system call's decoded arguments, as a temporary that lives until the end of the statement. */
+#define ARGS(self_, f_) ((struct args){                                              \
+        .self = (self_), .f = (f_), .cspace = &(self_)->slots[TCB_SLOT_CSPACE].cap, \
+        .label = PITH_TAG_LABEL((f_)->rsi),                                          \
+        .w = { (f_)->rdx, (f_)->r10, (f_)->r8, (f_)->r9 },                           \
+    })
+
 void syscall_dispatch(struct trap_frame *f)
 {
     struct tcb *self = sched_current();
@@ -645,29 +652,25 @@ void syscall_dispatch(struct trap_frame *f)
         f->rip -= SYSCALL_INSN_LEN;
         return;
     }
-    struct args a = {
-        .self = self, .f = f, .cspace = &self->slots[TCB_SLOT_CSPACE].cap,
-        .label = PITH_TAG_LABEL(f->rsi),
-        .w = { f->rdx, f->r10, f->r8, f->r9 },
-    };
+    /* The arguments are decoded only by the calls that take them: a null call stays short. */
     switch ((int64_t)f->rax) {
     case PITH_SYS_CALL:
-        sys_call(&a);
+        sys_call(&ARGS(self, f));
         break;
     case PITH_SYS_SEND:
-        sys_send(&a, true);
+        sys_send(&ARGS(self, f), true);
         break;
     case PITH_SYS_NBSEND:
-        sys_send(&a, false);
+        sys_send(&ARGS(self, f), false);
         break;
     case PITH_SYS_RECV:
-        sys_recv(&a, true);
+        sys_recv(&ARGS(self, f), true);
         break;
     case PITH_SYS_NBRECV:
-        sys_recv(&a, false);
+        sys_recv(&ARGS(self, f), false);
         break;
     case PITH_SYS_REPLY_RECV:
-        sys_reply_recv(&a);
+        sys_reply_recv(&ARGS(self, f));
         break;
     case PITH_SYS_YIELD:
         f->rax = PITH_OK;
@@ -680,7 +683,7 @@ void syscall_dispatch(struct trap_frame *f)
     case PITH_SYS_CALL_TIMED:
     case PITH_SYS_SEND_TIMED:
     case PITH_SYS_RECV_TIMED:
-        sys_timed(&a, (long)(int64_t)f->rax);
+        sys_timed(&ARGS(self, f), (long)(int64_t)f->rax);
         break;
     case PITH_SYS_SLEEP: {
         uint64_t now = rdtsc(), ticks = ns_to_tsc(f->rdi);

@@ -11,7 +11,7 @@
 #include "arch/x86_64/entry.h"
 #include "object/cnode.h"
 #include "object/port.h"
-#include "core/sched.h"
+#include "core/sched_fast.h"
 #include "lib/string.h"
 #include "core/log.h"
 #include "core/panic.h"
