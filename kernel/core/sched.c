@@ -296,13 +296,25 @@ static void wake_sleepers(struct cpu_sched *cs)
     }
 }
 
+/* The timer is set for `deadline` (TSC; UINT64_MAX: stopped). */
+static __attribute__((noinline)) void set_timer(struct cpu_sched *cs, uint64_t deadline)
+{
+    cs->armed_deadline = deadline;
+    uint64_t now = rdtsc();
+    if (deadline == UINT64_MAX)
+        apic_timer_stop();
+    else
+        apic_timer_oneshot_ns(deadline > now ? tsc_to_ns(deadline - now) : 0);
+}
+
 /*
  * The next timer deadline: the end of the running slice, the first
  * sleeper, or (on the boot CPU, which takes the device interrupts) an
  * interrupt handler's answer deadline.  The timer is only reprogrammed
  * when that changes, which keeps it off the system-call path.
+ * On every exit to user mode, so inline.
  */
-static void arm_timer(struct cpu_sched *cs, struct tcb *running_now)
+static inline void arm_timer(struct cpu_sched *cs, struct tcb *running_now)
 {
     uint64_t deadline = running_now ? cs->slice_end_tsc : UINT64_MAX;
     if (cs->sleepers && cs->sleepers->wake_tsc < deadline)
@@ -312,14 +324,8 @@ static void arm_timer(struct cpu_sched *cs, struct tcb *running_now)
         if (irq < deadline)
             deadline = irq;
     }
-    if (deadline == cs->armed_deadline)
-        return;
-    cs->armed_deadline = deadline;
-    uint64_t now = rdtsc();
-    if (deadline == UINT64_MAX)
-        apic_timer_stop();
-    else
-        apic_timer_oneshot_ns(deadline > now ? tsc_to_ns(deadline - now) : 0);
+    if (deadline != cs->armed_deadline)
+        set_timer(cs, deadline);
 }
 
 void sched_timer_tick(void)
@@ -436,20 +442,38 @@ static void idle(struct percpu *pc, struct cpu_sched *cs)
     bkl_lock();
 }
 
-struct trap_frame *kernel_exit_prepare(void)
+/* `t`, current here, goes on running: nothing more urgent is ready on this CPU. */
+static inline bool keeps_running(const struct tcb *t)
 {
-    struct percpu *pc = this_cpu();
-    struct cpu_sched *cs = pc->sched;
+    return t && t->state == TS_READY && is_here(t) && !sched_higher_ready(t->priority);
+}
+
+/* Make t's state live on this CPU (sched_switch_to). */
+static __attribute__((noinline)) void load(struct percpu *pc, struct cpu_sched *cs, struct tcb *t)
+{
+    sched_switch_to(pc, cs, t);
+}
+
+/* Make t's state live again, the timer right, and return its checked frame. */
+static inline __attribute__((always_inline)) struct trap_frame *resume(struct percpu *pc, struct cpu_sched *cs,
+                                                                       struct tcb *t)
+{
+    cs->lend_to = NULL;
+    if (t != cs->loaded)
+        load(pc, cs, t);                /* a switch: out of line, the return to the caller stays short */
+    arm_timer(cs, t);
+    sched_apply_written(t);             /* written by another CPU while it ran */
+    trap_frame_sanitise(&t->ctx);
+    return &t->ctx;
+}
+
+/* The current thread stops here (blocked, outranked, moved away): pick the next, or idle. */
+static __attribute__((noinline)) struct trap_frame *exit_switch(struct percpu *pc, struct cpu_sched *cs)
+{
     for (;;) {
         struct tcb *t = pc->current;
-        if (t && t->state == TS_READY && is_here(t) && !sched_higher_ready(t->priority)) {
-            cs->lend_to = NULL;
-            sched_switch_to(pc, cs, t);
-            arm_timer(cs, t);
-            sched_apply_written(t);             /* written by another CPU while it ran */
-            trap_frame_sanitise(&t->ctx);
-            return &t->ctx;
-        }
+        if (keeps_running(t))
+            return resume(pc, cs, t);
         if (t) {
             sched_set_current(NULL);
             if (!is_here(t)) {
@@ -472,6 +496,16 @@ struct trap_frame *kernel_exit_prepare(void)
         }
         idle(pc, cs);
     }
+}
+
+/* Most system calls return to the thread that made them: that case first, short. */
+struct trap_frame *kernel_exit_prepare(void)
+{
+    struct percpu *pc = this_cpu();
+    struct cpu_sched *cs = pc->sched;
+    if (keeps_running(pc->current))
+        return resume(pc, cs, pc->current);
+    return exit_switch(pc, cs);
 }
 
 /* A further CPU joins: the big kernel lock, then whatever its queues hold (nothing, at first). */

@@ -637,13 +637,48 @@ static void sys_timed(struct args *a, long nr)
     }
 }
 
-/* A system call's decoded arguments, as a temporary that lives until the end of the statement. */
-#define ARGS(self_, f_) ((struct args){                                              \
-        .self = (self_), .f = (f_), .cspace = &(self_)->slots[TCB_SLOT_CSPACE].cap, \
-        .label = PITH_TAG_LABEL((f_)->rsi),                                          \
-        .w = { (f_)->rdx, (f_)->r10, (f_)->r8, (f_)->r9 },                           \
-    })
+/* The system calls that take arguments: decoded here, once. */
+static __attribute__((noinline)) void dispatch_args(struct tcb *self, struct trap_frame *f)
+{
+    struct args a = {
+        .self = self, .f = f, .cspace = &self->slots[TCB_SLOT_CSPACE].cap,
+        .label = PITH_TAG_LABEL(f->rsi),
+        .w = { f->rdx, f->r10, f->r8, f->r9 },
+    };
+    switch ((int64_t)f->rax) {
+    case PITH_SYS_CALL:
+        sys_call(&a);
+        break;
+    case PITH_SYS_SEND:
+        sys_send(&a, true);
+        break;
+    case PITH_SYS_NBSEND:
+        sys_send(&a, false);
+        break;
+    case PITH_SYS_RECV:
+        sys_recv(&a, true);
+        break;
+    case PITH_SYS_NBRECV:
+        sys_recv(&a, false);
+        break;
+    case PITH_SYS_REPLY_RECV:
+        sys_reply_recv(&a);
+        break;
+    default:                            /* the timed ones */
+        sys_timed(&a, (long)(int64_t)f->rax);
+        break;
+    }
+}
 
+static __attribute__((noinline)) void sys_sleep(struct tcb *self, struct trap_frame *f)
+{
+    uint64_t now = rdtsc(), ticks = ns_to_tsc(f->rdi);
+    f->rax = PITH_OK;
+    sched_set_current(NULL);
+    sched_sleep_until(self, ticks > UINT64_MAX - now ? UINT64_MAX : now + ticks);
+}
+
+/* Every case a call at its end, or none: the dispatch itself saves no registers. */
 void syscall_dispatch(struct trap_frame *f)
 {
     struct tcb *self = sched_current();
@@ -652,25 +687,18 @@ void syscall_dispatch(struct trap_frame *f)
         f->rip -= SYSCALL_INSN_LEN;
         return;
     }
-    /* The arguments are decoded only by the calls that take them: a null call stays short. */
+    /* Those without arguments here; the others decode them (a null call stays short). */
     switch ((int64_t)f->rax) {
     case PITH_SYS_CALL:
-        sys_call(&ARGS(self, f));
-        break;
     case PITH_SYS_SEND:
-        sys_send(&ARGS(self, f), true);
-        break;
     case PITH_SYS_NBSEND:
-        sys_send(&ARGS(self, f), false);
-        break;
     case PITH_SYS_RECV:
-        sys_recv(&ARGS(self, f), true);
-        break;
     case PITH_SYS_NBRECV:
-        sys_recv(&ARGS(self, f), false);
-        break;
     case PITH_SYS_REPLY_RECV:
-        sys_reply_recv(&ARGS(self, f));
+    case PITH_SYS_CALL_TIMED:
+    case PITH_SYS_SEND_TIMED:
+    case PITH_SYS_RECV_TIMED:
+        dispatch_args(self, f);
         break;
     case PITH_SYS_YIELD:
         f->rax = PITH_OK;
@@ -680,18 +708,9 @@ void syscall_dispatch(struct trap_frame *f)
         f->rax = PITH_OK;
         set_words(f, PITH_ABI_VERSION_MAJOR, PITH_ABI_VERSION_MINOR, tsc_hz(), this_cpu()->fast_path_hits);
         break;
-    case PITH_SYS_CALL_TIMED:
-    case PITH_SYS_SEND_TIMED:
-    case PITH_SYS_RECV_TIMED:
-        sys_timed(&ARGS(self, f), (long)(int64_t)f->rax);
+    case PITH_SYS_SLEEP:
+        sys_sleep(self, f);
         break;
-    case PITH_SYS_SLEEP: {
-        uint64_t now = rdtsc(), ticks = ns_to_tsc(f->rdi);
-        f->rax = PITH_OK;
-        sched_set_current(NULL);
-        sched_sleep_until(self, ticks > UINT64_MAX - now ? UINT64_MAX : now + ticks);
-        break;
-    }
     default:
         syscall_unknown(self, f);
         break;
