@@ -102,9 +102,7 @@ static inline __attribute__((always_inline)) void sched_switch_to(struct percpu 
         cs->loaded_gs = t->gs_base;
     }
     if (cs->fpu_owner != t) {
-        if (cs->fpu_owner)
-            fpu_save_area(tcb_fpu_area(cs->fpu_owner));
-        fpu_restore_area(tcb_fpu_area(t));
+        fpu_switch_area(cs->fpu_owner ? tcb_fpu_area(cs->fpu_owner) : NULL, tcb_fpu_area(t));
         cs->fpu_owner = t;
     }
 }
