@@ -442,38 +442,20 @@ static void idle(struct percpu *pc, struct cpu_sched *cs)
     bkl_lock();
 }
 
-/* `t`, current here, goes on running: nothing more urgent is ready on this CPU. */
-static inline bool keeps_running(const struct tcb *t)
+struct trap_frame *kernel_exit_prepare(void)
 {
-    return t && t->state == TS_READY && is_here(t) && !sched_higher_ready(t->priority);
-}
-
-/* Make t's state live on this CPU (sched_switch_to). */
-static __attribute__((noinline)) void load(struct percpu *pc, struct cpu_sched *cs, struct tcb *t)
-{
-    sched_switch_to(pc, cs, t);
-}
-
-/* Make t's state live again, the timer right, and return its checked frame. */
-static inline __attribute__((always_inline)) struct trap_frame *resume(struct percpu *pc, struct cpu_sched *cs,
-                                                                       struct tcb *t)
-{
-    cs->lend_to = NULL;
-    if (t != cs->loaded)
-        load(pc, cs, t);                /* a switch: out of line, the return to the caller stays short */
-    arm_timer(cs, t);
-    sched_apply_written(t);             /* written by another CPU while it ran */
-    trap_frame_sanitise(&t->ctx);
-    return &t->ctx;
-}
-
-/* The current thread stops here (blocked, outranked, moved away): pick the next, or idle. */
-static __attribute__((noinline)) struct trap_frame *exit_switch(struct percpu *pc, struct cpu_sched *cs)
-{
+    struct percpu *pc = this_cpu();
+    struct cpu_sched *cs = pc->sched;
     for (;;) {
         struct tcb *t = pc->current;
-        if (keeps_running(t))
-            return resume(pc, cs, t);
+        if (t && t->state == TS_READY && is_here(t) && !sched_higher_ready(t->priority)) {
+            cs->lend_to = NULL;
+            sched_switch_to(pc, cs, t);
+            arm_timer(cs, t);
+            sched_apply_written(t);             /* written by another CPU while it ran */
+            trap_frame_sanitise(&t->ctx);
+            return &t->ctx;
+        }
         if (t) {
             sched_set_current(NULL);
             if (!is_here(t)) {
@@ -496,16 +478,6 @@ static __attribute__((noinline)) struct trap_frame *exit_switch(struct percpu *p
         }
         idle(pc, cs);
     }
-}
-
-/* Most system calls return to the thread that made them: that case first, short. */
-struct trap_frame *kernel_exit_prepare(void)
-{
-    struct percpu *pc = this_cpu();
-    struct cpu_sched *cs = pc->sched;
-    if (keeps_running(pc->current))
-        return resume(pc, cs, pc->current);
-    return exit_switch(pc, cs);
 }
 
 /* A further CPU joins: the big kernel lock, then whatever its queues hold (nothing, at first). */
