@@ -18,7 +18,7 @@
  * budget, along a chain of servers too, until the server answers.  CPU
  * time (cpu_time_tsc) is still counted to the thread that ran.
  */
-#include "core/sched.h"
+#include "core/sched_fast.h"
 #include "arch/x86_64/apic.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/fpu.h"
@@ -35,35 +35,14 @@
 #include "object/ipc.h"
 #include <pith/errors.h>
 
-struct cpu_sched {
-    struct tcb *head[SCHED_PRIORITIES], *tail[SCHED_PRIORITIES];
-    uint64_t bitmap[SCHED_PRIORITIES / 64];
-    uint64_t bitmap_words;              /* bit w: bitmap[w] is not zero */
-    uint64_t run_start_tsc;             /* when the current thread began to run */
-    uint64_t slice_end_tsc;             /* when the slice owner's budget runs out */
-    struct tcb *lend_to;                /* a call reached this server: it may run on the caller's slice */
-    uint64_t armed_deadline;            /* what the timer is set for (0: must set again) */
-    struct tcb *loaded;                 /* whose address space, TLS and ports are live */
-    uint64_t loaded_fs, loaded_gs;      /* the TLS bases in the MSRs now */
-    struct tcb *fpu_owner;              /* whose state is in the FPU registers: current, or none */
-    struct tcb *sleepers;               /* sorted by wake_tsc, linked by t_next */
-};
+struct cpu_sched cpu_scheds[SMP_MAX_CPUS];
 
-static struct cpu_sched cpu_scheds[SMP_MAX_CPUS];
-
-static inline struct cpu_sched *here(void)
-{
-    return PERCPU_GET(sched);
-}
+static inline struct cpu_sched *here(void) { return sched_here(); }
+static inline bool is_here(const struct tcb *t) { return sched_is_here(t); }
 
 static inline struct cpu_sched *of_thread(const struct tcb *t)
 {
     return &cpu_scheds[t->cpu];
-}
-
-static inline bool is_here(const struct tcb *t)
-{
-    return t->cpu == PERCPU_GET(cpu_number);
 }
 
 void sched_init_cpu(unsigned n)
@@ -118,48 +97,19 @@ void sched_remove(struct tcb *t)
     t->on_ready_queue = 0;
 }
 
-/* Two bit scans: the highest non-empty word, then the highest priority in it. */
-static inline int highest_ready(const struct cpu_sched *cs)
-{
-    if (!cs->bitmap_words)
-        return -1;
-    int w = 63 - __builtin_clzll(cs->bitmap_words);
-    return w * 64 + 63 - __builtin_clzll(cs->bitmap[w]);
-}
-
 bool sched_higher_ready(unsigned priority)
 {
-    return highest_ready(here()) > (int)priority;
-}
-
-/* True if `t` is on this CPU and is what it would pick once the current thread blocks. */
-bool sched_would_pick(const struct tcb *t)
-{
-    return is_here(t) && highest_ready(here()) < (int)t->priority;
+    return sched_highest_ready(here()) > (int)priority;
 }
 
 static struct tcb *pick(struct cpu_sched *cs)
 {
-    int p = highest_ready(cs);
+    int p = sched_highest_ready(cs);
     if (p < 0)
         return NULL;
     struct tcb *t = cs->head[p];
     sched_remove(t);
     return t;
-}
-
-/* Charges the running thread's CPU time up to now, and makes `t` the running thread. */
-static uint64_t change_current(struct percpu *pc, struct cpu_sched *cs, struct tcb *t)
-{
-    uint64_t now = rdtsc();
-    if (pc->current) {
-        pc->current->cpu_time_tsc += now - cs->run_start_tsc;
-        if (pc->current != t)
-            tcb_apply_written_registers(pc->current);   /* written by another CPU while it ran */
-    }
-    cs->run_start_tsc = now;
-    pc->current = t;
-    return now;
 }
 
 static uint32_t slice_left_at(const struct cpu_sched *cs, uint64_t now)
@@ -188,7 +138,7 @@ void sched_set_current(struct tcb *t)
 {
     struct percpu *pc = this_cpu();
     struct cpu_sched *cs = pc->sched;
-    uint64_t now = change_current(pc, cs, t);
+    uint64_t now = sched_change_current(pc, cs, t);
     if (!t)
         return;                         /* the slice waits for whoever runs next */
     bool lent = t == cs->lend_to && pc->slice_owner;
@@ -346,13 +296,25 @@ static void wake_sleepers(struct cpu_sched *cs)
     }
 }
 
+/* The timer is set for `deadline` (TSC; UINT64_MAX: stopped). */
+static __attribute__((noinline)) void set_timer(struct cpu_sched *cs, uint64_t deadline)
+{
+    cs->armed_deadline = deadline;
+    uint64_t now = rdtsc();
+    if (deadline == UINT64_MAX)
+        apic_timer_stop();
+    else
+        apic_timer_oneshot_ns(deadline > now ? tsc_to_ns(deadline - now) : 0);
+}
+
 /*
  * The next timer deadline: the end of the running slice, the first
  * sleeper, or (on the boot CPU, which takes the device interrupts) an
  * interrupt handler's answer deadline.  The timer is only reprogrammed
  * when that changes, which keeps it off the system-call path.
+ * On every exit to user mode, so inline.
  */
-static void arm_timer(struct cpu_sched *cs, struct tcb *running_now)
+static inline void arm_timer(struct cpu_sched *cs, struct tcb *running_now)
 {
     uint64_t deadline = running_now ? cs->slice_end_tsc : UINT64_MAX;
     if (cs->sleepers && cs->sleepers->wake_tsc < deadline)
@@ -362,14 +324,8 @@ static void arm_timer(struct cpu_sched *cs, struct tcb *running_now)
         if (irq < deadline)
             deadline = irq;
     }
-    if (deadline == cs->armed_deadline)
-        return;
-    cs->armed_deadline = deadline;
-    uint64_t now = rdtsc();
-    if (deadline == UINT64_MAX)
-        apic_timer_stop();
-    else
-        apic_timer_oneshot_ns(deadline > now ? tsc_to_ns(deadline - now) : 0);
+    if (deadline != cs->armed_deadline)
+        set_timer(cs, deadline);
 }
 
 void sched_timer_tick(void)
@@ -401,50 +357,6 @@ void sched_timer_tick(void)
         return;
     sched_set_current(NULL);
     sched_make_ready(cur);
-}
-
-/* Make t's state live on this CPU: address space, kernel entry point, TLS bases, FPU. */
-static inline __attribute__((always_inline)) void switch_to(struct percpu *pc, struct cpu_sched *cs, struct tcb *t)
-{
-    if (t == cs->loaded)
-        return;                         /* still live from the last exit */
-    cs->loaded = t;
-    uint64_t top = (uint64_t)&t->ctx + sizeof t->ctx;
-    pc->ctx_top = top;
-    tss_set_kernel_stack(top);
-    vm_activate(t);
-    ioport_switch_to(t);
-    /* MSR writes are slow on real hardware: only when the bases differ. */
-    if (t->fs_base != cs->loaded_fs) {
-        wrmsr(MSR_FS_BASE, t->fs_base);
-        cs->loaded_fs = t->fs_base;
-    }
-    if (t->gs_base != cs->loaded_gs) {
-        wrmsr(MSR_KERNEL_GS_BASE, t->gs_base);  /* becomes GS after swapgs */
-        cs->loaded_gs = t->gs_base;
-    }
-    if (cs->fpu_owner != t) {
-        if (cs->fpu_owner)
-            fpu_save_area(tcb_fpu_area(cs->fpu_owner));
-        fpu_restore_area(tcb_fpu_area(t));
-        cs->fpu_owner = t;
-    }
-}
-
-/*
- * The IPC fast path: the current thread gives the CPU straight to `to`,
- * which runs on the rest of the current time slice (protected control
- * transfer), with no ready-queue operations.  Nothing else changed in this
- * kernel entry, so the timer is still right.  Returns the frame to resume.
- */
-struct trap_frame *sched_switch_fast(struct tcb *to)
-{
-    struct percpu *pc = this_cpu();
-    struct cpu_sched *cs = pc->sched;
-    change_current(pc, cs, to);         /* slice_end_tsc stays: the slice goes with the CPU */
-    pc->fast_path_hits++;
-    switch_to(pc, cs, to);
-    return &to->ctx;
 }
 
 /*
@@ -538,9 +450,9 @@ struct trap_frame *kernel_exit_prepare(void)
         struct tcb *t = pc->current;
         if (t && t->state == TS_READY && is_here(t) && !sched_higher_ready(t->priority)) {
             cs->lend_to = NULL;
-            switch_to(pc, cs, t);
+            sched_switch_to(pc, cs, t);
             arm_timer(cs, t);
-            tcb_apply_written_registers(t);     /* written by another CPU while it ran */
+            sched_apply_written(t);             /* written by another CPU while it ran */
             trap_frame_sanitise(&t->ctx);
             return &t->ctx;
         }

@@ -17,7 +17,6 @@ void sched_make_ready(struct tcb *t);       /* append to its priority's queue */
 void sched_remove(struct tcb *t);           /* take off the ready queue if on it */
 struct tcb *sched_pick(void);               /* the highest-priority ready thread, dequeued */
 bool sched_higher_ready(unsigned priority); /* is anything above `priority` ready? */
-bool sched_would_pick(const struct tcb *t); /* nothing ready at or above t's priority */
 static inline struct tcb *sched_current(void) { return this_cpu()->current; }
 
 /*
@@ -65,8 +64,6 @@ void sched_migrate(struct tcb *t, unsigned to);
 void sched_kick(struct tcb *t);                     /* IPI its CPU if it runs there */
 bool sched_running_elsewhere(const struct tcb *t);
 
-/* The IPC fast path hands the CPU and the time slice straight to `to`; its frame to resume. */
-struct trap_frame *sched_switch_fast(struct tcb *to);
 
 /* The running thread's TLS bases, address space or ports changed: reload them on exit. */
 void sched_reload(void);

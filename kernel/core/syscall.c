@@ -704,14 +704,9 @@ static void sys_timed(struct args *a, long nr)
     }
 }
 
-void syscall_dispatch(struct trap_frame *f)
+/* The system calls that take arguments: decoded here, once. */
+static __attribute__((noinline)) void dispatch_args(struct tcb *self, struct trap_frame *f)
 {
-    struct tcb *self = sched_current();
-    if (self->state != TS_READY) {
-        /* Stopped by another CPU on its way in: it makes the call again if resumed. */
-        f->rip -= SYSCALL_INSN_LEN;
-        return;
-    }
     struct args a = {
         .self = self, .f = f, .cspace = &self->slots[TCB_SLOT_CSPACE].cap,
         .label = PITH_TAG_LABEL(f->rsi),
@@ -736,6 +731,42 @@ void syscall_dispatch(struct trap_frame *f)
     case PITH_SYS_REPLY_RECV:
         sys_reply_recv(&a);
         break;
+    default:                            /* the timed ones */
+        sys_timed(&a, (long)(int64_t)f->rax);
+        break;
+    }
+}
+
+static __attribute__((noinline)) void sys_sleep(struct tcb *self, struct trap_frame *f)
+{
+    uint64_t now = rdtsc(), ticks = ns_to_tsc(f->rdi);
+    f->rax = PITH_OK;
+    sched_set_current(NULL);
+    sched_sleep_until(self, ticks > UINT64_MAX - now ? UINT64_MAX : now + ticks);
+}
+
+/* Every case a call at its end, or none: the dispatch itself saves no registers. */
+void syscall_dispatch(struct trap_frame *f)
+{
+    struct tcb *self = sched_current();
+    if (self->state != TS_READY) {
+        /* Stopped by another CPU on its way in: it makes the call again if resumed. */
+        f->rip -= SYSCALL_INSN_LEN;
+        return;
+    }
+    /* Those without arguments here; the others decode them (a null call stays short). */
+    switch ((int64_t)f->rax) {
+    case PITH_SYS_CALL:
+    case PITH_SYS_SEND:
+    case PITH_SYS_NBSEND:
+    case PITH_SYS_RECV:
+    case PITH_SYS_NBRECV:
+    case PITH_SYS_REPLY_RECV:
+    case PITH_SYS_CALL_TIMED:
+    case PITH_SYS_SEND_TIMED:
+    case PITH_SYS_RECV_TIMED:
+        dispatch_args(self, f);
+        break;
     case PITH_SYS_YIELD:
         f->rax = PITH_OK;
         sched_yield();
@@ -744,18 +775,9 @@ void syscall_dispatch(struct trap_frame *f)
         f->rax = PITH_OK;
         set_words(f, PITH_ABI_VERSION_MAJOR, PITH_ABI_VERSION_MINOR, tsc_hz(), this_cpu()->fast_path_hits);
         break;
-    case PITH_SYS_CALL_TIMED:
-    case PITH_SYS_SEND_TIMED:
-    case PITH_SYS_RECV_TIMED:
-        sys_timed(&a, (long)(int64_t)f->rax);
+    case PITH_SYS_SLEEP:
+        sys_sleep(self, f);
         break;
-    case PITH_SYS_SLEEP: {
-        uint64_t now = rdtsc(), ticks = ns_to_tsc(f->rdi);
-        f->rax = PITH_OK;
-        sched_set_current(NULL);
-        sched_sleep_until(self, ticks > UINT64_MAX - now ? UINT64_MAX : now + ticks);
-        break;
-    }
     default:
         syscall_unknown(self, f);
         break;

@@ -12,7 +12,7 @@
 #include "object/cnode.h"
 #include "object/extension.h"
 #include "object/port.h"
-#include "core/sched.h"
+#include "core/sched_fast.h"
 #include "lib/string.h"
 #include "core/log.h"
 #include "core/panic.h"

@@ -33,11 +33,11 @@ struct irq_line {
 };
 
 static struct irq_line lines[IOAPIC_MAX_LINES];
-static unsigned offers;                 /* lines with an offer running: the scheduler's shortcut */
+unsigned irq_offers;                    /* lines with an offer running: the scheduler's shortcut */
 
 static void set_offering(struct irq_line *l, struct irq_handler *h)
 {
-    offers += (h != NULL) - (l->offering != NULL);
+    irq_offers += (h != NULL) - (l->offering != NULL);
     l->offering = h;
 }
 
@@ -221,7 +221,7 @@ int irq_line_info(uint64_t line, uint64_t out[4])
 
 void irq_check_deadlines(void)
 {
-    if (!offers)
+    if (!irq_offers)
         return;
     uint64_t now = rdtsc();
     for (unsigned g = 0; g < ioapic_lines(); g++)
@@ -229,11 +229,9 @@ void irq_check_deadlines(void)
             offer_from(g, lines[g].offering->next);     /* it did not answer: skip it */
 }
 
-uint64_t irq_next_deadline(void)
+uint64_t irq_next_deadline_scan(void)
 {
     uint64_t d = UINT64_MAX;
-    if (!offers)
-        return d;
     for (unsigned g = 0; g < ioapic_lines(); g++)
         if (lines[g].offering && lines[g].deadline < d)
             d = lines[g].deadline;

@@ -30,6 +30,13 @@ int irq_line_info(uint64_t line, uint64_t out[4]);
 
 /* The scheduler's part: handlers that did not answer in time are skipped. */
 void irq_check_deadlines(void);
-uint64_t irq_next_deadline(void);       /* TSC; UINT64_MAX if none */
+uint64_t irq_next_deadline_scan(void);
+extern unsigned irq_offers;             /* lines with an offer running */
+
+/* TSC; UINT64_MAX if none.  On every exit to user mode: one test while no offer runs. */
+static inline uint64_t irq_next_deadline(void)
+{
+    return irq_offers ? irq_next_deadline_scan() : UINT64_MAX;
+}
 
 #endif

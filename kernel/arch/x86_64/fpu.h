@@ -35,6 +35,22 @@ static inline void fpu_restore_area(void *a)
     else
         __asm__ volatile("fxrstor64 (%0)" : : "r"(a) : "memory");
 }
+/* One thread's state out (if any), another's in: the common switch, XCR0 read once. */
+static inline void fpu_switch_area(void *out, void *in)
+{
+    uint64_t x = fpu_xcr0_value;
+    if (!x) {
+        if (out)
+            __asm__ volatile("fxsave64 (%0)" : : "r"(out) : "memory");
+        __asm__ volatile("fxrstor64 (%0)" : : "r"(in) : "memory");
+        return;
+    }
+    uint32_t lo = (uint32_t)x, hi = (uint32_t)(x >> 32);
+    if (out)
+        __asm__ volatile("xsave64 (%0)" : : "r"(out), "a"(lo), "d"(hi) : "memory");
+    __asm__ volatile("xrstor64 (%0)" : : "r"(in), "a"(lo), "d"(hi) : "memory");
+}
+
 uint32_t fpu_area_size(void);
 
 #endif

@@ -70,12 +70,25 @@ kernel_exit:
 sysret_frame:
         mov     %rax, %rsp
         BKL_UNLOCK
-        POP_GPRS
-        mov     16(%rsp), %rcx                  /* rip */
-        mov     32(%rsp), %r11                  /* rflags */
+        /* Loads, not pops: rcx and r11 are skipped, SYSRET takes rip and rflags in them. */
+        mov     0*8(%rsp), %r15
+        mov     1*8(%rsp), %r14
+        mov     2*8(%rsp), %r13
+        mov     3*8(%rsp), %r12
+        mov     5*8(%rsp), %r10
+        mov     6*8(%rsp), %r9
+        mov     7*8(%rsp), %r8
+        mov     8*8(%rsp), %rbp
+        mov     9*8(%rsp), %rdi
+        mov     10*8(%rsp), %rsi
+        mov     11*8(%rsp), %rdx
+        mov     13*8(%rsp), %rbx
+        mov     TF_RAX(%rsp), %rax
+        mov     TF_RIP(%rsp), %rcx
+        mov     TF_RFLAGS(%rsp), %r11
         and     $USER_RFLAGS, %r11
         or      $0x202, %r11                    /* IF, and bit 1 (always set) */
-        mov     40(%rsp), %rsp                  /* user rsp */
+        mov     TF_RSP(%rsp), %rsp              /* user rsp */
         swapgs
         sysretq
 1:      mov     %rax, %rsp

@@ -19,21 +19,20 @@
 #define CALIB_MS        10
 #define CALIB_ROUNDS    3
 
-static uint64_t hz;
+uint64_t tsc_hz_value;                 /* tsc_hz() */
 static uint64_t boot_tsc;                   /* the monotonic clock's zero */
 static const char *source = "none";
 
-uint64_t tsc_hz(void) { return hz; }
 const char *tsc_source(void) { return source; }
 
 uint64_t ns_to_tsc(uint64_t ns)
 {
-    return muldiv64(ns, hz, 1000000000u);
+    return muldiv64(ns, tsc_hz_value, 1000000000u);
 }
 
 uint64_t tsc_to_ns(uint64_t ticks)
 {
-    return muldiv64(ticks, 1000000000u, hz);
+    return muldiv64(ticks, 1000000000u, tsc_hz_value);
 }
 
 void delay_ns(uint64_t ns)
@@ -79,16 +78,16 @@ void time_init(void)
         }
     }
     uint64_t pit_ticks = PIT_HZ / (1000 / CALIB_MS);
-    hz = best_tsc * PIT_HZ / pit_ticks;
+    tsc_hz_value = best_tsc * PIT_HZ / pit_ticks;
     source = "PIT";
     if (cpu.tsc_den && cpu.tsc_num && cpu.crystal_hz) {
-        hz = (uint64_t)cpu.crystal_hz * cpu.tsc_num / cpu.tsc_den;
+        tsc_hz_value = (uint64_t)cpu.crystal_hz * cpu.tsc_num / cpu.tsc_den;
         source = "CPUID 0x15";
     } else if (cpu.base_mhz) {
-        hz = (uint64_t)cpu.base_mhz * 1000000u;
+        tsc_hz_value = (uint64_t)cpu.base_mhz * 1000000u;
         source = "CPUID 0x16";
     }
-    if (hz == 0)
+    if (tsc_hz_value == 0)
         panic("time: TSC frequency measured as zero");
     apic_timer_set_hz((uint64_t)best_apic * PIT_HZ / pit_ticks);
 }
@@ -98,7 +97,7 @@ void time_page_fill(struct pith_time_page *t)
 {
     t->magic = PITH_TIME_MAGIC;
     t->version = PITH_TIME_VERSION;
-    t->tsc_hz = hz;
+    t->tsc_hz = tsc_hz_value;
     t->tsc_base = boot_tsc;
-    t->ns_mult = ((1000000000ull << 32) + hz - 1) / hz;     /* fits: 1e9 << 32 < 2^62 */
+    t->ns_mult = ((1000000000ull << 32) + tsc_hz_value - 1) / tsc_hz_value;     /* fits: 1e9 << 32 < 2^62 */
 }

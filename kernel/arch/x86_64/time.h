@@ -6,7 +6,8 @@
 #include <pith/time.h>
 
 void time_init(void);
-uint64_t tsc_hz(void);
+extern uint64_t tsc_hz_value;
+static inline uint64_t tsc_hz(void) { return tsc_hz_value; }
 const char *tsc_source(void);
 uint64_t ns_to_tsc(uint64_t ns);
 uint64_t tsc_to_ns(uint64_t ticks);

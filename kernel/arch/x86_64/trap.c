@@ -80,28 +80,6 @@ static int try_fixup(struct trap_frame *f)
     return 0;
 }
 
-/*
- * Returning to user mode: registers from user level are never trusted.
- * Selectors are fixed, RFLAGS keeps only the arithmetic flags, TF and DF
- * (IOPL 0, interrupts on, no NT, AC or VM), and a frame that cannot be
- * resumed with SYSRET (non-canonical rip: the SYSRET-in-ring-0 hole) is
- * resumed with IRET instead.
- */
-void trap_frame_sanitise(struct trap_frame *f)
-{
-    f->rflags = (f->rflags & USER_RFLAGS) | RFLAGS_IF | 0x2;
-    /* A frame SYSCALL saved, with a rip it came from: SYSRET sets the selectors itself. */
-    if (f->vector == VEC_SYSCALL_FRAME && f->rip < USER_TOP)
-        return;
-    f->cs = SEL_UCODE | 3;
-    f->ss = SEL_UDATA | 3;
-    f->vector = 0;                      /* resume with IRET */
-    if (f->rip >= USER_CANONICAL_END || f->rsp >= USER_CANONICAL_END) {
-        f->rip = 0;                     /* unreachable by construction; fault in user mode if ever */
-        f->rsp = 0;
-    }
-}
-
 void trap_dump(const struct trap_frame *f)
 {
     kprintf("%s (vector %lu, error %#lx) on CPU %u, %s mode\n", trap_name((unsigned)f->vector),

@@ -3,6 +3,10 @@
 #define PITH_ARCH_TRAP_H
 
 #include <stdint.h>
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/entry.h"
+#include "arch/x86_64/gdt.h"
+#include "arch/x86_64/layout.h"
 
 /* Laid out by isr.S: general registers, then vector and error code, then the CPU's frame. */
 struct trap_frame {
@@ -38,7 +42,6 @@ void trap_dispatch(struct trap_frame *f);
 void trap_dispatch_kernel(struct trap_frame *f);
 void irq_register(unsigned vector, irq_handler_fn fn);
 irq_handler_fn irq_handler(unsigned vector);
-void trap_frame_sanitise(struct trap_frame *f);
 void trap_dump(const struct trap_frame *f);
 const char *trap_name(unsigned vector);
 
@@ -61,5 +64,40 @@ long probe_exec(const void *addr);          /* calls addr; it must hold a 'ret' 
 long probe_ud(void);
 long probe_int3(void);
 long probe_div0(void);
+
+/* The offsets syscall.S and isr.S use (arch/x86_64/entry.h). */
+_Static_assert(__builtin_offsetof(struct trap_frame, rax) == TF_RAX, "trap_frame layout");
+_Static_assert(__builtin_offsetof(struct trap_frame, rcx) == TF_RCX, "trap_frame layout");
+_Static_assert(__builtin_offsetof(struct trap_frame, r11) == TF_R11, "trap_frame layout");
+_Static_assert(__builtin_offsetof(struct trap_frame, vector) == TF_VECTOR, "trap_frame layout");
+_Static_assert(__builtin_offsetof(struct trap_frame, rip) == TF_RIP, "trap_frame layout");
+_Static_assert(__builtin_offsetof(struct trap_frame, rflags) == TF_RFLAGS, "trap_frame layout");
+_Static_assert(__builtin_offsetof(struct trap_frame, rsp) == TF_RSP, "trap_frame layout");
+_Static_assert(sizeof(struct trap_frame) == TF_SIZE, "trap_frame layout");
+
+/*
+ * Returning to user mode: registers from user level are never trusted.
+ * Selectors are fixed, RFLAGS keeps only the arithmetic flags, TF and DF
+ * (IOPL 0, interrupts on, no NT, AC or VM), and a frame that cannot be
+ * resumed with SYSRET (non-canonical rip: the SYSRET-in-ring-0 hole) is
+ * resumed with IRET instead.  On every exit, so inline.
+ */
+static inline void trap_frame_sanitise(struct trap_frame *f)
+{
+    /*
+     * A frame SYSCALL saved, with a rip it came from: SYSRET sets the
+     * selectors itself, and syscall.S filters the flags as below on its way.
+     */
+    if (f->vector == VEC_SYSCALL_FRAME && f->rip < USER_TOP)
+        return;
+    f->rflags = (f->rflags & USER_RFLAGS) | RFLAGS_IF | 0x2;
+    f->cs = SEL_UCODE | 3;
+    f->ss = SEL_UDATA | 3;
+    f->vector = 0;                      /* resume with IRET */
+    if (f->rip >= USER_CANONICAL_END || f->rsp >= USER_CANONICAL_END) {
+        f->rip = 0;                     /* unreachable by construction; fault in user mode if ever */
+        f->rsp = 0;
+    }
+}
 
 #endif
