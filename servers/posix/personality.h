@@ -279,6 +279,8 @@ long thread_kill(struct lproc *p, uint32_t tgid, uint32_t tid, uint64_t sig);   
 uint32_t thread_tid(struct lproc *p);           /* the tid of the thread being served */
 bool thread_fault(uint64_t i, struct pith_msg *m);
 void threads_end(struct lproc *p);
+long thread_sleep(struct lproc *p, uint64_t wake);   /* a further thread's nanosleep */
+bool thread_kept_busy(struct lproc *p, uint64_t nr, uint64_t a0);   /* its kind's one kept answer taken */
 uint64_t futex_expire(uint64_t now);            /* timed-out waits answered; ns until the next (0: none) */
 uint64_t futex_interrupt(struct lproc *p);      /* the first thread's futex wait taken for EINTR (0: none) */
 

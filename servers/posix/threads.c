@@ -60,7 +60,9 @@ struct waiter {
     struct lthread *thread;             /* NULL: the process's first thread */
     uint64_t reply, addr, deadline, seq;   /* deadline UINT64_MAX: none */
     uint32_t bitset;
+    long timeout;                       /* the answer at the deadline: -ETIMEDOUT, or 0 for a nanosleep */
 };
+#define SLEEP_ADDR 1                    /* a nanosleep's entry: no futex word has this address */
 
 static struct lthread threads[THREAD_MAX];
 static struct lthread *entered[LPROC_MAX];     /* which thread's fields each lproc holds (NULL: its first's) */
@@ -149,6 +151,20 @@ static long futex_wake(struct lproc *p, uint64_t addr, uint64_t n, uint32_t bits
     return woken;
 }
 
+/* The thread served waits: its answer kept until a wake, a signal or the deadline (then timeout). */
+static long keep(struct lproc *p, uint64_t addr, uint32_t bits, uint64_t deadline, long timeout)
+{
+    for (int i = 0; i < WAITER_MAX; i++)
+        if (!waiters[i].reply) {
+            waiters[i] = (struct waiter){ .proc = p, .thread = entered[slot_of(p)], .reply = server_reply,
+                                          .addr = addr, .deadline = deadline, .seq = waiter_seq++, .bitset = bits,
+                                          .timeout = timeout };
+            deferred = true;            /* main.c keeps the reply object: only this thread waits */
+            return NO_ANSWER;
+        }
+    return -ENOMEM;                     /* cannot happen: one entry per thread */
+}
+
 /* The deadline of a futex timeout (monotonic ns), or -errno. */
 static long deadline_of(struct lproc *p, uint64_t uts, bool absolute, bool realtime, uint64_t *deadline)
 {
@@ -184,14 +200,7 @@ static long futex_wait(struct lproc *p, uint64_t addr, uint32_t val, uint64_t ut
         return -EAGAIN;
     if (deadline <= pith_clock_ns(time_page))
         return -ETIMEDOUT;
-    for (int i = 0; i < WAITER_MAX; i++)
-        if (!waiters[i].reply) {
-            waiters[i] = (struct waiter){ .proc = p, .thread = entered[slot_of(p)], .reply = server_reply,
-                                          .addr = addr, .deadline = deadline, .seq = waiter_seq++, .bitset = bits };
-            deferred = true;            /* main.c keeps the reply object: only this thread waits */
-            return NO_ANSWER;
-        }
-    return -ENOMEM;                     /* cannot happen: one entry per thread */
+    return keep(p, addr, bits, deadline, -ETIMEDOUT);
 }
 
 SYSCALL(futex)
@@ -249,12 +258,43 @@ uint64_t futex_expire(uint64_t now)
         if (w->deadline <= now) {
             struct waiter gone = *w;
             w->reply = 0;
-            answer_thread(gone.proc, gone.thread, gone.reply, -ETIMEDOUT);
+            answer_thread(gone.proc, gone.thread, gone.reply, gone.timeout);
         } else if (!next || w->deadline - now < next) {
             next = w->deadline - now;
         }
     }
     return next;
+}
+
+/* A further thread's nanosleep, kept here like its futex waits (the lproc's sleeper is the first thread's). */
+long thread_sleep(struct lproc *p, uint64_t wake)
+{
+    return wake <= pith_clock_ns(time_page) ? 0 : keep(p, SLEEP_ADDR, 0, wake, 0);
+}
+
+/*
+ * Calls whose answer may be kept in the lproc's one place for their kind
+ * (a pipe's or the console's read or write, wait4, poll): while one thread
+ * waits in one, another thread's would take the same place, so it gets
+ * EAGAIN instead.  True if p's call nr (first argument a0) is such a one.
+ */
+bool thread_kept_busy(struct lproc *p, uint64_t nr, uint64_t a0)
+{
+    if (!groups[slot_of(p)].count)
+        return false;
+    switch (nr) {
+    case 0: case 1: case 17: case 18: case 19: case 20: {      /* read, write and their kin */
+        struct ofile *of = ofile_of(p, a0);
+        return of && (of->kind == FD_PIPE_R || of->kind == FD_PIPE_W || of->kind == FD_CONSOLE) &&
+               (p->pipe_reply || p->tty_reply);
+    }
+    case 61: case 247:
+        return p->wait_reply;
+    case 7: case 23: case 270: case 271:
+        return p->poll_reply;
+    default:
+        return false;
+    }
 }
 
 /* The first thread's futex wait taken for a signal's EINTR (0: it waits in none). */

@@ -261,6 +261,31 @@ static void bitsets(void)
     printf("wake: woke %ld, woken set %d\n", n, bits_woken);
 }
 
+/* Three threads asleep at once, each woken at its own time. */
+static void *sleeper(void *arg)
+{
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    nap((long)arg);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    return (void *)(long)(ms >= (long)arg);
+}
+
+static void sleepers(void)
+{
+    pthread_t t[3];
+    for (long i = 0; i < 3; i++)
+        t[i] = start(sleeper, (void *)(20 + 10 * i), 0);
+    long ok = 0;
+    for (int i = 0; i < 3; i++) {
+        void *r;
+        pthread_join(t[i], &r);
+        ok += (long)r;
+    }
+    printf("threads asleep at once, each its time: %ld of 3\n", ok);
+}
+
 /* In a child: a thread ends the whole process with _exit while main waits in a join. */
 static void *ender(void *arg) { (void)arg; nap(20); _exit(6); }
 static void *outliver(void *arg)
@@ -312,6 +337,7 @@ int main(int argc, char **argv)
     printf("detached threads ran: %d\n", atomic_load(&detached_runs));
     timeouts();
     bitsets();
+    sleepers();
     endings(argv[0]);
     return 0;
 }
