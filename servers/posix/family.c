@@ -96,8 +96,10 @@ SYSCALL(vfork) { return fork_from(p, 0, 0, 0, 0); }   /* a copy: the parent need
 
 SYSCALL(clone)
 {
-    if ((a0 & CLONE_THREAD) || ((a0 & CLONE_VM) && !a1))
-        return -ENOSYS;                 /* threads: not yet */
+    if (a0 & CLONE_THREAD)
+        return thread_clone(p, a0, a1, a2, a3, a4);
+    if ((a0 & CLONE_VM) && !a1)
+        return -ENOSYS;                 /* a process sharing its parent's memory: not here */
     return fork_from(p, a0, a1, a2, a3);
 }
 
@@ -137,6 +139,7 @@ static long errno_of(long posix_err)
 /* Everything of p goes, without a trace: its pid lives on in the process that replaces it. */
 static void discard(struct lproc *p)
 {
+    threads_end(p);                     /* as Linux: execve ends the other threads */
     pith_invoke4(p->tcb, PITH_TCB_SUSPEND, 0, 0, 0, 0);
     files_close_all(p);
     pipe_cancel(p);

@@ -10,6 +10,7 @@
 
 #include "tls.h"
 
+#include <errno.h>
 #include <pith/fault.h>
 #include <signal.h>
 #include <stdio.h>
@@ -50,7 +51,8 @@ bool fault_serve(struct lproc *p, struct pith_msg *m)
     p->sys_nr = m->w[1];
     const uint64_t args[6] = { r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9 };
     cur_proc = p;
-    long result = syscall_dispatch(p, m->w[1], args);
+    /* Another thread of the process holds the one kept answer of this call's kind: EAGAIN (threads.c). */
+    long result = thread_kept_busy(p, m->w[1], r.rdi) ? -EAGAIN : syscall_dispatch(p, m->w[1], args);
     cur_proc = NULL;
     if (result == NO_ANSWER || p->state != LP_RUNNING)
         return false;

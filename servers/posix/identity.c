@@ -14,10 +14,10 @@ SYSCALL(exit_group)
     lproc_end(p, (int)(a0 & 0xff), 0);
     return NO_ANSWER;
 }
-SYSCALL(exit) { return sys_exit_group(p, a0, 0, 0, 0, 0, 0); }   /* one thread: the process ends */
+SYSCALL(exit) { return thread_exit(p, (int)(a0 & 0xff)); }     /* the last thread's ends the process */
 
 SYSCALL(getpid) { return p->pid; }
-SYSCALL(gettid) { return p->pid; }
+SYSCALL(gettid) { return thread_tid(p); }
 SYSCALL(getppid) { return p->ppid; }
 SYSCALL(getuid) { return 0; }           /* also geteuid, getgid, getegid: everyone is root */
 SYSCALL(umask) { return 022; }
@@ -89,7 +89,7 @@ SYSCALL(arch_prctl)
 SYSCALL(set_tid_address)
 {
     p->clear_tid = a0;
-    return p->pid;
+    return thread_tid(p);
 }
 SYSCALL(set_robust_list) { return a1 == 24 ? 0 : -EINVAL; }    /* accepted: one thread, nothing to clean */
 SYSCALL(rseq) { return -ENOSYS; }       /* glibc carries on without it */

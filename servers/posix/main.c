@@ -94,7 +94,9 @@ static const struct posix_handlers handlers = { .spawn = spawn, .wait = wait_for
 /* Answers the sleepers and polls whose time has come; the time until the next one (0: none). */
 static uint64_t wake_sleepers(void)
 {
-    uint64_t now = pith_clock_ns(time_page), next = poll_expire(now);
+    uint64_t now = pith_clock_ns(time_page), next = poll_expire(now), futex_next = futex_expire(now);
+    if (futex_next && (!next || futex_next < next))
+        next = futex_next;
     for (int i = 0; i < LPROC_MAX; i++) {
         struct lproc *p = &lprocs[i];
         if (p->state != LP_RUNNING || !p->sleeper)
@@ -142,6 +144,8 @@ static void serve(void)
             PITH_TAG_LABEL(m.tag) == PITH_FAULT_LABEL) {
             struct lproc *p = &lprocs[m.badge - FAULT_BADGE];
             answer = p->state == LP_RUNNING && fault_serve(p, &m);
+        } else if (m.badge >= THREAD_BADGE && m.badge < TTY_BADGE && PITH_TAG_LABEL(m.tag) == PITH_FAULT_LABEL) {
+            answer = thread_fault(m.badge - THREAD_BADGE, &m);
         } else if (m.badge == TTY_BADGE) {
             tty_message(&m);
             m = (struct pith_msg){ .tag = PITH_TAG(0, 0) };

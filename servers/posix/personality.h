@@ -27,6 +27,7 @@
 #define FD_MAX        64
 #define PAGE          ((uint64_t)4096)
 #define FAULT_BADGE   (1ull << 40)      /* + process slot; clients of the protocol have small badges */
+#define THREAD_BADGE  (FAULT_BADGE + LPROC_MAX)   /* + thread index (threads.c) */
 #define TTY_BADGE     (1ull << 41)      /* our console reader thread (tty.c) */
 
 /* The Linux address space. */
@@ -270,6 +271,18 @@ void answer_syscall(struct lproc *p, uint64_t reply, long result);          /* a
 extern struct pith_fault_regs resume_regs;     /* registers of the answer in hand, PITH_FAULT_RESUME_REGS */
 extern struct lproc *cur_proc;                 /* the process whose call is being served (NULL: none) */
 #define RESUME_FULL (-100001l)                 /* a call's result: resume with resume_regs (rt_sigreturn) */
+
+/* threads.c: further threads of a process, futexes */
+long thread_clone(struct lproc *p, uint64_t flags, uint64_t stack, uint64_t ptid, uint64_t ctid, uint64_t tls);
+long thread_exit(struct lproc *p, int status);
+long thread_kill(struct lproc *p, uint32_t tgid, uint32_t tid, uint64_t sig);   /* 1: tid is no thread of ours */
+uint32_t thread_tid(struct lproc *p);           /* the tid of the thread being served */
+bool thread_fault(uint64_t i, struct pith_msg *m);
+void threads_end(struct lproc *p);
+long thread_sleep(struct lproc *p, uint64_t wake);   /* a further thread's nanosleep */
+bool thread_kept_busy(struct lproc *p, uint64_t nr, uint64_t a0);   /* its kind's one kept answer taken */
+uint64_t futex_expire(uint64_t now);            /* timed-out waits answered; ns until the next (0: none) */
+uint64_t futex_interrupt(struct lproc *p);      /* the first thread's futex wait taken for EINTR (0: none) */
 
 /* fault.c: a fault message of process p; true if it is to be answered with *m */
 bool fault_serve(struct lproc *p, struct pith_msg *m);

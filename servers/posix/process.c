@@ -24,6 +24,8 @@ int chunks_total;
 static bool chunk_busy[CHUNK_MAX];
 void answer_wait(struct lproc *p);      /* main.c */
 
+uint32_t lproc_next_pid(void) { return next_pid++; }   /* tids come from the same numbers */
+
 struct lproc *lproc_by_pid(uint32_t pid)
 {
     for (int i = 0; i < LPROC_MAX; i++)
@@ -143,6 +145,7 @@ void lproc_end(struct lproc *p, int status, int signal)
 {
     if (p->state != LP_RUNNING)
         return;
+    threads_end(p);                     /* its further threads first: its own fields back in p */
     pith_invoke4(p->tcb, PITH_TCB_SUSPEND, 0, 0, 0, 0);
     p->state = LP_ENDED;                /* before its pipes wake anyone: nothing answers it now */
     files_close_all(p);

@@ -297,6 +297,8 @@ void signal_wake(struct lproc *t)
         reply = t->tty_reply, t->tty_reply = 0;
     } else if (t->poll_reply) {
         reply = poll_interrupt(t), restart = false;     /* poll and select: EINTR whatever the flags */
+    } else if ((reply = futex_interrupt(t))) {
+        restart = false;                /* a futex wait: EINTR, and the C library waits again */
     } else {
         if (!handler)
             lproc_end(t, 0, sig);       /* running: a default action ends it now; a handler waits for a call */
@@ -421,10 +423,15 @@ static long send_to(struct lproc *p, int64_t pid, uint64_t sig, int code, bool e
 #define SI_TKILL (-6)
 
 SYSCALL(kill) { return send_to(p, (int32_t)a0, a1, SI_USER, false); }
-SYSCALL(tkill) { return (int32_t)a0 <= 0 ? -EINVAL : send_to(p, (int32_t)a0, a1, SI_TKILL, true); }
+SYSCALL(tkill)
+{
+    long r = (int32_t)a0 <= 0 ? -EINVAL : thread_kill(p, 0, (uint32_t)a0, a1);
+    return r != 1 ? r : send_to(p, (int32_t)a0, a1, SI_TKILL, true);
+}
 SYSCALL(tgkill)
 {
     if ((int32_t)a0 <= 0 || (int32_t)a1 <= 0)
         return -EINVAL;
-    return a0 != a1 ? -ESRCH : send_to(p, (int32_t)a1, a2, SI_TKILL, true);
+    long r = thread_kill(p, (uint32_t)a0, (uint32_t)a1, a2);    /* a further thread of a0 */
+    return r != 1 ? r : a0 != a1 ? -ESRCH : send_to(p, (int32_t)a1, a2, SI_TKILL, true);
 }

@@ -24,7 +24,7 @@
     X(230, clock_nanosleep) X(231, exit_group) X(234, tgkill) X(257, openat) X(258, mkdirat) \
     X(262, newfstatat) X(263, unlinkat) X(264, renameat) X(267, readlinkat) X(269, faccessat) \
     X(273, set_robust_list) X(292, dup3) X(302, prlimit64) X(316, renameat2) X(318, getrandom) \
-    X(334, rseq) X(439, faccessat2) \
+    X(334, rseq) X(202, futex) X(439, faccessat2) \
     X(7, poll) X(23, select) X(270, pselect6) X(271, ppoll) X(25, mremap)
 
 #define DECLARE(nr, name) S(name)

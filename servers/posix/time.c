@@ -70,6 +70,8 @@ SYSCALL(time)
 /* The thread waits with its answer held (main.c answers it when the time comes). */
 static long sleep_until(struct lproc *p, uint64_t wake)
 {
+    if (thread_tid(p) != p->pid)
+        return thread_sleep(p, wake);   /* a further thread's sleep: kept with its futex waits */
     if (wake <= pith_clock_ns(time_page))
         return 0;
     p->sleeper = server_reply;
