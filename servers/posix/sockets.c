@@ -67,6 +67,7 @@
 struct lsock {
     bool used, stream;
     bool bound, listening, connecting, connected, shut_wr, eof;
+    bool told_inprogress;               /* connect said EINPROGRESS: the next connect reports the outcome */
     bool reuseaddr, keepalive, broadcast, nodelay;
     uint32_t sndbuf, rcvbuf;
     int error;                          /* SO_ERROR: a failed connect's errno, until read */
@@ -360,10 +361,30 @@ static long accept_call(struct lproc *p, uint64_t fd, uint64_t uaddr, uint64_t u
 SYSCALL(accept) { return accept_call(p, a0, a1, a2, 0); }
 SYSCALL(accept4) { return accept_call(p, a0, a1, a2, a3); }
 
-/* A connection under way: connected, failed, or still going (blocking, or EALREADY / EINPROGRESS). */
+/* A connection under way: connected, failed (its error kept for SO_ERROR), or still going. */
+static void refresh(struct ofile *of, struct lsock *s)
+{
+    uint32_t events, error;
+    if (!s->connecting || socket_status(netc(), of->ino, &events, &error))
+        return;
+    if (error) {
+        s->connecting = false;
+        s->error = (int)-net_errno(error);
+    } else if (!(events & SOCKET_CONNECTING)) {
+        s->connecting = false;
+        s->connected = true;
+    }
+}
+
+/* connect's answer for a connection under way: blocking, wait; else EINPROGRESS, then EALREADY. */
 static long connect_progress(struct lproc *p, uint64_t fd, struct ofile *of, struct lsock *s, bool again, bool first)
 {
     uint32_t events, error;
+    /* Linux says EINPROGRESS even on loopback, where the handshake is over already. */
+    if (first && (of->flags & O_NONBLOCK)) {
+        s->told_inprogress = true;
+        return -EINPROGRESS;
+    }
     long err = socket_status(netc(), of->ino, &events, &error);
     if (err)
         return net_errno(err);
@@ -396,13 +417,23 @@ SYSCALL(connect)
             s->connected = s->bound = true;
         return err;
     }
+    if (s->told_inprogress) {
+        /* As Linux: after EINPROGRESS, connect reports the outcome once (0 or the error), then EISCONN. */
+        refresh(of, s);
+        if (s->connected || s->error) {
+            s->told_inprogress = false;
+            int e = s->error;
+            s->error = 0;
+            return -e;
+        }
+    }
     if (s->listening || s->connected)
         return -EISCONN;
     if (s->connecting)
         return connect_progress(p, a0, of, s, again, false);
     err = socket_connect_begin(netc(), of->ino, addr, port);
     if (err == SOCKET_E_BAD_STATE)
-        return s->error ? -ECONNABORTED : -EINVAL;
+        return -EINVAL;                 /* address or port 0 */
     if (err)
         return net_errno(err);
     s->connecting = s->bound = true;
@@ -491,13 +522,7 @@ SYSCALL(setsockopt)
 /* SO_ERROR: a failed connection's error, read once. */
 static int take_error(struct ofile *of, struct lsock *s)
 {
-    if (s->connecting) {
-        uint32_t events, error;
-        if (!socket_status(netc(), of->ino, &events, &error) && error) {
-            s->connecting = false;
-            s->error = (int)-net_errno(error);
-        }
-    }
+    refresh(of, s);
     int e = s->error;
     s->error = 0;
     return e;
@@ -610,6 +635,7 @@ static long sock_send(struct lproc *p, uint64_t fd, struct ofile *of, struct lso
     }
     uint64_t done;
     resumed(p, fd, &done);
+    refresh(of, s);
     if (s->shut_wr || (!s->connected && !s->connecting))
         return broken_pipe(p, flags);
     if (s->connecting)
@@ -677,6 +703,7 @@ static long sock_recv(struct lproc *p, uint64_t fd, struct ofile *of, struct lso
     bool peek = flags & L_MSG_PEEK, waitall = (flags & L_MSG_WAITALL) && !peek;
     uint64_t done;
     resumed(p, fd, &done);
+    refresh(of, s);
     if (s->listening || (!s->connected && !s->connecting))
         return -ENOTCONN;
     if (s->connecting)
@@ -812,7 +839,7 @@ unsigned sock_ready(const struct ofile *of)
     if (events & SOCKET_WRITABLE && !s->shut_wr)
         r |= L_POLLOUT | L_POLLWRNORM;
     if (error)
-        r |= L_POLLERR | L_POLLHUP;
+        r |= L_POLLOUT | L_POLLERR | L_POLLHUP;     /* as Linux has a refused connection */
     /* A stream socket neither connected nor on its way: Linux says writable and hung up. */
     if (s->stream && !s->listening && !s->connected && !s->connecting)
         r |= L_POLLOUT | L_POLLWRNORM | L_POLLHUP;
