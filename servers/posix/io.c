@@ -104,6 +104,7 @@ static long vector(struct lproc *p, uint64_t fd, uint64_t iov, uint64_t count, b
             if (total && deferred) {
                 /* Something moved already: answer that, not the wait. */
                 pipe_cancel_keep(p);
+                sock_cancel_keep(p);
                 return total;
             }
             return n;

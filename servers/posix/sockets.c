@@ -147,6 +147,15 @@ bool sock_again(struct lproc *p, uint64_t reply)
     return true;
 }
 
+void sock_cancel_keep(struct lproc *p)
+{
+    if (p->sleeper && retries[p - lprocs].reply == p->sleeper) {
+        retries[p - lprocs].reply = 0;
+        p->sleeper = 0;
+        deferred = false;
+    }
+}
+
 /* Whether this call is one made again (and the bytes it had moved). */
 static bool resumed(struct lproc *p, uint64_t fd, uint64_t *done)
 {

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <sys/select.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -136,6 +137,8 @@ static void tcp(void)
     CHECK("getpeername", getpeername(c, (struct sockaddr *)&got, &len));
     printf("client's peer %s:%d\n", inet_ntoa(got.sin_addr), ntohs(got.sin_port));
     CHECK("lseek", lseek(s, 0, SEEK_SET));
+    struct stat st;
+    printf("fstat: %s, a socket: %d\n", fstat(s, &st) ? errname(errno) : "ok", S_ISSOCK(st.st_mode));
     CHECK("recv nothing, MSG_DONTWAIT", recv(s, back, 10, MSG_DONTWAIT));
     printf("poll idle: %#x, client out: %#x\n", revents(s, POLLIN, 0), revents(c, POLLOUT, 0));
 

@@ -22,6 +22,7 @@ POSIX_BUSYBOX=(                 # name|command line (after the binary)
     "busybox_sh_echo|sh /posix/echo.sh"
     "busybox_sh_pipe|sh /posix/pipe.sh"
     "busybox_sh_status|sh /posix/status.sh"
+    "busybox_nc|sh /posix/nc.sh"
 )
 
 posix_modules() {
@@ -46,6 +47,9 @@ posix_folder() {
     # (applets by bare name need /proc/self/exe, which the host's chroot lacks: the scripts name busybox)
     printf 'true | false; echo status $?; /bin/busybox sh -c "exit 5"; echo $?\n/bin/busybox echo x | /bin/busybox tr x y\n' \
         > "$dir/posix/status.sh"
+    # nc over loopback: a listener in the background prints what a client sends it, then ends.
+    printf '/bin/busybox nc -l -p 47030 &\n/bin/busybox sleep 1\necho hello over nc | /bin/busybox nc 127.0.0.1 47030\nwait\necho done\n' \
+        > "$dir/posix/nc.sh"
     [ -x /bin/busybox ] && cp /bin/busybox "$dir/bin/busybox"
     return 0
 }
