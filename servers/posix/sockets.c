@@ -94,6 +94,9 @@ static struct pith_client *netc(void)
 {
     if (!net_ready) {
         pith_client_init(&net, "/svc/net", &names_resolver, pith_slot_alloc(), pith_tls_self()->ipc_buffer);
+        /* Every process waits while we do: a missing or stuck network server costs ms, not seconds. */
+        net.retries = 3;
+        net.timeout_ns = 1000000000ull;
         net_ready = true;
         /* Sockets a previous incarnation of this server left (the same badge) go now. */
         uint32_t closed;

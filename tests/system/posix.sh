@@ -13,6 +13,7 @@ PU=$BUILD/user
 POSIX_PROGRAMS=${POSIX_PROGRAMS:-"hello status segv args files memory clock uname enosys fork signals poll proc mremap tty jobs sockets"}
 POSIX_PROC=" proc "                # these see the host's /proc, mounted in the chroot
 POSIX_TTY=" tty "                  # these run on a pseudo-terminal on the host (script), as on Pith's console
+POSIX_DEVNULL=" busybox_nc "       # these need /dev/null in the chroot (ash gives background jobs it as input)
 POSIX_ARGS_args="alpha beta"
 POSIX_BUSYBOX=(                 # name|command line (after the binary)
     "busybox_echo|echo hello"
@@ -65,6 +66,7 @@ posix_host() {
     # As root, in a chroot, so absolute paths mean what they mean on the test disk.
     if [ "$(id -u)" = 0 ]; then
         case $POSIX_PROC in *" $1 "*) mkdir -p "$tmp/proc" && mount -t proc proc "$tmp/proc" ;; esac
+        case $POSIX_DEVNULL in *" $1 "*) mkdir -p "$tmp/dev" && mknod -m 666 "$tmp/dev/null" c 1 3 ;; esac
         case $POSIX_TTY in
         *" $1 "*)   # nothing typed: script's input stays open and empty while the program runs
             (sleep 5 | env -i HOME=/ PATH=/bin:/usr/bin TERM=vt100 script -qec "/usr/sbin/chroot $tmp $2" /dev/null |
