@@ -48,9 +48,10 @@ posix_folder() {
     # (applets by bare name need /proc/self/exe, which the host's chroot lacks: the scripts name busybox)
     printf 'true | false; echo status $?; /bin/busybox sh -c "exit 5"; echo $?\n/bin/busybox echo x | /bin/busybox tr x y\n' \
         > "$dir/posix/status.sh"
-    # nc over loopback: a listener in the background prints what a client sends it, then ends. Its
-    # input stays open (sleep) so it does not end its side first, racing the client's send.
-    printf '/bin/busybox sleep 4 | /bin/busybox nc -l -p 47030 &\n/bin/busybox sleep 1\necho hello over nc | /bin/busybox nc 127.0.0.1 47030\nwait\necho done\n' \
+    # nc over loopback: a listener in the background prints what a client sends it, then ends. The
+    # client reads a file, ready at once, so it sends before it sees the listener end its side.
+    printf 'hello over nc\n' > "$dir/posix/hello.txt"
+    printf '/bin/busybox nc -l -p 47030 &\n/bin/busybox sleep 1\n/bin/busybox nc 127.0.0.1 47030 < /posix/hello.txt\nwait\necho done\n' \
         > "$dir/posix/nc.sh"
     [ -x /bin/busybox ] && cp /bin/busybox "$dir/bin/busybox"
     return 0
