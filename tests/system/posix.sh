@@ -13,7 +13,6 @@ PU=$BUILD/user
 POSIX_PROGRAMS=${POSIX_PROGRAMS:-"hello status segv args files memory clock uname enosys fork signals poll proc mremap tty jobs sockets"}
 POSIX_PROC=" proc "                # these see the host's /proc, mounted in the chroot
 POSIX_TTY=" tty "                  # these run on a pseudo-terminal on the host (script), as on Pith's console
-POSIX_DEVNULL=" busybox_nc "       # these need /dev/null in the chroot (ash gives background jobs it as input)
 POSIX_ARGS_args="alpha beta"
 POSIX_BUSYBOX=(                 # name|command line (after the binary)
     "busybox_echo|echo hello"
@@ -23,7 +22,6 @@ POSIX_BUSYBOX=(                 # name|command line (after the binary)
     "busybox_sh_echo|sh /posix/echo.sh"
     "busybox_sh_pipe|sh /posix/pipe.sh"
     "busybox_sh_status|sh /posix/status.sh"
-    "busybox_nc|sh /posix/nc.sh"
 )
 
 posix_modules() {
@@ -48,11 +46,6 @@ posix_folder() {
     # (applets by bare name need /proc/self/exe, which the host's chroot lacks: the scripts name busybox)
     printf 'true | false; echo status $?; /bin/busybox sh -c "exit 5"; echo $?\n/bin/busybox echo x | /bin/busybox tr x y\n' \
         > "$dir/posix/status.sh"
-    # nc over loopback: a listener in the background prints what a client sends it, then ends. The
-    # client reads a file, ready at once, so it sends before it sees the listener end its side.
-    printf 'hello over nc\n' > "$dir/posix/hello.txt"
-    printf '/bin/busybox nc -l -p 47030 &\n/bin/busybox sleep 1\n/bin/busybox nc 127.0.0.1 47030 < /posix/hello.txt\nwait\necho done\n' \
-        > "$dir/posix/nc.sh"
     [ -x /bin/busybox ] && cp /bin/busybox "$dir/bin/busybox"
     return 0
 }
@@ -68,7 +61,6 @@ posix_host() {
     # As root, in a chroot, so absolute paths mean what they mean on the test disk.
     if [ "$(id -u)" = 0 ]; then
         case $POSIX_PROC in *" $1 "*) mkdir -p "$tmp/proc" && mount -t proc proc "$tmp/proc" ;; esac
-        case $POSIX_DEVNULL in *" $1 "*) mkdir -p "$tmp/dev" && mknod -m 666 "$tmp/dev/null" c 1 3 ;; esac
         case $POSIX_TTY in
         *" $1 "*)   # nothing typed: script's input stays open and empty while the program runs
             (sleep 5 | env -i HOME=/ PATH=/bin:/usr/bin TERM=vt100 script -qec "/usr/sbin/chroot $tmp $2" /dev/null |
@@ -113,9 +105,9 @@ posix_run() {
     local log=$LOGS/posix img=$LOGS/posix.img p entry name cmd
     posix_folder "$LOGS/posix-disk"
     tools/mkdisk.sh "$LOGS/posix-disk" "$img" 32 > /dev/null
-    # shellcheck disable=SC2046
     # A network device (QEMU's user network, nothing beyond it is used) so the network server runs:
     # the socket tests go through its loopback interface.
+    # shellcheck disable=SC2046
     SESSION_NET=user SESSION_DISK=$img session_start "$log" $(posix_modules)
     if ! session_wait 'pith> ' 60 || ! session_wait_log 'posix: serving /svc/posix' 60; then
         result FAIL posix/personality_serves "no prompt or no /svc/posix (see $log)"
