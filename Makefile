@@ -570,7 +570,9 @@ MODULES += $(NETDEV_ELF) $(NET_ELF)
 run debug iso $(BUILD)/pith.iso: $(NETDEV_ELF) $(NET_ELF)
 run: MODARGS += --module $(NETDEV_ELF) --module $(NET_ELF)
 run: RUN += $(if $(NET),--net $(NET))
-# The shell's ifconfig and ping (servers/shell/net.c) call /svc/net.
+# The shell's ifconfig and ping (servers/shell/net.c) call /svc/net; so do the POSIX personality's sockets.
+$(POSIX_ELF): $(SOCKET_IDL_OBJ)
+$(POSIX_OBJS): | $(BUILD)/idl/socket.h
 $(SHELL_ELF): $(SOCKET_IDL_OBJ) $(UOBJ)/servers/net/config.c.o
 $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/shell/*.c)): | $(BUILD)/idl/socket.h
 test bench: $(NET_PROGRAMS)

@@ -39,8 +39,17 @@ void net_enter(struct net_thread *t)
     tx_thread = t;
 }
 
+/* Packets lwIP looped back (to 127.0.0.1 or our own address) wait in a queue until polled:
+ * delivered before the lock goes, so no call leaves them stranded. */
+static void deliver_looped(void)
+{
+    if (tx_thread)
+        netif_poll_all();
+}
+
 void net_leave(void)
 {
+    deliver_looped();
     tx_thread = NULL;
     pith_mutex_unlock(&net_lock);
 }
@@ -49,6 +58,7 @@ bool net_wait(struct net_thread *t, uint64_t deadline)
 {
     if (deadline && net_now_ns() >= deadline)
         return false;
+    deliver_looped();
     pith_cond_wait(&net_changed, &net_lock);
     tx_thread = t;
     return true;
@@ -99,7 +109,7 @@ bool net_routable(uint32_t addr)
     uint32_t ours = lwip_ntohl(ip4_addr_get_u32(netif_ip4_addr(&net_if)));
     uint32_t mask = lwip_ntohl(ip4_addr_get_u32(netif_ip4_netmask(&net_if)));
     uint32_t gw = ip4_addr_get_u32(netif_ip4_gw(&net_if));
-    return (addr & mask) == (ours & mask) || addr == 0xffffffffu || gw != 0;
+    return (addr & mask) == (ours & mask) || addr == 0xffffffffu || gw != 0 || addr >> 24 == 127;
 }
 
 int link_start(const struct netcfg *cfg, struct net_thread *t)

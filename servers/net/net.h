@@ -101,11 +101,16 @@ void usock_close(struct sock *s);
 
 long tsock_open(struct sock *s, int i);
 long tsock_bind(struct sock *s, uint32_t addr, uint16_t port);
-long tsock_connect(struct net_thread *t, struct sock *s, int i, uint32_t addr, uint16_t port, uint32_t timeout_ms);
+/* begin: return once the SYN is sent (connect_begin), the outcome seen through tsock_status */
+long tsock_connect(struct net_thread *t, struct sock *s, int i, uint32_t addr, uint16_t port, uint32_t timeout_ms,
+                   bool begin);
 long tsock_listen(struct sock *s, int i, uint32_t backlog);
 long tsock_accept(struct net_thread *t, struct sock *s, uint32_t timeout_ms, uint32_t *conn, uint32_t *addr,
                     uint16_t *port);
-long tsock_send(struct net_thread *t, struct sock *s, const uint8_t *data, uint64_t len, uint32_t *sent);
+/* wait: until something fits (send); else sent 0 when nothing does (trysend) */
+long tsock_send(struct net_thread *t, struct sock *s, const uint8_t *data, uint64_t len, uint32_t *sent, bool wait);
+/* status's events and error (netsock.h) */
+void tsock_status(const struct sock *s, uint32_t *events, uint32_t *error);
 long tsock_recv(struct net_thread *t, struct sock *s, uint32_t timeout_ms, uint8_t *data, uint64_t *len);
 long tsock_shutdown(struct sock *s, uint32_t how);
 void tsock_close(struct sock *s);

@@ -79,7 +79,7 @@ static long on_connect(void *ctx, uint32_t sock, uint32_t addr, uint16_t port, u
 {
     WITH_SOCK(ctx, sock, s);
     long err = s->type == SOCKET_UDP ? usock_connect(s, addr, port)
-                                     : tsock_connect(ctx, s, (int)sock, addr, port, timeout_ms);
+                                     : tsock_connect(ctx, s, (int)sock, addr, port, timeout_ms, false);
     net_leave();
     return err;
 }
@@ -100,18 +100,28 @@ static long on_accept(void *ctx, uint32_t sock, uint32_t timeout_ms, uint32_t *c
     return err;
 }
 
-static long on_send(void *ctx, uint32_t sock, const uint8_t *data, uint64_t len, uint32_t *sent)
+static long send_either(void *ctx, uint32_t sock, const uint8_t *data, uint64_t len, uint32_t *sent, bool wait)
 {
     WITH_SOCK(ctx, sock, s);
     long err;
     if (s->type == SOCKET_TCP) {
-        err = tsock_send(ctx, s, data, len, sent);
+        err = tsock_send(ctx, s, data, len, sent, wait);
     } else {
         err = s->peer ? usock_sendto(s, true, 0, 0, data, len) : SOCKET_E_NOT_CONNECTED;
         *sent = err ? 0 : (uint32_t)len;
     }
     net_leave();
     return err;
+}
+
+static long on_send(void *ctx, uint32_t sock, const uint8_t *data, uint64_t len, uint32_t *sent)
+{
+    return send_either(ctx, sock, data, len, sent, true);
+}
+
+static long on_trysend(void *ctx, uint32_t sock, const uint8_t *data, uint64_t len, uint32_t *sent)
+{
+    return send_either(ctx, sock, data, len, sent, false);
 }
 
 static long on_sendto(void *ctx, uint32_t sock, uint32_t addr, uint16_t port, const uint8_t *data, uint64_t len)
@@ -240,11 +250,47 @@ static long on_ping(void *ctx, uint32_t addr, uint32_t timeout_ms, uint32_t *rtt
     return err;
 }
 
+static long on_status(void *ctx, uint32_t sock, uint32_t *events, uint32_t *error)
+{
+    WITH_SOCK(ctx, sock, s);
+    *error = 0;
+    if (s->type == SOCKET_UDP)
+        *events = SOCKET_WRITABLE | (s->qlen ? SOCKET_READABLE : 0);
+    else
+        tsock_status(s, events, error);
+    net_leave();
+    return 0;
+}
+
+static long on_connect_begin(void *ctx, uint32_t sock, uint32_t addr, uint16_t port)
+{
+    WITH_SOCK(ctx, sock, s);
+    long err = s->type == SOCKET_UDP ? usock_connect(s, addr, port)
+                                     : tsock_connect(ctx, s, (int)sock, addr, port, 0, true);
+    net_leave();
+    return err;
+}
+
+static long on_release(void *ctx, uint32_t *closed)
+{
+    struct net_thread *t = ctx;
+    *closed = 0;
+    net_enter(t);
+    for (int i = 0; i < NET_SOCKETS; i++)
+        if (net_sockets[i].used && !net_sockets[i].pending && net_sockets[i].owner == t->badge) {
+            sock_free(i);               /* a listener frees its connections never accepted with it */
+            ++*closed;
+        }
+    net_leave();
+    return 0;
+}
+
 static const struct socket_handlers handlers = {
     .open = on_open, .bind = on_bind, .connect = on_connect, .listen = on_listen, .accept = on_accept,
     .send = on_send, .sendto = on_sendto, .recv = on_recv, .shutdown = on_shutdown, .close = on_close,
     .getsockname = on_getsockname, .getpeername = on_getpeername, .setsockopt = on_setsockopt,
-    .ifconfig = on_ifconfig, .ping = on_ping,
+    .ifconfig = on_ifconfig, .ping = on_ping, .trysend = on_trysend, .status = on_status,
+    .connect_begin = on_connect_begin, .release = on_release,
 };
 
 /* The generated loop does not show handlers the badge; this one keeps it for them. */

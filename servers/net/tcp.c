@@ -9,6 +9,7 @@
  */
 #include "lwip/tcp.h"
 #include "net.h"
+#include "netsock.h"
 #include "socket.h"
 
 #include <string.h>
@@ -101,7 +102,8 @@ long tsock_bind(struct sock *s, uint32_t addr, uint16_t port)
     return e == ERR_OK ? 0 : e == ERR_USE ? SOCKET_E_IN_USE : SOCKET_E_BAD_ARGUMENT;
 }
 
-long tsock_connect(struct net_thread *t, struct sock *s, int i, uint32_t addr, uint16_t port, uint32_t timeout_ms)
+long tsock_connect(struct net_thread *t, struct sock *s, int i, uint32_t addr, uint16_t port, uint32_t timeout_ms,
+                   bool begin)
 {
     if (!s->tcp)
         return gone(s);
@@ -116,6 +118,8 @@ long tsock_connect(struct net_thread *t, struct sock *s, int i, uint32_t addr, u
         return e == ERR_MEM || e == ERR_BUF ? SOCKET_E_NO_MEMORY : e == ERR_RTE ? SOCKET_E_UNREACHABLE
              : e == ERR_USE ? SOCKET_E_IN_USE : SOCKET_E_BAD_STATE;
     s->connecting = true;
+    if (begin)
+        return 0;                       /* connect_begin: status tells the outcome */
     uint64_t deadline = net_deadline(timeout_ms);
     while (s->connecting && s->tcp)
         if (!timeout_ms || !net_wait(t, deadline))
@@ -172,7 +176,7 @@ long tsock_accept(struct net_thread *t, struct sock *s, uint32_t timeout_ms, uin
     return 0;
 }
 
-long tsock_send(struct net_thread *t, struct sock *s, const uint8_t *data, uint64_t len, uint32_t *n)
+long tsock_send(struct net_thread *t, struct sock *s, const uint8_t *data, uint64_t len, uint32_t *n, bool wait)
 {
     *n = 0;
     if (s->listening)
@@ -197,6 +201,8 @@ long tsock_send(struct net_thread *t, struct sock *s, const uint8_t *data, uint6
             if (e != ERR_MEM)
                 return SOCKET_E_CLOSED;
         }
+        if (!wait)
+            return 0;                   /* trysend: nothing fits now */
         net_wait(t, 0);
     }
 }
@@ -225,6 +231,27 @@ long tsock_recv(struct net_thread *t, struct sock *s, uint32_t timeout_ms, uint8
         tcp_recved(s->tcp, n);
     *len = n;
     return 0;
+}
+
+void tsock_status(const struct sock *s, uint32_t *events, uint32_t *error)
+{
+    uint32_t ev = 0;
+    if (s->listening)
+        ev |= s->nbacklog ? SOCKET_READABLE : 0;
+    else if (s->rx || s->eof)
+        ev |= SOCKET_READABLE;
+    if (s->eof)
+        ev |= SOCKET_HANGUP;
+    if (s->tcp && s->connected && !s->shut_wr && tcp_sndbuf(s->tcp) && tcp_sndqueuelen(s->tcp) < TCP_SND_QUEUELEN)
+        ev |= SOCKET_WRITABLE;
+    if (s->tcp && s->connecting)
+        ev |= SOCKET_CONNECTING;
+    *error = 0;
+    if (!s->tcp && s->err && s->err != ERR_CLSD) {
+        ev |= SOCKET_HANGUP | SOCKET_READABLE;
+        *error = (uint32_t)gone(s);
+    }
+    *events = ev;
 }
 
 static void detach(struct tcp_pcb *pcb)

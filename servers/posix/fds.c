@@ -33,8 +33,12 @@ struct ofile *ofile_new(uint8_t kind, uint32_t flags)
 
 void ofile_drop(struct ofile *of)
 {
-    if (of && of->refs > 0 && !--of->refs && (of->kind == FD_PIPE_R || of->kind == FD_PIPE_W))
+    if (!of || of->refs <= 0 || --of->refs)
+        return;
+    if (of->kind == FD_PIPE_R || of->kind == FD_PIPE_W)
         pipe_end_closed(of);
+    else if (of->kind == FD_SOCKET)
+        sock_closed(of);
 }
 
 struct ofile *ofile_of(struct lproc *p, uint64_t fd)

@@ -42,6 +42,8 @@ static long transfer(struct lproc *p, uint64_t fd, uint64_t buf, uint64_t n, int
         return -EISDIR;
     case FD_PROCFILE:
         return write ? -EINVAL : off >= 0 ? -ESPIPE : proc_read(p, of, buf, n);
+    case FD_SOCKET:
+        return off >= 0 ? -ESPIPE : sock_transfer(p, fd, of, buf, n, write);
     default:
         break;
     }
@@ -102,6 +104,7 @@ static long vector(struct lproc *p, uint64_t fd, uint64_t iov, uint64_t count, b
             if (total && deferred) {
                 /* Something moved already: answer that, not the wait. */
                 pipe_cancel_keep(p);
+                sock_cancel_keep(p);
                 return total;
             }
             return n;
@@ -195,7 +198,7 @@ SYSCALL(lseek)
     int64_t off = (int64_t)a1, base = 0;
     if (!of)
         return -EBADF;
-    if (of->kind == FD_CONSOLE || of->kind == FD_PIPE_R || of->kind == FD_PIPE_W)
+    if (of->kind == FD_CONSOLE || of->kind == FD_PIPE_R || of->kind == FD_PIPE_W || of->kind == FD_SOCKET)
         return -ESPIPE;
     if (of->kind == FD_DIR || of->kind == FD_PROCDIR) {
         if (a2 != SEEK_SET || off != 0)

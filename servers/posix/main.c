@@ -104,12 +104,14 @@ static uint64_t wake_sleepers(void)
         if (p->wake_ns <= now) {
             uint64_t reply = p->sleeper;
             p->sleeper = 0;
-            answer_syscall(p, reply, 0);
+            if (!sock_again(p, reply))  /* a socket call that would block: made again */
+                answer_syscall(p, reply, 0);
         } else if (!next || p->wake_ns - now < next) {
             next = p->wake_ns - now;
         }
     }
-    return next;
+    uint64_t sock = sock_tick(now);
+    return sock && (!next || sock < next) ? sock : next;
 }
 
 static void serve(void)

@@ -70,6 +70,8 @@ static long stat_fd(struct lproc *p, uint64_t fd, uint64_t buf)
         proc_stat(p, of->path, true, &st);
     } else if (of->kind == FD_PIPE_R || of->kind == FD_PIPE_W) {
         stat_fill(&st, 0x1000 + (uint32_t)of->pipe, S_IFIFO | 0600, 1, 0, 0, 0, 0, 0, 0, 0);
+    } else if (of->kind == FD_SOCKET) {
+        stat_fill(&st, 0x2000 + of->ino, S_IFSOCK | 0777, 1, 0, 0, 0, 0, 0, 0, 0);
     } else {
         uint32_t mode, nlink, uid, gid, at, mt, ct;
         uint64_t size, blocks;

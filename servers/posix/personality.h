@@ -59,7 +59,7 @@ struct region {
     uint64_t src;                       /* a shared image's pages: our slot of origin's frame (0: its own pages) */
 };
 
-enum fd_kind { FD_NONE, FD_CONSOLE, FD_FILE, FD_DIR, FD_NULL, FD_PIPE_R, FD_PIPE_W, FD_PROCDIR, FD_PROCFILE };
+enum fd_kind { FD_NONE, FD_CONSOLE, FD_FILE, FD_DIR, FD_NULL, FD_PIPE_R, FD_PIPE_W, FD_PROCDIR, FD_PROCFILE, FD_SOCKET };
 
 /* An open file description (shared by dup). */
 struct ofile {
@@ -68,6 +68,7 @@ struct ofile {
     uint32_t ino, gen, flags;           /* O_* flags (access mode, O_APPEND, O_NONBLOCK) */
     int pipe;                           /* pipes: which (pipe.c) */
     uint64_t pos;                       /* files: byte offset; directories: readdir cookie */
+                                        /* (sockets: ino is the network server's socket number) */
     char path[256];
 };
 
@@ -241,6 +242,14 @@ long proc_read(struct lproc *p, struct ofile *of, uint64_t buf, uint64_t n);
 long proc_getdents(struct lproc *p, struct ofile *of, uint64_t buf, uint64_t n);
 long proc_stat(struct lproc *p, const char *path, bool follow, struct stat *st);
 long proc_readlink(struct lproc *p, const char *path, char *out, size_t max);
+
+/* sockets.c: AF_INET sockets over /svc/net */
+long sock_transfer(struct lproc *p, uint64_t fd, struct ofile *of, uint64_t buf, uint64_t n, bool write);
+unsigned sock_ready(const struct ofile *of);  /* poll's events */
+void sock_closed(struct ofile *of);            /* its last descriptor went */
+bool sock_again(struct lproc *p, uint64_t reply);   /* a sleeper woken: a blocked socket call made again */
+uint64_t sock_tick(uint64_t now);
+void sock_cancel_keep(struct lproc *p);        /* a readv or writev answered after all (io.c) */              /* kept polls over sockets looked at; ns until the next (0: none) */
 
 /* clock.c */
 void clock_start(void);

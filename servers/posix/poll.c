@@ -45,6 +45,8 @@ static unsigned ready_of(const struct ofile *of)
     case FD_PIPE_R:
     case FD_PIPE_W:
         return pipe_ready(of);
+    case FD_SOCKET:
+        return sock_ready(of);
     default:
         return L_POLLIN | L_POLLOUT | L_POLLRDNORM | L_POLLWRNORM;
     }

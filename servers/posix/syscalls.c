@@ -25,7 +25,10 @@
     X(262, newfstatat) X(263, unlinkat) X(264, renameat) X(267, readlinkat) X(269, faccessat) \
     X(273, set_robust_list) X(292, dup3) X(302, prlimit64) X(316, renameat2) X(318, getrandom) \
     X(334, rseq) X(202, futex) X(439, faccessat2) \
-    X(7, poll) X(23, select) X(270, pselect6) X(271, ppoll) X(25, mremap)
+    X(7, poll) X(23, select) X(270, pselect6) X(271, ppoll) X(25, mremap) \
+    X(41, socket) X(42, connect) X(43, accept) X(44, sendto) X(45, recvfrom) X(46, sendmsg) X(47, recvmsg) \
+    X(48, shutdown) X(49, bind) X(50, listen) X(51, getsockname) X(52, getpeername) X(54, setsockopt) \
+    X(55, getsockopt) X(288, accept4)
 
 #define DECLARE(nr, name) S(name)
 CALLS(DECLARE)

@@ -31,6 +31,21 @@ static inline const char *errname(int e)
     case EACCES: return "EACCES";
     case EAGAIN: return "EAGAIN";
     case EPERM: return "EPERM";
+    case EAFNOSUPPORT: return "EAFNOSUPPORT";
+    case EPROTONOSUPPORT: return "EPROTONOSUPPORT";
+    case ESOCKTNOSUPPORT: return "ESOCKTNOSUPPORT";
+    case ENOTSOCK: return "ENOTSOCK";
+    case ECONNREFUSED: return "ECONNREFUSED";
+    case EADDRINUSE: return "EADDRINUSE";
+    case ENOTCONN: return "ENOTCONN";
+    case EMSGSIZE: return "EMSGSIZE";
+    case EINPROGRESS: return "EINPROGRESS";
+    case EALREADY: return "EALREADY";
+    case EISCONN: return "EISCONN";
+    case EOPNOTSUPP: return "EOPNOTSUPP";
+    case EDESTADDRREQ: return "EDESTADDRREQ";
+    case ENOPROTOOPT: return "ENOPROTOOPT";
+    case ECONNRESET: return "ECONNRESET";
     default: return "other";
     }
 }

@@ -10,7 +10,7 @@
 
 PX=$BUILD/posix
 PU=$BUILD/user
-POSIX_PROGRAMS=${POSIX_PROGRAMS:-"hello status segv args files memory clock uname enosys fork signals poll proc mremap tty jobs threads"}
+POSIX_PROGRAMS=${POSIX_PROGRAMS:-"hello status segv args files memory clock uname enosys fork signals poll proc mremap tty jobs threads sockets"}
 POSIX_PROC=" proc "                # these see the host's /proc, mounted in the chroot
 POSIX_TTY=" tty "                  # these run on a pseudo-terminal on the host (script), as on Pith's console
 POSIX_ARGS_args="alpha beta"
@@ -26,7 +26,7 @@ POSIX_BUSYBOX=(                 # name|command line (after the binary)
 
 posix_modules() {
     echo "$PU/init.elf $PU/memd.elf $BUILD/modules/manifest $PU/console.elf $PU/shell.elf $PU/kvd.elf" \
-        "$PU/pci.elf $PU/blk.elf $PU/fs.elf $PU/posix.elf"
+        "$PU/pci.elf $PU/blk.elf $PU/fs.elf $PU/posix.elf $PU/netdev.elf $PU/net.elf"
 }
 
 # The test disk's folder: make run's disk/, the programs in /posix, busybox in /bin.
@@ -105,8 +105,10 @@ posix_run() {
     local log=$LOGS/posix img=$LOGS/posix.img p entry name cmd
     posix_folder "$LOGS/posix-disk"
     tools/mkdisk.sh "$LOGS/posix-disk" "$img" 32 > /dev/null
+    # A network device (QEMU's user network, nothing beyond it is used) so the network server runs:
+    # the socket tests go through its loopback interface.
     # shellcheck disable=SC2046
-    SESSION_DISK=$img session_start "$log" $(posix_modules)
+    SESSION_NET=user SESSION_DISK=$img session_start "$log" $(posix_modules)
     if ! session_wait 'pith> ' 60 || ! session_wait_log 'posix: serving /svc/posix' 60; then
         result FAIL posix/personality_serves "no prompt or no /svc/posix (see $log)"
         session_stop

@@ -20,9 +20,11 @@
 #define LWIP_UDP                1
 #define LWIP_TCP                1
 #define LWIP_DHCP               1
-#define LWIP_SINGLE_NETIF       1
-#define LWIP_NETIF_LOOPBACK     0
-#define LWIP_HAVE_LOOPIF        0
+/* 127.0.0.1 on lwIP's loopback interface (and our own address looped back):
+ * the queue is delivered by net_enter's caller on leaving (link.c). */
+#define LWIP_SINGLE_NETIF       0
+#define LWIP_NETIF_LOOPBACK     1
+#define LWIP_HAVE_LOOPIF        1
 #define LWIP_STATS              0
 #define LWIP_NETIF_LINK_CALLBACK 0
 

@@ -59,6 +59,7 @@ int main(void)
     }
     udp_checks();
     tcp_checks();
+    nowait_checks();
     kill_checks();
     bench_udp_rtt();
     printf("nettest: %d passed, %d failed\n", passed, failed);

@@ -2,7 +2,8 @@
  * The network's in-system test (tests/system/net.sh): two machines on one
  * QEMU socket network.  "nettest serve" on node B answers UDP and TCP
  * echo on port 7 (serve.c); "nettest check" on node A drives the socket
- * protocol through every message and error against it (check.c, tcp.c),
+ * protocol through every message and error against it (udp.c, tcp.c,
+ * nowait.c, the loopback interface too),
  * kills the driver under traffic, and measures the UDP round trip.
  */
 #ifndef NETTEST_H
@@ -29,6 +30,7 @@ _Noreturn void serve(void);
 bool wait_for_b(void);
 void udp_checks(void);
 void tcp_checks(void);
+void nowait_checks(void);
 void kill_checks(void);
 void bench_udp_rtt(void);
 void dhcp_checks(void);
