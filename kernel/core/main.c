@@ -39,8 +39,10 @@ static void banner(uint64_t tsc_at_banner)
             cpu.brand[0] ? cpu.brand : "unknown", cpu.vendor, cpus);
     kprintf("  memory:  %lu MiB usable, %lu MiB free for user level\n",
             boot.ram_bytes >> 20, physmem_free_bytes(&boot.mem) >> 20);
-    kprintf("  tsc:     %lu.%03lu MHz (%s)%s\n", tsc_hz() / 1000000, (tsc_hz() / 1000) % 1000,
-            tsc_source(), cpu.invariant_tsc ? ", invariant" : "");
+    kprintf("  tsc:     %lu.%03lu MHz (%s", tsc_hz() / 1000000, (tsc_hz() / 1000) % 1000, tsc_source());
+    if (tsc_uncertainty_ppm())
+        kprintf(", within %u ppm", tsc_uncertainty_ppm());
+    kprintf(")%s\n", cpu.invariant_tsc ? ", invariant" : "");
     kprintf("  timer:   local APIC %s, %s, %lu kHz count-down\n",
             apic_is_x2() ? "x2APIC" : "xAPIC",
             apic_timer_uses_deadline() ? "TSC-deadline" : "one-shot", apic_timer_hz() / 1000);
