@@ -77,7 +77,7 @@ static void report_restart(struct proc *p)
         return;
     uint64_t now = now_ns();
     printf("init: %s serving again %lu us after it ended (backoff %lu us)\n", p->cfg.name,
-           (now - p->ended_at) / 1000, (p->restart_at - p->ended_at) / 1000);
+           (now - p->ended_at) / 1000, p->backoff / 1000);
 }
 
 static bool may_publish(int who, const char *name)
