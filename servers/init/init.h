@@ -108,6 +108,7 @@ uint64_t tree_kept_bytes(int owner);
 /* names.c (its own lock: names_forget and names_has_prefix take it) */
 void names_forget(int owner);
 bool names_has_prefix(const char *prefix);
+void names_wait_published(uint64_t max_ns);
 void names_start(void);
 
 /* main.c: init's own faults end the system (docs/manifest.md, "When init faults"). */

@@ -28,6 +28,7 @@ static struct {
     uint64_t slot;              /* our capability to the endpoint */
 } table[NAMES_MAX];
 static pith_mutex_t names_lock;
+static uint64_t published_ntfn;         /* signalled on every publish (names_wait_published) */
 
 struct names_ctx {
     struct pith_server srv;
@@ -122,6 +123,8 @@ static long publish(void *ctx, const char *name, uint64_t ep)
         }
     }
     pith_mutex_unlock(&names_lock);
+    if (!err)
+        pith_signal(published_ntfn);
     return err;
 }
 
@@ -196,6 +199,18 @@ void names_forget(int owner)
     pith_mutex_unlock(&names_lock);
 }
 
+/*
+ * Waits at most max_ns or until a name is published, whichever is first:
+ * init's main thread waiting for a program's name is woken by the publish
+ * itself, and still looks again every max_ns for a program that ended
+ * without publishing.
+ */
+void names_wait_published(uint64_t max_ns)
+{
+    struct pith_msg m = { 0 };
+    pith_syscall_timed(PITH_SYS_RECV_TIMED, published_ntfn, &m, 0, max_ns);
+}
+
 bool names_has_prefix(const char *prefix)
 {
     bool found = false;
@@ -233,6 +248,7 @@ void names_start(void)
 {
     pith_thread_t *t;
     pith_mutex_init(&names_lock);
+    published_ntfn = pith_object_new(PITH_OBJ_NOTIFICATION, 0);
     if (pith_thread_create(&t, serve, NULL))
         printf("init: cannot start the name service thread\n");
 }
