@@ -28,7 +28,7 @@ static struct {
     uint64_t slot;              /* our capability to the endpoint */
 } table[NAMES_MAX];
 static pith_mutex_t names_lock;
-static uint64_t published_ntfn;         /* signalled on every publish (names_wait_published) */
+static uint64_t published_ntfn;         /* signalled on every publish and end (names_wait_published) */
 
 struct names_ctx {
     struct pith_server srv;
@@ -190,6 +190,7 @@ static long list(void *ctx, uint32_t index, char *name, char *owner)
     return err;
 }
 
+/* Called as a process ends: a waiter for its name (names_wait_published) looks again at once. */
 void names_forget(int owner)
 {
     pith_mutex_lock(&names_lock);
@@ -197,13 +198,14 @@ void names_forget(int owner)
         if (table[i].used && table[i].owner == owner)
             drop(i);
     pith_mutex_unlock(&names_lock);
+    pith_signal(published_ntfn);
 }
 
 /*
- * Waits at most max_ns or until a name is published, whichever is first:
- * init's main thread waiting for a program's name is woken by the publish
- * itself, and still looks again every max_ns for a program that ended
- * without publishing.
+ * Waits at most max_ns or until a name is published or a process ends,
+ * whichever is first: init's main thread waiting for a program's name is
+ * woken by the publish itself, or by the program's end without one; it
+ * still looks again every max_ns.
  */
 void names_wait_published(uint64_t max_ns)
 {
