@@ -117,7 +117,10 @@ void tss_io_allow(uint16_t first, uint16_t last, int allow)
     for (; p < end && p % 8; p++)
         io_bit(tss, p, allow);
     uint32_t bytes = (end - p) / 8;
-    memset(&tss->iomap[p / 8], allow ? 0 : 0xff, bytes);
-    for (p += bytes * 8; p < end; p++)
+    if (bytes) {
+        memset(&tss->iomap[p / 8], allow ? 0 : 0xff, bytes);
+        p += bytes * 8;
+    }
+    for (; p < end; p++)
         io_bit(tss, p, allow);
 }
