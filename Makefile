@@ -576,6 +576,9 @@ $(POSIX_OBJS): | $(BUILD)/idl/socket.h
 $(SHELL_ELF): $(SOCKET_IDL_OBJ) $(UOBJ)/servers/net/config.c.o
 $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/shell/*.c)): | $(BUILD)/idl/socket.h
 test bench: $(NET_PROGRAMS)
+# make bench's pith.boot_to_shell boots make run's system, on a copy of its disk (tools/bench.sh).
+bench: $(MODULES) $(DISK_IMG)
+bench: export BENCH_RUN_MODULES := $(MODULES)
 -include $(NETDEV_OBJS:.o=.d) $(NET_OBJS:.o=.d) $(LWIP_OBJS:.o=.d)
 # The server's command-line parser on the host.
 $(BUILD)/host/test_netcfg: servers/net/config.c servers/net/netcfg.h

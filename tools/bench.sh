@@ -94,6 +94,45 @@ else
     echo "# pith.server_restart unavailable: no restart measured (see $log)"
 fi
 
+# pith.boot_to_shell: make run's system (every server of its manifest, its
+# disk) from kernel entry to the shell's first prompt on the serial line.
+# The shell logs the TSC then, the banner the TSC at kernel entry; both
+# count from reset, and the firmware and loader's share before kmain is
+# given beside (not Pith's).  Three boots: the disk's answers come in host
+# time, so when the shell, the lowest priority, gets the CPU varies.
+shell_samples=()
+for i in 1 2 3; do
+    shell_log=$logdir/shell$i.log
+    rm -f "$shell_log"
+    [ -n "${BENCH_RUN_MODULES:-}" ] || break
+    cp "$BUILD/disk.img" "$logdir/shell-disk.img"
+    shell_mods=()
+    for m in $BENCH_RUN_MODULES; do shell_mods+=(--module "$m"); done
+    tools/qemu-run.sh --accel "$accel" --smp "$SMP" --timeout 300 --kernel "$BUILD/pith.bin" "${shell_mods[@]}" \
+        --disk "$logdir/shell-disk.img" --debugcon "$shell_log" --serial /dev/null >"$shell_log.runner" 2>&1 &
+    shell_pid=$!
+    for _ in $(seq 1 1500); do
+        grep -aq '^shell: first prompt' "$shell_log" 2>/dev/null && break
+        kill -0 "$shell_pid" 2>/dev/null || break
+        sleep 0.2
+    done
+    kill "$shell_pid" 2>/dev/null; wait "$shell_pid" 2>/dev/null
+    entry=$(tr -d '\r' < "$shell_log" | sed -n 's/.*[ (]\([0-9]*\) \(of them \)\{0,1\}before kmain.*/\1/p' | head -1)
+    prompt=$(tr -d '\r' < "$shell_log" | sed -n 's/^shell: first prompt \([0-9]*\) TSC ticks after reset/\1/p' | head -1)
+    [ -n "$entry" ] && [ -n "$prompt" ] && shell_samples+=("$((prompt - entry))")
+done
+if [ "${#shell_samples[@]}" -gt 0 ]; then
+    shell_unit=cycles
+    [ "$accel" = icount ] && shell_unit=insns
+    [ "$accel" = tcg ] && shell_unit=ticks
+    sorted=$(printf '%s\n' "${shell_samples[@]}" | sort -n)
+    n=${#shell_samples[@]}
+    echo "bench pith.boot_to_shell median=$(echo "$sorted" | sed -n "$(( n / 2 + 1 ))p") min=$(echo "$sorted" | head -1) max=$(echo "$sorted" | tail -1) unit=$shell_unit iters=$n"
+    echo "# pith.boot_to_shell: from kernel entry; the firmware and loader before it: $entry"
+else
+    echo "# pith.boot_to_shell unavailable: no first prompt (see $logdir/shell1.log)"
+fi
+
 # The Linux guest, same QEMU, mode and -smp.  Its stderr is kept for the reason.
 # File-system figures: the storage servers and bench/fs on a fresh ext2
 # disk, same mode.  fsbench prints unit=tsc: the mode chosen here names it.

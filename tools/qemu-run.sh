@@ -62,7 +62,8 @@ if [ "$accel" = auto ]; then
     if kvm_is_real; then accel=kvm; else accel=tcg; fi
 fi
 
-args=(-M q35 -m "$mem" -smp "$smp" -no-reboot -display none
+# QEMU_MACHINE: another machine line (the tests' q35,hpet=off boots the PIT's calibration).
+args=(-M "${QEMU_MACHINE:-q35}" -m "$mem" -smp "$smp" -no-reboot -display none
       -device isa-debug-exit,iobase=0xf4,iosize=0x04)
 case $accel in
     tcg) args+=(-accel tcg -cpu max) ;;

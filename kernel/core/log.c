@@ -7,6 +7,7 @@ static struct logring ring;
 static unsigned uart_holders;       /* threads holding COM1's ports: none, the kernel writes there */
 static bool debugcon;               /* QEMU's port 0xE9 console answers 0xE9 when read */
 static bool panicking;
+static bool stamp_lines, line_start = true;     /* debug console only: see log_stamp_lines */
 
 #define DEBUGCON_PORT 0xE9
 
@@ -17,6 +18,16 @@ void log_init(void)
 }
 
 bool log_has_debugcon(void) { return debugcon; }
+void log_stamp_lines(bool on) { stamp_lines = on; }
+
+/* "[TSC] " before a line on the debug console: where boot time goes (docs/boot.md). */
+static void debugcon_stamp(void)
+{
+    char stamp[24];
+    int m = format(stamp, sizeof stamp, "[%lu] ", rdtsc());
+    for (int i = 0; i < m; i++)
+        outb(DEBUGCON_PORT, (uint8_t)stamp[i]);
+}
 const struct logring *log_ring(void) { return &ring; }
 void log_uart_taken(void)
 {
@@ -55,8 +66,12 @@ void log_write(const char *s, size_t n)
                 serial_putc('\r');
             serial_putc(s[i]);
         }
-        if (debugcon)
+        if (debugcon) {
+            if (stamp_lines && line_start)
+                debugcon_stamp();
             outb(DEBUGCON_PORT, (uint8_t)s[i]);
+            line_start = s[i] == '\n';
+        }
     }
     if (flags & RFLAGS_IF)
         irq_enable();

@@ -28,6 +28,8 @@ void log_uart_given_back(void);
 void log_panic_mode(void);
 
 const struct logring *log_ring(void);
+/* Command-line word logtime: each line on the debug console begins "[TSC] " (not the ring or COM1). */
+void log_stamp_lines(bool on);
 bool log_has_debugcon(void);
 
 #endif

@@ -29,7 +29,7 @@
 #include "bench.h"
 #include "lib/string.h"
 
-static void banner(uint64_t tsc_at_banner)
+static void banner(uint64_t tsc_at_entry, uint64_t tsc_at_banner)
 {
     uint64_t ms = tsc_to_ns(tsc_at_banner) / 1000000;
     int cpus = acpi.madt_found ? acpi.madt.ncpus : 1;
@@ -39,8 +39,10 @@ static void banner(uint64_t tsc_at_banner)
             cpu.brand[0] ? cpu.brand : "unknown", cpu.vendor, cpus);
     kprintf("  memory:  %lu MiB usable, %lu MiB free for user level\n",
             boot.ram_bytes >> 20, physmem_free_bytes(&boot.mem) >> 20);
-    kprintf("  tsc:     %lu.%03lu MHz (%s)%s\n", tsc_hz() / 1000000, (tsc_hz() / 1000) % 1000,
-            tsc_source(), cpu.invariant_tsc ? ", invariant" : "");
+    kprintf("  tsc:     %lu.%03lu MHz (%s", tsc_hz() / 1000000, (tsc_hz() / 1000) % 1000, tsc_source());
+    if (tsc_uncertainty_ppm())
+        kprintf(", within %u ppm", tsc_uncertainty_ppm());
+    kprintf(")%s\n", cpu.invariant_tsc ? ", invariant" : "");
     kprintf("  timer:   local APIC %s, %s, %lu kHz count-down\n",
             apic_is_x2() ? "x2APIC" : "xAPIC",
             apic_timer_uses_deadline() ? "TSC-deadline" : "one-shot", apic_timer_hz() / 1000);
@@ -52,9 +54,11 @@ static void banner(uint64_t tsc_at_banner)
         kprintf("    %-24s %8lu bytes at %#lx\n", boot.mod[i].name,
                 boot.mod[i].end - boot.mod[i].start, boot.mod[i].start);
     if (cmdline_is("clock", "icount"))
-        kprintf("  boot:    reset to banner %lu ms, %lu instructions (icount)\n", ms, tsc_at_banner);
+        kprintf("  boot:    reset to banner %lu ms, %lu instructions (icount), %lu of them before kmain\n", ms,
+                tsc_at_banner, tsc_at_entry);
     else
-        kprintf("  boot:    reset to banner %lu ms (%lu TSC ticks)\n", ms, tsc_at_banner);
+        kprintf("  boot:    reset to banner %lu ms (%lu TSC ticks, %lu before kmain)\n", ms, tsc_at_banner,
+                tsc_at_entry);
 }
 
 static void timer_interrupt(struct trap_frame *f)
@@ -71,12 +75,14 @@ static void reschedule_interrupt(struct trap_frame *f)
 
 void kmain(uint32_t magic, uint64_t info_phys)
 {
+    uint64_t tsc_at_entry = rdtsc();    /* the firmware's and loader's share of the boot */
     log_init();
     cpu_detect();
     gdt_init(0);
     percpu_init_boot_cpu();
     idt_init();
     multiboot_parse(magic, info_phys);
+    log_stamp_lines(cmdline_has("logtime"));
     paging_init();
     acpi_init();
     pic_disable();
@@ -85,7 +91,7 @@ void kmain(uint32_t magic, uint64_t info_phys)
     irq_enable();
 
     uint64_t tsc_at_banner = rdtsc();
-    banner(tsc_at_banner);
+    banner(tsc_at_entry, tsc_at_banner);
 
     selftest_run_from_cmdline();
     /* Kernel figures first; the user-level ones come from the first module, started as init. */

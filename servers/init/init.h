@@ -34,7 +34,10 @@ struct proc {
     uint64_t procs_ep;          /* the process manager's, badged likewise */
     unsigned restarts;          /* restarts since the last start by hand */
     uint64_t restart_at;        /* clock time of the next restart (PROC_WAITING) */
-    uint64_t ended_at;          /* clock time of its last end (crash to serving again) */
+    uint64_t backoff;           /* ns the supervisor waited before it (policy, not cost) */
+    uint64_t started_at;        /* clock time of its last start */
+    uint64_t ended_at;          /* clock time of its last end, before its quota is revoked (crash to serving again) */
+    unsigned quick_ends;        /* ends in a row, each sooner than STABLE_NS after its start: its backoff */
     int64_t status;             /* exit status, or the kind of its last fault */
     bool timing_restart;        /* restarted by the supervisor; not yet published again */
     uint32_t quota_id;          /* the memory manager's id of the quota (0: carved by init) */
@@ -105,6 +108,7 @@ uint64_t tree_kept_bytes(int owner);
 /* names.c (its own lock: names_forget and names_has_prefix take it) */
 void names_forget(int owner);
 bool names_has_prefix(const char *prefix);
+void names_wait_published(uint64_t max_ns);
 void names_start(void);
 
 /* main.c: init's own faults end the system (docs/manifest.md, "When init faults"). */

@@ -106,7 +106,7 @@ static void wait_published(const struct manifest_entry *e)
             printf("init: %s has published nothing under %s after 5 s; going on\n", e->name, e->prefix);
             return;
         }
-        pith_sleep_ns(2000000);
+        names_wait_published(2000000);
     }
 }
 

@@ -55,7 +55,7 @@ long memd_start(void)
             printf("init: memd has not published /svc/mem\n");
             return -1;
         }
-        pith_sleep_ns(2000000);
+        names_wait_published(2000000);
     }
     return 0;
 }

@@ -28,6 +28,7 @@ static struct {
     uint64_t slot;              /* our capability to the endpoint */
 } table[NAMES_MAX];
 static pith_mutex_t names_lock;
+static uint64_t published_ntfn;         /* signalled on every publish and end (names_wait_published) */
 
 struct names_ctx {
     struct pith_server srv;
@@ -77,7 +78,7 @@ static void report_restart(struct proc *p)
         return;
     uint64_t now = now_ns();
     printf("init: %s serving again %lu us after it ended (backoff %lu us)\n", p->cfg.name,
-           (now - p->ended_at) / 1000, (p->restart_at - p->ended_at) / 1000);
+           (now - p->ended_at) / 1000, p->backoff / 1000);
 }
 
 static bool may_publish(int who, const char *name)
@@ -122,6 +123,8 @@ static long publish(void *ctx, const char *name, uint64_t ep)
         }
     }
     pith_mutex_unlock(&names_lock);
+    if (!err)
+        pith_signal(published_ntfn);
     return err;
 }
 
@@ -187,6 +190,7 @@ static long list(void *ctx, uint32_t index, char *name, char *owner)
     return err;
 }
 
+/* Called as a process ends: a waiter for its name (names_wait_published) looks again at once. */
 void names_forget(int owner)
 {
     pith_mutex_lock(&names_lock);
@@ -194,6 +198,19 @@ void names_forget(int owner)
         if (table[i].used && table[i].owner == owner)
             drop(i);
     pith_mutex_unlock(&names_lock);
+    pith_signal(published_ntfn);
+}
+
+/*
+ * Waits at most max_ns or until a name is published or a process ends,
+ * whichever is first: init's main thread waiting for a program's name is
+ * woken by the publish itself, or by the program's end without one; it
+ * still looks again every max_ns.
+ */
+void names_wait_published(uint64_t max_ns)
+{
+    struct pith_msg m = { 0 };
+    pith_syscall_timed(PITH_SYS_RECV_TIMED, published_ntfn, &m, 0, max_ns);
 }
 
 bool names_has_prefix(const char *prefix)
@@ -233,6 +250,7 @@ void names_start(void)
 {
     pith_thread_t *t;
     pith_mutex_init(&names_lock);
+    published_ntfn = pith_object_new(PITH_OBJ_NOTIFICATION, 0);
     if (pith_thread_create(&t, serve, NULL))
         printf("init: cannot start the name service thread\n");
 }

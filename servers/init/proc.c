@@ -393,6 +393,7 @@ long proc_start(struct proc *p)
     p->cnode = b.cnode;
     p->pid = next_pid++;
     p->state = PROC_RUNNING;
+    p->started_at = now_ns();
     return 0;
 }
 
@@ -403,6 +404,7 @@ long proc_start(struct proc *p)
 void proc_end(struct proc *p, enum proc_state state)
 {
     int index = (int)(p - procs);
+    p->ended_at = now_ns();
     tree_end_children(index);
     if (p->state == PROC_RUNNING) {
         uint64_t lost = p->up >= 0 ? tree_quota_revoke(p) : quota_return(p);
@@ -417,5 +419,4 @@ void proc_end(struct proc *p, enum proc_state state)
     }
     names_forget(index);
     p->state = state;
-    p->ended_at = now_ns();
 }

@@ -2,9 +2,9 @@
  * The process manager (servers/init/procmgr.idl) and the supervisor, two
  * threads of init.  The supervisor is every started process's fault
  * handler: a fault (or the exit call, process.h) ends the process, and its
- * restart policy decides what follows: a restart after a backoff that
- * doubles with each restart (10 ms, 20 ms, ... at most 2 s), until the
- * manifest's limit, when it gives up; or nothing.  A page fault in memory
+ * restart policy decides what follows: a restart, at once after a lone
+ * crash and after a backoff in a crash loop (10 ms, 20 ms, ... at most
+ * 2 s), until the manifest's limit, when it gives up; or nothing.  A page fault in memory
  * the memory manager pages for the process (manifest: pages=) goes to the
  * manager first, and only one it refuses ends the process.  The memory
  * manager itself is never restarted (memd.c).
@@ -22,6 +22,7 @@
 
 #define BACKOFF_FIRST_NS 10000000ull
 #define BACKOFF_MAX_NS   2000000000ull
+#define STABLE_NS        1000000000ull  /* ran this long: its next end is not part of a crash loop */
 
 struct procmgr_ctx {
     struct pith_server srv;
@@ -109,6 +110,7 @@ static struct proc *entry_for_module(const char *name)
 static long start_fresh(struct proc *p)
 {
     p->restarts = 0;
+    p->quick_ends = 0;
     long err = proc_start(p);
     if (err)
         p->state = PROC_STOPPED;
@@ -279,9 +281,19 @@ void supervise_after_end(struct proc *p)
         printf("init: %s: giving up after %u restarts\n", p->cfg.name, p->restarts);
         return;
     }
-    uint64_t backoff = BACKOFF_FIRST_NS << (p->restarts < 8 ? p->restarts : 8);
+    /*
+     * A lone crash costs its clients only the restart itself, so it is
+     * restarted at once; a crash loop is throttled: each end sooner than
+     * STABLE_NS after its start doubles the wait, from BACKOFF_FIRST_NS,
+     * and one that ran longer starts the sequence over.
+     */
+    if (p->ended_at - p->started_at >= STABLE_NS)
+        p->quick_ends = 0;
+    unsigned step = p->quick_ends++;
+    uint64_t backoff = step == 0 ? 0 : BACKOFF_FIRST_NS << (step - 1 < 8 ? step - 1 : 8);
     p->state = PROC_WAITING;
-    p->restart_at = now_ns() + (backoff < BACKOFF_MAX_NS ? backoff : BACKOFF_MAX_NS);
+    p->backoff = backoff < BACKOFF_MAX_NS ? backoff : BACKOFF_MAX_NS;
+    p->restart_at = now_ns() + p->backoff;
 }
 
 static const char *fault_name(uint64_t kind)

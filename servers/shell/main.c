@@ -63,8 +63,13 @@ int main(void)
         linux_login(login + 7);
     say("\nPith shell. Type help for the commands.\n");
     char line[CONSOLE_READ_LINE_MAX + 1];
+    bool first = true;
     for (;;) {
         say("pith> ");
+        /* The TSC counts from reset (instructions under icount): make bench's pith.boot_to_shell. */
+        if (first)
+            printf("shell: first prompt %lu TSC ticks after reset\n", pith_rdtsc());
+        first = false;
         long err = console_read(&console, line);
         if (err == CONSOLE_E_INTERRUPTED || err == PITH_IDL_E_RESTARTED)
             continue;

@@ -819,3 +819,51 @@ TEST(mcfg_refused)
     CHECK(!acpi_mcfg_parse(copy, sizeof madt, &m));   /* another table */
     free(copy);
 }
+
+/* ---- the HPET table ---- */
+
+/* QEMU's HPET table (56 bytes), its base in memory space SPACE, optionally damaged; exact-size copy parsed. */
+static bool hpet_parse(uint64_t base, uint8_t space, int damage, struct hpet_info *out)
+{
+    uint8_t t[56] = "HPET";
+    put32(t + 4, sizeof t);
+    put32(t + 36, 0x8086a201);          /* event timer block id */
+    t[40] = space;
+    t[41] = 64;                          /* bit width */
+    put64(t + 44, base);
+    fix_checksum(t, sizeof t, 9);
+    if (damage == 1)
+        t[20] ^= 1;                     /* checksum broken */
+    if (damage == 2)
+        put32(t + 4, sizeof t + 8);     /* claims more than there is */
+    size_t len = damage == 3 ? 48 : sizeof t;     /* 3: cut short */
+    uint8_t *copy = dup_exact(t, len);
+    memset(out, 0xcc, sizeof *out);
+    bool ok = acpi_hpet_parse(copy, len, out);
+    free(copy);
+    return ok;
+}
+
+TEST(hpet_qemu_q35)
+{
+    struct hpet_info h;
+    CHECK(hpet_parse(0xfed00000, 0, 0, &h));
+    CHECK_EQ(h.base, 0xfed00000);
+}
+
+TEST(hpet_refused)
+{
+    struct hpet_info h;
+    CHECK(!hpet_parse(0xfed00000, 0, 1, &h));     /* bad checksum */
+    CHECK(!hpet_parse(0xfed00000, 0, 2, &h));     /* length past the table */
+    CHECK(!hpet_parse(0xfed00000, 0, 3, &h));     /* shorter than an HPET table */
+    CHECK(!hpet_parse(0xfed00000, 1, 0, &h));     /* in I/O space */
+    CHECK(!hpet_parse(0xfed00800, 0, 0, &h));     /* not page-aligned */
+    CHECK(!hpet_parse(0, 0, 0, &h));              /* no address */
+    uint8_t madt[56] = "APIC";
+    put32(madt + 4, sizeof madt);
+    fix_checksum(madt, sizeof madt, 9);
+    uint8_t *copy = dup_exact(madt, sizeof madt);
+    CHECK(!acpi_hpet_parse(copy, sizeof madt, &h));   /* another table */
+    free(copy);
+}

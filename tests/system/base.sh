@@ -178,6 +178,13 @@ shell   needs=console procs")
     else
         result FAIL base/crashing_server_restarted_then_given_up "see $log"
     fi
+    # A lone crash is restarted at once; the second, 200 ms after its start, is a crash loop: 10 ms.
+    if [ "$(tr -d '\r' < "$log.debugcon" | sed -n 's/^init: crasher serving again [0-9]* us after it ended (backoff \([0-9]*\) us)$/\1/p' |
+            tr '\n' ' ')" = "0 10000 " ]; then
+        result PASS base/crash_loop_throttled_lone_crash_not
+    else
+        result FAIL base/crash_loop_throttled_lone_crash_not "see $log"
+    fi
     session_wait 'pith> ' 10
     if session_cmd names '/svc/kv' && ! session_since | grep -aq '/test/crash' &&
         session_cmd ps 'gave-up .* crasher$'; then

@@ -65,6 +65,11 @@ boot_expect unknown_selftest_refused 1 "selftest=nonsense" \
 # A clean shutdown is the one success status.
 boot_expect clean_shutdown_succeeds 0 "selftest=shutdown" 'shutdown: system halted'
 
+# Without an HPET the TSC is calibrated against the PIT (decision 0005); with one, against it.
+QEMU_MACHINE=q35,hpet=off boot_expect tsc_calibrated_by_pit_without_hpet 0 "selftest=shutdown" \
+    'tsc: .*MHz \(PIT, within 100 ppm\)' 'shutdown: system halted'
+boot_expect tsc_calibrated_by_hpet 0 "selftest=shutdown" 'tsc: .*MHz \(HPET, within [0-9]+ ppm\)'
+
 # A kernel that never says anything is a failure, by timeout.
 log="$LOGS/scenario-timeout"
 tools/qemu-run.sh --accel tcg --timeout 5 --kernel "$BUILD/pith.bin" \

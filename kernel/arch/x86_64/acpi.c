@@ -146,6 +146,28 @@ bool acpi_mcfg_parse(const void *table, size_t len, struct mcfg_info *out)
     return false;
 }
 
+/*
+ * The HPET table: after its header, the event timer block id (4 bytes),
+ * then the base address as a Generic Address Structure (address space,
+ * bit width, bit offset, access size, 8-byte address).  Only a block in
+ * memory space, page-aligned as the specification requires, is used.
+ */
+#define HPET_TABLE_LEN 56
+bool acpi_hpet_parse(const void *table, size_t len, struct hpet_info *out)
+{
+    const uint8_t *t = table;
+    const struct sdt_header *h = table;
+    if (len < HPET_TABLE_LEN || memcmp(t, "HPET", 4) || h->length > len || h->length < HPET_TABLE_LEN ||
+        !acpi_checksum_ok(t, h->length))
+        return false;
+    uint64_t base;
+    memcpy(&base, t + sizeof *h + 8, 8);
+    if (t[sizeof *h + 4] != 0 || !base || (base & 0xFFF))      /* space 0: system memory */
+        return false;
+    out->base = base;
+    return true;
+}
+
 #ifndef PITH_HOST_TEST
 #include "arch/x86_64/paging.h"
 #include "core/log.h"
@@ -207,6 +229,11 @@ void acpi_init(void)
             acpi.mcfg_found = acpi_mcfg_parse(h, h->length, &acpi.mcfg);
             if (!acpi.mcfg_found)
                 kprintf("acpi: MCFG has no usable segment 0 allocation; ignored\n");
+        }
+        if (h && !memcmp(h->sig, "HPET", 4) && !acpi.hpet_found) {
+            acpi.hpet_found = acpi_hpet_parse(h, h->length, &acpi.hpet);
+            if (!acpi.hpet_found)
+                kprintf("acpi: HPET table has no usable memory-mapped block; ignored\n");
         }
     }
     if (acpi.madt.ioapics_ignored || acpi.madt.overrides_ignored)

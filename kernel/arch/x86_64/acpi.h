@@ -1,4 +1,4 @@
-/* ACPI: find the RSDP, walk the RSDT/XSDT, read the MADT (CPUs, IOAPICs, overrides) and the MCFG (PCI ECAM). */
+/* ACPI: find the RSDP, walk the RSDT/XSDT, read the MADT (CPUs, IOAPICs, overrides), the MCFG (PCI ECAM) and the HPET table. */
 #ifndef PITH_ARCH_ACPI_H
 #define PITH_ARCH_ACPI_H
 
@@ -29,6 +29,11 @@ struct mcfg_info {
     uint8_t bus_first, bus_last;
 };
 
+/* The HPET's register block, from the HPET table (time.c calibrates against it). */
+struct hpet_info {
+    uint64_t base;                      /* physical address of the 1 KiB register block */
+};
+
 struct acpi_info {
     uint64_t rsdp_phys;                 /* 0: no ACPI */
     int revision;
@@ -37,6 +42,8 @@ struct acpi_info {
     struct madt_info madt;
     bool mcfg_found;
     struct mcfg_info mcfg;
+    bool hpet_found;
+    struct hpet_info hpet;
 };
 
 extern struct acpi_info acpi;
@@ -46,6 +53,7 @@ bool acpi_checksum_ok(const void *p, size_t len);
 long acpi_rsdp_scan(const uint8_t *area, size_t len);     /* offset of a valid RSDP, or -1 */
 bool acpi_madt_parse(const void *table, size_t len, struct madt_info *out);
 bool acpi_mcfg_parse(const void *table, size_t len, struct mcfg_info *out);
+bool acpi_hpet_parse(const void *table, size_t len, struct hpet_info *out);
 
 /* Finds and reads the tables; logs what is missing instead of failing. */
 void acpi_init(void);

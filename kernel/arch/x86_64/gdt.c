@@ -96,13 +96,31 @@ void gdt_cpu_ready(unsigned cpu)
 }
 
 /* Allows (or denies again) ports first..last in ring 3 on this CPU. */
+static void io_bit(struct tss *tss, uint32_t p, int allow)
+{
+    if (allow)
+        tss->iomap[p / 8] &= (uint8_t)~(1u << (p % 8));
+    else
+        tss->iomap[p / 8] |= (uint8_t)(1u << (p % 8));
+}
+
+/*
+ * Bit by bit up to a byte boundary, whole bytes through the middle, bit
+ * by bit after: the PCI server's range is 62,000 ports, rewritten on
+ * every switch to or from it (a bit at a time, over a million
+ * instructions a switch).
+ */
 void tss_io_allow(uint16_t first, uint16_t last, int allow)
 {
     struct tss *tss = this_tss();
-    for (uint32_t p = first; p <= last; p++) {
-        if (allow)
-            tss->iomap[p / 8] &= (uint8_t)~(1u << (p % 8));
-        else
-            tss->iomap[p / 8] |= (uint8_t)(1u << (p % 8));
+    uint32_t p = first, end = (uint32_t)last + 1;
+    for (; p < end && p % 8; p++)
+        io_bit(tss, p, allow);
+    uint32_t bytes = (end - p) / 8;
+    if (bytes) {
+        memset(&tss->iomap[p / 8], allow ? 0 : 0xff, bytes);
+        p += bytes * 8;
     }
+    for (; p < end; p++)
+        io_bit(tss, p, allow);
 }

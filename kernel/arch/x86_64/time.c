@@ -1,14 +1,18 @@
 /*
  * TSC and APIC-timer calibration.  The TSC frequency comes from CPUID
- * leaf 0x15 (or 0x16) when the CPU reports it, and otherwise from the PIT:
- * channel 2 counts down a known interval while we read the TSC and the
- * APIC timer.  QEMU under TCG offers neither leaf, so the PIT path is the
- * tested one.  Under icount the PIT runs on virtual time, one nanosecond
- * per instruction, so the TSC measures 1000 MHz exactly.
+ * leaf 0x15 (or 0x16) when the CPU reports it; otherwise it is measured,
+ * with the APIC timer's rate, against the HPET when ACPI lists one, and
+ * against the PIT when not.  QEMU under TCG offers neither leaf, and q35
+ * has an HPET, so the HPET path is the one tested (decision 0005).  Under
+ * icount both references run on virtual time, one nanosecond per
+ * instruction, so the TSC measures 1000 MHz.
  */
 #include "arch/x86_64/time.h"
+#include "arch/x86_64/acpi.h"
 #include "arch/x86_64/apic.h"
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/paging.h"
+#include "core/log.h"
 #include "core/panic.h"
 #include "lib/muldiv.h"
 
@@ -19,11 +23,22 @@
 #define CALIB_MS        10
 #define CALIB_ROUNDS    3
 
+#define HPET_CAP        0x000           /* bits 63:32 the period in fs; bit 13 a 64-bit counter */
+#define HPET_CONF       0x010           /* bit 0: the main counter runs */
+#define HPET_COUNTER    0x0F0
+#define HPET_MAX_FS     100000000ull    /* the specification's slowest: 10 MHz */
+#define HPET_MIN_NS     1000000ull      /* the window: at least 1 ms ... */
+#define HPET_MAX_NS     20000000ull     /* ... at most 20 ms */
+#define HPET_PPM        100             /* ... until the reads' uncertainty is within this */
+#define FS_PER_S        1000000000000000ull
+
 uint64_t tsc_hz_value;                 /* tsc_hz() */
 static uint64_t boot_tsc;                   /* the monotonic clock's zero */
 static const char *source = "none";
+static uint32_t uncertainty_ppm;           /* of a measured frequency (0: from CPUID) */
 
 const char *tsc_source(void) { return source; }
+uint32_t tsc_uncertainty_ppm(void) { return uncertainty_ppm; }
 
 uint64_t ns_to_tsc(uint64_t ns)
 {
@@ -63,12 +78,11 @@ static uint64_t pit_measure(uint32_t *apic_ticks)
     return t1 - t0;
 }
 
-void time_init(void)
+/* The PIT's measure: best of a few 10 ms rounds (the shortest is the one least disturbed by the host). */
+void time_measure_pit(uint64_t *tsc, uint64_t *apic)
 {
-    boot_tsc = rdtsc();
     uint64_t best_tsc = UINT64_MAX;
     uint32_t best_apic = 0;
-    /* The shortest of a few rounds is the one least disturbed by the host. */
     for (int i = 0; i < CALIB_ROUNDS; i++) {
         uint32_t a;
         uint64_t t = pit_measure(&a);
@@ -78,18 +92,102 @@ void time_init(void)
         }
     }
     uint64_t pit_ticks = PIT_HZ / (1000 / CALIB_MS);
-    tsc_hz_value = best_tsc * PIT_HZ / pit_ticks;
-    source = "PIT";
+    *tsc = best_tsc * PIT_HZ / pit_ticks;
+    *apic = (uint64_t)best_apic * PIT_HZ / pit_ticks;
+}
+
+/* One reading of the HPET and the APIC timer, bracketed by the TSC; the narrowest bracket of a few tries. */
+struct hpet_sample {
+    uint64_t tsc, width, count;
+    uint32_t apic;
+};
+
+static struct hpet_sample hpet_sample(volatile uint64_t *hpet)
+{
+    struct hpet_sample best = { .width = UINT64_MAX };
+    for (int i = 0; i < 4; i++) {
+        uint64_t t0 = rdtsc();
+        uint64_t c = hpet[HPET_COUNTER / 8];
+        uint32_t a = apic_timer_current();
+        uint64_t t1 = rdtsc();
+        if (t1 - t0 < best.width)
+            best = (struct hpet_sample){ .tsc = t0 + (t1 - t0) / 2, .width = t1 - t0, .count = c, .apic = a };
+    }
+    return best;
+}
+
+/*
+ * The HPET's measure: one window, from a reading to a reading.  Only the
+ * two readings' brackets are uncertain (the host may stop the CPU inside
+ * the window without harm, as both clocks run on), so the window lasts
+ * until their uncertainty and the HPET's one-count resolution are within
+ * HPET_PPM: 1 ms under QEMU.  Returns false when the HPET is unusable.
+ */
+static bool hpet_calibrate(uint64_t *tsc, uint64_t *apic)
+{
+    volatile uint64_t *hpet = paging_map_mmio(acpi.hpet.base, PAGE_SIZE);
+    uint64_t cap = hpet[HPET_CAP / 8];
+    uint64_t period_fs = cap >> 32;
+    if (period_fs == 0 || period_fs > HPET_MAX_FS) {
+        kprintf("time: the HPET's period of %lu fs is out of range; calibrating against the PIT\n", period_fs);
+        return false;
+    }
+    uint64_t mask = (cap & (1u << 13)) ? UINT64_MAX : UINT32_MAX;
+    uint64_t conf = hpet[HPET_CONF / 8];
+    hpet[HPET_CONF / 8] = conf | 1;
+    apic_timer_start_count();
+    struct hpet_sample a = hpet_sample(hpet), b = a;
+    uint64_t fs = 0, dt = 0;
+    bool ok = false;
+    /* Bounded: a counter that has not moved in a million readings is not running. */
+    for (uint64_t polls = 0; polls < 100000000ull && (polls < 1000000 || b.count != a.count); polls++) {
+        b = hpet_sample(hpet);
+        fs = ((b.count - a.count) & mask) * period_fs;
+        dt = b.tsc - a.tsc;
+        if (fs >= HPET_MIN_NS * 1000000 && dt > 0) {
+            /* Parts per million: half of each bracket, and one count of the HPET. */
+            uint64_t ppm = muldiv64((a.width + b.width) / 2, 1000000, dt) + muldiv64(period_fs, 1000000, fs) + 1;
+            if (ppm <= HPET_PPM || fs >= HPET_MAX_NS * 1000000) {
+                uncertainty_ppm = (uint32_t)(ppm < UINT32_MAX ? ppm : UINT32_MAX);
+                ok = true;
+                break;
+            }
+        }
+    }
+    hpet[HPET_CONF / 8] = conf;         /* as the firmware left it */
+    if (!ok) {
+        kprintf("time: the HPET did not count; calibrating against the PIT\n");
+        return false;
+    }
+    *tsc = muldiv64(dt, FS_PER_S, fs);
+    *apic = muldiv64(a.apic - b.apic, FS_PER_S, fs);
+    source = "HPET";
+    return true;
+}
+
+void time_init(void)
+{
+    boot_tsc = rdtsc();
+    uint64_t measured = 0, apic_hz = 0;
+    if (!acpi.hpet_found || !hpet_calibrate(&measured, &apic_hz)) {
+        time_measure_pit(&measured, &apic_hz);
+        /* Polling OUT2 through a port costs about a microsecond a read on hardware: 1 us in 10 ms. */
+        uncertainty_ppm = 1000000 / (CALIB_MS * 1000);
+        source = "PIT";
+    }
+    tsc_hz_value = measured;
     if (cpu.tsc_den && cpu.tsc_num && cpu.crystal_hz) {
         tsc_hz_value = (uint64_t)cpu.crystal_hz * cpu.tsc_num / cpu.tsc_den;
         source = "CPUID 0x15";
+        uncertainty_ppm = 0;
     } else if (cpu.base_mhz) {
         tsc_hz_value = (uint64_t)cpu.base_mhz * 1000000u;
         source = "CPUID 0x16";
+        uncertainty_ppm = 0;
     }
     if (tsc_hz_value == 0)
         panic("time: TSC frequency measured as zero");
-    apic_timer_set_hz((uint64_t)best_apic * PIT_HZ / pit_ticks);
+    apic_timer_set_hz(apic_hz);
 }
 
 /* The user-readable clock (include/pith/time.h): rounded up, it never runs behind the kernel's. */
