@@ -74,6 +74,8 @@ restart_dir=$logdir/restart
 mkdir -p "$restart_dir"
 echo "crasher register=/test/crash limit=5" > "$restart_dir/manifest"
 log=$logdir/restart.log
+# A previous run's log would satisfy the wait below before this QEMU writes.
+rm -f "$log"
 tools/qemu-run.sh --accel "$accel" --smp "$SMP" --timeout 120 --kernel "$BUILD/pith.bin" \
     --module "$BUILD/user/init.elf" --module "$BUILD/user/memd.elf" --module "$restart_dir/manifest" --module "$BUILD/user/crasher.elf" \
     --debugcon "$log" --serial /dev/null >"$log.runner" 2>&1 &
