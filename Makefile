@@ -240,17 +240,18 @@ $(SELFTEST_OBJS): | $(BASE_HDRS) $(BUILD)/idl/kv.h
 # blktest is the block protocol's in-system test (tests/system/storage.sh).
 STORAGE_IDL := servers/pci/pci.idl servers/blk/blk.idl
 vpath %.idl servers/pci servers/blk
-USER_CFLAGS += -Iservers/pci -Iservers/blk
+USER_CFLAGS += -Iservers/pci -Iservers/blk -Ilib/virtio
+VIRTIO_OBJ := $(UOBJ)/lib/virtio/virtio.c.o
 PCI_ELF     := $(BUILD)/user/pci.elf
 BLK_ELF     := $(BUILD)/user/blk.elf
 BLKTEST_ELF := $(BUILD)/user/blktest.elf
 # (IDL_OBJ is defined further down; these are its results, spelled out.)
 PCI_IDL_OBJ := $(patsubst %,$(UOBJ)/$(BUILD)/idl/%.c.o,pci_client pci_server)
 BLK_IDL_OBJ := $(patsubst %,$(UOBJ)/$(BUILD)/idl/%.c.o,blk_client blk_server)
-STORAGE_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/pci/*.c servers/blk/*.c tests/system/blktest/*.c))
+STORAGE_OBJS := $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/pci/*.c servers/blk/*.c lib/virtio/*.c tests/system/blktest/*.c))
 $(STORAGE_OBJS): | $(BUILD)/idl/pci.h $(BUILD)/idl/blk.h $(BASE_HDRS)
 $(PCI_ELF): $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/pci/*.c)) $(PCI_IDL_OBJ) $(RESOLVER_OBJS)
-$(BLK_ELF): $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/blk/*.c)) $(PCI_IDL_OBJ) $(BLK_IDL_OBJ) \
+$(BLK_ELF): $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/blk/*.c)) $(VIRTIO_OBJ) $(PCI_IDL_OBJ) $(BLK_IDL_OBJ) \
 	$(RESOLVER_OBJS)
 $(BLKTEST_ELF): $(patsubst %,$(UOBJ)/%.o,$(wildcard tests/system/blktest/*.c)) $(PCI_IDL_OBJ) \
 	$(BLK_IDL_OBJ) $(BASE_IDL_OBJ_procmgr) $(RESOLVER_OBJS)
@@ -555,7 +556,7 @@ $(LWIP_SRCS): $(BUILD)/lwip/.unpacked
 $(LWIP_OBJS) $(NET_OBJS): USER_CFLAGS += $(NET_INC)
 $(NETDEV_OBJS) $(NET_OBJS): | $(BUILD)/idl/netdev.h $(BUILD)/idl/socket.h $(BUILD)/idl/pci.h $(BASE_HDRS)
 $(NET_OBJS): | $(BUILD)/lwip/.unpacked
-$(NETDEV_ELF): $(NETDEV_OBJS) $(NETDEV_IDL_OBJ) $(PCI_IDL_OBJ) $(RESOLVER_OBJS)
+$(NETDEV_ELF): $(NETDEV_OBJS) $(VIRTIO_OBJ) $(NETDEV_IDL_OBJ) $(PCI_IDL_OBJ) $(RESOLVER_OBJS)
 $(NET_ELF): $(NET_OBJS) $(LWIP_OBJS) $(SOCKET_IDL_OBJ) $(NETDEV_IDL_OBJ) $(RESOLVER_OBJS)
 # nettest: the two-node test program (tests/system/net.sh), also make bench's UDP round trip.
 NETTEST_ELF := $(BUILD)/user/nettest.elf

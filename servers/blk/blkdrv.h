@@ -24,6 +24,7 @@ enum { VIRTIO_BLK_T_IN = 0, VIRTIO_BLK_T_OUT = 1, VIRTIO_BLK_T_FLUSH = 4 };
 
 struct blk_state {
     struct virtio_dev dev;
+    struct virtq q;                     /* the one request queue, queue 0 */
     uint64_t sectors, ep;
     uint32_t read_only;
     bool can_flush;

@@ -169,7 +169,7 @@ int main(void)
         return 1;
     }
     printf("blk: /dev/blk0: %lu sectors (%lu MiB)%s%s, queue of %u, GSI %u, %d service threads\n", blk.sectors,
-           blk.sectors >> 11, blk.read_only ? ", read-only" : "", blk.can_flush ? ", flush" : "", blk.dev.qsize, gsi,
+           blk.sectors >> 11, blk.read_only ? ", read-only" : "", blk.can_flush ? ", flush" : "", blk.q.size, gsi,
            BLK_SERVICE_THREADS);
     interrupts(handler, ntfn);
     return 1;

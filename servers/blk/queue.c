@@ -21,7 +21,6 @@ static pith_cond_t changed;             /* a request done, a slot or descriptors
 static uint16_t free_head, nfree;       /* free descriptors, chained through next */
 static struct { bool busy, done; } slots[BLK_SERVICE_THREADS];
 static int8_t slot_of[BLK_QUEUE_MAX];   /* head descriptor -> request slot */
-static uint16_t avail_idx, last_used;
 static uint32_t in_flight, most;
 static uint64_t interrupts_ours, interrupts_not_ours, polled;
 static volatile uint8_t *hdr;           /* slot i: header at 16 i, status at 512 + i */
@@ -33,7 +32,7 @@ int device_start(struct pith_client *pci, uint32_t index, const char **why)
     pith_mutex_init(&lock);
     pith_cond_init(&changed);
     uint64_t wanted = 1ull << VIRTIO_BLK_F_RO | 1ull << VIRTIO_BLK_F_FLUSH;
-    if (virtio_init(v, pci, index, wanted, BLK_QUEUE_MAX, why))
+    if (virtio_init(v, pci, index, wanted, why) || virtio_queue(v, 0, &blk.q, BLK_QUEUE_MAX, why))
         return -1;
     if (!(hdr = dma_page(&hdr_phys))) {
         *why = "no memory for request headers";
@@ -43,10 +42,10 @@ int device_start(struct pith_client *pci, uint32_t index, const char **why)
     blk.sectors = (uint64_t)hi << 32 | lo;
     blk.read_only = (v->features >> VIRTIO_BLK_F_RO) & 1;
     blk.can_flush = (v->features >> VIRTIO_BLK_F_FLUSH) & 1;
-    for (uint16_t i = 0; i < v->qsize; i++)
-        v->desc[i].next = (uint16_t)(i + 1);
+    for (uint16_t i = 0; i < blk.q.size; i++)
+        blk.q.desc[i].next = (uint16_t)(i + 1);
     free_head = 0;
-    nfree = v->qsize;
+    nfree = blk.q.size;
     virtio_ready(v);
     return 0;
 }
@@ -54,15 +53,14 @@ int device_start(struct pith_client *pci, uint32_t index, const char **why)
 static uint16_t take_desc(uint64_t addr, uint32_t len, uint16_t flags)
 {
     uint16_t d = free_head;
-    free_head = blk.dev.desc[d].next;
+    free_head = blk.q.desc[d].next;
     nfree--;
-    blk.dev.desc[d] = (struct virtq_desc){ .addr = addr, .len = len, .flags = flags };
+    blk.q.desc[d] = (struct virtq_desc){ .addr = addr, .len = len, .flags = flags };
     return d;
 }
 
 int request(uint32_t type, uint64_t sector, uint32_t len, const uint64_t *phys, uint32_t npages)
 {
-    struct virtio_dev *v = &blk.dev;
     pith_mutex_lock(&lock);
     int s = -1;
     for (;;) {
@@ -86,22 +84,19 @@ int request(uint32_t type, uint64_t sector, uint32_t len, const uint64_t *phys, 
     for (uint32_t i = npages; i-- > 0;) {
         uint32_t part = len - i * 4096 < 4096 ? len - i * 4096 : 4096;
         uint16_t d = take_desc(phys[i], part, VIRTQ_DESC_F_NEXT | (type == VIRTIO_BLK_T_IN ? VIRTQ_DESC_F_WRITE : 0));
-        v->desc[d].next = next;
+        blk.q.desc[d].next = next;
         next = d;
     }
     uint16_t head = take_desc(hdr_phys + 16 * (uint64_t)s, 16, VIRTQ_DESC_F_NEXT);
-    v->desc[head].next = next;
+    blk.q.desc[head].next = next;
     slot_of[head] = (int8_t)s;
-    v->avail[2 + avail_idx % v->qsize] = head;
-    fence();
-    v->avail[1] = ++avail_idx;
-    fence();
+    virtq_post(&blk.q, head);
     if (++in_flight > most) {
         most = in_flight;
         printf("blk: %u requests in flight at once (the most so far)\n", most);
     }
     pith_mutex_unlock(&lock);
-    virtio_kick(v);
+    virtq_kick(&blk.q, 0);
     pith_mutex_lock(&lock);
     while (!slots[s].done)
         pith_cond_wait(&changed, &lock);
@@ -115,17 +110,16 @@ int request(uint32_t type, uint64_t sector, uint32_t len, const uint64_t *phys, 
 /* Takes every used entry off the ring (lock held); how many. */
 static unsigned reap(void)
 {
-    struct virtio_dev *v = &blk.dev;
     unsigned n = 0;
     fence();
-    while (last_used != v->used[1]) {
-        uint16_t d = (uint16_t)virtq_used_elem(v, last_used++)->id;
-        if (d >= v->qsize)
+    while (blk.q.last_used != blk.q.used[1]) {
+        uint16_t d = (uint16_t)virtq_used_elem(&blk.q, blk.q.last_used++)->id;
+        if (d >= blk.q.size)
             continue;
         slots[slot_of[d]].done = true;
         for (;;) {                      /* the chain back on the free list */
-            uint16_t flags = v->desc[d].flags, next = v->desc[d].next;
-            v->desc[d].next = free_head;
+            uint16_t flags = blk.q.desc[d].flags, next = blk.q.desc[d].next;
+            blk.q.desc[d].next = free_head;
             free_head = d;
             nfree++;
             if (!(flags & VIRTQ_DESC_F_NEXT))

@@ -1,12 +1,11 @@
 /*
- * Modern virtio (1.x) over PCI, as much as a network driver needs
+ * Modern virtio (1.x) over PCI, as much as the block and network drivers need
  * (virtio.c): the vendor capabilities that place the common, notify, ISR
  * and device configuration in the BARs, the status and feature
- * handshake, and several split virtqueues.  The block driver's
- * (servers/blk/virtio.c) with queues beyond queue 0.
+ * handshake, and several split virtqueues.
  */
-#ifndef NETDEV_VIRTIO_H
-#define NETDEV_VIRTIO_H
+#ifndef PITH_VIRTIO_H
+#define PITH_VIRTIO_H
 
 #include <stdbool.h>
 #include <stdint.h>

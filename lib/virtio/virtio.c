@@ -1,6 +1,6 @@
 /*
- * Modern virtio over PCI (the virtio 1.x specification, 4.1), as in
- * servers/blk/virtio.c but with any number of queues: the
+ * Modern virtio over PCI (the virtio 1.x specification, 4.1), shared by
+ * the block and network drivers, with any number of queues: the
  * device's vendor capabilities (id 9) name a BAR, an offset and a length
  * for each configuration structure; we map the BARs they use, page by
  * page, from frames the PCI server gives the claimant.
