@@ -85,19 +85,28 @@ struct pith_ext_irq_ctx {
 #define PITH_EXT_CLAIM    1             /* handled in the kernel: the driver is not woken */
 #define PITH_EXT_NOT_MINE 2             /* offer the interrupt to the line's next handler */
 
-/* Context of PITH_EXT_EVENT_FAULT: read-only but for the frame to map. */
+/*
+ * Context of PITH_EXT_EVENT_FAULT: read-only but for the two answer
+ * fields at the end.  For a system-call fault (kind PITH_FAULT_SYSCALL)
+ * addr is the number (rax) and args the six argument registers; for any
+ * other fault args are 0.
+ */
 struct pith_ext_fault_ctx {
     uint64_t kind;                      /*  0 enum pith_fault_kind */
-    uint64_t addr;                      /*  8 the address (page fault), else rip */
+    uint64_t addr;                      /*  8 the address (page fault), the number (system call), else rip */
     uint64_t error;                     /* 16 the error code (PITH_PF_* for a page fault) */
     uint64_t rip;                       /* 24 */
-    uint64_t frame;                     /* 32 writable: for PITH_EXT_MAP, the slot in the pool */
+    uint64_t badge;                     /* 32 the fault endpoint's badge (the faulting thread's capability) */
+    uint64_t args[6];                   /* 40 system call: rdi, rsi, rdx, r10, r8, r9 */
+    uint64_t frame;                     /* 88 writable: for PITH_EXT_MAP, the slot in the pool */
+    uint64_t result;                    /* 96 writable: for PITH_EXT_RESULT, the system call's result */
 };
-#define PITH_EXT_FAULT_WRITABLE_FROM 32
+#define PITH_EXT_FAULT_WRITABLE_FROM 88
 
 /* Fault verdicts (r0); any other value is DELIVER. */
 #define PITH_EXT_DELIVER 0              /* send the fault to the handler as usual */
 #define PITH_EXT_MAP     1              /* page fault: map the pool's frame `frame` there, read-write, and resume */
+#define PITH_EXT_RESULT  2              /* system call: return `result` in rax at once, as a PITH_FAULT_SYSCALL_RESULT answer */
 
 /* Helpers (CALL imm).  A map index out of range at run time stops the program with verdict 0. */
 enum pith_ext_helper {

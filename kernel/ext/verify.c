@@ -104,6 +104,10 @@ uint32_t ext_ctx_size(uint32_t event)
     }
 }
 
+/* The writable fields of a context are the last ones: the verifier checks one bound. */
+_Static_assert(__builtin_offsetof(struct pith_ext_ipc_ctx, reply_label) == PITH_EXT_IPC_WRITABLE_FROM, "ipc ctx");
+_Static_assert(__builtin_offsetof(struct pith_ext_fault_ctx, frame) == PITH_EXT_FAULT_WRITABLE_FROM, "fault ctx");
+
 uint32_t ext_ctx_writable_from(uint32_t event)
 {
     switch (event) {

@@ -161,14 +161,26 @@ struct trap_frame *extension_fastpath(struct extension *e, struct tcb *self, str
     return NULL;
 }
 
-bool extension_on_fault(struct extension *e, struct tcb *self, uint64_t kind, uint64_t addr, uint64_t error)
+bool extension_on_fault(struct extension *e, struct tcb *self, uint64_t badge, uint64_t kind, uint64_t addr,
+                        uint64_t error)
 {
     if (e->event != PITH_EXT_EVENT_FAULT)
         return false;                   /* an IPC program on this endpoint: faults pass */
-    struct pith_ext_fault_ctx c = { .kind = kind, .addr = addr, .error = error, .rip = self->ctx.rip };
+    struct trap_frame *f = &self->ctx;
+    struct pith_ext_fault_ctx c = { .kind = kind, .addr = addr, .error = error, .rip = f->rip, .badge = badge };
+    if (kind == PITH_FAULT_SYSCALL) {
+        c.args[0] = f->rdi, c.args[1] = f->rsi, c.args[2] = f->rdx;
+        c.args[3] = f->r10, c.args[4] = f->r8, c.args[5] = f->r9;
+    }
     struct ext_env env = { .msg_len = 0 };
     struct slot *frame;
-    if (run(e, &c, &env) != PITH_EXT_MAP || kind != PITH_FAULT_PAGE)
+    uint64_t verdict = run(e, &c, &env);
+    if (verdict == PITH_EXT_RESULT && kind == PITH_FAULT_SYSCALL) {
+        /* Answered here, as a PITH_FAULT_SYSCALL_RESULT reply would: rax, and the thread goes on. */
+        f->rax = c.result;
+        return true;
+    }
+    if (verdict != PITH_EXT_MAP || kind != PITH_FAULT_PAGE)
         return false;
     /* The pool's frame, mapped where the thread faulted; anything amiss and the handler hears of it. */
     if (e->pool.cap.type != PITH_OBJ_CNODE || cnode_slot(&e->pool.cap, c.frame, &frame) ||

@@ -44,8 +44,13 @@ void extension_finalise(struct extension *e);
 /* Events.  IPC: true if the program settled the message (refused or answered it). */
 bool extension_on_send(struct extension *e, struct tcb *self, uint64_t badge, uint64_t tag, bool call);
 int extension_on_irq(struct extension *e, uint64_t line, uint64_t count);
-/* A fault on its way to the handler: true if the program repaired it (the thread retries). */
-bool extension_on_fault(struct extension *e, struct tcb *self, uint64_t kind, uint64_t addr, uint64_t error);
+/*
+ * A fault on its way to the handler (badge: the fault endpoint's): true if
+ * the program repaired it (the thread retries) or answered the system call
+ * (the thread goes on with the result in rax).
+ */
+bool extension_on_fault(struct extension *e, struct tcb *self, uint64_t badge, uint64_t kind, uint64_t addr,
+                        uint64_t error);
 
 /*
  * The IPC fast path's call on an endpoint with an extension (self's frame

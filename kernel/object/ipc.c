@@ -333,8 +333,8 @@ bool ipc_send_fault(struct tcb *self, uint64_t kind, uint64_t addr, uint64_t err
     if (ep->type != PITH_OBJ_ENDPOINT || !(ep->rights & PITH_RIGHT_WRITE))
         return false;
     struct endpoint *e = (struct endpoint *)ep->obj;
-    /* Extension hook (docs/extensions.md): the program may repair a page fault here. */
-    if (e->ext && extension_on_fault(e->ext, self, kind, addr, error))
+    /* Extension hook (docs/extensions.md): the program may repair a page fault or answer a system call here. */
+    if (e->ext && extension_on_fault(e->ext, self, ep->w0, kind, addr, error))
         return true;
     self->fault_kind = kind;
     self->fault_addr = addr;

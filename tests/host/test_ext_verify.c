@@ -262,26 +262,53 @@ TEST(rule_ctx_range)
     CHECK(refused(p, N(p), IRQ, PITH_EXT_R_CTX_RANGE, 0));
 }
 
+#define FAULT_OFF(field) ((int16_t)__builtin_offsetof(struct pith_ext_fault_ctx, field))
+
 TEST(fault_context_bounds)
 {
     const int FAULT = PITH_EXT_EVENT_FAULT;
-    struct pith_ext_insn p[] = { ST64K(1, 32, 1), MOVK(0, PITH_EXT_MAP), EXIT };
+    struct pith_ext_insn p[] = { ST64K(1, FAULT_OFF(frame), 1), MOVK(0, PITH_EXT_MAP), EXIT };
+    CHECK(accepted(p, N(p), FAULT));
+    p[0] = ST64K(1, FAULT_OFF(result), -1);
     CHECK(accepted(p, N(p), FAULT));
     p[0] = ST64K(1, 24, 1);             /* rip */
     CHECK(refused(p, N(p), FAULT, PITH_EXT_R_CTX_READONLY, 0));
-    p[0] = LD64(2, 1, 40);
+    /* The badge and every argument register: read, never written. */
+    p[0] = ST64K(1, FAULT_OFF(badge), 1);
+    CHECK(refused(p, N(p), FAULT, PITH_EXT_R_CTX_READONLY, 0));
+    for (int i = 0; i < 6; i++) {
+        p[0] = ST64K(1, (int16_t)(FAULT_OFF(args) + 8 * i), 1);
+        CHECK(refused(p, N(p), FAULT, PITH_EXT_R_CTX_READONLY, 0));
+        p[0] = LD64(2, 1, (int16_t)(FAULT_OFF(args) + 8 * i));
+        CHECK(accepted(p, N(p), FAULT));
+    }
+    p[0] = LD64(2, 1, FAULT_OFF(badge));
+    CHECK(accepted(p, N(p), FAULT));
+    p[0] = LD64(2, 1, (int16_t)sizeof(struct pith_ext_fault_ctx));
     CHECK(refused(p, N(p), FAULT, PITH_EXT_R_CTX_RANGE, 0));
+    p[0] = LD64(2, 1, 112);             /* in an IPC context, past a fault's */
+    CHECK(refused(p, N(p), FAULT, PITH_EXT_R_CTX_RANGE, 0));
+    CHECK(accepted(p, N(p), IPC));
     struct pith_ext_insn q[] = { MOVK(1, 0), CALL(PITH_EXT_MSG_WORD), EXIT };
     CHECK(refused(q, N(q), FAULT, PITH_EXT_R_HELPER_EVENT, 1));
     /* Run: the frame chosen from the address. */
     struct pith_ext_insn r[] = { LD64(2, 1, 8), I(PITH_EXT_RSH | K, 2, 0, 0, 12), I(PITH_EXT_AND | K, 2, 0, 0, 3),
-                                 STX64(1, 2, 32), MOVK(0, PITH_EXT_MAP), EXIT };
+                                 STX64(1, 2, FAULT_OFF(frame)), MOVK(0, PITH_EXT_MAP), EXIT };
     CHECK(accepted(r, N(r), FAULT));
     struct pith_ext_fault_ctx c = { .kind = 14, .addr = 0x7003123 };
     struct ext_env env = { .msg_len = 0 };
     int ab;
     CHECK_EQ(ext_run(r, N(r), &c, &env, &ab), PITH_EXT_MAP);
     CHECK_EQ(c.frame, 3);
+    /* Run: a system call answered from its number, badge and last argument. */
+    struct pith_ext_insn s[] = { LD64(2, 1, 8), LD64(3, 1, FAULT_OFF(badge)), I(PITH_EXT_ADD, 2, 3, 0, 0),
+                                 LD64(3, 1, (int16_t)(FAULT_OFF(args) + 40)), I(PITH_EXT_ADD, 2, 3, 0, 0),
+                                 STX64(1, 2, FAULT_OFF(result)), MOVK(0, PITH_EXT_RESULT), EXIT };
+    CHECK(accepted(s, N(s), FAULT));
+    c = (struct pith_ext_fault_ctx){ .kind = 256, .addr = 39, .badge = 1000, .args = { 1, 2, 3, 4, 5, 600 } };
+    CHECK_EQ(ext_run(s, N(s), &c, &env, &ab), PITH_EXT_RESULT);
+    CHECK_EQ(c.result, 1639);
+    CHECK_EQ(c.badge, 1000);
 }
 
 TEST(rule_ctx_size)
