@@ -286,7 +286,7 @@ TEST(fault_context_bounds)
     CHECK(accepted(p, N(p), FAULT));
     p[0] = LD64(2, 1, (int16_t)sizeof(struct pith_ext_fault_ctx));
     CHECK(refused(p, N(p), FAULT, PITH_EXT_R_CTX_RANGE, 0));
-    p[0] = LD64(2, 1, 112);             /* in an IPC context, past a fault's */
+    p[0] = LD64(2, 1, 104);             /* in an IPC context, past a fault's */
     CHECK(refused(p, N(p), FAULT, PITH_EXT_R_CTX_RANGE, 0));
     CHECK(accepted(p, N(p), IPC));
     struct pith_ext_insn q[] = { MOVK(1, 0), CALL(PITH_EXT_MSG_WORD), EXIT };
