@@ -56,6 +56,7 @@ static long fork_from(struct lproc *p, uint64_t flags, uint64_t stack, uint64_t 
     c->brk_start = p->brk_start, c->brk = p->brk, c->brk_mapped = p->brk_mapped;
     c->fs_base = p->fs_base, c->gs_base = p->gs_base;
     c->sigmask = p->sigmask;
+    c->no_fastcalls = p->no_fastcalls;
     memcpy(c->sigact, p->sigact, sizeof c->sigact);
     strcpy(c->cwd, p->cwd);
     strcpy(c->exe, p->exe);

@@ -121,6 +121,7 @@ static void serve(void)
     server_reply = reply_take();
     for (;;) {
         uint64_t sleep = wake_sleepers();
+        fastcalls_refresh();            /* before any answer: what the kernel answers for us is up to date */
         long err;
         if (answer && PITH_TAG_LABEL(m.tag) == PITH_FAULT_RESUME_REGS)
             *(struct pith_fault_regs *)server.buf->msg = resume_regs;   /* after any other answer used it */
@@ -176,6 +177,7 @@ int main(void)
     server = (struct pith_server){ .ep = server_ep, .buf = buf };
     image_start();
     tty_start(server_ep);
+    fastcalls_start(server_ep);
     for (int i = 0; i < REPLY_POOL; i++)
         reply_give(pith_object_new(PITH_OBJ_REPLY, 0));  /* made before the processes' memory is carved */
     long err = fsio_start();

@@ -143,6 +143,7 @@ struct lproc {
     bool poll_masked;
     struct pith_fault_regs sys_regs;    /* the registers of its last system call (a kept answer's) */
     uint64_t sys_nr;                    /* and its number */
+    bool no_fastcalls;                  /* PITH_POSIX_FASTCALLS=off: every call to us (fastcalls.c) */
 };
 
 /* The registers of the system call being served (fault.c). */
@@ -281,11 +282,17 @@ extern struct pith_fault_regs resume_regs;     /* registers of the answer in han
 extern struct lproc *cur_proc;                 /* the process whose call is being served (NULL: none) */
 #define RESUME_FULL (-100001l)                 /* a call's result: resume with resume_regs (rt_sigreturn) */
 
+/* fastcalls.c: getpid and its kin answered in the kernel from a map we keep */
+void fastcalls_start(uint64_t ep);
+void fastcalls_refresh(void);                   /* every row from its process, before each answer */
+void fastcalls_forget(const struct lproc *p);   /* its row: everything to us */
+
 /* threads.c: further threads of a process, futexes */
 long thread_clone(struct lproc *p, uint64_t flags, uint64_t stack, uint64_t ptid, uint64_t ctid, uint64_t tls);
 long thread_exit(struct lproc *p, int status);
 long thread_kill(struct lproc *p, uint32_t tgid, uint32_t tid, uint64_t sig);   /* 1: tid is no thread of ours */
 uint32_t thread_tid(struct lproc *p);           /* the tid of the thread being served */
+bool thread_group(const struct lproc *p);       /* it has further threads, or its first is gone */
 bool thread_fault(uint64_t i, struct pith_msg *m);
 void threads_end(struct lproc *p);
 long thread_sleep(struct lproc *p, uint64_t wake);   /* a further thread's nanosleep */

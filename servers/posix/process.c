@@ -111,6 +111,7 @@ long lproc_new(struct lproc **out)
         chunks_give_back(&p->mem);
         return POSIX_E_NO_ROOM;
     }
+    fastcalls_forget(p);                /* the slot's last process's answers, before this one's thread runs */
     p->state = LP_RUNNING;
     p->pid = next_pid++;
     p->ppid = 1;
@@ -145,6 +146,7 @@ void lproc_end(struct lproc *p, int status, int signal)
 {
     if (p->state != LP_RUNNING)
         return;
+    fastcalls_forget(p);
     threads_end(p);                     /* its further threads first: its own fields back in p */
     pith_invoke4(p->tcb, PITH_TCB_SUSPEND, 0, 0, 0, 0);
     p->state = LP_ENDED;                /* before its pipes wake anyone: nothing answers it now */

@@ -19,6 +19,8 @@
 #include <string.h>
 
 #define THREAD_MAX        32
+/* fastcalls.c: a further thread's badge & 63 falls past the process slots, on words the map never fills. */
+_Static_assert(LPROC_MAX + THREAD_MAX <= 64, "thread badges below FAULT_BADGE + 64");
 #define LINUX_PRIORITY    90            /* as process.c's */
 #define START_FAULT_VA    0x1000        /* as family.c's: a new thread faults at once */
 #define CLONE_VM             0x00000100
@@ -73,7 +75,7 @@ static bool exiting;                    /* the thread served has made exit */
 extern uint64_t server_ep;
 uint32_t lproc_next_pid(void);          /* process.c */
 
-static int slot_of(struct lproc *p) { return (int)(p - lprocs); }
+static int slot_of(const struct lproc *p) { return (int)(p - lprocs); }
 
 static void swap_fields(struct lproc *p, struct lthread *t)
 {
@@ -109,6 +111,11 @@ static struct lthread *thread_by_tid(uint32_t tid)
         if (threads[i].used && threads[i].tid == tid && threads[i].proc->state == LP_RUNNING)
             return &threads[i];
     return NULL;
+}
+
+bool thread_group(const struct lproc *p)
+{
+    return groups[slot_of(p)].count || groups[slot_of(p)].first_gone || entered[slot_of(p)];
 }
 
 uint32_t thread_tid(struct lproc *p)
