@@ -148,6 +148,7 @@ static void discard(struct lproc *p)
         reply_give(p->sleeper);
     p->sleeper = 0;
     p->state = LP_ENDED;
+    fastcalls_forget(p);
     p->waiter = 0;
     p->ppid = 0;
     uint32_t pid = p->pid;

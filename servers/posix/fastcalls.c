@@ -99,6 +99,8 @@ static bool answerable(const struct lproc *p)
 }
 
 static bool live[LPROC_MAX];             /* the slot's words may be non-zero */
+static uint32_t running;                /* bit i: slot i holds a running process (fastcalls_begin) */
+_Static_assert(LPROC_MAX <= 32, "a bit per slot");
 
 static void forget(int slot)
 {
@@ -107,18 +109,27 @@ static void forget(int slot)
     live[slot] = false;
 }
 
-void fastcalls_forget(const struct lproc *p)
-{
-    if (map)
-        forget((int)(p - lprocs));
-}
-
-/* Every process slot's words from the process as it stands: a few instructions for one not answerable. */
-void fastcalls_refresh(void)
+void fastcalls_begin(const struct lproc *p)
 {
     if (!map)
         return;
-    for (int i = 0; i < LPROC_MAX; i++) {
+    forget((int)(p - lprocs));
+    running |= 1u << (p - lprocs);
+}
+
+void fastcalls_forget(const struct lproc *p)
+{
+    if (!map)
+        return;
+    forget((int)(p - lprocs));
+    running &= ~(1u << (p - lprocs));
+}
+
+/* Every running process's words from the process as it stands; the other slots' are 0 already. */
+void fastcalls_refresh(void)
+{
+    for (uint32_t m = running; m; m &= m - 1) {
+        int i = __builtin_ctz(m);
         const struct lproc *p = &lprocs[i];
         if (!answerable(p)) {
             if (live[i])

@@ -284,8 +284,9 @@ extern struct lproc *cur_proc;                 /* the process whose call is bein
 
 /* fastcalls.c: getpid and its kin answered in the kernel from a map we keep */
 void fastcalls_start(uint64_t ep);
-void fastcalls_refresh(void);                   /* every row from its process, before each answer */
-void fastcalls_forget(const struct lproc *p);   /* its row: everything to us */
+void fastcalls_refresh(void);                   /* every running process's words, before each answer */
+void fastcalls_begin(const struct lproc *p);    /* a new process in the slot: its words 0 until the refresh */
+void fastcalls_forget(const struct lproc *p);   /* it ends: its words 0, every call to us */
 
 /* threads.c: further threads of a process, futexes */
 long thread_clone(struct lproc *p, uint64_t flags, uint64_t stack, uint64_t ptid, uint64_t ctid, uint64_t tls);

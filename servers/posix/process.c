@@ -111,7 +111,7 @@ long lproc_new(struct lproc **out)
         chunks_give_back(&p->mem);
         return POSIX_E_NO_ROOM;
     }
-    fastcalls_forget(p);                /* the slot's last process's answers, before this one's thread runs */
+    fastcalls_begin(p);                 /* the slot's last process's answers gone before this one's thread runs */
     p->state = LP_RUNNING;
     p->pid = next_pid++;
     p->ppid = 1;
