@@ -4,14 +4,18 @@
  * endpoint (docs/extensions.md) runs before a Linux thread's system call
  * becomes a message: for getpid, gettid, getppid, getuid and its kin,
  * getpgrp, getpgid(0) and getsid(0) of a process's first thread (badge
- * FAULT_BADGE + slot) it reads the answer from a map, one row per process
- * slot, and returns it at once (PITH_EXT_RESULT); everything else comes
- * to us as before.  The kernel knows nothing of Linux: only this program does.
+ * FAULT_BADGE + slot) it reads the answer from a map, a word per call
+ * and process slot, and returns it at once (PITH_EXT_RESULT); everything
+ * else comes to us as before.  The kernel knows nothing of Linux: only
+ * this program does.
  *
  * A word of the map is the answer + 1; 0 sends the call to us.  We
- * rewrite every row before each answer we give (fastcalls_refresh), from
- * the process as it stands, and zero a row whenever the process must see
- * us at its next call: a signal pending and not blocked (delivered on a
+ * rewrite every running process's words before each answer we give
+ * (fastcalls_refresh), from the process as it stands, rather than where
+ * each field changes, so that none is forgotten; a slot's words are 0
+ * from before a new process's thread runs until the refresh, and from
+ * its end.  They are 0 too whenever the process must see us at its next
+ * call: a signal pending and not blocked (delivered on a
  * call's answer), stopped, further threads (each has its own tid and
  * mask, in threads.c), a fork's child before its first fault, or a
  * process that asked for the server (PITH_POSIX_FASTCALLS=off in its
