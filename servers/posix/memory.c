@@ -1,6 +1,7 @@
 /*
- * A Linux process's memory: regions of pages made whole when mapped (no
- * demand paging yet), each page a frame of the process's chunks (or of a
+ * A Linux process's memory: regions of pages made whole when mapped (but
+ * the stack, made on demand within its reserve: mem_stack, stack_grow),
+ * each page a frame of the process's chunks (or of a
  * shared image, for read-only segments: image.c) mapped
  * twice: in the process, with the rights its segment or mmap asks, and in
  * our own address space (its alias), read-write, so that system calls can
@@ -19,6 +20,7 @@
 
 #define BATCH 64                        /* pages made and mapped per invocation */
 #define BRK_CHUNK (32 * PAGE)           /* the heap grows by at least this much */
+#define STACK_GROW 4                    /* the stack grows by at least this many pages */
 
 extern uint64_t temp_slots;             /* BATCH consecutive free slots of ours (main.c) */
 
@@ -112,6 +114,72 @@ long mem_map_from(struct lproc *p, uint64_t start, uint64_t len, uint8_t rights,
     return map_pages(p, start, len, rights, R_IMAGE, src, out);
 }
 
+/*
+ * Frames for the n pages of r from va, in the slots its runs keep for them
+ * (counted from its origin), mapped in ours and in the process; *done: how
+ * many were, from va up.
+ */
+static long fill(struct lproc *p, struct region *r, uint64_t va, uint64_t n, uint64_t *done)
+{
+    uint64_t first = (va - r->origin) / PAGE;
+    for (*done = 0; *done < n; *done += BATCH) {
+        uint64_t k = n - *done < BATCH ? n - *done : BATCH, i = first + *done;
+        uint64_t ours = r->slot + i, theirs = r->slot + r->span + i, at = va + *done * PAGE;
+        long kerr;
+        if (r->src) {
+            /* A shared image: both mappings derived from the image's frames, which stay in our slots. */
+            if ((kerr = pith_invoke4(PITH_SLOT_VSPACE, PITH_VSPACE_MAP, r->src + i, r->alias + i * PAGE,
+                                     p->cnode | ours << 32, k | (uint64_t)(PITH_RIGHT_READ | PITH_RIGHT_WRITE) << 16)) ||
+                (kerr = pith_invoke4(p->vspace, PITH_VSPACE_MAP, r->src + i, at, p->cnode | theirs << 32,
+                                     k | (uint64_t)r->rights << 16))) {
+                printf("posix: pid %u: mapping %lu shared pages at %#lx failed (error %ld)\n", p->pid, k, at, kerr);
+                return -ENOMEM;
+            }
+            continue;
+        }
+        kerr = lproc_retype(p, PITH_OBJ_FRAME, temp_slots, k);
+        if (kerr) {
+            printf("posix: pid %u: no memory for %lu pages (error %ld)\n", p->pid, k, kerr);
+            return -ENOMEM;
+        }
+        /* Ours first (children of the frames), then the frames themselves go to the process, mapped there. */
+        if ((kerr = pith_invoke4(PITH_SLOT_VSPACE, PITH_VSPACE_MAP, temp_slots, r->alias + i * PAGE,
+                                 p->cnode | ours << 32, k | (uint64_t)(PITH_RIGHT_READ | PITH_RIGHT_WRITE) << 16)) ||
+            (kerr = pith_invoke4(p->vspace, PITH_VSPACE_GRANT, temp_slots, at, p->cnode | theirs << 32,
+                                 k | (uint64_t)r->rights << 16)))
+            printf("posix: pid %u: mapping %lu pages at %#lx failed (error %ld)\n", p->pid, k, at, kerr);
+        for (uint64_t j = 0; j < k; j++)
+            pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, temp_slots + j, 0, 0, 0);
+        if (kerr)
+            return -ENOMEM;
+    }
+    *done = n;
+    return 0;
+}
+
+/* A region of span pages from origin: its runs of slots and its aliases set aside, its page tables made. */
+static struct region *region_make(struct lproc *p, uint64_t origin, uint64_t span, uint8_t rights, uint8_t kind,
+                                  uint64_t src)
+{
+    if (p->next_slot + 2 * span + 8 > (1u << LPROC_CNODE_BITS))
+        return NULL;
+    struct region *r = region_new(p);
+    if (!r)
+        return NULL;
+    *r = (struct region){ .start = origin, .end = origin, .origin = origin, .alias = p->alias_next,
+                          .slot = p->next_slot, .span = (uint32_t)span,
+                          .rights = rights, .kind = kind, .used = true, .src = src,
+                          .prot = PROT_READ | (rights & PITH_RIGHT_WRITE ? PROT_WRITE : 0) |
+                                  (rights & PITH_RIGHT_EXEC ? PROT_EXEC : 0) };
+    p->alias_next += span * PAGE + PAGE;   /* a hole between aliases: an overrun faults in us, visibly */
+    p->next_slot += 2 * (uint32_t)span;
+    if (tables_for(p, PITH_SLOT_VSPACE, r->alias, span) || tables_for(p, p->vspace, origin, span)) {
+        r->used = false;
+        return NULL;
+    }
+    return r;
+}
+
 static long map_pages(struct lproc *p, uint64_t start, uint64_t len, uint8_t rights, uint8_t kind, uint64_t src,
                       struct region **out)
 {
@@ -120,56 +188,12 @@ static long map_pages(struct lproc *p, uint64_t start, uint64_t len, uint8_t rig
         return -EINVAL;
     if (overlaps(p, start, start + len))
         return -EEXIST;
-    if (p->next_slot + 2 * n + 8 > (1u << LPROC_CNODE_BITS))
-        return -ENOMEM;
-    struct region *r = region_new(p);
+    struct region *r = region_make(p, start, n, rights, kind, src);
     if (!r)
         return -ENOMEM;
-    *r = (struct region){ .start = start, .end = start, .origin = start, .alias = p->alias_next,
-                          .slot = p->next_slot, .span = (uint32_t)n,
-                          .rights = rights, .kind = kind, .used = true, .src = src,
-                          .prot = PROT_READ | (rights & PITH_RIGHT_WRITE ? PROT_WRITE : 0) |
-                                  (rights & PITH_RIGHT_EXEC ? PROT_EXEC : 0) };
-    p->alias_next += len + PAGE;        /* a hole between aliases: an overrun faults in us, visibly */
-    p->next_slot += 2 * (uint32_t)n;
-    long err = tables_for(p, PITH_SLOT_VSPACE, r->alias, n);
-    if (!err)
-        err = tables_for(p, p->vspace, start, n);
-    for (uint64_t done = 0; !err && done < n; done += BATCH) {
-        uint64_t k = n - done < BATCH ? n - done : BATCH;
-        uint64_t ours = r->slot + done, theirs = r->slot + n + done;
-        long kerr;
-        if (src) {
-            /* A shared image: both mappings derived from the image's frames, which stay in our slots. */
-            if ((kerr = pith_invoke4(PITH_SLOT_VSPACE, PITH_VSPACE_MAP, src + done, r->alias + done * PAGE,
-                                     p->cnode | ours << 32, k | (uint64_t)(PITH_RIGHT_READ | PITH_RIGHT_WRITE) << 16)) ||
-                (kerr = pith_invoke4(p->vspace, PITH_VSPACE_MAP, src + done, start + done * PAGE,
-                                     p->cnode | theirs << 32, k | (uint64_t)rights << 16))) {
-                printf("posix: pid %u: mapping %lu shared pages at %#lx failed (error %ld)\n", p->pid, k,
-                       start + done * PAGE, kerr);
-                err = -ENOMEM;
-            } else
-                r->end += k * PAGE;
-            continue;
-        }
-        kerr = lproc_retype(p, PITH_OBJ_FRAME, temp_slots, k);
-        if (kerr) {
-            printf("posix: pid %u: no memory for %lu pages (error %ld)\n", p->pid, k, kerr);
-            err = -ENOMEM;
-            break;
-        }
-        /* Ours first (children of the frames), then the frames themselves go to the process, mapped there. */
-        if ((kerr = pith_invoke4(PITH_SLOT_VSPACE, PITH_VSPACE_MAP, temp_slots, r->alias + done * PAGE,
-                                 p->cnode | ours << 32, k | (uint64_t)(PITH_RIGHT_READ | PITH_RIGHT_WRITE) << 16)) ||
-            (kerr = pith_invoke4(p->vspace, PITH_VSPACE_GRANT, temp_slots, start + done * PAGE,
-                                 p->cnode | theirs << 32, k | (uint64_t)rights << 16))) {
-            printf("posix: pid %u: mapping %lu pages at %#lx failed (error %ld)\n", p->pid, k, start + done * PAGE, kerr);
-            err = -ENOMEM;
-        } else
-            r->end += k * PAGE;
-        for (uint64_t j = 0; j < k; j++)
-            pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, temp_slots + j, 0, 0, 0);
-    }
+    uint64_t done;
+    long err = fill(p, r, start, n, &done);
+    r->end = start + done * PAGE;
     if (err) {
         if (r->end > r->start)
             mem_unmap(p, r->start, r->end - r->start);
@@ -180,6 +204,77 @@ static long map_pages(struct lproc *p, uint64_t start, uint64_t len, uint8_t rig
     if (out)
         *out = r;
     return 0;
+}
+
+/*
+ * The stack: a region whose runs of slots and aliases cover the whole
+ * STACK_PAGES below STACK_TOP, of which only the top pages are made; the
+ * rest is made on demand, down from its start (stack_grow).
+ */
+long mem_stack(struct lproc *p, uint64_t pages, struct region **out)
+{
+    uint64_t start = STACK_TOP - pages * PAGE;
+    if (!pages || pages > STACK_PAGES || overlaps(p, start, STACK_TOP))
+        return -ENOMEM;
+    struct region *r = region_make(p, STACK_TOP - STACK_PAGES * PAGE, STACK_PAGES,
+                                   PITH_RIGHT_READ | PITH_RIGHT_WRITE, R_STACK, 0);
+    if (!r)
+        return -ENOMEM;
+    uint64_t done;
+    long err = fill(p, r, start, pages, &done);
+    r->start = start;
+    r->end = start + done * PAGE;
+    if (err) {
+        mem_unmap(p, r->start, r->end - r->start);
+        r->used = false;
+        return err;
+    }
+    if (out)
+        *out = r;
+    return 0;
+}
+
+/*
+ * addr lies below the stack but within its reserve (a fault there, or a
+ * system call's access): the stack made down to it, STACK_GROW pages at
+ * least.  NULL if addr is not there, or the pages cannot be made (a
+ * mapping put in the reserve with MAP_FIXED, no memory): a fault is then
+ * the process's SIGSEGV, an access EFAULT.
+ */
+static struct region *stack_grow(struct lproc *p, uint64_t addr)
+{
+    struct region *r = mem_find(p, STACK_TOP - 1);
+    if (!r || r->kind != R_STACK || r->origin != STACK_TOP - STACK_PAGES * PAGE || addr < r->origin ||
+        addr >= r->start)
+        return NULL;
+    uint64_t low = addr & ~(PAGE - 1);
+    if (r->start - low < STACK_GROW * PAGE)
+        low = r->start - r->origin < STACK_GROW * PAGE ? r->origin : r->start - STACK_GROW * PAGE;
+    if (overlaps(p, low, r->start))
+        return NULL;
+    uint64_t done;
+    if (fill(p, r, low, (r->start - low) / PAGE, &done)) {
+        for (uint64_t i = 0; i < done; i++) {   /* the pages made before the failure go again */
+            uint64_t s = r->slot + (low - r->origin) / PAGE + i;
+            pith_invoke4(p->cnode, PITH_CNODE_DELETE, s + r->span, 0, 0, 0);
+            pith_invoke4(p->cnode, PITH_CNODE_DELETE, s, 0, 0, 0);
+        }
+        return NULL;
+    }
+    r->start = low;
+    return r;
+}
+
+bool mem_fault(struct lproc *p, uint64_t addr)
+{
+    return stack_grow(p, addr) != NULL;
+}
+
+/* The region holding addr, the stack grown to it if it lies in the stack's reserve. */
+static struct region *mem_at(struct lproc *p, uint64_t addr)
+{
+    struct region *r = mem_find(p, addr);
+    return r ? r : stack_grow(p, addr);
 }
 
 /* Deletes the pages of [start, end) of every region they touch, splitting regions. */
@@ -218,7 +313,7 @@ long mem_read(struct lproc *p, void *dst, uint64_t src, uint64_t len)
 {
     char *d = dst;
     while (len) {
-        struct region *r = mem_find(p, src);
+        struct region *r = mem_at(p, src);
         if (!r)
             return -EFAULT;
         uint64_t n = r->end - src < len ? r->end - src : len;
@@ -232,7 +327,7 @@ long mem_write(struct lproc *p, uint64_t dst, const void *src, uint64_t len)
 {
     const char *s = src;
     while (len) {
-        struct region *r = mem_find(p, dst);
+        struct region *r = mem_at(p, dst);
         if (!r || r->src)
             return -EFAULT;             /* a shared image's pages are read-only for everyone */
         uint64_t n = r->end - dst < len ? r->end - dst : len;
@@ -244,7 +339,7 @@ long mem_write(struct lproc *p, uint64_t dst, const void *src, uint64_t len)
 
 void *mem_ptr(struct lproc *p, uint64_t addr, uint64_t len)
 {
-    struct region *r = mem_find(p, addr);
+    struct region *r = mem_at(p, addr);
     if (!r || r->end - addr < len)
         return NULL;
     return (void *)(r->alias + (addr - r->origin));

@@ -32,7 +32,8 @@
 
 /* The Linux address space. */
 #define STACK_TOP     0x7f7fff000000ull /* 16 MiB below 0x7f8000000000, where a VSpace keeps its ASID */
-#define STACK_PAGES   64                /* 256 KiB, made whole at the start */
+#define STACK_PAGES   64                /* 256 KiB at most, made on demand below the first pages */
+#define STACK_INITIAL 4                 /* the pages made at the start (the arguments, the first frames) */
 #define MMAP_BASE     0x7e0000000000ull /* mmap places regions upwards from here */
 #define BRK_MAX       (64ull << 20)     /* how far the heap may grow (the memory runs out first) */
 /*
@@ -178,6 +179,8 @@ void image_ready(int img);
 void image_get(int img);
 void image_put(int img);
 long mem_unmap(struct lproc *p, uint64_t start, uint64_t len);
+long mem_stack(struct lproc *p, uint64_t pages, struct region **out);   /* the stack, its top pages made */
+bool mem_fault(struct lproc *p, uint64_t addr);   /* a page fault: true if the stack grew to addr */
 struct region *mem_find(struct lproc *p, uint64_t addr);
 void *mem_ptr(struct lproc *p, uint64_t addr, uint64_t len);   /* our alias of [addr, addr+len) if in one region */
 long mem_read(struct lproc *p, void *dst, uint64_t src, uint64_t len);      /* 0 or -EFAULT */
