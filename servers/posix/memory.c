@@ -115,6 +115,46 @@ long mem_map_from(struct lproc *p, uint64_t start, uint64_t len, uint8_t rights,
 }
 
 /*
+ * A process's pool pages count against the same limit as its chunks: each
+ * sharer is charged for every shared page it maps, so that no process can
+ * take the pool beyond what it could take of the memory anyway.
+ */
+long mem_map_shared(struct lproc *p, uint64_t start, uint64_t len, uint8_t rights, uint32_t first,
+                    struct region **out)
+{
+    uint64_t n = len / PAGE;
+    if (((uint64_t)p->mem.n << (CHUNK_BITS - 12)) + p->shared_pages + n > (uint64_t)PROC_CHUNKS << (CHUNK_BITS - 12))
+        return -ENOMEM;
+    struct region *r;
+    long err = map_pages(p, start, len, rights, R_MMAP, shared_slot(first), &r);
+    if (err)
+        return err;
+    r->shared = true;
+    p->shared_pages += (uint32_t)n;
+    shared_get(first, (uint32_t)n);
+    if (out)
+        *out = r;
+    return 0;
+}
+
+/* The pool page of r's page at va. */
+static uint32_t pool_page(const struct region *r, uint64_t va)
+{
+    return shared_page(r->src) + (uint32_t)((va - r->origin) / PAGE);
+}
+
+void mem_drop_shared(struct lproc *p)
+{
+    for (int i = 0; i < REGION_MAX; i++) {
+        struct region *r = &p->regions[i];
+        if (r->used && r->shared && r->end > r->start)
+            shared_put(pool_page(r, r->start), (uint32_t)((r->end - r->start) / PAGE));
+        r->shared = false;
+    }
+    p->shared_pages = 0;
+}
+
+/*
  * Frames for the n pages of r from va, in the slots its runs keep for them
  * (counted from its origin), mapped in ours and in the process; *done: how
  * many were, from va up.
@@ -291,6 +331,10 @@ long mem_unmap(struct lproc *p, uint64_t start, uint64_t len)
             pith_invoke4(p->cnode, PITH_CNODE_DELETE, s + r->span, 0, 0, 0);
             pith_invoke4(p->cnode, PITH_CNODE_DELETE, s, 0, 0, 0);
         }
+        if (r->shared) {                /* its mappings gone first: a page freed has none left */
+            shared_put(pool_page(r, a), (uint32_t)((b - a) / PAGE));
+            p->shared_pages -= (uint32_t)((b - a) / PAGE);
+        }
         struct region right = *r;
         right.start = b;                /* what is left above the hole */
         if (a > r->start) {
@@ -328,7 +372,7 @@ long mem_write(struct lproc *p, uint64_t dst, const void *src, uint64_t len)
     const char *s = src;
     while (len) {
         struct region *r = mem_at(p, dst);
-        if (!r || r->src)
+        if (!r || (r->src && !r->shared))
             return -EFAULT;             /* a shared image's pages are read-only for everyone */
         uint64_t n = r->end - dst < len ? r->end - dst : len;
         memcpy((char *)(r->alias + (dst - r->origin)), s, n);
@@ -406,6 +450,8 @@ static long map_anywhere(struct lproc *p, uint64_t addr, uint64_t len, int prot,
     if ((flags & MAP_SHARED) && !(flags & MAP_ANONYMOUS))
         return -ENODEV;                 /* shared file mappings: not yet (docs/posix.md) */
     len = (len + PAGE - 1) & ~(PAGE - 1);
+    if (len > BRK_MAX)
+        return -ENOMEM;                 /* more than a process may hold */
     if (flags & MAP_FIXED)
         mem_unmap(p, addr, len);
     else if (!addr || overlaps(p, addr, addr + len) || addr < MMAP_BASE)
@@ -418,7 +464,20 @@ static long map_anywhere(struct lproc *p, uint64_t addr, uint64_t len, int prot,
     else
         rights |= PITH_RIGHT_WRITE;     /* PROT_NONE and read-only too: mprotect only records (docs/posix.md) */
     struct region *r;
-    long err = mem_map(p, addr, len, rights, R_MMAP, &r);
+    long err;
+    if (flags & MAP_SHARED) {
+        /* Anonymous and shared: pages of the pool, which a fork's child maps too (shared.c). */
+        bool zero;
+        long first = shared_new((uint32_t)(len / PAGE), &zero);
+        if (first < 0)
+            return -ENOMEM;
+        err = mem_map_shared(p, addr, len, rights, (uint32_t)first, &r);
+        shared_put((uint32_t)first, (uint32_t)(len / PAGE));   /* the mapping holds the pages now, or none does */
+        if (!err && zero)
+            memset((void *)r->alias, 0, len);
+    } else {
+        err = mem_map(p, addr, len, rights, R_MMAP, &r);
+    }
     if (err)
         return err == -EEXIST ? -ENOMEM : err;
     r->prot = (uint8_t)prot;

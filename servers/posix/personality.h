@@ -57,7 +57,8 @@ struct region {
     uint8_t prot;                       /* PROT_* as the program asked (mprotect records) */
     uint8_t kind;
     bool used;
-    uint64_t src;                       /* a shared image's pages: our slot of origin's frame (0: its own pages) */
+    uint64_t src;                       /* a shared image's or the pool's pages: our slot of origin's frame (0: its own pages) */
+    bool shared;                        /* src is the pool's (shared.c): writable, counted */
 };
 
 enum fd_kind { FD_NONE, FD_CONSOLE, FD_FILE, FD_DIR, FD_NULL, FD_PIPE_R, FD_PIPE_W, FD_PROCDIR, FD_PROCFILE, FD_SOCKET };
@@ -115,6 +116,7 @@ struct lproc {
     uint64_t waiter;                    /* a reply object holding a blocked wait (0: none) */
     uint64_t sleeper, wake_ns;          /* a reply object holding its thread's nanosleep, and when it ends */
     uint64_t spare_pt;                  /* a page table of its memory made but not needed yet (0: none) */
+    uint32_t shared_pages;              /* pages of the pool it maps (shared.c), charged to its limit */
     uint32_t pgid, sid;
     bool orphan;                        /* its parent ended: nobody waits for it, reaped at its end */
     bool fork_pending;                  /* a new child: its first fault is answered with fork_regs */
@@ -170,6 +172,14 @@ long mem_map(struct lproc *p, uint64_t start, uint64_t len, uint8_t rights, uint
 /* The same, mapping the frames in our slots src.. (a shared image) instead of new ones. */
 long mem_map_from(struct lproc *p, uint64_t start, uint64_t len, uint8_t rights, uint64_t src, struct region **out);
 
+/* shared.c: the pool of pages shared between processes */
+void shared_start(void);
+uint64_t shared_slot(uint32_t page);            /* our slot of its frame */
+uint32_t shared_page(uint64_t slot);            /* and back */
+long shared_new(uint32_t n, bool *zero);        /* n free pages in a row, counted once; -1: none */
+void shared_get(uint32_t first, uint32_t n);
+void shared_put(uint32_t first, uint32_t n);
+
 /* image.c: read-only segments shared by every process running one file */
 void image_start(void);
 int image_find(uint32_t ino, uint32_t gen, uint64_t size, uint32_t mtime);   /* -1: not there */
@@ -179,6 +189,10 @@ void image_ready(int img);
 void image_get(int img);
 void image_put(int img);
 long mem_unmap(struct lproc *p, uint64_t start, uint64_t len);
+/* Pages of the pool from page first (shared.c) mapped at start, one more sharer of each; posix errors. */
+long mem_map_shared(struct lproc *p, uint64_t start, uint64_t len, uint8_t rights, uint32_t first,
+                    struct region **out);
+void mem_drop_shared(struct lproc *p);            /* its end: its sharing of the pool's pages ends */
 long mem_stack(struct lproc *p, uint64_t pages, struct region **out);   /* the stack, its top pages made */
 bool mem_fault(struct lproc *p, uint64_t addr);   /* a page fault: true if the stack grew to addr */
 struct region *mem_find(struct lproc *p, uint64_t addr);
