@@ -14,6 +14,7 @@
 #include "personality.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -143,12 +144,26 @@ static uint32_t pool_page(const struct region *r, uint64_t va)
     return shared_page(r->src) + (uint32_t)((va - r->origin) / PAGE);
 }
 
+/* [a, b) of r back to the file its pages hold, if r may write them (a shared file mapping). */
+static long write_back(struct region *r, uint64_t a, uint64_t b)
+{
+    long err = 0;
+    for (uint64_t va = a; va < b && r->shared && (r->rights & PITH_RIGHT_WRITE); va += PAGE) {
+        long e = shared_file_write(pool_page(r, va), (const void *)(r->alias + (va - r->origin)));
+        err = err ? err : e;
+    }
+    return err;
+}
+
+/* Its end (or execve): its file pages written back while its aliases are there, then its sharing ends. */
 void mem_drop_shared(struct lproc *p)
 {
     for (int i = 0; i < REGION_MAX; i++) {
         struct region *r = &p->regions[i];
-        if (r->used && r->shared && r->end > r->start)
+        if (r->used && r->shared && r->end > r->start) {
+            write_back(r, r->start, r->end);
             shared_put(pool_page(r, r->start), (uint32_t)((r->end - r->start) / PAGE));
+        }
         r->shared = false;
     }
     p->shared_pages = 0;
@@ -326,6 +341,7 @@ long mem_unmap(struct lproc *p, uint64_t start, uint64_t len)
         if (!r->used || r->end <= start || end <= r->start)
             continue;
         uint64_t a = start > r->start ? start : r->start, b = end < r->end ? end : r->end;
+        write_back(r, a, b);            /* a shared file mapping's pages, while they are mapped */
         for (uint64_t va = a; va < b; va += PAGE) {
             uint64_t s = r->slot + (va - r->origin) / PAGE;
             pith_invoke4(p->cnode, PITH_CNODE_DELETE, s + r->span, 0, 0, 0);
@@ -372,8 +388,8 @@ long mem_write(struct lproc *p, uint64_t dst, const void *src, uint64_t len)
     const char *s = src;
     while (len) {
         struct region *r = mem_at(p, dst);
-        if (!r || (r->src && !r->shared))
-            return -EFAULT;             /* a shared image's pages are read-only for everyone */
+        if (!r || (r->src && !r->shared) || (r->shared && !(r->rights & PITH_RIGHT_WRITE)))
+            return -EFAULT;             /* a shared image's pages are read-only for everyone, as a file's mapped so */
         uint64_t n = r->end - dst < len ? r->end - dst : len;
         memcpy((char *)(r->alias + (dst - r->origin)), s, n);
         s += n, dst += n, len -= n;
@@ -447,8 +463,15 @@ static long map_anywhere(struct lproc *p, uint64_t addr, uint64_t len, int prot,
 {
     if (!len || (off & (PAGE - 1)) || (addr & (PAGE - 1) && (flags & MAP_FIXED)))
         return -EINVAL;
-    if ((flags & MAP_SHARED) && !(flags & MAP_ANONYMOUS))
-        return -ENODEV;                 /* shared file mappings: not yet (docs/posix.md) */
+    struct ofile *of = NULL;
+    if (!(flags & MAP_ANONYMOUS)) {
+        if (fd < 0 || fd >= FD_MAX || !(of = p->fds[fd].of) || of->kind != FD_FILE)
+            return -EBADF;
+        /* As Linux: the file open for reading, and for writing too if a shared mapping may write. */
+        if ((of->flags & O_ACCMODE) == O_WRONLY ||
+            ((flags & MAP_SHARED) && (prot & PROT_WRITE) && (of->flags & O_ACCMODE) != O_RDWR))
+            return -EACCES;
+    }
     len = (len + PAGE - 1) & ~(PAGE - 1);
     if (len > BRK_MAX)
         return -ENOMEM;                 /* more than a process may hold */
@@ -461,34 +484,52 @@ static long map_anywhere(struct lproc *p, uint64_t addr, uint64_t len, int prot,
     uint8_t rights = PITH_RIGHT_READ;
     if ((prot & PROT_EXEC) && !(prot & PROT_WRITE))
         rights |= PITH_RIGHT_EXEC;
-    else
+    else if (!of || !(flags & MAP_SHARED) || (prot & PROT_WRITE))
         rights |= PITH_RIGHT_WRITE;     /* PROT_NONE and read-only too: mprotect only records (docs/posix.md) */
     struct region *r;
     long err;
     if (flags & MAP_SHARED) {
-        /* Anonymous and shared: pages of the pool, which a fork's child maps too (shared.c). */
-        bool zero;
-        long first = shared_new((uint32_t)(len / PAGE), &zero);
-        if (first < 0)
+        /* Pages of the pool, which a fork's child maps too; a file's shared with its other mappers (shared.c). */
+        uint32_t n = (uint32_t)(len / PAGE);
+        long first = of ? shared_file_find(of->ino, of->gen, off, n) : -1;
+        bool zero = false, fresh = first < 0;
+        if (fresh && (first = shared_new(n, &zero)) < 0)
             return -ENOMEM;
         err = mem_map_shared(p, addr, len, rights, (uint32_t)first, &r);
-        shared_put((uint32_t)first, (uint32_t)(len / PAGE));   /* the mapping holds the pages now, or none does */
-        if (!err && zero)
+        if (err) {
+            if (fresh)
+                shared_put((uint32_t)first, n);
+            return err == -EEXIST ? -ENOMEM : err;
+        }
+        if (fresh && zero)
             memset((void *)r->alias, 0, len);
+        if (fresh && of) {
+            /* Read once, at the first mapping: zeroes past the file's end. */
+            uint64_t got = 0;
+            if (!(err = fsio_read(of->ino, of->gen, off, (void *)r->alias, len, &got)) &&
+                !shared_file_add(of->ino, of->gen, off, got, (uint32_t)first, n))
+                err = -ENOMEM;          /* no room to record the range: its other mappers could not find it */
+            if (err)
+                r->rights &= (uint8_t)~PITH_RIGHT_WRITE;   /* so its unmap writes nothing back */
+        }
+        if (fresh)
+            shared_put((uint32_t)first, n);   /* the mapping holds the pages now */
+        if (err) {
+            mem_unmap(p, addr, len);
+            return err;
+        }
+        r->prot = (uint8_t)prot;
+        return (long)addr;
     } else {
         err = mem_map(p, addr, len, rights, R_MMAP, &r);
     }
     if (err)
         return err == -EEXIST ? -ENOMEM : err;
     r->prot = (uint8_t)prot;
-    if (!(flags & MAP_ANONYMOUS)) {
+    if (of) {
         /* A private file mapping: a copy of the file's bytes, zeroes past its end. */
-        if (fd < 0 || fd >= FD_MAX || !p->fds[fd].of || p->fds[fd].of->kind != FD_FILE) {
-            mem_unmap(p, addr, len);
-            return -EBADF;
-        }
         uint64_t done;
-        err = fsio_read(p->fds[fd].of->ino, p->fds[fd].of->gen, off, (void *)r->alias, len, &done);
+        err = fsio_read(of->ino, of->gen, off, (void *)r->alias, len, &done);
         if (err) {
             mem_unmap(p, addr, len);
             return err;
@@ -571,6 +612,27 @@ static long remap(struct lproc *p, uint64_t old, uint64_t old_len, uint64_t new_
     return (long)to;
 }
 
+/* msync: the shared file pages of [addr, addr + len) written back now; ENOMEM if a page is not mapped. */
+static long sync_range(struct lproc *p, uint64_t addr, uint64_t len, uint64_t flags)
+{
+    if ((addr & (PAGE - 1)) || (flags & ~(uint64_t)(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) ||
+        ((flags & MS_ASYNC) && (flags & MS_SYNC)))
+        return -EINVAL;
+    uint64_t end = addr + ((len + PAGE - 1) & ~(PAGE - 1));
+    long err = 0;
+    for (uint64_t a = addr; a < end;) {
+        struct region *r = mem_find(p, a);
+        if (!r)
+            return -ENOMEM;
+        uint64_t b = r->end < end ? r->end : end;
+        long e = write_back(r, a, b);
+        err = err ? err : e;
+        a = b;
+    }
+    return err;
+}
+
+SYSCALL(msync) { return sync_range(p, a0, a1, a2); }
 SYSCALL(mremap) { return remap(p, a0, a1, a2, a3, a4); }
 SYSCALL(brk) { return brk_to(p, a0); }
 SYSCALL(mmap) { return map_anywhere(p, a0, a1, (int)a2, (int)a3, (int)a4, a5); }

@@ -179,6 +179,9 @@ uint32_t shared_page(uint64_t slot);            /* and back */
 long shared_new(uint32_t n, bool *zero);        /* n free pages in a row, counted once; -1: none */
 void shared_get(uint32_t first, uint32_t n);
 void shared_put(uint32_t first, uint32_t n);
+long shared_file_find(uint32_t ino, uint32_t gen, uint64_t off, uint32_t n);   /* first page, -1: none */
+bool shared_file_add(uint32_t ino, uint32_t gen, uint64_t off, uint64_t bytes, uint32_t first, uint32_t n);
+long shared_file_write(uint32_t page, const void *data);   /* a file's page back to it; 0 or -errno */
 
 /* image.c: read-only segments shared by every process running one file */
 void image_start(void);

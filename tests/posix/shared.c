@@ -6,6 +6,10 @@
  * fork as it is; pages freed by the last sharer come back, zeroed, for the
  * next mapping (many more mapped in turn than the personality's pool
  * holds at once).  And private mappings stay private beside them.
+ * MAP_SHARED file mappings: writes through the map reach the file at
+ * msync, munmap and exit; two processes mapping the same file, and a
+ * part of it, see each other's writes; the file does not grow by its
+ * mapping; read-only mappings stay read-only (EACCES, EFAULT).
  */
 #include "common.h"
 
@@ -13,6 +17,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -211,6 +216,82 @@ static void exec_after_fork(const char *self)
     munmap(m, PG);
 }
 
+#define FILE_PATH "/tmp/shared.data"
+#define FILE_SIZE 6000
+
+static void file_says(int fd, const char *when)
+{
+    char buf[5] = { 0 };
+    struct stat st;
+    if (pread(fd, buf, 4, 0) != 4 || fstat(fd, &st))
+        exit(2);
+    printf("file %s: %s, %ld bytes\n", when, buf, (long)st.st_size);
+}
+
+static void files(void)
+{
+    int fd = open(FILE_PATH, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    char fill[FILE_SIZE];
+    memset(fill, '.', sizeof fill);
+    memcpy(fill, "0123", 4);
+    if (fd < 0 || write(fd, fill, sizeof fill) != FILE_SIZE)
+        exit(2);
+    char *m = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    printf("map the file: %s, sees %.4s, past its end %d\n", m == MAP_FAILED ? errname(errno) : "ok", m,
+           m[FILE_SIZE + 10]);
+    m[0] = 'A';
+    CHECK("msync", msync(m, 2 * PG, MS_SYNC));
+    file_says(fd, "after msync");
+    m[1] = 'B';
+    m[FILE_SIZE + 100] = 'x';           /* past the end: never written to the file */
+    /* A part of the file mapped again: the same page. */
+    char *part = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, PG);
+    part[0] = 'p';
+    printf("the whole mapping sees the part's write: %c\n", m[PG]);
+    munmap(part, PG);
+    /* Another process maps the file on its own, and a child shares the mapping by fork. */
+    int to_parent[2], to_child[2];
+    if (pipe(to_parent) || pipe(to_child))
+        exit(2);
+    pid_t c = fork();
+    if (c == 0) {
+        int fd2 = open(FILE_PATH, O_RDWR);
+        char *mine = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd2, 0);
+        printf("second mapper sees %.2s\n", mine);
+        mine[2] = 'C';
+        m[3] = 'D';                     /* the inherited mapping */
+        tell(to_parent[1]);
+        hear(to_child[0]);
+        printf("second mapper sees the first's write: %c\n", mine[4]);
+        mine[5] = 'E';
+        _exit(0);                       /* no munmap: its end writes the pages back */
+    }
+    hear(to_parent[0]);
+    printf("first mapper sees %.4s\n", m);
+    m[4] = 'F';
+    tell(to_child[1]);
+    printf("child: %d\n", reap(c));
+    printf("first mapper sees the second's last write: %c\n", m[5]);
+    munmap(m, 2 * PG);
+    file_says(fd, "after munmap");
+    char back[8] = { 0 };
+    pread(fd, back, 6, 0);
+    printf("file: %s\n", back);
+    /* Read-only: a writable shared mapping of a file open read-only is refused; a read into one faults. */
+    int ro = open(FILE_PATH, O_RDONLY);
+    CHECK("map read-only file writable and shared", mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, ro, 0));
+    char *r = mmap(NULL, PG, PROT_READ, MAP_SHARED, ro, 0);
+    printf("map it read-only: %s, sees %.3s\n", r == MAP_FAILED ? errname(errno) : "ok", r);
+    CHECK("pread() into it", pread(fd, r, 1, 0));
+    CHECK("msync of nothing mapped", msync(r + 64 * PG, PG, MS_SYNC));
+    CHECK("msync unaligned", msync(r + 1, PG, MS_SYNC));
+    munmap(r, PG);
+    close(ro);
+    close(fd);
+    close(to_child[0]), close(to_child[1]), close(to_parent[0]), close(to_parent[1]);
+    unlink(FILE_PATH);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1) {
@@ -224,5 +305,6 @@ int main(int argc, char **argv)
     split_then_fork();
     reuse();
     exec_after_fork(argv[0]);
+    files();
     return 0;
 }
