@@ -37,7 +37,7 @@ static long fork_from(struct lproc *p, uint64_t flags, uint64_t stack, uint64_t 
     if ((c->image = p->image) >= 0)
         image_get(c->image);            /* before any region: an early end puts it back */
     for (int i = 0; i < REGION_MAX; i++) {
-        const struct region *r = &p->regions[i];
+        struct region *r = &p->regions[i];
         if (!r->used)
             continue;
         struct region *n;
@@ -46,6 +46,7 @@ static long fork_from(struct lproc *p, uint64_t flags, uint64_t stack, uint64_t 
         bool stack = r->kind == R_STACK && r->end == STACK_TOP && r->origin == STACK_TOP - STACK_PAGES * PAGE;
         uint32_t page = r->shared ? shared_page(r->src + (r->start - r->origin) / PAGE) : 0;
         long err = stack ? mem_stack(c, len / PAGE, &n)
+                  : r->cow ? mem_fork_cow(p, c, r, &n)
                   : r->shared ? mem_map_shared(c, r->start, len, r->rights, page, &n)
                   : r->src ? mem_map_from(c, r->start, len, r->rights, r->src + (r->start - r->origin) / PAGE, &n)
                            : mem_map(c, r->start, len, r->rights, r->kind, &n);

@@ -22,6 +22,7 @@
 #define BATCH 64                        /* pages made and mapped per invocation */
 #define BRK_CHUNK (32 * PAGE)           /* the heap grows by at least this much */
 #define STACK_GROW 4                    /* the stack grows by at least this many pages */
+#define COW_MIN 64                      /* private mappings this big or more are pool pages, copy-on-write at fork */
 
 extern uint64_t temp_slots;             /* BATCH consecutive free slots of ours (main.c) */
 
@@ -167,6 +168,110 @@ void mem_drop_shared(struct lproc *p)
         r->shared = false;
     }
     p->shared_pages = 0;
+    memset(p->copied, 0, sizeof p->copied);
+}
+
+/* ---- copy-on-write --------------------------------------------------------- */
+
+/*
+ * A cow region is private memory made of pool pages, so that a fork's
+ * child can map the same pages until one side writes: each side maps
+ * them read-only, and a write copies the page into a frame of the
+ * writer's own chunks (cow_copy) or, if nobody else holds it, maps it
+ * writable (cow_own).  A process keeps its count on a page it has copied
+ * until it unmaps it, so the page is not given again while its region
+ * covers it and copied[] names one page of it only.
+ */
+static bool copied(const struct lproc *p, uint32_t k) { return p->copied[k / 64] >> (k % 64) & 1; }
+
+/* p's own copy of r's page at va, of the bytes at from (the page as it is, or a parent's own copy at fork). */
+static long cow_copy(struct lproc *p, struct region *r, uint64_t va, const void *from)
+{
+    static char bounce[PAGE];
+    uint64_t i = (va - r->origin) / PAGE, ours = r->slot + i, theirs = ours + r->span;
+    uint32_t k = pool_page(r, va);
+    if (lproc_retype(p, PITH_OBJ_FRAME, temp_slots, 1))
+        return -ENOMEM;
+    memcpy(bounce, from, PAGE);         /* from may be the alias that is remapped now */
+    pith_invoke4(p->cnode, PITH_CNODE_DELETE, theirs, 0, 0, 0);
+    pith_invoke4(p->cnode, PITH_CNODE_DELETE, ours, 0, 0, 0);
+    long err = pith_invoke4(PITH_SLOT_VSPACE, PITH_VSPACE_MAP, temp_slots, r->alias + i * PAGE, p->cnode | ours << 32,
+                            1 | (uint64_t)(PITH_RIGHT_READ | PITH_RIGHT_WRITE) << 16);
+    if (!err)
+        err = pith_invoke4(p->vspace, PITH_VSPACE_GRANT, temp_slots, va, p->cnode | theirs << 32,
+                           1 | (uint64_t)r->rights << 16);
+    pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, temp_slots, 0, 0, 0);
+    if (err) {
+        /* The pool's page back in both places (our alias must stay mapped); the process's read-only. */
+        printf("posix: pid %u: copying the page at %#lx failed (error %ld)\n", p->pid, va, err);
+        pith_invoke4(p->cnode, PITH_CNODE_DELETE, ours, 0, 0, 0);
+        pith_invoke4(PITH_SLOT_VSPACE, PITH_VSPACE_MAP, shared_slot(k), r->alias + i * PAGE, p->cnode | ours << 32,
+                     1 | (uint64_t)(PITH_RIGHT_READ | PITH_RIGHT_WRITE) << 16);
+        pith_invoke4(p->vspace, PITH_VSPACE_MAP, shared_slot(k), va, p->cnode | theirs << 32,
+                     1 | (uint64_t)PITH_RIGHT_READ << 16);
+        return -ENOMEM;
+    }
+    memcpy((void *)(r->alias + i * PAGE), bounce, PAGE);
+    p->copied[k / 64] |= 1ull << (k % 64);
+    return 0;
+}
+
+/* r's pool page at va, held by p alone: mapped writable in p as it is. */
+static long cow_own(struct lproc *p, struct region *r, uint64_t va)
+{
+    uint64_t theirs = r->slot + r->span + (va - r->origin) / PAGE;
+    pith_invoke4(p->cnode, PITH_CNODE_DELETE, theirs, 0, 0, 0);
+    r->writable = true;
+    return pith_invoke4(p->vspace, PITH_VSPACE_MAP, shared_slot(pool_page(r, va)), va, p->cnode | theirs << 32,
+                        1 | (uint64_t)r->rights << 16) ? -ENOMEM : 0;
+}
+
+/*
+ * Before r's page at va is written: by the process (a write fault, so it
+ * is mapped writable after), or by us through the alias (a system call's
+ * answer, which must never write into a page another process sees).
+ */
+static long cow_write(struct lproc *p, struct region *r, uint64_t va, bool fault)
+{
+    uint32_t k = pool_page(r, va);
+    if (copied(p, k))
+        return 0;
+    if (shared_count(k) > 1)
+        return cow_copy(p, r, va, (const void *)(r->alias + (va - r->origin)));
+    return fault ? cow_own(p, r, va) : 0;
+}
+
+/*
+ * fork: the child maps r's pool pages read-only (one more count each),
+ * the parent's become read-only again if any was made writable, and the
+ * pages the parent has copied are copied into the child's own frames.
+ */
+long mem_fork_cow(struct lproc *p, struct lproc *c, struct region *r, struct region **out)
+{
+    if (r->writable) {
+        for (uint64_t va = r->start; va < r->end;) {
+            /* A run of pool pages (not the parent's copies), remapped read-only 64 at a time at most. */
+            uint64_t i = (va - r->origin) / PAGE, n = 0;
+            while (va + n * PAGE < r->end && n < 64 && !copied(p, pool_page(r, va + n * PAGE)))
+                pith_invoke4(p->cnode, PITH_CNODE_DELETE, r->slot + r->span + i + n++, 0, 0, 0);
+            if (n && pith_invoke4(p->vspace, PITH_VSPACE_MAP, r->src + i, va, p->cnode | (r->slot + r->span + i) << 32,
+                                  n | (uint64_t)PITH_RIGHT_READ << 16))
+                return -ENOMEM;
+            va += (n ? n : 1) * PAGE;
+        }
+        r->writable = false;
+    }
+    struct region *n;
+    long err = mem_map_shared(c, r->start, r->end - r->start, PITH_RIGHT_READ, pool_page(r, r->start), &n);
+    if (err)
+        return err;
+    n->cow = true;
+    n->rights = r->rights;
+    for (uint64_t va = r->start; va < r->end && !err; va += PAGE)
+        if (copied(p, pool_page(r, va)))
+            err = cow_copy(c, n, va, (const void *)(r->alias + (va - r->origin)));
+    *out = n;
+    return err;
 }
 
 /*
@@ -320,9 +425,15 @@ static struct region *stack_grow(struct lproc *p, uint64_t addr)
     return r;
 }
 
-bool mem_fault(struct lproc *p, uint64_t addr)
+bool mem_fault(struct lproc *p, uint64_t addr, uint64_t error)
 {
-    return stack_grow(p, addr) != NULL;
+    if (stack_grow(p, addr))
+        return true;
+    struct region *r = mem_find(p, addr);
+    if (!r || !r->cow || !(error & PITH_PF_WRITE) || !(r->rights & PITH_RIGHT_WRITE) ||
+        copied(p, pool_page(r, addr)))
+        return false;                   /* not a copy-on-write page of its: SIGSEGV */
+    return cow_write(p, r, addr & ~(PAGE - 1), true) == 0;
 }
 
 /* The region holding addr, the stack grown to it if it lies in the stack's reserve. */
@@ -348,6 +459,8 @@ long mem_unmap(struct lproc *p, uint64_t start, uint64_t len)
             pith_invoke4(p->cnode, PITH_CNODE_DELETE, s, 0, 0, 0);
         }
         if (r->shared) {                /* its mappings gone first: a page freed has none left */
+            for (uint64_t va = a; va < b && r->cow; va += PAGE)
+                p->copied[pool_page(r, va) / 64] &= ~(1ull << (pool_page(r, va) % 64));
             shared_put(pool_page(r, a), (uint32_t)((b - a) / PAGE));
             p->shared_pages -= (uint32_t)((b - a) / PAGE);
         }
@@ -391,6 +504,9 @@ long mem_write(struct lproc *p, uint64_t dst, const void *src, uint64_t len)
         if (!r || (r->src && !r->shared) || (r->shared && !(r->rights & PITH_RIGHT_WRITE)))
             return -EFAULT;             /* a shared image's pages are read-only for everyone, as a file's mapped so */
         uint64_t n = r->end - dst < len ? r->end - dst : len;
+        for (uint64_t va = dst & ~(PAGE - 1); r->cow && va < dst + n; va += PAGE)
+            if (cow_write(p, r, va, false))
+                return -EFAULT;
         memcpy((char *)(r->alias + (dst - r->origin)), s, n);
         s += n, dst += n, len -= n;
     }
@@ -520,6 +636,18 @@ static long map_anywhere(struct lproc *p, uint64_t addr, uint64_t len, int prot,
         }
         r->prot = (uint8_t)prot;
         return (long)addr;
+    }
+    /* A big private mapping: pool pages if the pool has room, so that a fork shares them copy-on-write. */
+    bool zero;
+    long first = len / PAGE >= COW_MIN && (rights & PITH_RIGHT_WRITE) ? shared_new((uint32_t)(len / PAGE), &zero) : -1;
+    if (first >= 0) {
+        err = mem_map_shared(p, addr, len, rights, (uint32_t)first, &r);
+        shared_put((uint32_t)first, (uint32_t)(len / PAGE));
+        if (!err) {
+            r->cow = r->writable = true;
+            if (zero)
+                memset((void *)r->alias, 0, len);
+        }
     } else {
         err = mem_map(p, addr, len, rights, R_MMAP, &r);
     }
@@ -576,7 +704,7 @@ static long remap(struct lproc *p, uint64_t old, uint64_t old_len, uint64_t new_
     old_len = (old_len + PAGE - 1) & ~(PAGE - 1);
     new_len = (new_len + PAGE - 1) & ~(PAGE - 1);
     struct region *r = mem_find(p, old);
-    if (!r || r->src || r->kind == R_STACK)
+    if (!r || (r->src && !r->cow) || r->kind == R_STACK)
         return -EFAULT;
     for (uint64_t a = old; a < old + old_len; a += PAGE)   /* one run of mapped pages, as Linux asks */
         if (!mem_find(p, a))

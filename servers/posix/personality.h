@@ -26,6 +26,7 @@
 #define REGION_MAX    256
 #define FD_MAX        64
 #define PAGE          ((uint64_t)4096)
+#define SHARED_PAGES  1024              /* the pool of shared pages holds this many at most (shared.c) */
 #define FAULT_BADGE   (1ull << 40)      /* + process slot; clients of the protocol have small badges */
 #define THREAD_BADGE  (FAULT_BADGE + LPROC_MAX)   /* + thread index (threads.c) */
 #define TTY_BADGE     (1ull << 41)      /* our console reader thread (tty.c) */
@@ -58,7 +59,9 @@ struct region {
     uint8_t kind;
     bool used;
     uint64_t src;                       /* a shared image's or the pool's pages: our slot of origin's frame (0: its own pages) */
-    bool shared;                        /* src is the pool's (shared.c): writable, counted */
+    bool shared;                        /* src is the pool's (shared.c): counted */
+    bool cow;                           /* and private: shared copy-on-write with forks (memory.c) */
+    bool writable;                      /* cow: some page of the pool mapped writable in the process */
 };
 
 enum fd_kind { FD_NONE, FD_CONSOLE, FD_FILE, FD_DIR, FD_NULL, FD_PIPE_R, FD_PIPE_W, FD_PROCDIR, FD_PROCFILE, FD_SOCKET };
@@ -117,6 +120,7 @@ struct lproc {
     uint64_t sleeper, wake_ns;          /* a reply object holding its thread's nanosleep, and when it ends */
     uint64_t spare_pt;                  /* a page table of its memory made but not needed yet (0: none) */
     uint32_t shared_pages;              /* pages of the pool it maps (shared.c), charged to its limit */
+    uint64_t copied[SHARED_PAGES / 64]; /* bit k: its page of a cow region over pool page k is its own copy */
     uint32_t pgid, sid;
     bool orphan;                        /* its parent ended: nobody waits for it, reaped at its end */
     bool fork_pending;                  /* a new child: its first fault is answered with fork_regs */
@@ -177,6 +181,7 @@ void shared_start(void);
 uint64_t shared_slot(uint32_t page);            /* our slot of its frame */
 uint32_t shared_page(uint64_t slot);            /* and back */
 long shared_new(uint32_t n, bool *zero);        /* n free pages in a row, counted once; -1: none */
+uint32_t shared_count(uint32_t page);
 void shared_get(uint32_t first, uint32_t n);
 void shared_put(uint32_t first, uint32_t n);
 long shared_file_find(uint32_t ino, uint32_t gen, uint64_t off, uint32_t n);   /* first page, -1: none */
@@ -197,7 +202,8 @@ long mem_map_shared(struct lproc *p, uint64_t start, uint64_t len, uint8_t right
                     struct region **out);
 void mem_drop_shared(struct lproc *p);            /* its end: its sharing of the pool's pages ends */
 long mem_stack(struct lproc *p, uint64_t pages, struct region **out);   /* the stack, its top pages made */
-bool mem_fault(struct lproc *p, uint64_t addr);   /* a page fault: true if the stack grew to addr */
+bool mem_fault(struct lproc *p, uint64_t addr, uint64_t error);   /* a page fault: true if served (stack, cow) */
+long mem_fork_cow(struct lproc *p, struct lproc *c, struct region *r, struct region **out);   /* a cow region, to a child */
 struct region *mem_find(struct lproc *p, uint64_t addr);
 void *mem_ptr(struct lproc *p, uint64_t addr, uint64_t len);   /* our alias of [addr, addr+len) if in one region */
 long mem_read(struct lproc *p, void *dst, uint64_t src, uint64_t len);      /* 0 or -EFAULT */

@@ -23,8 +23,7 @@
 #include <string.h>
 
 #define GROUP_PAGES   256               /* the frames of one chunk */
-#define SHARED_GROUPS 4
-#define SHARED_PAGES  (SHARED_GROUPS * GROUP_PAGES)
+#define SHARED_GROUPS (SHARED_PAGES / GROUP_PAGES)
 #define SHARED_SLACK  512               /* our slots left for everything else after the pool's */
 #define FILE_RANGES   16                /* file ranges mapped shared at once */
 
@@ -65,6 +64,7 @@ void shared_start(void)
 
 uint64_t shared_slot(uint32_t page) { return slots + page; }
 uint32_t shared_page(uint64_t slot) { return (uint32_t)(slot - slots); }
+uint32_t shared_count(uint32_t page) { return count[page]; }
 
 /* The frames of group g made from a chunk of its own; false if no chunk is free. */
 static bool group_make(uint32_t g)

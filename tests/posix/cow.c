@@ -6,10 +6,17 @@
  * in a fork of a fork; munmap and brk in one side leave the other's pages.
  * And the stack made on demand: deep frames, a system call's write into a
  * part of the stack never touched, a fork from deep down.
+ * And big private mappings (512 KiB anonymous, 256 KiB of a file), which
+ * Pith shares copy-on-write at fork: each side's writes its own while
+ * the other runs, a read() into them, a fork of a fork, the parent
+ * writing after its child ended, munmap, mprotect and mremap in the
+ * child, a thread of the child writing, a child that writes and execs.
  */
+#define _GNU_SOURCE                     /* mremap */
 #include "common.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -70,6 +77,122 @@ static int read_deep(int fd)
     int st = reap(c);
     printf("child saw the deep buffer: %s; parent's after its write: '%c'\n", st == 0 ? "yes" : "no", buf[100]);
     return (int)got;
+}
+
+#define PG       4096
+#define BIG      (512 * 1024)
+#define BIG_FILE "/tmp/cow.big"
+#define FILE_BIG (256 * 1024)
+
+static char *big, *bigf;
+
+/* Four bytes of each big mapping: its first page, its second, its last byte; the file's first. */
+static void big_show(const char *who)
+{
+    printf("%s: big %c %c %c file %c %c\n", who, big[0], big[PG], big[BIG - 1], bigf[0], bigf[FILE_BIG - 1]);
+}
+
+static void *thread_writes(void *arg)
+{
+    big[PG] = *(char *)arg;
+    return NULL;
+}
+
+static void big_cow(const char *self)
+{
+    static char fill[FILE_BIG];
+    int fd = open(BIG_FILE, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    memset(fill, 'f', sizeof fill);
+    if (fd < 0 || write(fd, fill, sizeof fill) != (ssize_t)sizeof fill)
+        _exit(2);
+    big = mmap(NULL, BIG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    bigf = mmap(NULL, FILE_BIG, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    if (big == MAP_FAILED || bigf == MAP_FAILED) {
+        printf("cannot map big: %s\n", errname(errno));
+        _exit(2);
+    }
+    memset(big, 'a', BIG);
+    big_show("big start");
+    int go[2], p[2];
+    if (pipe(go) || pipe(p))
+        _exit(2);
+
+    /* Each side writes while the other runs. */
+    pid_t c = fork();
+    if (c == 0) {
+        big[0] = 'c', bigf[0] = 'c';
+        big_show("big child wrote");
+        char b;
+        read(go[0], &b, 1);
+        big_show("big child after the parent wrote");
+        /* A system call writing into a page both share: read() from a pipe. */
+        read(p[0], big + BIG - 1, 1);
+        big_show("big child read");
+        _exit(0);
+    }
+    big[PG] = 'p', bigf[FILE_BIG - 1] = 'p';
+    write(go[1], "g", 1);
+    write(p[1], "r", 1);
+    printf("child status %d\n", reap(c));
+    big_show("big parent");
+
+    /* A fork of a fork; then the parent writes pages nobody else holds any more. */
+    c = fork();
+    if (c == 0) {
+        pid_t g = fork();
+        if (g == 0) {
+            big[0] = 'g';
+            big_show("big grandchild");
+            _exit(0);
+        }
+        reap(g);
+        big[BIG - 1] = 'd';
+        big_show("big child after grandchild");
+        _exit(0);
+    }
+    printf("child status %d\n", reap(c));
+    big[0] = 'q', big[BIG - 1] = 'q', bigf[0] = 'q';
+    big_show("big parent alone");
+
+    /* munmap, mprotect, mremap and a thread in the child; the parent's pages stay. */
+    c = fork();
+    if (c == 0) {
+        munmap(big + BIG / 2, BIG / 2);
+        munmap(bigf, FILE_BIG);
+        char *moved = mremap(big, BIG / 2, BIG, MREMAP_MAYMOVE);
+        if (moved == MAP_FAILED)
+            _exit(3);
+        moved[BIG - 1] = 'm';
+        printf("mprotect read-only: %d\n", mprotect(moved, PG, PROT_READ));
+        printf("moved: %c %c %d %c\n", moved[0], moved[PG], moved[BIG / 2], moved[BIG - 1]);
+        big = moved;
+        char t = 't';
+        pthread_t th;
+        if (pthread_create(&th, NULL, thread_writes, &t) || pthread_join(th, NULL))
+            _exit(4);
+        printf("after the thread: %c\n", big[PG]);
+        _exit(0);
+    }
+    printf("child status %d\n", reap(c));
+    big_show("big parent after child unmapped");
+
+    /* The child writes and execs. */
+    c = fork();
+    if (c == 0) {
+        memset(big, 'x', BIG);
+        execl(self, self, "again", (char *)NULL);
+        _exit(127);
+    }
+    printf("child status %d\n", reap(c));
+    big_show("big parent after exec");
+    char first;
+    pread(fd, &first, 1, 0);
+    printf("the file itself: %c\n", first);
+    munmap(big, BIG);
+    munmap(bigf, FILE_BIG);
+    close(go[0]), close(go[1]), close(p[0]), close(p[1]);
+    close(fd);
+    unlink(BIG_FILE);
 }
 
 int main(int argc, char **argv)
@@ -218,5 +341,6 @@ int main(int argc, char **argv)
     printf("deep frames: %d\n", deep(7));
     close(fd);
     unlink(FILE_PATH);
+    big_cow(argv[0]);
     return 0;
 }
