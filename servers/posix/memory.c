@@ -103,17 +103,17 @@ static bool overlaps(struct lproc *p, uint64_t start, uint64_t end)
 }
 
 static long map_pages(struct lproc *p, uint64_t start, uint64_t len, uint8_t rights, uint8_t kind, uint64_t src,
-                      struct region **out);
+                      bool alias, struct region **out);
 
 /* Zeroed pages at [start, start + len) (page-aligned), free before. */
 long mem_map(struct lproc *p, uint64_t start, uint64_t len, uint8_t rights, uint8_t kind, struct region **out)
 {
-    return map_pages(p, start, len, rights, kind, 0, out);
+    return map_pages(p, start, len, rights, kind, 0, true, out);
 }
 
 long mem_map_from(struct lproc *p, uint64_t start, uint64_t len, uint8_t rights, uint64_t src, struct region **out)
 {
-    return map_pages(p, start, len, rights, R_IMAGE, src, out);
+    return map_pages(p, start, len, rights, R_IMAGE, src, true, out);
 }
 
 /*
@@ -121,14 +121,14 @@ long mem_map_from(struct lproc *p, uint64_t start, uint64_t len, uint8_t rights,
  * sharer is charged for every shared page it maps, so that no process can
  * take the pool beyond what it could take of the memory anyway.
  */
-long mem_map_shared(struct lproc *p, uint64_t start, uint64_t len, uint8_t rights, uint32_t first,
-                    struct region **out)
+static long map_pool(struct lproc *p, uint64_t start, uint64_t len, uint8_t rights, uint32_t first, bool alias,
+                     struct region **out)
 {
     uint64_t n = len / PAGE;
     if (((uint64_t)p->mem.n << (CHUNK_BITS - 12)) + p->shared_pages + n > (uint64_t)PROC_CHUNKS << (CHUNK_BITS - 12))
         return -ENOMEM;
     struct region *r;
-    long err = map_pages(p, start, len, rights, R_MMAP, shared_slot(first), &r);
+    long err = map_pages(p, start, len, rights, R_MMAP, shared_slot(first), alias, &r);
     if (err)
         return err;
     r->shared = true;
@@ -137,6 +137,12 @@ long mem_map_shared(struct lproc *p, uint64_t start, uint64_t len, uint8_t right
     if (out)
         *out = r;
     return 0;
+}
+
+long mem_map_shared(struct lproc *p, uint64_t start, uint64_t len, uint8_t rights, uint32_t first,
+                    struct region **out)
+{
+    return map_pool(p, start, len, rights, first, true, out);
 }
 
 /* The pool page of r's page at va. */
@@ -149,7 +155,7 @@ static uint32_t pool_page(const struct region *r, uint64_t va)
 static long write_back(struct region *r, uint64_t a, uint64_t b)
 {
     long err = 0;
-    for (uint64_t va = a; va < b && r->shared && (r->rights & PITH_RIGHT_WRITE); va += PAGE) {
+    for (uint64_t va = a; va < b && r->shared && !r->cow && (r->rights & PITH_RIGHT_WRITE); va += PAGE) {
         long e = shared_file_write(pool_page(r, va), (const void *)(r->alias + (va - r->origin)));
         err = err ? err : e;
     }
@@ -184,13 +190,34 @@ void mem_drop_shared(struct lproc *p)
  */
 static bool copied(const struct lproc *p, uint32_t k) { return p->copied[k / 64] >> (k % 64) & 1; }
 
+/*
+ * A fork's child maps a cow region without our aliases of it (half the
+ * mappings a fork makes and its end takes down): they are made here, the
+ * whole region's, when we first read or write it for a system call or it
+ * copies a page.  False if they cannot be.
+ */
+static bool alias_ready(struct lproc *p, struct region *r)
+{
+    for (uint64_t va = r->start; r->unaliased && va < r->end; va += 64 * PAGE) {
+        uint64_t i = (va - r->origin) / PAGE, k = (r->end - va) / PAGE < 64 ? (r->end - va) / PAGE : 64;
+        long err = pith_invoke4(PITH_SLOT_VSPACE, PITH_VSPACE_MAP, r->src + i, r->alias + i * PAGE,
+                                p->cnode | (r->slot + i) << 32, k | (uint64_t)(PITH_RIGHT_READ | PITH_RIGHT_WRITE) << 16);
+        if (err) {
+            printf("posix: pid %u: no alias of %#lx (error %ld)\n", p->pid, va, err);
+            return false;
+        }
+    }
+    r->unaliased = false;
+    return true;
+}
+
 /* p's own copy of r's page at va, of the bytes at from (the page as it is, or a parent's own copy at fork). */
 static long cow_copy(struct lproc *p, struct region *r, uint64_t va, const void *from)
 {
     static char bounce[PAGE];
     uint64_t i = (va - r->origin) / PAGE, ours = r->slot + i, theirs = ours + r->span;
     uint32_t k = pool_page(r, va);
-    if (lproc_retype(p, PITH_OBJ_FRAME, temp_slots, 1))
+    if (!alias_ready(p, r) || lproc_retype(p, PITH_OBJ_FRAME, temp_slots, 1))
         return -ENOMEM;
     memcpy(bounce, from, PAGE);         /* from may be the alias that is remapped now */
     pith_invoke4(p->cnode, PITH_CNODE_DELETE, theirs, 0, 0, 0);
@@ -236,6 +263,8 @@ static long cow_write(struct lproc *p, struct region *r, uint64_t va, bool fault
     uint32_t k = pool_page(r, va);
     if (copied(p, k))
         return 0;
+    if (!alias_ready(p, r))
+        return -ENOMEM;
     if (shared_count(k) > 1)
         return cow_copy(p, r, va, (const void *)(r->alias + (va - r->origin)));
     return fault ? cow_own(p, r, va) : 0;
@@ -262,7 +291,7 @@ long mem_fork_cow(struct lproc *p, struct lproc *c, struct region *r, struct reg
         r->writable = false;
     }
     struct region *n;
-    long err = mem_map_shared(c, r->start, r->end - r->start, PITH_RIGHT_READ, pool_page(r, r->start), &n);
+    long err = map_pool(c, r->start, r->end - r->start, PITH_RIGHT_READ, pool_page(r, r->start), false, &n);
     if (err)
         return err;
     n->cow = true;
@@ -287,9 +316,10 @@ static long fill(struct lproc *p, struct region *r, uint64_t va, uint64_t n, uin
         uint64_t ours = r->slot + i, theirs = r->slot + r->span + i, at = va + *done * PAGE;
         long kerr;
         if (r->src) {
-            /* A shared image: both mappings derived from the image's frames, which stay in our slots. */
-            if ((kerr = pith_invoke4(PITH_SLOT_VSPACE, PITH_VSPACE_MAP, r->src + i, r->alias + i * PAGE,
-                                     p->cnode | ours << 32, k | (uint64_t)(PITH_RIGHT_READ | PITH_RIGHT_WRITE) << 16)) ||
+            /* A shared image's or the pool's: both mappings derived from frames in our slots (ours maybe later). */
+            if ((!r->unaliased &&
+                 (kerr = pith_invoke4(PITH_SLOT_VSPACE, PITH_VSPACE_MAP, r->src + i, r->alias + i * PAGE,
+                                      p->cnode | ours << 32, k | (uint64_t)(PITH_RIGHT_READ | PITH_RIGHT_WRITE) << 16))) ||
                 (kerr = pith_invoke4(p->vspace, PITH_VSPACE_MAP, r->src + i, at, p->cnode | theirs << 32,
                                      k | (uint64_t)r->rights << 16))) {
                 printf("posix: pid %u: mapping %lu shared pages at %#lx failed (error %ld)\n", p->pid, k, at, kerr);
@@ -319,7 +349,7 @@ static long fill(struct lproc *p, struct region *r, uint64_t va, uint64_t n, uin
 
 /* A region of span pages from origin: its runs of slots and its aliases set aside, its page tables made. */
 static struct region *region_make(struct lproc *p, uint64_t origin, uint64_t span, uint8_t rights, uint8_t kind,
-                                  uint64_t src)
+                                  uint64_t src, bool alias)
 {
     if (p->next_slot + 2 * span + 8 > (1u << LPROC_CNODE_BITS))
         return NULL;
@@ -328,7 +358,7 @@ static struct region *region_make(struct lproc *p, uint64_t origin, uint64_t spa
         return NULL;
     *r = (struct region){ .start = origin, .end = origin, .origin = origin, .alias = p->alias_next,
                           .slot = p->next_slot, .span = (uint32_t)span,
-                          .rights = rights, .kind = kind, .used = true, .src = src,
+                          .rights = rights, .kind = kind, .used = true, .src = src, .unaliased = !alias,
                           .prot = PROT_READ | (rights & PITH_RIGHT_WRITE ? PROT_WRITE : 0) |
                                   (rights & PITH_RIGHT_EXEC ? PROT_EXEC : 0) };
     p->alias_next += span * PAGE + PAGE;   /* a hole between aliases: an overrun faults in us, visibly */
@@ -341,14 +371,14 @@ static struct region *region_make(struct lproc *p, uint64_t origin, uint64_t spa
 }
 
 static long map_pages(struct lproc *p, uint64_t start, uint64_t len, uint8_t rights, uint8_t kind, uint64_t src,
-                      struct region **out)
+                      bool alias, struct region **out)
 {
     uint64_t n = len / PAGE;
     if (!n || start < 0x10000 || start + len > STACK_TOP || start + len < start)
         return -EINVAL;
     if (overlaps(p, start, start + len))
         return -EEXIST;
-    struct region *r = region_make(p, start, n, rights, kind, src);
+    struct region *r = region_make(p, start, n, rights, kind, src, alias);
     if (!r)
         return -ENOMEM;
     uint64_t done;
@@ -377,7 +407,7 @@ long mem_stack(struct lproc *p, uint64_t pages, struct region **out)
     if (!pages || pages > STACK_PAGES || overlaps(p, start, STACK_TOP))
         return -ENOMEM;
     struct region *r = region_make(p, STACK_TOP - STACK_PAGES * PAGE, STACK_PAGES,
-                                   PITH_RIGHT_READ | PITH_RIGHT_WRITE, R_STACK, 0);
+                                   PITH_RIGHT_READ | PITH_RIGHT_WRITE, R_STACK, 0, true);
     if (!r)
         return -ENOMEM;
     uint64_t done;
@@ -487,7 +517,7 @@ long mem_read(struct lproc *p, void *dst, uint64_t src, uint64_t len)
     char *d = dst;
     while (len) {
         struct region *r = mem_at(p, src);
-        if (!r)
+        if (!r || !alias_ready(p, r))
             return -EFAULT;
         uint64_t n = r->end - src < len ? r->end - src : len;
         memcpy(d, (const char *)(r->alias + (src - r->origin)), n);
@@ -501,7 +531,7 @@ long mem_write(struct lproc *p, uint64_t dst, const void *src, uint64_t len)
     const char *s = src;
     while (len) {
         struct region *r = mem_at(p, dst);
-        if (!r || (r->src && !r->shared) || (r->shared && !(r->rights & PITH_RIGHT_WRITE)))
+        if (!r || (r->src && !r->shared) || (r->shared && !(r->rights & PITH_RIGHT_WRITE)) || !alias_ready(p, r))
             return -EFAULT;             /* a shared image's pages are read-only for everyone, as a file's mapped so */
         uint64_t n = r->end - dst < len ? r->end - dst : len;
         for (uint64_t va = dst & ~(PAGE - 1); r->cow && va < dst + n; va += PAGE)
@@ -516,7 +546,7 @@ long mem_write(struct lproc *p, uint64_t dst, const void *src, uint64_t len)
 void *mem_ptr(struct lproc *p, uint64_t addr, uint64_t len)
 {
     struct region *r = mem_at(p, addr);
-    if (!r || r->end - addr < len)
+    if (!r || r->end - addr < len || !alias_ready(p, r))
         return NULL;
     return (void *)(r->alias + (addr - r->origin));
 }

@@ -62,6 +62,7 @@ struct region {
     bool shared;                        /* src is the pool's (shared.c): counted */
     bool cow;                           /* and private: shared copy-on-write with forks (memory.c) */
     bool writable;                      /* cow: some page of the pool mapped writable in the process */
+    bool unaliased;                     /* cow: our aliases not made yet (memory.c: alias_ready) */
 };
 
 enum fd_kind { FD_NONE, FD_CONSOLE, FD_FILE, FD_DIR, FD_NULL, FD_PIPE_R, FD_PIPE_W, FD_PROCDIR, FD_PROCFILE, FD_SOCKET };
