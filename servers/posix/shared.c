@@ -1,9 +1,11 @@
 /*
- * Pages shared between processes (MAP_SHARED|MAP_ANONYMOUS across fork):
- * a pool whose frames are made from chunks the pool holds itself, not
- * from any process's, so a page outlives whichever sharer ends first.
- * Each page has a share count: the regions mapping it, one per process
- * (a split region's parts share its pages' counts).  The pool is made
+ * Pages shared between processes (MAP_SHARED across fork, and big private
+ * mappings shared copy-on-write by fork: memory.c): a pool whose frames
+ * are made from chunks the pool holds itself, not from any process's,
+ * so a page outlives whichever sharer ends first.  Each page has a share
+ * count: the regions mapping it, one per process (a split region's parts
+ * share its pages' counts; a copy-on-write page a process has copied
+ * stays counted until it unmaps it).  The pool is made
  * of groups of one chunk each (256 pages), a group made when a page of
  * it is first wanted and its chunk given back when its last page is
  * free.  Each page's frame capability stays in a range of our slots set
