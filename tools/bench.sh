@@ -186,7 +186,7 @@ posix_fig=$logdir/posix.figures
         session_cmd 'linux /posix/bench-getpid' '^bench pith.posix_getpid_server' 300 > /dev/null
     session_since | grep -a '^bench pith.posix_getpid' | sed "s/unit=tsc/unit=$fs_unit/" > "$posix_fig"
     # bench/posix/posixbench.c: the program the Linux guest runs too (linux.posix_*).
-    session_cmd 'linux /posix/bench-posix pith /tmp' '^bench pith.posix_read_4k' 900 > /dev/null
+    session_cmd 'linux /posix/bench-posix pith /tmp' '^bench pith.posix_fork_big_exit_wait' 900 > /dev/null
     session_since | grep -a '^bench pith.posix_' | sed "s/unit=tsc/unit=$fs_unit/" >> "$posix_fig"
     session_stop
 )
@@ -248,6 +248,7 @@ fi
         row("pith.posix_pipe_rtt", "linux.posix_pipe_rtt")
         row("pith.posix_fork_exit_wait", "linux.posix_fork_exit_wait")
         row("pith.posix_fork_exec_wait", "linux.posix_fork_exec_wait")
+        row("pith.posix_fork_big_exit_wait", "linux.posix_fork_big_exit_wait")
         row("pith.posix_read_4k", "linux.posix_read_4k")
         row("pith.pagefault_rtt", "linux.minor_fault")
         row("pith.fs_read_4k_random", "linux.fs_read_4k_random")

@@ -7,6 +7,7 @@
  *   SIDE.posix_fork_exit_wait  fork, the child _exits at once, waitpid
  *   SIDE.posix_fork_exec_wait  fork, the child execve's this program (which exits at once), waitpid
  *   SIDE.posix_read_4k         a 4 KiB pread of a 1 MiB file walked from offset 0
+ *   SIDE.posix_fork_big_exit_wait  fork_exit_wait with 2 MiB of private anonymous memory written
  *
  * Each sample is one operation between rdtsc reads.  Usage:
  * posixbench SIDE DIR [UNIT]: SIDE names the figures (pith, linux), DIR
@@ -16,11 +17,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #define FILE_BYTES (1 << 20)
 #define BLOCK      4096
+#define BIG_BYTES  (2 << 20)            /* what a process takes whole on Pith's side: parent and child fit in 7 MiB */
 
 static const char *side, *unit = "tsc";
 static unsigned long long sample[2000];
@@ -143,5 +146,11 @@ int main(int argc, char **argv)
     fork_wait("fork_exit_wait", NULL, 20, 200);
     fork_wait("fork_exec_wait", argv[0], 10, 100);
     read_4k(argv[2], 200, 2000);
+    /* Last, so the other figures fork a small process: a fork of one with much written memory. */
+    char *big = mmap(NULL, BIG_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (big == MAP_FAILED)
+        die("mmap");
+    memset(big, 1, BIG_BYTES);
+    fork_wait("fork_big_exit_wait", NULL, 2, 30);
     return 0;
 }

@@ -1,7 +1,8 @@
 /*
  * Processes making processes: fork (vfork and clone in fork's form are
  * the same here) copies every region of the parent into a new process at
- * once (no copy-on-write yet) and shares its open file descriptions;
+ * once (the stack only as far as it has grown; no copy-on-write: decision
+ * 0019) and shares its open file descriptions;
  * execve loads a new image into a fresh process that takes over the pid,
  * the descriptors without O_CLOEXEC and the rest of the identity; wait4
  * and waitid reap children, keeping the answer (like nanosleep) while
@@ -36,13 +37,19 @@ static long fork_from(struct lproc *p, uint64_t flags, uint64_t stack, uint64_t 
     if ((c->image = p->image) >= 0)
         image_get(c->image);            /* before any region: an early end puts it back */
     for (int i = 0; i < REGION_MAX; i++) {
-        const struct region *r = &p->regions[i];
+        struct region *r = &p->regions[i];
         if (!r->used)
             continue;
         struct region *n;
         uint64_t len = r->end - r->start;
-        long err = r->src ? mem_map_from(c, r->start, len, r->rights, r->src + (r->start - r->origin) / PAGE, &n)
-                          : mem_map(c, r->start, len, r->rights, r->kind, &n);
+        /* The stack only as far down as the parent's has grown; it grows on demand in the child too. */
+        bool stack = r->kind == R_STACK && r->end == STACK_TOP && r->origin == STACK_TOP - STACK_PAGES * PAGE;
+        uint32_t page = r->shared ? shared_page(r->src + (r->start - r->origin) / PAGE) : 0;
+        long err = stack ? mem_stack(c, len / PAGE, &n)
+                  : r->cow ? mem_fork_cow(p, c, r, &n)
+                  : r->shared ? mem_map_shared(c, r->start, len, r->rights, page, &n)
+                  : r->src ? mem_map_from(c, r->start, len, r->rights, r->src + (r->start - r->origin) / PAGE, &n)
+                           : mem_map(c, r->start, len, r->rights, r->kind, &n);
         if (err) {
             c->ppid = 1;                /* never ran: no SIGCHLD */
             lproc_end(c, 127, 0);
@@ -50,7 +57,7 @@ static long fork_from(struct lproc *p, uint64_t flags, uint64_t stack, uint64_t 
             return -ENOMEM;
         }
         if (!r->src)                    /* a shared image's pages are the same frames */
-            memcpy((void *)n->alias, (const void *)(r->alias + (r->start - r->origin)), len);
+            memcpy((void *)(n->alias + (r->start - n->origin)), (const void *)(r->alias + (r->start - r->origin)), len);
         n->prot = r->prot;
     }
     c->brk_start = p->brk_start, c->brk = p->brk, c->brk_mapped = p->brk_mapped;

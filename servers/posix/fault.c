@@ -37,6 +37,11 @@ bool fault_serve(struct lproc *p, struct pith_msg *m)
         *m = (struct pith_msg){ .tag = PITH_TAG(PITH_FAULT_RESUME_REGS, 0) };
         return true;
     }
+    if (m->w[0] == PITH_FAULT_PAGE && mem_fault(p, m->w[1], m->w[2])) {
+        /* The stack grew to it, or a copy-on-write page was copied: the instruction runs again. */
+        *m = (struct pith_msg){ .tag = PITH_TAG(PITH_FAULT_RESUME, 0) };
+        return true;
+    }
     if (m->w[0] != PITH_FAULT_SYSCALL) {
         int sig = signal_of(m->w[0]);
         printf("posix: pid %u (%s): %s at %#lx (ip %#lx, error %#lx): signal %d\n", p->pid, p->exe,

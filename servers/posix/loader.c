@@ -204,8 +204,7 @@ long load_program(struct lproc *p, const char *path, const char *argv, uint64_t 
             phdr = s->vaddr + (eh->phoff - s->offset);
     }
     p->brk_start = p->brk = p->brk_mapped = (top + PAGE - 1) & ~(PAGE - 1);
-    if ((err = mem_map(p, STACK_TOP - STACK_PAGES * PAGE, STACK_PAGES * PAGE, PITH_RIGHT_READ | PITH_RIGHT_WRITE,
-                       R_STACK, NULL)))
+    if ((err = mem_stack(p, STACK_INITIAL, NULL)))
         return posix_error(err);
     *entry = img.entry;
     return build_stack(p, args, argc, envs, envc, phdr, eh->phnum, img.entry, sp);

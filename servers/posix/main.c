@@ -176,6 +176,7 @@ int main(void)
     server_ep = pith_object_new(PITH_OBJ_ENDPOINT, 0);
     server = (struct pith_server){ .ep = server_ep, .buf = buf };
     image_start();
+    shared_start();
     tty_start(server_ep);
     fastcalls_start(server_ep);
     for (int i = 0; i < REPLY_POOL; i++)

@@ -1,6 +1,7 @@
 /*
- * A Linux process's memory: regions of pages made whole when mapped (no
- * demand paging yet), each page a frame of the process's chunks (or of a
+ * A Linux process's memory: regions of pages made whole when mapped (but
+ * the stack, made on demand within its reserve: mem_stack, stack_grow),
+ * each page a frame of the process's chunks (or of a
  * shared image, for read-only segments: image.c) mapped
  * twice: in the process, with the rights its segment or mmap asks, and in
  * our own address space (its alias), read-write, so that system calls can
@@ -13,12 +14,15 @@
 #include "personality.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #define BATCH 64                        /* pages made and mapped per invocation */
 #define BRK_CHUNK (32 * PAGE)           /* the heap grows by at least this much */
+#define STACK_GROW 4                    /* the stack grows by at least this many pages */
+#define COW_MIN 64                      /* private mappings this big or more are pool pages, copy-on-write at fork */
 
 extern uint64_t temp_slots;             /* BATCH consecutive free slots of ours (main.c) */
 
@@ -99,77 +103,287 @@ static bool overlaps(struct lproc *p, uint64_t start, uint64_t end)
 }
 
 static long map_pages(struct lproc *p, uint64_t start, uint64_t len, uint8_t rights, uint8_t kind, uint64_t src,
-                      struct region **out);
+                      bool alias, struct region **out);
 
 /* Zeroed pages at [start, start + len) (page-aligned), free before. */
 long mem_map(struct lproc *p, uint64_t start, uint64_t len, uint8_t rights, uint8_t kind, struct region **out)
 {
-    return map_pages(p, start, len, rights, kind, 0, out);
+    return map_pages(p, start, len, rights, kind, 0, true, out);
 }
 
 long mem_map_from(struct lproc *p, uint64_t start, uint64_t len, uint8_t rights, uint64_t src, struct region **out)
 {
-    return map_pages(p, start, len, rights, R_IMAGE, src, out);
+    return map_pages(p, start, len, rights, R_IMAGE, src, true, out);
+}
+
+/*
+ * A process's pool pages count against the same limit as its chunks: each
+ * sharer is charged for every shared page it maps, so that no process can
+ * take the pool beyond what it could take of the memory anyway.
+ */
+static long map_pool(struct lproc *p, uint64_t start, uint64_t len, uint8_t rights, uint32_t first, bool alias,
+                     struct region **out)
+{
+    uint64_t n = len / PAGE;
+    if (((uint64_t)p->mem.n << (CHUNK_BITS - 12)) + p->shared_pages + n > (uint64_t)PROC_CHUNKS << (CHUNK_BITS - 12))
+        return -ENOMEM;
+    struct region *r;
+    long err = map_pages(p, start, len, rights, R_MMAP, shared_slot(first), alias, &r);
+    if (err)
+        return err;
+    r->shared = true;
+    p->shared_pages += (uint32_t)n;
+    shared_get(first, (uint32_t)n);
+    if (out)
+        *out = r;
+    return 0;
+}
+
+long mem_map_shared(struct lproc *p, uint64_t start, uint64_t len, uint8_t rights, uint32_t first,
+                    struct region **out)
+{
+    return map_pool(p, start, len, rights, first, true, out);
+}
+
+/* The pool page of r's page at va. */
+static uint32_t pool_page(const struct region *r, uint64_t va)
+{
+    return shared_page(r->src) + (uint32_t)((va - r->origin) / PAGE);
+}
+
+/* [a, b) of r back to the file its pages hold, if r may write them (a shared file mapping). */
+static long write_back(struct region *r, uint64_t a, uint64_t b)
+{
+    long err = 0;
+    for (uint64_t va = a; va < b && r->shared && !r->cow && (r->rights & PITH_RIGHT_WRITE); va += PAGE) {
+        long e = shared_file_write(pool_page(r, va), (const void *)(r->alias + (va - r->origin)));
+        err = err ? err : e;
+    }
+    return err;
+}
+
+/* Its end (or execve): its file pages written back while its aliases are there, then its sharing ends. */
+void mem_drop_shared(struct lproc *p)
+{
+    for (int i = 0; i < REGION_MAX; i++) {
+        struct region *r = &p->regions[i];
+        if (r->used && r->shared && r->end > r->start) {
+            write_back(r, r->start, r->end);
+            shared_put(pool_page(r, r->start), (uint32_t)((r->end - r->start) / PAGE));
+        }
+        r->shared = false;
+    }
+    p->shared_pages = 0;
+    memset(p->copied, 0, sizeof p->copied);
+}
+
+/* ---- copy-on-write --------------------------------------------------------- */
+
+/*
+ * A cow region is private memory made of pool pages, so that a fork's
+ * child can map the same pages until one side writes: each side maps
+ * them read-only, and a write copies the page into a frame of the
+ * writer's own chunks (cow_copy) or, if nobody else holds it, maps it
+ * writable (cow_own).  A process keeps its count on a page it has copied
+ * until it unmaps it, so the page is not given again while its region
+ * covers it and copied[] names one page of it only.
+ */
+static bool copied(const struct lproc *p, uint32_t k) { return p->copied[k / 64] >> (k % 64) & 1; }
+
+/*
+ * A fork's child maps a cow region without our aliases of it (half the
+ * mappings a fork makes and its end takes down): they are made here, the
+ * whole region's, when we first read or write it for a system call or it
+ * copies a page.  False if they cannot be.
+ */
+static bool alias_ready(struct lproc *p, struct region *r)
+{
+    for (uint64_t va = r->start; r->unaliased && va < r->end; va += 64 * PAGE) {
+        uint64_t i = (va - r->origin) / PAGE, k = (r->end - va) / PAGE < 64 ? (r->end - va) / PAGE : 64;
+        long err = pith_invoke4(PITH_SLOT_VSPACE, PITH_VSPACE_MAP, r->src + i, r->alias + i * PAGE,
+                                p->cnode | (r->slot + i) << 32, k | (uint64_t)(PITH_RIGHT_READ | PITH_RIGHT_WRITE) << 16);
+        if (err) {
+            printf("posix: pid %u: no alias of %#lx (error %ld)\n", p->pid, va, err);
+            return false;
+        }
+    }
+    r->unaliased = false;
+    return true;
+}
+
+/* p's own copy of r's page at va, of the bytes at from (the page as it is, or a parent's own copy at fork). */
+static long cow_copy(struct lproc *p, struct region *r, uint64_t va, const void *from)
+{
+    static char bounce[PAGE];
+    uint64_t i = (va - r->origin) / PAGE, ours = r->slot + i, theirs = ours + r->span;
+    uint32_t k = pool_page(r, va);
+    if (!alias_ready(p, r) || lproc_retype(p, PITH_OBJ_FRAME, temp_slots, 1))
+        return -ENOMEM;
+    memcpy(bounce, from, PAGE);         /* from may be the alias that is remapped now */
+    pith_invoke4(p->cnode, PITH_CNODE_DELETE, theirs, 0, 0, 0);
+    pith_invoke4(p->cnode, PITH_CNODE_DELETE, ours, 0, 0, 0);
+    long err = pith_invoke4(PITH_SLOT_VSPACE, PITH_VSPACE_MAP, temp_slots, r->alias + i * PAGE, p->cnode | ours << 32,
+                            1 | (uint64_t)(PITH_RIGHT_READ | PITH_RIGHT_WRITE) << 16);
+    if (!err)
+        err = pith_invoke4(p->vspace, PITH_VSPACE_GRANT, temp_slots, va, p->cnode | theirs << 32,
+                           1 | (uint64_t)r->rights << 16);
+    pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, temp_slots, 0, 0, 0);
+    if (err) {
+        /* The pool's page back in both places (our alias must stay mapped); the process's read-only. */
+        printf("posix: pid %u: copying the page at %#lx failed (error %ld)\n", p->pid, va, err);
+        pith_invoke4(p->cnode, PITH_CNODE_DELETE, ours, 0, 0, 0);
+        pith_invoke4(PITH_SLOT_VSPACE, PITH_VSPACE_MAP, shared_slot(k), r->alias + i * PAGE, p->cnode | ours << 32,
+                     1 | (uint64_t)(PITH_RIGHT_READ | PITH_RIGHT_WRITE) << 16);
+        pith_invoke4(p->vspace, PITH_VSPACE_MAP, shared_slot(k), va, p->cnode | theirs << 32,
+                     1 | (uint64_t)PITH_RIGHT_READ << 16);
+        return -ENOMEM;
+    }
+    memcpy((void *)(r->alias + i * PAGE), bounce, PAGE);
+    p->copied[k / 64] |= 1ull << (k % 64);
+    return 0;
+}
+
+/* r's pool page at va, held by p alone: mapped writable in p as it is. */
+static long cow_own(struct lproc *p, struct region *r, uint64_t va)
+{
+    uint64_t theirs = r->slot + r->span + (va - r->origin) / PAGE;
+    pith_invoke4(p->cnode, PITH_CNODE_DELETE, theirs, 0, 0, 0);
+    r->writable = true;
+    return pith_invoke4(p->vspace, PITH_VSPACE_MAP, shared_slot(pool_page(r, va)), va, p->cnode | theirs << 32,
+                        1 | (uint64_t)r->rights << 16) ? -ENOMEM : 0;
+}
+
+/*
+ * Before r's page at va is written: by the process (a write fault, so it
+ * is mapped writable after), or by us through the alias (a system call's
+ * answer, which must never write into a page another process sees).
+ */
+static long cow_write(struct lproc *p, struct region *r, uint64_t va, bool fault)
+{
+    uint32_t k = pool_page(r, va);
+    if (copied(p, k))
+        return 0;
+    if (!alias_ready(p, r))
+        return -ENOMEM;
+    if (shared_count(k) > 1)
+        return cow_copy(p, r, va, (const void *)(r->alias + (va - r->origin)));
+    return fault ? cow_own(p, r, va) : 0;
+}
+
+/*
+ * fork: the child maps r's pool pages read-only (one more count each),
+ * the parent's become read-only again if any was made writable, and the
+ * pages the parent has copied are copied into the child's own frames.
+ */
+long mem_fork_cow(struct lproc *p, struct lproc *c, struct region *r, struct region **out)
+{
+    if (r->writable) {
+        for (uint64_t va = r->start; va < r->end;) {
+            /* A run of pool pages (not the parent's copies), remapped read-only 64 at a time at most. */
+            uint64_t i = (va - r->origin) / PAGE, n = 0;
+            while (va + n * PAGE < r->end && n < 64 && !copied(p, pool_page(r, va + n * PAGE)))
+                pith_invoke4(p->cnode, PITH_CNODE_DELETE, r->slot + r->span + i + n++, 0, 0, 0);
+            if (n && pith_invoke4(p->vspace, PITH_VSPACE_MAP, r->src + i, va, p->cnode | (r->slot + r->span + i) << 32,
+                                  n | (uint64_t)PITH_RIGHT_READ << 16))
+                return -ENOMEM;
+            va += (n ? n : 1) * PAGE;
+        }
+        r->writable = false;
+    }
+    struct region *n;
+    long err = map_pool(c, r->start, r->end - r->start, PITH_RIGHT_READ, pool_page(r, r->start), false, &n);
+    if (err)
+        return err;
+    n->cow = true;
+    n->rights = r->rights;
+    for (uint64_t va = r->start; va < r->end && !err; va += PAGE)
+        if (copied(p, pool_page(r, va)))
+            err = cow_copy(c, n, va, (const void *)(r->alias + (va - r->origin)));
+    *out = n;
+    return err;
+}
+
+/*
+ * Frames for the n pages of r from va, in the slots its runs keep for them
+ * (counted from its origin), mapped in ours and in the process; *done: how
+ * many were, from va up.
+ */
+static long fill(struct lproc *p, struct region *r, uint64_t va, uint64_t n, uint64_t *done)
+{
+    uint64_t first = (va - r->origin) / PAGE;
+    for (*done = 0; *done < n; *done += BATCH) {
+        uint64_t k = n - *done < BATCH ? n - *done : BATCH, i = first + *done;
+        uint64_t ours = r->slot + i, theirs = r->slot + r->span + i, at = va + *done * PAGE;
+        long kerr;
+        if (r->src) {
+            /* A shared image's or the pool's: both mappings derived from frames in our slots (ours maybe later). */
+            if ((!r->unaliased &&
+                 (kerr = pith_invoke4(PITH_SLOT_VSPACE, PITH_VSPACE_MAP, r->src + i, r->alias + i * PAGE,
+                                      p->cnode | ours << 32, k | (uint64_t)(PITH_RIGHT_READ | PITH_RIGHT_WRITE) << 16))) ||
+                (kerr = pith_invoke4(p->vspace, PITH_VSPACE_MAP, r->src + i, at, p->cnode | theirs << 32,
+                                     k | (uint64_t)r->rights << 16))) {
+                printf("posix: pid %u: mapping %lu shared pages at %#lx failed (error %ld)\n", p->pid, k, at, kerr);
+                return -ENOMEM;
+            }
+            continue;
+        }
+        kerr = lproc_retype(p, PITH_OBJ_FRAME, temp_slots, k);
+        if (kerr) {
+            printf("posix: pid %u: no memory for %lu pages (error %ld)\n", p->pid, k, kerr);
+            return -ENOMEM;
+        }
+        /* Ours first (children of the frames), then the frames themselves go to the process, mapped there. */
+        if ((kerr = pith_invoke4(PITH_SLOT_VSPACE, PITH_VSPACE_MAP, temp_slots, r->alias + i * PAGE,
+                                 p->cnode | ours << 32, k | (uint64_t)(PITH_RIGHT_READ | PITH_RIGHT_WRITE) << 16)) ||
+            (kerr = pith_invoke4(p->vspace, PITH_VSPACE_GRANT, temp_slots, at, p->cnode | theirs << 32,
+                                 k | (uint64_t)r->rights << 16)))
+            printf("posix: pid %u: mapping %lu pages at %#lx failed (error %ld)\n", p->pid, k, at, kerr);
+        for (uint64_t j = 0; j < k; j++)
+            pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, temp_slots + j, 0, 0, 0);
+        if (kerr)
+            return -ENOMEM;
+    }
+    *done = n;
+    return 0;
+}
+
+/* A region of span pages from origin: its runs of slots and its aliases set aside, its page tables made. */
+static struct region *region_make(struct lproc *p, uint64_t origin, uint64_t span, uint8_t rights, uint8_t kind,
+                                  uint64_t src, bool alias)
+{
+    if (p->next_slot + 2 * span + 8 > (1u << LPROC_CNODE_BITS))
+        return NULL;
+    struct region *r = region_new(p);
+    if (!r)
+        return NULL;
+    *r = (struct region){ .start = origin, .end = origin, .origin = origin, .alias = p->alias_next,
+                          .slot = p->next_slot, .span = (uint32_t)span,
+                          .rights = rights, .kind = kind, .used = true, .src = src, .unaliased = !alias,
+                          .prot = PROT_READ | (rights & PITH_RIGHT_WRITE ? PROT_WRITE : 0) |
+                                  (rights & PITH_RIGHT_EXEC ? PROT_EXEC : 0) };
+    p->alias_next += span * PAGE + PAGE;   /* a hole between aliases: an overrun faults in us, visibly */
+    p->next_slot += 2 * (uint32_t)span;
+    if (tables_for(p, PITH_SLOT_VSPACE, r->alias, span) || tables_for(p, p->vspace, origin, span)) {
+        r->used = false;
+        return NULL;
+    }
+    return r;
 }
 
 static long map_pages(struct lproc *p, uint64_t start, uint64_t len, uint8_t rights, uint8_t kind, uint64_t src,
-                      struct region **out)
+                      bool alias, struct region **out)
 {
     uint64_t n = len / PAGE;
     if (!n || start < 0x10000 || start + len > STACK_TOP || start + len < start)
         return -EINVAL;
     if (overlaps(p, start, start + len))
         return -EEXIST;
-    if (p->next_slot + 2 * n + 8 > (1u << LPROC_CNODE_BITS))
-        return -ENOMEM;
-    struct region *r = region_new(p);
+    struct region *r = region_make(p, start, n, rights, kind, src, alias);
     if (!r)
         return -ENOMEM;
-    *r = (struct region){ .start = start, .end = start, .origin = start, .alias = p->alias_next,
-                          .slot = p->next_slot, .span = (uint32_t)n,
-                          .rights = rights, .kind = kind, .used = true, .src = src,
-                          .prot = PROT_READ | (rights & PITH_RIGHT_WRITE ? PROT_WRITE : 0) |
-                                  (rights & PITH_RIGHT_EXEC ? PROT_EXEC : 0) };
-    p->alias_next += len + PAGE;        /* a hole between aliases: an overrun faults in us, visibly */
-    p->next_slot += 2 * (uint32_t)n;
-    long err = tables_for(p, PITH_SLOT_VSPACE, r->alias, n);
-    if (!err)
-        err = tables_for(p, p->vspace, start, n);
-    for (uint64_t done = 0; !err && done < n; done += BATCH) {
-        uint64_t k = n - done < BATCH ? n - done : BATCH;
-        uint64_t ours = r->slot + done, theirs = r->slot + n + done;
-        long kerr;
-        if (src) {
-            /* A shared image: both mappings derived from the image's frames, which stay in our slots. */
-            if ((kerr = pith_invoke4(PITH_SLOT_VSPACE, PITH_VSPACE_MAP, src + done, r->alias + done * PAGE,
-                                     p->cnode | ours << 32, k | (uint64_t)(PITH_RIGHT_READ | PITH_RIGHT_WRITE) << 16)) ||
-                (kerr = pith_invoke4(p->vspace, PITH_VSPACE_MAP, src + done, start + done * PAGE,
-                                     p->cnode | theirs << 32, k | (uint64_t)rights << 16))) {
-                printf("posix: pid %u: mapping %lu shared pages at %#lx failed (error %ld)\n", p->pid, k,
-                       start + done * PAGE, kerr);
-                err = -ENOMEM;
-            } else
-                r->end += k * PAGE;
-            continue;
-        }
-        kerr = lproc_retype(p, PITH_OBJ_FRAME, temp_slots, k);
-        if (kerr) {
-            printf("posix: pid %u: no memory for %lu pages (error %ld)\n", p->pid, k, kerr);
-            err = -ENOMEM;
-            break;
-        }
-        /* Ours first (children of the frames), then the frames themselves go to the process, mapped there. */
-        if ((kerr = pith_invoke4(PITH_SLOT_VSPACE, PITH_VSPACE_MAP, temp_slots, r->alias + done * PAGE,
-                                 p->cnode | ours << 32, k | (uint64_t)(PITH_RIGHT_READ | PITH_RIGHT_WRITE) << 16)) ||
-            (kerr = pith_invoke4(p->vspace, PITH_VSPACE_GRANT, temp_slots, start + done * PAGE,
-                                 p->cnode | theirs << 32, k | (uint64_t)rights << 16))) {
-            printf("posix: pid %u: mapping %lu pages at %#lx failed (error %ld)\n", p->pid, k, start + done * PAGE, kerr);
-            err = -ENOMEM;
-        } else
-            r->end += k * PAGE;
-        for (uint64_t j = 0; j < k; j++)
-            pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, temp_slots + j, 0, 0, 0);
-    }
+    uint64_t done;
+    long err = fill(p, r, start, n, &done);
+    r->end = start + done * PAGE;
     if (err) {
         if (r->end > r->start)
             mem_unmap(p, r->start, r->end - r->start);
@@ -182,6 +396,83 @@ static long map_pages(struct lproc *p, uint64_t start, uint64_t len, uint8_t rig
     return 0;
 }
 
+/*
+ * The stack: a region whose runs of slots and aliases cover the whole
+ * STACK_PAGES below STACK_TOP, of which only the top pages are made; the
+ * rest is made on demand, down from its start (stack_grow).
+ */
+long mem_stack(struct lproc *p, uint64_t pages, struct region **out)
+{
+    uint64_t start = STACK_TOP - pages * PAGE;
+    if (!pages || pages > STACK_PAGES || overlaps(p, start, STACK_TOP))
+        return -ENOMEM;
+    struct region *r = region_make(p, STACK_TOP - STACK_PAGES * PAGE, STACK_PAGES,
+                                   PITH_RIGHT_READ | PITH_RIGHT_WRITE, R_STACK, 0, true);
+    if (!r)
+        return -ENOMEM;
+    uint64_t done;
+    long err = fill(p, r, start, pages, &done);
+    r->start = start;
+    r->end = start + done * PAGE;
+    if (err) {
+        mem_unmap(p, r->start, r->end - r->start);
+        r->used = false;
+        return err;
+    }
+    if (out)
+        *out = r;
+    return 0;
+}
+
+/*
+ * addr lies below the stack but within its reserve (a fault there, or a
+ * system call's access): the stack made down to it, STACK_GROW pages at
+ * least.  NULL if addr is not there, or the pages cannot be made (a
+ * mapping put in the reserve with MAP_FIXED, no memory): a fault is then
+ * the process's SIGSEGV, an access EFAULT.
+ */
+static struct region *stack_grow(struct lproc *p, uint64_t addr)
+{
+    struct region *r = mem_find(p, STACK_TOP - 1);
+    if (!r || r->kind != R_STACK || r->origin != STACK_TOP - STACK_PAGES * PAGE || addr < r->origin ||
+        addr >= r->start)
+        return NULL;
+    uint64_t low = addr & ~(PAGE - 1);
+    if (r->start - low < STACK_GROW * PAGE)
+        low = r->start - r->origin < STACK_GROW * PAGE ? r->origin : r->start - STACK_GROW * PAGE;
+    if (overlaps(p, low, r->start))
+        return NULL;
+    uint64_t done;
+    if (fill(p, r, low, (r->start - low) / PAGE, &done)) {
+        for (uint64_t i = 0; i < done; i++) {   /* the pages made before the failure go again */
+            uint64_t s = r->slot + (low - r->origin) / PAGE + i;
+            pith_invoke4(p->cnode, PITH_CNODE_DELETE, s + r->span, 0, 0, 0);
+            pith_invoke4(p->cnode, PITH_CNODE_DELETE, s, 0, 0, 0);
+        }
+        return NULL;
+    }
+    r->start = low;
+    return r;
+}
+
+bool mem_fault(struct lproc *p, uint64_t addr, uint64_t error)
+{
+    if (stack_grow(p, addr))
+        return true;
+    struct region *r = mem_find(p, addr);
+    if (!r || !r->cow || !(error & PITH_PF_WRITE) || !(r->rights & PITH_RIGHT_WRITE) ||
+        copied(p, pool_page(r, addr)))
+        return false;                   /* not a copy-on-write page of its: SIGSEGV */
+    return cow_write(p, r, addr & ~(PAGE - 1), true) == 0;
+}
+
+/* The region holding addr, the stack grown to it if it lies in the stack's reserve. */
+static struct region *mem_at(struct lproc *p, uint64_t addr)
+{
+    struct region *r = mem_find(p, addr);
+    return r ? r : stack_grow(p, addr);
+}
+
 /* Deletes the pages of [start, end) of every region they touch, splitting regions. */
 long mem_unmap(struct lproc *p, uint64_t start, uint64_t len)
 {
@@ -191,10 +482,17 @@ long mem_unmap(struct lproc *p, uint64_t start, uint64_t len)
         if (!r->used || r->end <= start || end <= r->start)
             continue;
         uint64_t a = start > r->start ? start : r->start, b = end < r->end ? end : r->end;
+        write_back(r, a, b);            /* a shared file mapping's pages, while they are mapped */
         for (uint64_t va = a; va < b; va += PAGE) {
             uint64_t s = r->slot + (va - r->origin) / PAGE;
             pith_invoke4(p->cnode, PITH_CNODE_DELETE, s + r->span, 0, 0, 0);
             pith_invoke4(p->cnode, PITH_CNODE_DELETE, s, 0, 0, 0);
+        }
+        if (r->shared) {                /* its mappings gone first: a page freed has none left */
+            for (uint64_t va = a; va < b && r->cow; va += PAGE)
+                p->copied[pool_page(r, va) / 64] &= ~(1ull << (pool_page(r, va) % 64));
+            shared_put(pool_page(r, a), (uint32_t)((b - a) / PAGE));
+            p->shared_pages -= (uint32_t)((b - a) / PAGE);
         }
         struct region right = *r;
         right.start = b;                /* what is left above the hole */
@@ -218,8 +516,8 @@ long mem_read(struct lproc *p, void *dst, uint64_t src, uint64_t len)
 {
     char *d = dst;
     while (len) {
-        struct region *r = mem_find(p, src);
-        if (!r)
+        struct region *r = mem_at(p, src);
+        if (!r || !alias_ready(p, r))
             return -EFAULT;
         uint64_t n = r->end - src < len ? r->end - src : len;
         memcpy(d, (const char *)(r->alias + (src - r->origin)), n);
@@ -232,10 +530,13 @@ long mem_write(struct lproc *p, uint64_t dst, const void *src, uint64_t len)
 {
     const char *s = src;
     while (len) {
-        struct region *r = mem_find(p, dst);
-        if (!r || r->src)
-            return -EFAULT;             /* a shared image's pages are read-only for everyone */
+        struct region *r = mem_at(p, dst);
+        if (!r || (r->src && !r->shared) || (r->shared && !(r->rights & PITH_RIGHT_WRITE)) || !alias_ready(p, r))
+            return -EFAULT;             /* a shared image's pages are read-only for everyone, as a file's mapped so */
         uint64_t n = r->end - dst < len ? r->end - dst : len;
+        for (uint64_t va = dst & ~(PAGE - 1); r->cow && va < dst + n; va += PAGE)
+            if (cow_write(p, r, va, false))
+                return -EFAULT;
         memcpy((char *)(r->alias + (dst - r->origin)), s, n);
         s += n, dst += n, len -= n;
     }
@@ -244,8 +545,8 @@ long mem_write(struct lproc *p, uint64_t dst, const void *src, uint64_t len)
 
 void *mem_ptr(struct lproc *p, uint64_t addr, uint64_t len)
 {
-    struct region *r = mem_find(p, addr);
-    if (!r || r->end - addr < len)
+    struct region *r = mem_at(p, addr);
+    if (!r || r->end - addr < len || !alias_ready(p, r))
         return NULL;
     return (void *)(r->alias + (addr - r->origin));
 }
@@ -308,9 +609,18 @@ static long map_anywhere(struct lproc *p, uint64_t addr, uint64_t len, int prot,
 {
     if (!len || (off & (PAGE - 1)) || (addr & (PAGE - 1) && (flags & MAP_FIXED)))
         return -EINVAL;
-    if ((flags & MAP_SHARED) && !(flags & MAP_ANONYMOUS))
-        return -ENODEV;                 /* shared file mappings: not yet (docs/posix.md) */
+    struct ofile *of = NULL;
+    if (!(flags & MAP_ANONYMOUS)) {
+        if (fd < 0 || fd >= FD_MAX || !(of = p->fds[fd].of) || of->kind != FD_FILE)
+            return -EBADF;
+        /* As Linux: the file open for reading, and for writing too if a shared mapping may write. */
+        if ((of->flags & O_ACCMODE) == O_WRONLY ||
+            ((flags & MAP_SHARED) && (prot & PROT_WRITE) && (of->flags & O_ACCMODE) != O_RDWR))
+            return -EACCES;
+    }
     len = (len + PAGE - 1) & ~(PAGE - 1);
+    if (len > BRK_MAX)
+        return -ENOMEM;                 /* more than a process may hold */
     if (flags & MAP_FIXED)
         mem_unmap(p, addr, len);
     else if (!addr || overlaps(p, addr, addr + len) || addr < MMAP_BASE)
@@ -320,21 +630,64 @@ static long map_anywhere(struct lproc *p, uint64_t addr, uint64_t len, int prot,
     uint8_t rights = PITH_RIGHT_READ;
     if ((prot & PROT_EXEC) && !(prot & PROT_WRITE))
         rights |= PITH_RIGHT_EXEC;
-    else
+    else if (!of || !(flags & MAP_SHARED) || (prot & PROT_WRITE))
         rights |= PITH_RIGHT_WRITE;     /* PROT_NONE and read-only too: mprotect only records (docs/posix.md) */
     struct region *r;
-    long err = mem_map(p, addr, len, rights, R_MMAP, &r);
+    long err;
+    if (flags & MAP_SHARED) {
+        /* Pages of the pool, which a fork's child maps too; a file's shared with its other mappers (shared.c). */
+        uint32_t n = (uint32_t)(len / PAGE);
+        long first = of ? shared_file_find(of->ino, of->gen, off, n) : -1;
+        bool zero = false, fresh = first < 0;
+        if (fresh && (first = shared_new(n, &zero)) < 0)
+            return -ENOMEM;
+        err = mem_map_shared(p, addr, len, rights, (uint32_t)first, &r);
+        if (err) {
+            if (fresh)
+                shared_put((uint32_t)first, n);
+            return err == -EEXIST ? -ENOMEM : err;
+        }
+        if (fresh && zero)
+            memset((void *)r->alias, 0, len);
+        if (fresh && of) {
+            /* Read once, at the first mapping: zeroes past the file's end. */
+            uint64_t got = 0;
+            if (!(err = fsio_read(of->ino, of->gen, off, (void *)r->alias, len, &got)) &&
+                !shared_file_add(of->ino, of->gen, off, got, (uint32_t)first, n))
+                err = -ENOMEM;          /* no room to record the range: its other mappers could not find it */
+            if (err)
+                r->rights &= (uint8_t)~PITH_RIGHT_WRITE;   /* so its unmap writes nothing back */
+        }
+        if (fresh)
+            shared_put((uint32_t)first, n);   /* the mapping holds the pages now */
+        if (err) {
+            mem_unmap(p, addr, len);
+            return err;
+        }
+        r->prot = (uint8_t)prot;
+        return (long)addr;
+    }
+    /* A big private mapping: pool pages if the pool has room, so that a fork shares them copy-on-write. */
+    bool zero;
+    long first = len / PAGE >= COW_MIN && (rights & PITH_RIGHT_WRITE) ? shared_new((uint32_t)(len / PAGE), &zero) : -1;
+    if (first >= 0) {
+        err = mem_map_shared(p, addr, len, rights, (uint32_t)first, &r);
+        shared_put((uint32_t)first, (uint32_t)(len / PAGE));
+        if (!err) {
+            r->cow = r->writable = true;
+            if (zero)
+                memset((void *)r->alias, 0, len);
+        }
+    } else {
+        err = mem_map(p, addr, len, rights, R_MMAP, &r);
+    }
     if (err)
         return err == -EEXIST ? -ENOMEM : err;
     r->prot = (uint8_t)prot;
-    if (!(flags & MAP_ANONYMOUS)) {
+    if (of) {
         /* A private file mapping: a copy of the file's bytes, zeroes past its end. */
-        if (fd < 0 || fd >= FD_MAX || !p->fds[fd].of || p->fds[fd].of->kind != FD_FILE) {
-            mem_unmap(p, addr, len);
-            return -EBADF;
-        }
         uint64_t done;
-        err = fsio_read(p->fds[fd].of->ino, p->fds[fd].of->gen, off, (void *)r->alias, len, &done);
+        err = fsio_read(of->ino, of->gen, off, (void *)r->alias, len, &done);
         if (err) {
             mem_unmap(p, addr, len);
             return err;
@@ -381,7 +734,7 @@ static long remap(struct lproc *p, uint64_t old, uint64_t old_len, uint64_t new_
     old_len = (old_len + PAGE - 1) & ~(PAGE - 1);
     new_len = (new_len + PAGE - 1) & ~(PAGE - 1);
     struct region *r = mem_find(p, old);
-    if (!r || r->src || r->kind == R_STACK)
+    if (!r || (r->src && !r->cow) || r->kind == R_STACK)
         return -EFAULT;
     for (uint64_t a = old; a < old + old_len; a += PAGE)   /* one run of mapped pages, as Linux asks */
         if (!mem_find(p, a))
@@ -417,6 +770,27 @@ static long remap(struct lproc *p, uint64_t old, uint64_t old_len, uint64_t new_
     return (long)to;
 }
 
+/* msync: the shared file pages of [addr, addr + len) written back now; ENOMEM if a page is not mapped. */
+static long sync_range(struct lproc *p, uint64_t addr, uint64_t len, uint64_t flags)
+{
+    if ((addr & (PAGE - 1)) || (flags & ~(uint64_t)(MS_ASYNC | MS_INVALIDATE | MS_SYNC)) ||
+        ((flags & MS_ASYNC) && (flags & MS_SYNC)))
+        return -EINVAL;
+    uint64_t end = addr + ((len + PAGE - 1) & ~(PAGE - 1));
+    long err = 0;
+    for (uint64_t a = addr; a < end;) {
+        struct region *r = mem_find(p, a);
+        if (!r)
+            return -ENOMEM;
+        uint64_t b = r->end < end ? r->end : end;
+        long e = write_back(r, a, b);
+        err = err ? err : e;
+        a = b;
+    }
+    return err;
+}
+
+SYSCALL(msync) { return sync_range(p, a0, a1, a2); }
 SYSCALL(mremap) { return remap(p, a0, a1, a2, a3, a4); }
 SYSCALL(brk) { return brk_to(p, a0); }
 SYSCALL(mmap) { return map_anywhere(p, a0, a1, (int)a2, (int)a3, (int)a4, a5); }

@@ -26,13 +26,15 @@
 #define REGION_MAX    256
 #define FD_MAX        64
 #define PAGE          ((uint64_t)4096)
+#define SHARED_PAGES  1024              /* the pool of shared pages holds this many at most (shared.c) */
 #define FAULT_BADGE   (1ull << 40)      /* + process slot; clients of the protocol have small badges */
 #define THREAD_BADGE  (FAULT_BADGE + LPROC_MAX)   /* + thread index (threads.c) */
 #define TTY_BADGE     (1ull << 41)      /* our console reader thread (tty.c) */
 
 /* The Linux address space. */
 #define STACK_TOP     0x7f7fff000000ull /* 16 MiB below 0x7f8000000000, where a VSpace keeps its ASID */
-#define STACK_PAGES   64                /* 256 KiB, made whole at the start */
+#define STACK_PAGES   64                /* 256 KiB at most, made on demand below the first pages */
+#define STACK_INITIAL 4                 /* the pages made at the start (the arguments, the first frames) */
 #define MMAP_BASE     0x7e0000000000ull /* mmap places regions upwards from here */
 #define BRK_MAX       (64ull << 20)     /* how far the heap may grow (the memory runs out first) */
 /*
@@ -56,7 +58,11 @@ struct region {
     uint8_t prot;                       /* PROT_* as the program asked (mprotect records) */
     uint8_t kind;
     bool used;
-    uint64_t src;                       /* a shared image's pages: our slot of origin's frame (0: its own pages) */
+    uint64_t src;                       /* a shared image's or the pool's pages: our slot of origin's frame (0: its own pages) */
+    bool shared;                        /* src is the pool's (shared.c): counted */
+    bool cow;                           /* and private: shared copy-on-write with forks (memory.c) */
+    bool writable;                      /* cow: some page of the pool mapped writable in the process */
+    bool unaliased;                     /* cow: our aliases not made yet (memory.c: alias_ready) */
 };
 
 enum fd_kind { FD_NONE, FD_CONSOLE, FD_FILE, FD_DIR, FD_NULL, FD_PIPE_R, FD_PIPE_W, FD_PROCDIR, FD_PROCFILE, FD_SOCKET };
@@ -114,6 +120,8 @@ struct lproc {
     uint64_t waiter;                    /* a reply object holding a blocked wait (0: none) */
     uint64_t sleeper, wake_ns;          /* a reply object holding its thread's nanosleep, and when it ends */
     uint64_t spare_pt;                  /* a page table of its memory made but not needed yet (0: none) */
+    uint32_t shared_pages;              /* pages of the pool it maps (shared.c), charged to its limit */
+    uint64_t copied[SHARED_PAGES / 64]; /* bit k: its page of a cow region over pool page k is its own copy */
     uint32_t pgid, sid;
     bool orphan;                        /* its parent ended: nobody waits for it, reaped at its end */
     bool fork_pending;                  /* a new child: its first fault is answered with fork_regs */
@@ -170,6 +178,18 @@ long mem_map(struct lproc *p, uint64_t start, uint64_t len, uint8_t rights, uint
 /* The same, mapping the frames in our slots src.. (a shared image) instead of new ones. */
 long mem_map_from(struct lproc *p, uint64_t start, uint64_t len, uint8_t rights, uint64_t src, struct region **out);
 
+/* shared.c: the pool of pages shared between processes */
+void shared_start(void);
+uint64_t shared_slot(uint32_t page);            /* our slot of its frame */
+uint32_t shared_page(uint64_t slot);            /* and back */
+long shared_new(uint32_t n, bool *zero);        /* n free pages in a row, counted once; -1: none */
+uint32_t shared_count(uint32_t page);
+void shared_get(uint32_t first, uint32_t n);
+void shared_put(uint32_t first, uint32_t n);
+long shared_file_find(uint32_t ino, uint32_t gen, uint64_t off, uint32_t n);   /* first page, -1: none */
+bool shared_file_add(uint32_t ino, uint32_t gen, uint64_t off, uint64_t bytes, uint32_t first, uint32_t n);
+long shared_file_write(uint32_t page, const void *data);   /* a file's page back to it; 0 or -errno */
+
 /* image.c: read-only segments shared by every process running one file */
 void image_start(void);
 int image_find(uint32_t ino, uint32_t gen, uint64_t size, uint32_t mtime);   /* -1: not there */
@@ -179,6 +199,13 @@ void image_ready(int img);
 void image_get(int img);
 void image_put(int img);
 long mem_unmap(struct lproc *p, uint64_t start, uint64_t len);
+/* Pages of the pool from page first (shared.c) mapped at start, one more sharer of each; posix errors. */
+long mem_map_shared(struct lproc *p, uint64_t start, uint64_t len, uint8_t rights, uint32_t first,
+                    struct region **out);
+void mem_drop_shared(struct lproc *p);            /* its end: its sharing of the pool's pages ends */
+long mem_stack(struct lproc *p, uint64_t pages, struct region **out);   /* the stack, its top pages made */
+bool mem_fault(struct lproc *p, uint64_t addr, uint64_t error);   /* a page fault: true if served (stack, cow) */
+long mem_fork_cow(struct lproc *p, struct lproc *c, struct region *r, struct region **out);   /* a cow region, to a child */
 struct region *mem_find(struct lproc *p, uint64_t addr);
 void *mem_ptr(struct lproc *p, uint64_t addr, uint64_t len);   /* our alias of [addr, addr+len) if in one region */
 long mem_read(struct lproc *p, void *dst, uint64_t src, uint64_t len);      /* 0 or -EFAULT */

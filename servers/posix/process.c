@@ -130,6 +130,7 @@ void lproc_end_objects(struct lproc *p)
 {
     pith_invoke4(p->tcb, PITH_TCB_SUSPEND, 0, 0, 0, 0);
     pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, p->fault_ep, 0, 0, 0);
+    mem_drop_shared(p);                 /* its file pages written back through our aliases; the pool's freed if last */
     /* The CNode, VSpace, TCB, pages, page tables and our aliases were all made from its chunks. */
     chunks_give_back(&p->mem);
     if (p->image >= 0)

@@ -28,7 +28,8 @@
     X(7, poll) X(23, select) X(270, pselect6) X(271, ppoll) X(25, mremap) \
     X(41, socket) X(42, connect) X(43, accept) X(44, sendto) X(45, recvfrom) X(46, sendmsg) X(47, recvmsg) \
     X(48, shutdown) X(49, bind) X(50, listen) X(51, getsockname) X(52, getpeername) X(54, setsockopt) \
-    X(55, getsockopt) X(288, accept4)
+    X(55, getsockopt) X(288, accept4) \
+    X(26, msync)
 
 #define DECLARE(nr, name) S(name)
 CALLS(DECLARE)
