@@ -74,7 +74,9 @@ if tools/qemu-run.sh --accel "$smp_accel" --smp 2 --timeout 600 --kernel "$BUILD
     if [ "$smp_accel" = icount ]; then
         echo "# cross-CPU figures: icount, $cpus CPUs, in instructions (QEMU runs the CPUs in turns)"
     else
-        echo "# cross-CPU figures: $smp_accel, $cpus CPUs, in ns (QEMU $qemu_version runs only one CPU under icount)"
+        why=""
+        [ "$accel" = icount ] && why=" (QEMU $qemu_version runs only one CPU under icount)"
+        echo "# cross-CPU figures: $smp_accel, $cpus CPUs, in ns$why"
     fi
     grep -E '^(bench|#) pith\.(ipc_call_rtt_xcpu|wake_latency)|^bkl:' "$smp_log.clean" | sed 's/^bkl:/# bkl:/'
 else
