@@ -60,12 +60,17 @@ all: kernel
 kernel: $(KERNEL_BIN)
 
 # Host tools: installed with apt-get when root, else one line naming the command.
+# Then the pinned QEMU (docs/decisions/0022-pinned-qemu.md), unpacked under
+# $(BUILD)/qemu once; without it, one line says why and Debian's QEMU runs.
+PINNED_QEMU = tools/qemu-fetch.sh $(BUILD)/qemu || true
 need-qemu:
 	$(Q)tools/need.sh build
+	$(Q)$(PINNED_QEMU)
 need-iso:
 	$(Q)tools/need.sh iso
 need-test:
 	$(Q)tools/need.sh test
+	$(Q)$(PINNED_QEMU)
 
 $(KOBJ)/%.c.o: %.c
 	@mkdir -p $(dir $@)
@@ -515,6 +520,7 @@ $(BENCH_ELF): $(UOBJ)/tests/user/child-image.S.o
 .PHONY: need-bench
 need-bench:
 	$(Q)tools/need.sh bench
+	$(Q)$(PINNED_QEMU)
 bench: need-bench $(KERNEL_BIN) $(BENCH_ELF)
 	$(Q)ACCEL=$(ACCEL) SMP=$(SMP) BUILD=$(BUILD) tools/bench.sh
 

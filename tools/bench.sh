@@ -19,8 +19,10 @@ if [ "$accel" = auto ]; then
         accel=icount
     fi
 fi
-qemu_version=$(qemu-system-x86_64 --version | sed -n '1s/.*version \([0-9.]*\).*/\1/p')
+# The QEMU qemu-run.sh runs: the pinned one when unpacked (qemu_version, icount_cpu, icount_smp).
+. tools/qemu-pick.sh
 qemu_cpu=max
+[ "$accel" = icount ] && qemu_cpu=$icount_cpu
 [ "$accel" = kvm ] && qemu_cpu=host
 logdir=$BUILD/bench-logs
 mkdir -p "$logdir"
@@ -52,16 +54,31 @@ median=$(echo "$sorted" | sed -n "$(( n / 2 + 1 ))p")
 echo "bench pith.boot_to_banner median=$median min=$(echo "$sorted" | head -1) max=$(echo "$sorted" | tail -1) unit=$unit iters=$n"
 grep -E '^(bench|#) pith\.' "$first"
 
-# Cross-CPU figures need two CPUs: QEMU before 8.1 (Debian 12 has 7.2)
-# cannot run two under icount, so they come from plain emulation (or KVM
+# Cross-CPU figures need two CPUs: under icount only with QEMU 8.1 or
+# later (the pinned QEMU 10.0, tools/qemu-fetch.sh), in instructions and
+# deterministic, with their own machine line.  Debian 12's QEMU 7.2 runs
+# one CPU under icount, so there they come from plain emulation (or KVM
 # where it is real), converted to nanoseconds, with their spread.
 smp_accel=tcg
 [ "$accel" = kvm ] && smp_accel=kvm
+[ "$accel" = icount ] && [ "$icount_smp" = 1 ] && smp_accel=icount
 smp_log=$logdir/smp.log
 if tools/qemu-run.sh --accel "$smp_accel" --smp 2 --timeout 600 --kernel "$BUILD/pith.bin" \
         --module "$BUILD/user/bench.elf" --append "bench smp" --debugcon "$smp_log" --serial /dev/null; then
-    echo "# cross-CPU figures: $smp_accel, 2 CPUs, in ns (QEMU $qemu_version runs only one CPU under icount)"
-    tr -d '\r' < "$smp_log" | grep -E '^(bench|#) pith\.(ipc_call_rtt_xcpu|wake_latency)|^bkl:' | sed 's/^bkl:/# bkl:/'
+    tr -d '\r' < "$smp_log" > "$smp_log.clean"
+    eval "$(sed -n 's/^bench-cpu model=\("[^"]*"\) tsc_mhz=\([0-9]*\) cpus=\([0-9]*\)/model=\1 tsc_mhz=\2 cpus=\3/p' "$smp_log.clean")"
+    smp_cpu=max
+    [ "$smp_accel" = icount ] && smp_cpu=$icount_cpu
+    [ "$smp_accel" = kvm ] && smp_cpu=host
+    echo "bench-machine cpu=\"$model\" tsc_mhz=$tsc_mhz kvm=$kvm cpus=$cpus accel=$smp_accel qemu=$qemu_version qemu_cpu=$smp_cpu"
+    if [ "$smp_accel" = icount ]; then
+        echo "# cross-CPU figures: icount, $cpus CPUs, in instructions (QEMU runs the CPUs in turns)"
+    else
+        why=""
+        [ "$accel" = icount ] && why=" (QEMU $qemu_version runs only one CPU under icount)"
+        echo "# cross-CPU figures: $smp_accel, $cpus CPUs, in ns$why"
+    fi
+    grep -E '^(bench|#) pith\.(ipc_call_rtt_xcpu|wake_latency)|^bkl:' "$smp_log.clean" | sed 's/^bkl:/# bkl:/'
 else
     echo "# cross-CPU figures unavailable: the two-CPU boot failed (see $smp_log)"
 fi

@@ -25,6 +25,11 @@ case $what in
     lwip) list="xz:xz-utils"; command -v wget >/dev/null 2>&1 || list="$list curl:curl" ;;
     *) echo "need.sh: unknown target '$what'" >&2; exit 2 ;;
 esac
+# The pinned QEMU (tools/qemu-fetch.sh) is fetched from Debian's archive
+# by the targets that boot: curl, unless wget is here.
+case $what in
+    build|test|bench) command -v wget >/dev/null 2>&1 || list="$list curl:curl" ;;
+esac
 # The Linux comparison of make bench (bench/linux/run.sh).  Wanted, but not
 # required: without these tools make bench still prints Pith's figures and
 # says why the comparison is missing.

@@ -9,7 +9,8 @@
 # Modes (--accel, or ACCEL in the environment):
 #   tcg     plain emulation; the default wherever KVM is not real
 #   icount  emulation with -icount shift=0,align=off,sleep=off: the guest TSC
-#           advances one tick per executed instruction (benchmarks)
+#           advances one tick per executed instruction (benchmarks); several
+#           CPUs only with QEMU 8.1 or later (the pinned one, below)
 #   kvm     hardware virtualisation, -cpu host; "auto" picks it only when
 #           /proc/cpuinfo shows vmx or svm and /dev/kvm opens
 # --disk IMG attaches a raw image as a modern-only virtio-blk PCI device
@@ -20,7 +21,11 @@
 #   1 the kernel reported failure (panic, failed test: any other value)
 #   2 QEMU itself failed or was stopped
 #   124 the timeout expired
+# The QEMU is the pinned one (tools/qemu-fetch.sh, unpacked under build/)
+# when it is there, else Debian's; QEMU=system forces Debian's
+# (tools/qemu-pick.sh).
 set -u
+. "$(dirname "$0")/qemu-pick.sh"
 
 accel=${ACCEL:-auto}
 smp=1 mem=256 kernel="" iso="" append="" debugcon="" serial="" serial_pipe="" timeout=0
@@ -67,7 +72,7 @@ args=(-M "${QEMU_MACHINE:-q35}" -m "$mem" -smp "$smp" -no-reboot -display none
       -device isa-debug-exit,iobase=0xf4,iosize=0x04)
 case $accel in
     tcg) args+=(-accel tcg -cpu max) ;;
-    icount) args+=(-accel tcg -cpu max -icount shift=0,align=off,sleep=off)
+    icount) args+=(-accel tcg -cpu "$icount_cpu" -icount shift=0,align=off,sleep=off)
             append="$append clock=icount" ;;
     kvm) args+=(-enable-kvm -cpu host) ;;
     *) echo "qemu-run.sh: unknown accel '$accel' (tcg, icount, kvm, auto)" >&2; exit 2 ;;
@@ -110,19 +115,19 @@ fi
 [ $gdb = 1 ] && args+=(-s -S)
 
 if [ $interactive = 1 ]; then
-    echo "qemu-run: mode $accel, $smp CPU(s), $mem MiB; quit with Ctrl-A x" >&2
+    echo "qemu-run: QEMU $qemu_version, mode $accel, $smp CPU(s), $mem MiB; quit with Ctrl-A x" >&2
 fi
 
 if [ $interactive = 1 ]; then
     # In the foreground: QEMU owns the terminal until the user quits.
-    qemu-system-x86_64 "${args[@]}"
+    "${qemu[@]}" "${args[@]}"
     status=$?
 else
     # In the background, so a signal to this script reaches QEMU too.
     if [ "$timeout" != 0 ]; then
-        timeout -k 5 "$timeout" qemu-system-x86_64 "${args[@]}" </dev/null &
+        timeout -k 5 "$timeout" "${qemu[@]}" "${args[@]}" </dev/null &
     else
-        qemu-system-x86_64 "${args[@]}" </dev/null &
+        "${qemu[@]}" "${args[@]}" </dev/null &
     fi
     qpid=$!
     trap 'kill $qpid 2>/dev/null; wait $qpid 2>/dev/null; exit 2' TERM INT HUP

@@ -29,6 +29,7 @@ TIMEOUT=${SOAK_TIMEOUT:-900}
 CALLS=${FUZZ_CALLS:-300000}
 SEED=${FUZZ_SEED:-20261126}
 LOGS=$BUILD/soak-logs
+. tools/qemu-pick.sh          # the QEMU of tools/qemu-run.sh
 [ "$JOBS" -ge 1 ] 2>/dev/null || JOBS=1
 [ "$JOBS" -le 2 ] || JOBS=2
 rm -rf "$LOGS"
@@ -46,7 +47,7 @@ boot() {
     local initrd="" m
     for m in "${modules[@]}"; do initrd="$initrd${initrd:+,}$m"; done
     rm -f "$log.sock"
-    qemu-system-x86_64 -M q35 -m 256 -smp "$SMP" -no-reboot -display none \
+    "${qemu[@]}" -M q35 -m 256 -smp "$SMP" -no-reboot -display none \
         -device isa-debug-exit,iobase=0xf4,iosize=0x04 -accel tcg -cpu max \
         -kernel "$BUILD/pith.bin" -append "$append" -initrd "$initrd" \
         -debugcon "file:$log.debugcon" -serial "file:$log.serial" \

@@ -37,9 +37,11 @@ if [ "$accel" = auto ]; then
         exec 3>&-; accel=kvm
     fi
 fi
+# The QEMU and -cpu of tools/qemu-run.sh (the pinned QEMU when unpacked).
+. tools/qemu-pick.sh
 append="console=ttyS0 quiet panic=-1"
 case $accel in
-    icount) mode=(-accel tcg -cpu max -icount shift=0,align=off,sleep=off)
+    icount) mode=(-accel tcg -cpu "$icount_cpu" -icount shift=0,align=off,sleep=off)
             append="$append pith_unit=insns" ;;
     tcg) mode=(-accel tcg -cpu max) ;;
     kvm) mode=(-enable-kvm -cpu host) ;;
@@ -48,10 +50,8 @@ esac
 
 # QEMU before 8.1 gives the whole icount time slice to the first vCPU, and
 # Linux hangs bringing up the second: there, one CPU (no *_xcpu figures).
-qemu_version=$(qemu-system-x86_64 --version 2>/dev/null | sed -n '1s/.*version \([0-9.]*\).*/\1/p')
 [ -n "$qemu_version" ] || fail "qemu-system-x86_64 not found"
-if [ "$accel" = icount ] && [ "$smp" -gt 1 ] &&
-   [ "$(printf '%s\n8.1\n' "$qemu_version" | sort -V | head -1)" != 8.1 ]; then
+if [ "$accel" = icount ] && [ "$smp" -gt 1 ] && [ "$icount_smp" != 1 ]; then
     echo "# linux guest: QEMU $qemu_version cannot run icount with $smp CPUs; using 1" >&2
     smp=1
 fi
@@ -214,7 +214,7 @@ cp "$bin" "$root/init" || fail "cannot copy ipcbench into $root"
 log=$dir/serial.log
 rm -f "$log"
 [ -n "$samples" ] && append="$append -- $samples"
-timeout -k 5 "$timeout" qemu-system-x86_64 -M q35 -m 1G -smp "$smp" "${mode[@]}" \
+timeout -k 5 "$timeout" "${qemu[@]}" -M q35 -m 1G -smp "$smp" "${mode[@]}" \
     -no-reboot -display none -serial "file:$log" -monitor none \
     -kernel "$kernel" -initrd "$dir/initramfs.cpio.gz" -append "$append" ${disk[@]+"${disk[@]}"} \
     </dev/null >"$dir/qemu.log" 2>&1

@@ -11,7 +11,8 @@
 #define QEMU_EXIT_PANIC     0x11    /* 35 */
 #define QEMU_EXIT_TESTFAIL  0x12    /* 37 */
 
-/* Exits QEMU when running under it (the debug console answers); returns otherwise. */
+/* Exits QEMU when running under it (the debug console answers); returns
+ * otherwise, and at once after the first call. */
 void qemu_exit(unsigned code);
 
 /* Ends the system cleanly: QEMU exits with success, real hardware halts. */
