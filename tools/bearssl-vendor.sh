@@ -4,7 +4,8 @@
 # compares every vendored file.  --update copies the files again.
 set -eu
 cd "$(dirname "$0")/.."
-url=http://deb.debian.org/debian/pool/main/b/bearssl/bearssl_0.6+dfsg.1.orig.tar.xz
+archive=$(tools/debian-archive.sh) || { echo "error: apt names no Debian 12 archive" >&2; exit 1; }
+url=$archive/pool/main/b/bearssl/bearssl_0.6+dfsg.1.orig.tar.xz
 sum=102a625bd8f6155260867a50c508df8d8c3f796985dd744df1a68e5cd1a79004
 dir=${BUILD:-build}/bearssl-src
 mkdir -p "$dir"

@@ -3,12 +3,16 @@
 # Unpacks lwIP 2.1.3 (Debian's source package lwip 2.1.3+dfsg1, the
 # upstream release with non-free files removed) into DIR/lwip-2.1.3, for
 # the network server (servers/net, docs/decisions/0017-lwip.md).  The
-# tarball is fetched once from Debian's archive into DIR and checked
+# tarball is fetched once from the Debian archive apt uses (tools/debian-archive.sh) into DIR and checked
 # against its pinned sha256; a failure is one line naming the cause.
 set -e
 dir=$1
 tarball=lwip_2.1.3+dfsg1.orig.tar.xz
-url=http://deb.debian.org/debian/pool/main/l/lwip/$tarball
+archive=$("$(dirname "$0")/debian-archive.sh") || {
+    echo "error: apt names no Debian 12 archive to fetch lwIP from; put $tarball in $dir by hand" >&2
+    exit 1
+}
+url=$archive/pool/main/l/lwip/$tarball
 sha256=0a8276d09fc4e97bbba2f953d74af2388fc2195ea156be9d7589e297a68fde24
 mkdir -p "$dir"
 [ -f "$dir/lwip-2.1.3/src/core/init.c" ] && exit 0

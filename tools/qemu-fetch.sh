@@ -4,7 +4,7 @@
 # bookworm-backports, with its firmware) into DIR, for tools/qemu-run.sh:
 # the QEMU under which several CPUs run under icount, so cross-CPU figures
 # count instructions (docs/decisions/0022-pinned-qemu.md).  Nothing is
-# installed on the host: each .deb is fetched once from Debian's archive
+# installed on the host: each .deb is fetched once from the Debian archive apt uses (tools/debian-archive.sh)
 # into DIR/debs, checked against its pinned sha256 and unpacked with
 # dpkg -x.  The libraries it links are those of Debian 12's own
 # qemu-system-x86, which tools/need.sh installs.
@@ -14,7 +14,11 @@
 # Debian's QEMU (make bench then gives its cross-CPU figures in ns).
 set -e
 dir=$1
-pool=http://deb.debian.org/debian/pool/main
+archive=$(dirname "$0")/debian-archive.sh
+pool=$("$archive")/pool/main || {
+    echo "error: apt names no Debian 12 archive to fetch the pinned QEMU from; using Debian's QEMU" >&2
+    exit 1
+}
 version=10.0.2+ds-2+deb13u1~bpo12+1
 # pool path  sha256  (qemu-system-x86's dependencies that bookworm's own
 # versions do not satisfy, and the firmware its q35 machine loads)
