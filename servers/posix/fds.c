@@ -3,7 +3,7 @@
  * descriptors, each naming a description (kind, /fs handle, offset,
  * flags) shared by dup as Linux shares them.  0, 1 and 2 start as the
  * console.  The calls that work on descriptors alone: close, dup, dup2,
- * dup3, fcntl.
+ * dup3, fcntl (its record locks: locks.c).
  */
 #include "personality.h"
 #include "console.h"
@@ -68,7 +68,9 @@ void files_init(struct lproc *p)
 
 void files_close_all(struct lproc *p)
 {
+    locks_forget(p);
     for (int fd = 0; fd < FD_MAX; fd++) {
+        locks_release(p, p->fds[fd].of);
         ofile_drop(p->fds[fd].of);
         p->fds[fd].of = NULL;
     }
@@ -79,6 +81,7 @@ SYSCALL(close)
     struct ofile *of = ofile_of(p, a0);
     if (!of)
         return -EBADF;
+    locks_release(p, of);               /* any descriptor of the file: POSIX locks go */
     ofile_drop(of);
     p->fds[a0].of = NULL;
     return 0;
@@ -104,6 +107,7 @@ static long dup_to(struct lproc *p, uint64_t from, uint64_t to, bool cloexec)
         return -EBADF;
     if (from == to)
         return (long)to;
+    locks_release(p, p->fds[to].of);
     ofile_drop(p->fds[to].of);
     p->fds[to] = (struct fd){ .of = of, .cloexec = cloexec };
     of->refs++;
@@ -144,6 +148,10 @@ SYSCALL(fcntl)
     case F_SETFL:
         of->flags = (of->flags & O_ACCMODE) | ((uint32_t)a2 & (O_APPEND | O_NONBLOCK));
         return 0;
+    case F_GETLK:
+    case F_SETLK:
+    case F_SETLKW:
+        return fcntl_lock(p, a0, a1, a2);
     default:
         return -EINVAL;
     }

@@ -156,7 +156,7 @@ static long open_at(struct lproc *p, int dirfd, uint64_t upath, uint32_t flags, 
     err = fs_lookup(&fs, path, !(flags & O_NOFOLLOW), &ino, &gen, &fmode, &nlink, &uid, &gid, &size, &at, &mt, &ct,
                     &blocks);
     if (err == FS_E_NOT_FOUND && (flags & O_CREAT)) {
-        err = fs_create(&fs, path, mode & 07777 & ~022u, &ino, &gen);
+        err = fs_create(&fs, path, mode & 07777 & ~umask_of(p), &ino, &gen);
         fmode = S_IFREG;
         if (err)
             return fs_errno(err);

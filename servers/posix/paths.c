@@ -105,7 +105,9 @@ SYSCALL(mkdirat)
     char path[256];
     uint32_t ino, gen;
     long err = path_resolve(p, a1, (int)a0, path);
-    return err ? err : fs_errno(fs_mkdir(&fs, path, (uint32_t)a2 & 07777 & ~022u, &ino, &gen));
+    if (!err && !strcmp(path, "/"))
+        return -EEXIST;                 /* the root has no name to make (mkdir -p starts there) */
+    return err ? err : fs_errno(fs_mkdir(&fs, path, (uint32_t)a2 & 07777 & ~umask_of(p), &ino, &gen));
 }
 SYSCALL(mkdir) { return sys_mkdirat(p, (uint64_t)AT_FDCWD, a0, a1, 0, 0, 0); }
 

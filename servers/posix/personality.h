@@ -143,6 +143,7 @@ struct lproc {
     bool poll_masked;
     struct pith_fault_regs sys_regs;    /* the registers of its last system call (a kept answer's) */
     uint64_t sys_nr;                    /* and its number */
+    uint16_t umask_x;                   /* the umask XOR 022 (meta.c's umask_of) */
 };
 
 /* The registers of the system call being served (fault.c). */
@@ -251,6 +252,12 @@ bool sock_again(struct lproc *p, uint64_t reply);   /* a sleeper woken: a blocke
 uint64_t sock_tick(uint64_t now);
 void sock_cancel_keep(struct lproc *p);        /* a readv or writev answered after all (io.c) */              /* kept polls over sockets looked at; ns until the next (0: none) */
 
+long retry_later(struct lproc *p);             /* kept, and made again 2 ms later (fcntl's F_SETLKW) */
+/* meta.c: metadata calls; locks.c: fcntl's record locks */
+uint32_t umask_of(const struct lproc *p);
+long fcntl_lock(struct lproc *p, uint64_t fd, uint64_t cmd, uint64_t arg);
+void locks_release(struct lproc *p, const struct ofile *of);   /* a descriptor of it closed */
+void locks_forget(struct lproc *p);
 /* clock.c */
 void clock_start(void);
 uint64_t clock_realtime_ns(void);

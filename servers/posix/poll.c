@@ -62,8 +62,10 @@ static long eval_poll(struct lproc *p, uint64_t ufds, uint64_t nfds, bool write_
         return -EFAULT;
     long count = 0;
     for (uint64_t i = 0; i < nfds; i++) {
-        if (fds[i].fd < 0)
-            continue;                   /* left as it is, as Linux leaves it */
+        if (fds[i].fd < 0) {
+            fds[i].revents = 0;         /* as Linux: a caller reusing its array (busybox nc) must not see old events */
+            continue;
+        }
         struct ofile *of = ofile_of(p, (uint64_t)fds[i].fd);
         unsigned r = of ? ready_of(of) & ((unsigned)(uint16_t)fds[i].events | L_POLLERR | L_POLLHUP) : L_POLLNVAL;
         fds[i].revents = (int16_t)r;

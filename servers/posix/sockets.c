@@ -136,6 +136,8 @@ static long block(struct lproc *p, uint64_t fd, uint64_t done)
     return NO_ANSWER;
 }
 
+long retry_later(struct lproc *p) { return block(p, UINT64_MAX, 0); }
+
 bool sock_again(struct lproc *p, uint64_t reply)
 {
     struct retry *r = &retries[p - lprocs];

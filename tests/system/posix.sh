@@ -10,7 +10,7 @@
 
 PX=$BUILD/posix
 PU=$BUILD/user
-POSIX_PROGRAMS=${POSIX_PROGRAMS:-"hello status segv args files memory clock uname enosys fork signals poll proc mremap tty jobs threads sockets"}
+POSIX_PROGRAMS=${POSIX_PROGRAMS:-"hello status segv args files memory clock uname enosys fork signals poll proc mremap tty jobs threads sockets fsmeta"}
 POSIX_PROC=" proc "                # these see the host's /proc, mounted in the chroot
 POSIX_TTY=" tty "                  # these run on a pseudo-terminal on the host (script), as on Pith's console
 POSIX_ARGS_args="alpha beta"
@@ -22,6 +22,10 @@ POSIX_BUSYBOX=(                 # name|command line (after the binary)
     "busybox_sh_echo|sh /posix/echo.sh"
     "busybox_sh_pipe|sh /posix/pipe.sh"
     "busybox_sh_status|sh /posix/status.sh"
+    "busybox_applets_text|sh /posix/applets/text.sh"      # the scripts of tests/posix/applets/
+    "busybox_applets_files|sh /posix/applets/files.sh"
+    "busybox_applets_archive|sh /posix/applets/archive.sh"
+    "busybox_nc_loopback|sh /posix/applets/nc.sh"
 )
 
 posix_modules() {
@@ -46,6 +50,7 @@ posix_folder() {
     # (applets by bare name need /proc/self/exe, which the host's chroot lacks: the scripts name busybox)
     printf 'true | false; echo status $?; /bin/busybox sh -c "exit 5"; echo $?\n/bin/busybox echo x | /bin/busybox tr x y\n' \
         > "$dir/posix/status.sh"
+    cp -r tests/posix/applets "$dir/posix/applets"
     [ -x /bin/busybox ] && cp /bin/busybox "$dir/bin/busybox"
     return 0
 }
@@ -60,6 +65,7 @@ posix_host() {
     out=$(realpath "$3")
     # As root, in a chroot, so absolute paths mean what they mean on the test disk.
     if [ "$(id -u)" = 0 ]; then
+        mkdir -p "$tmp/dev" && mknod -m 666 "$tmp/dev/null" c 1 3    # Pith's is built in (gzip -t writes there)
         case $POSIX_PROC in *" $1 "*) mkdir -p "$tmp/proc" && mount -t proc proc "$tmp/proc" ;; esac
         case $POSIX_TTY in
         *" $1 "*)   # nothing typed: script's input stays open and empty while the program runs
@@ -230,11 +236,28 @@ posix_ash() {
     session_mark
     printf '\003' >&7
     posix_ash_step ash_fg_continues_the_stopped_job '\^C' 10
+    posix_vi
     session_send 'exit 3'
     if session_wait 'linux: /bin/busybox: exit status 3' 20 && session_wait 'pith> ' 10; then
         result PASS posix/ash_exit_back_to_the_pith_shell
     else
         result FAIL posix/ash_exit_back_to_the_pith_shell "see $LOGS/posix"
+    fi
+}
+
+# busybox vi on the console: a file opened, a line inserted, :wq, then cat shows it.
+posix_vi() {
+    session_send '/bin/busybox vi /tmp/vi.txt'
+    sleep 2                             # vi draws its screen
+    session_mark
+    printf 'ihello from vi\033' >&7      # insert, text, Esc
+    sleep 1
+    printf ':wq\r' >&7
+    if session_wait '/ # ' 20; then
+        session_send '/bin/busybox cat /tmp/vi.txt'
+        posix_ash_step vi_inserts_and_writes_a_file '^hello from vi$'
+    else
+        result FAIL posix/vi_inserts_and_writes_a_file "vi did not end with :wq (see $LOGS/posix)"
     fi
 }
 
