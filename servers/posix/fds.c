@@ -48,7 +48,7 @@ struct ofile *ofile_of(struct lproc *p, uint64_t fd)
 
 long fd_new(struct lproc *p, struct ofile *of, int from, bool cloexec)
 {
-    for (int fd = from; fd < FD_MAX; fd++)
+    for (int fd = from; fd < (int)fd_limit(p); fd++)
         if (!p->fds[fd].of) {
             p->fds[fd] = (struct fd){ .of = of, .cloexec = cloexec };
             return fd;
@@ -103,7 +103,7 @@ SYSCALL(dup)
 static long dup_to(struct lproc *p, uint64_t from, uint64_t to, bool cloexec)
 {
     struct ofile *of = ofile_of(p, from);
-    if (!of || to >= FD_MAX)
+    if (!of || to >= fd_limit(p))
         return -EBADF;
     if (from == to)
         return (long)to;
@@ -131,7 +131,7 @@ SYSCALL(fcntl)
     switch (a1) {
     case F_DUPFD:
     case F_DUPFD_CLOEXEC: {
-        if (a2 >= FD_MAX)
+        if (a2 >= fd_limit(p))
             return -EINVAL;
         long fd = fd_new(p, of, (int)a2, a1 == F_DUPFD_CLOEXEC);
         if (fd >= 0)

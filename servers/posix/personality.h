@@ -144,6 +144,8 @@ struct lproc {
     struct pith_fault_regs sys_regs;    /* the registers of its last system call (a kept answer's) */
     uint64_t sys_nr;                    /* and its number */
     uint16_t umask_x;                   /* the umask XOR 022 (meta.c's umask_of) */
+    uint16_t rlim_set;                  /* bit r: rlim[r] set by setrlimit (limits.c), else the default */
+    uint64_t rlim[16][2];
 };
 
 /* The registers of the system call being served (fault.c). */
@@ -258,6 +260,9 @@ uint32_t umask_of(const struct lproc *p);
 long fcntl_lock(struct lproc *p, uint64_t fd, uint64_t cmd, uint64_t arg);
 void locks_release(struct lproc *p, const struct ofile *of);   /* a descriptor of it closed */
 void locks_forget(struct lproc *p);
+/* limits.c: resource limits */
+uint32_t fd_limit(const struct lproc *p);      /* RLIMIT_NOFILE's soft limit, at most FD_MAX */
+void meta_inherit(struct lproc *c, const struct lproc *p);     /* fork's and execve's: umask, limits */
 /* clock.c */
 void clock_start(void);
 uint64_t clock_realtime_ns(void);

@@ -50,6 +50,7 @@ static inline const char *errname(int e)
     case ENAMETOOLONG: return "ENAMETOOLONG";
     case EDEADLK: return "EDEADLK";
     case EXDEV: return "EXDEV";
+    case EMFILE: return "EMFILE";
     default: return "other";
     }
 }

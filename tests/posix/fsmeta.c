@@ -312,6 +312,34 @@ static void limits(void)
     printf("nofile sane: %s\n", r.rlim_cur > 3 && r.rlim_cur <= r.rlim_max ? "yes" : "no");
     CHECK("getrlimit 99", syscall(SYS_getrlimit, 99, &r));
     CHECK("getrlimit bad address", syscall(SYS_getrlimit, RLIMIT_STACK, 8L));
+    r = (struct rlimit){ 64, 32 };
+    CHECK("setrlimit soft above hard", setrlimit(RLIMIT_NOFILE, &r));
+    CHECK("setrlimit 99", syscall(SYS_setrlimit, 99, &r));
+    CHECK("setrlimit bad address", syscall(SYS_setrlimit, RLIMIT_NOFILE, 8L));
+    /* In a child, which inherits the limit: descriptors stop at its soft limit. */
+    pid_t child = fork();
+    if (child == 0) {
+        r = (struct rlimit){ 20, 40 };
+        CHECK("setrlimit nofile 20 40", setrlimit(RLIMIT_NOFILE, &r));
+        if (fork() == 0) {
+            getrlimit(RLIMIT_NOFILE, &r);
+            printf("grandchild inherits: %ld %ld\n", (long)r.rlim_cur, (long)r.rlim_max);
+            int last = -1, fd;
+            while ((fd = dup(1)) >= 0)
+                last = fd;
+            printf("dup stops after %d: %s\n", last, errname(errno));
+            CHECK("dup2 to the limit", dup2(1, 20));
+            CHECK("F_DUPFD from the limit", fcntl(1, F_DUPFD, 20));
+            _exit(0);
+        }
+        wait(NULL);
+        r = (struct rlimit){ RLIM_INFINITY, RLIM_INFINITY };
+        CHECK("setrlimit stack unlimited", setrlimit(RLIMIT_STACK, &r));
+        getrlimit(RLIMIT_STACK, &r);
+        printf("stack unlimited: %s\n", r.rlim_cur == RLIM_INFINITY ? "yes" : "no");
+        _exit(0);
+    }
+    waitpid(child, NULL, 0);
 }
 
 int main(void)
