@@ -35,8 +35,8 @@ static long by_path(const char *path, bool follow, struct handle *h)
 {
     uint32_t nlink, ct;
     uint64_t blocks;
-    if (proc_path(path))
-        return -EPERM;                  /* /proc's files are made by us, not kept anywhere */
+    if (proc_path(path) || !strcmp(path, "/dev/console") || !strcmp(path, "/dev/tty") || !strcmp(path, "/dev/null"))
+        return -EPERM;                  /* /proc and the built-in devices are made by us, not kept anywhere */
     return fs_errno(fs_lookup(&fs, path, follow, &h->ino, &h->gen, &h->mode, &nlink, &h->uid, &h->gid, &h->size,
                               &h->atime, &h->mtime, &ct, &blocks));
 }
@@ -358,9 +358,8 @@ SYSCALL(statfs)
     if (err)
         return err;
     bool proc = proc_path(path);
-    if (!proc && strcmp(path, "/dev/console") && strcmp(path, "/dev/tty") && strcmp(path, "/dev/null") &&
-        (err = by_path(path, true, &h)))
-        return err;
+    if (!proc && (err = by_path(path, true, &h)) && err != -EPERM)
+        return err;                     /* (a built-in device: on the root's volume, as Linux's /dev is not) */
     return statfs_fill(p, proc, a1);
 }
 

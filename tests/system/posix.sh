@@ -14,7 +14,7 @@ POSIX_PROGRAMS=${POSIX_PROGRAMS:-"hello status segv args files memory clock unam
 POSIX_PROC=" proc "                # these see the host's /proc, mounted in the chroot
 POSIX_TTY=" tty "                  # these run on a pseudo-terminal on the host (script), as on Pith's console
 # These get a /dev/null in the host's chroot (Pith's is built in): gzip -t writes there, ash's background jobs read it.
-POSIX_DEVNULL=" busybox_applets_text busybox_applets_files busybox_applets_archive busybox_nc_loopback "
+POSIX_DEVNULL=" busybox_applets_text busybox_applets_files busybox_applets_archive busybox_applets_more busybox_nc_loopback "
 POSIX_ARGS_args="alpha beta"
 POSIX_BUSYBOX=(                 # name|command line (after the binary)
     "busybox_echo|echo hello"
@@ -27,6 +27,7 @@ POSIX_BUSYBOX=(                 # name|command line (after the binary)
     "busybox_applets_text|sh /posix/applets/text.sh"      # the scripts of tests/posix/applets/
     "busybox_applets_files|sh /posix/applets/files.sh"
     "busybox_applets_archive|sh /posix/applets/archive.sh"
+    "busybox_applets_more|sh /posix/applets/more.sh"
     "busybox_nc_loopback|sh /posix/applets/nc.sh"
 )
 
@@ -168,6 +169,16 @@ posix_run() {
             result PASS posix/busybox_ps
         else
             result FAIL posix/busybox_ps "no line for ps itself (see $log)"
+        fi
+        # df reads /proc/mounts and statfs's the volume: the Pith shell's df gives the same sizes.
+        local sizes
+        if session_cmd 'df' '^/fs ' > /dev/null &&
+            sizes=$(session_since | awk '$1 == "/fs" { print $2, $3, $4 }') &&
+            session_cmd 'linux /bin/busybox df' '^/dev/root ' > /dev/null &&
+            [ -n "$sizes" ] && [ "$(session_since | awk '$1 == "/dev/root" && $6 == "/" { print $2, $3, $4 }')" = "$sizes" ]; then
+            result PASS posix/busybox_df
+        else
+            result FAIL posix/busybox_df "busybox df does not show the volume as the shell's df does (see $log)"
         fi
         posix_ash
     else
