@@ -145,7 +145,7 @@ struct lproc {
     uint64_t sys_nr;                    /* and its number */
     uint16_t umask_x;                   /* the umask XOR 022 (meta.c's umask_of) */
     uint16_t rlim_set;                  /* bit r: rlim[r] set by setrlimit (limits.c), else the default */
-    uint64_t rlim[16][2];
+    uint64_t rlim[16][2];               /* RLIM_NLIMITS of them: soft, hard */
 };
 
 /* The registers of the system call being served (fault.c). */
