@@ -35,7 +35,7 @@ static long by_path(const char *path, bool follow, struct handle *h)
 {
     uint32_t nlink, ct;
     uint64_t blocks;
-    if (proc_path(path) || !strcmp(path, "/dev/console") || !strcmp(path, "/dev/tty") || !strcmp(path, "/dev/null"))
+    if (proc_path(path) || device_of(path) >= 0)
         return -EPERM;                  /* /proc and the built-in devices are made by us, not kept anywhere */
     return fs_errno(fs_lookup(&fs, path, follow, &h->ino, &h->gen, &h->mode, &nlink, &h->uid, &h->gid, &h->size,
                               &h->atime, &h->mtime, &ct, &blocks));

@@ -201,6 +201,9 @@ long fsio_write(uint32_t ino, uint32_t gen, uint64_t off, const void *src, uint6
 long fs_errno(long err);                                  /* a negated Linux errno for an fs.idl error */
 long path_resolve(struct lproc *p, uint64_t upath, int dirfd, char *out);   /* absolute path, or -errno */
 long path_join(const char *cwd, const char *path, char *out);
+/* io.c: the devices built in (/dev/console, /dev/tty, /dev/null, /dev/zero, /dev/random, /dev/urandom) */
+int device_of(const char *path);                /* its index, -1 if path is none of them */
+void device_stat(int index, struct stat *st);
 
 /* fds.c: descriptors and open file descriptions */
 void files_init(struct lproc *p);

@@ -13,8 +13,9 @@ PU=$BUILD/user
 POSIX_PROGRAMS=${POSIX_PROGRAMS:-"hello status segv args files memory clock uname enosys fork signals poll proc mremap tty jobs threads sockets fsmeta"}
 POSIX_PROC=" proc "                # these see the host's /proc, mounted in the chroot
 POSIX_TTY=" tty "                  # these run on a pseudo-terminal on the host (script), as on Pith's console
-# These get a /dev/null in the host's chroot (Pith's is built in): gzip -t writes there, ash's background jobs read it.
-POSIX_DEVNULL=" busybox_applets_text busybox_applets_files busybox_applets_archive busybox_applets_more busybox_nc_loopback "
+# These get /dev/null, /dev/zero and /dev/urandom in the host's chroot (Pith's are built in): gzip -t
+# writes to /dev/null, ash's background jobs read it.
+POSIX_DEV=" busybox_applets_text busybox_applets_files busybox_applets_archive busybox_applets_more busybox_nc_loopback "
 POSIX_ARGS_args="alpha beta"
 POSIX_BUSYBOX=(                 # name|command line (after the binary)
     "busybox_echo|echo hello"
@@ -68,7 +69,11 @@ posix_host() {
     out=$(realpath "$3")
     # As root, in a chroot, so absolute paths mean what they mean on the test disk.
     if [ "$(id -u)" = 0 ]; then
-        case $POSIX_DEVNULL in *" $1 "*) mkdir -p "$tmp/dev" && mknod -m 666 "$tmp/dev/null" c 1 3 ;; esac
+        case $POSIX_DEV in
+        *" $1 "*)
+            mkdir -p "$tmp/dev" && mknod -m 666 "$tmp/dev/null" c 1 3 && mknod -m 666 "$tmp/dev/zero" c 1 5 &&
+                mknod -m 666 "$tmp/dev/urandom" c 1 9 ;;
+        esac
         case $POSIX_PROC in *" $1 "*) mkdir -p "$tmp/proc" && mount -t proc proc "$tmp/proc" ;; esac
         case $POSIX_TTY in
         *" $1 "*)   # nothing typed: script's input stays open and empty while the program runs

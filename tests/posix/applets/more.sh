@@ -1,5 +1,6 @@
 # More applets: dd, tee, od, hexdump, nl, paste, rev, fold, expr, printf, cat -n, tac,
-# truncate, chown, chgrp, touch -r, ls -l, mktemp, sync, yes, cp -a of a link.
+# truncate, chown, chgrp, touch -r, ls -l, mktemp, sync, yes, cp -a of a link;
+# /dev/zero, /dev/urandom, /dev/null.
 B=/bin/busybox
 W=/tmp/applets-more
 $B rm -rf $W; $B mkdir -p $W; cd $W
@@ -40,5 +41,12 @@ $B ln -s n sl; $B ln -sfn u1 sl; $B readlink sl
 $B mv -f u1 u3; $B ls -1 u1 u3 2>&1 | $B sort
 $B cp -a sl copy-of-link; $B readlink copy-of-link
 $B rm -rf idir; $B test ! -e idir && echo "rm -rf gone"
+echo "-- devices"
+$B dd if=/dev/zero of=z bs=1024 count=64 2> err; $B stat -c '%s' z; $B md5sum < z
+$B head -c 1000 /dev/urandom | $B wc -c
+$B dd if=/dev/urandom bs=16 count=1 2> err | $B od -An -tx1 | $B wc -w
+$B cat /dev/null | $B wc -c
+echo gone > /dev/null; echo "write to /dev/null: $?"
+$B stat -c '%F %t,%T %a' /dev/null /dev/zero /dev/urandom
 cd /; $B rm -rf $W
 echo done
