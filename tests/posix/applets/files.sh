@@ -68,6 +68,7 @@ $B md5sum a/d/f2 > sums; $B md5sum -c sums
 $B date -u -d @1234567890 '+%Y-%m-%d %H:%M:%S %a %j'
 $B date -u -d '2021-12-31 23:59:59' +%s
 $B basename /a/b/c.txt .txt; $B dirname /a/b/c.txt
+$B whoami
 $B realpath a/d/../d/f2
 cd /; $B rm -rf $W
 echo done
