@@ -15,7 +15,7 @@ POSIX_PROC=" proc "                # these see the host's /proc, mounted in the 
 POSIX_TTY=" tty "                  # these run on a pseudo-terminal on the host (script), as on Pith's console
 # These get /dev/null, /dev/zero and /dev/urandom in the host's chroot (Pith's are built in): gzip -t
 # writes to /dev/null, ash's background jobs read it.
-POSIX_DEV=" busybox_applets_text busybox_applets_files busybox_applets_archive busybox_applets_more busybox_nc_loopback "
+POSIX_DEV=" busybox_applets_text busybox_applets_files busybox_applets_archive busybox_applets_more busybox_applets_shell busybox_nc_loopback "
 POSIX_ARGS_args="alpha beta"
 POSIX_BUSYBOX=(                 # name|command line (after the binary)
     "busybox_echo|echo hello"
@@ -29,6 +29,7 @@ POSIX_BUSYBOX=(                 # name|command line (after the binary)
     "busybox_applets_files|sh /posix/applets/files.sh"
     "busybox_applets_archive|sh /posix/applets/archive.sh"
     "busybox_applets_more|sh /posix/applets/more.sh"
+    "busybox_applets_shell|sh /posix/applets/shell.sh"
     "busybox_nc_loopback|sh /posix/applets/nc.sh"
 )
 
