@@ -1,5 +1,5 @@
 # busybox nc over loopback: a listener in the background writes what it receives to a file;
-# a client sends a line from a pipe and ends at its end of input.  The client's
+# a client sends a line from a file and ends at its end.  The client's
 # poll then has its finished input as a negative descriptor.  Twice, on one port.
 B=/bin/busybox
 W=/tmp/applets-nc
@@ -9,7 +9,8 @@ for round in 1 2; do
                                             # its side at once, and the client might see that first
     L=$!
     $B sleep 1
-    echo "round $round over loopback" | $B nc 127.0.0.1 47123
+    echo "round $round over loopback" > msg
+    $B nc 127.0.0.1 47123 < msg             # (from a file: one process fewer than a pipe from echo)
     echo "client: $?"
     wait $L
     echo "listener: $?"
