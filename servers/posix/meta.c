@@ -207,6 +207,8 @@ SYSCALL(futimesat)
     } else {
         utimens_get(p, 0, &t);
     }
+    if (!a1)                            /* no path: the descriptor itself, as Linux does */
+        return (int)a0 == AT_FDCWD ? -EFAULT : times_h(&h, by_fd(p, a0, &h), &t);
     return times_h(&h, by_at(p, (int)a0, a1, false, true, &h), &t);
 }
 SYSCALL(utimes) { return sys_futimesat(p, (uint64_t)AT_FDCWD, a0, a1, 0, 0, 0); }

@@ -116,6 +116,9 @@ static void times(void)
     CHECK("futimens", futimens(fd, ts));
     times_of("after futimens", "meta/f", true);
     CHECK("futimens a bad descriptor", futimens(99, ts));
+    struct timeval fv[2] = { { 1260000000, 0 }, { 1270000000, 0 } };
+    CHECK("futimesat of the descriptor", syscall(SYS_futimesat, fd, NULL, fv));
+    times_of("after futimesat", "meta/f", true);
     close(fd);
     struct timeval tv[2] = { { 1400000000, 5 }, { 1500000000, 0 } };
     CHECK("utimes", utimes("meta/f", tv));
