@@ -30,6 +30,7 @@ static long fs_error(int e)
     case EXT2_ELOOP: return FS_E_LOOP;
     case EXT2_EFBIG: return FS_E_TOO_BIG;
     case EXT2_EMLINK: return FS_E_TOO_MANY_LINKS;
+    case EXT2_EPERM: return FS_E_NOT_PERMITTED;
     default: return FS_E_IO;
     }
 }
@@ -346,6 +347,52 @@ static long op_utimes(void *ctx, const char *path, uint32_t atime, uint32_t mtim
     return err ? err : fs_error(ext2_utimes(&volume.fs, ino, atime, mtime));
 }
 
+/* setattr's set bits (fs.idl). */
+#define SET_MODE  1u
+#define SET_UID   2u
+#define SET_GID   4u
+#define SET_ATIME 8u
+#define SET_MTIME 16u
+
+static long op_setattr(void *ctx, uint32_t ino, uint32_t gen, uint32_t set, uint32_t mode, uint32_t uid, uint32_t gid,
+                       uint32_t atime, uint32_t mtime, uint64_t *ep)
+{
+    NEED_VOLUME();
+    *ep = epoch;
+    struct ext2_stat st;
+    long err = check_handle(ino, gen, &st);
+    if (err)
+        return err;
+    if (set & ~(SET_MODE | SET_UID | SET_GID | SET_ATIME | SET_MTIME))
+        return FS_E_INVALID;
+    /* Each change is checked before any is made, so a refused request changes nothing. */
+    uint32_t new_uid = set & SET_UID ? uid : st.uid, new_gid = set & SET_GID ? gid : st.gid;
+    if (new_uid > 0xffff || new_gid > 0xffff)
+        return FS_E_INVALID;            /* ext2 keeps 16 bits of each */
+    if ((set & SET_MODE) && (err = fs_error(ext2_chmod(&volume.fs, ino, (uint16_t)(mode & 07777)))))
+        return err;
+    if ((set & (SET_UID | SET_GID)) && (err = fs_error(ext2_chown(&volume.fs, ino, new_uid, new_gid))))
+        return err;
+    if (set & (SET_ATIME | SET_MTIME))
+        err = fs_error(ext2_utimes(&volume.fs, ino, set & SET_ATIME ? atime : st.atime,
+                                   set & SET_MTIME ? mtime : st.mtime));
+    return err;
+}
+
+static long op_link(void *ctx, const char *from, const char *to, bool follow)
+{
+    NEED_VOLUME();
+    uint32_t ino, dir;
+    const char *name;
+    size_t len;
+    if (from[0] != '/')
+        return FS_E_INVALID;
+    long err = fs_error(ext2_resolve(&volume.fs, from, follow, &ino));
+    if (!err)
+        err = parent_of(to, &dir, &name, &len);
+    return err ? err : durable(fs_error(ext2_link(&volume.fs, ino, dir, name, len)));
+}
+
 static long op_sync(void *ctx, uint64_t *ep)
 {
     NEED_VOLUME();
@@ -398,5 +445,6 @@ const struct fs_handlers fs_ops = {
     .truncate = op_truncate, .create = op_create, .mkdir = op_mkdir, .unlink = op_unlink, .rmdir = op_rmdir,
     .rename = op_rename, .readdir = op_readdir, .symlink = op_symlink, .readlink = op_readlink,
     .chmod = op_chmod, .chown = op_chown, .utimes = op_utimes, .sync = op_sync,
+    .setattr = op_setattr, .link = op_link,
     .attach = op_attach, .read_window = op_read_window, .write_window = op_write_window,
 };

@@ -11,6 +11,7 @@
 #define SOCKET_FOREVER 0xffffffffu      /* a timeout that never ends */
 #define SOCKET_OPT_NODELAY   1
 #define SOCKET_OPT_BROADCAST 2
+#define SOCKET_OPT_REUSEADDR 3
 #define SOCKET_SHUT_RD   1
 #define SOCKET_SHUT_WR   2
 #define SOCKET_SHUT_RDWR 3

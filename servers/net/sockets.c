@@ -213,6 +213,15 @@ static long on_setsockopt(void *ctx, uint32_t sock, uint32_t option, uint32_t va
             tcp_nagle_disable(s->tcp);
         else
             tcp_nagle_enable(s->tcp);
+    } else if (option == SOCKET_OPT_REUSEADDR && (s->tcp || s->udp)) {
+        if (s->tcp && value)
+            ip_set_option(s->tcp, SOF_REUSEADDR);
+        else if (s->tcp)
+            ip_reset_option(s->tcp, SOF_REUSEADDR);
+        else if (value)
+            ip_set_option(s->udp, SOF_REUSEADDR);
+        else
+            ip_reset_option(s->udp, SOF_REUSEADDR);
     } else if (option == SOCKET_OPT_BROADCAST && s->udp) {
         if (value)
             ip_set_option(s->udp, SOF_BROADCAST);

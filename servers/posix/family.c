@@ -65,6 +65,7 @@ static long fork_from(struct lproc *p, uint64_t flags, uint64_t stack, uint64_t 
     c->fs_base = p->fs_base, c->gs_base = p->gs_base;
     c->sigmask = p->sigmask;
     c->no_fastcalls = p->no_fastcalls;
+    meta_inherit(c, p);                 /* the umask and the resource limits */
     memcpy(c->sigact, p->sigact, sizeof c->sigact);
     strcpy(c->cwd, p->cwd);
     strcpy(c->exe, p->exe);
@@ -201,6 +202,7 @@ SYSCALL(execve)
         }
     c->ppid = p->ppid, c->pgid = p->pgid, c->sid = p->sid, c->orphan = p->orphan;
     c->sigmask = p->sigmask;
+    meta_inherit(c, p);                 /* the umask and the resource limits */
     c->sigpending = p->sigpending;      /* pending signals survive the exec */
     memcpy(c->siginfo, p->siginfo, sizeof c->siginfo);
     for (int s = 0; s < 64; s++)        /* handlers go back to the default; ignored signals stay ignored */

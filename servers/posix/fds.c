@@ -3,7 +3,7 @@
  * descriptors, each naming a description (kind, /fs handle, offset,
  * flags) shared by dup as Linux shares them.  0, 1 and 2 start as the
  * console.  The calls that work on descriptors alone: close, dup, dup2,
- * dup3, fcntl.
+ * dup3, fcntl (its record locks: locks.c).
  */
 #include "personality.h"
 #include "console.h"
@@ -48,7 +48,7 @@ struct ofile *ofile_of(struct lproc *p, uint64_t fd)
 
 long fd_new(struct lproc *p, struct ofile *of, int from, bool cloexec)
 {
-    for (int fd = from; fd < FD_MAX; fd++)
+    for (int fd = from; fd < (int)fd_limit(p); fd++)
         if (!p->fds[fd].of) {
             p->fds[fd] = (struct fd){ .of = of, .cloexec = cloexec };
             return fd;
@@ -68,7 +68,9 @@ void files_init(struct lproc *p)
 
 void files_close_all(struct lproc *p)
 {
+    locks_forget(p);
     for (int fd = 0; fd < FD_MAX; fd++) {
+        locks_release(p, p->fds[fd].of);
         ofile_drop(p->fds[fd].of);
         p->fds[fd].of = NULL;
     }
@@ -79,6 +81,7 @@ SYSCALL(close)
     struct ofile *of = ofile_of(p, a0);
     if (!of)
         return -EBADF;
+    locks_release(p, of);               /* any descriptor of the file: POSIX locks go */
     ofile_drop(of);
     p->fds[a0].of = NULL;
     return 0;
@@ -100,10 +103,11 @@ SYSCALL(dup)
 static long dup_to(struct lproc *p, uint64_t from, uint64_t to, bool cloexec)
 {
     struct ofile *of = ofile_of(p, from);
-    if (!of || to >= FD_MAX)
+    if (!of || to >= fd_limit(p))
         return -EBADF;
     if (from == to)
         return (long)to;
+    locks_release(p, p->fds[to].of);
     ofile_drop(p->fds[to].of);
     p->fds[to] = (struct fd){ .of = of, .cloexec = cloexec };
     of->refs++;
@@ -127,7 +131,7 @@ SYSCALL(fcntl)
     switch (a1) {
     case F_DUPFD:
     case F_DUPFD_CLOEXEC: {
-        if (a2 >= FD_MAX)
+        if (a2 >= fd_limit(p))
             return -EINVAL;
         long fd = fd_new(p, of, (int)a2, a1 == F_DUPFD_CLOEXEC);
         if (fd >= 0)
@@ -144,6 +148,10 @@ SYSCALL(fcntl)
     case F_SETFL:
         of->flags = (of->flags & O_ACCMODE) | ((uint32_t)a2 & (O_APPEND | O_NONBLOCK));
         return 0;
+    case F_GETLK:
+    case F_SETLK:
+    case F_SETLKW:
+        return fcntl_lock(p, a0, a1, a2);
     default:
         return -EINVAL;
     }

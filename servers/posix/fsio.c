@@ -88,6 +88,7 @@ long fs_errno(long err)
     case FS_E_LOOP: return -ELOOP;
     case FS_E_TOO_BIG: return -EFBIG;
     case FS_E_TOO_MANY_LINKS: return -EMLINK;
+    case FS_E_NOT_PERMITTED: return -EPERM;
     case FS_E_STALE: return -ESTALE;
     case FS_E_CORRUPT: return -EUCLEAN;
     default: return -EIO;

@@ -1,12 +1,11 @@
 /*
- * System calls about the process itself: exit, identity, uname, limits,
+ * System calls about the process itself: exit, identity, uname,
  * the thread's FS and GS bases.
  */
 #include "personality.h"
 
 #include <errno.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/utsname.h>
 
 SYSCALL(exit_group)
@@ -20,7 +19,6 @@ SYSCALL(getpid) { return p->pid; }
 SYSCALL(gettid) { return thread_tid(p); }
 SYSCALL(getppid) { return p->ppid; }
 SYSCALL(getuid) { return 0; }           /* also geteuid, getgid, getegid: everyone is root */
-SYSCALL(umask) { return 022; }
 
 SYSCALL(uname)
 {
@@ -34,32 +32,6 @@ SYSCALL(uname)
     strcpy(u.__domainname, "(none)");
     return mem_write(p, a0, &u, sizeof u);
 }
-
-static void limit_of(struct lproc *p, uint64_t resource, struct rlimit *r)
-{
-    r->rlim_cur = r->rlim_max = RLIM_INFINITY;
-    if (resource == RLIMIT_STACK)
-        r->rlim_cur = r->rlim_max = STACK_PAGES * PAGE;
-    else if (resource == RLIMIT_NOFILE)
-        r->rlim_cur = r->rlim_max = FD_MAX;
-    else if (resource == RLIMIT_NPROC)
-        r->rlim_cur = r->rlim_max = LPROC_MAX;
-}
-
-SYSCALL(prlimit64)
-{
-    if (a0 && a0 != p->pid)
-        return -ESRCH;
-    if (a1 >= RLIM_NLIMITS)
-        return -EINVAL;
-    struct rlimit r;
-    limit_of(p, a1, &r);
-    if (a3 && mem_write(p, a3, &r, sizeof r))
-        return -EFAULT;
-    return 0;                           /* a new limit is accepted and not enforced */
-}
-SYSCALL(getrlimit) { return sys_prlimit64(p, 0, a0, 0, a1, 0, 0); }
-SYSCALL(setrlimit) { return a0 >= RLIM_NLIMITS ? -EINVAL : 0; }
 
 #define ARCH_SET_GS 0x1001
 #define ARCH_SET_FS 0x1002
@@ -93,3 +65,6 @@ SYSCALL(set_tid_address)
 }
 SYSCALL(set_robust_list) { return a1 == 24 ? 0 : -EINVAL; }    /* accepted: one thread, nothing to clean */
 SYSCALL(rseq) { return -ENOSYS; }       /* glibc carries on without it */
+
+/* Everyone is root with no supplementary groups (id prints its group from getgid). */
+SYSCALL(getgroups) { return (int64_t)a0 < 0 ? -EINVAL : 0; }

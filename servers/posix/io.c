@@ -2,8 +2,8 @@
  * Reading, writing, opening and seeking: files and directories are /fs
  * handles (inode and generation) with an offset, data moving through a
  * bounce buffer and the file server's window (fsio.c); the console is
- * tty.c's; /dev/console, /dev/tty and /dev/null are built in.  And
- * getdents64 over fs.idl's readdir.
+ * tty.c's; /dev/console, /dev/tty, /dev/null, /dev/zero, /dev/random and
+ * /dev/urandom are built in.  And getdents64 over fs.idl's readdir.
  */
 #include "personality.h"
 #include "console.h"
@@ -19,6 +19,52 @@
 
 static char bounce[BOUNCE];
 
+/* The devices built in, none of them on /fs; an ofile's ino is its index here. */
+static const struct device {
+    const char *path;
+    uint8_t kind;
+    uint8_t major, minor;
+    uint16_t mode;
+} devices[] = {
+    { "/dev/console", FD_CONSOLE, 5, 1, 0620 },
+    { "/dev/tty", FD_CONSOLE, 5, 1, 0620 },     /* the console as the controlling terminal */
+    { "/dev/null", FD_NULL, 1, 3, 0666 },
+    { "/dev/zero", FD_NULL, 1, 5, 0666 },
+    { "/dev/random", FD_NULL, 1, 8, 0666 },
+    { "/dev/urandom", FD_NULL, 1, 9, 0666 },
+};
+#define DEVICES (int)(sizeof devices / sizeof devices[0])
+
+int device_of(const char *path)
+{
+    for (int i = 0; i < DEVICES; i++)
+        if (!strcmp(path, devices[i].path))
+            return i;
+    return -1;
+}
+
+void device_stat(int i, struct stat *st)
+{
+    const struct device *d = &devices[i >= 0 && i < DEVICES ? i : 0];
+    stat_fill(st, 1 + (uint32_t)i, S_IFCHR | d->mode, 1, 0, 0, 0, 0, 0, 0, 0);
+    st->st_rdev = (dev_t)(d->major << 8 | d->minor);
+    st->st_dev = 5;
+}
+
+/* A read of a device that is not the console: nothing (null), zeros, or random bytes. */
+static long device_read(struct lproc *p, const struct ofile *of, uint64_t buf, uint64_t n)
+{
+    uint8_t minor = devices[of->ino < (uint32_t)DEVICES ? of->ino : 0].minor;
+    if (minor == 3)
+        return 0;
+    n = n < BOUNCE ? n : BOUNCE;        /* a short read, as Linux's are for these too past a limit */
+    if (minor == 5)
+        memset(bounce, 0, n);
+    else
+        random_bytes(bounce, n);
+    return mem_write(p, buf, bounce, n) ? -EFAULT : (long)n;
+}
+
 static long transfer(struct lproc *p, uint64_t fd, uint64_t buf, uint64_t n, int64_t off, bool write)
 {
     struct ofile *of = ofile_of(p, fd);
@@ -33,7 +79,7 @@ static long transfer(struct lproc *p, uint64_t fd, uint64_t buf, uint64_t n, int
             return -ESPIPE;
         return write ? console_out(p, buf, n) : console_in(p, of, buf, n);
     case FD_NULL:
-        return write ? (long)n : 0;
+        return write ? (long)n : device_read(p, of, buf, n);
     case FD_PIPE_R:
     case FD_PIPE_W:
         return off >= 0 ? -ESPIPE : pipe_transfer(p, of, buf, n, write);
@@ -142,10 +188,12 @@ static long open_at(struct lproc *p, int dirfd, uint64_t upath, uint32_t flags, 
         strcpy(path, target);
     }
     uint32_t keep = flags & (O_ACCMODE | O_APPEND | O_NONBLOCK);
-    if (!strcmp(path, "/dev/console") || !strcmp(path, "/dev/tty") || !strcmp(path, "/dev/null")) {
-        struct ofile *of = ofile_new(path[5] == 'n' ? FD_NULL : FD_CONSOLE, keep);
+    int dev = device_of(path);
+    if (dev >= 0) {
+        struct ofile *of = ofile_new(devices[dev].kind, keep);
         if (!of)
             return -ENFILE;
+        of->ino = (uint32_t)dev;
         long fd = fd_new(p, of, 0, cloexec);
         if (fd < 0)
             ofile_drop(of);
@@ -156,7 +204,7 @@ static long open_at(struct lproc *p, int dirfd, uint64_t upath, uint32_t flags, 
     err = fs_lookup(&fs, path, !(flags & O_NOFOLLOW), &ino, &gen, &fmode, &nlink, &uid, &gid, &size, &at, &mt, &ct,
                     &blocks);
     if (err == FS_E_NOT_FOUND && (flags & O_CREAT)) {
-        err = fs_create(&fs, path, mode & 07777 & ~022u, &ino, &gen);
+        err = fs_create(&fs, path, mode & 07777 & ~umask_of(p), &ino, &gen);
         fmode = S_IFREG;
         if (err)
             return fs_errno(err);

@@ -29,20 +29,11 @@ void stat_fill(struct stat *st, uint32_t ino, uint32_t mode, uint32_t nlink, uin
     st->st_ctim.tv_sec = ctime;
 }
 
-static void console_stat(struct stat *st)
-{
-    stat_fill(st, 1, S_IFCHR | 0620, 1, 0, 0, 0, 0, 0, 0, 0);
-    st->st_rdev = (5 << 8) | 1;         /* /dev/console: 5, 1 */
-    st->st_dev = 5;
-}
-
 static long stat_path(struct lproc *p, const char *path, bool follow, uint64_t buf)
 {
     struct stat st;
-    if (!strcmp(path, "/dev/console") || !strcmp(path, "/dev/tty") || !strcmp(path, "/dev/null")) {
-        console_stat(&st);
-        if (path[5] == 'n')
-            st.st_rdev = (1 << 8) | 3;
+    if (device_of(path) >= 0) {
+        device_stat(device_of(path), &st);
     } else if (proc_path(path)) {
         long err = proc_stat(p, path, follow, &st);
         if (err)
@@ -65,7 +56,7 @@ static long stat_fd(struct lproc *p, uint64_t fd, uint64_t buf)
     if (!of)
         return -EBADF;
     if (of->kind == FD_CONSOLE || of->kind == FD_NULL) {
-        console_stat(&st);
+        device_stat((int)of->ino, &st);
     } else if (of->kind == FD_PROCDIR || of->kind == FD_PROCFILE) {
         proc_stat(p, of->path, true, &st);
     } else if (of->kind == FD_PIPE_R || of->kind == FD_PIPE_W) {
@@ -105,7 +96,9 @@ SYSCALL(mkdirat)
     char path[256];
     uint32_t ino, gen;
     long err = path_resolve(p, a1, (int)a0, path);
-    return err ? err : fs_errno(fs_mkdir(&fs, path, (uint32_t)a2 & 07777 & ~022u, &ino, &gen));
+    if (!err && !strcmp(path, "/"))
+        return -EEXIST;                 /* the root has no name to make (mkdir -p starts there) */
+    return err ? err : fs_errno(fs_mkdir(&fs, path, (uint32_t)a2 & 07777 & ~umask_of(p), &ino, &gen));
 }
 SYSCALL(mkdir) { return sys_mkdirat(p, (uint64_t)AT_FDCWD, a0, a1, 0, 0, 0); }
 
@@ -198,7 +191,7 @@ SYSCALL(faccessat)
     long err = path_resolve(p, a1, (int)a0, path);
     if (err)
         return err;
-    if (!strcmp(path, "/dev/console") || !strcmp(path, "/dev/tty") || !strcmp(path, "/dev/null"))
+    if (device_of(path) >= 0)
         return 0;
     uint32_t ino, gen, mode, nlink, uid, gid, at, mt, ct;
     uint64_t size, blocks;

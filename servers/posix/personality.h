@@ -152,6 +152,9 @@ struct lproc {
     struct pith_fault_regs sys_regs;    /* the registers of its last system call (a kept answer's) */
     uint64_t sys_nr;                    /* and its number */
     bool no_fastcalls;                  /* PITH_POSIX_FASTCALLS=off: every call to us (fastcalls.c) */
+    uint16_t umask_x;                   /* the umask XOR 022 (meta.c's umask_of) */
+    uint16_t rlim_set;                  /* bit r: rlim[r] set by setrlimit (limits.c), else the default */
+    uint64_t rlim[16][2];               /* RLIM_NLIMITS of them: soft, hard */
 };
 
 /* The registers of the system call being served (fault.c). */
@@ -226,6 +229,9 @@ long fsio_write(uint32_t ino, uint32_t gen, uint64_t off, const void *src, uint6
 long fs_errno(long err);                                  /* a negated Linux errno for an fs.idl error */
 long path_resolve(struct lproc *p, uint64_t upath, int dirfd, char *out);   /* absolute path, or -errno */
 long path_join(const char *cwd, const char *path, char *out);
+/* io.c: the devices built in (/dev/console, /dev/tty, /dev/null, /dev/zero, /dev/random, /dev/urandom) */
+int device_of(const char *path);                /* its index, -1 if path is none of them */
+void device_stat(int index, struct stat *st);
 
 /* fds.c: descriptors and open file descriptions */
 void files_init(struct lproc *p);
@@ -279,6 +285,15 @@ bool sock_again(struct lproc *p, uint64_t reply);   /* a sleeper woken: a blocke
 uint64_t sock_tick(uint64_t now);
 void sock_cancel_keep(struct lproc *p);        /* a readv or writev answered after all (io.c) */              /* kept polls over sockets looked at; ns until the next (0: none) */
 
+long retry_later(struct lproc *p);             /* kept, and made again 2 ms later (fcntl's F_SETLKW) */
+/* meta.c: metadata calls; locks.c: fcntl's record locks */
+uint32_t umask_of(const struct lproc *p);
+long fcntl_lock(struct lproc *p, uint64_t fd, uint64_t cmd, uint64_t arg);
+void locks_release(struct lproc *p, const struct ofile *of);   /* a descriptor of it closed */
+void locks_forget(struct lproc *p);
+/* limits.c: resource limits */
+uint32_t fd_limit(const struct lproc *p);      /* RLIMIT_NOFILE's soft limit, at most FD_MAX */
+void meta_inherit(struct lproc *c, const struct lproc *p);     /* fork's and execve's: umask, limits */
 /* clock.c */
 void clock_start(void);
 uint64_t clock_realtime_ns(void);

@@ -27,6 +27,7 @@
 #define NR_SELECT  23
 #define NR_PSELECT 270
 #define NR_PPOLL   271
+#define NR_SIGSUSPEND 130
 #define POLL_MAX   FD_MAX               /* RLIMIT_NOFILE as reported */
 #define NO_DEADLINE UINT64_MAX
 
@@ -62,8 +63,10 @@ static long eval_poll(struct lproc *p, uint64_t ufds, uint64_t nfds, bool write_
         return -EFAULT;
     long count = 0;
     for (uint64_t i = 0; i < nfds; i++) {
-        if (fds[i].fd < 0)
-            continue;                   /* left as it is, as Linux leaves it */
+        if (fds[i].fd < 0) {
+            fds[i].revents = 0;         /* as Linux: a caller reusing its array (busybox nc) must not see old events */
+            continue;
+        }
         struct ofile *of = ofile_of(p, (uint64_t)fds[i].fd);
         unsigned r = of ? ready_of(of) & ((unsigned)(uint16_t)fds[i].events | L_POLLERR | L_POLLHUP) : L_POLLNVAL;
         fds[i].revents = (int16_t)r;
@@ -110,6 +113,8 @@ static long eval_select(struct lproc *p, uint64_t nfds, const uint64_t sets[3], 
 /* A kept or new call evaluated from its registers (r: rdi, rsi, rdx, r10, r8 are its arguments). */
 static long eval(struct lproc *p, uint64_t nr, const struct pith_fault_regs *r, bool empty)
 {
+    if (nr == NR_SIGSUSPEND)
+        return 0;                       /* nothing is ever ready: only a signal ends it */
     /* Linux takes poll's count as an unsigned int and select's as an int: the upper half is not ours. */
     if (nr == NR_POLL || nr == NR_PPOLL)
         return eval_poll(p, r->rdi, (uint32_t)r->rsi, empty);
@@ -207,6 +212,31 @@ SYSCALL(poll) { return start(p, NR_POLL); }
 SYSCALL(ppoll) { return start(p, NR_PPOLL); }
 SYSCALL(select) { return start(p, NR_SELECT); }
 SYSCALL(pselect6) { return start(p, NR_PSELECT); }
+
+/*
+ * rt_sigsuspend: a ppoll of nothing, without a timeout, under the mask
+ * given, which only a signal ends: -EINTR, the handler run on the way
+ * back and the mask from before the call back when it returns.  ash's
+ * wait builtin waits for SIGCHLD this way.
+ */
+SYSCALL(rt_sigsuspend)
+{
+    uint64_t set;
+    if (a1 != 8)
+        return -EINVAL;
+    if (mem_read(p, &set, a0, 8))
+        return -EFAULT;
+    p->poll_oldmask = p->sigmask;
+    p->poll_masked = true;
+    p->sigmask = set & ~((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)));
+    if (p->sigpending & ~p->sigmask)
+        return -EINTR;                  /* one is due already: delivered as this answer goes back */
+    p->poll_reply = server_reply;
+    p->poll_deadline = NO_DEADLINE;
+    kept++;
+    deferred = true;
+    return NO_ANSWER;
+}
 
 static void answer(struct lproc *p, long r)
 {

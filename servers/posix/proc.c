@@ -1,12 +1,14 @@
 /*
- * /proc, as much as busybox ps and applets by bare name need: the
+ * /proc, as much as busybox ps, df and applets by bare name need: the
  * directory of running processes (and "self"), each with stat, cmdline,
- * status and the exe link; /proc/self is a link to the caller's pid.
+ * status and the exe link; /proc/self is a link to the caller's pid;
+ * mounts, the volume at / and /proc itself.
  * Nothing of it is on /fs: a path under /proc is answered here.  A file's
  * text is made anew at each read from the process as it is then (a
  * process gone reads as empty), so its offset is all an open file keeps.
  */
 #include "personality.h"
+#include "fs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,8 +17,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-enum { PF_STAT = 1, PF_CMDLINE, PF_STATUS };
-static const char *const file_names[] = { NULL, "stat", "cmdline", "status" };
+enum { PF_STAT = 1, PF_CMDLINE, PF_STATUS, PF_MOUNTS };
+static const char *const file_names[] = { NULL, "stat", "cmdline", "status", "mounts" };
 #define PROC_INO 0x7f000000u            /* inode numbers of our own, far from /fs's */
 
 /* "/proc/self..." with the caller's pid for "self"; false if path is not under /proc. */
@@ -30,6 +32,10 @@ static bool split(struct lproc *p, const char *path, uint32_t *pid, const char *
     if (!*s || !s[1])
         return true;
     s++;
+    if (!strcmp(s, "mounts")) {         /* the one file of /proc itself */
+        *rest = s;
+        return true;
+    }
     char *end;
     if (!strncmp(s, "self", 4) && (!s[4] || s[4] == '/')) {
         *pid = p->pid;
@@ -48,7 +54,7 @@ static bool split(struct lproc *p, const char *path, uint32_t *pid, const char *
 
 static int file_of(const char *name)
 {
-    for (int i = PF_STAT; i <= PF_STATUS; i++)
+    for (int i = PF_STAT; i <= PF_MOUNTS; i++)
         if (!strcmp(name, file_names[i]))
             return i;
     return 0;
@@ -89,9 +95,24 @@ long proc_open(struct lproc *p, const char *path, uint32_t flags, bool cloexec)
     return fd;
 }
 
+/* /proc/mounts (and /proc/PID/mounts): the volume of /fs at the root, and ourselves. */
+static size_t mounts_text(char *out, size_t max)
+{
+    bool mounted = false, ro = false;
+    uint32_t bs;
+    uint64_t blocks, free_blocks, inodes, free_inodes;
+    char why[121];
+    fs_info(&fs, &mounted, &ro, &bs, &blocks, &free_blocks, &inodes, &free_inodes, why);
+    int n = snprintf(out, max, "%sproc /proc proc rw 0 0\n", !mounted ? "" : ro ? "/dev/root / ext2 ro 0 0\n"
+                                                                                 : "/dev/root / ext2 rw 0 0\n");
+    return n < 0 ? 0 : (size_t)n < max ? (size_t)n : max;
+}
+
 /* The text of a process's file, as Linux lays it out (fields we have no count of are 0). */
 static size_t text(struct lproc *q, int file, char *out, size_t max)
 {
+    if (file == PF_MOUNTS)
+        return mounts_text(out, max);
     const char *comm = strrchr(q->exe, '/') ? strrchr(q->exe, '/') + 1 : q->exe;
     char state = q->state == LP_ENDED ? 'Z' : q->stopped ? 'T'
                : (q->sleeper || q->pipe_reply || q->wait_reply || q->tty_reply || q->poll_reply) ? 'S' : 'R';
@@ -114,10 +135,10 @@ static size_t text(struct lproc *q, int file, char *out, size_t max)
         break;
     case PF_STATUS:
         n = snprintf(out, max,
-                     "Name:\t%.15s\nUmask:\t0022\nState:\t%c (%s)\nTgid:\t%u\nNgid:\t0\nPid:\t%u\nPPid:\t%u\n"
+                     "Name:\t%.15s\nUmask:\t%04o\nState:\t%c (%s)\nTgid:\t%u\nNgid:\t0\nPid:\t%u\nPPid:\t%u\n"
                      "TracerPid:\t0\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t%d\nGroups:\t\n"
                      "VmRSS:\t%lu kB\nThreads:\t1\nSigPnd:\t%016lx\nSigBlk:\t%016lx\n",
-                     comm, state, state == 'Z' ? "zombie" : state == 'T' ? "stopped" : state == 'S' ? "sleeping" : "running", q->pid, q->pid,
+                     comm, umask_of(q), state, state == 'Z' ? "zombie" : state == 'T' ? "stopped" : state == 'S' ? "sleeping" : "running", q->pid, q->pid,
                      q->ppid, FD_MAX, (uint64_t)q->mem.n << 10, q->sigpending, q->sigmask);
         break;
     }
@@ -128,7 +149,7 @@ long proc_read(struct lproc *p, struct ofile *of, uint64_t buf, uint64_t n)
 {
     static char t[1024];
     struct lproc *q = live(of->ino);
-    size_t len = q ? text(q, (int)of->gen, t, sizeof t) : 0;
+    size_t len = q || of->gen == PF_MOUNTS ? text(q, (int)of->gen, t, sizeof t) : 0;
     if (of->pos >= len)
         return 0;
     uint64_t k = len - of->pos < n ? len - of->pos : n;
@@ -154,7 +175,7 @@ static long dirent(struct lproc *p, uint64_t at, uint64_t room, uint64_t ino, ui
     return mem_write(p, at, rec, reclen) ? -EFAULT : (long)reclen;
 }
 
-/* /proc: ".", "..", "self", then a directory per process slot in use; /proc/PID: its files. */
+/* /proc: ".", "..", "self", "mounts", then a directory per process slot in use; /proc/PID: its files. */
 long proc_getdents(struct lproc *p, struct ofile *of, uint64_t buf, uint64_t n)
 {
     uint64_t used = 0;
@@ -170,8 +191,10 @@ long proc_getdents(struct lproc *p, struct ofile *of, uint64_t buf, uint64_t n)
         } else if (!of->ino) {
             if (i == 2) {
                 strcpy(name, "self"), type = 10;    /* DT_LNK */
-            } else if (i - 3 < LPROC_MAX) {
-                struct lproc *q = &lprocs[i - 3];
+            } else if (i == 3) {
+                strcpy(name, "mounts"), type = 8;   /* DT_REG */
+            } else if (i - 4 < LPROC_MAX) {
+                struct lproc *q = &lprocs[i - 4];
                 of->pos++;
                 if (q->state == LP_FREE || !q->pid)
                     continue;

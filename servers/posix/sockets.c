@@ -136,6 +136,8 @@ static long block(struct lproc *p, uint64_t fd, uint64_t done)
     return NO_ANSWER;
 }
 
+long retry_later(struct lproc *p) { return block(p, UINT64_MAX, 0); }
+
 bool sock_again(struct lproc *p, uint64_t reply)
 {
     struct retry *r = &retries[p - lprocs];
@@ -502,7 +504,12 @@ SYSCALL(setsockopt)
         return -EFAULT;
     if (a1 == L_SOL_SOCKET) {
         switch (a2) {
-        case L_SO_REUSEADDR: s->reuseaddr = v != 0; return 0;
+        case L_SO_REUSEADDR:
+            /* So a port in TIME-WAIT binds again, as busybox nc -l expects; a socket whose
+             * connection has gone has nothing to set, and Linux says 0 all the same. */
+            s->reuseaddr = v != 0;
+            socket_setsockopt(netc(), of->ino, SOCKET_OPT_REUSEADDR, v != 0);
+            return 0;
         case L_SO_KEEPALIVE: s->keepalive = v != 0; return 0;
         /* Recorded as Linux reports them (doubled, with its floor); the server's buffers are fixed. */
         case L_SO_SNDBUF: s->sndbuf = v < 2304 ? 4608 : (uint32_t)v * 2; return 0;

@@ -29,7 +29,11 @@
     X(41, socket) X(42, connect) X(43, accept) X(44, sendto) X(45, recvfrom) X(46, sendmsg) X(47, recvmsg) \
     X(48, shutdown) X(49, bind) X(50, listen) X(51, getsockname) X(52, getpeername) X(54, setsockopt) \
     X(55, getsockopt) X(288, accept4) \
-    X(26, msync)
+    X(26, msync) \
+    X(88, symlink) X(266, symlinkat) X(90, chmod) X(91, fchmod) X(268, fchmodat) X(92, chown) X(93, fchown) \
+    X(94, lchown) X(260, fchownat) X(280, utimensat) X(235, utimes) X(261, futimesat) X(132, utime) \
+    X(86, link) X(265, linkat) X(76, truncate) X(77, ftruncate) X(74, fsync) X(75, fdatasync) X(162, sync) \
+    X(306, syncfs) X(137, statfs) X(138, fstatfs) X(115, getgroups) X(130, rt_sigsuspend)
 
 #define DECLARE(nr, name) S(name)
 CALLS(DECLARE)

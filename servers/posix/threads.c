@@ -297,7 +297,7 @@ bool thread_kept_busy(struct lproc *p, uint64_t nr, uint64_t a0)
     }
     case 61: case 247:
         return p->wait_reply;
-    case 7: case 23: case 270: case 271:
+    case 7: case 23: case 130: case 270: case 271:     /* poll and its kin, rt_sigsuspend */
         return p->poll_reply;
     default:
         return false;

@@ -46,6 +46,11 @@ static inline const char *errname(int e)
     case EDESTADDRREQ: return "EDESTADDRREQ";
     case ENOPROTOOPT: return "ENOPROTOOPT";
     case ECONNRESET: return "ECONNRESET";
+    case ELOOP: return "ELOOP";
+    case ENAMETOOLONG: return "ENAMETOOLONG";
+    case EDEADLK: return "EDEADLK";
+    case EXDEV: return "EXDEV";
+    case EMFILE: return "EMFILE";
     default: return "other";
     }
 }

@@ -205,5 +205,32 @@ int main(void)
         _exit(0);
     }
     status_of("bad rt_sigreturn frame", c);
+
+    /* sigsuspend: SIGUSR2 blocked, then waited for with it unblocked; the mask back after. */
+    handle(SIGUSR2, on_usr2, 0);
+    usr2 = 0;
+    sigset_t block, none;
+    sigemptyset(&block);
+    sigaddset(&block, SIGUSR2);
+    sigprocmask(SIG_BLOCK, &block, NULL);
+    c = fork();
+    if (c == 0) {
+        nap(50);
+        kill(getppid(), SIGUSR2);
+        _exit(0);
+    }
+    sigemptyset(&none);
+    errno = 0;
+    n = sigsuspend(&none);
+    sigprocmask(SIG_BLOCK, NULL, &now);
+    printf("sigsuspend: %ld %s, handler ran %d, blocked again %s\n", (long)n, errname(errno), (int)usr2,
+           sigismember(&now, SIGUSR2) ? "yes" : "no");
+    waitpid(c, NULL, 0);
+    kill(getpid(), SIGUSR2);            /* pending while blocked: sigsuspend returns at once */
+    errno = 0;
+    n = sigsuspend(&none);
+    printf("sigsuspend with one pending: %ld %s, handler ran %d\n", (long)n, errname(errno), (int)usr2);
+    CHECK("rt_sigsuspend with a bad size", syscall(SYS_rt_sigsuspend, &none, 4));
+    CHECK("rt_sigsuspend bad address", syscall(SYS_rt_sigsuspend, 8L, 8));
     return 0;
 }

@@ -324,6 +324,31 @@ static void lifetime(void)
     printf("120 sockets opened and closed: %d\n", opened);
 }
 
+/* The accepting side closes first: its port's end of the connection waits in TIME-WAIT, which
+ * only SO_REUSEADDR (busybox nc -l sets it) lets a new socket bind past. */
+static void time_wait(void)
+{
+    int on = 1, l = socket(AF_INET, SOCK_STREAM, 0), c = socket(AF_INET, SOCK_STREAM, 0);
+    setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    bind_to(l, 47030);
+    listen(l, 1);
+    connect_to(c, 47030);
+    int a = accept(l, NULL, NULL);
+    close(l);
+    close(a);                           /* first: the FIN is ours */
+    char b;
+    printf("the other end reads the end: %ld\n", (long)read(c, &b, 1));
+    close(c);
+    int n = socket(AF_INET, SOCK_STREAM, 0);
+    CHECK("bind in TIME-WAIT without SO_REUSEADDR", bind_to(n, 47030));
+    close(n);
+    n = socket(AF_INET, SOCK_STREAM, 0);
+    setsockopt(n, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    CHECK("bind in TIME-WAIT with SO_REUSEADDR", bind_to(n, 47030));
+    CHECK("listen there", listen(n, 1));
+    close(n);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -332,5 +357,6 @@ int main(void)
     udp();
     options();
     lifetime();
+    time_wait();
     return 0;
 }

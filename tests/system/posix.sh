@@ -10,9 +10,12 @@
 
 PX=$BUILD/posix
 PU=$BUILD/user
-POSIX_PROGRAMS=${POSIX_PROGRAMS:-"hello status segv args files memory clock uname enosys fork cow shared signals poll proc mremap tty jobs threads sockets ids"}
+POSIX_PROGRAMS=${POSIX_PROGRAMS:-"hello status segv args files memory clock uname enosys fork cow shared signals poll proc mremap tty jobs threads sockets ids fsmeta"}
 POSIX_PROC=" proc "                # these see the host's /proc, mounted in the chroot
 POSIX_TTY=" tty "                  # these run on a pseudo-terminal on the host (script), as on Pith's console
+# These get /dev/null, /dev/zero and /dev/urandom in the host's chroot (Pith's are built in): gzip -t
+# writes to /dev/null, ash's background jobs read it.
+POSIX_DEV=" busybox_applets_text busybox_applets_files busybox_applets_archive busybox_applets_more busybox_applets_shell busybox_nc_loopback "
 POSIX_ARGS_args="alpha beta"
 POSIX_BUSYBOX=(                 # name|command line (after the binary)
     "busybox_echo|echo hello"
@@ -22,6 +25,12 @@ POSIX_BUSYBOX=(                 # name|command line (after the binary)
     "busybox_sh_echo|sh /posix/echo.sh"
     "busybox_sh_pipe|sh /posix/pipe.sh"
     "busybox_sh_status|sh /posix/status.sh"
+    "busybox_applets_text|sh /posix/applets/text.sh"      # the scripts of tests/posix/applets/
+    "busybox_applets_files|sh /posix/applets/files.sh"
+    "busybox_applets_archive|sh /posix/applets/archive.sh"
+    "busybox_applets_more|sh /posix/applets/more.sh"
+    "busybox_applets_shell|sh /posix/applets/shell.sh"
+    "busybox_nc_loopback|sh /posix/applets/nc.sh"
 )
 
 posix_modules() {
@@ -46,6 +55,7 @@ posix_folder() {
     # (applets by bare name need /proc/self/exe, which the host's chroot lacks: the scripts name busybox)
     printf 'true | false; echo status $?; /bin/busybox sh -c "exit 5"; echo $?\n/bin/busybox echo x | /bin/busybox tr x y\n' \
         > "$dir/posix/status.sh"
+    cp -r tests/posix/applets "$dir/posix/applets"
     [ -x /bin/busybox ] && cp /bin/busybox "$dir/bin/busybox"
     return 0
 }
@@ -60,6 +70,11 @@ posix_host() {
     out=$(realpath "$3")
     # As root, in a chroot, so absolute paths mean what they mean on the test disk.
     if [ "$(id -u)" = 0 ]; then
+        case $POSIX_DEV in
+        *" $1 "*)
+            mkdir -p "$tmp/dev" && mknod -m 666 "$tmp/dev/null" c 1 3 && mknod -m 666 "$tmp/dev/zero" c 1 5 &&
+                mknod -m 666 "$tmp/dev/urandom" c 1 9 ;;
+        esac
         case $POSIX_PROC in *" $1 "*) mkdir -p "$tmp/proc" && mount -t proc proc "$tmp/proc" ;; esac
         case $POSIX_TTY in
         *" $1 "*)   # nothing typed: script's input stays open and empty while the program runs
@@ -161,6 +176,16 @@ posix_run() {
         else
             result FAIL posix/busybox_ps "no line for ps itself (see $log)"
         fi
+        # df reads /proc/mounts and statfs's the volume: the Pith shell's df gives the same sizes.
+        local sizes
+        if session_cmd 'df' '^/fs ' > /dev/null &&
+            sizes=$(session_since | awk '$1 == "/fs" { print $2, $3, $4 }') &&
+            session_cmd 'linux /bin/busybox df' '^/dev/root ' > /dev/null &&
+            [ -n "$sizes" ] && [ "$(session_since | awk '$1 == "/dev/root" && $6 == "/" { print $2, $3, $4 }')" = "$sizes" ]; then
+            result PASS posix/busybox_df
+        else
+            result FAIL posix/busybox_df "busybox df does not show the volume as the shell's df does (see $log)"
+        fi
         posix_ash
     else
         echo "  (busybox-static is not installed: the busybox tests are skipped)"
@@ -230,11 +255,28 @@ posix_ash() {
     session_mark
     printf '\003' >&7
     posix_ash_step ash_fg_continues_the_stopped_job '\^C' 10
+    posix_vi
     session_send 'exit 3'
     if session_wait 'linux: /bin/busybox: exit status 3' 20 && session_wait 'pith> ' 10; then
         result PASS posix/ash_exit_back_to_the_pith_shell
     else
         result FAIL posix/ash_exit_back_to_the_pith_shell "see $LOGS/posix"
+    fi
+}
+
+# busybox vi on the console: a file opened, a line inserted, :wq, then cat shows it.
+posix_vi() {
+    session_send '/bin/busybox vi /tmp/vi.txt'
+    sleep 2                             # vi draws its screen
+    session_mark
+    printf 'ihello from vi\033' >&7      # insert, text, Esc
+    sleep 1
+    printf ':wq\r' >&7
+    if session_wait '/ # ' 20; then
+        session_send '/bin/busybox cat /tmp/vi.txt'
+        posix_ash_step vi_inserts_and_writes_a_file '^hello from vi$'
+    else
+        result FAIL posix/vi_inserts_and_writes_a_file "vi did not end with :wq (see $LOGS/posix)"
     fi
 }
 

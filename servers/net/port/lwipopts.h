@@ -20,6 +20,7 @@
 #define LWIP_UDP                1
 #define LWIP_TCP                1
 #define LWIP_DHCP               1
+#define SO_REUSE                1       /* SO_REUSEADDR: a port still in TIME-WAIT bound again */
 /* 127.0.0.1 on lwIP's loopback interface (and our own address looped back):
  * the queue is delivered by net_enter's caller on leaving (link.c). */
 #define LWIP_SINGLE_NETIF       0

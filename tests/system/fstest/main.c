@@ -281,6 +281,44 @@ static void links_and_attributes(void)
           (unsigned long long)ep);
     EXPECT("chown_too_big_refused", fs_chown(&fs, "/fstest/d/b", 70000, 0, &ep), FS_E_INVALID);
     EXPECT("chmod_missing", fs_chmod(&fs, "/fstest/none", 0600, &ep), FS_E_NOT_FOUND);
+
+    /* setattr by handle: only the attributes named change; a symbolic link itself can be changed. */
+    EXPECT("setattr_lookup", look("/fstest/d/b", true, &a), 0);
+    EXPECT("setattr_mode_mtime", fs_setattr(&fs, a.ino, a.gen, 1 | 16, 0741, 0, 0, 0, 1300000000u, &ep), 0);
+    struct attrs b;
+    EXPECT("setattr_stat", look("/fstest/d/b", true, &b), 0);
+    check((b.mode & 07777) == 0741 && b.uid == 1000 && b.gid == 100 && b.at == 1000000000u && b.mt == 1300000000u,
+          "setattr_changes_only_what_it_names", "mode %o uid %u gid %u atime %u mtime %u", b.mode, b.uid, b.gid, b.at,
+          b.mt);
+    EXPECT("setattr_gid_too_big_refused", fs_setattr(&fs, a.ino, a.gen, 4, 0, 0, 70000, 0, 0, &ep), FS_E_INVALID);
+    EXPECT("setattr_bad_bits_refused", fs_setattr(&fs, a.ino, a.gen, 64, 0, 0, 0, 0, 0, &ep), FS_E_INVALID);
+    EXPECT("setattr_stale_refused", fs_setattr(&fs, a.ino, a.gen + 1, 1, 0600, 0, 0, 0, 0, &ep), FS_E_STALE);
+    EXPECT("setattr_link_lookup", look("/fstest/s", false, &b), 0);
+    EXPECT("setattr_link_itself", fs_setattr(&fs, b.ino, b.gen, 2 | 4, 0, 7, 8, 0, 0, &ep), 0);
+    EXPECT("setattr_link_stat", look("/fstest/s", false, &b), 0);
+    EXPECT("setattr_target_stat", look("/fstest/d/b", true, &a), 0);
+    check(b.uid == 7 && b.gid == 8 && a.uid == 1000, "setattr_reaches_the_link_not_its_target",
+          "link %u:%u target %u", b.uid, b.gid, a.uid);
+
+    /* Hard links: one inode, two names, its count going up and down. */
+    EXPECT("link", fs_link(&fs, "/fstest/d/b", "/fstest/hard", false), 0);
+    EXPECT("link_stat", look("/fstest/hard", false, &b), 0);
+    check(b.ino == a.ino && b.nlink == 2, "link_names_the_same_inode", "ino %u/%u nlink %u", b.ino, a.ino, b.nlink);
+    EXPECT("link_exists_refused", fs_link(&fs, "/fstest/d/b", "/fstest/hard", false), FS_E_EXISTS);
+    EXPECT("link_directory_refused", fs_link(&fs, "/fstest/d", "/fstest/dl", false), FS_E_NOT_PERMITTED);
+    EXPECT("link_missing_refused", fs_link(&fs, "/fstest/none", "/fstest/x", false), FS_E_NOT_FOUND);
+    EXPECT("link_relative_refused", fs_link(&fs, "fstest/d/b", "/fstest/x", false), FS_E_INVALID);
+    EXPECT("link_to_symlink_itself", fs_link(&fs, "/fstest/s", "/fstest/s2", false), 0);
+    EXPECT("link_follow", fs_link(&fs, "/fstest/s", "/fstest/s3", true), 0);
+    EXPECT("link_symlink_stat", look("/fstest/s2", false, &b), 0);
+    check((b.mode & 0170000) == 0120000, "link_without_follow_names_the_link", "mode %o", b.mode);
+    EXPECT("link_follow_stat", look("/fstest/s3", false, &b), 0);
+    check(b.ino == a.ino && b.nlink == 3, "link_with_follow_names_the_target", "ino %u nlink %u", b.ino, b.nlink);
+    EXPECT("unlink_hard", fs_unlink(&fs, "/fstest/hard"), 0);
+    EXPECT("unlink_s2", fs_unlink(&fs, "/fstest/s2"), 0);
+    EXPECT("unlink_s3", fs_unlink(&fs, "/fstest/s3"), 0);
+    EXPECT("link_count_back", look("/fstest/d/b", true, &b), 0);
+    check(b.nlink == 1, "link_count_back_to_one", "nlink %u", b.nlink);
 }
 
 #define WINDOW_VA 0x600000000ull
