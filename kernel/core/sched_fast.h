@@ -113,11 +113,16 @@ static inline __attribute__((always_inline)) void sched_switch_to(struct percpu 
  * transfer), with no ready-queue operations.  Nothing else changed in this
  * kernel entry, so the timer is still right.  Returns the frame to resume.
  */
-static inline __attribute__((always_inline)) struct trap_frame *sched_switch_fast(struct tcb *to)
+static inline __attribute__((always_inline)) struct trap_frame *sched_switch_fast(struct tcb *from, struct tcb *to)
 {
     struct percpu *pc = this_cpu();
     struct cpu_sched *cs = pc->sched;
-    sched_change_current(pc, cs, to);   /* slice_end_tsc stays: the slice goes with the CPU */
+    /* sched_change_current for from, the current thread, which is not to. */
+    uint64_t now = rdtsc();
+    from->cpu_time_tsc += now - cs->run_start_tsc;
+    sched_apply_written(from);          /* written by another CPU while it ran */
+    cs->run_start_tsc = now;            /* slice_end_tsc stays: the slice goes with the CPU */
+    pc->current = to;
     pc->fast_path_hits++;
     sched_switch_to(pc, cs, to);
     return &to->ctx;

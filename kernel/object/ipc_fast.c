@@ -96,14 +96,20 @@ void ipc_fastpath_call(struct trap_frame *f)
     struct reply *rp = r->recv_reply;
     if (!rp || rp->caller)
         return;
-    tcbq_remove(&ep->head, &ep->tail, r);
+    /* tcbq_remove of the head: r has no predecessor. */
+    ep->head = r->q_next;
+    if (ep->head)
+        ep->head->q_prev = NULL;
+    else
+        ep->tail = NULL;
+    r->q_next = NULL;
     copy_registers(f, &r->ctx, s->cap.w0);
     self->ipc_flags = IPC_CALL;
     r->recv_reply = NULL;
     reply_bind(rp, self, r);
     r->blocked_on = NULL;
     r->state = TS_READY;
-    resume(sched_switch_fast(r));
+    resume(sched_switch_fast(self, r));
 }
 
 void ipc_fastpath_reply_recv(struct trap_frame *f)
@@ -134,5 +140,5 @@ void ipc_fastpath_reply_recv(struct trap_frame *f)
     self->state = TS_BLOCKED_RECV;
     self->blocked_on = ep;
     tcbq_append(&ep->head, &ep->tail, self);
-    resume(sched_switch_fast(c));
+    resume(sched_switch_fast(self, c));
 }
