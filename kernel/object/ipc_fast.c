@@ -128,7 +128,16 @@ void ipc_fastpath_reply_recv(struct trap_frame *f)
         return;                         /* (the caller resumes on its own slice only) */
     if ((ep->head && !ep->receivers) || (self->bound && self->bound->word))
         return;                         /* a message is waiting: receive it the slow way */
-    reply_unhold(rp);
+    /* reply_unhold; the common case is the call this server took last, its list's head. */
+    if (rp->server == self && self->held_replies == rp) {
+        self->held_replies = rp->next_held;
+        rp->server = NULL;
+        rp->next_held = NULL;
+        if (self->priority != self->base_priority)
+            ipc_inherit_priority(self); /* the call it served no longer lifts it */
+    } else {
+        reply_unhold(rp);
+    }
     rp->caller = NULL;
     c->reply = NULL;
     copy_registers(f, &c->ctx, 0);
