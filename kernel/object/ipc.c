@@ -8,11 +8,10 @@
  * object deleted) wakes the other side with a distinct error.
  */
 #include "object/ipc.h"
-#include "arch/x86_64/entry.h"
 #include "object/cnode.h"
 #include "object/extension.h"
 #include "object/port.h"
-#include "core/sched_fast.h"
+#include "core/sched.h"
 #include "lib/string.h"
 #include "core/log.h"
 #include "core/panic.h"
