@@ -93,17 +93,20 @@ static inline __attribute__((always_inline)) void sched_switch_to(struct percpu 
     vm_activate(t);
     ioport_switch_to(t);
     /* MSR writes are slow on real hardware: only when the bases differ. */
-    if (t->fs_base != cs->loaded_fs) {
-        wrmsr(MSR_FS_BASE, t->fs_base);
-        cs->loaded_fs = t->fs_base;
+    /* (Each cache updated before its asm, whose memory clobber would reload the value.) */
+    uint64_t fs = t->fs_base, gs = t->gs_base;
+    if (fs != cs->loaded_fs) {
+        cs->loaded_fs = fs;
+        wrmsr(MSR_FS_BASE, fs);
     }
-    if (t->gs_base != cs->loaded_gs) {
-        wrmsr(MSR_KERNEL_GS_BASE, t->gs_base);  /* becomes GS after swapgs */
-        cs->loaded_gs = t->gs_base;
+    if (gs != cs->loaded_gs) {
+        cs->loaded_gs = gs;
+        wrmsr(MSR_KERNEL_GS_BASE, gs);  /* becomes GS after swapgs */
     }
-    if (cs->fpu_owner != t) {
-        fpu_switch_area(cs->fpu_owner ? tcb_fpu_area(cs->fpu_owner) : NULL, tcb_fpu_area(t));
+    struct tcb *owner = cs->fpu_owner;
+    if (owner != t) {
         cs->fpu_owner = t;
+        fpu_switch_area(owner ? tcb_fpu_area(owner) : NULL, tcb_fpu_area(t));
     }
 }
 
