@@ -2,7 +2,7 @@
  * The scheduler's part of the IPC fast path, inline: the per-CPU
  * scheduler state, "would the scheduler pick this thread", and the
  * hand-over of the CPU (core/sched.c).  Only sched.c and the fast path
- * (object/ipc.c) include this; everything else goes through core/sched.h.
+ * (object/ipc_fast.c) include this; the rest goes through core/sched.h.
  * Inline because the fast path is a few hundred instructions in all, and
  * a call with its saved registers is a tenth of that.
  */
