@@ -2,7 +2,7 @@
  * The scheduler's part of the IPC fast path, inline: the per-CPU
  * scheduler state, "would the scheduler pick this thread", and the
  * hand-over of the CPU (core/sched.c).  Only sched.c and the fast path
- * (object/ipc.c) include this; everything else goes through core/sched.h.
+ * (object/ipc_fast.c) include this; the rest goes through core/sched.h.
  * Inline because the fast path is a few hundred instructions in all, and
  * a call with its saved registers is a tenth of that.
  */
@@ -93,17 +93,20 @@ static inline __attribute__((always_inline)) void sched_switch_to(struct percpu 
     vm_activate(t);
     ioport_switch_to(t);
     /* MSR writes are slow on real hardware: only when the bases differ. */
-    if (t->fs_base != cs->loaded_fs) {
-        wrmsr(MSR_FS_BASE, t->fs_base);
-        cs->loaded_fs = t->fs_base;
+    /* (Each cache updated before its asm, whose memory clobber would reload the value.) */
+    uint64_t fs = t->fs_base, gs = t->gs_base;
+    if (fs != cs->loaded_fs) {
+        cs->loaded_fs = fs;
+        wrmsr(MSR_FS_BASE, fs);
     }
-    if (t->gs_base != cs->loaded_gs) {
-        wrmsr(MSR_KERNEL_GS_BASE, t->gs_base);  /* becomes GS after swapgs */
-        cs->loaded_gs = t->gs_base;
+    if (gs != cs->loaded_gs) {
+        cs->loaded_gs = gs;
+        wrmsr(MSR_KERNEL_GS_BASE, gs);  /* becomes GS after swapgs */
     }
-    if (cs->fpu_owner != t) {
-        fpu_switch_area(cs->fpu_owner ? tcb_fpu_area(cs->fpu_owner) : NULL, tcb_fpu_area(t));
+    struct tcb *owner = cs->fpu_owner;
+    if (owner != t) {
         cs->fpu_owner = t;
+        fpu_switch_area(owner ? tcb_fpu_area(owner) : NULL, tcb_fpu_area(t));
     }
 }
 
@@ -113,11 +116,16 @@ static inline __attribute__((always_inline)) void sched_switch_to(struct percpu 
  * transfer), with no ready-queue operations.  Nothing else changed in this
  * kernel entry, so the timer is still right.  Returns the frame to resume.
  */
-static inline __attribute__((always_inline)) struct trap_frame *sched_switch_fast(struct tcb *to)
+static inline __attribute__((always_inline)) struct trap_frame *sched_switch_fast(struct tcb *from, struct tcb *to)
 {
     struct percpu *pc = this_cpu();
     struct cpu_sched *cs = pc->sched;
-    sched_change_current(pc, cs, to);   /* slice_end_tsc stays: the slice goes with the CPU */
+    /* sched_change_current for from, the current thread, which is not to. */
+    uint64_t now = rdtsc();
+    from->cpu_time_tsc += now - cs->run_start_tsc;
+    sched_apply_written(from);          /* written by another CPU while it ran */
+    cs->run_start_tsc = now;            /* slice_end_tsc stays: the slice goes with the CPU */
+    pc->current = to;
     pc->fast_path_hits++;
     sched_switch_to(pc, cs, to);
     return &to->ctx;

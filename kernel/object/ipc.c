@@ -8,11 +8,10 @@
  * object deleted) wakes the other side with a distinct error.
  */
 #include "object/ipc.h"
-#include "arch/x86_64/entry.h"
 #include "object/cnode.h"
 #include "object/extension.h"
 #include "object/port.h"
-#include "core/sched_fast.h"
+#include "core/sched.h"
 #include "lib/string.h"
 #include "core/log.h"
 #include "core/panic.h"
@@ -177,37 +176,6 @@ void ipc_requeue_sender(struct tcb *t)
 }
 
 /* ---- reply objects --------------------------------------------------------- */
-
-static void reply_unhold(struct reply *r)
-{
-    struct tcb *s = r->server;
-    if (!s)
-        return;
-    for (struct reply **pp = &s->held_replies; *pp; pp = &(*pp)->next_held) {
-        if (*pp == r) {
-            *pp = r->next_held;
-            break;
-        }
-    }
-    r->server = NULL;
-    r->next_held = NULL;
-    if (s->priority != s->base_priority)
-        ipc_inherit_priority(s);        /* the call it served no longer lifts it */
-}
-
-/* Parks `caller` on reply object r, held by `server`. */
-static void reply_bind(struct reply *r, struct tcb *caller, struct tcb *server)
-{
-    r->caller = caller;
-    caller->reply = r;
-    caller->state = TS_BLOCKED_REPLY;
-    caller->blocked_on = r;
-    r->server = server;
-    r->next_held = server->held_replies;
-    server->held_replies = r;
-    if (caller->priority > server->priority)
-        ipc_inherit_priority(server);
-}
 
 /* The call parked on r ends with `error` (the server died or dropped it). */
 static void reply_fail(struct reply *r, uint64_t error)
@@ -533,118 +501,4 @@ void tcb_release_replies(struct tcb *t)
 {
     while (t->held_replies)
         reply_fail(t->held_replies, PITH_E_PEER_DIED);
-}
-
-/* ---- the fast path ------------------------------------------------------------------ */
-
-/*
- * Call and reply-and-receive in the common case (L4, seL4): a message in
- * registers, the partner waiting, and the partner the thread the scheduler
- * would pick anyway once the current one blocks (nothing else ready at or
- * above its priority), so the semantics are exactly the slow path's.  The
- * current thread hands the CPU straight to the partner (which runs on the
- * rest of the same time slice), with no ready-queue operations, and the
- * entry code resumes the partner with SYSRET at once: the partner must be
- * waiting in a system call, its frame as SYSCALL saved it.  Anything else
- * returns NULL untouched, and the slow path, with the same semantics,
- * does it.  Both start from a lookup that mirrors cnode_lookup.
- */
-bool fastpath_enabled = true;
-
-static struct slot *fast_slot(struct tcb *self, uint64_t index, uint8_t type, uint8_t right)
-{
-    const struct cap *cs = &self->slots[TCB_SLOT_CSPACE].cap;
-    if (cs->type != PITH_OBJ_CNODE || (index >> cs->bits))
-        return NULL;
-    struct slot *s = (struct slot *)cs->obj + index;
-    if (s->cap.type != type || (s->cap.rights & right) != right)
-        return NULL;
-    return s;
-}
-
-/* A message of registers only: what copy_message does when there is nothing else. */
-static void copy_registers(const struct trap_frame *from, struct trap_frame *to, uint64_t badge)
-{
-    to->rax = PITH_OK;
-    to->rdi = badge;
-    to->rsi = from->rsi & ~(uint64_t)(0xffff & ~0x7f);  /* the label and length only */
-    to->rdx = from->rdx;
-    to->r10 = from->r10;
-    to->r8 = from->r8;
-    to->r9 = from->r9;
-}
-
-/* Waiting in a system call on this CPU, and what the scheduler would pick anyway. */
-static bool fast_partner(const struct tcb *t)
-{
-    return t->ctx.vector == VEC_SYSCALL_FRAME && sched_would_pick(t);
-}
-
-static struct trap_frame *fastpath_call(struct tcb *self, struct trap_frame *f)
-{
-    struct slot *s = fast_slot(self, f->rdi, PITH_OBJ_ENDPOINT, PITH_RIGHT_WRITE);
-    if (!s || PITH_TAG_LENGTH(f->rsi) > PITH_MSG_REGS || (f->rsi & PITH_TAG_CAP))
-        return NULL;
-    struct endpoint *ep = (struct endpoint *)s->cap.obj;
-    /* Extension hook (docs/extensions.md): a call answered or refused here, or NULL for the slow path. */
-    if (ep->ext)
-        return extension_fastpath(ep->ext, self, f, s->cap.w0);
-    struct tcb *r = ep->head;
-    if (!r || !ep->receivers || r->priority < self->priority || !fast_partner(r))
-        return NULL;
-    struct reply *rp = r->recv_reply;
-    if (!rp || rp->caller)
-        return NULL;
-    tcbq_remove(&ep->head, &ep->tail, r);
-    copy_registers(f, &r->ctx, s->cap.w0);
-    self->ipc_flags = IPC_CALL;
-    r->recv_reply = NULL;
-    reply_bind(rp, self, r);
-    r->blocked_on = NULL;
-    r->state = TS_READY;
-    return sched_switch_fast(r);
-}
-
-static struct trap_frame *fastpath_reply_recv(struct tcb *self, struct trap_frame *f)
-{
-    struct slot *es = fast_slot(self, f->rdi, PITH_OBJ_ENDPOINT, PITH_RIGHT_READ);
-    struct slot *rs = fast_slot(self, f->r12, PITH_OBJ_REPLY, 0);
-    if (!es || !rs || PITH_TAG_LENGTH(f->rsi) > PITH_MSG_REGS || (f->rsi & PITH_TAG_CAP))
-        return NULL;
-    struct reply *rp = (struct reply *)rs->cap.obj;
-    struct tcb *c = rp->caller;
-    struct endpoint *ep = (struct endpoint *)es->cap.obj;
-    if (!c || (c->ipc_flags & IPC_FAULT) || !fast_partner(c) || PERCPU_GET(slice_owner) != c)
-        return NULL;                    /* (the caller resumes on its own slice only) */
-    if ((ep->head && !ep->receivers) || (self->bound && self->bound->word))
-        return NULL;                    /* a message is waiting: receive it the slow way */
-    reply_unhold(rp);
-    rp->caller = NULL;
-    c->reply = NULL;
-    copy_registers(f, &c->ctx, 0);
-    c->ipc_flags = 0;
-    c->blocked_on = NULL;
-    c->state = TS_READY;
-    ep->receivers = 1;
-    self->recv_reply = rp;
-    self->state = TS_BLOCKED_RECV;
-    self->blocked_on = ep;
-    tcbq_append(&ep->head, &ep->tail, self);
-    return sched_switch_fast(c);
-}
-
-_Static_assert(SYSCALL_NR_CALL == PITH_SYS_CALL && SYSCALL_NR_REPLY_RECV == PITH_SYS_REPLY_RECV,
-               "syscall_entry's fast-path numbers");
-
-/* Called by syscall_entry before the full dispatch: the partner's frame to resume, or NULL. */
-struct trap_frame *ipc_fastpath(struct trap_frame *f)
-{
-    struct tcb *self = sched_current();
-    if (!fastpath_enabled || self->state != TS_READY)
-        return NULL;
-    if ((int64_t)f->rax == PITH_SYS_CALL)
-        return fastpath_call(self, f);
-    if ((int64_t)f->rax == PITH_SYS_REPLY_RECV)
-        return fastpath_reply_recv(self, f);
-    return NULL;
 }

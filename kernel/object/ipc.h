@@ -41,9 +41,50 @@ void ipc_requeue_sender(struct tcb *t);
 void notification_signal(struct notification *n, uint64_t bits);
 int notification_bind(struct tcb *t, struct notification *n);
 
-/* The fast path: the partner's frame to resume if it did the whole operation, else NULL. */
+/*
+ * Reply objects, shared by the slow and the fast path (ipc_fast.c): a
+ * server holds every call it received and has not answered, and inherits
+ * their callers' priorities while it holds them.
+ */
+static inline void reply_unhold(struct reply *r)
+{
+    struct tcb *s = r->server;
+    if (!s)
+        return;
+    for (struct reply **pp = &s->held_replies; *pp; pp = &(*pp)->next_held) {
+        if (*pp == r) {
+            *pp = r->next_held;
+            break;
+        }
+    }
+    r->server = NULL;
+    r->next_held = NULL;
+    if (s->priority != s->base_priority)
+        ipc_inherit_priority(s);        /* the call it served no longer lifts it */
+}
+
+/* Parks `caller` on reply object r, held by `server`. */
+static inline void reply_bind(struct reply *r, struct tcb *caller, struct tcb *server)
+{
+    r->caller = caller;
+    caller->reply = r;
+    caller->state = TS_BLOCKED_REPLY;
+    caller->blocked_on = r;
+    r->server = server;
+    r->next_held = server->held_replies;
+    server->held_replies = r;
+    if (caller->priority > server->priority)
+        ipc_inherit_priority(server);
+}
+
+/*
+ * The fast path (ipc_fast.c), from syscall_entry with the caller's frame:
+ * it resumes the partner with SYSRET itself when it did the whole
+ * operation, or returns having changed nothing, and the full dispatch runs.
+ */
 extern bool fastpath_enabled;
-struct trap_frame *ipc_fastpath(struct trap_frame *f);
+void ipc_fastpath_call(struct trap_frame *f);
+void ipc_fastpath_reply_recv(struct trap_frame *f);
 
 /* Cancelling: a thread leaves whatever it waits on; objects release their waiters. */
 void ipc_cancel(struct tcb *t, uint64_t error);

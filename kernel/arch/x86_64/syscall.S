@@ -30,18 +30,24 @@ syscall_entry:
         mov     %gs:PERCPU_KSTACK_TOP, %rsp
         BKL_LOCK
         /*
-         * The IPC fast path: it hands the CPU to the partner itself and
-         * returns the partner's frame, saved by SYSCALL, to resume with
-         * SYSRET at once; or NULL, and the full dispatch runs.
+         * The IPC fast path (object/ipc_fast.c): it hands the CPU to the
+         * partner itself and resumes the partner's frame, saved by
+         * SYSCALL, with SYSRET at once (jumping to sysret_frame); or it
+         * returns, and the full dispatch runs.  It may use rbx (its file
+         * is built with the callee-saved registers as scratch), so the
+         * frame is found again from this CPU's saved register area.
          */
         cmp     $SYSCALL_NR_CALL, %rax
         je      2f
         cmp     $SYSCALL_NR_REPLY_RECV, %rax
         jne     3f
+        mov     %rbx, %rdi
+        call    ipc_fastpath_reply_recv
+        jmp     4f
 2:      mov     %rbx, %rdi
-        call    ipc_fastpath
-        test    %rax, %rax
-        jnz     sysret_frame
+        call    ipc_fastpath_call
+4:      mov     %gs:PERCPU_CTX_TOP, %rbx
+        sub     $TF_SIZE, %rbx
 3:      mov     %rbx, %rdi
         call    syscall_dispatch
         /* fall through */
@@ -67,6 +73,7 @@ kernel_exit:
  * The big kernel lock goes just before: from here on only this thread's
  * own saved registers are read, and no other CPU frees a running thread.
  */
+        .globl sysret_frame
 sysret_frame:
         mov     %rax, %rsp
         BKL_UNLOCK

@@ -1,0 +1,153 @@
+/*
+ * The IPC fast path: call and reply-and-receive in the common case (L4,
+ * seL4): a message in registers, the partner waiting, and the partner the
+ * thread the scheduler would pick anyway once the current one blocks
+ * (nothing else ready at or above its priority), so the semantics are
+ * exactly the slow path's (ipc.c).  The current thread hands the CPU
+ * straight to the partner (which runs on the rest of the same time slice),
+ * with no ready-queue operations, and resumes the partner with SYSRET at
+ * once (sysret_frame): the partner must be waiting in a system call, its
+ * frame as SYSCALL saved it.  Anything else returns untouched, and the
+ * slow path, with the same semantics, does it.  Both start from a lookup
+ * that mirrors cnode_lookup.
+ *
+ * This file holds nothing else: with gcc it is compiled with the
+ * callee-saved registers as scratch (Makefile), since its two entry points
+ * are called only by syscall_entry, which keeps nothing in them, and on
+ * success never return.  That saves the prologue's pushes on every call.
+ */
+#include "object/ipc.h"
+#include "arch/x86_64/entry.h"
+#include "object/cnode.h"
+#include "object/extension.h"
+#include "core/sched_fast.h"
+#include <pith/syscall.h>
+
+bool fastpath_enabled = true;
+
+_Static_assert(SYSCALL_NR_CALL == PITH_SYS_CALL && SYSCALL_NR_REPLY_RECV == PITH_SYS_REPLY_RECV,
+               "syscall_entry's fast-path numbers");
+
+/*
+ * syscall.S: the SYSCALL frame in rax resumed with SYSRET, the kernel
+ * stack dropped.  Not declared noreturn: gcc would take the paths that end
+ * here for cold ones and stop inlining the switch into them.
+ */
+static inline __attribute__((always_inline)) void resume(struct trap_frame *f)
+{
+    __asm__ volatile("jmp sysret_frame" : : "a"(f) : "memory");
+}
+
+static inline struct slot *fast_slot(struct tcb *self, uint64_t index, uint8_t type, uint8_t right)
+{
+    const struct cap *cs = &self->slots[TCB_SLOT_CSPACE].cap;
+    if (cs->type != PITH_OBJ_CNODE || (index >> cs->bits))
+        return NULL;
+    struct slot *s = (struct slot *)cs->obj + index;
+    if (s->cap.type != type || (s->cap.rights & right) != right)
+        return NULL;
+    return s;
+}
+
+/* A message of registers only: what copy_message does when there is nothing else. */
+static inline void copy_registers(const struct trap_frame *from, struct trap_frame *to, uint64_t badge)
+{
+    to->rax = PITH_OK;
+    to->rdi = badge;
+    to->rsi = from->rsi & ~(uint64_t)(0xffff & ~0x7f);  /* the label and length only */
+    to->rdx = from->rdx;
+    to->r10 = from->r10;
+    to->r8 = from->r8;
+    to->r9 = from->r9;
+}
+
+/* Waiting in a system call on this CPU, and what the scheduler would pick anyway. */
+static inline bool fast_partner(const struct tcb *t)
+{
+    return t->ctx.vector == VEC_SYSCALL_FRAME && sched_would_pick(t);
+}
+
+/* The current thread, if it may use the fast path at all (another CPU may have stopped it). */
+static inline struct tcb *fast_self(void)
+{
+    struct tcb *self = sched_current();
+    return fastpath_enabled && self->state == TS_READY ? self : NULL;
+}
+
+void ipc_fastpath_call(struct trap_frame *f)
+{
+    struct tcb *self = fast_self();
+    if (!self)
+        return;
+    struct slot *s = fast_slot(self, f->rdi, PITH_OBJ_ENDPOINT, PITH_RIGHT_WRITE);
+    if (!s || PITH_TAG_LENGTH(f->rsi) > PITH_MSG_REGS || (f->rsi & PITH_TAG_CAP))
+        return;
+    struct endpoint *ep = (struct endpoint *)s->cap.obj;
+    /* Extension hook (docs/extensions.md): a call answered or refused here, or the slow path. */
+    if (ep->ext) {
+        struct trap_frame *done = extension_fastpath(ep->ext, self, f, s->cap.w0);
+        if (done)
+            resume(done);
+        return;
+    }
+    struct tcb *r = ep->head;
+    if (!r || !ep->receivers || r->priority < self->priority || !fast_partner(r))
+        return;
+    struct reply *rp = r->recv_reply;
+    if (!rp || rp->caller)
+        return;
+    /* tcbq_remove of the head: r has no predecessor. */
+    ep->head = r->q_next;
+    if (ep->head)
+        ep->head->q_prev = NULL;
+    else
+        ep->tail = NULL;
+    r->q_next = NULL;
+    copy_registers(f, &r->ctx, s->cap.w0);
+    self->ipc_flags = IPC_CALL;
+    r->recv_reply = NULL;
+    reply_bind(rp, self, r);
+    r->blocked_on = NULL;
+    r->state = TS_READY;
+    resume(sched_switch_fast(self, r));
+}
+
+void ipc_fastpath_reply_recv(struct trap_frame *f)
+{
+    struct tcb *self = fast_self();
+    if (!self)
+        return;
+    struct slot *es = fast_slot(self, f->rdi, PITH_OBJ_ENDPOINT, PITH_RIGHT_READ);
+    struct slot *rs = fast_slot(self, f->r12, PITH_OBJ_REPLY, 0);
+    if (!es || !rs || PITH_TAG_LENGTH(f->rsi) > PITH_MSG_REGS || (f->rsi & PITH_TAG_CAP))
+        return;
+    struct reply *rp = (struct reply *)rs->cap.obj;
+    struct tcb *c = rp->caller;
+    struct endpoint *ep = (struct endpoint *)es->cap.obj;
+    if (!c || (c->ipc_flags & IPC_FAULT) || !fast_partner(c) || PERCPU_GET(slice_owner) != c)
+        return;                         /* (the caller resumes on its own slice only) */
+    if ((ep->head && !ep->receivers) || (self->bound && self->bound->word))
+        return;                         /* a message is waiting: receive it the slow way */
+    /* reply_unhold; the common case is the call this server took last, its list's head. */
+    if (rp->server == self && self->held_replies == rp) {
+        self->held_replies = rp->next_held;
+        rp->server = NULL;
+        rp->next_held = NULL;
+        if (self->priority != self->base_priority)
+            ipc_inherit_priority(self); /* the call it served no longer lifts it */
+    } else {
+        reply_unhold(rp);
+    }
+    rp->caller = NULL;
+    c->reply = NULL;
+    copy_registers(f, &c->ctx, 0);
+    c->ipc_flags = 0;
+    c->blocked_on = NULL;
+    c->state = TS_READY;
+    ep->receivers = 1;
+    self->recv_reply = rp;
+    self->state = TS_BLOCKED_RECV;
+    self->blocked_on = ep;
+    tcbq_append(&ep->head, &ep->tail, self);
+    resume(sched_switch_fast(self, c));
+}
