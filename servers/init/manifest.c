@@ -139,6 +139,11 @@ static int option(struct manifest *m, struct manifest_entry *e, struct pending_n
         if (!number(val, MANIFEST_PAGES_MAX, &v) || v == 0)
             return fail(m, e->line, "pages '%s' is not 1-%d", val, MANIFEST_PAGES_MAX);
         e->pages = (unsigned)v;
+    } else if (!strcmp(key, "cnode")) {
+        /* A bigger CSpace, made from its quota: a server holding many capabilities (the POSIX pool). */
+        if (!number(val, MANIFEST_CNODE_MAX, &v) || v < MANIFEST_CNODE_MIN)
+            return fail(m, e->line, "cnode '%s' is not %d-%d (bits)", val, MANIFEST_CNODE_MIN, MANIFEST_CNODE_MAX);
+        e->cnode_bits = (unsigned)v;
     } else if (!strcmp(key, "args")) {
         /* Words for the program itself, after its name on its command line (bootinfo cmdline). */
         if (strlen(val) > MANIFEST_ARGS_MAX)

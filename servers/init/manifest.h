@@ -16,6 +16,8 @@
 #define MANIFEST_NEEDS_MAX 4
 #define MANIFEST_MODULE_MAX 47
 #define MANIFEST_PAGES_MAX 512          /* pages= (the memory manager's pool is 992 pages) */
+#define MANIFEST_CNODE_MIN 12           /* cnode= (bits): 4096 slots, the default */
+#define MANIFEST_CNODE_MAX 16           /* 65,536 slots, 4 MiB of the program's quota */
 #define MANIFEST_ARGS_MAX  127          /* args= (the program's command line is NAME ARGS) */
 
 enum restart_policy { RESTART_ALWAYS, RESTART_NEVER };
@@ -33,6 +35,7 @@ struct manifest_entry {
     bool pci;                           /* gets device memory, IRQ control, PCI ports (at most one program) */
     bool lazy;                          /* its image mapped lazily through the memory manager */
     unsigned pages;                     /* anonymous memory paged by the memory manager (0: none) */
+    unsigned cnode_bits;                /* its CNode holds 2^cnode_bits slots (0: init's default, 12) */
     char args[MANIFEST_ARGS_MAX + 1];   /* after its name on its command line; "" none */
     enum restart_policy restart;
     unsigned limit;                     /* restarts before giving up */

@@ -21,7 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define CHILD_CNODE_BITS 12             /* 4096 slots, as init has */
+#define CHILD_CNODE_BITS 12             /* 4096 slots, as init has, unless the manifest says cnode= */
 #define CHILD_STACK_PAGES 8
 #define CHILD_SETUP_FIRST PITH_SLOT_PROCESS_FREE  /* the child's slots for its program pages, stack, page tables */
 #define CHILD_FIRST_FREE 512
@@ -148,6 +148,12 @@ static long copy_to(struct build *b, uint64_t ours, uint64_t theirs, uint8_t rig
     return pith_invoke4(b->cnode, PITH_CNODE_COPY, theirs, ours, rights, 0);
 }
 
+/* The size of p's CNode, in bits: its manifest's cnode=, or the default. */
+static unsigned cnode_bits(const struct proc *p)
+{
+    return p->cfg.cnode_bits ? p->cfg.cnode_bits : CHILD_CNODE_BITS;
+}
+
 /* The child's boot information: init's layout, our magic, its own slots. */
 static long write_bootinfo(struct build *b)
 {
@@ -163,16 +169,16 @@ static long write_bootinfo(struct build *b)
     bi->version = PITH_BOOTINFO_VERSION;
     bi->abi_major = ours->abi_major;
     bi->abi_minor = ours->abi_minor;
-    bi->cspace_slot_bits = CHILD_CNODE_BITS;
+    bi->cspace_slot_bits = cnode_bits(b->p);
     bi->empty.first_slot = CHILD_FIRST_FREE;
-    bi->empty.count = (1u << CHILD_CNODE_BITS) - CHILD_FIRST_FREE;
+    bi->empty.count = (1u << cnode_bits(b->p)) - CHILD_FIRST_FREE;
     bi->untyped.first_slot = PITH_SLOT_UNTYPED;
     bi->untyped.count = 1;
     bi->untyped_list[0].size_bits = (uint8_t)(b->p->quota_bits - 1);
     bi->io_ports.first_slot = PITH_SLOT_IO_PORTS;
     bi->io_ports.count = b->p->cfg.has_ports;
     if (b->p->cfg.pci)
-        bi->empty.count -= PITH_DEVICE_SLOTS;   /* the device memory's slots, at the top */
+        bi->empty.count = PITH_SLOT_DEVICE_FIRST - CHILD_FIRST_FREE;   /* the device memory's slots, above */
     bi->irq_lines = ours->irq_lines;
     bi->pci_ecam = ours->pci_ecam;
     bi->pci_bus_first = ours->pci_bus_first;
@@ -263,7 +269,7 @@ static long build(struct build *b, const void *file, uint64_t size, int key, con
     long err;
     /* The child's own half first, so it lies at the quota's start and the rest packs after it. */
     if ((err = retype_at(b->quota, PITH_OBJ_UNTYPED, p->quota_bits - 1, sub)) ||
-        (err = retype_at(b->quota, PITH_OBJ_CNODE, CHILD_CNODE_BITS, b->cnode = slot_get())) ||
+        (err = retype_at(b->quota, PITH_OBJ_CNODE, cnode_bits(p), b->cnode = slot_get())) ||
         (err = retype_at(b->quota, PITH_OBJ_VSPACE, 0, b->vspace = slot_get())) ||
         (err = retype_at(b->quota, PITH_OBJ_TCB, 0, p->tcb)) ||
         (err = retype_at(b->quota, PITH_OBJ_FRAME, 0, b->ipc = slot_get())) ||

@@ -1,9 +1,10 @@
 /*
  * Processes making processes: fork (vfork and clone in fork's form are
  * the same here) copies every region of the parent into a new process at
- * once (the stack only as far as it has grown; private mappings of 64
- * pages or more are shared copy-on-write from the pool of shared.c:
- * decisions 0020 and 0021) and shares its open file descriptions;
+ * once (the stack only as far as it has grown; private writable memory,
+ * data, bss, the heap and mappings, is shared copy-on-write from the pool
+ * of shared.c when it was made there: decisions 0020 and 0021) and shares
+ * its open file descriptions;
  * execve loads a new image into a fresh process that takes over the pid,
  * the descriptors without O_CLOEXEC and the rest of the identity; wait4
  * and waitid reap children, keeping the answer (like nanosleep) while

@@ -181,7 +181,7 @@ long load_program(struct lproc *p, const char *path, const char *argv, uint64_t 
             err = mem_map_from(p, first, n * PAGE, rights, image_slot(p->image, ro_at), &r);
             ro_at += (uint32_t)n;
         } else {
-            err = mem_map(p, first, n * PAGE, rights, R_IMAGE, &r);
+            err = mem_map_private(p, first, n * PAGE, rights, R_IMAGE, &r);   /* writable: copy-on-write */
         }
         if (err)
             return posix_error(err);

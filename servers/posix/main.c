@@ -184,7 +184,7 @@ int main(void)
     long err = fsio_start();
     if (err)
         printf("posix: no window on /fs yet (error %#lx); trying again on first use\n", err);
-    /* The processes' memory: chunks of 1 MiB of ours, all but a reserve for our own objects
+    /* The processes' memory: chunks of 512 KiB of ours, all but a reserve for our own objects
      * (made last, after our window and endpoint). */
     struct pith_msg info = { 0 };
     uint64_t free_bytes = pith_invoke(PITH_SLOT_UNTYPED, PITH_UNTYPED_INFO, &info) ? 0 : info.w[1];
@@ -202,7 +202,7 @@ int main(void)
         printf("posix: cannot publish /svc/posix (error %#lx)\n", err);
         return 1;
     }
-    printf("posix: serving /svc/posix: %d MiB for processes\n", chunks_total << (CHUNK_BITS - 20));
+    printf("posix: serving /svc/posix: %d MiB for processes\n", (chunks_total << CHUNK_BITS) >> 20);
     serve();
     return 1;
 }

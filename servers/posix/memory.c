@@ -22,7 +22,6 @@
 #define BATCH 64                        /* pages made and mapped per invocation */
 #define BRK_CHUNK (32 * PAGE)           /* the heap grows by at least this much */
 #define STACK_GROW 4                    /* the stack grows by at least this many pages */
-#define COW_MIN 64                      /* private mappings this big or more are pool pages, copy-on-write at fork */
 
 extern uint64_t temp_slots;             /* BATCH consecutive free slots of ours (main.c) */
 
@@ -143,6 +142,33 @@ long mem_map_shared(struct lproc *p, uint64_t start, uint64_t len, uint8_t right
                     struct region **out)
 {
     return map_pool(p, start, len, rights, first, true, out);
+}
+
+/*
+ * Private writable memory (data, bss, the heap, mmap's): pool pages, so
+ * that a fork shares them copy-on-write, or the process's own frames,
+ * copied by a fork, when the pool has no run free (or no chunk for it).
+ */
+long mem_map_private(struct lproc *p, uint64_t start, uint64_t len, uint8_t rights, uint8_t kind, struct region **out)
+{
+    bool zero;
+    long first = (rights & PITH_RIGHT_WRITE) ? shared_new((uint32_t)(len / PAGE), &zero, true) : -1;
+    if (first < 0)
+        return mem_map(p, start, len, rights, kind, out);
+    struct region *r;
+    long err = mem_map_shared(p, start, len, rights, (uint32_t)first, &r);
+    shared_put((uint32_t)first, (uint32_t)(len / PAGE));   /* the mapping holds them now, or they are free again */
+    if (err == -ENOMEM)
+        return mem_map(p, start, len, rights, kind, out);   /* no room: as own frames, which may still fit */
+    if (err)
+        return err;
+    r->kind = kind;
+    r->cow = r->writable = true;
+    if (zero)
+        memset((void *)r->alias, 0, len);
+    if (out)
+        *out = r;
+    return 0;
 }
 
 /* The pool page of r's page at va. */
@@ -296,6 +322,7 @@ long mem_fork_cow(struct lproc *p, struct lproc *c, struct region *r, struct reg
         return err;
     n->cow = true;
     n->rights = r->rights;
+    n->kind = r->kind;
     for (uint64_t va = r->start; va < r->end && !err; va += PAGE)
         if (copied(p, pool_page(r, va)))
             err = cow_copy(c, n, va, (const void *)(r->alias + (va - r->origin)));
@@ -588,9 +615,9 @@ static long brk_to(struct lproc *p, uint64_t addr)
     if (want > p->brk_mapped) {
         uint64_t len = want - p->brk_mapped;
         len = (len + BRK_CHUNK - 1) / BRK_CHUNK * BRK_CHUNK;
-        if (mem_map(p, p->brk_mapped, len, PITH_RIGHT_READ | PITH_RIGHT_WRITE, R_BRK, NULL)) {
+        if (mem_map_private(p, p->brk_mapped, len, PITH_RIGHT_READ | PITH_RIGHT_WRITE, R_BRK, NULL)) {
             len = want - p->brk_mapped; /* no room for the chunk: exactly what was asked */
-            if (mem_map(p, p->brk_mapped, len, PITH_RIGHT_READ | PITH_RIGHT_WRITE, R_BRK, NULL))
+            if (mem_map_private(p, p->brk_mapped, len, PITH_RIGHT_READ | PITH_RIGHT_WRITE, R_BRK, NULL))
                 return (long)p->brk;    /* Linux: the old break means failure */
         }
         p->brk_mapped += len;
@@ -639,7 +666,7 @@ static long map_anywhere(struct lproc *p, uint64_t addr, uint64_t len, int prot,
         uint32_t n = (uint32_t)(len / PAGE);
         long first = of ? shared_file_find(of->ino, of->gen, off, n) : -1;
         bool zero = false, fresh = first < 0;
-        if (fresh && (first = shared_new(n, &zero)) < 0)
+        if (fresh && (first = shared_new(n, &zero, false)) < 0)
             return -ENOMEM;
         err = mem_map_shared(p, addr, len, rights, (uint32_t)first, &r);
         if (err) {
@@ -667,20 +694,7 @@ static long map_anywhere(struct lproc *p, uint64_t addr, uint64_t len, int prot,
         r->prot = (uint8_t)prot;
         return (long)addr;
     }
-    /* A big private mapping: pool pages if the pool has room, so that a fork shares them copy-on-write. */
-    bool zero;
-    long first = len / PAGE >= COW_MIN && (rights & PITH_RIGHT_WRITE) ? shared_new((uint32_t)(len / PAGE), &zero) : -1;
-    if (first >= 0) {
-        err = mem_map_shared(p, addr, len, rights, (uint32_t)first, &r);
-        shared_put((uint32_t)first, (uint32_t)(len / PAGE));
-        if (!err) {
-            r->cow = r->writable = true;
-            if (zero)
-                memset((void *)r->alias, 0, len);
-        }
-    } else {
-        err = mem_map(p, addr, len, rights, R_MMAP, &r);
-    }
+    err = mem_map_private(p, addr, len, rights, R_MMAP, &r);
     if (err)
         return err == -EEXIST ? -ENOMEM : err;
     r->prot = (uint8_t)prot;
@@ -748,7 +762,7 @@ static long remap(struct lproc *p, uint64_t old, uint64_t old_len, uint64_t new_
         return (long)old;
     } else if (!overlaps(p, old + old_len, old + new_len) && old + new_len <= STACK_TOP - STACK_PAGES * PAGE) {
         struct region *n;
-        long err = mem_map(p, old + old_len, new_len - old_len, rights, R_MMAP, &n);
+        long err = mem_map_private(p, old + old_len, new_len - old_len, rights, R_MMAP, &n);
         if (err)
             return err == -EEXIST ? -ENOMEM : err;
         n->prot = prot;
@@ -761,7 +775,7 @@ static long remap(struct lproc *p, uint64_t old, uint64_t old_len, uint64_t new_
     else if (!(to = mem_gap(p, new_len)))
         return -ENOMEM;
     struct region *n;
-    long err = mem_map(p, to, new_len, rights, R_MMAP, &n);
+    long err = mem_map_private(p, to, new_len, rights, R_MMAP, &n);
     if (err)
         return err == -EEXIST ? -ENOMEM : err;
     n->prot = prot;

@@ -19,14 +19,14 @@
 #include <stdint.h>
 
 #define LPROC_MAX     16                /* processes at once, at most (memory permitting) */
-#define CHUNK_BITS    20                /* our memory for processes: untypeds of 1 MiB, taken as a process grows */
-#define CHUNK_MAX     64                /* chunks in all */
-#define PROC_CHUNKS   48                /* chunks one process may hold */
+#define CHUNK_BITS    19                /* our memory for processes: untypeds of 512 KiB, taken as a process grows */
+#define CHUNK_MAX     128               /* chunks in all */
+#define PROC_CHUNKS   96                /* chunks one process may hold: 48 MiB */
 #define LPROC_CNODE_BITS 12             /* 4096 slots: two per page (ours and its mapping) and page tables */
 #define REGION_MAX    256
 #define FD_MAX        64
 #define PAGE          ((uint64_t)4096)
-#define SHARED_PAGES  1024              /* the pool of shared pages holds this many at most (shared.c) */
+#define SHARED_PAGES  12288             /* the pool of shared pages holds this many at most (shared.c): 48 MiB */
 #define FAULT_BADGE   (1ull << 40)      /* + process slot; clients of the protocol have small badges */
 #define THREAD_BADGE  (FAULT_BADGE + LPROC_MAX)   /* + thread index (threads.c) */
 #define TTY_BADGE     (1ull << 41)      /* our console reader thread (tty.c) */
@@ -172,12 +172,15 @@ void lproc_reap(struct lproc *p);
 void lproc_end_objects(struct lproc *p);             /* thread stopped, objects and memory back */
 long chunks_retype(struct chunks *h, uint64_t type_bits, uint64_t slot, uint64_t count);  /* taking one more if needed */
 void chunks_give_back(struct chunks *h);
+int chunks_free(void);                  /* chunks no process or group holds */
 #define lproc_retype(p, tb, slot, count) chunks_retype(&(p)->mem, tb, slot, count)
 extern int chunks_total;
 long lproc_wait(uint32_t pid, bool nohang, uint32_t *status, uint32_t *signal, bool *deferred);
 
 /* memory.c */
 long mem_map(struct lproc *p, uint64_t start, uint64_t len, uint8_t rights, uint8_t kind, struct region **out);
+/* The same for private memory: pool pages shared copy-on-write by fork if the pool has room (memory.c). */
+long mem_map_private(struct lproc *p, uint64_t start, uint64_t len, uint8_t rights, uint8_t kind, struct region **out);
 /* The same, mapping the frames in our slots src.. (a shared image) instead of new ones. */
 long mem_map_from(struct lproc *p, uint64_t start, uint64_t len, uint8_t rights, uint64_t src, struct region **out);
 
@@ -185,7 +188,7 @@ long mem_map_from(struct lproc *p, uint64_t start, uint64_t len, uint8_t rights,
 void shared_start(void);
 uint64_t shared_slot(uint32_t page);            /* our slot of its frame */
 uint32_t shared_page(uint64_t slot);            /* and back */
-long shared_new(uint32_t n, bool *zero);        /* n free pages in a row, counted once; -1: none */
+long shared_new(uint32_t n, bool *zero, bool private);   /* n free pages in a row, counted once; -1: none */
 uint32_t shared_count(uint32_t page);
 void shared_get(uint32_t first, uint32_t n);
 void shared_put(uint32_t first, uint32_t n);

@@ -127,7 +127,7 @@ static size_t text(struct lproc *q, int file, char *out, size_t max)
                      "%u (%.15s) %c %u %u %u 1025 %d 4194304 0 0 0 0 %lu 0 0 0 20 0 1 0 0 %lu %lu "
                      "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
                      q->pid, comm, state, q->ppid, q->pgid, q->sid, tty_fg ? (int)tty_fg : -1, ticks,
-                     (uint64_t)q->mem.n << 20, (uint64_t)q->mem.n << 8);
+                     (uint64_t)q->mem.n << CHUNK_BITS, (uint64_t)q->mem.n << (CHUNK_BITS - 12));
         break;
     case PF_CMDLINE:                    /* a zombie's is empty, as on Linux */
         n = q->state == LP_ENDED ? 0 : (int)(q->cmdline_len < max ? q->cmdline_len : max);

@@ -1,5 +1,5 @@
 /*
- * Linux processes: each is built from chunks (1 MiB untypeds carved from
+ * Linux processes: each is built from chunks (512 KiB untypeds carved from
  * ours at start-up, main.c) it takes as it grows: its capability space (a
  * CNode that only stores the capabilities of its pages, since the program
  * never makes a Pith system call), address space, thread and every page
@@ -47,6 +47,14 @@ static bool chunk_take(struct chunks *h)
             return true;
         }
     return false;
+}
+
+int chunks_free(void)
+{
+    int n = 0;
+    for (int i = 0; i < chunks_total; i++)
+        n += !chunk_busy[i];
+    return n;
 }
 
 long chunks_retype(struct chunks *h, uint64_t type_bits, uint64_t slot, uint64_t count)

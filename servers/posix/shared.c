@@ -1,12 +1,12 @@
 /*
- * Pages shared between processes (MAP_SHARED across fork, and big private
- * mappings shared copy-on-write by fork: memory.c): a pool whose frames
+ * Pages shared between processes (MAP_SHARED across fork, and private
+ * writable memory shared copy-on-write by fork: memory.c): a pool whose frames
  * are made from chunks the pool holds itself, not from any process's,
  * so a page outlives whichever sharer ends first.  Each page has a share
  * count: the regions mapping it, one per process (a split region's parts
  * share its pages' counts; a copy-on-write page a process has copied
  * stays counted until it unmaps it).  The pool is made
- * of groups of one chunk each (256 pages), a group made when a page of
+ * of groups of one chunk each (128 pages), a group made when a page of
  * it is first wanted and its chunk given back when its last page is
  * free.  Each page's frame capability stays in a range of our slots set
  * aside at start; every mapping of it is a child of that capability in
@@ -24,10 +24,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#define GROUP_PAGES   256               /* the frames of one chunk */
+#define GROUP_PAGES   (1u << (CHUNK_BITS - 12))   /* the frames of one chunk */
 #define SHARED_GROUPS (SHARED_PAGES / GROUP_PAGES)
 #define SHARED_SLACK  512               /* our slots left for everything else after the pool's */
 #define FILE_RANGES   16                /* file ranges mapped shared at once */
+#define PRIVATE_SPARE 2                 /* chunks a group for private pages leaves free */
 
 struct group {
     struct chunks mem;                  /* empty: the group is not made */
@@ -85,9 +86,13 @@ static bool group_make(uint32_t g)
 /*
  * n free pages in a row, their counts set to 1 and their groups made;
  * *zero: whether they were used before (the caller clears them through
- * its mapping).  -1: no such run, or no chunk for a group.
+ * its mapping).  -1: no such run, or no chunk for a group.  Private
+ * memory (copy-on-write, which can be made of the process's own chunks
+ * instead) makes a group only while PRIVATE_SPARE chunks stay free
+ * after it: a group holds its chunk while any page of it is used, and a
+ * new process needs a chunk of its own for its objects.
  */
-long shared_new(uint32_t n, bool *zero)
+long shared_new(uint32_t n, bool *zero, bool private)
 {
     uint32_t run = 0, first = 0;
     for (uint32_t i = 0; i < npages && run < n; i++) {
@@ -102,7 +107,7 @@ long shared_new(uint32_t n, bool *zero)
     if (!n || run < n)
         return -1;
     for (uint32_t g = first / GROUP_PAGES; g <= (first + n - 1) / GROUP_PAGES; g++)
-        if (!groups[g].mem.n && !group_make(g)) {
+        if (!groups[g].mem.n && ((private && chunks_free() <= PRIVATE_SPARE) || !group_make(g))) {
             for (uint32_t h = first / GROUP_PAGES; h < g; h++)   /* those made just now, unused */
                 if (!groups[h].used)
                     chunks_give_back(&groups[h].mem);

@@ -39,7 +39,7 @@ static int position(const char *name)
 TEST(manifest_every_field)
 {
     CHECK_EQ(parse("# a comment\n\n"
-                   "console priority=200 memory=32 ports=0x3f8-0x3ff irq=4 register=/dev/console restart=never limit=3\n"
+                   "console priority=200 memory=32 ports=0x3f8-0x3ff irq=4 register=/dev/console restart=never limit=3 cnode=14\n"
                    "  shell needs=console procs lazy pages=512 args=ip=10.0.0.1/24,gw=10.0.0.9   # trailing comment\n"), 0);
     CHECK_EQ(m.count, 2);
     const struct manifest_entry *c = &m.e[0], *s = &m.e[1];
@@ -55,6 +55,7 @@ TEST(manifest_every_field)
     CHECK(!c->procs && s->procs);
     CHECK(!c->lazy && s->lazy);
     CHECK(c->pages == 0 && s->pages == 512);
+    CHECK(c->cnode_bits == 14 && s->cnode_bits == 0);   /* 0: init's default */
     CHECK(!strcmp(c->args, "") && !strcmp(s->args, "ip=10.0.0.1/24,gw=10.0.0.9"));
     /* The defaults. */
     CHECK_EQ(s->priority, 100);
@@ -127,6 +128,8 @@ TEST(manifest_mistakes_refused_with_line)
     CHECK(refused("a register=/a//b\n", 1, "register '/a//b'"));
     CHECK(refused("a restart=sometimes\n", 1, "restart 'sometimes'"));
     CHECK(refused("a limit=101\n", 1, "limit '101'"));
+    CHECK(refused("a cnode=11\n", 1, "cnode '11' is not 12-16"));
+    CHECK(refused("a cnode=17\n", 1, "cnode '17' is not 12-16"));
     CHECK(refused("a module=Bad!\n", 1, "bad module name 'Bad!'"));
     CHECK(refused("a args=\n", 1, "'args=' is not key=value"));
     char longargs[200];
