@@ -11,12 +11,17 @@
  * the other runs, a read() into them, a fork of a fork, the parent
  * writing after its child ended, munmap, mprotect and mremap in the
  * child, a thread of the child writing, a child that writes and execs.
+ * And the small private memory Pith shares copy-on-write too (data, bss,
+ * the heap): the heap grown by brk in a child, a signal handler run in a
+ * child right after fork writing the data, bss and heap, a read() into a
+ * heap buffer.
  */
 #define _GNU_SOURCE                     /* mremap */
 #include "common.h"
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -195,6 +200,51 @@ static void big_cow(const char *self)
     unlink(BIG_FILE);
 }
 
+static volatile int caught;             /* the data segment, written by a handler */
+
+static void on_usr1(int sig)
+{
+    caught = sig;
+    data = 10, *heap = 10;
+    snprintf(line, sizeof line, "handler");
+}
+
+/* The heap, data and bss in a child: grown by brk, written by a signal handler, read() into. */
+static void small_cow(void)
+{
+    int stack = 0;
+    set_all(11, &stack);
+    char *buf = malloc(256);            /* the heap, before the fork: shared with the child */
+    int p[2];
+    if (!buf || pipe(p))
+        _exit(2);
+    strcpy(buf, "parent's");
+    signal(SIGUSR1, on_usr1);
+    pid_t c = fork();
+    if (c == 0) {
+        raise(SIGUSR1);                 /* the first thing the child does: its frame, the handler's writes */
+        printf("child after the handler: caught %d data %d heap %d line '%s'\n", caught, data, *heap, line);
+        uintptr_t old = (uintptr_t)syscall(SYS_brk, 0);
+        char *more = (char *)old;
+        int grown = (uintptr_t)syscall(SYS_brk, old + 65536) == old + 65536;
+        if (grown) {
+            memset(more, 'b', 65536);
+            *heap = 12;
+        }
+        printf("child grew the heap: %s, its end %c, heap %d\n", grown ? "yes" : "no", grown ? more[65535] : '-', *heap);
+        ssize_t n = read(p[0], buf, 255);
+        buf[n > 0 ? n : 0] = 0;
+        printf("child read into the heap: '%s'\n", buf);
+        _exit(0);
+    }
+    write(p[1], "from the pipe", 13);
+    printf("child status %d\n", reap(c));
+    printf("parent after: caught %d data %d heap %d line '%s' buf '%s'\n", caught, data, *heap, line, buf);
+    signal(SIGUSR1, SIG_DFL);
+    close(p[0]), close(p[1]);
+    free(buf);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1) {
@@ -341,6 +391,7 @@ int main(int argc, char **argv)
     printf("deep frames: %d\n", deep(7));
     close(fd);
     unlink(FILE_PATH);
+    small_cow();
     big_cow(argv[0]);
     return 0;
 }
