@@ -44,11 +44,9 @@ static long fork_from(struct lproc *p, uint64_t flags, uint64_t stack, uint64_t 
             continue;
         struct region *n;
         uint64_t len = r->end - r->start;
-        /* The stack only as far down as the parent's has grown; it grows on demand in the child too. */
-        bool stack = r->kind == R_STACK && r->end == STACK_TOP && r->origin == STACK_TOP - STACK_PAGES * PAGE;
+        /* The stack's pieces as any region: it grows on demand in the child too, below its lowest. */
         uint32_t page = r->shared ? shared_page(r->src + (r->start - r->origin) / PAGE) : 0;
-        long err = stack ? mem_stack(c, len / PAGE, &n)
-                  : r->cow ? mem_fork_cow(p, c, r, &n)
+        long err = r->cow ? mem_fork_cow(p, c, r, &n)
                   : r->shared ? mem_map_shared(c, r->start, len, r->rights, page, &n)
                   : r->src ? mem_map_from(c, r->start, len, r->rights, r->src + (r->start - r->origin) / PAGE, &n)
                            : mem_map(c, r->start, len, r->rights, r->kind, &n);

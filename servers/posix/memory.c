@@ -424,61 +424,41 @@ static long map_pages(struct lproc *p, uint64_t start, uint64_t len, uint8_t rig
 }
 
 /*
- * The stack: a region whose runs of slots and aliases cover the whole
- * STACK_PAGES below STACK_TOP, of which only the top pages are made; the
- * rest is made on demand, down from its start (stack_grow).
+ * The stack: its top pages made at the start, the rest of its reserve
+ * (STACK_PAGES below STACK_TOP) made on demand, down from its lowest page
+ * (stack_grow), each piece a private region of its own, so that a fork
+ * shares them copy-on-write as any private memory.
  */
 long mem_stack(struct lproc *p, uint64_t pages, struct region **out)
 {
     uint64_t start = STACK_TOP - pages * PAGE;
     if (!pages || pages > STACK_PAGES || overlaps(p, start, STACK_TOP))
         return -ENOMEM;
-    struct region *r = region_make(p, STACK_TOP - STACK_PAGES * PAGE, STACK_PAGES,
-                                   PITH_RIGHT_READ | PITH_RIGHT_WRITE, R_STACK, 0, true);
-    if (!r)
-        return -ENOMEM;
-    uint64_t done;
-    long err = fill(p, r, start, pages, &done);
-    r->start = start;
-    r->end = start + done * PAGE;
-    if (err) {
-        mem_unmap(p, r->start, r->end - r->start);
-        r->used = false;
-        return err;
-    }
-    if (out)
-        *out = r;
-    return 0;
+    return mem_map_private(p, start, pages * PAGE, PITH_RIGHT_READ | PITH_RIGHT_WRITE, R_STACK, out);
 }
 
 /*
  * addr lies below the stack but within its reserve (a fault there, or a
  * system call's access): the stack made down to it, STACK_GROW pages at
- * least.  NULL if addr is not there, or the pages cannot be made (a
- * mapping put in the reserve with MAP_FIXED, no memory): a fault is then
- * the process's SIGSEGV, an access EFAULT.
+ * least, as a new piece.  NULL if addr is not there, or the pages cannot
+ * be made (a mapping put in the reserve with MAP_FIXED, no memory): a
+ * fault is then the process's SIGSEGV, an access EFAULT.
  */
 static struct region *stack_grow(struct lproc *p, uint64_t addr)
 {
-    struct region *r = mem_find(p, STACK_TOP - 1);
-    if (!r || r->kind != R_STACK || r->origin != STACK_TOP - STACK_PAGES * PAGE || addr < r->origin ||
-        addr >= r->start)
+    uint64_t bottom = STACK_TOP - STACK_PAGES * PAGE, lowest = STACK_TOP;
+    for (int i = 0; i < REGION_MAX; i++)
+        if (p->regions[i].used && p->regions[i].kind == R_STACK && p->regions[i].start < lowest)
+            lowest = p->regions[i].start;
+    if (lowest == STACK_TOP || addr < bottom || addr >= lowest)
         return NULL;
     uint64_t low = addr & ~(PAGE - 1);
-    if (r->start - low < STACK_GROW * PAGE)
-        low = r->start - r->origin < STACK_GROW * PAGE ? r->origin : r->start - STACK_GROW * PAGE;
-    if (overlaps(p, low, r->start))
+    if (lowest - low < STACK_GROW * PAGE)
+        low = lowest - bottom < STACK_GROW * PAGE ? bottom : lowest - STACK_GROW * PAGE;
+    struct region *r;
+    if (overlaps(p, low, lowest) ||
+        mem_map_private(p, low, lowest - low, PITH_RIGHT_READ | PITH_RIGHT_WRITE, R_STACK, &r))
         return NULL;
-    uint64_t done;
-    if (fill(p, r, low, (r->start - low) / PAGE, &done)) {
-        for (uint64_t i = 0; i < done; i++) {   /* the pages made before the failure go again */
-            uint64_t s = r->slot + (low - r->origin) / PAGE + i;
-            pith_invoke4(p->cnode, PITH_CNODE_DELETE, s + r->span, 0, 0, 0);
-            pith_invoke4(p->cnode, PITH_CNODE_DELETE, s, 0, 0, 0);
-        }
-        return NULL;
-    }
-    r->start = low;
     return r;
 }
 

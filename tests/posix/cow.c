@@ -12,9 +12,10 @@
  * writing after its child ended, munmap, mprotect and mremap in the
  * child, a thread of the child writing, a child that writes and execs.
  * And the small private memory Pith shares copy-on-write too (data, bss,
- * the heap): the heap grown by brk in a child, a signal handler run in a
- * child right after fork writing the data, bss and heap, a read() into a
- * heap buffer.
+ * the heap, the stack): the heap grown by brk in a child, a signal
+ * handler run in a child right after fork (its frame on the shared stack)
+ * writing the data, bss and heap, a read() into a heap buffer, the
+ * child's stack grown deeper than the parent's.
  */
 #define _GNU_SOURCE                     /* mremap */
 #include "common.h"
@@ -235,6 +236,8 @@ static void small_cow(void)
         ssize_t n = read(p[0], buf, 255);
         buf[n > 0 ? n : 0] = 0;
         printf("child read into the heap: '%s'\n", buf);
+        /* Deeper than the parent's stack ever went: the child's stack grows below the pages it shares. */
+        printf("child's deeper frames: %d, stack %d\n", deep(11), stack);
         _exit(0);
     }
     write(p[1], "from the pipe", 13);
