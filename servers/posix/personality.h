@@ -94,6 +94,7 @@ struct chunks {
     uint64_t untyped;                   /* the chunk objects are made from now */
     uint8_t chunk[PROC_CHUNKS];         /* indices of the chunks held */
     int n;
+    int elsewhere;                      /* a process's pool pages, in chunks (rounded up): n + this <= PROC_CHUNKS */
 };
 
 struct lproc {
@@ -173,7 +174,12 @@ void lproc_end_objects(struct lproc *p);             /* thread stopped, objects 
 long chunks_retype(struct chunks *h, uint64_t type_bits, uint64_t slot, uint64_t count);  /* taking one more if needed */
 void chunks_give_back(struct chunks *h);
 int chunks_free(void);                  /* chunks no process or group holds */
-#define lproc_retype(p, tb, slot, count) chunks_retype(&(p)->mem, tb, slot, count)
+/* A process's objects and pages: its chunks and its pool pages together within PROC_CHUNKS (map_pool too). */
+static inline long lproc_retype(struct lproc *p, uint64_t tb, uint64_t slot, uint64_t count)
+{
+    p->mem.elsewhere = (int)((p->shared_pages + (1u << (CHUNK_BITS - 12)) - 1) >> (CHUNK_BITS - 12));
+    return chunks_retype(&p->mem, tb, slot, count);
+}
 extern int chunks_total;
 long lproc_wait(uint32_t pid, bool nohang, uint32_t *status, uint32_t *signal, bool *deferred);
 

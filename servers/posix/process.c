@@ -37,7 +37,7 @@ struct lproc *lproc_by_pid(uint32_t pid)
 /* One more free chunk for h; false if none is left. */
 static bool chunk_take(struct chunks *h)
 {
-    if (h->n == PROC_CHUNKS)
+    if (h->n + h->elsewhere >= PROC_CHUNKS)
         return false;
     for (int i = 0; i < chunks_total; i++)
         if (!chunk_busy[i]) {
