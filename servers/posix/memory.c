@@ -1,8 +1,9 @@
 /*
- * A Linux process's memory: regions of pages made whole when mapped (but
- * the stack, made on demand within its reserve: mem_stack, stack_grow),
- * each page a frame of the process's chunks (or of a
- * shared image, for read-only segments: image.c) mapped
+ * A Linux process's memory: regions of pages made whole when mapped (the
+ * stack made on demand within its reserve, a region per growth: mem_stack,
+ * stack_grow), each page a frame of the process's chunks, of a shared
+ * image (read-only segments: image.c) or of the pool (shared.c: shared
+ * mappings, and private writable memory, copy-on-write at fork) mapped
  * twice: in the process, with the rights its segment or mmap asks, and in
  * our own address space (its alias), read-write, so that system calls can
  * read and write the process's memory directly.  Both capabilities live in
