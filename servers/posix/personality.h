@@ -246,6 +246,7 @@ void poll_kick(void);                   /* kept calls evaluated again: something
 uint64_t poll_expire(uint64_t now);     /* timed-out ones answered; ns until the next (0: none) */
 uint64_t poll_interrupt(struct lproc *p);   /* its reply object, taken for a signal's EINTR (mask kept) */
 void poll_cancel(struct lproc *p);
+bool poll_kept(void);                   /* some thread waits in a poll or select */
 
 /* family.c */
 void family_child_ended(struct lproc *c);      /* answers a parent waiting for it */
@@ -272,6 +273,7 @@ long proc_stat(struct lproc *p, const char *path, bool follow, struct stat *st);
 long proc_readlink(struct lproc *p, const char *path, char *out, size_t max);
 
 /* sockets.c: AF_INET sockets over /svc/net */
+bool sock_blocked(struct lproc *p);        /* one of its threads waits in a socket call */
 long sock_transfer(struct lproc *p, uint64_t fd, struct ofile *of, uint64_t buf, uint64_t n, bool write);
 unsigned sock_ready(const struct ofile *of);  /* poll's events */
 void sock_closed(struct ofile *of);            /* its last descriptor went */
@@ -299,6 +301,7 @@ void random_bytes(void *dst, size_t n);
 /* signals.c: generation, delivery on the way back from a call, rt_sigreturn */
 void signal_post(struct lproc *t, int sig, int code, int pid, int status);  /* pending only */
 void signal_wake(struct lproc *t);
+void signal_wake_thread(struct lproc *t);      /* only the thread entered now */
 void signal_group(uint32_t pgid, int sig);     /* the terminal's: to every process of the group */
 bool signal_dumps_core(int sig);     /* a kept call interrupted, or the process ended, if a signal is due */
 /* The answer to a system call of p, result in regs->rax (full: resume with all of regs), a pending
@@ -324,9 +327,11 @@ bool thread_group(const struct lproc *p);       /* it has further threads, or it
 bool thread_fault(uint64_t i, struct pith_msg *m);
 void threads_end(struct lproc *p);
 long thread_sleep(struct lproc *p, uint64_t wake);   /* a further thread's nanosleep */
-bool thread_kept_busy(struct lproc *p, uint64_t nr, uint64_t a0);   /* its kind's one kept answer taken */
+bool thread_kept_busy(struct lproc *p, uint64_t nr, uint64_t a0);   /* a socket call, the retry's place taken */
 uint64_t futex_expire(uint64_t now);            /* timed-out waits answered; ns until the next (0: none) */
-uint64_t futex_interrupt(struct lproc *p);      /* the first thread's futex wait taken for EINTR (0: none) */
+uint64_t futex_interrupt(struct lproc *p);      /* the entered thread's futex wait taken for EINTR (0: none) */
+/* fn for each thread of p, its fields (kept answers' places among them) entered in turn; true: fn's stop. */
+bool thread_each(struct lproc *p, bool (*fn)(struct lproc *p, void *arg), void *arg);
 
 /* fault.c: a fault message of process p; true if it is to be answered with *m */
 bool fault_serve(struct lproc *p, struct pith_msg *m);
