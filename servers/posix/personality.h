@@ -96,6 +96,12 @@ struct chunks {
     int n;
 };
 
+/*
+ * A process.  Some fields are its thread's: those threads.c swaps in for
+ * the thread served or visited (the TCB, TLS bases, mask, the call's
+ * registers, and each kind of kept answer's place: sleeper, wait_*,
+ * pipe_*, held_*, suspended, tty_*, poll_*), so each thread has its own.
+ */
 struct lproc {
     enum lproc_state state;
     uint32_t pid, ppid;
@@ -322,7 +328,8 @@ void fastcalls_forget(const struct lproc *p);   /* it ends: its words 0, every c
 long thread_clone(struct lproc *p, uint64_t flags, uint64_t stack, uint64_t ptid, uint64_t ctid, uint64_t tls);
 long thread_exit(struct lproc *p, int status);
 long thread_kill(struct lproc *p, uint32_t tgid, uint32_t tid, uint64_t sig);   /* 1: tid is no thread of ours */
-uint32_t thread_tid(struct lproc *p);           /* the tid of the thread being served */
+uint32_t thread_tid(struct lproc *p);           /* the tid of the thread entered (served, or visited) */
+uint32_t thread_served(struct lproc *p);        /* the tid of p's thread whose call is served (0: none) */
 bool thread_group(const struct lproc *p);       /* it has further threads, or its first is gone */
 bool thread_fault(uint64_t i, struct pith_msg *m);
 void threads_end(struct lproc *p);

@@ -113,7 +113,7 @@ static bool suspend_one(struct lproc *t, void *arg)
 
 static void stop(struct lproc *t, int sig)
 {
-    uint32_t served = t == cur_proc ? thread_tid(t) : 0;
+    uint32_t served = thread_served(t);
     t->stopped = true;
     thread_each(t, suspend_one, &served);
     t->stop_sig = sig;
@@ -351,11 +351,18 @@ static bool interrupt_one(struct lproc *t, void *arg)
  * served if it takes it (as its call returns), else the first of the
  * others, first thread first, that waits in a kept call.
  */
+static bool takes_it(struct lproc *t, void *served)
+{
+    return thread_tid(t) == *(uint32_t *)served && due(t);
+}
+
 void signal_wake(struct lproc *t)
 {
-    if (t->state != LP_RUNNING || (t == cur_proc && due(t)))
+    if (t->state != LP_RUNNING)
         return;
-    uint32_t served = t == cur_proc ? thread_tid(t) : 0;
+    uint32_t served = thread_served(t);
+    if (served && thread_each(t, takes_it, &served))
+        return;
     thread_each(t, interrupt_one, &served);
 }
 

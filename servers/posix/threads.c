@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define THREAD_MAX        32
+#define THREAD_MAX        48            /* the fast calls' map: 64 words a column, 16 for the process slots */
 /* fastcalls.c: a further thread's badge & 63 falls past the process slots, on words the map never fills. */
 _Static_assert(LPROC_MAX + THREAD_MAX <= 64, "thread badges below FAULT_BADGE + 64");
 #define LINUX_PRIORITY    90            /* as process.c's */
@@ -89,6 +89,7 @@ static struct waiter waiters[WAITER_MAX];
 static uint64_t waiter_seq;
 static struct { int count; bool first_gone; } groups[LPROC_MAX];   /* threads beyond the first; it exited */
 static bool exiting;                    /* the thread served has made exit */
+static struct lthread *serving;         /* the further thread whose call is served (NULL: none, or a first) */
 extern uint64_t server_ep;
 uint32_t lproc_next_pid(void);          /* process.c */
 
@@ -152,6 +153,11 @@ uint32_t thread_tid(struct lproc *p)
 {
     struct lthread *t = entered[slot_of(p)];
     return t ? t->tid : p->pid;
+}
+
+uint32_t thread_served(struct lproc *p)
+{
+    return p != cur_proc ? 0 : serving && serving->proc == p ? serving->tid : p->pid;
 }
 
 /*
@@ -500,7 +506,9 @@ bool thread_fault(uint64_t i, struct pith_msg *m)
     struct lproc *p = t->proc;
     exiting = false;
     enter(p, t);
+    serving = t;
     bool answer = fault_serve(p, m);
+    serving = NULL;
     if (p->state != LP_RUNNING)
         return false;
     enter(p, NULL);
