@@ -333,29 +333,46 @@ SYSCALL(waitid)
     return wait_common(p, pid, a2, a3, true);
 }
 
-void family_child_changed(struct lproc *c)
+/* A thread of parent waiting for child c (arg) told of its stop or continuing. */
+static bool changed_one(struct lproc *parent, void *arg)
 {
-    struct lproc *parent = c->ppid > 1 ? lproc_by_pid(c->ppid) : NULL;
-    if (!parent || parent->state != LP_RUNNING || !parent->wait_reply || !waits_for(parent, c, parent->wait_pid))
-        return;
+    struct lproc *c = arg;
+    if (!parent->wait_reply || !waits_for(parent, c, parent->wait_pid))
+        return false;
     long r = report_change(parent, c, parent->wait_addr, parent->wait_options, parent->wait_siginfo);
     if (r < 0)
-        return;
+        return false;
     uint64_t reply = parent->wait_reply;
     parent->wait_reply = 0;
     answer_syscall(parent, reply, r);
+    return true;
+}
+
+void family_child_changed(struct lproc *c)
+{
+    struct lproc *parent = c->ppid > 1 ? lproc_by_pid(c->ppid) : NULL;
+    if (parent && parent->state == LP_RUNNING)
+        thread_each(parent, changed_one, c);
+}
+
+/* A thread of parent waiting for child c (arg), which ended, given it (reaped). */
+static bool ended_one(struct lproc *parent, void *arg)
+{
+    struct lproc *c = arg;
+    if (!parent->wait_reply || !waits_for(parent, c, parent->wait_pid) || !(parent->wait_options & L_WEXITED))
+        return false;
+    long r = reap_into(parent, c, parent->wait_addr, parent->wait_siginfo);
+    uint64_t reply = parent->wait_reply;
+    parent->wait_reply = 0;
+    answer_syscall(parent, reply, r);
+    return true;
 }
 
 void family_child_ended(struct lproc *c)
 {
     struct lproc *parent = c->ppid > 1 ? lproc_by_pid(c->ppid) : NULL;
-    if (!parent || parent->state != LP_RUNNING || !parent->wait_reply || !waits_for(parent, c, parent->wait_pid) ||
-        !(parent->wait_options & L_WEXITED))
-        return;
-    long r = reap_into(parent, c, parent->wait_addr, parent->wait_siginfo);
-    uint64_t reply = parent->wait_reply;
-    parent->wait_reply = 0;
-    answer_syscall(parent, reply, r);
+    if (parent && parent->state == LP_RUNNING)
+        thread_each(parent, ended_one, c);
 }
 
 void family_parent_ends(struct lproc *p)

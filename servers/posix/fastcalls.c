@@ -42,7 +42,7 @@ _Static_assert(LPROC_MAX <= SLOTS && COL_END * SLOTS <= PITH_EXT_MAP_WORDS, "a c
 /*
  * The map is column-major: word col * 64 + (badge & 63).  A process's
  * first thread has badge FAULT_BADGE + slot (slot < 16); a further
- * thread's, THREAD_BADGE + index, falls on words 16-47 of a column, which
+ * thread's, THREAD_BADGE + index, falls on words 16-63 of a column, which
  * stay 0, so its calls come to us (threads.c asserts the badges fit).
  * r4 the number, r2 the word: the badge, plus a column per ADD.  Jump
  * distances count from the next instruction: TAIL is instruction 23, PASS

@@ -56,7 +56,7 @@ bool fault_serve(struct lproc *p, struct pith_msg *m)
     p->sys_nr = m->w[1];
     const uint64_t args[6] = { r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9 };
     cur_proc = p;
-    /* Another thread of the process holds the one kept answer of this call's kind: EAGAIN (threads.c). */
+    /* Another thread of the process waits in a socket call, whose retry has one place: EAGAIN (threads.c). */
     long result = thread_kept_busy(p, m->w[1], r.rdi) ? -EAGAIN : syscall_dispatch(p, m->w[1], args);
     cur_proc = NULL;
     if (result == NO_ANSWER || p->state != LP_RUNNING)

@@ -91,25 +91,35 @@ static const struct posix_handlers handlers = { .spawn = spawn, .wait = wait_for
 
 /* ---- the loop ---- */
 
+/* A thread's nanosleep (or socket call made again) whose time has come answered; arg: now, then the
+ * time until the next (0: none). */
+static bool wake_sleeper(struct lproc *p, void *arg)
+{
+    uint64_t *t = arg, now = t[0];
+    if (!p->sleeper)
+        return false;
+    if (p->wake_ns <= now) {
+        uint64_t reply = p->sleeper;
+        p->sleeper = 0;
+        if (!sock_again(p, reply))      /* a socket call that would block: made again */
+            answer_syscall(p, reply, 0);
+    } else if (!t[1] || p->wake_ns - now < t[1]) {
+        t[1] = p->wake_ns - now;
+    }
+    return false;
+}
+
 /* Answers the sleepers and polls whose time has come; the time until the next one (0: none). */
 static uint64_t wake_sleepers(void)
 {
     uint64_t now = pith_clock_ns(time_page), next = poll_expire(now), futex_next = futex_expire(now);
     if (futex_next && (!next || futex_next < next))
         next = futex_next;
-    for (int i = 0; i < LPROC_MAX; i++) {
-        struct lproc *p = &lprocs[i];
-        if (p->state != LP_RUNNING || !p->sleeper)
-            continue;
-        if (p->wake_ns <= now) {
-            uint64_t reply = p->sleeper;
-            p->sleeper = 0;
-            if (!sock_again(p, reply))  /* a socket call that would block: made again */
-                answer_syscall(p, reply, 0);
-        } else if (!next || p->wake_ns - now < next) {
-            next = p->wake_ns - now;
-        }
-    }
+    uint64_t t[2] = { now, next };
+    for (int i = 0; i < LPROC_MAX; i++)
+        if (lprocs[i].state == LP_RUNNING)
+            thread_each(&lprocs[i], wake_sleeper, t);
+    next = t[1];
     uint64_t sock = sock_tick(now);
     return sock && (!next || sock < next) ? sock : next;
 }

@@ -97,6 +97,12 @@ struct chunks {
     int elsewhere;                      /* a process's pool pages, in chunks (rounded up): n + this <= PROC_CHUNKS */
 };
 
+/*
+ * A process.  Some fields are its thread's: those threads.c swaps in for
+ * the thread served or visited (the TCB, TLS bases, mask, the call's
+ * registers, and each kind of kept answer's place: sleeper, wait_*,
+ * pipe_*, held_*, suspended, tty_*, poll_*), so each thread has its own.
+ */
 struct lproc {
     enum lproc_state state;
     uint32_t pid, ppid;
@@ -261,6 +267,7 @@ void poll_kick(void);                   /* kept calls evaluated again: something
 uint64_t poll_expire(uint64_t now);     /* timed-out ones answered; ns until the next (0: none) */
 uint64_t poll_interrupt(struct lproc *p);   /* its reply object, taken for a signal's EINTR (mask kept) */
 void poll_cancel(struct lproc *p);
+bool poll_kept(void);                   /* some thread waits in a poll or select */
 
 /* family.c */
 void family_child_ended(struct lproc *c);      /* answers a parent waiting for it */
@@ -287,6 +294,7 @@ long proc_stat(struct lproc *p, const char *path, bool follow, struct stat *st);
 long proc_readlink(struct lproc *p, const char *path, char *out, size_t max);
 
 /* sockets.c: AF_INET sockets over /svc/net */
+bool sock_blocked(struct lproc *p);        /* one of its threads waits in a socket call */
 long sock_transfer(struct lproc *p, uint64_t fd, struct ofile *of, uint64_t buf, uint64_t n, bool write);
 unsigned sock_ready(const struct ofile *of);  /* poll's events */
 void sock_closed(struct ofile *of);            /* its last descriptor went */
@@ -323,6 +331,7 @@ void random_bytes(void *dst, size_t n);
 /* signals.c: generation, delivery on the way back from a call, rt_sigreturn */
 void signal_post(struct lproc *t, int sig, int code, int pid, int status);  /* pending only */
 void signal_wake(struct lproc *t);
+void signal_wake_thread(struct lproc *t);      /* only the thread entered now */
 void signal_group(uint32_t pgid, int sig);     /* the terminal's: to every process of the group */
 bool signal_dumps_core(int sig);     /* a kept call interrupted, or the process ended, if a signal is due */
 /* The answer to a system call of p, result in regs->rax (full: resume with all of regs), a pending
@@ -343,14 +352,17 @@ void fastcalls_forget(const struct lproc *p);   /* it ends: its words 0, every c
 long thread_clone(struct lproc *p, uint64_t flags, uint64_t stack, uint64_t ptid, uint64_t ctid, uint64_t tls);
 long thread_exit(struct lproc *p, int status);
 long thread_kill(struct lproc *p, uint32_t tgid, uint32_t tid, uint64_t sig);   /* 1: tid is no thread of ours */
-uint32_t thread_tid(struct lproc *p);           /* the tid of the thread being served */
+uint32_t thread_tid(struct lproc *p);           /* the tid of the thread entered (served, or visited) */
+uint32_t thread_served(struct lproc *p);        /* the tid of p's thread whose call is served (0: none) */
 bool thread_group(const struct lproc *p);       /* it has further threads, or its first is gone */
 bool thread_fault(uint64_t i, struct pith_msg *m);
 void threads_end(struct lproc *p);
 long thread_sleep(struct lproc *p, uint64_t wake);   /* a further thread's nanosleep */
-bool thread_kept_busy(struct lproc *p, uint64_t nr, uint64_t a0);   /* its kind's one kept answer taken */
+bool thread_kept_busy(struct lproc *p, uint64_t nr, uint64_t a0);   /* a socket call, the retry's place taken */
 uint64_t futex_expire(uint64_t now);            /* timed-out waits answered; ns until the next (0: none) */
-uint64_t futex_interrupt(struct lproc *p);      /* the first thread's futex wait taken for EINTR (0: none) */
+uint64_t futex_interrupt(struct lproc *p);      /* the entered thread's futex wait taken for EINTR (0: none) */
+/* fn for each thread of p, its fields (kept answers' places among them) entered in turn; true: fn's stop. */
+bool thread_each(struct lproc *p, bool (*fn)(struct lproc *p, void *arg), void *arg);
 
 /* fault.c: a fault message of process p; true if it is to be answered with *m */
 bool fault_serve(struct lproc *p, struct pith_msg *m);

@@ -69,28 +69,31 @@ static long try_transfer(struct lproc *p, struct ofile *of, uint64_t buf, uint64
     return (long)done;
 }
 
+/* A thread of q kept waiting on pipe *arg: tried again, answered if it can go on (true: it moved the pipe). */
+static bool kick_one(struct lproc *q, void *arg)
+{
+    if (!q->pipe_reply)
+        return false;
+    struct ofile *of = ofile_of(q, q->pipe_fd);
+    if (!of || (of->kind != FD_PIPE_R && of->kind != FD_PIPE_W) || of->pipe != *(int *)arg)
+        return false;
+    uint64_t reply = q->pipe_reply;
+    long r = try_transfer(q, of, q->pipe_buf, q->pipe_n, q->pipe_write);
+    if (r == WOULD_BLOCK || q->state != LP_RUNNING)
+        return false;                   /* (SIGPIPE ended it: lproc_end gave the reply back) */
+    q->pipe_reply = 0;
+    answer_syscall(q, reply, r);
+    return true;
+}
+
 /* The threads kept waiting on pipe `which`: tried again, answered if they can go on. */
 static void kick(int which)
 {
     for (bool again = true; again;) {
         again = false;
-        for (int i = 0; i < LPROC_MAX; i++) {
-            struct lproc *q = &lprocs[i];
-            if (q->state != LP_RUNNING || !q->pipe_reply)
-                continue;
-            struct ofile *of = ofile_of(q, q->pipe_fd);
-            if (!of || (of->kind != FD_PIPE_R && of->kind != FD_PIPE_W) || of->pipe != which)
-                continue;
-            uint64_t reply = q->pipe_reply;
-            long r = try_transfer(q, of, q->pipe_buf, q->pipe_n, q->pipe_write);
-            if (r == WOULD_BLOCK)
-                continue;
-            if (q->state != LP_RUNNING)
-                continue;               /* SIGPIPE ended it (lproc_end gave the reply back) */
-            q->pipe_reply = 0;
-            answer_syscall(q, reply, r);
-            again = true;               /* it moved the pipe: others may go on now */
-        }
+        for (int i = 0; i < LPROC_MAX; i++)
+            if (lprocs[i].state == LP_RUNNING && thread_each(&lprocs[i], kick_one, &which))
+                again = true;           /* it moved the pipe: others may go on now */
     }
     poll_kick();
 }

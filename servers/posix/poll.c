@@ -247,33 +247,50 @@ static void answer(struct lproc *p, long r)
     answer_syscall(p, reply, r);
 }
 
+static bool kick_one(struct lproc *q, void *arg)
+{
+    (void)arg;
+    long n = q->poll_reply ? eval(q, q->sys_nr, &q->sys_regs, false) : 0;
+    if (n)
+        answer(q, n);
+    return false;
+}
+
 void poll_kick(void)
 {
-    for (int i = 0; i < LPROC_MAX; i++) {
-        struct lproc *q = &lprocs[i];
-        if (q->state != LP_RUNNING || !q->poll_reply)
-            continue;
-        long n = eval(q, q->sys_nr, &q->sys_regs, false);
-        if (n)
-            answer(q, n);
-    }
+    for (int i = 0; i < LPROC_MAX && kept; i++)
+        if (lprocs[i].state == LP_RUNNING)
+            thread_each(&lprocs[i], kick_one, NULL);
+}
+
+/* A thread of q whose poll's time has come answered; arg: now, then the time until the next (0: none). */
+static bool expire_one(struct lproc *q, void *arg)
+{
+    uint64_t *t = arg, now = t[0];
+    if (!q->poll_reply || q->poll_deadline == NO_DEADLINE)
+        return false;
+    if (q->poll_deadline <= now)
+        answer(q, eval(q, q->sys_nr, &q->sys_regs, true));  /* nothing (or, just now, something) ready */
+    else if (!t[1] || q->poll_deadline - now < t[1])
+        t[1] = q->poll_deadline - now;
+    return false;
 }
 
 uint64_t poll_expire(uint64_t now)
 {
-    uint64_t next = 0;
     if (!kept)
         return 0;                       /* the common case: a getpid costs no walk of the table */
-    for (int i = 0; i < LPROC_MAX; i++) {
-        struct lproc *q = &lprocs[i];
-        if (q->state != LP_RUNNING || !q->poll_reply || q->poll_deadline == NO_DEADLINE)
-            continue;
-        if (q->poll_deadline <= now)
-            answer(q, eval(q, q->sys_nr, &q->sys_regs, true));  /* nothing (or, just now, something) ready */
-        else if (!next || q->poll_deadline - now < next)
-            next = q->poll_deadline - now;
-    }
-    return next;
+    uint64_t t[2] = { now, 0 };
+    for (int i = 0; i < LPROC_MAX; i++)
+        if (lprocs[i].state == LP_RUNNING)
+            thread_each(&lprocs[i], expire_one, t);
+    return t[1];
+}
+
+/* Whether some thread waits in a poll or select. */
+bool poll_kept(void)
+{
+    return kept > 0;
 }
 
 /* A signal interrupts it (signals.c): its reply object.  The mask stays ppoll's until the

@@ -91,39 +91,57 @@ static void tell_parent(struct lproc *t, int code, int sig)
 }
 
 /*
- * Stops t.  A thread in a call is not suspended: the call goes on (a pipe
- * read may take its bytes, a nanosleep its time), and its answer, when it
- * comes, is kept until SIGCONT (signal_answer), so the thread runs none of
- * its own code meanwhile.  A thread running its own code is suspended;
- * one whose call is on its way to us is left to make it, and its answer
- * kept likewise (suspending it would lose the call: its thread would go
- * on past the syscall instruction as if answered).
+ * Stops t, every thread of it.  A thread in a call is not suspended: the
+ * call goes on (a pipe read may take its bytes, a nanosleep its time), and
+ * its answer, when it comes, is kept until SIGCONT (signal_answer, in the
+ * thread's own place), so the thread runs none of its own code meanwhile.
+ * A thread running its own code is suspended; one whose call is on its way
+ * to us is left to make it, and its answer kept likewise (suspending it
+ * would lose the call: its thread would go on past the syscall instruction
+ * as if answered).  arg: the tid of the thread served (0: none of t's).
  */
-static void stop(struct lproc *t, int sig)
+static bool suspend_one(struct lproc *t, void *arg)
 {
-    bool in_call = t->sleeper || t->pipe_reply || t->wait_reply || t->tty_reply || t->poll_reply || t == cur_proc;
+    bool in_call = t->sleeper || t->pipe_reply || t->wait_reply || t->tty_reply || t->poll_reply ||
+                   thread_tid(t) == *(uint32_t *)arg;
     struct pith_msg m = { 0 };
     if (!in_call && !pith_invoke(t->tcb, PITH_TCB_READ_REGISTERS, &m) && m.w[3] == PITH_THREAD_READY &&
         !pith_invoke4(t->tcb, PITH_TCB_SUSPEND, 0, 0, 0, 0))
         t->suspended = true;
+    return false;
+}
+
+static void stop(struct lproc *t, int sig)
+{
+    uint32_t served = thread_served(t);
     t->stopped = true;
+    thread_each(t, suspend_one, &served);
     t->stop_sig = sig;
     t->stop_report = true, t->cont_report = false;
     tell_parent(t, CLD_STOPPED_CODE, sig);
+}
+
+/* A thread of a stopped process goes on: resumed, or the answer it was kept from given now. */
+static bool resume_one(struct lproc *t, void *arg)
+{
+    (void)arg;
+    if (t->suspended)
+        pith_invoke4(t->tcb, PITH_TCB_RESUME, 0, 0, 0, 0);
+    t->suspended = false;
+    if (t->held_reply) {
+        uint64_t reply = t->held_reply;
+        struct pith_fault_regs regs = t->held_regs;
+        t->held_reply = 0;
+        signal_answer(t, &regs, t->held_full, reply, NULL);
+    }
+    return t->stopped;                  /* stopped again by a signal its answer delivered: the rest stay */
 }
 
 static void cont(struct lproc *t)
 {
     t->stopped = false;
     t->cont_report = true, t->stop_report = false;
-    if (t->suspended)
-        pith_invoke4(t->tcb, PITH_TCB_RESUME, 0, 0, 0, 0);
-    t->suspended = false;
-    if (t->held_reply) {                /* the answer kept while it was stopped */
-        uint64_t reply = t->held_reply;
-        t->held_reply = 0;
-        signal_answer(t, &t->held_regs, t->held_full, reply, NULL);
-    }
+    thread_each(t, resume_one, NULL);
     if (t->state == LP_RUNNING)
         tell_parent(t, CLD_CONTINUED_CODE, SIGCONT);
 }
@@ -271,19 +289,27 @@ void answer_syscall(struct lproc *p, uint64_t reply, long result)
     signal_answer(p, &regs, false, reply, NULL);
 }
 
-void signal_wake(struct lproc *t)
+/*
+ * A signal due to the entered thread of t acts on it now: a stop stops the
+ * process, a kept call of the thread is interrupted (EINTR, or made again
+ * after the handler), a default action ends the process.  False if it
+ * does nothing (nothing due, or a handler and no call kept): another
+ * thread may take it.  arg: the tid of the thread served, which takes its
+ * signals as its call returns (0: none of t's).
+ */
+static bool interrupt_one(struct lproc *t, void *arg)
 {
-    if (t->state != LP_RUNNING || t == cur_proc)
-        return;
+    if (thread_tid(t) == *(uint32_t *)arg)
+        return false;
     uint64_t d = due(t);
     if (!d)
-        return;
+        return false;
     int sig = __builtin_ctzll(d) + 1;
     bool handler = t->sigact[sig - 1].handler != (uint64_t)SIG_DFL;
     if (is_stop(sig) && !handler) {
         t->sigpending &= ~BIT(sig);
         stop(t, sig);                   /* running or kept waiting: stopped now */
-        return;
+        return true;
     }
     bool restart = handler && (t->sigact[sig - 1].flags & LSA_RESTART);
     uint64_t reply = 0;
@@ -298,11 +324,12 @@ void signal_wake(struct lproc *t)
     } else if (t->poll_reply) {
         reply = poll_interrupt(t), restart = false;     /* poll and select: EINTR whatever the flags */
     } else if ((reply = futex_interrupt(t))) {
-        restart = false;                /* a futex wait: EINTR, and the C library waits again */
+        restart = false;                /* a futex wait or a further thread's sleep: EINTR */
     } else {
-        if (!handler)
-            lproc_end(t, 0, sig);       /* running: a default action ends it now; a handler waits for a call */
-        return;
+        if (handler)
+            return false;               /* running: its handler waits for a call of one of the threads */
+        lproc_end(t, 0, sig);           /* a default action ends it now */
+        return true;
     }
     struct pith_fault_regs regs = t->sys_regs;
     if (restart) {
@@ -312,9 +339,38 @@ void signal_wake(struct lproc *t)
         regs.rax = (uint64_t)-EINTR;
     }
     signal_answer(t, &regs, restart, reply, NULL);
-    if (t->poll_masked)                 /* no handler ran: ppoll's mask goes as the call ends */
+    if (t->state == LP_RUNNING && t->poll_masked)   /* no handler ran: ppoll's mask goes as the call ends */
         t->sigmask = t->poll_oldmask;
     t->poll_masked = false;
+    return true;
+}
+
+/*
+ * A signal made pending for t acts now if it can.  As on Linux, a
+ * process-directed one goes to one thread not blocking it: the thread
+ * served if it takes it (as its call returns), else the first of the
+ * others, first thread first, that waits in a kept call.
+ */
+static bool takes_it(struct lproc *t, void *served)
+{
+    return thread_tid(t) == *(uint32_t *)served && due(t);
+}
+
+void signal_wake(struct lproc *t)
+{
+    if (t->state != LP_RUNNING)
+        return;
+    uint32_t served = thread_served(t);
+    if (served && thread_each(t, takes_it, &served))
+        return;
+    thread_each(t, interrupt_one, &served);
+}
+
+/* The same for the thread of t entered now only (a signal made its own by tkill). */
+void signal_wake_thread(struct lproc *t)
+{
+    uint32_t none = 0;
+    interrupt_one(t, &none);
 }
 
 void signal_group(uint32_t pgid, int sig)

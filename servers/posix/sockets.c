@@ -138,6 +138,18 @@ static long block(struct lproc *p, uint64_t fd, uint64_t done)
 
 long retry_later(struct lproc *p) { return block(p, UINT64_MAX, 0); }
 
+static bool holds(struct lproc *p, void *reply)
+{
+    return p->sleeper == *(uint64_t *)reply;
+}
+
+/* One of p's threads waits in a socket call: the retry's reply object is still some thread's sleeper. */
+bool sock_blocked(struct lproc *p)
+{
+    uint64_t reply = retries[p - lprocs].reply;
+    return reply && thread_each(p, holds, &reply);
+}
+
 bool sock_again(struct lproc *p, uint64_t reply)
 {
     struct retry *r = &retries[p - lprocs];
@@ -177,10 +189,7 @@ uint64_t sock_tick(uint64_t now)
     static uint64_t last;
     if (!open_socks)
         return 0;
-    bool polling = false;
-    for (int i = 0; i < LPROC_MAX && !polling; i++)
-        polling = lprocs[i].state == LP_RUNNING && lprocs[i].poll_reply;
-    if (!polling)
+    if (!poll_kept())
         return 0;
     /* Kept polls are evaluated again when pipes or the console move; sockets move elsewhere, so look. */
     if (now - last >= RETRY_NS) {

@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define THREAD_MAX        32
+#define THREAD_MAX        48            /* the fast calls' map: 64 words a column, 16 for the process slots */
 /* fastcalls.c: a further thread's badge & 63 falls past the process slots, on words the map never fills. */
 _Static_assert(LPROC_MAX + THREAD_MAX <= 64, "thread badges below FAULT_BADGE + 64");
 #define LINUX_PRIORITY    90            /* as process.c's */
@@ -40,10 +40,27 @@ _Static_assert(LPROC_MAX + THREAD_MAX <= 64, "thread badges below FAULT_BADGE + 
 #define FUTEX_REALTIME    256
 #define WAITER_MAX        (THREAD_MAX + LPROC_MAX)
 
-/* The fields of a thread that the lproc holds while it is the one served. */
+/*
+ * The fields of a thread that the lproc holds while it is the one served:
+ * its registers and mask, and the places of its kept answers (a pipe's or
+ * the console's read or write, wait4, poll, an answer held while stopped),
+ * so that each thread may wait in a call of any kind at once.
+ */
 struct thread_fields {
     uint64_t tcb, fs_base, gs_base, clear_tid, sigmask, sys_nr;
     struct pith_fault_regs sys_regs;
+    uint64_t pipe_reply, pipe_fd, pipe_buf, pipe_n;
+    bool pipe_write;
+    uint64_t tty_reply, tty_buf, tty_n;
+    uint64_t poll_reply, poll_deadline, poll_oldmask;
+    bool poll_masked;
+    uint64_t wait_reply, wait_addr, wait_options;
+    int64_t wait_pid;
+    bool wait_siginfo;
+    uint64_t held_reply;
+    struct pith_fault_regs held_regs;
+    bool held_full, suspended;
+    uint64_t sleeper, wake_ns;
 };
 
 struct lthread {
@@ -72,17 +89,31 @@ static struct waiter waiters[WAITER_MAX];
 static uint64_t waiter_seq;
 static struct { int count; bool first_gone; } groups[LPROC_MAX];   /* threads beyond the first; it exited */
 static bool exiting;                    /* the thread served has made exit */
+static struct lthread *serving;         /* the further thread whose call is served (NULL: none, or a first) */
 extern uint64_t server_ep;
 uint32_t lproc_next_pid(void);          /* process.c */
 
 static int slot_of(const struct lproc *p) { return (int)(p - lprocs); }
 
+static void swap_bytes(void *a, void *b, size_t n)
+{
+    unsigned char *x = a, *y = b;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = x[i];
+        x[i] = y[i], y[i] = c;
+    }
+}
+
+#define SWAP(field) swap_bytes(&p->field, &t->f.field, sizeof p->field)
+
 static void swap_fields(struct lproc *p, struct lthread *t)
 {
-    struct thread_fields mine = { p->tcb, p->fs_base, p->gs_base, p->clear_tid, p->sigmask, p->sys_nr, p->sys_regs };
-    p->tcb = t->f.tcb, p->fs_base = t->f.fs_base, p->gs_base = t->f.gs_base, p->clear_tid = t->f.clear_tid;
-    p->sigmask = t->f.sigmask, p->sys_nr = t->f.sys_nr, p->sys_regs = t->f.sys_regs;
-    t->f = mine;
+    SWAP(tcb), SWAP(fs_base), SWAP(gs_base), SWAP(clear_tid), SWAP(sigmask), SWAP(sys_nr), SWAP(sys_regs);
+    SWAP(pipe_reply), SWAP(pipe_fd), SWAP(pipe_buf), SWAP(pipe_n), SWAP(pipe_write);
+    SWAP(tty_reply), SWAP(tty_buf), SWAP(tty_n);
+    SWAP(poll_reply), SWAP(poll_deadline), SWAP(poll_oldmask), SWAP(poll_masked);
+    SWAP(wait_reply), SWAP(wait_addr), SWAP(wait_options), SWAP(wait_pid), SWAP(wait_siginfo);
+    SWAP(held_reply), SWAP(held_regs), SWAP(held_full), SWAP(suspended), SWAP(sleeper), SWAP(wake_ns);
 }
 
 /* Makes t (NULL: the first thread) the thread whose fields p holds; returns the one it held. */
@@ -122,6 +153,33 @@ uint32_t thread_tid(struct lproc *p)
 {
     struct lthread *t = entered[slot_of(p)];
     return t ? t->tid : p->pid;
+}
+
+uint32_t thread_served(struct lproc *p)
+{
+    return p != cur_proc ? 0 : serving && serving->proc == p ? serving->tid : p->pid;
+}
+
+/*
+ * fn for each thread of p, first thread first, that thread's fields
+ * entered in turn (a kept answer's place is its thread's); the thread
+ * entered before is entered again after.  Stops once fn returns true
+ * (returning true) or p ends.
+ */
+bool thread_each(struct lproc *p, bool (*fn)(struct lproc *p, void *arg), void *arg)
+{
+    struct lthread *was = entered[slot_of(p)];
+    bool done = false;
+    int last = groups[slot_of(p)].count ? THREAD_MAX : 0;     /* a process of one thread: no walk */
+    for (int i = -1; i < last && !done && p->state == LP_RUNNING; i++) {
+        if (i >= 0 && (!threads[i].used || threads[i].proc != p))
+            continue;
+        enter(p, i < 0 ? NULL : &threads[i]);
+        done = fn(p, arg);
+    }
+    if (p->state == LP_RUNNING)
+        enter(p, was);
+    return done;
 }
 
 /* ---- futexes ---- */
@@ -280,35 +338,32 @@ long thread_sleep(struct lproc *p, uint64_t wake)
 }
 
 /*
- * Calls whose answer may be kept in the lproc's one place for their kind
- * (a pipe's or the console's read or write, wait4, poll): while one thread
- * waits in one, another thread's would take the same place, so it gets
- * EAGAIN instead.  True if p's call nr (first argument a0) is such a one.
+ * A blocking socket call is made again later from the process's one
+ * place for it (sockets.c's retry): while one thread's is kept, another
+ * thread's socket call that may block gets EAGAIN instead of waiting.
+ * True if p's call nr (first argument a0) is such a one.
  */
 bool thread_kept_busy(struct lproc *p, uint64_t nr, uint64_t a0)
 {
-    if (!groups[slot_of(p)].count)
+    if (!groups[slot_of(p)].count || !sock_blocked(p))
         return false;
     switch (nr) {
-    case 0: case 1: case 17: case 18: case 19: case 20: {      /* read, write and their kin */
+    case 0: case 1: case 17: case 18: case 19: case 20: case 43: case 44: case 45: case 46: case 47: case 288: {
         struct ofile *of = ofile_of(p, a0);
-        return of && (of->kind == FD_PIPE_R || of->kind == FD_PIPE_W || of->kind == FD_CONSOLE) &&
-               (p->pipe_reply || p->tty_reply);
+        return of && of->kind == FD_SOCKET;
     }
-    case 61: case 247:
-        return p->wait_reply;
-    case 7: case 23: case 130: case 270: case 271:     /* poll and its kin, rt_sigsuspend */
-        return p->poll_reply;
+    case 42:
+        return true;                    /* connect */
     default:
         return false;
     }
 }
 
-/* The first thread's futex wait taken for a signal's EINTR (0: it waits in none). */
+/* The entered thread's futex wait (or nanosleep) taken for a signal's EINTR (0: it waits in none). */
 uint64_t futex_interrupt(struct lproc *p)
 {
     for (int i = 0; i < WAITER_MAX; i++)
-        if (waiters[i].reply && waiters[i].proc == p && !waiters[i].thread) {
+        if (waiters[i].reply && waiters[i].proc == p && waiters[i].thread == entered[slot_of(p)]) {
             uint64_t reply = waiters[i].reply;
             waiters[i].reply = 0;
             return reply;
@@ -405,9 +460,24 @@ long thread_exit(struct lproc *p, int status)
     return NO_ANSWER;
 }
 
-/* Every further thread of p goes (exit_group, a fatal signal, execve); its fields back first. */
+/* Every further thread of p goes (exit_group, a fatal signal, execve), its kept answers with it;
+ * the first thread's fields back in p. */
 void threads_end(struct lproc *p)
 {
+    for (int i = 0; i < THREAD_MAX; i++)
+        if (threads[i].used && threads[i].proc == p) {
+            enter(p, &threads[i]);
+            pipe_cancel(p);
+            tty_cancel(p);
+            poll_cancel(p);
+            if (p->wait_reply)
+                reply_give(p->wait_reply);
+            if (p->held_reply)
+                reply_give(p->held_reply);
+            if (p->sleeper)
+                reply_give(p->sleeper);
+            p->wait_reply = p->held_reply = p->sleeper = 0;
+        }
     enter(p, NULL);
     for (int i = 0; i < THREAD_MAX; i++)
         if (threads[i].used && threads[i].proc == p)
@@ -436,7 +506,9 @@ bool thread_fault(uint64_t i, struct pith_msg *m)
     struct lproc *p = t->proc;
     exiting = false;
     enter(p, t);
+    serving = t;
     bool answer = fault_serve(p, m);
+    serving = NULL;
     if (p->state != LP_RUNNING)
         return false;
     enter(p, NULL);
@@ -476,12 +548,10 @@ long thread_kill(struct lproc *p, uint32_t tgid, uint32_t tid, uint64_t sig)
     if (!was)
         q->sigpending &= ~bit;
     t->pending |= bit;
-    for (int i = 0; i < WAITER_MAX; i++)
-        if (waiters[i].reply && waiters[i].thread == t && !(t->f.sigmask & bit)) {
-            uint64_t reply = waiters[i].reply;
-            waiters[i].reply = 0;
-            answer_thread(q, t, reply, -EINTR);     /* the handler runs as the wait returns */
-            break;
-        }
+    /* If it waits in a kept call and does not block it, the call is interrupted; the handler runs as it returns. */
+    struct lthread *before = enter(q, t);
+    signal_wake_thread(q);
+    if (q->state == LP_RUNNING)
+        enter(q, before);
     return 0;
 }

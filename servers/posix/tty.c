@@ -204,20 +204,29 @@ long console_in(struct lproc *p, struct ofile *of, uint64_t buf, uint64_t n)
     return NO_ANSWER;
 }
 
+/* A thread of q kept reading, answered now if what was typed lets it go on. */
+static bool kick_reader(struct lproc *q, void *arg)
+{
+    (void)arg;
+    if (!line_ready())
+        return true;
+    if (!q->tty_reply)
+        return false;
+    long r = take(q, q->tty_buf, q->tty_n);
+    if (r == -EAGAIN)
+        return false;
+    uint64_t reply = q->tty_reply;
+    q->tty_reply = 0;
+    answer_syscall(q, reply, r);
+    return false;
+}
+
 /* Readers kept waiting, answered now if what was typed lets them go on. */
 static void kick_readers(void)
 {
-    for (int i = 0; i < LPROC_MAX && line_ready(); i++) {
-        struct lproc *q = &lprocs[i];
-        if (q->state != LP_RUNNING || !q->tty_reply)
-            continue;
-        long r = take(q, q->tty_buf, q->tty_n);
-        if (r == -EAGAIN)
-            continue;
-        uint64_t reply = q->tty_reply;
-        q->tty_reply = 0;
-        answer_syscall(q, reply, r);
-    }
+    for (int i = 0; i < LPROC_MAX && line_ready(); i++)
+        if (lprocs[i].state == LP_RUNNING)
+            thread_each(&lprocs[i], kick_reader, NULL);
     poll_kick();
 }
 

@@ -4,7 +4,10 @@
  * contention, thread-local storage, pthread_kill to a thread, detached
  * threads, timeouts; the futex calls' errors (EAGAIN, ETIMEDOUT, EINVAL,
  * EFAULT, ENOSYS, EINTR), tgkill to a thread that has ended (ESRCH);
- * exit_group from a thread, the main thread's pthread_exit.
+ * exit_group from a thread, the main thread's pthread_exit.  Threads
+ * kept waiting in calls of one kind at once (two pipe reads, a poll and a
+ * read, two waitpids), a stop signal stopping every thread until SIGCONT,
+ * a process-directed signal interrupting the one thread not blocking it.
  */
 #include "common.h"
 
@@ -13,7 +16,9 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <poll.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -286,6 +291,172 @@ static void sleepers(void)
     printf("threads asleep at once, each its time: %ld of 3\n", ok);
 }
 
+/* A thread reading one byte from the pipe given: what it read, or -errno. */
+static void *reader(void *arg)
+{
+    char c;
+    long r = read((int)(long)arg, &c, 1);
+    return (void *)(r == 1 ? (long)c : r < 0 ? -(long)errno : 0);
+}
+
+static void *poller(void *arg)
+{
+    struct pollfd p = { .fd = (int)(long)arg, .events = POLLIN };
+    long n = poll(&p, 1, -1);
+    return (void *)(n == 1 && (p.revents & POLLIN) ? 1l : -1l);
+}
+
+static void *waiter(void *arg)
+{
+    int st;
+    pid_t c = (pid_t)(long)arg;
+    return (void *)(long)(waitpid(c, &st, 0) == c && WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
+
+/* Threads kept waiting in calls of one kind at once, each answered when its own turn comes. */
+static void kept_at_once(void)
+{
+    int a[2], b[2], c[2], d[2];
+    pipe(a), pipe(b), pipe(c), pipe(d);
+    pthread_t ta = start(reader, (void *)(long)a[0], 0), tb = start(reader, (void *)(long)b[0], 0);
+    nap(30);                            /* both are in their reads */
+    write(b[1], "b", 1);
+    void *rb, *ra;
+    pthread_join(tb, &rb);
+    write(a[1], "a", 1);
+    pthread_join(ta, &ra);
+    printf("two threads blocked on two pipes: read '%c', then '%c'\n", (int)(long)rb, (int)(long)ra);
+    pthread_t tp = start(poller, (void *)(long)c[0], 0), tr = start(reader, (void *)(long)d[0], 0);
+    nap(30);
+    write(d[1], "d", 1);
+    void *rp, *rr;
+    pthread_join(tr, &rr);
+    write(c[1], "c", 1);
+    pthread_join(tp, &rp);
+    printf("one thread in poll, one in read: read '%c', poll %ld\n", (int)(long)rr, (long)rp);
+    /* Two children, each ending when its pipe has a byte; a thread waits for each. */
+    pid_t kid[2];
+    int go[2][2];
+    for (int i = 0; i < 2; i++) {
+        pipe(go[i]);
+        fflush(stdout);
+        if ((kid[i] = fork()) == 0) {
+            char ch;
+            read(go[i][0], &ch, 1);
+            _exit(3 + i);
+        }
+    }
+    pthread_t w0 = start(waiter, (void *)(long)kid[0], 0), w1 = start(waiter, (void *)(long)kid[1], 0);
+    nap(30);
+    write(go[1][1], "x", 1);
+    void *s0, *s1;
+    pthread_join(w1, &s1);
+    write(go[0][1], "x", 1);
+    pthread_join(w0, &s0);
+    printf("two threads in waitpid: statuses %ld and %ld\n", (long)s0, (long)s1);
+    for (int i = 0; i < 2; i++)
+        close(go[i][0]), close(go[i][1]);
+    int all[] = { a[0], a[1], b[0], b[1], c[0], c[1], d[0], d[1] };
+    for (int i = 0; i < 8; i++)
+        close(all[i]);
+}
+
+/* In a child: a thread counting (in memory shared with the parent), the main thread in a read. */
+static void *counting(void *arg)
+{
+    volatile long *n = arg;
+    for (;;) {
+        ++*n;
+        if (*n % 64 == 0)
+            sched_yield();
+    }
+    return NULL;
+}
+
+/* The count after it has advanced, waiting up to 5 s: 0 if it does not. */
+static long advanced(volatile long *n, long from)
+{
+    for (int i = 0; i < 500 && *n <= from; i++)
+        nap(10);
+    return *n > from;
+}
+
+static void stop_all(void)
+{
+    volatile long *n = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    int p[2];
+    pipe(p);
+    fflush(stdout);
+    pid_t c = fork();
+    if (c == 0) {
+        start(counting, (void *)n, 1);
+        char ch;
+        read(p[0], &ch, 1);             /* nobody writes: kept until the end */
+        _exit(1);
+    }
+    int st;
+    printf("the child's thread counts: %ld\n", advanced(n, 0));
+    kill(c, SIGSTOP);
+    printf("stopped: %d\n", waitpid(c, &st, WUNTRACED) == c && WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP);
+    long at = *n;
+    nap(100);
+    printf("its thread stopped counting: %d\n", *n == at);
+    kill(c, SIGCONT);
+    printf("continued: %d\n", waitpid(c, &st, WCONTINUED) == c && WIFCONTINUED(st));
+    printf("its thread counts again: %ld\n", advanced(n, at));
+    kill(c, SIGKILL);
+    printf("killed: %d\n", waitpid(c, &st, 0) == c && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+    close(p[0]), close(p[1]);
+    munmap((void *)n, 4096);
+}
+
+/* A process-directed signal, blocked by the main thread: it interrupts the other thread's read. */
+static volatile pid_t usr2_tid;
+static void on_usr2(int sig) { (void)sig; usr2_tid = (pid_t)syscall(SYS_gettid); }
+static volatile pid_t unblocked_tid;
+static void *unblocked_reader(void *arg)
+{
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGUSR2);
+    pthread_sigmask(SIG_UNBLOCK, &s, NULL);
+    unblocked_tid = (pid_t)syscall(SYS_gettid);
+    return reader(arg);
+}
+
+static void directed(void)
+{
+    struct sigaction sa = { .sa_handler = on_usr2 };     /* no SA_RESTART */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR2, &sa, NULL);
+    sigset_t s, old;
+    sigemptyset(&s);
+    sigaddset(&s, SIGUSR2);
+    pthread_sigmask(SIG_BLOCK, &s, &old);
+    int p[2];
+    pipe(p);
+    pthread_t t = start(unblocked_reader, (void *)(long)p[0], 0);
+    while (!unblocked_tid)
+        sched_yield();
+    nap(30);                            /* it is in its read */
+    kill(getpid(), SIGUSR2);
+    void *r;
+    pthread_join(t, &r);
+    printf("kill to the process, main blocking it: the other thread's read %s, handler in it %d\n",
+           errname(-(int)(long)r), usr2_tid == unblocked_tid);
+    usr2_tid = 0, unblocked_tid = 0;
+    t = start(unblocked_reader, (void *)(long)p[0], 0);
+    while (!unblocked_tid)
+        sched_yield();
+    nap(30);
+    pthread_kill(t, SIGUSR2);
+    pthread_join(t, &r);
+    printf("pthread_kill to a thread in a pipe read: %s, handler in it %d\n", errname(-(int)(long)r),
+           usr2_tid == unblocked_tid);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    close(p[0]), close(p[1]);
+}
+
 /* In a child: a thread ends the whole process with _exit while main waits in a join. */
 static void *ender(void *arg) { (void)arg; nap(20); _exit(6); }
 static void *outliver(void *arg)
@@ -338,6 +509,9 @@ int main(int argc, char **argv)
     timeouts();
     bitsets();
     sleepers();
+    kept_at_once();
+    stop_all();
+    directed();
     endings(argv[0]);
     return 0;
 }
