@@ -103,6 +103,8 @@ static long pool_grow(struct mem_state *st)
                             MEM_SLOT_POOL + first, n);
     if (err)
         return err;
+    /* Made: a window table made below must not count them as still the pool's to make. */
+    st->pool_made = first + n;
     for (uint32_t i = first; i < first + n; i++) {
         uint64_t va = st->window + i * PAGE;
         for (int tries = 0;; tries++) {
@@ -114,9 +116,10 @@ static long pool_grow(struct mem_state *st)
                 break;
         }
         if (err) {
-            /* The frames not mapped are dropped; their slots are made again by the next growth. */
+            /* The frames not mapped are lost to the pool (the untyped does not take them back). */
             for (uint32_t k = i; k < first + n; k++)
                 pith_invoke4(MEM_SLOT_CNODE, PITH_CNODE_DELETE, MEM_SLOT_POOL + k, 0, 0, 0);
+            st->pages_free -= first + n - i;
             n = i - first;
             break;
         }
@@ -127,7 +130,6 @@ static long pool_grow(struct mem_state *st)
         st->free_head = i;
         st->fresh[i / 32] |= 1u << (i % 32);
     }
-    st->pool_made = first + n;
     return n ? PITH_OK : err;
 }
 
