@@ -27,6 +27,8 @@ void *pool_page(const struct mem_state *st, uint32_t frame)
 }
 
 /* A page table, idle or new from the untyped; returns its index or MEM_TABLES. */
+static long pool_grow(struct mem_state *st);
+
 static unsigned table_get(struct mem_state *st)
 {
     for (unsigned i = 0; i < st->tables_made; i++)
@@ -68,6 +70,23 @@ void pool_release_tables(struct mem_state *st, unsigned client)
 }
 
 /*
+ * The window's page tables are made at start, for the whole pool, so that
+ * the manager's free memory does not shrink as the pool grows: the first
+ * frames made bring the first 2 MiB's, and each further 2 MiB gets its
+ * table by mapping the first frame there for a moment.
+ */
+static long window_tables(struct mem_state *st)
+{
+    long err = pool_grow(st);
+    for (uint64_t at = 512; !err && at < st->pool_pages; at += 512) {
+        uint16_t slot = pool_map(st, MEM_CLIENTS, 0, st->window + at * PAGE, false, false, &err);
+        if (slot)
+            pool_unmap(st, slot);
+    }
+    return err;
+}
+
+/*
  * The pool's size is decided at start (every page of the untyped but 32
  * kept for page tables), but its frames are made, GROW at a time, when
  * none is free: a frame made is zeroed by the kernel, and most of the
@@ -88,7 +107,7 @@ long pool_init(struct mem_state *st)
     st->pool_made = 0;
     st->free_head = MEM_NONE;
     st->pages_free = (uint32_t)pages;   /* made or not */
-    return PITH_OK;
+    return window_tables(st);
 }
 
 /* Makes up to MEM_POOL_GROW more frames, maps them in our window and frees them to the list. */
@@ -187,8 +206,9 @@ uint16_t pool_map(struct mem_state *st, unsigned client, uint32_t frame, uint64_
         return 0;
     }
     uint64_t rights = PITH_RIGHT_READ | (writable ? PITH_RIGHT_WRITE : 0) | (exec ? PITH_RIGHT_EXEC : 0);
+    uint64_t space = client == MEM_CLIENTS ? MEM_SLOT_VSPACE : MEM_SLOT_CLIENT_SPACE + client;
     for (int tries = 0;; tries++) {
-        *err = pith_invoke4(MEM_SLOT_CLIENT_SPACE + client, PITH_VSPACE_MAP, MEM_SLOT_POOL + frame, va,
+        *err = pith_invoke4(space, PITH_VSPACE_MAP, MEM_SLOT_POOL + frame, va,
                             MEM_SLOT_CNODE | (uint64_t)slot << 32, 1 | rights << 16);
         if (*err != PITH_E_NO_TABLE || tries == 3)
             break;
