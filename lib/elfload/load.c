@@ -1,7 +1,7 @@
 /*
  * Loading a checked image into another address space (elf.h).  Page by
  * page: a zeroed frame from the untyped, filled through our scratch
- * mapping, unmapped from us, mapped in the target.
+ * mapping if it holds file bytes, mapped in the target.
  */
 #include "elfload.h"
 #include "pith.h"
@@ -27,14 +27,6 @@ static enum elf_error map_in(uint64_t vspace, uint64_t frame, uint64_t va, uint8
     return ELF_E_MAP;
 }
 
-/* Copies the part of segment s that lies in the page at page_va to dst (that page, zeroed). */
-static void fill(const void *file, const struct elf_segment *s, uint64_t page_va, char *dst)
-{
-    struct elf_page p;
-    elf_page_of(s, page_va, &p);
-    memcpy(dst + p.at, (const char *)file + p.file_off, p.len);
-}
-
 enum elf_error elf_load(const void *file, const struct elf_image *img, uint64_t vspace,
                         uint64_t untyped, uint64_t scratch_va, uint64_t *entry)
 {
@@ -50,13 +42,19 @@ enum elf_error elf_load(const void *file, const struct elf_image *img, uint64_t 
             uint64_t frame = pith_retype(untyped, PITH_OBJ_FRAME, 0);
             if (!frame)
                 return ELF_E_NO_MEMORY;
-            enum elf_error e = map_in(PITH_SLOT_VSPACE, frame, scratch_va,
-                                      PITH_RIGHT_READ | PITH_RIGHT_WRITE, untyped);
-            if (e)
-                return e;
-            /* Frames from untyped are zeroed: only the file's bytes need copying. */
-            fill(file, s, va, (char *)scratch_va);
-            pith_invoke4(frame, PITH_FRAME_UNMAP, 0, 0, 0, 0);
+            /*
+             * Frames from untyped are zeroed: only the file's bytes need
+             * copying, and a page with none (BSS) is not mapped here at all.
+             */
+            struct elf_page p;
+            elf_page_of(s, va, &p);
+            enum elf_error e = ELF_OK;
+            if (p.len) {
+                if ((e = map_in(PITH_SLOT_VSPACE, frame, scratch_va, PITH_RIGHT_READ | PITH_RIGHT_WRITE, untyped)))
+                    return e;
+                memcpy((char *)scratch_va + p.at, (const char *)file + p.file_off, p.len);
+                pith_invoke4(frame, PITH_FRAME_UNMAP, 0, 0, 0, 0);
+            }
             if ((e = map_in(vspace, frame, va, rights, untyped)))
                 return e;
         }

@@ -29,6 +29,7 @@
 #define MEM_SHARE_PAGES     32
 #define MEM_MAX_POOL        1024    /* pages */
 #define MEM_TABLES          64      /* page tables for clients' spaces and the window */
+#define MEM_POOL_GROW       32      /* frames made at once when the pool has none free */
 #define MEM_REPLY_BANK_BITS 12      /* 64 reply objects, one used up per refused fault */
 #define MEM_CACHE_PAGES     128     /* read-only image pages kept for sharing (cache.c) */
 #define MEM_CACHE_MAPPERS   4       /* distinct mappers whose images are cached */
@@ -145,8 +146,9 @@ struct mem_state {
     uint64_t window;                /* where the pool's frames are mapped for zeroing and copying */
     const struct pith_time_page *time;  /* the clock, for reclaim deadlines */
     struct pith_ipc_buffer *buf;    /* the manager thread's IPC buffer */
-    uint32_t pool_pages;
+    uint32_t pool_pages;            /* the pool's size: its frames are made as they are first needed */
     /* the manager's own */
+    uint32_t pool_made;             /* frames made and mapped so far: pool slots 0 .. pool_made - 1 */
     uint64_t caller;                /* badge of the request being served */
     uint32_t free_head, pages_free, committed, tables_made, replies_made;
     uint32_t clock_hand;            /* reclaim's clock: region * MEM_REGION_PAGES + page */
@@ -155,6 +157,7 @@ struct mem_state {
     struct mem_cache_mapper cache_mapper[MEM_CACHE_MAPPERS];
     uint16_t next_free[MEM_MAX_POOL];
     uint16_t refs[MEM_MAX_POOL];
+    uint32_t fresh[MEM_MAX_POOL / 32];  /* made and not yet used: still zero from the kernel */
     uint32_t map_used[MEM_MAP_SLOTS / 32];
     struct mem_table table[MEM_TABLES];
     struct mem_client client[MEM_CLIENTS];
