@@ -208,6 +208,7 @@ SYSCALL(execve)
         if (p->sigact[s].handler == (uint64_t)SIG_IGN)
             c->sigact[s].handler = (uint64_t)SIG_IGN;
     c->waiter = p->waiter;
+    c->alarm_ns = p->alarm_ns, c->alarm_interval = p->alarm_interval;  /* the timer survives the exec */
     uint32_t pid = p->pid;
     discard(p);
     c->pid = pid;

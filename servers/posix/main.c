@@ -115,6 +115,9 @@ static uint64_t wake_sleepers(void)
     uint64_t now = pith_clock_ns(time_page), next = poll_expire(now), futex_next = futex_expire(now);
     if (futex_next && (!next || futex_next < next))
         next = futex_next;
+    uint64_t alarm_next = itimer_expire(now);
+    if (alarm_next && (!next || alarm_next < next))
+        next = alarm_next;
     uint64_t t[2] = { now, next };
     for (int i = 0; i < LPROC_MAX; i++)
         if (lprocs[i].state == LP_RUNNING)

@@ -126,6 +126,7 @@ struct lproc {
     uint16_t cmdline_len;
     uint64_t waiter;                    /* a reply object holding a blocked wait (0: none) */
     uint64_t sleeper, wake_ns;          /* a reply object holding its thread's nanosleep, and when it ends */
+    uint64_t alarm_ns, alarm_interval;  /* ITIMER_REAL: when it fires (0: disarmed), its period (itimer.c) */
     uint64_t spare_pt;                  /* a page table of its memory made but not needed yet (0: none) */
     uint32_t shared_pages;              /* pages of the pool it maps (shared.c), charged to its limit */
     uint64_t copied[SHARED_PAGES / 64]; /* bit k: its page of a cow region over pool page k is its own copy */
@@ -327,6 +328,9 @@ struct ofile *ofile_of(struct lproc *p, uint64_t fd);
 void stat_fill(struct stat *st, uint32_t ino, uint32_t mode, uint32_t nlink, uint32_t uid, uint32_t gid,
                uint64_t size, uint32_t atime, uint32_t mtime, uint32_t ctime, uint64_t blocks);
 void random_bytes(void *dst, size_t n);
+
+/* itimer.c */
+uint64_t itimer_expire(uint64_t now);  /* SIGALRMs due sent; the time until the next (0: none) */
 
 /* signals.c: generation, delivery on the way back from a call, rt_sigreturn */
 void signal_post(struct lproc *t, int sig, int code, int pid, int status);  /* pending only */
