@@ -238,6 +238,20 @@ SYSCALL(rt_sigsuspend)
     return NO_ANSWER;
 }
 
+/* pause: rt_sigsuspend under the mask the process has. */
+SYSCALL(pause)
+{
+    p->poll_oldmask = p->sigmask;
+    p->poll_masked = true;
+    if (p->sigpending & ~p->sigmask)
+        return -EINTR;
+    p->poll_reply = server_reply;
+    p->poll_deadline = NO_DEADLINE;
+    kept++;
+    deferred = true;
+    return NO_ANSWER;
+}
+
 static void answer(struct lproc *p, long r)
 {
     uint64_t reply = p->poll_reply;

@@ -63,6 +63,12 @@ int main(void)
     printf("sigsuspend: %ld %s, handler ran %d\n", n, errname(errno), (int)alarms);
     sigprocmask(SIG_UNBLOCK, &block, NULL);
 
+    /* pause: a 200 ms timer ends it (EINTR) once the handler has run. */
+    set(200000, 0, NULL);
+    errno = 0;
+    n = pause();
+    printf("pause: %ld %s, handler ran %d\n", n, errname(errno), (int)alarms);
+
     /* The seconds left of the previous alarm, then alarm(0) cancels. */
     alarm(10);
     printf("alarm(5) after alarm(10): %u\n", alarm(5));
