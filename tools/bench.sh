@@ -83,6 +83,16 @@ else
     echo "# cross-CPU figures unavailable: the two-CPU boot failed (see $smp_log)"
 fi
 
+# wait_for LOG PATTERN PID TRIES: until LOG has a line matching PATTERN,
+# the QEMU wrapper PID has ended, or TRIES fifths of a second have passed.
+wait_for() {
+    for _ in $(seq 1 "$4"); do
+        grep -aq "$2" "$1" 2>/dev/null && return
+        kill -0 "$3" 2>/dev/null || return
+        sleep 0.2
+    done
+}
+
 # pith.server_restart: a server that crashes is restarted by init's
 # supervisor; from its end to its name published again (serving), less the
 # supervisor's backoff (policy, not cost).  tests/system/crasher/ crashes
@@ -97,10 +107,7 @@ tools/qemu-run.sh --accel "$accel" --smp "$SMP" --timeout 120 --kernel "$BUILD/p
     --module "$BUILD/user/init.elf" --module "$BUILD/user/memd.elf" --module "$restart_dir/manifest" --module "$BUILD/user/crasher.elf" \
     --debugcon "$log" --serial /dev/null >"$log.runner" 2>&1 &
 restart_pid=$!
-for _ in $(seq 1 1200); do
-    grep -aq 'crasher: giving up' "$log" 2>/dev/null && break
-    sleep 0.1
-done
+wait_for "$log" 'crasher: giving up' "$restart_pid" 600
 kill "$restart_pid" 2>/dev/null; wait "$restart_pid" 2>/dev/null
 # And its QEMU, should it have outlived the wrapper (an idle guest under icount spins a host CPU).
 pkill -f -- "debugcon file:$log" 2>/dev/null || true
@@ -130,11 +137,7 @@ for i in 1 2 3; do
     tools/qemu-run.sh --accel "$accel" --smp "$SMP" --timeout 300 --kernel "$BUILD/pith.bin" "${shell_mods[@]}" \
         --disk "$logdir/shell-disk.img" --debugcon "$shell_log" --serial /dev/null >"$shell_log.runner" 2>&1 &
     shell_pid=$!
-    for _ in $(seq 1 1500); do
-        grep -aq '^shell: first prompt' "$shell_log" 2>/dev/null && break
-        kill -0 "$shell_pid" 2>/dev/null || break
-        sleep 0.2
-    done
+    wait_for "$shell_log" '^shell: first prompt' "$shell_pid" 1500
     kill "$shell_pid" 2>/dev/null; wait "$shell_pid" 2>/dev/null
     entry=$(tr -d '\r' < "$shell_log" | sed -n 's/.*[ (]\([0-9]*\) \(of them \)\{0,1\}before kmain.*/\1/p' | head -1)
     prompt=$(tr -d '\r' < "$shell_log" | sed -n 's/^shell: first prompt \([0-9]*\) TSC ticks after reset/\1/p' | head -1)
@@ -170,11 +173,7 @@ tools/qemu-run.sh --accel "$accel" --smp "$SMP" --timeout 600 --kernel "$BUILD/p
     --module "$BUILD/user/fsbench.elf" --disk "$fs_dir/disk.img" \
     --debugcon "$log" --serial /dev/null >"$log.runner" 2>&1 &
 fs_pid=$!
-for _ in $(seq 1 3000); do
-    grep -aq '^fsbench: done' "$log" 2>/dev/null && break
-    kill -0 "$fs_pid" 2>/dev/null || break
-    sleep 0.2
-done
+wait_for "$log" '^fsbench: done' "$fs_pid" 3000
 kill "$fs_pid" 2>/dev/null; wait "$fs_pid" 2>/dev/null
 pkill -f -- "debugcon file:$log" 2>/dev/null || true
 fs_unit=cycles

@@ -814,14 +814,20 @@ struct lmsghdr {
     int32_t flags, pad2;
 };
 
+/* The message header at addr and the data its iovecs name, for sendmsg and recvmsg. */
+static long read_msghdr(struct lproc *p, uint64_t addr, struct lmsghdr *m, struct data *d)
+{
+    if (mem_read(p, m, addr, sizeof *m))
+        return -EFAULT;
+    return data_iov(p, d, m->iov, m->iovlen);
+}
+
 SYSCALL(sendmsg)
 {
     SOCK_OR_RETURN(a0);
     struct lmsghdr m;
     static struct data d;
-    if (mem_read(p, &m, a1, sizeof m))
-        return -EFAULT;
-    long err = data_iov(p, &d, m.iov, m.iovlen);
+    long err = read_msghdr(p, a1, &m, &d);
     if (err)
         return err;
     uint32_t addr = 0;
@@ -837,9 +843,7 @@ SYSCALL(recvmsg)
     SOCK_OR_RETURN(a0);
     struct lmsghdr m;
     static struct data d;
-    if (mem_read(p, &m, a1, sizeof m))
-        return -EFAULT;
-    long err = data_iov(p, &d, m.iov, m.iovlen);
+    long err = read_msghdr(p, a1, &m, &d);
     if (err)
         return err;
     uint32_t mflags = 0;
