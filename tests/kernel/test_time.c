@@ -32,25 +32,34 @@ KTEST(time_tsc_frequency_plausible)
  * PIT's three 10 ms rounds (the fallback) must agree with it: within
  * 100 ppm under icount, where both run on virtual time, and loosely
  * under plain emulation, where the host may stop the CPU mid-round.
+ * A host stop can only lengthen a PIT round, and on a busy host it may
+ * lengthen all three, so plain emulation measures up to five times and
+ * needs one measure within 10%.
  */
-KTEST(time_hpet_agrees_with_pit)
+static bool pit_agrees(uint64_t tolerance_divisor)
 {
-    KT_ASSERT(acpi.hpet_found);
-    KT_ASSERT(!strcmp(tsc_source(), "HPET"));
-    KT_ASSERT(tsc_uncertainty_ppm() > 0 && tsc_uncertainty_ppm() <= 100);
     uint64_t pit_tsc, pit_apic;
     time_measure_pit(&pit_tsc, &pit_apic);
     apic_timer_stop();
     uint64_t diff = pit_tsc > tsc_hz() ? pit_tsc - tsc_hz() : tsc_hz() - pit_tsc;
     uint64_t adiff = pit_apic > apic_timer_hz() ? pit_apic - apic_timer_hz() : apic_timer_hz() - pit_apic;
+    return diff <= tsc_hz() / tolerance_divisor && adiff <= apic_timer_hz() / tolerance_divisor;
+}
+
+KTEST(time_hpet_agrees_with_pit)
+{
+    KT_ASSERT(acpi.hpet_found);
+    KT_ASSERT(!strcmp(tsc_source(), "HPET"));
+    KT_ASSERT(tsc_uncertainty_ppm() > 0 && tsc_uncertainty_ppm() <= 100);
     if (cmdline_is("clock", "icount")) {
-        KT_ASSERT(diff <= tsc_hz() / 10000);
-        KT_ASSERT(adiff <= apic_timer_hz() / 10000);
+        KT_ASSERT(pit_agrees(10000));
         KT_ASSERT(tsc_hz() >= 999900000ull && tsc_hz() <= 1000100000ull);
-    } else {
-        KT_ASSERT(diff <= tsc_hz() / 10);
-        KT_ASSERT(adiff <= apic_timer_hz() / 10);
+        return;
     }
+    bool agreed = false;
+    for (int attempt = 0; attempt < 5 && !agreed; attempt++)
+        agreed = pit_agrees(10);
+    KT_ASSERT(agreed);
 }
 
 KTEST(time_tsc_monotonic_and_conversions)
