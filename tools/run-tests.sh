@@ -16,6 +16,9 @@
 #      output compared with the host's (tests/system/posix.sh)
 #   9. net: two machines on a QEMU socket network: the virtio-net driver,
 #      the lwIP network server, ping, UDP, TCP (tests/system/net.sh)
+# Groups are cut into units (the scenarios group into four), and two run at
+# a time on a machine with two or more CPUs (TEST_JOBS=1: one at a time);
+# each unit's output is shown whole, in the order above, when it is done.
 # The in-system run is two suites: the kernel's own (tests/kernel/), then
 # the user-level one (tests/user/), which the kernel starts as init.
 # Every test prints one "TEST PASS|FAIL name" line; the last line is
@@ -67,21 +70,6 @@ collect() {                 # collect LOG PREFIX
     done < <(grep -aE '^TEST (PASS|FAIL) ' "$log")
 }
 
-wanted host && echo "== host unit tests"
-for t in "$BUILD"/host/test_*; do
-    wanted host || break
-    [ -x "$t" ] || continue
-    name=$(basename "$t")
-    timeout 300 "$t" > "$LOGS/host-$name.log" 2>&1
-    status=$?
-    [ $status = 124 ] && echo "  (timed out after 300 s)" >> "$LOGS/host-$name.log"
-    collect "$LOGS/host-$name.log" "host/$name/"
-    if [ $status != 0 ] && ! grep -q '^TEST FAIL' "$LOGS/host-$name.log"; then
-        result FAIL "host/$name" "exited with status $status (see $LOGS/host-$name.log)"
-        tail -20 "$LOGS/host-$name.log"
-    fi
-done
-
 # Boots the kernel in test mode and collects its results.
 run_suite() {               # run_suite MODE SMP [EXTRA-KERNEL-ARG]
     local mode=$1 smp=$2 extra=${3:-} tag="$1-smp$2${3:+-$3}" log="$LOGS/kernel-$1-smp$2${3:+-$3}"
@@ -126,48 +114,106 @@ run_suite() {               # run_suite MODE SMP [EXTRA-KERNEL-ARG]
     fi
 }
 
-if wanted kernel; then
+unit_host() {
+    echo "== host unit tests"
+    local t name status
+    for t in "$BUILD"/host/test_*; do
+        [ -x "$t" ] || continue
+        name=$(basename "$t")
+        timeout 300 "$t" > "$LOGS/host-$name.log" 2>&1
+        status=$?
+        [ $status = 124 ] && echo "  (timed out after 300 s)" >> "$LOGS/host-$name.log"
+        collect "$LOGS/host-$name.log" "host/$name/"
+        if [ $status != 0 ] && ! grep -q '^TEST FAIL' "$LOGS/host-$name.log"; then
+            result FAIL "host/$name" "exited with status $status (see $LOGS/host-$name.log)"
+            tail -20 "$LOGS/host-$name.log"
+        fi
+    done
+}
+
+. tests/system/scenarios.sh
+
+unit_kernel() {
+    local mode
     for mode in $modes; do
         run_suite "$mode" 1
     done
-fi
-
-if wanted scenarios; then
-    echo "== boot scenarios"
-    . tests/system/scenarios.sh
-fi
-
-wanted runtime && . tests/system/runtime-checks.sh
-
-if wanted base; then
-    echo "== base system (init, names, processes, console, shell)"
-    . tests/system/base.sh
-fi
-
-if wanted storage; then
-    echo "== storage (PCI server, virtio-blk driver, block protocol)"
-    . tests/system/storage.sh
-fi
-
-if wanted fs; then
-    echo "== file system (ext2 through the file server, kills, refusals)"
-    . tests/system/fs.sh
-fi
-
-if wanted posix; then
-    echo "== POSIX personality (static Linux programs, compared with the host)"
-    . tests/system/posix.sh
-fi
-
-if wanted net; then
-    echo "== network (virtio-net driver, lwIP server, two nodes on a socket network)"
-    . tests/system/net.sh
-fi
-
-if wanted netipc; then
+}
+unit_scenarios() { echo "== boot scenarios"; scenarios_boot; }
+unit_smp() { echo "== the in-system suite on two and four CPUs"; scenarios_smp; }
+unit_variants() { echo "== the suite without the fast path; the system-call fuzzer"; scenarios_variants; }
+unit_grub() { echo "== the GRUB image"; scenarios_grub; }
+unit_runtime() { . tests/system/runtime-checks.sh; }
+unit_base() { echo "== base system (init, names, processes, console, shell)"; . tests/system/base.sh; }
+unit_storage() { echo "== storage (PCI server, virtio-blk driver, block protocol)"; . tests/system/storage.sh; }
+unit_fs() { echo "== file system (ext2 through the file server, kills, refusals)"; . tests/system/fs.sh; }
+unit_posix() { echo "== POSIX personality (static Linux programs, compared with the host)"; . tests/system/posix.sh; }
+unit_net() { echo "== network (virtio-net driver, lwIP server, two nodes on a socket network)"; . tests/system/net.sh; }
+unit_netipc() {
     echo "== network IPC (three machines: remote kv calls both ways, a wrong key, a node killed mid-call)"
     . tests/system/netipc.sh
-fi
+}
+
+# The units of work, each "unit:group", in the order their output is shown.
+# Every unit boots its own machines and writes only its own logs, so two
+# can run at once.
+units="host:host kernel:kernel scenarios:scenarios smp:scenarios variants:scenarios grub:scenarios
+       runtime:runtime base:base storage:storage fs:fs posix:posix net:net netipc:netipc"
+# The order in which idle workers take them: longest first, so that the
+# last unit to finish is a short one.
+longest_first="smp variants posix kernel grub fs host base scenarios net netipc storage runtime"
+
+# Runs one unit in a subshell of its own; its output and counts go to files.
+run_unit() {                # run_unit NAME
+    (
+        passed=0 failed=0 failures=()
+        "unit_$1"
+        echo "$passed $failed" > "$LOGS/unit-$1.count"
+        [ $failed = 0 ] || printf '%s\n' "${failures[@]}" > "$LOGS/unit-$1.failures"
+    ) > "$LOGS/unit-$1.out" 2>&1 < /dev/null
+    touch "$LOGS/unit-$1.done"
+}
+
+# A worker takes each unit no other worker has taken (mkdir is the claim).
+worker() {
+    local u
+    for u in $longest_first; do
+        [ -f "$LOGS/unit-$u.wanted" ] || continue
+        mkdir "$LOGS/unit-$u.claim" 2> /dev/null || continue
+        run_unit "$u"
+    done
+}
+
+# TEST_JOBS units at a time (default: one per CPU, at most two: the
+# machines are emulated, and a busy host stretches their guest time).
+jobs=${TEST_JOBS:-$(nproc 2> /dev/null || echo 1)}
+[ "$jobs" -ge 1 ] 2> /dev/null || jobs=1
+[ "$jobs" -le 2 ] || jobs=2
+shown=""
+for pair in $units; do
+    wanted "${pair#*:}" && touch "$LOGS/unit-${pair%%:*}.wanted" && shown="$shown ${pair%%:*}"
+done
+workers=()
+for _ in $(seq 1 "$jobs"); do
+    worker &
+    workers+=($!)
+done
+# Shows each unit's output, in order, as soon as it is complete, and adds up its counts.
+for u in $shown; do
+    while [ ! -f "$LOGS/unit-$u.done" ]; do
+        sleep 1
+    done
+    cat "$LOGS/unit-$u.out"
+    if [ -f "$LOGS/unit-$u.count" ]; then
+        read -r p f < "$LOGS/unit-$u.count"
+        passed=$((passed + p))
+        failed=$((failed + f))
+        [ -f "$LOGS/unit-$u.failures" ] && mapfile -t -O "${#failures[@]}" failures < "$LOGS/unit-$u.failures"
+    else
+        result FAIL "unit/$u" "ended without its counts (see $LOGS/unit-$u.out)"
+    fi
+done
+wait "${workers[@]}"
 
 echo
 if [ $failed -gt 0 ]; then
