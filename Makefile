@@ -337,6 +337,20 @@ $(POSIX_ELF): $(POSIX_OBJS) $(POSIX_IDL_OBJ) $(FS_IDL_OBJ) $(BASE_IDL_OBJ_consol
 $(SHELL_ELF): $(POSIX_IDL_OBJ)
 $(POSIX_OBJS) $(patsubst %,$(UOBJ)/%.o,$(wildcard servers/shell/*.c)): | $(BUILD)/idl/posix.h $(BUILD)/idl/fs.h $(BASE_HDRS)
 -include $(POSIX_OBJS:.o=.d)
+# The vDSO of Linux processes (servers/posix/vdso/, decision 0023): a shared
+# object the personality carries and maps into each, so it must need no
+# relocating (checked); the debug symbols stay in vdso.so.dbg.
+VDSO_SO := $(BUILD)/vdso/vdso.so
+$(VDSO_SO): servers/posix/vdso/vdso.c servers/posix/vdso/vdso.h servers/posix/vdso/vdso.ld include/pith/time.h
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -std=c11 -O2 -g -fPIC -ffreestanding -fno-builtin -fno-stack-protector -fno-asynchronous-unwind-tables \
+		-Wall -Wextra -Werror -Iinclude -nostdlib -shared -Wl,-T,servers/posix/vdso/vdso.ld -Wl,--hash-style=both \
+		-Wl,-soname=linux-vdso.so.1 -Wl,--build-id=none -Wl,-z,noexecstack -Wl,-z,max-page-size=4096 -o $@.dbg $<
+	$(Q)! readelf -rW $@.dbg | grep -q 'Relocation section' || { echo "vdso: $@ has dynamic relocations" >&2; exit 1; }
+	$(Q)$(OBJCOPY) -S $@.dbg $@
+	@echo "  VDSO    $@"
+$(UOBJ)/servers/posix/vdso.c.o: $(VDSO_SO)
+$(UOBJ)/servers/posix/vdso.c.o: USER_CFLAGS += -DVDSO_IMAGE='"$(VDSO_SO)"'
 # The Linux test programs, static, built on the host with musl-gcc.
 POSIX_TESTS := $(patsubst tests/posix/%.c,$(BUILD)/posix/%,$(wildcard tests/posix/*.c))
 .PHONY: need-musl-gcc posix-tests
@@ -348,6 +362,11 @@ $(BUILD)/posix/%: tests/posix/%.c | need-musl-gcc
 	@echo "  MUSLCC  $@"
 # make bench's pith.posix_getpid: a Linux program too (tools/bench.sh).
 $(BUILD)/posix/bench-getpid: bench/posix/getpid.c | need-musl-gcc
+	@mkdir -p $(dir $@)
+	$(Q)musl-gcc -static -O2 -Wall -Wextra -Werror -o $@ $<
+	@echo "  MUSLCC  $@"
+# make bench's pith.posix_clock_gettime and its _server: a Linux program too (tools/bench.sh).
+$(BUILD)/posix/bench-clock: bench/posix/clock.c | need-musl-gcc
 	@mkdir -p $(dir $@)
 	$(Q)musl-gcc -static -O2 -Wall -Wextra -Werror -o $@ $<
 	@echo "  MUSLCC  $@"
@@ -363,7 +382,7 @@ $(BUILD)/posix/refused/toobig: tests/posix/refused/toobig.c | need-musl-gcc
 $(BUILD)/posix/refused/dynamic: tests/posix/hello.c
 	@mkdir -p $(dir $@)
 	$(Q)$(HOSTCC) -O1 -o $@ $<
-posix-tests: $(POSIX_TESTS) $(BUILD)/posix/bench-getpid $(BUILD)/posix/bench-posix $(BUILD)/posix/refused/toobig $(BUILD)/posix/refused/dynamic
+posix-tests: $(POSIX_TESTS) $(BUILD)/posix/bench-getpid $(BUILD)/posix/bench-clock $(BUILD)/posix/bench-posix $(BUILD)/posix/refused/toobig $(BUILD)/posix/refused/dynamic
 test: posix-tests
 bench: posix-tests $(POSIX_ELF) $(SHELL_ELF) $(CONSOLE_ELF) $(KVD_ELF) $(MANIFEST)
 # <<< the POSIX personality <<<

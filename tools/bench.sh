@@ -201,6 +201,9 @@ posix_fig=$logdir/posix.figures
     session_wait 'pith> ' 300 && session_wait_log 'posix: serving /svc/posix' 300 &&
         session_cmd 'linux /posix/bench-getpid' '^bench pith.posix_getpid_server' 300 > /dev/null
     session_since | grep -a '^bench pith.posix_getpid' | sed "s/unit=tsc/unit=$fs_unit/" > "$posix_fig"
+    # bench/posix/clock.c: clock_gettime through the vDSO, then (run again without it) through the server.
+    session_cmd 'linux /posix/bench-clock' '^bench pith.posix_clock_gettime_server' 300 > /dev/null
+    session_since | grep -a '^bench pith.posix_clock_gettime' | sed "s/unit=tsc/unit=$fs_unit/" >> "$posix_fig"
     # bench/posix/posixbench.c: the program the Linux guest runs too (linux.posix_*).
     session_cmd 'linux /posix/bench-posix pith /tmp' '^bench pith.posix_fork_big_exit_wait' 900 > /dev/null
     session_since | grep -a '^bench pith.posix_' | sed "s/unit=tsc/unit=$fs_unit/" >> "$posix_fig"
@@ -261,6 +264,8 @@ fi
         row("pith.null_syscall", "linux.null_syscall")
         row("pith.posix_getpid", "linux.null_syscall")
         row("pith.posix_getpid_server", "linux.null_syscall")
+        row("pith.posix_clock_gettime", "linux.clock_gettime")
+        row("pith.posix_clock_gettime_server", "linux.clock_gettime")
         row("pith.posix_pipe_rtt", "linux.posix_pipe_rtt")
         row("pith.posix_fork_exit_wait", "linux.posix_fork_exit_wait")
         row("pith.posix_fork_exec_wait", "linux.posix_fork_exec_wait")

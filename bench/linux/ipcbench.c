@@ -37,6 +37,7 @@
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* musl's headers lack <linux/futex.h>; these values are the kernel ABI. */
@@ -108,6 +109,22 @@ static void null_syscall(void)
             sample[i] = t1 - t0;
     }
     report("null_syscall", samples);
+}
+
+/* clock_gettime(CLOCK_MONOTONIC) through the C library, which calls the
+ * vDSO: answered in the process (Pith's pith.posix_clock_gettime is the same
+ * call, bench/posix/clock.c). */
+static void clock_gettime_libc(void)
+{
+    struct timespec ts;
+    for (long i = -warmup; i < samples; i++) {
+        uint64_t t0 = tsc();
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        uint64_t t1 = tsc();
+        if (i >= 0)
+            sample[i] = t1 - t0;
+    }
+    report("clock_gettime", samples);
 }
 
 /* First write to each page of a fresh private anonymous mapping: the kernel
@@ -524,6 +541,7 @@ int main(int argc, char **argv)
 
     pin(0);
     null_syscall();
+    clock_gettime_libc();
     minor_fault();
     static const struct { enum kind k; const char *name; } ipc[] = {
         { PIPE, "pipe_rtt" }, { FUTEX, "futex_rtt" }, { UNIX, "unix_rtt" }, { PIPE_4K, "pipe_4k_rtt" },

@@ -25,7 +25,7 @@ void random_bytes(void *dst, size_t n);   /* clock.c */
 /* The auxiliary vector's keys (Linux's include/uapi/linux/auxvec.h). */
 enum { AT_NULL = 0, AT_PHDR = 3, AT_PHENT = 4, AT_PHNUM = 5, AT_PAGESZ = 6, AT_BASE = 7, AT_FLAGS = 8,
        AT_ENTRY = 9, AT_UID = 11, AT_EUID = 12, AT_GID = 13, AT_EGID = 14, AT_PLATFORM = 15, AT_HWCAP = 16,
-       AT_CLKTCK = 17, AT_SECURE = 23, AT_RANDOM = 25, AT_EXECFN = 31 };
+       AT_CLKTCK = 17, AT_SECURE = 23, AT_RANDOM = 25, AT_EXECFN = 31, AT_SYSINFO_EHDR = 33 };
 
 static long posix_error(long linux_err)
 {
@@ -69,7 +69,7 @@ static uint64_t push(struct lproc *p, uint64_t *sp, const void *data, uint64_t l
 }
 
 static long build_stack(struct lproc *p, const char *const *argv, int argc, const char *const *envp, int envc,
-                        uint64_t phdr, uint64_t phnum, uint64_t entry, uint64_t *sp_out)
+                        uint64_t phdr, uint64_t phnum, uint64_t entry, uint64_t vdso, uint64_t *sp_out)
 {
     uint64_t sp = STACK_TOP, argp[ARGS_MAX], envpp[ARGS_MAX];
     long err = 0;
@@ -83,18 +83,21 @@ static long build_stack(struct lproc *p, const char *const *argv, int argc, cons
     random_bytes(rnd, sizeof rnd);
     sp &= ~15ull;
     uint64_t random = push(p, &sp, rnd, sizeof rnd, &err);
-    const uint64_t auxv[][2] = {
-        { AT_PHDR, phdr }, { AT_PHENT, sizeof(struct elf64_phdr) }, { AT_PHNUM, phnum }, { AT_PAGESZ, PAGE },
+    /* AT_SYSINFO_EHDR first, as Linux gives it, and left out without a vDSO. */
+    const uint64_t all[][2] = {
+        { AT_SYSINFO_EHDR, vdso }, { AT_PHDR, phdr }, { AT_PHENT, sizeof(struct elf64_phdr) }, { AT_PHNUM, phnum }, { AT_PAGESZ, PAGE },
         { AT_BASE, 0 }, { AT_FLAGS, 0 }, { AT_ENTRY, entry }, { AT_UID, 0 }, { AT_EUID, 0 }, { AT_GID, 0 },
         { AT_EGID, 0 }, { AT_SECURE, 0 }, { AT_HWCAP, hwcap() }, { AT_CLKTCK, 100 }, { AT_RANDOM, random },
         { AT_PLATFORM, platform }, { AT_EXECFN, execfn }, { AT_NULL, 0 },
     };
+    const uint64_t(*auxv)[2] = vdso ? all : all + 1;
+    uint64_t nauxv = sizeof all / sizeof all[0] - (vdso ? 0 : 1);
     /* After everything below is pushed sp must be 16-byte aligned at argc. */
-    uint64_t words = 1 + (uint64_t)argc + 1 + (uint64_t)envc + 1 + 2 * (sizeof auxv / sizeof auxv[0]);
+    uint64_t words = 1 + (uint64_t)argc + 1 + (uint64_t)envc + 1 + 2 * nauxv;
     sp &= ~15ull;
     if (words & 1)
         sp -= 8;
-    push(p, &sp, auxv, sizeof auxv, &err);
+    push(p, &sp, auxv, nauxv * sizeof auxv[0], &err);
     uint64_t zero = 0;
     push(p, &sp, &zero, 8, &err);
     push(p, &sp, envpp, 8 * (uint64_t)envc, &err);
@@ -117,9 +120,13 @@ long load_program(struct lproc *p, const char *path, const char *argv, uint64_t 
     if (err)
         return POSIX_E_INVALID;
     /* A program measured through the server (make bench's pith.posix_getpid_server) asks for it. */
-    for (int i = 0; i < envc; i++)
+    bool vdso = true;
+    for (int i = 0; i < envc; i++) {
         if (!strcmp(envs[i], "PITH_POSIX_FASTCALLS=off"))
             p->no_fastcalls = true;
+        if (!strcmp(envs[i], "PITH_POSIX_VDSO=off"))
+            vdso = false;               /* its clocks through the server (pith.posix_clock_gettime_server) */
+    }
     p->cmdline_len = (uint16_t)(argv_len < sizeof p->cmdline ? argv_len : sizeof p->cmdline);
     memcpy(p->cmdline, argv, p->cmdline_len);
     uint32_t ino, gen, mode, nlink, uid, gid, atime, mtime, ctime;
@@ -206,6 +213,9 @@ long load_program(struct lproc *p, const char *path, const char *argv, uint64_t 
     p->brk_start = p->brk = p->brk_mapped = (top + PAGE - 1) & ~(PAGE - 1);
     if ((err = mem_stack(p, STACK_INITIAL, NULL)))
         return posix_error(err);
+    uint64_t ehdr = 0;
+    if (vdso && (err = vdso_map(p, &ehdr)))
+        return posix_error(err);
     *entry = img.entry;
-    return build_stack(p, args, argc, envs, envc, phdr, eh->phnum, img.entry, sp);
+    return build_stack(p, args, argc, envs, envc, phdr, eh->phnum, img.entry, ehdr, sp);
 }

@@ -183,6 +183,7 @@ int main(void)
     struct pith_ipc_buffer *buf = pith_tls_self()->ipc_buffer;
     time_page = (const struct pith_time_page *)pith_bootinfo->time_page;
     clock_start();
+    vdso_start();
     pith_client_init(&fs, "/fs", &names_resolver, pith_slot_alloc(), buf);
     pith_client_init(&console, "/dev/console", &names_resolver, pith_slot_alloc(), buf);
     temp_slots = pith_slot_alloc_range(64);

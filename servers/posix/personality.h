@@ -37,6 +37,9 @@
 #define STACK_INITIAL 4                 /* the pages made at the start (the arguments, the first frames) */
 #define MMAP_BASE     0x7e0000000000ull /* mmap places regions upwards from here */
 #define BRK_MAX       (64ull << 20)     /* how far the heap may grow (the memory runs out first) */
+/* The vDSO (vdso.c): its data page, then its image, 64 KiB below the stack's reserve (the stack's page table). */
+#define VDSO_PAGES    2
+#define VDSO_BASE     (STACK_TOP - STACK_PAGES * PAGE - 0x10000)
 /*
  * Our aliases of each process's pages: 512 GiB of our address space per
  * process slot, one top-level entry each, so that every page table under
@@ -315,6 +318,10 @@ void meta_inherit(struct lproc *c, const struct lproc *p);     /* fork's and exe
 /* clock.c */
 void clock_start(void);
 uint64_t clock_realtime_ns(void);
+uint64_t clock_real_offset(void);      /* CLOCK_REALTIME - CLOCK_MONOTONIC, ns modulo 2^64 */
+/* vdso.c: the vDSO and its data page */
+void vdso_start(void);                 /* after clock_start */
+long vdso_map(struct lproc *p, uint64_t *ehdr);   /* *ehdr: AT_SYSINFO_EHDR (0: none); -errno */
 
 /* syscalls.c: the table; each takes the six arguments */
 typedef long (*syscall_fn)(struct lproc *p, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,

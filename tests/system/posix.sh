@@ -10,7 +10,7 @@
 
 PX=$BUILD/posix
 PU=$BUILD/user
-POSIX_PROGRAMS=${POSIX_PROGRAMS:-"hello status segv args files memory clock uname enosys fork cow shared signals poll proc mremap tty jobs threads sockets ids fsmeta itimer"}
+POSIX_PROGRAMS=${POSIX_PROGRAMS:-"hello status segv args files memory clock uname enosys fork cow shared signals poll proc mremap tty jobs threads sockets ids fsmeta itimer vdso"}
 POSIX_PROC=" proc "                # these see the host's /proc, mounted in the chroot
 POSIX_TTY=" tty "                  # these run on a pseudo-terminal on the host (script), as on Pith's console
 # These get /dev/null, /dev/zero and /dev/urandom in the host's chroot (Pith's are built in): gzip -t
@@ -47,6 +47,7 @@ posix_folder() {
     mkdir -p "$dir/posix" "$dir/bin" "$dir/lost+found"   # mke2fs makes lost+found; the host copy needs it too
     for p in $POSIX_PROGRAMS; do cp "$PX/$p" "$dir/posix/$p"; done
     cp "$PX/bench-getpid" "$dir/posix/bench-getpid"
+    cp "$PX/bench-clock" "$dir/posix/bench-clock"
     [ -x "$PX/bench-posix" ] && cp "$PX/bench-posix" "$dir/posix/bench-posix"
     cp "$PX/refused/toobig" "$PX/refused/dynamic" "$dir/posix/"
     # Scripts for busybox sh (the Pith shell splits its command line on blanks, without quotes).
@@ -159,6 +160,14 @@ posix_run() {
         session_since | grep -a '^bench pith.posix_getpid'
     else
         result FAIL posix/getpid_bench_runs "see $log"
+    fi
+    # The clock_gettime figures: through the vDSO, then run again with PITH_POSIX_VDSO=off, which must
+    # leave it out (bench-clock refuses to measure otherwise).
+    if session_cmd 'linux /posix/bench-clock' '^bench pith.posix_clock_gettime_server median=[0-9]+' 60 > /dev/null; then
+        result PASS posix/clock_bench_runs_with_and_without_the_vdso
+        session_since | grep -a '^bench pith.posix_clock_gettime'
+    else
+        result FAIL posix/clock_bench_runs_with_and_without_the_vdso "see $log"
     fi
     # The server survived everything: hello once more.
     session_cmd 'linux /posix/hello' 'hello, world' > /dev/null &&
