@@ -966,11 +966,13 @@ static void consume(struct usock *s, uint32_t k, bool whole)
     }
 }
 
-/* A receive: *mflags gets MSG_TRUNC or MSG_CTRUNC; control and *clen the descriptors. */
+/* A receive: *mflags gets MSG_TRUNC or MSG_CTRUNC; control and *clen the descriptors; *part what a
+ * stream's MSG_WAITALL receive has taken so far. */
 static long u_recv(struct lproc *p, uint64_t fd, struct usock *s, const struct uio *d, uint64_t flags, uint64_t uaddr,
-                   uint64_t ulen, uint64_t control, uint64_t *clen, uint32_t *mflags)
+                   uint64_t ulen, uint64_t control, uint64_t *clen, uint32_t *mflags, uint64_t *part)
 {
-    bool peek = flags & L_MSG_PEEK;
+    bool peek = flags & L_MSG_PEEK, nb = nonblocking(p, fd, flags);
+    bool waitall = (flags & L_MSG_WAITALL) && !peek && s->type == L_SOCK_STREAM;
     uint64_t room = *clen;
     if (s->type == L_SOCK_STREAM && s->state != U_CONN)
         return -EINVAL;
@@ -978,6 +980,8 @@ static long u_recv(struct lproc *p, uint64_t fd, struct usock *s, const struct u
         return s->state == U_LISTEN ? -EINVAL : -ENOTCONN;
     *clen = 0;
     if (!s->nmsgs) {
+        if (*part)                      /* MSG_WAITALL: what it has, at the end or an error, else more */
+            return s->error || s->rd_shut ? (long)*part : WOULD_BLOCK;
         if (s->error) {
             int e = s->error;
             s->error = 0;
@@ -985,7 +989,7 @@ static long u_recv(struct lproc *p, uint64_t fd, struct usock *s, const struct u
         }
         if (s->rd_shut)
             return 0;
-        return nonblocking(p, fd, flags) ? -EAGAIN : WOULD_BLOCK;
+        return nb ? -EAGAIN : WOULD_BLOCK;
     }
     struct uaddr from = s->msgs[s->mhead].from;
     long got = 0;
@@ -1003,7 +1007,7 @@ static long u_recv(struct lproc *p, uint64_t fd, struct usock *s, const struct u
             consume(s, 0, true);
         }
     } else {
-        uint64_t done = 0;
+        uint64_t done = *part;
         for (int i = 0; done < d->total && i < s->nmsgs && f < 0; i++) {
             struct umsg *m = &s->msgs[(s->mhead + (peek ? i : 0)) % UQ_MSGS];
             uint32_t k = m->len < d->total - done ? m->len : (uint32_t)(d->total - done);
@@ -1018,6 +1022,11 @@ static long u_recv(struct lproc *p, uint64_t fd, struct usock *s, const struct u
             i = -1;
         }
         got = (long)done;
+        if (waitall && done < d->total && f < 0 && !s->rd_shut && !nb) {
+            *part = done;
+            moved = true;
+            return WOULD_BLOCK;
+        }
     }
     if (f >= 0) {
         *clen = room;
@@ -1056,7 +1065,7 @@ static long send_call(struct lproc *p, uint64_t fd, struct usock *s, const struc
     return u_send(p, fd, s, d, flags, uaddr && alen ? &to : NULL, control, clen, done);
 }
 
-static long recvmsg_call(struct lproc *p, uint64_t fd, struct usock *s, uint64_t um, uint64_t flags)
+static long recvmsg_call(struct lproc *p, uint64_t fd, struct usock *s, uint64_t um, uint64_t flags, uint64_t *done)
 {
     struct lmsghdr m;
     static struct uio d;
@@ -1068,7 +1077,7 @@ static long recvmsg_call(struct lproc *p, uint64_t fd, struct usock *s, uint64_t
     uint32_t mflags = 0;
     uint64_t clen = m.controllen;
     /* The name's length is written back at msg_namelen, as recvfrom's socklen. */
-    long n = u_recv(p, fd, s, &d, flags, m.name, m.name ? um + 8 : 0, m.control, &clen, &mflags);
+    long n = u_recv(p, fd, s, &d, flags, m.name, m.name ? um + 8 : 0, m.control, &clen, &mflags, done);
     if (n < 0)
         return n;
     if (mem_write(p, um + 40, &clen, sizeof clen) || mem_write(p, um + 48, &mflags, sizeof mflags))
@@ -1088,7 +1097,7 @@ static long call(struct lproc *p, uint64_t nr, const uint64_t a[6], uint64_t *do
     uint32_t mflags = 0;
     uint64_t clen = 0;
     switch (nr) {
-    case 0: return u_recv(p, a[0], s, &d, 0, 0, 0, 0, &clen, &mflags);             /* read */
+    case 0: return u_recv(p, a[0], s, &d, 0, 0, 0, 0, &clen, &mflags, done);             /* read */
     case 1: return u_send(p, a[0], s, &d, 0, NULL, 0, 0, done);                    /* write */
     case 19:                                                                         /* readv */
     case 20:                                                                         /* writev */
@@ -1096,12 +1105,12 @@ static long call(struct lproc *p, uint64_t nr, const uint64_t a[6], uint64_t *do
             return -EINVAL;
         if ((err = uio_read(p, &d, a[1], a[2])))
             return err;
-        return nr == 19 ? u_recv(p, a[0], s, &d, 0, 0, 0, 0, &clen, &mflags) : u_send(p, a[0], s, &d, 0, NULL, 0, 0, done);
+        return nr == 19 ? u_recv(p, a[0], s, &d, 0, 0, 0, 0, &clen, &mflags, done) : u_send(p, a[0], s, &d, 0, NULL, 0, 0, done);
     case 42: return u_connect(p, a[0], s, a[1], a[2]);
     case 43: return u_accept(p, a[0], s, a[1], a[2], 0);
     case 288: return u_accept(p, a[0], s, a[1], a[2], a[3]);
     case 44: return send_call(p, a[0], s, &d, a[3], a[4], a[5], 0, 0, done);     /* sendto */
-    case 45: return u_recv(p, a[0], s, &d, a[3], a[4], a[5], 0, &clen, &mflags);  /* recvfrom */
+    case 45: return u_recv(p, a[0], s, &d, a[3], a[4], a[5], 0, &clen, &mflags, done);  /* recvfrom */
     case 46: {                                                                       /* sendmsg */
         struct lmsghdr m;
         if (mem_read(p, &m, a[1], sizeof m))
@@ -1110,7 +1119,7 @@ static long call(struct lproc *p, uint64_t nr, const uint64_t a[6], uint64_t *do
             return err;
         return send_call(p, a[0], s, &d, a[2], m.name, m.namelen, m.control, m.controllen, done);
     }
-    case 47: return recvmsg_call(p, a[0], s, a[1], a[2]);
+    case 47: return recvmsg_call(p, a[0], s, a[1], a[2], done);
     case 48: return u_shutdown(s, a[1]);
     case 49: return u_bind(p, s, a[1], a[2]);
     case 50: return u_listen(p, s, a[1]);

@@ -414,7 +414,8 @@ static void polling(void)
     printf("poll listening: %d revents %#x\n", r, p.revents);
     int s = accept(l, NULL, NULL);
     char buf[8];
-    long n = read(s, buf, sizeof buf);  /* blocks until the child writes */
+    long n;
+    n = read(s, buf, sizeof buf);       /* blocks until the child writes */
     printf("blocking read %ld %.4s\n", n, buf);
     p = (struct pollfd){ s, POLLIN | POLLOUT, 0 };
     r = poll(&p, 1, 5000);
@@ -437,6 +438,25 @@ static void polling(void)
     printf("blocking accept %d\n", s >= 0);
     waitpid(child, NULL, 0);
     close(s), close(l);
+    /* MSG_WAITALL across writes 50 ms apart, and cut short by the end. */
+    int sv[2];
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    child = fork();
+    if (!child) {
+        write(sv[1], "abc", 3);
+        nap(50);
+        write(sv[1], "defg", 4);
+        nap(50);
+        write(sv[1], "hi", 2);
+        _exit(0);
+    }
+    close(sv[1]);
+    n = recv(sv[0], buf, 7, MSG_WAITALL);
+    printf("MSG_WAITALL %ld %.7s\n", n, buf);
+    n = recv(sv[0], buf, sizeof buf, MSG_WAITALL);
+    printf("MSG_WAITALL to the end %ld %.2s\n", n, buf);
+    waitpid(child, NULL, 0);
+    close(sv[0]);
     s = socket(AF_UNIX, SOCK_STREAM, 0);
     p = (struct pollfd){ s, POLLIN | POLLOUT, 0 };
     r = poll(&p, 1, 0);
