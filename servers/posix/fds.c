@@ -39,6 +39,8 @@ void ofile_drop(struct ofile *of)
         pipe_end_closed(of);
     else if (of->kind == FD_SOCKET)
         sock_closed(of);
+    else if (of->kind == FD_UNIX)
+        unix_closed(of);
 }
 
 struct ofile *ofile_of(struct lproc *p, uint64_t fd)

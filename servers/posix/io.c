@@ -90,6 +90,8 @@ static long transfer(struct lproc *p, uint64_t fd, uint64_t buf, uint64_t n, int
         return write ? -EINVAL : off >= 0 ? -ESPIPE : proc_read(p, of, buf, n);
     case FD_SOCKET:
         return off >= 0 ? -ESPIPE : sock_transfer(p, fd, of, buf, n, write);
+    case FD_UNIX:
+        return off >= 0 ? -ESPIPE : unix_syscall(p);
     default:
         break;
     }
@@ -138,6 +140,8 @@ static long vector(struct lproc *p, uint64_t fd, uint64_t iov, uint64_t count, b
 {
     if (count > 1024)
         return -EINVAL;
+    if (unix_fd(p, fd))
+        return unix_syscall(p);         /* one message of all the iovecs */
     long total = 0;
     for (uint64_t i = 0; i < count; i++) {
         struct iovec v;
@@ -246,7 +250,8 @@ SYSCALL(lseek)
     int64_t off = (int64_t)a1, base = 0;
     if (!of)
         return -EBADF;
-    if (of->kind == FD_CONSOLE || of->kind == FD_PIPE_R || of->kind == FD_PIPE_W || of->kind == FD_SOCKET)
+    if (of->kind == FD_CONSOLE || of->kind == FD_PIPE_R || of->kind == FD_PIPE_W || of->kind == FD_SOCKET ||
+        of->kind == FD_UNIX)
         return -ESPIPE;
     if (of->kind == FD_DIR || of->kind == FD_PROCDIR) {
         if (a2 != SEEK_SET || off != 0)

@@ -38,6 +38,8 @@ static long stat_path(struct lproc *p, const char *path, bool follow, uint64_t b
         long err = proc_stat(p, path, follow, &st);
         if (err)
             return err;
+    } else if (unix_stat(p, path, &st)) {
+        /* a bound AF_UNIX path (unix.c) */
     } else {
         uint32_t ino, gen, mode, nlink, uid, gid, at, mt, ct;
         uint64_t size, blocks;
@@ -61,8 +63,8 @@ static long stat_fd(struct lproc *p, uint64_t fd, uint64_t buf)
         proc_stat(p, of->path, true, &st);
     } else if (of->kind == FD_PIPE_R || of->kind == FD_PIPE_W) {
         stat_fill(&st, 0x1000 + (uint32_t)of->pipe, S_IFIFO | 0600, 1, 0, 0, 0, 0, 0, 0, 0);
-    } else if (of->kind == FD_SOCKET) {
-        stat_fill(&st, 0x2000 + of->ino, S_IFSOCK | 0777, 1, 0, 0, 0, 0, 0, 0, 0);
+    } else if (of->kind == FD_SOCKET || of->kind == FD_UNIX) {
+        stat_fill(&st, (of->kind == FD_SOCKET ? 0x2000 : 0x2100) + of->ino, S_IFSOCK | 0777, 1, 0, 0, 0, 0, 0, 0, 0);
     } else {
         uint32_t mode, nlink, uid, gid, at, mt, ct;
         uint64_t size, blocks;
@@ -110,6 +112,8 @@ SYSCALL(unlinkat)
     long err = path_resolve(p, a1, (int)a0, path);
     if (err)
         return err;
+    if (!(a2 & AT_REMOVEDIR) && unix_unlink(path))
+        return 0;                       /* a bound AF_UNIX path (unix.c) */
     return fs_errno((a2 & AT_REMOVEDIR) ? fs_rmdir(&fs, path) : fs_unlink(&fs, path));
 }
 SYSCALL(unlink) { return sys_unlinkat(p, (uint64_t)AT_FDCWD, a0, 0, 0, 0, 0); }

@@ -68,7 +68,7 @@ struct region {
     bool unaliased;                     /* cow: our aliases not made yet (memory.c: alias_ready) */
 };
 
-enum fd_kind { FD_NONE, FD_CONSOLE, FD_FILE, FD_DIR, FD_NULL, FD_PIPE_R, FD_PIPE_W, FD_PROCDIR, FD_PROCFILE, FD_SOCKET };
+enum fd_kind { FD_NONE, FD_CONSOLE, FD_FILE, FD_DIR, FD_NULL, FD_PIPE_R, FD_PIPE_W, FD_PROCDIR, FD_PROCFILE, FD_SOCKET, FD_UNIX };
 
 /* An open file description (shared by dup). */
 struct ofile {
@@ -77,7 +77,8 @@ struct ofile {
     uint32_t ino, gen, flags;           /* O_* flags (access mode, O_APPEND, O_NONBLOCK) */
     int pipe;                           /* pipes: which (pipe.c) */
     uint64_t pos;                       /* files: byte offset; directories: readdir cookie */
-                                        /* (sockets: ino is the network server's socket number) */
+                                        /* (sockets: ino is the network server's socket number;
+                                         * AF_UNIX ones: unix.c's socket) */
     char path[256];
 };
 
@@ -141,7 +142,8 @@ struct lproc {
     int64_t wait_pid;                   /* what it waits for: wait4's pid */
     uint64_t wait_addr;                 /* where the status (wait4) or siginfo (waitid) goes */
     bool wait_siginfo;                  /* waitid */
-    uint64_t pipe_reply;                /* a reply object holding its thread's pipe read or write (0: none) */
+    uint64_t pipe_reply;                /* a reply object holding its thread's pipe read or write, or its
+                                         * call on an AF_UNIX socket (unix.c: pipe_fd, pipe_n) (0: none) */
     uint64_t pipe_fd, pipe_buf, pipe_n;
     bool pipe_write;
     uint64_t sigpending;                /* bit s-1: signal s pending */
@@ -305,6 +307,15 @@ void sock_closed(struct ofile *of);            /* its last descriptor went */
 bool sock_again(struct lproc *p, uint64_t reply);   /* a sleeper woken: a blocked socket call made again */
 uint64_t sock_tick(uint64_t now);
 void sock_cancel_keep(struct lproc *p);        /* a readv or writev answered after all (io.c) */              /* kept polls over sockets looked at; ns until the next (0: none) */
+
+/* unix.c: AF_UNIX sockets, kept in the personality */
+bool unix_fd(struct lproc *p, uint64_t fd);    /* an AF_UNIX socket's descriptor */
+long unix_socket(struct lproc *p, uint64_t type, uint64_t protocol);
+long unix_syscall(struct lproc *p);            /* the call served (cur_regs) on an AF_UNIX socket */
+void unix_closed(struct ofile *of);            /* its last descriptor went */
+unsigned unix_ready(const struct ofile *of);   /* poll's events */
+bool unix_unlink(const char *path);            /* a bound path's name gone (true: it was one) */
+bool unix_stat(struct lproc *p, const char *path, struct stat *st);   /* a bound path's node */
 
 long retry_later(struct lproc *p);             /* kept, and made again 2 ms later (fcntl's F_SETLKW) */
 /* meta.c: metadata calls; locks.c: fcntl's record locks */

@@ -48,6 +48,8 @@ static unsigned ready_of(const struct ofile *of)
         return pipe_ready(of);
     case FD_SOCKET:
         return sock_ready(of);
+    case FD_UNIX:
+        return unix_ready(of);
     default:
         return L_POLLIN | L_POLLOUT | L_POLLRDNORM | L_POLLWRNORM;
     }

@@ -28,6 +28,7 @@
 #include <string.h>
 
 /* Linux's values (the personality's own headers are not Linux's). */
+#define L_AF_UNIX       1
 #define L_AF_INET       2
 #define L_SOCK_STREAM   1
 #define L_SOCK_DGRAM    2
@@ -212,9 +213,12 @@ static long sock_of(struct lproc *p, uint64_t fd, struct ofile **of, struct lsoc
     return 0;
 }
 
+/* An AF_UNIX socket's call goes to unix.c. */
 #define SOCK_OR_RETURN(fd)                      \
     struct ofile *of;                           \
     struct lsock *s;                            \
+    if (unix_fd(p, fd))                         \
+        return unix_syscall(p);                 \
     {                                           \
         long e_ = sock_of(p, fd, &of, &s);      \
         if (e_)                                 \
@@ -296,6 +300,8 @@ SYSCALL(socket)
     uint64_t base = a1 & 0xf, flags = a1 & ~0xfull;
     if (flags & ~(uint64_t)(L_SOCK_NONBLOCK | L_SOCK_CLOEXEC))
         return -EINVAL;
+    if (a0 == L_AF_UNIX)
+        return unix_socket(p, a1, a2);
     if (a0 != L_AF_INET)
         return -EAFNOSUPPORT;
     if (!base || base >= L_SOCK_MAX)

@@ -51,6 +51,7 @@ static inline const char *errname(int e)
     case EDEADLK: return "EDEADLK";
     case EXDEV: return "EXDEV";
     case EMFILE: return "EMFILE";
+    case EPROTOTYPE: return "EPROTOTYPE";
     default: return "other";
     }
 }
