@@ -28,6 +28,8 @@
 #define NR_PSELECT 270
 #define NR_PPOLL   271
 #define NR_SIGSUSPEND 130
+#define NR_EPOLL_WAIT 232
+#define NR_EPOLL_PWAIT 281
 #define POLL_MAX   FD_MAX               /* RLIMIT_NOFILE as reported */
 #define NO_DEADLINE UINT64_MAX
 
@@ -38,9 +40,11 @@ struct lpollfd {
     int16_t events, revents;
 };
 
-static unsigned ready_of(const struct ofile *of)
+unsigned poll_ready(const struct ofile *of)
 {
     switch (of->kind) {
+    case FD_EPOLL:
+        return epoll_ready(of);
     case FD_CONSOLE:
         return L_POLLOUT | L_POLLWRNORM | (tty_readable() ? L_POLLIN | L_POLLRDNORM : 0);
     case FD_PIPE_R:
@@ -68,7 +72,7 @@ static long eval_poll(struct lproc *p, uint64_t ufds, uint64_t nfds, bool write_
             continue;
         }
         struct ofile *of = ofile_of(p, (uint64_t)fds[i].fd);
-        unsigned r = of ? ready_of(of) & ((unsigned)(uint16_t)fds[i].events | L_POLLERR | L_POLLHUP) : L_POLLNVAL;
+        unsigned r = of ? poll_ready(of) & ((unsigned)(uint16_t)fds[i].events | L_POLLERR | L_POLLHUP) : L_POLLNVAL;
         fds[i].revents = (int16_t)r;
         count += r != 0;
     }
@@ -95,7 +99,7 @@ static long eval_select(struct lproc *p, uint64_t nfds, const uint64_t sets[3], 
         struct ofile *of = ofile_of(p, fd);
         if (!of)
             return -EBADF;
-        unsigned r = ready_of(of);
+        unsigned r = poll_ready(of);
         if ((in[0] & bit) && (r & (L_POLLIN | L_POLLHUP | L_POLLERR)))
             out[0] |= bit, count++;
         if ((in[1] & bit) && (r & (L_POLLOUT | L_POLLERR)))
@@ -118,6 +122,8 @@ static long eval(struct lproc *p, uint64_t nr, const struct pith_fault_regs *r, 
     /* Linux takes poll's count as an unsigned int and select's as an int: the upper half is not ours. */
     if (nr == NR_POLL || nr == NR_PPOLL)
         return eval_poll(p, r->rdi, (uint32_t)r->rsi, empty);
+    if (nr == NR_EPOLL_WAIT || nr == NR_EPOLL_PWAIT)
+        return epoll_eval(p, r->rdi, r->rsi, (int32_t)r->rdx);   /* epoll.c */
     const uint64_t sets[3] = { r->rsi, r->rdx, r->r10 };
     if ((int32_t)r->rdi < 0)
         return -EINVAL;
@@ -129,8 +135,8 @@ static long deadline_of(struct lproc *p, uint64_t nr, const struct pith_fault_re
 {
     uint64_t now = pith_clock_ns(time_page), ns;
     *when = NO_DEADLINE;
-    if (nr == NR_POLL) {
-        int64_t ms = (int32_t)r->rdx;
+    if (nr == NR_POLL || nr == NR_EPOLL_WAIT || nr == NR_EPOLL_PWAIT) {
+        int64_t ms = (int32_t)(nr == NR_POLL ? r->rdx : r->r10);
         if (ms >= 0)
             *when = now + (uint64_t)ms * 1000000;
         return 0;
@@ -160,6 +166,8 @@ static long swap_mask(struct lproc *p, uint64_t nr, const struct pith_fault_regs
     uint64_t mask_at = 0, size = 8;
     if (nr == NR_PPOLL) {
         mask_at = r->r10, size = r->r8;
+    } else if (nr == NR_EPOLL_PWAIT) {
+        mask_at = r->r8, size = r->r9;
     } else if (nr == NR_PSELECT && r->r9) {
         uint64_t pair[2];               /* pselect6's sixth argument: { sigset pointer, its size } */
         if (mem_read(p, pair, r->r9, sizeof pair))
@@ -201,6 +209,8 @@ static long start(struct lproc *p, uint64_t nr)
         return eval(p, nr, r, true);
     if ((err = swap_mask(p, nr, r)))
         return err;
+    if (p->sigpending & ~p->sigmask)
+        return -EINTR;                  /* the call's mask lets one through: delivered as this answer goes back */
     p->poll_reply = server_reply;
     p->poll_deadline = when;
     kept++;
@@ -212,6 +222,8 @@ SYSCALL(poll) { return start(p, NR_POLL); }
 SYSCALL(ppoll) { return start(p, NR_PPOLL); }
 SYSCALL(select) { return start(p, NR_SELECT); }
 SYSCALL(pselect6) { return start(p, NR_PSELECT); }
+SYSCALL(epoll_wait) { return start(p, NR_EPOLL_WAIT); }
+SYSCALL(epoll_pwait) { return a4 && a5 != 8 ? -EINVAL : start(p, NR_EPOLL_PWAIT); }
 
 /*
  * rt_sigsuspend: a ppoll of nothing, without a timeout, under the mask
