@@ -1,5 +1,6 @@
 /*
- * poll, ppoll, select, pselect6 over pipes, the console, files and
+ * poll, ppoll, select, pselect6 (and epoll_wait, epoll_pwait, whose
+ * evaluation is epoll.c's) over pipes, the console, files and
  * /dev/null.  Files and /dev/null are always ready; a pipe's read end is
  * ready with bytes in it or no writer left (POLLHUP), its write end with
  * room (POLLERR once no reader is left); the console is ready to write,
@@ -40,7 +41,7 @@ struct lpollfd {
     int16_t events, revents;
 };
 
-unsigned poll_ready(const struct ofile *of)
+static unsigned ready_of(const struct ofile *of)
 {
     switch (of->kind) {
     case FD_EPOLL:
@@ -57,6 +58,9 @@ unsigned poll_ready(const struct ofile *of)
     }
 }
 
+/* The same for epoll.c, whose items are any description. */
+unsigned poll_ready(const struct ofile *of) { return ready_of(of); }
+
 /* poll's evaluation: the count of entries with events (revents written back), or -errno. */
 static long eval_poll(struct lproc *p, uint64_t ufds, uint64_t nfds, bool write_back_empty)
 {
@@ -72,7 +76,7 @@ static long eval_poll(struct lproc *p, uint64_t ufds, uint64_t nfds, bool write_
             continue;
         }
         struct ofile *of = ofile_of(p, (uint64_t)fds[i].fd);
-        unsigned r = of ? poll_ready(of) & ((unsigned)(uint16_t)fds[i].events | L_POLLERR | L_POLLHUP) : L_POLLNVAL;
+        unsigned r = of ? ready_of(of) & ((unsigned)(uint16_t)fds[i].events | L_POLLERR | L_POLLHUP) : L_POLLNVAL;
         fds[i].revents = (int16_t)r;
         count += r != 0;
     }
@@ -99,7 +103,7 @@ static long eval_select(struct lproc *p, uint64_t nfds, const uint64_t sets[3], 
         struct ofile *of = ofile_of(p, fd);
         if (!of)
             return -EBADF;
-        unsigned r = poll_ready(of);
+        unsigned r = ready_of(of);
         if ((in[0] & bit) && (r & (L_POLLIN | L_POLLHUP | L_POLLERR)))
             out[0] |= bit, count++;
         if ((in[1] & bit) && (r & (L_POLLOUT | L_POLLERR)))
