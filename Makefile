@@ -16,7 +16,8 @@ NM      := nm
 BUILD   := build
 ACCEL   ?= auto
 SMP     ?= 1
-MEM     ?= 256
+# make run's QEMU memory in MiB: the manifest's quotas (posix's 64) need more than 256.
+MEM     ?= 512
 
 ifneq ($(V),1)
 Q := @

@@ -197,7 +197,7 @@ posix_fig=$logdir/posix.figures
     posix_folder "$logdir/posix-disk"
     tools/mkdisk.sh "$logdir/posix-disk" "$logdir/posix.img" 32 > /dev/null
     # shellcheck disable=SC2046
-    SESSION_TIMEOUT=1200 SESSION_ACCEL=$accel SESSION_DISK=$logdir/posix.img session_start "$logdir/posix.log" $(posix_modules)
+    SESSION_MEM=512 SESSION_TIMEOUT=1200 SESSION_ACCEL=$accel SESSION_DISK=$logdir/posix.img session_start "$logdir/posix.log" $(posix_modules)
     session_wait 'pith> ' 300 && session_wait_log 'posix: serving /svc/posix' 300 &&
         session_cmd 'linux /posix/bench-getpid' '^bench pith.posix_getpid_server' 300 > /dev/null
     session_since | grep -a '^bench pith.posix_getpid' | sed "s/unit=tsc/unit=$fs_unit/" > "$posix_fig"

@@ -196,7 +196,8 @@ int ext2_write(struct ext2_fs *fs, uint32_t ino, uint64_t off, const void *buf, 
 int ext2_truncate(struct ext2_fs *fs, uint32_t ino, uint64_t size);
 
 /* Making names.  mode's permission bits (07777) are used; the type comes
- * from the call.  name must not exist (EEXIST). */
+ * from the call (ext2_create: a regular file, or a FIFO if mode's type
+ * bits say EXT2_S_IFIFO).  name must not exist (EEXIST). */
 int ext2_create(struct ext2_fs *fs, uint32_t dir, const char *name, size_t len, uint16_t mode,
                 uint32_t uid, uint32_t gid, uint32_t *ino);
 int ext2_mkdir(struct ext2_fs *fs, uint32_t dir, const char *name, size_t len, uint16_t mode,

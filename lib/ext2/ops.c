@@ -265,7 +265,8 @@ static int make(struct ext2_fs *fs, uint32_t dir, const char *name, size_t len, 
 int ext2_create(struct ext2_fs *fs, uint32_t dir, const char *name, size_t len, uint16_t mode,
                 uint32_t uid, uint32_t gid, uint32_t *ino)
 {
-    return make(fs, dir, name, len, (uint16_t)(EXT2_S_IFREG | (mode & 07777)), uid, gid, NULL, 0, ino);
+    uint16_t type = (mode & EXT2_S_IFMT) == EXT2_S_IFIFO ? EXT2_S_IFIFO : EXT2_S_IFREG;   /* a FIFO, or a file */
+    return make(fs, dir, name, len, (uint16_t)(type | (mode & 07777)), uid, gid, NULL, 0, ino);
 }
 
 int ext2_mkdir(struct ext2_fs *fs, uint32_t dir, const char *name, size_t len, uint16_t mode,

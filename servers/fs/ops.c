@@ -211,7 +211,11 @@ static long make(const char *path, uint32_t mode, uint32_t *ino, uint32_t *gen, 
     long err = parent_of(path, &parent, &name, &len);
     if (err)
         return err;
-    uint16_t perm = (uint16_t)(mode & 07777);
+    /* A file's type: regular, or a FIFO (S_IFIFO, 0o10000) for create; directories have theirs. */
+    uint32_t type = mode & 0170000;
+    if (type && (dir || type != EXT2_S_IFIFO))
+        return FS_E_INVALID;
+    uint16_t perm = (uint16_t)(mode & (07777 | type));
     err = fs_error(dir ? ext2_mkdir(&volume.fs, parent, name, len, perm, 0, 0, ino)
                        : ext2_create(&volume.fs, parent, name, len, perm, 0, 0, ino));
     struct ext2_stat st;

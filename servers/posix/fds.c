@@ -35,6 +35,8 @@ void ofile_drop(struct ofile *of)
 {
     if (!of || of->refs <= 0 || --of->refs)
         return;
+    flock_drop(of);
+    epoll_forget(of);
     if (of->kind == FD_PIPE_R || of->kind == FD_PIPE_W)
         pipe_end_closed(of);
     else if (of->kind == FD_SOCKET)

@@ -1,6 +1,6 @@
 /*
  * System calls about the process itself: exit, identity, uname,
- * the thread's FS and GS bases.
+ * the thread's FS and GS bases; and sysinfo, about the system.
  */
 #include "personality.h"
 
@@ -31,6 +31,49 @@ SYSCALL(uname)
     strcpy(u.machine, "x86_64");
     strcpy(u.__domainname, "(none)");
     return mem_write(p, a0, &u, sizeof u);
+}
+
+/*
+ * The figures of sysinfo and /proc's meminfo, uptime and loadavg: the
+ * memory is what the personality has for processes (its chunks, those no
+ * process holds free), the time since boot is the clock's, the processes
+ * are our slots in use.  No load average or swap is tracked: 0.
+ */
+void system_figures(struct system_figures *f)
+{
+    *f = (struct system_figures){ .total = (uint64_t)chunks_total << CHUNK_BITS,
+                                  .free = (uint64_t)chunks_free() << CHUNK_BITS,
+                                  .uptime_ms = pith_clock_ns(time_page) / 1000000 };
+    for (int i = 0; i < LPROC_MAX; i++)
+        if (lprocs[i].state != LP_FREE) {
+            f->procs++;
+            f->last_pid = lprocs[i].pid > f->last_pid ? lprocs[i].pid : f->last_pid;
+        }
+}
+
+/* Linux's struct sysinfo on x86-64: 112 bytes (the C library's may be larger: musl's is). */
+struct lsysinfo {
+    int64_t uptime;
+    uint64_t loads[3];
+    uint64_t totalram, freeram, sharedram, bufferram, totalswap, freeswap;
+    uint16_t procs, pad;
+    uint64_t totalhigh, freehigh;
+    uint32_t mem_unit;
+};
+_Static_assert(sizeof(struct lsysinfo) == 112, "Linux's layout");
+
+SYSCALL(sysinfo)
+{
+    struct system_figures f;
+    struct lsysinfo si;
+    system_figures(&f);
+    memset(&si, 0, sizeof si);
+    si.uptime = (int64_t)(f.uptime_ms / 1000);
+    si.totalram = f.total;
+    si.freeram = f.free;
+    si.procs = (unsigned short)f.procs;
+    si.mem_unit = 1;
+    return mem_write(p, a0, &si, sizeof si);
 }
 
 #define ARCH_SET_GS 0x1001

@@ -92,6 +92,8 @@ static long transfer(struct lproc *p, uint64_t fd, uint64_t buf, uint64_t n, int
         return off >= 0 ? -ESPIPE : sock_transfer(p, fd, of, buf, n, write);
     case FD_UNIX:
         return off >= 0 ? -ESPIPE : unix_syscall(p);
+    case FD_EPOLL:
+        return -EINVAL;
     default:
         break;
     }
@@ -217,6 +219,8 @@ static long open_at(struct lproc *p, int dirfd, uint64_t upath, uint32_t flags, 
     } else if ((flags & O_CREAT) && (flags & O_EXCL)) {
         return -EEXIST;
     }
+    if (S_ISFIFO(fmode))
+        return fifo_open(p, ino, gen, flags, cloexec);    /* a pipe (pipe.c) */
     bool dir = S_ISDIR(fmode), writing = (flags & O_ACCMODE) != O_RDONLY;
     if (S_ISLNK(fmode))
         return -ELOOP;                  /* O_NOFOLLOW on a link */
@@ -253,6 +257,8 @@ SYSCALL(lseek)
     if (of->kind == FD_CONSOLE || of->kind == FD_PIPE_R || of->kind == FD_PIPE_W || of->kind == FD_SOCKET ||
         of->kind == FD_UNIX)
         return -ESPIPE;
+    if (of->kind == FD_EPOLL)
+        return 0;                       /* Linux's noop_llseek: the offset stays 0 */
     if (of->kind == FD_DIR || of->kind == FD_PROCDIR) {
         if (a2 != SEEK_SET || off != 0)
             return -EINVAL;

@@ -189,3 +189,81 @@ long fcntl_lock(struct lproc *p, uint64_t fd, uint64_t cmd, uint64_t arg)
                                        .start = start, .end = end };
     return 0;
 }
+
+/*
+ * flock: a whole-file lock held by an open file description, not by a
+ * process, so that dup and fork share it and only the description's last
+ * close lets it go (flock_drop).  A description holds one lock, shared
+ * or exclusive; asking again converts it (dropped first, as Linux does,
+ * so a conversion that must wait holds nothing meanwhile).  Files are
+ * known by their /fs handle, a pipe's two ends are one file; any other
+ * description (a socket, the console) is a file of its own that no
+ * other description shares, so its lock never meets another.  LOCK_EX or LOCK_SH that must wait is
+ * made again every 2 ms, as F_SETLKW is, until the file is free or a
+ * signal interrupts it (EINTR).
+ */
+#define FLOCK_MAX 64
+#define L_LOCK_SH 1
+#define L_LOCK_EX 2
+#define L_LOCK_NB 4
+#define L_LOCK_UN 8
+
+struct flock_entry {
+    const struct ofile *of;             /* NULL: a free entry */
+    bool exclusive;
+};
+
+static struct flock_entry flocks[FLOCK_MAX];
+
+static bool is_pipe(const struct ofile *of) { return of->kind == FD_PIPE_R || of->kind == FD_PIPE_W; }
+
+static bool same_file(const struct ofile *a, const struct ofile *b)
+{
+    bool fa = a->kind == FD_FILE || a->kind == FD_DIR, fb = b->kind == FD_FILE || b->kind == FD_DIR;
+    return a == b || (fa && fb && a->ino == b->ino && a->gen == b->gen) ||
+           (is_pipe(a) && is_pipe(b) && a->pipe == b->pipe);   /* a pipe's two ends are one inode */
+}
+
+static struct flock_entry *flock_held(const struct ofile *of)
+{
+    for (int i = 0; i < FLOCK_MAX; i++)
+        if (flocks[i].of == of)
+            return &flocks[i];
+    return NULL;
+}
+
+void flock_drop(const struct ofile *of)
+{
+    struct flock_entry *f = flock_held(of);
+    if (f)
+        f->of = NULL;
+}
+
+SYSCALL(flock)
+{
+    struct ofile *of = ofile_of(p, a0);
+    if (!of)
+        return -EBADF;
+    uint64_t op = a1 & ~(uint64_t)L_LOCK_NB;
+    if (op == L_LOCK_UN) {
+        flock_drop(of);
+        return 0;
+    }
+    if (op != L_LOCK_SH && op != L_LOCK_EX)
+        return -EINVAL;
+    bool exclusive = op == L_LOCK_EX;
+    struct flock_entry *mine = flock_held(of), *slot = mine;
+    for (int i = 0; i < FLOCK_MAX; i++) {
+        struct flock_entry *f = &flocks[i];
+        if (f->of && f != mine && same_file(f->of, of) && (exclusive || f->exclusive)) {
+            flock_drop(of);             /* a conversion lets go what it held while it waits */
+            return (a1 & L_LOCK_NB) ? -EWOULDBLOCK : retry_later(p);
+        }
+        if (!slot && !f->of)
+            slot = f;
+    }
+    if (!slot)
+        return -ENOLCK;
+    *slot = (struct flock_entry){ .of = of, .exclusive = exclusive };
+    return 0;
+}

@@ -61,10 +61,12 @@ static long stat_fd(struct lproc *p, uint64_t fd, uint64_t buf)
         device_stat((int)of->ino, &st);
     } else if (of->kind == FD_PROCDIR || of->kind == FD_PROCFILE) {
         proc_stat(p, of->path, true, &st);
-    } else if (of->kind == FD_PIPE_R || of->kind == FD_PIPE_W) {
+    } else if ((of->kind == FD_PIPE_R || of->kind == FD_PIPE_W) && !of->ino) {   /* (a FIFO's is on /fs) */
         stat_fill(&st, 0x1000 + (uint32_t)of->pipe, S_IFIFO | 0600, 1, 0, 0, 0, 0, 0, 0, 0);
     } else if (of->kind == FD_SOCKET || of->kind == FD_UNIX) {
         stat_fill(&st, (of->kind == FD_SOCKET ? 0x2000 : 0x2100) + of->ino, S_IFSOCK | 0777, 1, 0, 0, 0, 0, 0, 0, 0);
+    } else if (of->kind == FD_EPOLL) {
+        stat_fill(&st, 0x3000 + of->ino, 0600, 1, 0, 0, 0, 0, 0, 0, 0);    /* an anonymous inode, as Linux's */
     } else {
         uint32_t mode, nlink, uid, gid, at, mt, ct;
         uint64_t size, blocks;
@@ -103,6 +105,28 @@ SYSCALL(mkdirat)
     return err ? err : fs_errno(fs_mkdir(&fs, path, (uint32_t)a2 & 07777 & ~umask_of(p), &ino, &gen));
 }
 SYSCALL(mkdir) { return sys_mkdirat(p, (uint64_t)AT_FDCWD, a0, a1, 0, 0, 0); }
+
+/*
+ * mknod: FIFOs (an S_IFIFO inode on /fs, opened as a pipe: pipe.c) and
+ * empty regular files.  Device nodes are EPERM, as for a process without
+ * CAP_MKNOD: /fs keeps no device numbers, and the devices there are are
+ * built in (io.c).  Sockets' nodes are EPERM too (no AF_UNIX binding to
+ * give them meaning here).
+ */
+SYSCALL(mknodat)
+{
+    char path[256];
+    uint32_t ino, gen, type = (uint32_t)a2 & S_IFMT, perm = (uint32_t)a2 & 07777 & ~umask_of(p);
+    if (type == S_IFCHR || type == S_IFBLK || type == S_IFSOCK || type == S_IFDIR)
+        return -EPERM;
+    if (type && type != S_IFREG && type != S_IFIFO)
+        return -EINVAL;
+    long err = path_resolve(p, a1, (int)a0, path);
+    if (err)
+        return err;
+    return fs_errno(fs_create(&fs, path, (type == S_IFIFO ? S_IFIFO : 0) | perm, &ino, &gen));
+}
+SYSCALL(mknod) { return sys_mknodat(p, (uint64_t)AT_FDCWD, a0, a1, a2, 0, 0); }
 
 SYSCALL(unlinkat)
 {

@@ -68,7 +68,8 @@ struct region {
     bool unaliased;                     /* cow: our aliases not made yet (memory.c: alias_ready) */
 };
 
-enum fd_kind { FD_NONE, FD_CONSOLE, FD_FILE, FD_DIR, FD_NULL, FD_PIPE_R, FD_PIPE_W, FD_PROCDIR, FD_PROCFILE, FD_SOCKET, FD_UNIX };
+enum fd_kind { FD_NONE, FD_CONSOLE, FD_FILE, FD_DIR, FD_NULL, FD_PIPE_R, FD_PIPE_W, FD_PROCDIR, FD_PROCFILE, FD_SOCKET,
+               FD_EPOLL, FD_UNIX };
 
 /* An open file description (shared by dup). */
 struct ofile {
@@ -79,6 +80,8 @@ struct ofile {
     uint64_t pos;                       /* files: byte offset; directories: readdir cookie */
                                         /* (sockets: ino is the network server's socket number;
                                          * AF_UNIX ones: unix.c's socket) */
+                                        /* (epoll instances: ino is the instance, epoll.c) */
+    uint32_t moves;                     /* sockets: calls on it (epoll's edges; a pipe's are pipe_moves) */
     char path[256];
 };
 
@@ -267,6 +270,8 @@ void pipe_end_closed(struct ofile *of);
 void pipe_cancel(struct lproc *p);
 void pipe_cancel_keep(struct lproc *p);
 unsigned pipe_ready(const struct ofile *of);   /* poll's events of a pipe end */
+uint32_t pipe_moves(const struct ofile *of);   /* epoll's edges of the end */
+long fifo_open(struct lproc *p, uint32_t ino, uint32_t gen, uint32_t flags, bool cloexec);   /* a FIFO of /fs */
 
 /* poll.c: poll, ppoll, select, pselect6 */
 void poll_kick(void);                   /* kept calls evaluated again: something moved */
@@ -274,6 +279,12 @@ uint64_t poll_expire(uint64_t now);     /* timed-out ones answered; ns until the
 uint64_t poll_interrupt(struct lproc *p);   /* its reply object, taken for a signal's EINTR (mask kept) */
 void poll_cancel(struct lproc *p);
 bool poll_kept(void);                   /* some thread waits in a poll or select */
+unsigned poll_ready(const struct ofile *of);    /* poll's events of a description */
+
+/* epoll.c: epoll instances, waited for through poll.c */
+long epoll_eval(struct lproc *p, uint64_t epfd, uint64_t events, int32_t max);
+unsigned epoll_ready(const struct ofile *of);
+void epoll_forget(const struct ofile *of);      /* its last close: its items (or the instance) go */
 
 /* family.c */
 void family_child_ended(struct lproc *c);      /* answers a parent waiting for it */
@@ -323,6 +334,7 @@ uint32_t umask_of(const struct lproc *p);
 long fcntl_lock(struct lproc *p, uint64_t fd, uint64_t cmd, uint64_t arg);
 void locks_release(struct lproc *p, const struct ofile *of);   /* a descriptor of it closed */
 void locks_forget(struct lproc *p);
+void flock_drop(const struct ofile *of);         /* its last close: its flock goes */
 /* limits.c: resource limits */
 uint32_t fd_limit(const struct lproc *p);      /* RLIMIT_NOFILE's soft limit, at most FD_MAX */
 void meta_inherit(struct lproc *c, const struct lproc *p);     /* fork's and execve's: umask, limits */
@@ -346,6 +358,10 @@ struct ofile *ofile_of(struct lproc *p, uint64_t fd);
 void stat_fill(struct stat *st, uint32_t ino, uint32_t mode, uint32_t nlink, uint32_t uid, uint32_t gid,
                uint64_t size, uint32_t atime, uint32_t mtime, uint32_t ctime, uint64_t blocks);
 void random_bytes(void *dst, size_t n);
+
+/* identity.c: sysinfo's figures, /proc's too */
+struct system_figures { uint64_t total, free, uptime_ms; uint32_t procs, last_pid; };
+void system_figures(struct system_figures *f);
 
 /* itimer.c */
 uint64_t itimer_expire(uint64_t now);  /* SIGALRMs due sent; the time until the next (0: none) */

@@ -6,6 +6,14 @@
  * whenever the other side moves; a read finds EOF once no writer is left,
  * a write to a pipe without readers fails with EPIPE and raises SIGPIPE
  * (signals.c), which ends the writer unless it ignores or handles it.
+ *
+ * A FIFO (mknod's S_IFIFO inode on /fs) is the same pipe, found by its
+ * inode and generation at each open: every open is a description of its
+ * own, so the ends are counts of descriptions.  An open for reading waits
+ * until a writer has opened since (and one for writing until a reader
+ * has), its answer kept like a read's; O_NONBLOCK reading opens at once,
+ * O_NONBLOCK writing without a reader is ENXIO, O_RDWR is both ends and
+ * never waits.  The pipe and its bytes go with the last description.
  */
 #include "personality.h"
 
@@ -17,15 +25,37 @@
 #define PIPE_MAX   32
 #define PIPE_BYTES (16 * 1024)
 #define WOULD_BLOCK (-200000l)
+#define OPEN_WAIT   UINT64_MAX          /* a kept call's pipe_buf: a FIFO's open, not a transfer */
 
 struct pipe {
     bool used;
-    struct ofile *r, *w;                /* the two ends (NULL once closed) */
+    uint32_t readers, writers;          /* open descriptions of each end (an O_RDWR FIFO's: both) */
+    uint32_t opened[2];                 /* FIFOs: readers, writers opened so far (what an open waits for) */
+    uint32_t moved[2];                  /* epoll's edges of the read end (writes, a writer's close) and the write end */
+    uint32_t ino, gen;                  /* a FIFO's inode on /fs (0: an anonymous pipe) */
     uint32_t head, len;
     char buf[PIPE_BYTES];
 };
 
 static struct pipe pipes[PIPE_MAX];
+
+/* Opens of FIFOs kept waiting, their descriptors installed: closed if a signal took the wait. */
+static struct opener {
+    struct lproc *p;                    /* NULL: a free entry */
+    uint32_t pid;                       /* (the slot may hold another process by the sweep) */
+    uint64_t reply, fd;
+    struct ofile *of;
+} openers[LPROC_MAX];
+
+static void sweep_openers(void);
+
+/* A kept open answered: its entry goes (else the sweep would take it for one a signal took). */
+static void opener_done(uint64_t reply)
+{
+    for (int i = 0; i < LPROC_MAX; i++)
+        if (openers[i].p && openers[i].reply == reply)
+            openers[i].p = NULL;
+}
 
 static long try_transfer(struct lproc *p, struct ofile *of, uint64_t buf, uint64_t n, bool write)
 {
@@ -33,8 +63,9 @@ static long try_transfer(struct lproc *p, struct ofile *of, uint64_t buf, uint64
     if (!n)
         return 0;
     if (!write) {
+        bool was_full = pp->len == PIPE_BYTES;
         if (!pp->len)
-            return pp->w ? ((of->flags & O_NONBLOCK) ? -EAGAIN : WOULD_BLOCK) : 0;
+            return pp->writers ? ((of->flags & O_NONBLOCK) ? -EAGAIN : WOULD_BLOCK) : 0;
         uint64_t done = 0;
         while (done < n && pp->len) {
             uint32_t k = PIPE_BYTES - pp->head < pp->len ? PIPE_BYTES - pp->head : pp->len;
@@ -44,9 +75,11 @@ static long try_transfer(struct lproc *p, struct ofile *of, uint64_t buf, uint64
                 return done ? (long)done : -EFAULT;
             pp->head = (pp->head + k) % PIPE_BYTES, pp->len -= k, done += k;
         }
+        if (was_full)
+            pp->moved[1]++;             /* an edge for epoll on the write end, when Linux wakes it */
         return (long)done;
     }
-    if (!pp->r) {
+    if (!pp->readers) {
         /* SIGPIPE through the signal path: the answer EPIPE delivers it (it ends the writer, runs
          * its handler or is ignored). */
         signal_post(p, SIGPIPE, 0, (int)p->pid, 0);
@@ -66,6 +99,7 @@ static long try_transfer(struct lproc *p, struct ofile *of, uint64_t buf, uint64
             return done ? (long)done : -EFAULT;
         pp->len += k, done += k;
     }
+    pp->moved[0]++;
     return (long)done;
 }
 
@@ -78,6 +112,14 @@ static bool kick_one(struct lproc *q, void *arg)
     if (!of || (of->kind != FD_PIPE_R && of->kind != FD_PIPE_W) || of->pipe != *(int *)arg)
         return false;
     uint64_t reply = q->pipe_reply;
+    if (q->pipe_buf == OPEN_WAIT) {     /* a FIFO's open: answered once the other end has opened since */
+        if (pipes[of->pipe].opened[q->pipe_write ? 0 : 1] == q->pipe_n)
+            return false;
+        q->pipe_reply = 0;
+        opener_done(reply);
+        answer_syscall(q, reply, (long)q->pipe_fd);
+        return false;
+    }
     long r = try_transfer(q, of, q->pipe_buf, q->pipe_n, q->pipe_write);
     if (r == WOULD_BLOCK || q->state != LP_RUNNING)
         return false;                   /* (SIGPIPE ended it: lproc_end gave the reply back) */
@@ -89,6 +131,7 @@ static bool kick_one(struct lproc *q, void *arg)
 /* The threads kept waiting on pipe `which`: tried again, answered if they can go on. */
 static void kick(int which)
 {
+    sweep_openers();
     for (bool again = true; again;) {
         again = false;
         for (int i = 0; i < LPROC_MAX; i++)
@@ -116,14 +159,14 @@ long pipe_transfer(struct lproc *p, struct ofile *of, uint64_t buf, uint64_t n, 
 void pipe_end_closed(struct ofile *of)
 {
     struct pipe *pp = &pipes[of->pipe];
-    if (of == pp->r)
-        pp->r = NULL;
-    if (of == pp->w)
-        pp->w = NULL;
-    if (!pp->r && !pp->w)
+    bool rd = of->kind == FD_PIPE_R, wr = !rd || (of->flags & O_ACCMODE) == O_RDWR;
+    pp->readers -= rd, pp->writers -= wr;
+    if (!pp->readers && !pp->writers) {
         pp->used = false;
-    else
+    } else {
+        pp->moved[0] += wr, pp->moved[1] += rd;
         kick(of->pipe);
+    }
 }
 
 void pipe_cancel(struct lproc *p)
@@ -162,7 +205,7 @@ static long make_pipe(struct lproc *p, uint64_t fds, uint64_t flags)
         r->refs = w->refs = 0;
         return -EFAULT;
     }
-    pipes[i] = (struct pipe){ .used = true, .r = r, .w = w };
+    pipes[i] = (struct pipe){ .used = true, .readers = 1, .writers = 1 };
     return 0;
 }
 
@@ -172,9 +215,86 @@ SYSCALL(pipe2) { return make_pipe(p, a0, a1); }
 unsigned pipe_ready(const struct ofile *of)
 {
     const struct pipe *pp = &pipes[of->pipe];
+    unsigned r = 0;
     if (of->kind == FD_PIPE_R)          /* POLLIN, POLLRDNORM; POLLHUP with no writer left */
-        return (pp->len ? 0x041u : 0) | (pp->w ? 0 : 0x010u);
-    return (pp->r ? 0 : 0x008u) | (pp->len < PIPE_BYTES ? 0x104u : 0);   /* POLLERR; POLLOUT, POLLWRNORM */
+        r = (pp->len ? 0x041u : 0) | (pp->writers ? 0 : 0x010u);
+    if (of->kind == FD_PIPE_W || (of->flags & O_ACCMODE) == O_RDWR)
+        r |= (pp->readers ? 0 : 0x008u) | (pp->len < PIPE_BYTES ? 0x104u : 0);   /* POLLERR; POLLOUT, POLLWRNORM */
+    return r;
+}
+
+/* epoll's edges (epoll.c): what moved the end's readiness so far. */
+uint32_t pipe_moves(const struct ofile *of) { return pipes[of->pipe].moved[of->kind == FD_PIPE_W]; }
+
+/* ---- FIFOs ------------------------------------------------------------------ */
+
+static bool holds(struct lproc *p, void *reply) { return p->pipe_reply == *(uint64_t *)reply; }
+
+/* Kept opens a signal took (EINTR, or made again by SA_RESTART): their descriptors closed. */
+static void sweep_openers(void)
+{
+    for (int i = 0; i < LPROC_MAX; i++) {
+        struct opener *o = &openers[i];
+        if (!o->p)
+            continue;
+        bool same = o->p->state == LP_RUNNING && o->p->pid == o->pid;
+        if (same && thread_each(o->p, holds, &o->reply))
+            continue;                   /* still waiting */
+        struct lproc *p = o->p;
+        o->p = NULL;
+        if (same && p->fds[o->fd].of == o->of) {
+            p->fds[o->fd].of = NULL;
+            ofile_drop(o->of);          /* may kick: the entry is free already */
+        }
+    }
+}
+
+long fifo_open(struct lproc *p, uint32_t ino, uint32_t gen, uint32_t flags, bool cloexec)
+{
+    uint32_t acc = flags & O_ACCMODE;
+    if (acc == O_ACCMODE)
+        return -EINVAL;
+    sweep_openers();
+    int i = 0, free = -1;
+    for (; i < PIPE_MAX && !(pipes[i].used && pipes[i].ino == ino && pipes[i].gen == gen); i++)
+        if (!pipes[i].used && free < 0)
+            free = i;
+    if (i == PIPE_MAX) {
+        if (free < 0)
+            return -ENFILE;
+        i = free;
+        pipes[i] = (struct pipe){ .ino = ino, .gen = gen };
+    }
+    struct pipe *pp = &pipes[i];
+    bool rd = acc != O_WRONLY, wr = acc != O_RDONLY;
+    if (acc == O_WRONLY && !pp->readers && (flags & O_NONBLOCK))
+        return -ENXIO;
+    bool waits = acc != O_RDWR && !(flags & O_NONBLOCK) && !(rd ? pp->writers : pp->readers);
+    int k = 0;
+    while (waits && k < LPROC_MAX && openers[k].p)
+        k++;
+    if (k == LPROC_MAX)
+        return -ENFILE;
+    struct ofile *of = ofile_new(rd ? FD_PIPE_R : FD_PIPE_W, flags & (O_ACCMODE | O_NONBLOCK));
+    if (!of)
+        return -ENFILE;
+    of->pipe = i, of->ino = ino, of->gen = gen;
+    long fd = fd_new(p, of, 0, cloexec);
+    if (fd < 0) {
+        of->refs = 0;
+        return fd;
+    }
+    pp->used = true;
+    pp->readers += rd, pp->writers += wr;
+    pp->opened[0] += rd, pp->opened[1] += wr;
+    kick(i);                            /* openers of the other end go on */
+    if (!waits)
+        return fd;
+    openers[k] = (struct opener){ .p = p, .pid = p->pid, .reply = server_reply, .fd = (uint64_t)fd, .of = of };
+    p->pipe_reply = server_reply;
+    p->pipe_fd = (uint64_t)fd, p->pipe_buf = OPEN_WAIT, p->pipe_n = pp->opened[rd ? 1 : 0], p->pipe_write = wr;
+    deferred = true;
+    return NO_ANSWER;
 }
 
 /* A readv or writev that moved something before it would wait: answered now after all. */

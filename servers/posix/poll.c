@@ -1,5 +1,6 @@
 /*
- * poll, ppoll, select, pselect6 over pipes, the console, files and
+ * poll, ppoll, select, pselect6 (and epoll_wait, epoll_pwait, whose
+ * evaluation is epoll.c's) over pipes, the console, files and
  * /dev/null.  Files and /dev/null are always ready; a pipe's read end is
  * ready with bytes in it or no writer left (POLLHUP), its write end with
  * room (POLLERR once no reader is left); the console is ready to write,
@@ -28,6 +29,8 @@
 #define NR_PSELECT 270
 #define NR_PPOLL   271
 #define NR_SIGSUSPEND 130
+#define NR_EPOLL_WAIT 232
+#define NR_EPOLL_PWAIT 281
 #define POLL_MAX   FD_MAX               /* RLIMIT_NOFILE as reported */
 #define NO_DEADLINE UINT64_MAX
 
@@ -41,6 +44,8 @@ struct lpollfd {
 static unsigned ready_of(const struct ofile *of)
 {
     switch (of->kind) {
+    case FD_EPOLL:
+        return epoll_ready(of);
     case FD_CONSOLE:
         return L_POLLOUT | L_POLLWRNORM | (tty_readable() ? L_POLLIN | L_POLLRDNORM : 0);
     case FD_PIPE_R:
@@ -54,6 +59,9 @@ static unsigned ready_of(const struct ofile *of)
         return L_POLLIN | L_POLLOUT | L_POLLRDNORM | L_POLLWRNORM;
     }
 }
+
+/* The same for epoll.c, whose items are any description. */
+unsigned poll_ready(const struct ofile *of) { return ready_of(of); }
 
 /* poll's evaluation: the count of entries with events (revents written back), or -errno. */
 static long eval_poll(struct lproc *p, uint64_t ufds, uint64_t nfds, bool write_back_empty)
@@ -120,6 +128,8 @@ static long eval(struct lproc *p, uint64_t nr, const struct pith_fault_regs *r, 
     /* Linux takes poll's count as an unsigned int and select's as an int: the upper half is not ours. */
     if (nr == NR_POLL || nr == NR_PPOLL)
         return eval_poll(p, r->rdi, (uint32_t)r->rsi, empty);
+    if (nr == NR_EPOLL_WAIT || nr == NR_EPOLL_PWAIT)
+        return epoll_eval(p, r->rdi, r->rsi, (int32_t)r->rdx);   /* epoll.c */
     const uint64_t sets[3] = { r->rsi, r->rdx, r->r10 };
     if ((int32_t)r->rdi < 0)
         return -EINVAL;
@@ -131,8 +141,8 @@ static long deadline_of(struct lproc *p, uint64_t nr, const struct pith_fault_re
 {
     uint64_t now = pith_clock_ns(time_page), ns;
     *when = NO_DEADLINE;
-    if (nr == NR_POLL) {
-        int64_t ms = (int32_t)r->rdx;
+    if (nr == NR_POLL || nr == NR_EPOLL_WAIT || nr == NR_EPOLL_PWAIT) {
+        int64_t ms = (int32_t)(nr == NR_POLL ? r->rdx : r->r10);
         if (ms >= 0)
             *when = now + (uint64_t)ms * 1000000;
         return 0;
@@ -162,6 +172,8 @@ static long swap_mask(struct lproc *p, uint64_t nr, const struct pith_fault_regs
     uint64_t mask_at = 0, size = 8;
     if (nr == NR_PPOLL) {
         mask_at = r->r10, size = r->r8;
+    } else if (nr == NR_EPOLL_PWAIT) {
+        mask_at = r->r8, size = r->r9;
     } else if (nr == NR_PSELECT && r->r9) {
         uint64_t pair[2];               /* pselect6's sixth argument: { sigset pointer, its size } */
         if (mem_read(p, pair, r->r9, sizeof pair))
@@ -203,6 +215,8 @@ static long start(struct lproc *p, uint64_t nr)
         return eval(p, nr, r, true);
     if ((err = swap_mask(p, nr, r)))
         return err;
+    if (p->sigpending & ~p->sigmask)
+        return -EINTR;                  /* the call's mask lets one through: delivered as this answer goes back */
     p->poll_reply = server_reply;
     p->poll_deadline = when;
     kept++;
@@ -214,6 +228,8 @@ SYSCALL(poll) { return start(p, NR_POLL); }
 SYSCALL(ppoll) { return start(p, NR_PPOLL); }
 SYSCALL(select) { return start(p, NR_SELECT); }
 SYSCALL(pselect6) { return start(p, NR_PSELECT); }
+SYSCALL(epoll_wait) { return start(p, NR_EPOLL_WAIT); }
+SYSCALL(epoll_pwait) { return a4 && a5 != 8 ? -EINVAL : start(p, NR_EPOLL_PWAIT); }
 
 /*
  * rt_sigsuspend: a ppoll of nothing, without a timeout, under the mask

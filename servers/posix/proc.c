@@ -2,7 +2,9 @@
  * /proc, as much as busybox ps, df and applets by bare name need: the
  * directory of running processes (and "self"), each with stat, cmdline,
  * status and the exe link; /proc/self is a link to the caller's pid;
- * mounts, the volume at / and /proc itself.
+ * mounts, the volume at / and /proc itself; meminfo, uptime and loadavg
+ * for free and uptime (the memory is the personality's, for processes;
+ * no load is tracked, so loadavg's averages read 0.00).
  * Nothing of it is on /fs: a path under /proc is answered here.  A file's
  * text is made anew at each read from the process as it is then (a
  * process gone reads as empty), so its offset is all an open file keeps.
@@ -17,8 +19,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-enum { PF_STAT = 1, PF_CMDLINE, PF_STATUS, PF_MOUNTS };
-static const char *const file_names[] = { NULL, "stat", "cmdline", "status", "mounts" };
+/* A process's files, then those of /proc itself from PF_MOUNTS on (mounts is both). */
+enum { PF_STAT = 1, PF_CMDLINE, PF_STATUS, PF_MOUNTS, PF_MEMINFO, PF_UPTIME, PF_LOADAVG, PF_LAST = PF_LOADAVG };
+static const char *const file_names[] = { NULL, "stat", "cmdline", "status", "mounts", "meminfo", "uptime", "loadavg" };
 #define PROC_INO 0x7f000000u            /* inode numbers of our own, far from /fs's */
 
 /* "/proc/self..." with the caller's pid for "self"; false if path is not under /proc. */
@@ -32,10 +35,11 @@ static bool split(struct lproc *p, const char *path, uint32_t *pid, const char *
     if (!*s || !s[1])
         return true;
     s++;
-    if (!strcmp(s, "mounts")) {         /* the one file of /proc itself */
-        *rest = s;
-        return true;
-    }
+    for (int i = PF_MOUNTS; i <= PF_LAST; i++)
+        if (!strcmp(s, file_names[i])) {   /* a file of /proc itself */
+            *rest = s;
+            return true;
+        }
     char *end;
     if (!strncmp(s, "self", 4) && (!s[4] || s[4] == '/')) {
         *pid = p->pid;
@@ -52,9 +56,10 @@ static bool split(struct lproc *p, const char *path, uint32_t *pid, const char *
     return true;
 }
 
-static int file_of(const char *name)
+/* A file's index; a process's directory has those up to PF_MOUNTS only. */
+static int file_of(uint32_t pid, const char *name)
 {
-    for (int i = PF_STAT; i <= PF_MOUNTS; i++)
+    for (int i = PF_STAT; i <= (pid ? PF_MOUNTS : PF_LAST); i++)
         if (!strcmp(name, file_names[i]))
             return i;
     return 0;
@@ -77,7 +82,7 @@ long proc_open(struct lproc *p, const char *path, uint32_t flags, bool cloexec)
         return -ENOENT;
     if (!strcmp(rest, "exe"))
         return -ENOENT;                 /* opened through its target: the caller follows readlink */
-    int file = *rest ? file_of(rest) : 0;
+    int file = *rest ? file_of(pid, rest) : 0;
     if (*rest && !file)
         return -ENOENT;
     if ((flags & O_ACCMODE) != O_RDONLY && !file)
@@ -108,11 +113,33 @@ static size_t mounts_text(char *out, size_t max)
     return n < 0 ? 0 : (size_t)n < max ? (size_t)n : max;
 }
 
+/* /proc/meminfo, /proc/uptime, /proc/loadavg: sysinfo's figures (identity.c) as Linux lays them out. */
+static size_t system_text(int file, char *out, size_t max)
+{
+    struct system_figures f;
+    system_figures(&f);
+    int n = 0;
+    if (file == PF_MEMINFO)
+        n = snprintf(out, max,
+                     "MemTotal:       %8lu kB\nMemFree:        %8lu kB\nMemAvailable:   %8lu kB\n"
+                     "Buffers:        %8lu kB\nCached:         %8lu kB\nSwapCached:     %8lu kB\n"
+                     "SwapTotal:      %8lu kB\nSwapFree:       %8lu kB\nShmem:          %8lu kB\n"
+                     "SReclaimable:   %8lu kB\n",
+                     f.total >> 10, f.free >> 10, f.free >> 10, 0ul, 0ul, 0ul, 0ul, 0ul, 0ul, 0ul);
+    else if (file == PF_UPTIME)         /* the second figure, idle time, is not tracked: 0.00 */
+        n = snprintf(out, max, "%lu.%02lu 0.00\n", f.uptime_ms / 1000, f.uptime_ms % 1000 / 10);
+    else                                /* no load average is tracked; runnable/total, the last pid */
+        n = snprintf(out, max, "0.00 0.00 0.00 1/%u %u\n", f.procs, f.last_pid);
+    return n < 0 ? 0 : (size_t)n < max ? (size_t)n : max;
+}
+
 /* The text of a process's file, as Linux lays it out (fields we have no count of are 0). */
 static size_t text(struct lproc *q, int file, char *out, size_t max)
 {
     if (file == PF_MOUNTS)
         return mounts_text(out, max);
+    if (file > PF_MOUNTS)
+        return system_text(file, out, max);
     const char *comm = strrchr(q->exe, '/') ? strrchr(q->exe, '/') + 1 : q->exe;
     char state = q->state == LP_ENDED ? 'Z' : q->stopped ? 'T'
                : (q->sleeper || q->pipe_reply || q->wait_reply || q->tty_reply || q->poll_reply) ? 'S' : 'R';
@@ -149,7 +176,7 @@ long proc_read(struct lproc *p, struct ofile *of, uint64_t buf, uint64_t n)
 {
     static char t[1024];
     struct lproc *q = live(of->ino);
-    size_t len = q || of->gen == PF_MOUNTS ? text(q, (int)of->gen, t, sizeof t) : 0;
+    size_t len = q || of->gen >= PF_MOUNTS ? text(q, (int)of->gen, t, sizeof t) : 0;
     if (of->pos >= len)
         return 0;
     uint64_t k = len - of->pos < n ? len - of->pos : n;
@@ -175,7 +202,7 @@ static long dirent(struct lproc *p, uint64_t at, uint64_t room, uint64_t ino, ui
     return mem_write(p, at, rec, reclen) ? -EFAULT : (long)reclen;
 }
 
-/* /proc: ".", "..", "self", "mounts", then a directory per process slot in use; /proc/PID: its files. */
+/* /proc: ".", "..", "self", its files from mounts on, then a directory per process slot in use; /proc/PID: its files. */
 long proc_getdents(struct lproc *p, struct ofile *of, uint64_t buf, uint64_t n)
 {
     uint64_t used = 0;
@@ -191,10 +218,10 @@ long proc_getdents(struct lproc *p, struct ofile *of, uint64_t buf, uint64_t n)
         } else if (!of->ino) {
             if (i == 2) {
                 strcpy(name, "self"), type = 10;    /* DT_LNK */
-            } else if (i == 3) {
-                strcpy(name, "mounts"), type = 8;   /* DT_REG */
-            } else if (i - 4 < LPROC_MAX) {
-                struct lproc *q = &lprocs[i - 4];
+            } else if (i - 3 <= PF_LAST - PF_MOUNTS) {
+                strcpy(name, file_names[PF_MOUNTS + i - 3]), type = 8;   /* DT_REG */
+            } else if (i - 4 - (PF_LAST - PF_MOUNTS) < LPROC_MAX) {
+                struct lproc *q = &lprocs[i - 4 - (PF_LAST - PF_MOUNTS)];
                 of->pos++;
                 if (q->state == LP_FREE || !q->pid)
                     continue;
@@ -232,7 +259,7 @@ long proc_stat(struct lproc *p, const char *path, bool follow, struct stat *st)
     if (pid && !live(pid))
         return -ENOENT;
     bool self = !strncmp(path, "/proc/self", 10) && !path[10];
-    int file = *rest ? file_of(rest) : 0;
+    int file = *rest ? file_of(pid, rest) : 0;
     if (*rest && !file && strcmp(rest, "exe"))
         return -ENOENT;
     if ((self && !follow) || !strcmp(rest, "exe"))
@@ -258,7 +285,7 @@ long proc_readlink(struct lproc *p, const char *path, char *out, size_t max)
         return snprintf(out, max, "%u", p->pid);
     if (q && !strcmp(rest, "exe"))
         return snprintf(out, max, "%s", q->exe);
-    if (*rest && !file_of(rest))
+    if (*rest && !file_of(pid, rest))
         return -ENOENT;
     return -EINVAL;
 }

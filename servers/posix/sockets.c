@@ -650,6 +650,7 @@ static long sock_send(struct lproc *p, uint64_t fd, struct ofile *of, struct lso
                       uint64_t flags, bool to, uint32_t addr, uint16_t port)
 {
     static uint8_t buf[CHUNK];
+    of->moves++;                        /* a call on it: an edge for epoll (epoll.c) */
     bool nonblock = (of->flags & O_NONBLOCK) || (flags & L_MSG_DONTWAIT);
     if (!s->stream) {
         if (d->total > CHUNK)
@@ -731,6 +732,7 @@ static long recv_dgram(struct lproc *p, uint64_t fd, struct ofile *of, struct ls
 static long sock_recv(struct lproc *p, uint64_t fd, struct ofile *of, struct lsock *s, const struct data *d,
                       uint64_t flags, uint64_t uaddr, uint64_t ulen, uint32_t *mflags)
 {
+    of->moves++;                        /* a call on it: an edge for epoll (epoll.c) */
     if (!s->stream)
         return recv_dgram(p, fd, of, s, d, flags, uaddr, ulen, mflags);
     bool nonblock = (of->flags & O_NONBLOCK) || (flags & L_MSG_DONTWAIT);

@@ -35,7 +35,9 @@
     X(86, link) X(265, linkat) X(76, truncate) X(77, ftruncate) X(74, fsync) X(75, fdatasync) X(162, sync) \
     X(306, syncfs) X(137, statfs) X(138, fstatfs) X(115, getgroups) X(130, rt_sigsuspend) X(34, pause) \
     X(36, getitimer) X(37, alarm) X(38, setitimer) \
-    X(53, socketpair)
+    X(53, socketpair) \
+    X(73, flock) X(99, sysinfo) X(213, epoll_create) X(291, epoll_create1) X(233, epoll_ctl) X(232, epoll_wait) \
+    X(281, epoll_pwait) X(133, mknod) X(259, mknodat)
 
 #define DECLARE(nr, name) S(name)
 CALLS(DECLARE)

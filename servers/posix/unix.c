@@ -780,6 +780,8 @@ static long enqueue(struct lproc *p, struct usock *q, const struct uio *d, uint6
     }
     q->tail = (q->tail + k) % UQ_BYTES;
     q->bytes += k;
+    if (q->of)
+        q->of->moves++;                 /* new data is a new edge for EPOLLET (epoll.c) */
     return 0;
 }
 
@@ -964,6 +966,9 @@ static void consume(struct usock *s, uint32_t k, bool whole)
         s->mhead = (s->mhead + 1) % UQ_MSGS;
         s->nmsgs--;
     }
+    struct usock *writer = peer_of(s);
+    if (writer && writer->of)
+        writer->of->moves++;            /* room for the peer's writes: its EPOLLOUT edge */
 }
 
 /* A receive: *mflags gets MSG_TRUNC or MSG_CTRUNC; control and *clen the descriptors; *part what a

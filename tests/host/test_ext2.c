@@ -603,6 +603,25 @@ TEST(ext2_create_mkdir_unlink_rmdir_link)
     CHECK_EQ(fsck(img), 0);
 }
 
+/* A FIFO: an inode of its own type with no blocks, named as one; e2fsck agrees. */
+TEST(ext2_create_fifo)
+{
+    const char *img = tpath("fifo.img");
+    CHECK_EQ(mkfs(img, "-b 1024", NULL, "4M"), 0);
+    struct hdev d;
+    CHECK_EQ(mount_img(&fs, &d, img, 32), 0);
+    uint32_t f, x;
+    CHECK_EQ(ext2_create(&fs, EXT2_ROOT_INO, "pipe", 4, EXT2_S_IFIFO | 0640, 0, 0, &f), 0);
+    CHECK_EQ(ext2_create(&fs, EXT2_ROOT_INO, "pipe", 4, EXT2_S_IFIFO | 0640, 0, 0, &x), EXT2_EEXIST);
+    struct ext2_stat st;
+    CHECK_EQ(ext2_stat(&fs, f, &st), 0);
+    CHECK_EQ(st.mode, EXT2_S_IFIFO | 0640);
+    CHECK(st.size == 0 && st.nlink == 1);
+    CHECK_EQ(ext2_unmount(&fs), 0);
+    close(d.fd);
+    CHECK_EQ(fsck(img), 0);
+}
+
 TEST(ext2_rename_all_cases)
 {
     const char *img = tpath("rn.img");

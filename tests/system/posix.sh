@@ -10,8 +10,8 @@
 
 PX=$BUILD/posix
 PU=$BUILD/user
-POSIX_PROGRAMS=${POSIX_PROGRAMS:-"hello status segv args files memory clock uname enosys fork cow shared signals poll proc mremap tty jobs threads sockets ids fsmeta itimer vdso unix"}
-POSIX_PROC=" proc "                # these see the host's /proc, mounted in the chroot
+POSIX_PROGRAMS=${POSIX_PROGRAMS:-"hello status segv args files memory clock uname enosys fork cow shared signals poll proc mremap tty jobs threads sockets ids fsmeta itimer epoll flock sysinfo fifo vdso unix"}
+POSIX_PROC=" proc sysinfo busybox_applets_sys "  # these see the host's /proc, mounted in the chroot
 POSIX_TTY=" tty "                  # these run on a pseudo-terminal on the host (script), as on Pith's console
 # These get /dev/null, /dev/zero and /dev/urandom in the host's chroot (Pith's are built in): gzip -t
 # writes to /dev/null, ash's background jobs read it.
@@ -31,6 +31,7 @@ POSIX_BUSYBOX=(                 # name|command line (after the binary)
     "busybox_applets_more|sh /posix/applets/more.sh"
     "busybox_applets_shell|sh /posix/applets/shell.sh"
     "busybox_nc_loopback|sh /posix/applets/nc.sh"
+    "busybox_applets_sys|sh /posix/applets/sys.sh"
 )
 
 posix_modules() {
@@ -122,9 +123,10 @@ posix_run() {
     posix_folder "$LOGS/posix-disk"
     tools/mkdisk.sh "$LOGS/posix-disk" "$img" 32 > /dev/null
     # A network device (QEMU's user network, nothing beyond it is used) so the network server runs:
-    # the socket tests go through its loopback interface.
+    # the socket tests go through its loopback interface.  512 MiB, as make run has: the manifest's
+    # quotas (the personality's 64 MiB) do not fit in 256.
     # shellcheck disable=SC2046
-    SESSION_NET=user SESSION_DISK=$img session_start "$log" $(posix_modules)
+    SESSION_MEM=512 SESSION_NET=user SESSION_DISK=$img session_start "$log" $(posix_modules)
     if ! session_wait 'pith> ' 60 || ! session_wait_log 'posix: serving /svc/posix' 60; then
         result FAIL posix/personality_serves "no prompt or no /svc/posix (see $log)"
         session_stop
@@ -296,7 +298,7 @@ posix_login() {
     mkdir -p "$dir"
     sed -E 's/^(shell[[:space:]].*)$/\1 args=login=ash/' servers/init/boot.manifest > "$dir/manifest"
     # shellcheck disable=SC2046
-    SESSION_DISK=$LOGS/posix.img session_start "$log" $(posix_modules | sed "s|$BUILD/modules/manifest|$dir/manifest|")
+    SESSION_MEM=512 SESSION_DISK=$LOGS/posix.img session_start "$log" $(posix_modules | sed "s|$BUILD/modules/manifest|$dir/manifest|")
     if session_wait '/ # ' 90; then
         session_send 'echo login $0'
         if session_wait '^login -ash$' 20 && session_wait '/ # ' 10; then

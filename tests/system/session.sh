@@ -31,7 +31,7 @@ session_start() {
     exec 7<>"$SESSION_DIR/com1.in"
     tools/qemu-run.sh --accel "${SESSION_ACCEL:-tcg}" --timeout "${SESSION_TIMEOUT:-240}" --kernel "$BUILD/pith.bin" "${mods[@]}" \
         ${SESSION_APPEND:+--append "$SESSION_APPEND"} ${SESSION_DISK:+--disk "$SESSION_DISK"} \
-        ${SESSION_NET:+--net "$SESSION_NET"} ${SESSION_MAC:+--mac "$SESSION_MAC"} \
+        ${SESSION_NET:+--net "$SESSION_NET"} ${SESSION_MAC:+--mac "$SESSION_MAC"} ${SESSION_MEM:+--mem "$SESSION_MEM"} \
         --debugcon "$SESSION_LOG.debugcon" --serial-pipe "$SESSION_DIR/com1" 2> "$SESSION_LOG.runner" &
     SESSION_QEMU=$!
     SESSION_MARK=0
