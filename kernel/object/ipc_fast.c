@@ -67,20 +67,37 @@ static inline bool fast_partner(const struct tcb *t)
     return t->ctx.vector == VEC_SYSCALL_FRAME && sched_would_pick(t);
 }
 
-/* The current thread, if it may use the fast path at all (another CPU may have stopped it). */
-static inline struct tcb *fast_self(void)
+/*
+ * The current thread, if it may use the fast path at all (another CPU may
+ * have stopped it).  The frame is its own: syscall_entry builds it below
+ * PERCPU_CTX_TOP, the end of the running thread's saved registers, and
+ * they are the TCB's first field.
+ */
+static inline struct tcb *fast_self(struct trap_frame *f)
 {
-    struct tcb *self = sched_current();
+    struct tcb *self = (struct tcb *)f;
     return fastpath_enabled && self->state == TS_READY ? self : NULL;
 }
 
+/*
+ * At most PITH_MSG_REGS words and no capability: the length is bits 0-6
+ * and PITH_TAG_CAP bit 7, so both are one test of the low byte.
+ */
+static inline bool fast_tag(uint64_t tag)
+{
+    return (uint8_t)tag <= PITH_MSG_REGS;
+}
+
+_Static_assert(__builtin_offsetof(struct tcb, ctx) == 0, "fast_self: the frame is the TCB");
+_Static_assert(PITH_TAG_LENGTH(0xffu) == 0x7f && PITH_TAG_CAP == 0x80 && PITH_MSG_REGS < 0x80, "fast_tag");
+
 void ipc_fastpath_call(struct trap_frame *f)
 {
-    struct tcb *self = fast_self();
+    struct tcb *self = fast_self(f);
     if (!self)
         return;
     struct slot *s = fast_slot(self, f->rdi, PITH_OBJ_ENDPOINT, PITH_RIGHT_WRITE);
-    if (!s || PITH_TAG_LENGTH(f->rsi) > PITH_MSG_REGS || (f->rsi & PITH_TAG_CAP))
+    if (!s || !fast_tag(f->rsi))
         return;
     struct endpoint *ep = (struct endpoint *)s->cap.obj;
     /* Extension hook (docs/extensions.md): a call answered or refused here, or the slow path. */
@@ -114,12 +131,12 @@ void ipc_fastpath_call(struct trap_frame *f)
 
 void ipc_fastpath_reply_recv(struct trap_frame *f)
 {
-    struct tcb *self = fast_self();
+    struct tcb *self = fast_self(f);
     if (!self)
         return;
     struct slot *es = fast_slot(self, f->rdi, PITH_OBJ_ENDPOINT, PITH_RIGHT_READ);
     struct slot *rs = fast_slot(self, f->r12, PITH_OBJ_REPLY, 0);
-    if (!es || !rs || PITH_TAG_LENGTH(f->rsi) > PITH_MSG_REGS || (f->rsi & PITH_TAG_CAP))
+    if (!es || !rs || !fast_tag(f->rsi))
         return;
     struct reply *rp = (struct reply *)rs->cap.obj;
     struct tcb *c = rp->caller;
