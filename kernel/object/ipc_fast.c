@@ -113,9 +113,9 @@ void ipc_fastpath_call(struct trap_frame *f)
     struct reply *rp = r->recv_reply;
     if (!rp || rp->caller)
         return;
-    /* tcbq_remove of the head: r has no predecessor. */
+    /* tcbq_remove of the head: r has no predecessor (and, one server thread, most often no successor). */
     ep->head = r->q_next;
-    if (ep->head)
+    if (__builtin_expect(ep->head != NULL, 0))
         ep->head->q_prev = NULL;
     else
         ep->tail = NULL;
@@ -146,7 +146,7 @@ void ipc_fastpath_reply_recv(struct trap_frame *f)
     if ((ep->head && !ep->receivers) || (self->bound && self->bound->word))
         return;                         /* a message is waiting: receive it the slow way */
     /* reply_unhold; the common case is the call this server took last, its list's head. */
-    if (rp->server == self && self->held_replies == rp) {
+    if (__builtin_expect(rp->server == self && self->held_replies == rp, 1)) {
         self->held_replies = rp->next_held;
         rp->server = NULL;
         rp->next_held = NULL;
