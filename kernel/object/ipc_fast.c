@@ -61,10 +61,10 @@ static inline void copy_registers(const struct trap_frame *from, struct trap_fra
     to->r9 = from->r9;
 }
 
-/* Waiting in a system call on this CPU, and what the scheduler would pick anyway. */
-static inline bool fast_partner(const struct tcb *t)
+/* Waiting in a system call on this CPU (cs: its scheduler), and what the scheduler would pick anyway. */
+static inline bool fast_partner(const struct cpu_sched *cs, const struct tcb *t)
 {
-    return t->ctx.vector == VEC_SYSCALL_FRAME && sched_would_pick(t);
+    return t->ctx.vector == VEC_SYSCALL_FRAME && sched_would_pick(cs, t);
 }
 
 /*
@@ -108,7 +108,10 @@ void ipc_fastpath_call(struct trap_frame *f)
         return;
     }
     struct tcb *r = ep->head;
-    if (!r || !ep->receivers || r->priority < self->priority || !fast_partner(r))
+    if (!r || !ep->receivers || r->priority < self->priority)
+        return;
+    struct cpu_sched *cs = sched_here();
+    if (!fast_partner(cs, r))
         return;
     struct reply *rp = r->recv_reply;
     if (!rp || rp->caller)
@@ -126,7 +129,7 @@ void ipc_fastpath_call(struct trap_frame *f)
     reply_bind(rp, self, r);
     r->blocked_on = NULL;
     r->state = TS_READY;
-    resume(sched_switch_fast(self, r));
+    resume(sched_switch_fast(cs, self, r));
 }
 
 void ipc_fastpath_reply_recv(struct trap_frame *f)
@@ -141,7 +144,10 @@ void ipc_fastpath_reply_recv(struct trap_frame *f)
     struct reply *rp = (struct reply *)rs->cap.obj;
     struct tcb *c = rp->caller;
     struct endpoint *ep = (struct endpoint *)es->cap.obj;
-    if (!c || (c->ipc_flags & IPC_FAULT) || !fast_partner(c) || PERCPU_GET(slice_owner) != c)
+    if (!c || (c->ipc_flags & IPC_FAULT))
+        return;
+    struct cpu_sched *cs = sched_here();
+    if (!fast_partner(cs, c) || PERCPU_GET(slice_owner) != c)
         return;                         /* (the caller resumes on its own slice only) */
     if ((ep->head && !ep->receivers) || (self->bound && self->bound->word))
         return;                         /* a message is waiting: receive it the slow way */
@@ -166,5 +172,5 @@ void ipc_fastpath_reply_recv(struct trap_frame *f)
     self->state = TS_BLOCKED_RECV;
     self->blocked_on = ep;
     tcbq_append(&ep->head, &ep->tail, self);
-    resume(sched_switch_fast(self, c));
+    resume(sched_switch_fast(cs, self, c));
 }
