@@ -120,12 +120,12 @@ static inline __attribute__((always_inline)) void sched_switch_to(struct cpu_sch
 static inline __attribute__((always_inline)) struct trap_frame *sched_switch_fast(struct cpu_sched *cs, struct tcb *from,
                                                                                    struct tcb *to)
 {
-    /* Per-CPU fields through GS, each one instruction: no load of this CPU's address first. */
     /* sched_change_current for from, the current thread, which is not to. */
     uint64_t now = rdtsc();
     from->cpu_time_tsc += now - cs->run_start_tsc;
     sched_apply_written(from);          /* written by another CPU while it ran */
     cs->run_start_tsc = now;            /* slice_end_tsc stays: the slice goes with the CPU */
+    /* Per-CPU fields through GS, each one instruction: no load of this CPU's address first. */
     PERCPU_SET(current, to);
     __asm__ volatile("incq %%gs:%c0" : : "i"(__builtin_offsetof(struct percpu, fast_path_hits)));
     sched_switch_to(cs, to);
