@@ -450,7 +450,7 @@ struct trap_frame *kernel_exit_prepare(void)
         struct tcb *t = pc->current;
         if (t && t->state == TS_READY && is_here(t) && !sched_higher_ready(t->priority)) {
             cs->lend_to = NULL;
-            sched_switch_to(pc, cs, t);
+            sched_switch_to(cs, t);
             arm_timer(cs, t);
             sched_apply_written(t);             /* written by another CPU while it ran */
             trap_frame_sanitise(&t->ctx);

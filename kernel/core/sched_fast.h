@@ -53,10 +53,10 @@ static inline int sched_highest_ready(const struct cpu_sched *cs)
     return w * 64 + 63 - __builtin_clzll(cs->bitmap[w]);
 }
 
-/* True if `t` is on this CPU and is what it would pick once the current thread blocks. */
-static inline bool sched_would_pick(const struct tcb *t)
+/* True if `t` is on this CPU (cs: its scheduler) and is what it would pick once the current thread blocks. */
+static inline bool sched_would_pick(const struct cpu_sched *cs, const struct tcb *t)
 {
-    return sched_is_here(t) && sched_highest_ready(sched_here()) < (int)t->priority;
+    return sched_is_here(t) && sched_highest_ready(cs) < (int)t->priority;
 }
 
 /* Registers another CPU wrote while t ran here take effect (the common case: none, one test). */
@@ -82,13 +82,13 @@ static inline uint64_t sched_change_current(struct percpu *pc, struct cpu_sched 
 }
 
 /* Make t's state live on this CPU: address space, kernel entry point, TLS bases, FPU. */
-static inline __attribute__((always_inline)) void sched_switch_to(struct percpu *pc, struct cpu_sched *cs, struct tcb *t)
+static inline __attribute__((always_inline)) void sched_switch_to(struct cpu_sched *cs, struct tcb *t)
 {
     if (t == cs->loaded)
         return;                         /* still live from the last exit */
     cs->loaded = t;
     uint64_t top = (uint64_t)&t->ctx + sizeof t->ctx;
-    pc->ctx_top = top;
+    PERCPU_SET(ctx_top, top);
     tss_set_kernel_stack(top);
     vm_activate(t);
     ioport_switch_to(t);
@@ -111,23 +111,24 @@ static inline __attribute__((always_inline)) void sched_switch_to(struct percpu 
 }
 
 /*
- * The IPC fast path: the current thread gives the CPU straight to `to`,
- * which runs on the rest of the current time slice (protected control
- * transfer), with no ready-queue operations.  Nothing else changed in this
- * kernel entry, so the timer is still right.  Returns the frame to resume.
+ * The IPC fast path: the current thread gives the CPU (cs: its
+ * scheduler) straight to `to`, which runs on the rest of the current time
+ * slice (protected control transfer), with no ready-queue operations.
+ * Nothing else changed in this kernel entry, so the timer is still right.
+ * Returns the frame to resume.
  */
-static inline __attribute__((always_inline)) struct trap_frame *sched_switch_fast(struct tcb *from, struct tcb *to)
+static inline __attribute__((always_inline)) struct trap_frame *sched_switch_fast(struct cpu_sched *cs, struct tcb *from,
+                                                                                   struct tcb *to)
 {
-    struct percpu *pc = this_cpu();
-    struct cpu_sched *cs = pc->sched;
     /* sched_change_current for from, the current thread, which is not to. */
     uint64_t now = rdtsc();
     from->cpu_time_tsc += now - cs->run_start_tsc;
     sched_apply_written(from);          /* written by another CPU while it ran */
     cs->run_start_tsc = now;            /* slice_end_tsc stays: the slice goes with the CPU */
-    pc->current = to;
-    pc->fast_path_hits++;
-    sched_switch_to(pc, cs, to);
+    /* Per-CPU fields through GS, each one instruction: no load of this CPU's address first. */
+    PERCPU_SET(current, to);
+    __asm__ volatile("incq %%gs:%c0" : : "i"(__builtin_offsetof(struct percpu, fast_path_hits)));
+    sched_switch_to(cs, to);
     return &to->ctx;
 }
 

@@ -78,13 +78,14 @@ static inline void reply_bind(struct reply *r, struct tcb *caller, struct tcb *s
 }
 
 /*
- * The fast path (ipc_fast.c), from syscall_entry with the caller's frame:
- * it resumes the partner with SYSRET itself when it did the whole
- * operation, or returns having changed nothing, and the full dispatch runs.
+ * The fast path (ipc_fast.c), from syscall_entry with the system call's
+ * arguments (the capability, the tag, four words): it resumes the partner
+ * with SYSRET itself when it did the whole operation, or returns having
+ * changed nothing, and the full dispatch runs.
  */
 extern bool fastpath_enabled;
-void ipc_fastpath_call(struct trap_frame *f);
-void ipc_fastpath_reply_recv(struct trap_frame *f);
+void ipc_fastpath_call(uint64_t cptr, uint64_t tag, uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3);
+void ipc_fastpath_reply_recv(uint64_t cptr, uint64_t tag, uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3);
 
 /* Cancelling: a thread leaves whatever it waits on; objects release their waiters. */
 void ipc_cancel(struct tcb *t, uint64_t error);

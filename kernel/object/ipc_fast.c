@@ -50,86 +50,104 @@ static inline struct slot *fast_slot(struct tcb *self, uint64_t index, uint8_t t
 }
 
 /* A message of registers only: what copy_message does when there is nothing else. */
-static inline void copy_registers(const struct trap_frame *from, struct trap_frame *to, uint64_t badge)
+static inline void copy_registers(struct trap_frame *to, uint64_t badge, uint64_t tag,
+                                  uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3)
 {
     to->rax = PITH_OK;
     to->rdi = badge;
-    to->rsi = from->rsi & ~(uint64_t)(0xffff & ~0x7f);  /* the label and length only */
-    to->rdx = from->rdx;
-    to->r10 = from->r10;
-    to->r8 = from->r8;
-    to->r9 = from->r9;
+    to->rsi = tag & ~(uint64_t)(0xffff & ~0x7f);        /* the label and length only */
+    to->rdx = w0;
+    to->r10 = w1;
+    to->r8 = w2;
+    to->r9 = w3;
 }
 
-/* Waiting in a system call on this CPU, and what the scheduler would pick anyway. */
-static inline bool fast_partner(const struct tcb *t)
+/* Waiting in a system call on this CPU (cs: its scheduler), and what the scheduler would pick anyway. */
+static inline bool fast_partner(const struct cpu_sched *cs, const struct tcb *t)
 {
-    return t->ctx.vector == VEC_SYSCALL_FRAME && sched_would_pick(t);
+    return t->ctx.vector == VEC_SYSCALL_FRAME && sched_would_pick(cs, t);
 }
 
 /* The current thread, if it may use the fast path at all (another CPU may have stopped it). */
 static inline struct tcb *fast_self(void)
 {
-    struct tcb *self = sched_current();
+    struct tcb *self = PERCPU_GET(current);
     return fastpath_enabled && self->state == TS_READY ? self : NULL;
 }
 
-void ipc_fastpath_call(struct trap_frame *f)
+/*
+ * At most PITH_MSG_REGS words and no capability: the length is bits 0-6
+ * and PITH_TAG_CAP bit 7, so both are one test of the low byte.
+ */
+static inline bool fast_tag(uint64_t tag)
+{
+    return (uint8_t)tag <= PITH_MSG_REGS;
+}
+
+_Static_assert(PITH_TAG_LENGTH(0xffu) == 0x7f && PITH_TAG_CAP == 0x80 && PITH_MSG_REGS < 0x80, "fast_tag");
+
+void ipc_fastpath_call(uint64_t cptr, uint64_t tag, uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3)
 {
     struct tcb *self = fast_self();
     if (!self)
         return;
-    struct slot *s = fast_slot(self, f->rdi, PITH_OBJ_ENDPOINT, PITH_RIGHT_WRITE);
-    if (!s || PITH_TAG_LENGTH(f->rsi) > PITH_MSG_REGS || (f->rsi & PITH_TAG_CAP))
+    struct slot *s = fast_slot(self, cptr, PITH_OBJ_ENDPOINT, PITH_RIGHT_WRITE);
+    if (!s || !fast_tag(tag))
         return;
     struct endpoint *ep = (struct endpoint *)s->cap.obj;
     /* Extension hook (docs/extensions.md): a call answered or refused here, or the slow path. */
     if (ep->ext) {
-        struct trap_frame *done = extension_fastpath(ep->ext, self, f, s->cap.w0);
+        struct trap_frame *done = extension_fastpath(ep->ext, self, &self->ctx, s->cap.w0);
         if (done)
             resume(done);
         return;
     }
     struct tcb *r = ep->head;
-    if (!r || !ep->receivers || r->priority < self->priority || !fast_partner(r))
+    if (!r || !ep->receivers || r->priority < self->priority)
+        return;
+    struct cpu_sched *cs = sched_here();
+    if (!fast_partner(cs, r))
         return;
     struct reply *rp = r->recv_reply;
     if (!rp || rp->caller)
         return;
-    /* tcbq_remove of the head: r has no predecessor. */
+    /* tcbq_remove of the head: r has no predecessor (and, one server thread, most often no successor). */
     ep->head = r->q_next;
-    if (ep->head)
+    if (__builtin_expect(ep->head != NULL, 0))
         ep->head->q_prev = NULL;
     else
         ep->tail = NULL;
     r->q_next = NULL;
-    copy_registers(f, &r->ctx, s->cap.w0);
+    copy_registers(&r->ctx, s->cap.w0, tag, w0, w1, w2, w3);
     self->ipc_flags = IPC_CALL;
     r->recv_reply = NULL;
     reply_bind(rp, self, r);
     r->blocked_on = NULL;
     r->state = TS_READY;
-    resume(sched_switch_fast(self, r));
+    resume(sched_switch_fast(cs, self, r));
 }
 
-void ipc_fastpath_reply_recv(struct trap_frame *f)
+void ipc_fastpath_reply_recv(uint64_t cptr, uint64_t tag, uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3)
 {
     struct tcb *self = fast_self();
     if (!self)
         return;
-    struct slot *es = fast_slot(self, f->rdi, PITH_OBJ_ENDPOINT, PITH_RIGHT_READ);
-    struct slot *rs = fast_slot(self, f->r12, PITH_OBJ_REPLY, 0);
-    if (!es || !rs || PITH_TAG_LENGTH(f->rsi) > PITH_MSG_REGS || (f->rsi & PITH_TAG_CAP))
+    struct slot *es = fast_slot(self, cptr, PITH_OBJ_ENDPOINT, PITH_RIGHT_READ);
+    struct slot *rs = fast_slot(self, self->ctx.r12, PITH_OBJ_REPLY, 0);    /* the reply capability */
+    if (!es || !rs || !fast_tag(tag))
         return;
     struct reply *rp = (struct reply *)rs->cap.obj;
     struct tcb *c = rp->caller;
     struct endpoint *ep = (struct endpoint *)es->cap.obj;
-    if (!c || (c->ipc_flags & IPC_FAULT) || !fast_partner(c) || PERCPU_GET(slice_owner) != c)
+    if (!c || (c->ipc_flags & IPC_FAULT))
+        return;
+    struct cpu_sched *cs = sched_here();
+    if (!fast_partner(cs, c) || PERCPU_GET(slice_owner) != c)
         return;                         /* (the caller resumes on its own slice only) */
     if ((ep->head && !ep->receivers) || (self->bound && self->bound->word))
         return;                         /* a message is waiting: receive it the slow way */
     /* reply_unhold; the common case is the call this server took last, its list's head. */
-    if (rp->server == self && self->held_replies == rp) {
+    if (__builtin_expect(rp->server == self && self->held_replies == rp, 1)) {
         self->held_replies = rp->next_held;
         rp->server = NULL;
         rp->next_held = NULL;
@@ -140,7 +158,7 @@ void ipc_fastpath_reply_recv(struct trap_frame *f)
     }
     rp->caller = NULL;
     c->reply = NULL;
-    copy_registers(f, &c->ctx, 0);
+    copy_registers(&c->ctx, 0, tag, w0, w1, w2, w3);
     c->ipc_flags = 0;
     c->blocked_on = NULL;
     c->state = TS_READY;
@@ -149,5 +167,5 @@ void ipc_fastpath_reply_recv(struct trap_frame *f)
     self->state = TS_BLOCKED_RECV;
     self->blocked_on = ep;
     tcbq_append(&ep->head, &ep->tail, self);
-    resume(sched_switch_fast(self, c));
+    resume(sched_switch_fast(cs, self, c));
 }

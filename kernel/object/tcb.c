@@ -176,6 +176,8 @@ int tcb_set_io_ports(struct tcb *t, unsigned which, struct slot *ports)
         dst->cap.flags |= CAP_FLAG_COM1;
     else if (com1)
         log_uart_given_back();
+    if (dst->cap.type == PITH_OBJ_IO_PORTS)
+        t->io_ports = 1;                /* (cleared by ioport_load once the slots hold none) */
     ioport_changed();
     return err;
 }

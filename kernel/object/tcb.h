@@ -82,6 +82,12 @@ struct tcb {
      */
     uint64_t written_regs[4];
     uint8_t regs_written;
+    /*
+     * Set when an I/O-port capability goes into one of its port slots,
+     * cleared by ioport_load when it finds none there: a switch to a
+     * thread without it (and no ports open on the CPU) skips the bitmap.
+     */
+    uint8_t io_ports;
     struct slot slots[TCB_SLOT_COUNT];
 };
 

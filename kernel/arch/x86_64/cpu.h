@@ -66,9 +66,10 @@ static inline void wrmsr(uint32_t msr, uint64_t v)
 
 static inline uint64_t rdtsc(void)
 {
-    uint32_t lo, hi;
-    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-    return ((uint64_t)hi << 32) | lo;
+    /* rdtsc clears the upper halves of rax and rdx: no zero extension needed. */
+    uint64_t v;
+    __asm__ volatile("rdtsc\n\tshl $32, %%rdx\n\tor %%rdx, %%rax" : "=a"(v) : : "rdx");
+    return v;
 }
 
 static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }

@@ -7,6 +7,12 @@
 /* Offsets into struct trap_frame (arch/x86_64/trap.h). */
 #define TF_RAX      (14 * 8)
 #define TF_RCX      (12 * 8)
+#define TF_RDX      (11 * 8)
+#define TF_RSI      (10 * 8)
+#define TF_RDI      (9 * 8)
+#define TF_R8       (7 * 8)
+#define TF_R9       (6 * 8)
+#define TF_R10      (5 * 8)
 #define TF_R11      (4 * 8)
 #define TF_VECTOR   (15 * 8)
 #define TF_RIP      (17 * 8)
@@ -42,10 +48,11 @@
 /*
  * The big kernel lock (core/bkl.h) from the entry paths, when more than
  * one CPU runs (bkl_needed): draw a ticket; if it is not being served yet,
- * wait in C (bkl_wait).  Clobbers rcx, and the caller-saved registers (rax
- * included) when it has to wait.
+ * wait in C (bkl_wait).  Clobbers rcx, and the caller-saved registers
+ * when it has to wait, except rax, and with args=1 the system call's
+ * arguments (rdi, rsi, rdx, r10, r8, r9), which it reloads.
  */
-.macro BKL_LOCK
+.macro BKL_LOCK args=0
         cmpb    $0, bkl_needed(%rip)
         je      98f
         mov     $1, %ecx
@@ -55,6 +62,14 @@
         mov     %ecx, %edi
         call    bkl_wait
         mov     TF_RAX(%rbx), %rax              /* the frame is in rbx on every entry path */
+.if \args
+        mov     TF_RDI(%rbx), %rdi
+        mov     TF_RSI(%rbx), %rsi
+        mov     TF_RDX(%rbx), %rdx
+        mov     TF_R10(%rbx), %r10
+        mov     TF_R8(%rbx), %r8
+        mov     TF_R9(%rbx), %r9
+.endif
 97:     movb    $1, %gs:PERCPU_HOLDS_BKL
 98:
 .endm

@@ -38,6 +38,7 @@ void ioport_load(struct tcb *t)
         n++;
     }
     pc->io_ranges = n;
+    t->io_ports = n > 0;
     my->loaded_for = t;
     my->generation = generation;
 }

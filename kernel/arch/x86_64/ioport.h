@@ -13,11 +13,10 @@
 
 void ioport_load(struct tcb *t);
 
-/* On every switch, so the common case (no ports on either side) is a few loads, inline. */
+/* On every switch, so the common case (no ports on either side) is one test, inline. */
 static inline void ioport_switch_to(struct tcb *t)
 {
-    if (PERCPU_GET(io_ranges) == 0 && t->slots[TCB_SLOT_IO_PORTS_0].cap.type != PITH_OBJ_IO_PORTS &&
-        t->slots[TCB_SLOT_IO_PORTS_1].cap.type != PITH_OBJ_IO_PORTS)
+    if ((PERCPU_GET(io_ranges) | t->io_ports) == 0)
         return;
     ioport_load(t);
 }

@@ -28,23 +28,26 @@ syscall_entry:
         PUSH_GPRS
         mov     %rsp, %rbx                      /* the frame (user rbx is saved in it) */
         mov     %gs:PERCPU_KSTACK_TOP, %rsp
-        BKL_LOCK
+        BKL_LOCK args=1
         /*
          * The IPC fast path (object/ipc_fast.c): it hands the CPU to the
          * partner itself and resumes the partner's frame, saved by
          * SYSCALL, with SYSRET at once (jumping to sysret_frame); or it
-         * returns, and the full dispatch runs.  It may use rbx (its file
-         * is built with the callee-saved registers as scratch), so the
-         * frame is found again from this CPU's saved register area.
+         * returns, and the full dispatch runs.  Its arguments are the
+         * system call's, still in their registers (the C convention's
+         * fourth in rcx, where SYSCALL's is r10), so it reads none of them
+         * back from the frame.  It may use rbx (its file is built with the
+         * callee-saved registers as scratch), so the frame is found again
+         * from this CPU's saved register area.
          */
         cmp     $SYSCALL_NR_CALL, %rax
         je      2f
         cmp     $SYSCALL_NR_REPLY_RECV, %rax
         jne     3f
-        mov     %rbx, %rdi
+        mov     %r10, %rcx
         call    ipc_fastpath_reply_recv
         jmp     4f
-2:      mov     %rbx, %rdi
+2:      mov     %r10, %rcx
         call    ipc_fastpath_call
 4:      mov     %gs:PERCPU_CTX_TOP, %rbx
         sub     $TF_SIZE, %rbx
