@@ -134,8 +134,9 @@ scenarios_boot() {
 scenarios_smp() {
     # The in-system suite with two and four CPUs online: everything above
     # again, plus the tests of test_smp.c that need a second CPU.
-    run_suite tcg 2
-    run_suite tcg 4
+    # Four CPUs on a two-core host beside another unit: twice the time allowed.
+    TIMEOUT=$((TIMEOUT * 2)) run_suite tcg 2
+    TIMEOUT=$((TIMEOUT * 2)) run_suite tcg 4
 }
 
 # The suite without the fast path, and the system-call fuzzer.
