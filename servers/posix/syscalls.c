@@ -34,7 +34,8 @@
     X(94, lchown) X(260, fchownat) X(280, utimensat) X(235, utimes) X(261, futimesat) X(132, utime) \
     X(86, link) X(265, linkat) X(76, truncate) X(77, ftruncate) X(74, fsync) X(75, fdatasync) X(162, sync) \
     X(306, syncfs) X(137, statfs) X(138, fstatfs) X(115, getgroups) X(130, rt_sigsuspend) X(34, pause) \
-    X(36, getitimer) X(37, alarm) X(38, setitimer)
+    X(36, getitimer) X(37, alarm) X(38, setitimer) \
+    X(131, sigaltstack)
 
 #define DECLARE(nr, name) S(name)
 CALLS(DECLARE)

@@ -61,6 +61,8 @@ struct thread_fields {
     struct pith_fault_regs held_regs;
     bool held_full, suspended;
     uint64_t sleeper, wake_ns;
+    uint64_t ss_sp, ss_size;
+    uint32_t ss_flags;
 };
 
 struct lthread {
@@ -114,6 +116,7 @@ static void swap_fields(struct lproc *p, struct lthread *t)
     SWAP(poll_reply), SWAP(poll_deadline), SWAP(poll_oldmask), SWAP(poll_masked);
     SWAP(wait_reply), SWAP(wait_addr), SWAP(wait_options), SWAP(wait_pid), SWAP(wait_siginfo);
     SWAP(held_reply), SWAP(held_regs), SWAP(held_full), SWAP(suspended), SWAP(sleeper), SWAP(wake_ns);
+    SWAP(ss_sp), SWAP(ss_size), SWAP(ss_flags);
 }
 
 /* Makes t (NULL: the first thread) the thread whose fields p holds; returns the one it held. */
@@ -153,6 +156,12 @@ uint32_t thread_tid(struct lproc *p)
 {
     struct lthread *t = entered[slot_of(p)];
     return t ? t->tid : p->pid;
+}
+
+bool thread_started(struct lproc *p)
+{
+    struct lthread *t = entered[slot_of(p)];
+    return t ? t->started : !p->fork_pending;
 }
 
 uint32_t thread_served(struct lproc *p)
