@@ -6,13 +6,13 @@
  * thread is kept waiting in one (nanosleep, a pipe, wait4): the call is
  * interrupted with -EINTR, or restarted after the handler when the
  * handler has SA_RESTART.  A running thread that makes no system call
- * gets its handler at its next call; a default action that ends the
- * process ends it at once.  A handler runs on a Linux rt_sigframe built
- * on the thread's stack (return address sa_restorer, the ucontext with
- * the registers and the mask, the siginfo); rt_sigreturn takes them back.
- * The frame's FPU state pointer is 0: signals only arrive at system
- * calls, where the C ABI keeps no vector or x87 registers live across
- * the call (the control words are callee-saved, and a handler keeps them).
+ * is interrupted for its handler (deliver_running); a default action that
+ * ends the process ends it at once.  A handler runs on a Linux
+ * rt_sigframe built on the thread's stack, or its alternate stack with
+ * SA_ONSTACK (return address sa_restorer, the ucontext with the
+ * registers, the FPU state and the mask, the siginfo); rt_sigreturn takes
+ * them back.  A processor exception runs its signal's handler the same
+ * way (signal_fault).
  */
 #include "personality.h"
 

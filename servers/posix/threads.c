@@ -528,8 +528,9 @@ bool thread_fault(uint64_t i, struct pith_msg *m)
 
 /*
  * tkill and tgkill to a further thread (tgid 0: any process): a signal
- * with a handler is the thread's own, run at its next call or now if it
- * waits on a futex; any other acts on the whole process.  1: not one of
+ * with a handler is the thread's own, run as its call returns, or now if
+ * it waits in a kept call or runs its own code; any other acts on the
+ * whole process.  1: not one of
  * ours (the caller treats tid as a process).
  */
 long thread_kill(struct lproc *p, uint32_t tgid, uint32_t tid, uint64_t sig)
