@@ -378,8 +378,13 @@ static long read_stopped(struct lproc *t)
 static bool deliver_running(struct lproc *t, int sig)
 {
     struct pith_msg m = { 0 };
-    if (!thread_started(t) || pith_invoke(t->tcb, PITH_TCB_INTERRUPT, &m) || m.w[0] != PITH_THREAD_READY) {
+    if (!thread_started(t)) {
         signal_retry_due = true;
+        return false;
+    }
+    if (pith_invoke(t->tcb, PITH_TCB_INTERRUPT, &m) || m.w[0] != PITH_THREAD_READY) {
+        /* In a call: it is ours soon. Suspended (a first thread that exited): another thread takes it. */
+        signal_retry_due |= m.w[0] != PITH_THREAD_INACTIVE;
         return false;
     }
     if (read_stopped(t)) {
