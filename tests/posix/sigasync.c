@@ -10,6 +10,7 @@
  */
 #include "common.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -130,6 +131,52 @@ static void kill_to_a_spinning_child(void)
     printf("kill to a spinning child: exit %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
     close(fds[0]);
     close(fds[1]);
+}
+
+/* ---- a further thread spinning ---- */
+
+static volatile int thread_flag, spinner_done;
+
+static void on_thread_flag(int sig)
+{
+    (void)sig;
+    thread_flag = 1;
+}
+
+static void *spinner(void *arg)
+{
+    if (arg) {                          /* unblocks what its creator blocks */
+        sigset_t usr1;
+        sigemptyset(&usr1);
+        sigaddset(&usr1, SIGUSR1);
+        pthread_sigmask(SIG_UNBLOCK, &usr1, NULL);
+    }
+    while (!thread_flag)
+        spins++;
+    spinner_done = 1;
+    return NULL;
+}
+
+/* pthread_kill to a spinning thread, then a kill to the process whose main thread blocks the signal. */
+static int threads_spinning(void)
+{
+    handle(SIGUSR1, on_thread_flag, 0);
+    pthread_t t;
+    pthread_create(&t, NULL, spinner, NULL);
+    nap(50);
+    pthread_kill(t, SIGUSR1);
+    pthread_join(t, NULL);
+    int first = spinner_done;
+    thread_flag = 0, spinner_done = 0;
+    sigset_t usr1;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &usr1, NULL);
+    pthread_create(&t, NULL, spinner, (void *)1);
+    nap(50);
+    kill(getpid(), SIGUSR1);
+    pthread_join(t, NULL);
+    return first && spinner_done ? 8 : 9;
 }
 
 /* ---- registers kept across asynchronous handlers ---- */
@@ -397,6 +444,7 @@ int main(int argc, char **argv)
     report("alarm(1) to a pure loop", watched(alarm_in_a_loop));
     report("setitimer to a pure loop, three times", watched(itimer_in_a_loop));
     kill_to_a_spinning_child();
+    report("signals to a further thread spinning", watched(threads_spinning));
     report("registers across 20 asynchronous handlers", watched(registers_kept));
     report("ITIMER_VIRTUAL while spinning", watched(virtual_fires));
     report("ITIMER_PROF while spinning", watched(prof_fires));
