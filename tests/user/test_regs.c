@@ -190,3 +190,36 @@ UTEST(all_registers_need_the_callers_ipc_buffer)
     pith_invoke4(c, PITH_TCB_SUSPEND, 0, 0, 0, 0);
     pith_invoke4(t, PITH_TCB_SUSPEND, 0, 0, 0, 0);
 }
+
+/*
+ * A thread interrupted while it runs on another CPU: its registers are
+ * there until that CPU takes it off, so the first read may say
+ * WOULD_BLOCK; asked again, they are the spinning thread's own.  (With
+ * one CPU online the test says it skipped.)
+ */
+UTEST(all_registers_of_a_thread_on_another_cpu)
+{
+    if (pith_bootinfo->cpus < 2) {
+        printf("  one CPU online: skipped\n");
+        return;
+    }
+    uint64_t t = make_thread(spin, 0, 10);
+    UT_ASSERT(t);
+    UT_EQ(pith_invoke4(t, PITH_TCB_SET_AFFINITY, 1, 0, 0, 0), PITH_OK);
+    UT_EQ(pith_invoke4(t, PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);
+    pith_sleep_ns(2000000);                             /* it spins on CPU 1, we wait on CPU 0 */
+    struct pith_msg m = { 0 };
+    UT_EQ(pith_invoke(t, PITH_TCB_INTERRUPT, &m), PITH_OK);
+    UT_EQ(m.w[0], PITH_THREAD_READY);
+    long first = pith_invoke4(t, PITH_TCB_READ_ALL_REGISTERS, 0, 0, 0, 0);
+    UT_ASSERT(first == PITH_OK || first == PITH_E_WOULD_BLOCK);
+    UT_EQ(read_all(t), PITH_OK);
+    struct pith_thread_regs *r = ipc_regs();
+    UT_EQ(r->r.rbx, 0x1111111111111111ull);
+    UT_EQ(r->r.r15, 0x5555555555555555ull);
+    uint64_t xmm0;
+    __builtin_memcpy(&xmm0, r->fpu + FX_XMM0, 8);
+    UT_EQ(xmm0, 0x1111111111111111ull);                 /* saved by CPU 1 as it let the thread go */
+    UT_ASSERT(r->r.rip >= (uint64_t)spin && r->r.rip < (uint64_t)spin + 64);
+    pith_invoke4(t, PITH_TCB_SUSPEND, 0, 0, 0, 0);
+}
