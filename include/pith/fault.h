@@ -61,4 +61,15 @@ struct pith_fault_regs {
     uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
 };
 
+/*
+ * A stopped thread's whole user state, as PITH_TCB_READ_ALL_REGISTERS and
+ * PITH_TCB_WRITE_ALL_REGISTERS carry it in the caller's IPC buffer: the
+ * registers, then the FPU state in the FXSAVE layout (x87, MXCSR, XMM0-15;
+ * the upper halves of the AVX registers are not in it).
+ */
+struct pith_thread_regs {
+    struct pith_fault_regs r;
+    uint8_t fpu[512];
+};
+
 #endif

@@ -46,6 +46,9 @@ enum pith_invocation {
     PITH_TCB_SET_IO_PORTS,      /* w0 which (0 or 1), w1 I/O-port range (0: none): the thread may use those ports */
     PITH_TCB_BUDGET,            /* returns w0 microseconds left of its own time slice, w1 1 if the CPU runs on that slice now */
     PITH_TCB_SET_AFFINITY,      /* w0 CPU number: the thread runs there from its next scheduling */
+    PITH_TCB_INTERRUPT,         /* suspends the thread only if ready (running its own code); returns w0 the state found */
+    PITH_TCB_READ_ALL_REGISTERS,    /* a stopped thread's struct pith_thread_regs into the caller's IPC buffer */
+    PITH_TCB_WRITE_ALL_REGISTERS,   /* w0 PITH_REGS_* parts of struct pith_thread_regs from the caller's IPC buffer */
 
     /* Frame and page table */
     PITH_FRAME_MAP = 48,        /* w0 vspace, w1 address, w2 rights (READ, WRITE, EXEC) */
@@ -91,6 +94,10 @@ enum pith_invocation {
     PITH_EXT_INFO,              /* returns w0 event, w1 instructions, w2 runs, w3 runs stopped by a check */
     PITH_EXT_SET_POOL,          /* w0 CNode of frames a fault program may map (0: none) */
 };
+
+/* PITH_TCB_WRITE_ALL_REGISTERS: which parts (struct pith_thread_regs, <pith/fault.h>) */
+#define PITH_REGS_GENERAL   1u      /* rip, rsp, rflags and the 15 others */
+#define PITH_REGS_FPU       2u      /* the FXSAVE image: x87, MXCSR, XMM0-15 */
 
 /* PITH_VSPACE_MAP / _GRANT: the most pages one invocation maps */
 #define PITH_MAP_MAX_PAGES  512

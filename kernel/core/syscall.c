@@ -200,6 +200,15 @@ static int invoke_tcb(struct args *a, struct slot *target)
     case PITH_TCB_BUDGET:
         set_words(a->f, sched_budget_left(t), sched_owns_slice(t), 0, 0);
         return PITH_OK;
+    case PITH_TCB_INTERRUPT:
+        if (t == a->self)
+            return PITH_E_STATE;        /* it runs this call: never ready to be stopped */
+        set_words(a->f, tcb_interrupt(t), 0, 0, 0);
+        return PITH_OK;
+    case PITH_TCB_READ_ALL_REGISTERS:
+        return tcb_read_all_registers(a->self, t);
+    case PITH_TCB_WRITE_ALL_REGISTERS:
+        return tcb_write_all_registers(a->self, t, a->w[0]);
     default:
         return PITH_E_BAD_INVOCATION;
     }

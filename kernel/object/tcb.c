@@ -8,7 +8,10 @@
 #include "arch/x86_64/smp.h"
 #include "object/cnode.h"
 #include "object/ipc.h"
+#include "arch/x86_64/fpu.h"
+#include "lib/string.h"
 #include <pith/errors.h>
+#include <pith/fault.h>
 
 
 /* Replaces the capability in one of the thread's own slots with a copy of src. */
@@ -147,6 +150,107 @@ void tcb_suspend(struct tcb *t)
     if (t == sched_current())
         sched_set_current(NULL);
     sched_kick(t);                      /* running on another CPU: it stops there */
+}
+
+/*
+ * Suspends t only if it is ready: running (or about to run) its own code.
+ * A thread blocked in a call is left alone, so a call on its way to a
+ * server (a fault message queued) is never lost.  Returns the state found.
+ */
+uint64_t tcb_interrupt(struct tcb *t)
+{
+    uint8_t found = t->state;
+    if (found == TS_READY)
+        tcb_suspend(t);
+    return found;
+}
+
+/*
+ * Whether t's saved registers and FPU area are its whole state: it is not
+ * ready, and no CPU runs it.  A thread suspended while it ran on another
+ * CPU runs there until that CPU takes the reschedule interrupt and saves
+ * it (WOULD_BLOCK: ask again).  A CPU that stops running a thread saves
+ * its FPU state before it runs another or idles (sched.c), so the TCB's
+ * area is current once the thread is current nowhere.
+ */
+static int stopped_state(const struct tcb *self, const struct tcb *t)
+{
+    if (t == self || t->state == TS_READY || !tcb_ipc_buffer(self))
+        return PITH_E_STATE;
+    return sched_running_elsewhere(t) ? PITH_E_WOULD_BLOCK : PITH_OK;
+}
+
+int tcb_read_all_registers(struct tcb *self, struct tcb *t)
+{
+    int err = stopped_state(self, t);
+    if (err)
+        return err;
+    struct pith_thread_regs *out = (struct pith_thread_regs *)tcb_ipc_buffer(self)->msg;
+    const struct trap_frame *f = &t->ctx;
+    out->r = (struct pith_fault_regs){ .rip = tcb_read_rip(t), .rsp = tcb_read_rsp(t), .rflags = f->rflags,
+                                       .rax = f->rax, .rbx = f->rbx, .rcx = f->rcx, .rdx = f->rdx,
+                                       .rsi = f->rsi, .rdi = f->rdi, .rbp = f->rbp, .r8 = f->r8, .r9 = f->r9,
+                                       .r10 = f->r10, .r11 = f->r11, .r12 = f->r12, .r13 = f->r13,
+                                       .r14 = f->r14, .r15 = f->r15 };
+    memcpy(out->fpu, tcb_fpu_area(t), sizeof out->fpu);
+    return PITH_OK;
+}
+
+_Static_assert(sizeof(struct pith_thread_regs) <= sizeof(((struct pith_ipc_buffer *)0)->msg), "fits the IPC buffer");
+
+#define FXSAVE_MXCSR        24          /* offsets in the FXSAVE image */
+#define FXSAVE_MXCSR_MASK   28
+#define XSAVE_XSTATE_BV     512         /* the XSAVE header's first word */
+
+/*
+ * The FXSAVE image into t's FPU area.  Restoring it must never fault in
+ * the kernel: MXCSR keeps only the bits this CPU supports (its mask, saved
+ * with the state; 0 means the default 0xffbf).  With XSAVE the header
+ * marks x87 and SSE as present, or XRSTOR would reset them instead.
+ */
+static void write_fpu(struct tcb *t, const uint8_t *img)
+{
+    uint8_t *area = tcb_fpu_area(t);
+    uint32_t mask, mxcsr;
+    memcpy(&mask, area + FXSAVE_MXCSR_MASK, 4);
+    memcpy(area, img, 512);
+    memcpy(&mxcsr, area + FXSAVE_MXCSR, 4);
+    mxcsr &= mask ? mask : 0xffbf;
+    memcpy(area + FXSAVE_MXCSR, &mxcsr, 4);
+    memcpy(area + FXSAVE_MXCSR_MASK, &mask, 4);
+    if (fpu_xcr0()) {
+        uint64_t bv;
+        memcpy(&bv, area + XSAVE_XSTATE_BV, 8);
+        bv |= 3;
+        memcpy(area + XSAVE_XSTATE_BV, &bv, 8);
+    }
+}
+
+/* Registers from user level are checked as everywhere: canonical rip and rsp; the flags are sanitised on return. */
+int tcb_write_all_registers(struct tcb *self, struct tcb *t, uint64_t parts)
+{
+    int err = stopped_state(self, t);
+    if (err)
+        return err;
+    const struct pith_thread_regs *in = (const struct pith_thread_regs *)tcb_ipc_buffer(self)->msg;
+    const struct pith_fault_regs *r = &in->r;
+    if (!parts || (parts & ~(uint64_t)(PITH_REGS_GENERAL | PITH_REGS_FPU)))
+        return PITH_E_INVALID_ARG;
+    if ((parts & PITH_REGS_GENERAL) && (r->rip >= USER_CANONICAL_END || r->rsp >= USER_CANONICAL_END))
+        return PITH_E_INVALID_ARG;
+    if (parts & PITH_REGS_GENERAL) {
+        struct trap_frame *f = &t->ctx;
+        const uint64_t four[4] = { r->rip, r->rsp, r->rdi, r->rsi };
+        set_registers(t, four);         /* resumed with IRET: rcx and r11 as written too */
+        t->regs_written = 0;
+        f->rflags = r->rflags;
+        f->rax = r->rax, f->rbx = r->rbx, f->rcx = r->rcx, f->rdx = r->rdx, f->rbp = r->rbp;
+        f->r8 = r->r8, f->r9 = r->r9, f->r10 = r->r10, f->r11 = r->r11;
+        f->r12 = r->r12, f->r13 = r->r13, f->r14 = r->r14, f->r15 = r->r15;
+    }
+    if (parts & PITH_REGS_FPU)
+        write_fpu(t, in->fpu);
+    return PITH_OK;
 }
 
 /* Moves the thread to another CPU (its affinity): it runs there from its next scheduling. */

@@ -142,6 +142,9 @@ int tcb_set_priority(struct tcb *caller, struct tcb *t, uint64_t prio, uint64_t 
 void tcb_set_effective_priority(struct tcb *t, uint8_t prio);
 int tcb_resume(struct tcb *t);
 void tcb_suspend(struct tcb *t);
+uint64_t tcb_interrupt(struct tcb *t);
+int tcb_read_all_registers(struct tcb *self, struct tcb *t);
+int tcb_write_all_registers(struct tcb *self, struct tcb *t, uint64_t parts);
 int tcb_set_io_ports(struct tcb *t, unsigned which, struct slot *ports);
 int tcb_set_affinity(struct tcb *t, uint64_t cpu_number);
 

@@ -63,6 +63,7 @@ static long fork_from(struct lproc *p, uint64_t flags, uint64_t stack, uint64_t 
     c->brk_start = p->brk_start, c->brk = p->brk, c->brk_mapped = p->brk_mapped;
     c->fs_base = p->fs_base, c->gs_base = p->gs_base;
     c->sigmask = p->sigmask;
+    c->ss_sp = p->ss_sp, c->ss_size = p->ss_size, c->ss_flags = p->ss_flags;  /* the alternate stack: kept */
     c->no_fastcalls = p->no_fastcalls;
     meta_inherit(c, p);                 /* the umask and the resource limits */
     memcpy(c->sigact, p->sigact, sizeof c->sigact);
@@ -208,7 +209,7 @@ SYSCALL(execve)
         if (p->sigact[s].handler == (uint64_t)SIG_IGN)
             c->sigact[s].handler = (uint64_t)SIG_IGN;
     c->waiter = p->waiter;
-    c->alarm_ns = p->alarm_ns, c->alarm_interval = p->alarm_interval;  /* the timer survives the exec */
+    itimer_exec(c, p);                  /* the timers survive the exec (the alternate stack does not) */
     uint32_t pid = p->pid;
     discard(p);
     c->pid = pid;

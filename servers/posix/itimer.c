@@ -1,9 +1,12 @@
 /*
- * Interval timers: alarm, setitimer and getitimer's ITIMER_REAL, one per
- * process.  Its expiry is a time on the monotonic clock; main.c's loop
- * asks itimer_expire for the next one, receives with that deadline, and
- * SIGALRM goes through signals.c when the time comes.  ITIMER_VIRTUAL and
- * ITIMER_PROF answer EINVAL (docs/posix.md).
+ * Interval timers: alarm, setitimer and getitimer, one of each kind per
+ * process.  ITIMER_REAL's expiry is a time on the monotonic clock;
+ * ITIMER_VIRTUAL's and ITIMER_PROF's a total of the process's CPU time,
+ * its threads' as the kernel counts them (PITH_TCB_INFO), which does not
+ * tell user from system time, so the two count alike.  main.c's loop asks
+ * itimer_expire for the next one and receives with that deadline, and the
+ * signal (SIGALRM, SIGVTALRM, SIGPROF) goes through signals.c when the
+ * time comes: at once, even to a thread that makes no call.
  */
 #include "personality.h"
 
@@ -12,6 +15,7 @@
 #include <sys/time.h>
 
 #define NS 1000000000u
+#define CPU_CHECK_MIN_NS 1000000u       /* a CPU-time timer is looked at no more often than each 1 ms */
 
 struct ktimeval { int64_t sec, usec; };
 struct kitimerval { struct ktimeval interval, value; };
@@ -30,24 +34,56 @@ static bool ns_of(struct ktimeval tv, uint64_t *ns)
     return true;
 }
 
-static struct kitimerval current(const struct lproc *p)
+static bool add_cpu(struct lproc *p, void *arg)
 {
-    uint64_t now = pith_clock_ns(time_page);
-    uint64_t left = p->alarm_ns > now ? p->alarm_ns - now : p->alarm_ns ? 1000 : 0;  /* due: 1 us, as Linux */
-    return (struct kitimerval){ tv_of(p->alarm_interval), tv_of(left) };
+    struct pith_msg m = { 0 };
+    if (!pith_invoke(p->tcb, PITH_TCB_INFO, &m))
+        *(uint64_t *)arg += m.w[0];
+    return false;
 }
 
-static void arm(struct lproc *p, uint64_t value, uint64_t interval)
+/* The process's CPU time in nanoseconds: its threads' now (one that ended no longer counts). */
+static uint64_t cpu_ns(struct lproc *p)
 {
-    p->alarm_ns = value ? pith_clock_ns(time_page) + value : 0;
-    p->alarm_interval = value ? interval : 0;
+    uint64_t ticks = 0, hz = time_page->tsc_hz;
+    thread_each(p, add_cpu, &ticks);
+    return ticks / hz * NS + ticks % hz * NS / hz;
+}
+
+/* The clock a timer counts on: ITIMER_REAL (0) the monotonic clock, the two others the CPU time. */
+static uint64_t clock_of(struct lproc *p, uint64_t which)
+{
+    return which == ITIMER_REAL ? pith_clock_ns(time_page) : cpu_ns(p);
+}
+
+static uint64_t *at_of(struct lproc *p, uint64_t which)
+{
+    return which == ITIMER_REAL ? &p->alarm_ns : &p->cpu_timer_at[which - 1];
+}
+
+static uint64_t *interval_of(struct lproc *p, uint64_t which)
+{
+    return which == ITIMER_REAL ? &p->alarm_interval : &p->cpu_timer_interval[which - 1];
+}
+
+static struct kitimerval current(struct lproc *p, uint64_t which)
+{
+    uint64_t at = *at_of(p, which), now = at ? clock_of(p, which) : 0;
+    uint64_t left = at > now ? at - now : at ? 1000 : 0;        /* due: 1 us, as Linux */
+    return (struct kitimerval){ tv_of(*interval_of(p, which)), tv_of(left) };
+}
+
+static void arm(struct lproc *p, uint64_t which, uint64_t value, uint64_t interval)
+{
+    *at_of(p, which) = value ? clock_of(p, which) + value : 0;
+    *interval_of(p, which) = value ? interval : 0;
 }
 
 SYSCALL(getitimer)
 {
-    if (a0 != ITIMER_REAL)
+    if (a0 > ITIMER_PROF)
         return -EINVAL;
-    struct kitimerval it = current(p);
+    struct kitimerval it = current(p, a0);
     return mem_write(p, a1, &it, sizeof it);
 }
 
@@ -58,41 +94,82 @@ SYSCALL(setitimer)
     uint64_t value, interval;
     if (a1 && mem_read(p, &it, a1, sizeof it))
         return -EFAULT;
-    if (a0 != ITIMER_REAL || !ns_of(it.value, &value) || !ns_of(it.interval, &interval))
+    if (a0 > ITIMER_PROF || !ns_of(it.value, &value) || !ns_of(it.interval, &interval))
         return -EINVAL;
-    struct kitimerval old = current(p);
-    arm(p, value, interval);
+    struct kitimerval old = current(p, a0);
+    arm(p, a0, value, interval);
     return a2 ? mem_write(p, a2, &old, sizeof old) : 0;
 }
 
 /* The seconds left of the previous one, rounded to the nearest, at least 1 if any (as Linux). */
 SYSCALL(alarm)
 {
-    struct ktimeval left = current(p).value;
+    struct ktimeval left = current(p, ITIMER_REAL).value;
     long secs = (long)left.sec + ((!left.sec && left.usec) || left.usec >= 500000);
-    arm(p, (uint64_t)(uint32_t)a0 * NS, 0);
+    arm(p, ITIMER_REAL, (uint64_t)(uint32_t)a0 * NS, 0);
     return secs;
 }
 
-/* SIGALRM to every process whose timer is due, re-armed by its interval; the time until the next (0: none). */
+/* execve: the timers go on; the CPU-time ones count on from the new image's threads (none spent yet). */
+void itimer_exec(struct lproc *c, struct lproc *p)
+{
+    c->alarm_ns = p->alarm_ns, c->alarm_interval = p->alarm_interval;
+    for (int k = 0; k < 2; k++) {
+        uint64_t at = p->cpu_timer_at[k], now = at ? cpu_ns(p) : 0;
+        c->cpu_timer_at[k] = !at ? 0 : at > now ? at - now : 1;
+        c->cpu_timer_interval[k] = p->cpu_timer_interval[k];
+    }
+}
+
+/*
+ * One timer of p: its signal if due, re-armed by its interval; the time
+ * until it is due, on its clock (0: disarmed).  Periods missed while late
+ * are one signal, as one pending signal is all Linux keeps.
+ */
+static uint64_t expire_one(struct lproc *p, uint64_t which, int sig, uint64_t now)
+{
+    uint64_t *at = at_of(p, which), iv = *interval_of(p, which);
+    if (!*at)
+        return 0;
+    if (*at <= now) {
+        *at = iv ? *at + ((now - *at) / iv + 1) * iv : 0;
+        signal_post(p, sig, 0x80, 0, 0);   /* SI_KERNEL */
+        signal_wake(p);
+        if (p->state != LP_RUNNING || !*at)
+            return 0;
+    }
+    return *at - now;
+}
+
+static uint64_t sooner(uint64_t a, uint64_t b)
+{
+    return a && (!b || a < b) ? a : b;
+}
+
+/*
+ * The signals of every process whose timer is due; the time until the
+ * next (0: none).  A CPU-time timer's wait is the CPU time it has left,
+ * which its process can spend no faster than in that much real time per
+ * thread running at once; it is looked at again then (at least 1 ms on),
+ * so it fires late by up to that wait divided among the threads, and by
+ * the loop's own delays.
+ */
 uint64_t itimer_expire(uint64_t now)
 {
     uint64_t next = 0;
     for (int i = 0; i < LPROC_MAX; i++) {
         struct lproc *p = &lprocs[i];
-        if (p->state != LP_RUNNING || !p->alarm_ns)
+        if (p->state != LP_RUNNING)
             continue;
-        if (p->alarm_ns <= now) {
-            /* Periods missed while late are one signal, as one pending SIGALRM is all Linux keeps. */
-            uint64_t iv = p->alarm_interval;
-            p->alarm_ns = iv ? p->alarm_ns + ((now - p->alarm_ns) / iv + 1) * iv : 0;
-            signal_post(p, SIGALRM, 0x80, 0, 0);   /* SI_KERNEL */
-            signal_wake(p);
-            if (p->state != LP_RUNNING || !p->alarm_ns)
-                continue;
-        }
-        if (!next || p->alarm_ns - now < next)
-            next = p->alarm_ns - now;
+        next = sooner(expire_one(p, ITIMER_REAL, SIGALRM, now), next);
+        if (!p->cpu_timer_at[0] && !p->cpu_timer_at[1])
+            continue;
+        uint64_t cpu = cpu_ns(p);
+        uint64_t left = expire_one(p, ITIMER_VIRTUAL, SIGVTALRM, cpu);
+        if (p->state == LP_RUNNING)
+            left = sooner(expire_one(p, ITIMER_PROF, SIGPROF, cpu), left);
+        if (left)
+            next = sooner(left < CPU_CHECK_MIN_NS ? CPU_CHECK_MIN_NS : left, next);
     }
     return next;
 }

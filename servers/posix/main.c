@@ -19,6 +19,7 @@
 #include <string.h>
 
 #define REPLY_POOL 8
+#define SIGNAL_RETRY_NS 1000000u
 
 struct pith_client fs, console;
 const struct pith_time_page *time_page;
@@ -118,6 +119,11 @@ static uint64_t wake_sleepers(void)
     uint64_t alarm_next = itimer_expire(now);
     if (alarm_next && (!next || alarm_next < next))
         next = alarm_next;
+    /* A handler put off (its thread was in a call answered without it): tried again, and again in 1 ms. */
+    if (signal_retry_due)
+        signal_retry();
+    if (signal_retry_due && (!next || next > SIGNAL_RETRY_NS))
+        next = SIGNAL_RETRY_NS;
     uint64_t t[2] = { now, next };
     for (int i = 0; i < LPROC_MAX; i++)
         if (lprocs[i].state == LP_RUNNING)

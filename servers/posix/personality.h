@@ -134,6 +134,8 @@ struct lproc {
     uint64_t waiter;                    /* a reply object holding a blocked wait (0: none) */
     uint64_t sleeper, wake_ns;          /* a reply object holding its thread's nanosleep, and when it ends */
     uint64_t alarm_ns, alarm_interval;  /* ITIMER_REAL: when it fires (0: disarmed), its period (itimer.c) */
+    /* ITIMER_VIRTUAL and ITIMER_PROF: the process's CPU time (ns) at which each fires (0: disarmed), period */
+    uint64_t cpu_timer_at[2], cpu_timer_interval[2];
     uint64_t spare_pt;                  /* a page table of its memory made but not needed yet (0: none) */
     uint32_t shared_pages;              /* pages of the pool it maps (shared.c), charged to its limit */
     uint64_t copied[SHARED_PAGES / 64]; /* bit k: its page of a cow region over pool page k is its own copy */
@@ -167,6 +169,8 @@ struct lproc {
     bool poll_masked;
     struct pith_fault_regs sys_regs;    /* the registers of its last system call (a kept answer's) */
     uint64_t sys_nr;                    /* and its number */
+    uint64_t ss_sp, ss_size;            /* its thread's alternate signal stack (size 0: none) */
+    uint32_t ss_flags;                  /* as sigaltstack set them (SS_AUTODISARM) */
     bool no_fastcalls;                  /* PITH_POSIX_FASTCALLS=off: every call to us (fastcalls.c) */
     uint16_t umask_x;                   /* the umask XOR 022 (meta.c's umask_of) */
     uint16_t rlim_set;                  /* bit r: rlim[r] set by setrlimit (limits.c), else the default */
@@ -364,7 +368,8 @@ struct system_figures { uint64_t total, free, uptime_ms; uint32_t procs, last_pi
 void system_figures(struct system_figures *f);
 
 /* itimer.c */
-uint64_t itimer_expire(uint64_t now);  /* SIGALRMs due sent; the time until the next (0: none) */
+uint64_t itimer_expire(uint64_t now);  /* SIGALRMs, SIGVTALRMs and SIGPROFs due sent; the time until the next (0: none) */
+void itimer_exec(struct lproc *c, struct lproc *p);    /* execve: p's timers go on in c */
 
 /* signals.c: generation, delivery on the way back from a call, rt_sigreturn */
 void signal_post(struct lproc *t, int sig, int code, int pid, int status);  /* pending only */
@@ -372,6 +377,11 @@ void signal_wake(struct lproc *t);
 void signal_wake_thread(struct lproc *t);      /* only the thread entered now */
 void signal_group(uint32_t pgid, int sig);     /* the terminal's: to every process of the group */
 bool signal_dumps_core(int sig);     /* a kept call interrupted, or the process ended, if a signal is due */
+/* A processor exception of p's thread entered (regs: its registers): its handler run, or p ended. */
+bool signal_fault(struct lproc *p, int sig, int code, uint64_t addr, const struct pith_fault_regs *regs,
+                  struct pith_msg *m);
+void signal_retry(void);                       /* deliveries put off (a thread in a call answered without them) */
+extern bool signal_retry_due;
 /* The answer to a system call of p, result in regs->rax (full: resume with all of regs), a pending
  * signal delivered on the way: sent through reply, or (reply 0) made into *m; false: p ended. */
 bool signal_answer(struct lproc *p, struct pith_fault_regs *regs, bool full, uint64_t reply, struct pith_msg *m);
@@ -393,6 +403,7 @@ long thread_kill(struct lproc *p, uint32_t tgid, uint32_t tid, uint64_t sig);   
 uint32_t thread_tid(struct lproc *p);           /* the tid of the thread entered (served, or visited) */
 uint32_t thread_served(struct lproc *p);        /* the tid of p's thread whose call is served (0: none) */
 bool thread_group(const struct lproc *p);       /* it has further threads, or its first is gone */
+bool thread_started(struct lproc *p);           /* the thread entered runs its own code (its first fault answered) */
 bool thread_fault(uint64_t i, struct pith_msg *m);
 void threads_end(struct lproc *p);
 long thread_sleep(struct lproc *p, uint64_t wake);   /* a further thread's nanosleep */

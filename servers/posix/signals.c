@@ -6,13 +6,13 @@
  * thread is kept waiting in one (nanosleep, a pipe, wait4): the call is
  * interrupted with -EINTR, or restarted after the handler when the
  * handler has SA_RESTART.  A running thread that makes no system call
- * gets its handler at its next call; a default action that ends the
- * process ends it at once.  A handler runs on a Linux rt_sigframe built
- * on the thread's stack (return address sa_restorer, the ucontext with
- * the registers and the mask, the siginfo); rt_sigreturn takes them back.
- * The frame's FPU state pointer is 0: signals only arrive at system
- * calls, where the C ABI keeps no vector or x87 registers live across
- * the call (the control words are callee-saved, and a handler keeps them).
+ * is interrupted for its handler (deliver_running); a default action that
+ * ends the process ends it at once.  A handler runs on a Linux
+ * rt_sigframe built on the thread's stack, or its alternate stack with
+ * SA_ONSTACK (return address sa_restorer, the ucontext with the
+ * registers, the FPU state and the mask, the siginfo); rt_sigreturn takes
+ * them back.  A processor exception runs its signal's handler the same
+ * way (signal_fault).
  */
 #include "personality.h"
 
@@ -24,6 +24,7 @@
 #include <string.h>
 
 #define LSA_RESTORER  0x04000000u
+#define LSA_ONSTACK   0x08000000u
 #define LSA_RESTART   0x10000000u
 #define LSA_NODEFER   0x40000000u
 #define LSA_RESETHAND 0x80000000u
@@ -31,6 +32,11 @@
 #define UNBLOCKABLE   (BIT(SIGKILL) | BIT(SIGSTOP))
 #define USER_END      0x800000000000ull
 #define NR_SYSCALL_LEN 2                /* the syscall instruction: 0f 05 */
+#define LSS_ONSTACK    1
+#define LSS_DISABLE    2
+#define LSS_AUTODISARM (1u << 31)
+#define LMINSIGSTKSZ   2048
+#define FPSTATE_SIZE   512              /* the FXSAVE image: Linux's struct _fpstate without the XSAVE tail */
 
 /* Linux's x86-64 signal frame, as the kernel lays it out. */
 struct lsigcontext {
@@ -60,8 +66,15 @@ _Static_assert(sizeof(struct lsigcontext) == 256, "sigcontext");
 _Static_assert(sizeof(struct lucontext) == 304, "ucontext");
 _Static_assert(sizeof(struct lsiginfo) == 128, "siginfo");
 
+struct lstack {
+    uint64_t sp;
+    int32_t flags, pad;
+    uint64_t size;
+};
+
 struct pith_fault_regs resume_regs;
 struct lproc *cur_proc;
+bool signal_retry_due;
 
 static bool default_ignored(int sig)
 {
@@ -105,9 +118,8 @@ static bool suspend_one(struct lproc *t, void *arg)
     bool in_call = t->sleeper || t->pipe_reply || t->wait_reply || t->tty_reply || t->poll_reply ||
                    thread_tid(t) == *(uint32_t *)arg;
     struct pith_msg m = { 0 };
-    if (!in_call && !pith_invoke(t->tcb, PITH_TCB_READ_REGISTERS, &m) && m.w[3] == PITH_THREAD_READY &&
-        !pith_invoke4(t->tcb, PITH_TCB_SUSPEND, 0, 0, 0, 0))
-        t->suspended = true;
+    if (!in_call && !pith_invoke(t->tcb, PITH_TCB_INTERRUPT, &m) && m.w[0] == PITH_THREAD_READY)
+        t->suspended = true;            /* suspended only if running its own code: checked and done at once */
     return false;
 }
 
@@ -209,13 +221,47 @@ static void mc_to_regs(const struct lsigcontext *mc, struct pith_fault_regs *r)
                                    .r12 = mc->r12, .r13 = mc->r13, .r14 = mc->r14, .r15 = mc->r15 };
 }
 
-/* The frame for sig's handler on p's stack, regs turned into the handler's entry; false: no room, no restorer. */
-static bool build_frame(struct lproc *p, struct pith_fault_regs *regs, int sig)
+/* On the alternate stack now (sp), as Linux's on_sig_stack: never while it is disarmed by SS_AUTODISARM. */
+static bool on_altstack(const struct lproc *p, uint64_t sp)
+{
+    return !(p->ss_flags & LSS_AUTODISARM) && p->ss_size && sp > p->ss_sp && sp - p->ss_sp <= p->ss_size;
+}
+
+/* sigaltstack's flags for a thread at sp: SS_DISABLE (none), SS_ONSTACK (on it) or 0, and SS_AUTODISARM. */
+static int32_t altstack_flags(const struct lproc *p, uint64_t sp)
+{
+    int32_t f = !p->ss_size ? LSS_DISABLE : on_altstack(p, sp) ? LSS_ONSTACK : 0;
+    return f | (int32_t)(p->ss_flags & LSS_AUTODISARM);
+}
+
+/*
+ * The thread's FPU state, for the frame: the thread is stopped (in a call
+ * to us, or interrupted), so the kernel gives it.  False: not to be had
+ * (the frame's fpstate is then 0, and rt_sigreturn leaves the FPU as is).
+ */
+static bool fpu_of(struct lproc *p, uint8_t fpu[FPSTATE_SIZE])
+{
+    struct pith_thread_regs *st = (struct pith_thread_regs *)pith_tls_self()->ipc_buffer->msg;
+    if (pith_invoke4(p->tcb, PITH_TCB_READ_ALL_REGISTERS, 0, 0, 0, 0))
+        return false;
+    memcpy(fpu, st->fpu, FPSTATE_SIZE);
+    return true;
+}
+
+/*
+ * The frame for sig's handler on p's stack (its alternate stack with
+ * SA_ONSTACK, as Linux chooses it), regs turned into the handler's entry;
+ * false: no room, no restorer.  Laid out as Linux does: below the red
+ * zone, the FPU state 64-byte aligned, the frame under it with rsp + 8
+ * 16-byte aligned.  addr: a fault's address for the siginfo (0: none).
+ */
+static bool build_frame(struct lproc *p, struct pith_fault_regs *regs, int sig, uint64_t addr)
 {
     struct sigact *a = &p->sigact[sig - 1];
     if (!(a->flags & LSA_RESTORER) || !a->restorer)
         return false;
     static struct lframe f;
+    static uint8_t fpu[FPSTATE_SIZE];
     memset(&f, 0, sizeof f);
     f.pretcode = a->restorer;
     regs_to_mc(regs, &f.uc.mc);
@@ -224,10 +270,28 @@ static bool build_frame(struct lproc *p, struct pith_fault_regs *regs, int sig)
     p->poll_masked = false;
     const struct siginfo_small *si = &p->siginfo[sig - 1];
     f.info.signo = sig, f.info.code = si->code, f.info.pid = si->pid, f.info.status = si->status;
-    uint64_t sp = regs->rsp - 128 - sizeof f;           /* below the red zone */
-    sp = (sp & ~15ull) - 8;                             /* as after a call: rsp + 8 is 16-aligned */
-    if (mem_write(p, sp, &f, sizeof f))
+    if (addr)
+        memcpy(&f.info.pid, &addr, sizeof addr);        /* si_addr shares the place of si_pid and si_uid */
+    f.uc.ss_sp = p->ss_sp, f.uc.ss_size = p->ss_size, f.uc.ss_flags = altstack_flags(p, regs->rsp);
+    uint64_t sp = regs->rsp - 128;                      /* below the red zone */
+    bool entering = false;
+    if ((a->flags & LSA_ONSTACK) && altstack_flags(p, sp) == 0) {
+        sp = p->ss_sp + p->ss_size;
+        entering = true;
+    }
+    bool with_fpu = fpu_of(p, fpu);
+    if (with_fpu) {
+        sp = (sp - FPSTATE_SIZE) & ~63ull;
+        f.uc.mc.fpstate = sp;
+    }
+    sp = ((sp - sizeof f) & ~15ull) - 8;                /* as after a call: rsp + 8 is 16-aligned */
+    /* A frame that does not fit the alternate stack is a SIGSEGV, as on Linux. */
+    if (entering && sp <= p->ss_sp)
         return false;
+    if ((with_fpu && mem_write(p, f.uc.mc.fpstate, fpu, sizeof fpu)) || mem_write(p, sp, &f, sizeof f))
+        return false;
+    if (entering && (p->ss_flags & LSS_AUTODISARM))
+        p->ss_sp = 0, p->ss_size = 0, p->ss_flags = 0;
     regs->rip = a->handler;
     regs->rsp = sp;
     regs->rdi = (uint64_t)sig;
@@ -259,7 +323,7 @@ bool signal_answer(struct lproc *p, struct pith_fault_regs *regs, bool full, uin
         if (is_stop(sig) && p->sigact[sig - 1].handler == (uint64_t)SIG_DFL) {
             stop(p, sig);
             return signal_answer(p, regs, full, reply, m);  /* stopped now: the answer is kept */
-        } else if (p->sigact[sig - 1].handler == (uint64_t)SIG_DFL || !build_frame(p, regs, sig)) {
+        } else if (p->sigact[sig - 1].handler == (uint64_t)SIG_DFL || !build_frame(p, regs, sig, 0)) {
             if (reply)
                 reply_give(reply);
             lproc_end(p, 0, p->sigact[sig - 1].handler == (uint64_t)SIG_DFL ? sig : SIGSEGV);
@@ -287,6 +351,97 @@ void answer_syscall(struct lproc *p, uint64_t reply, long result)
     struct pith_fault_regs regs = p->sys_regs;
     regs.rax = (uint64_t)result;
     signal_answer(p, &regs, false, reply, NULL);
+}
+
+/*
+ * The thread's stopped state, asked again while the CPU it ran on lets it
+ * go (WOULD_BLOCK: the kernel says so only for a few microseconds).
+ */
+static long read_stopped(struct lproc *t)
+{
+    long err = PITH_E_WOULD_BLOCK;
+    for (int i = 0; i < 1000 && err == PITH_E_WOULD_BLOCK; i++)
+        if ((err = pith_invoke4(t->tcb, PITH_TCB_READ_ALL_REGISTERS, 0, 0, 0, 0)) == PITH_E_WOULD_BLOCK)
+            pith_sleep_ns(1000);
+    return err;
+}
+
+/*
+ * sig's handler for the entered thread of t, which runs its own code and
+ * makes no call (Linux delivers at once, so we interrupt it): suspended by
+ * the kernel only if it still runs its own code, its registers read, the
+ * frame built as on a call's answer (the FPU state in it), the handler's
+ * registers written, resumed.  A thread found in a call (its fault message
+ * on its way to us, or answered without the signal, as a page fault is)
+ * or not started yet gets it later: the loop tries again (signal_retry).
+ */
+static bool deliver_running(struct lproc *t, int sig)
+{
+    struct pith_msg m = { 0 };
+    if (!thread_started(t)) {
+        signal_retry_due = true;
+        return false;
+    }
+    if (pith_invoke(t->tcb, PITH_TCB_INTERRUPT, &m) || m.w[0] != PITH_THREAD_READY) {
+        /* In a call: it is ours soon. Suspended (a first thread that exited): another thread takes it. */
+        signal_retry_due |= m.w[0] != PITH_THREAD_INACTIVE;
+        return false;
+    }
+    if (read_stopped(t)) {
+        pith_invoke4(t->tcb, PITH_TCB_RESUME, 0, 0, 0, 0);
+        signal_retry_due = true;
+        return false;
+    }
+    struct pith_thread_regs *st = (struct pith_thread_regs *)pith_tls_self()->ipc_buffer->msg;
+    struct pith_fault_regs regs = st->r;
+    t->sigpending &= ~BIT(sig);
+    if (!build_frame(t, &regs, sig, 0)) {
+        lproc_end(t, 0, SIGSEGV);       /* no room for the frame, as on a call's answer */
+        return true;
+    }
+    st->r = regs;
+    if (pith_invoke4(t->tcb, PITH_TCB_WRITE_ALL_REGISTERS, PITH_REGS_GENERAL, 0, 0, 0) ||
+        pith_invoke4(t->tcb, PITH_TCB_RESUME, 0, 0, 0, 0))
+        lproc_end(t, 0, SIGSEGV);
+    return true;
+}
+
+static bool due_somewhere(struct lproc *t, void *arg)
+{
+    (void)arg;
+    return due(t) != 0;
+}
+
+/* Deliveries put off by deliver_running: each process with a signal due to a thread is woken again. */
+void signal_retry(void)
+{
+    signal_retry_due = false;
+    for (int i = 0; i < LPROC_MAX; i++)
+        if (lprocs[i].state == LP_RUNNING && thread_each(&lprocs[i], due_somewhere, NULL))
+            signal_wake(&lprocs[i]);
+}
+
+/*
+ * A processor exception (sig) of the entered thread of p, with a handler:
+ * the handler runs on a frame made from the faulting registers, the
+ * fault's address and code in its siginfo.  As Linux's forced signals:
+ * blocked, ignored or default, the process ends with it.  True: answer
+ * with *m.
+ */
+bool signal_fault(struct lproc *p, int sig, int code, uint64_t addr, const struct pith_fault_regs *regs,
+                  struct pith_msg *m)
+{
+    uint64_t h = p->sigact[sig - 1].handler;
+    struct pith_fault_regs r = *regs;
+    p->siginfo[sig - 1] = (struct siginfo_small){ code, 0, 0 };
+    if (h == (uint64_t)SIG_DFL || h == (uint64_t)SIG_IGN || (p->sigmask & BIT(sig)) ||
+        !build_frame(p, &r, sig, addr)) {
+        lproc_end(p, 0, sig);
+        return false;
+    }
+    resume_regs = r;                    /* main.c puts them in the IPC buffer as it answers */
+    *m = (struct pith_msg){ .tag = PITH_TAG(PITH_FAULT_RESUME_REGS, 0) };
+    return true;
 }
 
 /*
@@ -327,7 +482,7 @@ static bool interrupt_one(struct lproc *t, void *arg)
         restart = false;                /* a futex wait or a further thread's sleep: EINTR */
     } else {
         if (handler)
-            return false;               /* running: its handler waits for a call of one of the threads */
+            return deliver_running(t, sig);     /* running its own code: interrupted for its handler */
         lproc_end(t, 0, sig);           /* a default action ends it now */
         return true;
     }
@@ -435,6 +590,36 @@ SYSCALL(rt_sigpending)
     return mem_write(p, a0, &set, a1) ? -EFAULT : 0;
 }
 
+/* sigaltstack's change, checked as Linux's do_sigaltstack (sp: the thread's stack pointer now). */
+static long set_altstack(struct lproc *p, const struct lstack *ss, uint64_t sp)
+{
+    if (on_altstack(p, sp))
+        return -EPERM;
+    uint32_t mode = (uint32_t)ss->flags & ~LSS_AUTODISARM;
+    if (mode != LSS_DISABLE && mode != LSS_ONSTACK && mode != 0)
+        return -EINVAL;
+    if (mode == LSS_DISABLE) {
+        p->ss_sp = 0, p->ss_size = 0, p->ss_flags = (uint32_t)ss->flags;
+        return 0;
+    }
+    if (ss->size < LMINSIGSTKSZ)
+        return -ENOMEM;
+    p->ss_sp = ss->sp, p->ss_size = ss->size, p->ss_flags = (uint32_t)ss->flags;
+    return 0;
+}
+
+/* In Linux's order: the new one read (EFAULT), the old one taken, the new one set, the old one written. */
+SYSCALL(sigaltstack)
+{
+    struct lstack ss, old = { p->ss_sp, altstack_flags(p, cur_regs.rsp), 0, p->ss_size };
+    if (a0 && mem_read(p, &ss, a0, sizeof ss))
+        return -EFAULT;
+    long err = a0 ? set_altstack(p, &ss, cur_regs.rsp) : 0;
+    if (!err && a1 && mem_write(p, a1, &old, sizeof old))
+        return -EFAULT;
+    return err;
+}
+
 /* The frame the handler's restorer points at: rsp is just past its return address. */
 SYSCALL(rt_sigreturn)
 {
@@ -444,6 +629,17 @@ SYSCALL(rt_sigreturn)
         lproc_end(p, 0, SIGSEGV);       /* a bad frame, as Linux: SIGSEGV */
         return NO_ANSWER;
     }
+    /* The FPU state the frame saved, if it did (a bad one: SIGSEGV too). */
+    if (uc.mc.fpstate) {
+        struct pith_thread_regs *st = (struct pith_thread_regs *)pith_tls_self()->ipc_buffer->msg;
+        if (mem_read(p, st->fpu, uc.mc.fpstate, FPSTATE_SIZE) ||
+            pith_invoke4(p->tcb, PITH_TCB_WRITE_ALL_REGISTERS, PITH_REGS_FPU, 0, 0, 0)) {
+            lproc_end(p, 0, SIGSEGV);
+            return NO_ANSWER;
+        }
+    }
+    /* The alternate stack as it was (an error, such as EPERM while still on it, is ignored, as Linux does). */
+    set_altstack(p, &(struct lstack){ uc.ss_sp, uc.ss_flags, 0, uc.ss_size }, cur_regs.rsp);
     mc_to_regs(&uc.mc, &resume_regs);
     p->sigmask = uc.sigmask & ~UNBLOCKABLE;
     return RESUME_FULL;

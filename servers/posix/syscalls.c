@@ -37,7 +37,8 @@
     X(36, getitimer) X(37, alarm) X(38, setitimer) \
     X(53, socketpair) \
     X(73, flock) X(99, sysinfo) X(213, epoll_create) X(291, epoll_create1) X(233, epoll_ctl) X(232, epoll_wait) \
-    X(281, epoll_pwait) X(133, mknod) X(259, mknodat)
+    X(281, epoll_pwait) X(133, mknod) X(259, mknodat) \
+    X(131, sigaltstack)
 
 #define DECLARE(nr, name) S(name)
 CALLS(DECLARE)

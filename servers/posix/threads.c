@@ -61,6 +61,8 @@ struct thread_fields {
     struct pith_fault_regs held_regs;
     bool held_full, suspended;
     uint64_t sleeper, wake_ns;
+    uint64_t ss_sp, ss_size;
+    uint32_t ss_flags;
 };
 
 struct lthread {
@@ -114,6 +116,7 @@ static void swap_fields(struct lproc *p, struct lthread *t)
     SWAP(poll_reply), SWAP(poll_deadline), SWAP(poll_oldmask), SWAP(poll_masked);
     SWAP(wait_reply), SWAP(wait_addr), SWAP(wait_options), SWAP(wait_pid), SWAP(wait_siginfo);
     SWAP(held_reply), SWAP(held_regs), SWAP(held_full), SWAP(suspended), SWAP(sleeper), SWAP(wake_ns);
+    SWAP(ss_sp), SWAP(ss_size), SWAP(ss_flags);
 }
 
 /* Makes t (NULL: the first thread) the thread whose fields p holds; returns the one it held. */
@@ -153,6 +156,12 @@ uint32_t thread_tid(struct lproc *p)
 {
     struct lthread *t = entered[slot_of(p)];
     return t ? t->tid : p->pid;
+}
+
+bool thread_started(struct lproc *p)
+{
+    struct lthread *t = entered[slot_of(p)];
+    return t ? t->started : !p->fork_pending;
 }
 
 uint32_t thread_served(struct lproc *p)
@@ -519,8 +528,9 @@ bool thread_fault(uint64_t i, struct pith_msg *m)
 
 /*
  * tkill and tgkill to a further thread (tgid 0: any process): a signal
- * with a handler is the thread's own, run at its next call or now if it
- * waits on a futex; any other acts on the whole process.  1: not one of
+ * with a handler is the thread's own, run as its call returns, or now if
+ * it waits in a kept call or runs its own code; any other acts on the
+ * whole process.  1: not one of
  * ours (the caller treats tid as a process).
  */
 long thread_kill(struct lproc *p, uint32_t tgid, uint32_t tid, uint64_t sig)

@@ -44,6 +44,7 @@ static const uint16_t labels[] = {
     PITH_LOG_WRITE, PITH_LOG_READ, PITH_TCB_SET_AFFINITY, PITH_TCB_BUDGET, PITH_VSPACE_MAP,
     PITH_VSPACE_GRANT, PITH_VSPACE_AD_BITS, PITH_CNODE_REVOKE_RANGE, PITH_CNODE_COMPARE,
     PITH_EXT_LOAD, PITH_EXT_SET_MAP, PITH_EXT_ATTACH, PITH_EXT_DETACH, PITH_EXT_INFO, PITH_EXT_SET_POOL,
+    PITH_TCB_INTERRUPT, PITH_TCB_READ_ALL_REGISTERS, PITH_TCB_WRITE_ALL_REGISTERS,
     0 /* no such label */,
 };
 #define NLABELS (sizeof labels / sizeof labels[0])
@@ -56,7 +57,8 @@ static const char *const label_names[NLABELS] = {
     "irq_set_notification", "irq_answer", "irq_handler_info", "port_info", "group_add",
     "group_remove", "group_set_mode", "log_write", "log_read", "tcb_set_affinity", "tcb_budget",
     "vspace_map", "vspace_grant", "vspace_ad_bits", "cnode_revoke_range", "cnode_compare",
-    "ext_load", "ext_set_map", "ext_attach", "ext_detach", "ext_info", "ext_set_pool", "bad_label",
+    "ext_load", "ext_set_map", "ext_attach", "ext_detach", "ext_info", "ext_set_pool",
+    "tcb_interrupt", "tcb_read_all_registers", "tcb_write_all_registers", "bad_label",
 };
 /* The object kind each label is meant for (to aim at the right slot half the time). */
 static const uint8_t label_type[NLABELS] = {
@@ -69,7 +71,8 @@ static const uint8_t label_type[NLABELS] = {
     PITH_OBJ_PORT, PITH_OBJ_PORT_GROUP, PITH_OBJ_PORT_GROUP, PITH_OBJ_PORT_GROUP,
     PITH_OBJ_LOG, PITH_OBJ_LOG, PITH_OBJ_TCB, PITH_OBJ_TCB, PITH_OBJ_VSPACE, PITH_OBJ_VSPACE,
     PITH_OBJ_VSPACE, PITH_OBJ_CNODE, PITH_OBJ_CNODE, PITH_OBJ_EXTENSION, PITH_OBJ_EXTENSION,
-    PITH_OBJ_EXTENSION, PITH_OBJ_EXTENSION, PITH_OBJ_EXTENSION, PITH_OBJ_EXTENSION, PITH_OBJ_ENDPOINT,
+    PITH_OBJ_EXTENSION, PITH_OBJ_EXTENSION, PITH_OBJ_EXTENSION, PITH_OBJ_EXTENSION,
+    PITH_OBJ_TCB, PITH_OBJ_TCB, PITH_OBJ_TCB, PITH_OBJ_ENDPOINT,
 };
 #define NSYSCALLS 13                    /* -1..-12 and one unknown number */
 #define NOPS (NLABELS + NSYSCALLS)
@@ -165,6 +168,9 @@ static void plausible(struct shared *s, uint16_t label, uint64_t *w)
         break;
     case PITH_TCB_SET_AFFINITY:
         w[0] = rnd(s) % 5;              /* some CPUs online, some not */
+        break;
+    case PITH_TCB_WRITE_ALL_REGISTERS:
+        w[0] = rnd(s) % 5;              /* no part, each, both, an unknown one */
         break;
     case PITH_TCB_WRITE_REGISTERS:
         w[0] = 0x400000 + rnd(s) % 0x4000; w[1] = va; w[2] = rnd(s); w[3] = rnd(s);
