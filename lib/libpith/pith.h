@@ -195,6 +195,15 @@ uint64_t pith_object_new(uint8_t type, uint32_t bits);
 int pith_map_page(uint64_t frame, uint64_t va, uint8_t rights, uint64_t untyped);
 
 /*
+ * Maps the count frames of slots first.. of cnode (a CNode of ours) at va
+ * in vspace, the capabilities themselves (PITH_VSPACE_MAP_FRAMES): one
+ * invocation per run within a 2 MiB region, missing page tables made from
+ * untyped (0: the runtime's) into new slots of ours.  Returns an error code.
+ */
+int pith_map_frames(uint64_t vspace, uint64_t cnode, uint64_t first, uint64_t va, uint64_t count,
+                    uint8_t rights, uint64_t untyped);
+
+/*
  * Seconds since 1970 from the CMOS real-time clock (rtc.c); the calling
  * thread must hold ports 0x70-0x71.  PITH_E_INVALID_ARG if the clock
  * reads nonsense.
