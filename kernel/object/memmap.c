@@ -44,8 +44,8 @@ int memmap_map_frames(const struct cap *vspace, struct slot *src, uint64_t count
                       uint8_t rights)
 {
     int err = vm_range_check(vspace, vaddr, count);
-    for (uint64_t i = 0; !err && i < count; i++)
-        err = vm_map_frame(vspace, &src[i].cap, vaddr + i * PAGE_SIZE, rights);
+    if (!err)
+        vm_map_range(vspace, src, count, vaddr, rights);
     return err;
 }
 
