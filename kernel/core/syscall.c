@@ -289,11 +289,16 @@ static int vspace_map_frames(struct args *a, struct slot *vs)
         return err;
     if (count > (1ull << cn->cap.bits) - first)
         return PITH_E_SLOT_RANGE;
+    /* (The slots are in range: cnode_lookup's checks, without its lookup, on each.) */
     for (uint64_t i = 0; i < count; i++) {
-        struct slot *s;
-        if ((err = cnode_lookup(&cn->cap, first + i, PITH_OBJ_FRAME, (uint8_t)rights, &s)))
-            return err;
-        if (s->cap.w1)
+        const struct cap *c = &src[i].cap;
+        if (slot_empty(&src[i]))
+            return PITH_E_SLOT_EMPTY;
+        if (c->type != PITH_OBJ_FRAME)
+            return PITH_E_WRONG_TYPE;
+        if ((c->rights & rights) != rights)
+            return PITH_E_NO_RIGHTS;
+        if (c->w1)
             return PITH_E_MAPPED;       /* a frame capability holds one mapping */
     }
     return memmap_map_frames(&vs->cap, src, count, a->w[1], (uint8_t)rights);

@@ -38,12 +38,9 @@ static int map_one(void)
  */
 static int map_run(uint64_t count)
 {
-    uint64_t first = pith_slot_alloc_range(count);
-    if (pith_invoke4(heap_untyped, PITH_UNTYPED_RETYPE, PITH_OBJ_FRAME, PITH_SLOT_CSPACE, first, count)) {
-        for (uint64_t i = 0; i < count; i++)
-            pith_slot_free(first + i);
+    uint64_t first = pith_retype_range(heap_untyped, PITH_OBJ_FRAME, 0, count);
+    if (!first)
         return -1;
-    }
     if (pith_map_frames(PITH_SLOT_VSPACE, PITH_SLOT_CSPACE, first, mapped_top, count,
                         PITH_RIGHT_READ | PITH_RIGHT_WRITE, heap_untyped)) {
         for (uint64_t i = 0; i < count; i++) {     /* (deleting a frame capability unmaps it) */

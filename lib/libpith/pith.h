@@ -187,6 +187,13 @@ long pith_untyped_carve(uint32_t bits, uint64_t cnode, uint64_t slot);
 /* One object from an untyped into a new slot; 0 if the untyped has no room. */
 uint64_t pith_retype(uint64_t untyped, uint8_t type, uint32_t bits);
 
+/*
+ * count objects from an untyped (0: the runtime's) into new consecutive
+ * slots in one invocation: the first slot, or 0 if the untyped has no
+ * room for them all (then nothing is made and the slots are given back).
+ */
+uint64_t pith_retype_range(uint64_t untyped, uint8_t type, uint32_t bits, uint64_t count);
+
 /* One object from the runtime's own untyped; 0 if it has no room. */
 uint64_t pith_object_new(uint8_t type, uint32_t bits);
 

@@ -146,6 +146,17 @@ uint64_t pith_retype(uint64_t untyped, uint8_t type, uint32_t bits)
     return slot;
 }
 
+uint64_t pith_retype_range(uint64_t untyped, uint8_t type, uint32_t bits, uint64_t count)
+{
+    uint64_t first = pith_slot_alloc_range(count);
+    if (!pith_invoke4(untyped ? untyped : objects_untyped, PITH_UNTYPED_RETYPE, type | (uint64_t)bits << 8,
+                      PITH_SLOT_CSPACE, first, count))
+        return first;
+    for (uint64_t i = 0; i < count; i++)
+        pith_slot_free(first + i);
+    return 0;
+}
+
 uint64_t pith_object_new(uint8_t type, uint32_t bits)
 {
     return pith_retype(objects_untyped, type, bits);
