@@ -16,8 +16,9 @@ static enum elf_error load_run(const void *file, const struct elf_segment *s, ui
                                uint64_t cnode, uint64_t first, uint64_t va, uint64_t count, uint64_t scratch_va,
                                uint8_t rights)
 {
-    if (pith_invoke4(untyped, PITH_UNTYPED_RETYPE, PITH_OBJ_FRAME, cnode, first, count))
-        return ELF_E_NO_MEMORY;
+    long rerr = pith_invoke4(untyped, PITH_UNTYPED_RETYPE, PITH_OBJ_FRAME, cnode, first, count);
+    if (rerr)
+        return rerr == PITH_E_NO_MEMORY ? ELF_E_NO_MEMORY : ELF_E_MAP;
     /* The file's bytes in this run, [from, to): frames are zeroed, so nothing else needs writing. */
     uint64_t end = va + count * ELF_PAGE, file_end = s->vaddr + s->filesz;
     uint64_t from = s->vaddr > va ? s->vaddr : va, to = file_end < end ? file_end : end;

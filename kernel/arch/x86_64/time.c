@@ -122,7 +122,7 @@ static struct hpet_sample hpet_sample(volatile uint64_t *hpet)
  * the window without harm, as both clocks run on), so the window lasts
  * until their uncertainty and the HPET's one-count resolution (and, for
  * the APIC timer's rate, one count of it) are within HPET_PPM: about
- * 0.25 ms under QEMU.  Returns false when the HPET is unusable.
+ * 0.37 ms under QEMU.  Returns false when the HPET is unusable.
  */
 static bool hpet_calibrate(uint64_t *tsc, uint64_t *apic)
 {
