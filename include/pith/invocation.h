@@ -84,6 +84,8 @@ enum pith_invocation {
                                    w3 count | rights << 16: derives a child of each frame capability and maps it */
     PITH_VSPACE_GRANT,          /* as MAP, but the source capabilities move (their mappings are removed) */
     PITH_VSPACE_AD_BITS,        /* w0 address, w1 count (1-64): returns w0 mapped, w1 accessed, w2 dirty bitmaps; clears A and D */
+    PITH_VSPACE_MAP_FRAMES,     /* w0 CNode slot | first frame slot << 32, w1 address, w2 count, w3 rights:
+                                   maps the frame capabilities themselves, as FRAME_MAP maps one */
     PITH_CNODE_REVOKE_RANGE = 112, /* w0 first slot in the invoked CNode, w1 count, w2 PITH_REVOKE_*: revokes each */
 
     /* Extensions (docs/extensions.md); all but INFO need the write right */
@@ -99,7 +101,7 @@ enum pith_invocation {
 #define PITH_REGS_GENERAL   1u      /* rip, rsp, rflags and the 15 others */
 #define PITH_REGS_FPU       2u      /* the FXSAVE image: x87, MXCSR, XMM0-15 */
 
-/* PITH_VSPACE_MAP / _GRANT: the most pages one invocation maps */
+/* PITH_VSPACE_MAP / _GRANT / _MAP_FRAMES: the most pages one invocation maps */
 #define PITH_MAP_MAX_PAGES  512
 
 /* PITH_CNODE_REVOKE_RANGE flags */

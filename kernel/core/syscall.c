@@ -276,6 +276,43 @@ static int vspace_map(struct args *a, struct slot *vs, bool grant)
     return memmap_map(&vs->cap, src, dst, count, a->w[1], (uint8_t)rights, grant);
 }
 
+/*
+ * Map frames in place: w0 CNode slot (ours) | first frame slot in it << 32,
+ * w1 address, w2 count, w3 rights.  The frame capabilities themselves are
+ * mapped, as PITH_FRAME_MAP maps one (no capability is made), so a run of
+ * pages costs one invocation.  Checked in this order: count and rights,
+ * the CNode and its slots, every frame, then the address range; nothing
+ * is mapped unless all can be.
+ */
+static int vspace_map_frames(struct args *a, struct slot *vs)
+{
+    uint64_t count = a->w[2], rights = a->w[3], first = a->w[0] >> 32;
+    const uint64_t rwx = PITH_RIGHT_READ | PITH_RIGHT_WRITE | PITH_RIGHT_EXEC;
+    struct slot *cn, *src;
+    int err;
+    if (count == 0 || count > PITH_MAP_MAX_PAGES || (rights & ~rwx) || !(rights & PITH_RIGHT_READ) ||
+        (rights & PITH_RIGHT_WRITE && rights & PITH_RIGHT_EXEC))
+        return PITH_E_INVALID_ARG;
+    if ((err = lookup(a, a->w[0] & 0xffffffffu, PITH_OBJ_CNODE, 0, &cn)) ||
+        (err = cnode_slot(&cn->cap, first, &src)))
+        return err;
+    if (count > (1ull << cn->cap.bits) - first)
+        return PITH_E_SLOT_RANGE;
+    /* (The slots are in range: cnode_lookup's checks, without its lookup, on each.) */
+    for (uint64_t i = 0; i < count; i++) {
+        const struct cap *c = &src[i].cap;
+        if (slot_empty(&src[i]))
+            return PITH_E_SLOT_EMPTY;
+        if (c->type != PITH_OBJ_FRAME)
+            return PITH_E_WRONG_TYPE;
+        if ((c->rights & rights) != rights)
+            return PITH_E_NO_RIGHTS;
+        if (c->w1)
+            return PITH_E_MAPPED;       /* a frame capability holds one mapping */
+    }
+    return memmap_map_frames(&vs->cap, src, count, a->w[1], (uint8_t)rights);
+}
+
 static int invoke_vspace(struct args *a, struct slot *target)
 {
     uint64_t bits[3];
@@ -284,6 +321,8 @@ static int invoke_vspace(struct args *a, struct slot *target)
     case PITH_VSPACE_MAP:
     case PITH_VSPACE_GRANT:
         return vspace_map(a, target, a->label == PITH_VSPACE_GRANT);
+    case PITH_VSPACE_MAP_FRAMES:
+        return vspace_map_frames(a, target);
     case PITH_VSPACE_AD_BITS:
         if (a->w[1] > 64)
             return PITH_E_INVALID_ARG;

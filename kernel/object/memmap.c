@@ -40,6 +40,15 @@ int memmap_map(const struct cap *vspace, struct slot *src, struct slot *dst, uin
     return PITH_OK;
 }
 
+int memmap_map_frames(const struct cap *vspace, struct slot *src, uint64_t count, uint64_t vaddr,
+                      uint8_t rights)
+{
+    int err = vm_range_check(vspace, vaddr, count);
+    if (!err)
+        vm_map_range(vspace, src, count, vaddr, rights);
+    return err;
+}
+
 int memmap_revoke_range(struct slot *first, uint64_t count, bool unmap)
 {
     for (uint64_t i = 0; i < count; i++) {

@@ -18,6 +18,15 @@ int memmap_map(const struct cap *vspace, struct slot *src, struct slot *dst, uin
                uint64_t vaddr, uint8_t rights, bool grant);
 
 /*
+ * Maps count frames, whose capabilities are src[0..count) (checked by the
+ * caller: frames, with the rights, none mapped), at vaddr with `rights`,
+ * each capability holding its own mapping as after PITH_FRAME_MAP.  The
+ * address range is checked before anything is mapped.
+ */
+int memmap_map_frames(const struct cap *vspace, struct slot *src, uint64_t count, uint64_t vaddr,
+                      uint8_t rights);
+
+/*
  * Revokes each of count slots from first (empty ones are skipped); with
  * unmap, each capability's own mapping goes too.  Preemptible: returns
  * PITH_E_PREEMPTED and is simply called again (done slots are quick).

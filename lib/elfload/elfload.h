@@ -45,7 +45,7 @@ enum elf_error {
     ELF_E_OVERLAP,          /* two segments share a page */
     ELF_E_NO_SEGMENTS,      /* nothing to load */
     ELF_E_ENTRY,            /* the entry point is not in an executable segment */
-    ELF_E_NO_MEMORY,        /* loading: the untyped has no room for a frame or page table */
+    ELF_E_NO_MEMORY,        /* loading: the untyped has no room for a frame or page table (or no slots for the frames) */
     ELF_E_MAP,              /* loading: the kernel refused a mapping (not an address space, place taken) */
     ELF_E_COUNT
 };
@@ -77,14 +77,18 @@ const char *elf_strerror(enum elf_error e);
 
 /*
  * Loads a checked image into the address space `vspace`: frames and page
- * tables come from `untyped`; each page is filled through our own mapping
- * at `scratch_va` (a free page-aligned address in our address space) and
- * then mapped in the target with the segment's rights (always readable).
- * The frame capabilities stay in our capability space.  Returns ELF_OK and
- * the entry point, or an error (what was already mapped stays mapped).
+ * tables come from `untyped`.  The frames are made in the CNode `cnode`
+ * (a capability of ours; ours, or the new program's) from slot *slot on,
+ * below slot_end, and *slot is advanced past them; page tables go in new
+ * slots of ours.  Pages are filled through our own mapping at `scratch_va`
+ * (a free 2 MiB-aligned region of 2 MiB in our address space) and then
+ * mapped in the target with the segment's rights (always readable), a run
+ * of up to PITH_MAP_MAX_PAGES at a time.  Returns ELF_OK and the entry
+ * point, or an error (what was already mapped stays mapped); running out
+ * of slots is ELF_E_NO_MEMORY.
  */
-enum elf_error elf_load(const void *file, const struct elf_image *img, uint64_t vspace,
-                        uint64_t untyped, uint64_t scratch_va, uint64_t *entry);
+enum elf_error elf_load(const void *file, const struct elf_image *img, uint64_t vspace, uint64_t untyped,
+                        uint64_t cnode, uint64_t *slot, uint64_t slot_end, uint64_t scratch_va, uint64_t *entry);
 
 /*
  * Lazy loading (lazy.c, pure C, also built for the host tests): instead of

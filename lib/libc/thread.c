@@ -43,14 +43,6 @@ void pith_threads_init(void)
     }
 }
 
-static int map_rw(uint64_t va)
-{
-    uint64_t frame = pith_object_new(PITH_OBJ_FRAME, 0);
-    if (!frame)
-        return -1;
-    return pith_map_page(frame, va, PITH_RIGHT_READ | PITH_RIGHT_WRITE, 0) ? -1 : 0;
-}
-
 /* A thread's kernel objects and pages, made once; NULL when memory runs out. */
 static struct pith_thread *make_kit(void)
 {
@@ -64,8 +56,10 @@ static struct pith_thread *make_kit(void)
     t->tcb = pith_object_new(PITH_OBJ_TCB, 0);
     t->done_ntfn = pith_object_new(PITH_OBJ_NOTIFICATION, 0);
     int bad = !ipc || !t->tcb || !t->done_ntfn;
-    for (int i = 0; i < STACK_PAGES && !bad; i++)
-        bad = map_rw(t->window + (uint64_t)(i + 1) * PITH_PAGE);
+    /* The stack's frames in one retype, mapped in one invocation (two, across a 2 MiB line). */
+    uint64_t stack = bad ? 0 : pith_retype_range(0, PITH_OBJ_FRAME, 0, STACK_PAGES);
+    bad = bad || !stack || pith_map_frames(PITH_SLOT_VSPACE, PITH_SLOT_CSPACE, stack, t->window + PITH_PAGE,
+                                           STACK_PAGES, PITH_RIGHT_READ | PITH_RIGHT_WRITE, 0);
     bad = bad || pith_map_page(ipc, t->window + IPC_OFFSET, PITH_RIGHT_READ | PITH_RIGHT_WRITE, 0);
     bad = bad || !(t->tls = pith_tls_new((struct pith_ipc_buffer *)(t->window + IPC_OFFSET), t->tcb));
     /* In a started process every thread's faults go to the supervisor, as the main thread's do. */

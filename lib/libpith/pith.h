@@ -187,12 +187,28 @@ long pith_untyped_carve(uint32_t bits, uint64_t cnode, uint64_t slot);
 /* One object from an untyped into a new slot; 0 if the untyped has no room. */
 uint64_t pith_retype(uint64_t untyped, uint8_t type, uint32_t bits);
 
+/*
+ * count objects from an untyped (0: the runtime's) into new consecutive
+ * slots in one invocation: the first slot, or 0 if the untyped has no
+ * room for them all (then nothing is made and the slots are given back).
+ */
+uint64_t pith_retype_range(uint64_t untyped, uint8_t type, uint32_t bits, uint64_t count);
+
 /* One object from the runtime's own untyped; 0 if it has no room. */
 uint64_t pith_object_new(uint8_t type, uint32_t bits);
 
 /* Maps a frame at va in our address space, page tables from untyped (0: the
  * runtime's); returns an error code. */
 int pith_map_page(uint64_t frame, uint64_t va, uint8_t rights, uint64_t untyped);
+
+/*
+ * Maps the count frames of slots first.. of cnode (a CNode of ours) at va
+ * in vspace, the capabilities themselves (PITH_VSPACE_MAP_FRAMES): one
+ * invocation per run within a 2 MiB region, missing page tables made from
+ * untyped (0: the runtime's) into new slots of ours.  Returns an error code.
+ */
+int pith_map_frames(uint64_t vspace, uint64_t cnode, uint64_t first, uint64_t va, uint64_t count,
+                    uint8_t rights, uint64_t untyped);
 
 /*
  * Seconds since 1970 from the CMOS real-time clock (rtc.c); the calling

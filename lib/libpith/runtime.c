@@ -146,6 +146,17 @@ uint64_t pith_retype(uint64_t untyped, uint8_t type, uint32_t bits)
     return slot;
 }
 
+uint64_t pith_retype_range(uint64_t untyped, uint8_t type, uint32_t bits, uint64_t count)
+{
+    uint64_t first = pith_slot_alloc_range(count);
+    if (!pith_invoke4(untyped ? untyped : objects_untyped, PITH_UNTYPED_RETYPE, type | (uint64_t)bits << 8,
+                      PITH_SLOT_CSPACE, first, count))
+        return first;
+    for (uint64_t i = 0; i < count; i++)
+        pith_slot_free(first + i);
+    return 0;
+}
+
 uint64_t pith_object_new(uint8_t type, uint32_t bits)
 {
     return pith_retype(objects_untyped, type, bits);
@@ -167,6 +178,36 @@ int pith_map_page(uint64_t frame, uint64_t va, uint8_t rights, uint64_t untyped)
             return (int)err;
     }
     return PITH_E_NO_TABLE;
+}
+
+int pith_map_frames(uint64_t vspace, uint64_t cnode, uint64_t first, uint64_t va, uint64_t count,
+                    uint8_t rights, uint64_t untyped)
+{
+    if (!untyped)
+        untyped = objects_untyped;
+    while (count) {
+        /* A run that stays within one page table's 2 MiB: one table makes room for all of it. */
+        uint64_t run = (0x200000 - (va & 0x1fffff)) / 4096;
+        if (run > count)
+            run = count;
+        /* Up to three missing levels of page tables on the way. */
+        for (int level = 0;; level++) {
+            long err = pith_invoke4(vspace, PITH_VSPACE_MAP_FRAMES, cnode | first << 32, va, run, rights);
+            if (err == PITH_OK)
+                break;
+            if (err != PITH_E_NO_TABLE || level == 3)
+                return (int)err;
+            uint64_t pt = pith_retype(untyped, PITH_OBJ_PAGE_TABLE, 0);
+            if (!pt)
+                return PITH_E_NO_MEMORY;
+            if ((err = pith_invoke4(pt, PITH_PAGE_TABLE_MAP, vspace, va, 0, 0)))
+                return (int)err;
+        }
+        count -= run;
+        first += run;
+        va += run * 4096;
+    }
+    return PITH_OK;
 }
 
 long pith_untyped_carve(uint32_t bits, uint64_t cnode, uint64_t slot)

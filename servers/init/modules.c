@@ -16,11 +16,13 @@ void modules_map(void)
     uint64_t va = MODULES_VA;
     for (uint64_t i = 0; i < bi->nmodules; i++) {
         module_at[i] = (const void *)va;
-        for (uint64_t k = 0; k < bi->modules[i].frames.count; k++, va += 4096)
-            if (pith_map_page(bi->modules[i].frames.first_slot + k, va, PITH_RIGHT_READ, 0)) {
-                printf("init: cannot map module %s\n", bi->modules[i].name);
-                module_at[i] = NULL;
-            }
+        uint64_t pages = bi->modules[i].frames.count;
+        if (pith_map_frames(PITH_SLOT_VSPACE, PITH_SLOT_CSPACE, bi->modules[i].frames.first_slot, va, pages,
+                            PITH_RIGHT_READ, 0)) {
+            printf("init: cannot map module %s\n", bi->modules[i].name);
+            module_at[i] = NULL;
+        }
+        va += pages * 4096;
     }
 }
 

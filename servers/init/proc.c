@@ -296,7 +296,9 @@ static long build(struct build *b, const void *file, uint64_t size, int key, con
         if ((err = quota_image_map(p, key, size, &entry)))
             return err;
     } else {
-        enum elf_error e = elf_load(file, img, b->vspace, b->quota, SCRATCH_VA, &entry);
+        /* The program's frames are made in its own CNode, in the slots set aside for its pages. */
+        enum elf_error e = elf_load(file, img, b->vspace, b->quota, b->cnode, &b->next_setup, CHILD_FIRST_FREE,
+                                    SCRATCH_VA, &entry);
         if (e) {
             printf("init: %s: %s\n", p->cfg.name, elf_strerror(e));
             return e == ELF_E_NO_MEMORY ? PITH_E_NO_MEMORY : PITH_E_INVALID_ARG;

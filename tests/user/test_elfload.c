@@ -26,6 +26,15 @@ UTEST(elf_parse_every_case)
     free(work);
 }
 
+/* The pages of the image's segments: a frame each. */
+static uint64_t image_pages(const struct elf_image *img)
+{
+    uint64_t n = 0, first;
+    for (int i = 0; i < img->nsegments; i++)
+        n += elf_segment_pages(&img->segments[i], &first);
+    return n;
+}
+
 /* A fresh address space, and an untyped of 2^bits bytes for the loader. */
 static int fresh_space(uint64_t *vspace, uint64_t *untyped, uint32_t bits)
 {
@@ -42,8 +51,11 @@ UTEST(elf_load_runs_a_real_program)
     UT_ASSERT(img.nsegments >= 2);
     uint64_t vspace, untyped, entry = 0;
     UT_ASSERT(fresh_space(&vspace, &untyped, 20));
-    UT_EQ(elf_load(child_elf, &img, vspace, untyped, SCRATCH_VA, &entry), ELF_OK);
+    uint64_t pages = image_pages(&img), first = pith_slot_alloc_range(pages), slot = first;
+    UT_EQ(elf_load(child_elf, &img, vspace, untyped, PITH_SLOT_CSPACE, &slot, first + pages, SCRATCH_VA, &entry),
+          ELF_OK);
     UT_EQ(entry, img.entry);
+    UT_EQ(slot, first + pages);                         /* every page's frame in the slots given */
     /* A stack page, a thread in that space sharing our capabilities, an endpoint to answer on. */
     uint64_t stack = pith_retype(untyped, PITH_OBJ_FRAME, 0);
     UT_ASSERT(stack);
@@ -71,12 +83,21 @@ UTEST(elf_load_errors)
     struct elf_image img;
     uint64_t vspace, untyped, entry = 0;
     UT_EQ(elf_parse(child_elf, size, &img), ELF_OK);
+    uint64_t pages = image_pages(&img), first = pith_slot_alloc_range(3 * pages), slot = first;
     /* 8 KiB of untyped: a frame and a page table at most, not the whole program. */
     UT_ASSERT(fresh_space(&vspace, &untyped, 13));
-    UT_EQ(elf_load(child_elf, &img, vspace, untyped, SCRATCH_VA + 0x10000, &entry), ELF_E_NO_MEMORY);
+    UT_EQ(elf_load(child_elf, &img, vspace, untyped, PITH_SLOT_CSPACE, &slot, first + pages, SCRATCH_VA + 0x200000,
+                   &entry), ELF_E_NO_MEMORY);
+    /* Slots for all but the last page. */
+    UT_ASSERT(fresh_space(&vspace, &untyped, 20));
+    slot = first + pages;
+    UT_EQ(elf_load(child_elf, &img, vspace, untyped, PITH_SLOT_CSPACE, &slot, first + 2 * pages - 1,
+                   SCRATCH_VA + 0x400000, &entry), ELF_E_NO_MEMORY);
     /* A target that is not an address space. */
     uint64_t not_a_space = make_object(PITH_OBJ_NOTIFICATION, 0);
     UT_ASSERT(fresh_space(&vspace, &untyped, 20));
-    UT_EQ(elf_load(child_elf, &img, not_a_space, untyped, SCRATCH_VA + 0x20000, &entry), ELF_E_MAP);
+    slot = first + 2 * pages;
+    UT_EQ(elf_load(child_elf, &img, not_a_space, untyped, PITH_SLOT_CSPACE, &slot, first + 3 * pages,
+                   SCRATCH_VA + 0x600000, &entry), ELF_E_MAP);
     UT_EQ(entry, 0);
 }

@@ -336,3 +336,77 @@ UTEST(memmap_every_error)
     UT_EQ(mapped(b, MM_B, 2), 0);
     UT_EQ(cap_type(PITH_SLOT_CSPACE, ro, NULL), PITH_OBJ_NULL);
 }
+
+static long map_frames(uint64_t vspace, uint64_t cnode, uint64_t first, uint64_t va, uint64_t count,
+                       uint64_t rights)
+{
+    return pith_invoke4(vspace, PITH_VSPACE_MAP_FRAMES, cnode | first << 32, va, count, rights);
+}
+
+/*
+ * Frames mapped in place, a run per invocation: the capabilities (here in
+ * another CNode) hold the mappings themselves, as after PITH_FRAME_MAP,
+ * and every error, nothing mapped on any of them.
+ */
+UTEST(memmap_map_frames_in_place)
+{
+    uint64_t b = make_object(PITH_OBJ_VSPACE, 0), cn = make_object(PITH_OBJ_CNODE, 3);
+    uint64_t ep = make_object(PITH_OBJ_ENDPOINT, 0), spare = make_object(PITH_OBJ_FRAME, 0);
+    uint64_t mine = frames_at(MM_A + 0x60000, 1);
+    UT_ASSERT(b && cn && ep && spare && mine);
+    /* cn: 0-1 frames, 2 a read-only frame, 3 an endpoint, 4-7 empty. */
+    UT_EQ(pith_invoke4(test_untyped, PITH_UNTYPED_RETYPE, PITH_OBJ_FRAME, cn, 0, 2), PITH_OK);
+    UT_EQ(pith_invoke4(cn, PITH_CNODE_COPY, 2, spare, PITH_RIGHT_READ, 0), PITH_OK);
+    UT_EQ(pith_invoke4(cn, PITH_CNODE_COPY, 3, ep, PITH_RIGHTS_ALL, 0), PITH_OK);
+    UT_EQ(tables_for(b, MM_B, 4), PITH_OK);
+    uint64_t cnode_slots = 1ull << pith_bootinfo->cspace_slot_bits;
+    const uint64_t R = PITH_RIGHT_READ;
+    struct { uint64_t vs, cn, first, va, count, rights; long err; } cases[] = {
+        { b, cn, 0, MM_B, 0, R, PITH_E_INVALID_ARG },                          /* no pages */
+        { b, cn, 0, MM_B, PITH_MAP_MAX_PAGES + 1, R, PITH_E_INVALID_ARG },
+        { b, cn, 0, MM_B, 2, PITH_RIGHT_WRITE, PITH_E_INVALID_ARG },           /* no read */
+        { b, cn, 0, MM_B, 2, RW | PITH_RIGHT_EXEC, PITH_E_INVALID_ARG },
+        { b, cn, 0, MM_B, 2, R | PITH_RIGHT_GRANT, PITH_E_INVALID_ARG },
+        { b, 0, 0, MM_B, 2, R, PITH_E_SLOT_EMPTY },                            /* the CNode */
+        { b, ep, 0, MM_B, 2, R, PITH_E_WRONG_TYPE },
+        { b, cnode_slots, 0, MM_B, 2, R, PITH_E_SLOT_RANGE },
+        { b, cn, 8, MM_B, 1, R, PITH_E_SLOT_RANGE },                           /* its slots */
+        { b, cn, 7, MM_B, 2, R, PITH_E_SLOT_RANGE },
+        { b, cn, 4, MM_B, 1, R, PITH_E_SLOT_EMPTY },                           /* the frames */
+        { b, cn, 0, MM_B, 4, R, PITH_E_WRONG_TYPE },
+        { b, cn, 2, MM_B, 1, RW, PITH_E_NO_RIGHTS },
+        { b, PITH_SLOT_CSPACE, mine, MM_B, 1, R, PITH_E_MAPPED },               /* already mapped */
+        { b, cn, 0, MM_B + 8, 2, R, PITH_E_ALIGNMENT },                        /* the address */
+        { b, cn, 0, 0x7f8000000000ull - 4096, 2, R, PITH_E_INVALID_ARG },
+        { b, cn, 0, 0xffff800000000000ull, 1, R, PITH_E_INVALID_ARG },
+        { b, cn, 0, MM_B + 0x40000000, 2, R, PITH_E_NO_TABLE },
+        { spare, cn, 0, MM_B, 2, R, PITH_E_BAD_INVOCATION },
+    };
+    for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        long err = map_frames(cases[i].vs, cases[i].cn, cases[i].first, cases[i].va, cases[i].count,
+                              cases[i].rights);
+        if (err != cases[i].err)
+            printf("  case %u\n", i);
+        UT_EQ(err, cases[i].err);
+    }
+    UT_EQ(mapped(b, MM_B, 4), 0);
+    /* Two pages in one invocation; a third where one is taken maps nothing. */
+    UT_EQ(map_frames(b, cn, 0, MM_B, 2, RW), PITH_OK);
+    UT_EQ(mapped(b, MM_B, 4), 0x3);
+    UT_EQ(map_frames(b, cn, 0, MM_B + 2 * 4096, 2, R), PITH_E_MAPPED);   /* the capabilities hold mappings */
+    UT_EQ(map_frames(b, cn, 2, MM_B + 4096, 1, R), PITH_E_MAPPED);       /* the place is taken */
+    UT_EQ(map_frames(b, cn, 2, MM_B + 2 * 4096, 1, R), PITH_OK);
+    UT_EQ(mapped(b, MM_B, 4), 0x7);
+    /* In our own space too: what one page holds is the frame's. */
+    UT_EQ(tables_for(PITH_SLOT_VSPACE, MM_B + 0x3000000, 1), PITH_OK);
+    UT_EQ(map_frames(PITH_SLOT_VSPACE, PITH_SLOT_CSPACE, spare, MM_B + 0x3000000, 1, RW), PITH_OK);
+    *(volatile uint64_t *)(MM_B + 0x3000000) = 0x5a5a;
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_REVOKE_RANGE, spare, 1, PITH_REVOKE_UNMAP, 0), PITH_OK);
+    UT_EQ(mapped(PITH_SLOT_VSPACE, MM_B + 0x3000000, 1), 0);
+    UT_EQ(mapped(b, MM_B + 2 * 4096, 1), 0);                             /* its copy in cn: revoked */
+    /* Unmapping the range in cn lets the frames be mapped again. */
+    UT_EQ(pith_invoke4(cn, PITH_CNODE_REVOKE_RANGE, 0, 2, PITH_REVOKE_UNMAP, 0), PITH_OK);
+    UT_EQ(mapped(b, MM_B, 4), 0);
+    UT_EQ(map_frames(b, cn, 0, MM_B + 4096, 2, R), PITH_OK);
+    UT_EQ(mapped(b, MM_B, 4), 0x6);
+}

@@ -53,9 +53,15 @@ static uint64_t *walk_create(uint64_t va, int level)
     return &table[INDEX(va, level)];
 }
 
-/* Maps [va, va+size) to pa using the largest pages alignment allows. */
+/*
+ * Maps [va, va+size) to pa using the largest pages alignment allows.  The
+ * table of the last entry is kept while the next is of the same size and
+ * in the same table: a walk per table, not per page (thousands at boot).
+ */
 static void map_range(uint64_t va, uint64_t pa, uint64_t size, uint64_t flags)
 {
+    uint64_t *table = NULL;
+    int table_level = -1;
     while (size) {
         int level = 0;
         for (int l = cpu.pdpe1gb ? 2 : 1; l > 0; l--) {
@@ -66,7 +72,11 @@ static void map_range(uint64_t va, uint64_t pa, uint64_t size, uint64_t flags)
             }
         }
         uint64_t step = 1ull << LEVEL_SHIFT(level);
-        *walk_create(va, level) = pa | flags | (level ? PTE_PS : 0);
+        if (!table || level != table_level || !(va & ((1ull << LEVEL_SHIFT(level + 1)) - 1))) {
+            table = walk_create(va, level) - INDEX(va, level);
+            table_level = level;
+        }
+        table[INDEX(va, level)] = pa | flags | (level ? PTE_PS : 0);
         va += step;
         pa += step;
         size -= step;

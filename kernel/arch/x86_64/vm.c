@@ -137,6 +137,21 @@ int vm_map_table(const struct cap *vs, struct cap *pt, uint64_t vaddr)
     return PITH_OK;
 }
 
+/* The entry e for frame at vaddr, with the mapping's rights; the capability records the mapping. */
+static void set_pte(uint64_t *e, struct cap *frame, uint64_t vaddr, uint8_t rights, uint32_t asid)
+{
+    uint64_t pte = vm_object_phys(frame) | PTE_P | PTE_U;
+    if (rights & PITH_RIGHT_WRITE)
+        pte |= PTE_W;
+    if (!(rights & PITH_RIGHT_EXEC))
+        pte |= PTE_NX;
+    if (frame->flags & CAP_FLAG_DEVICE)
+        pte |= PTE_PCD | PTE_PWT;       /* device registers: uncached */
+    *e = pte;
+    frame->w0 = vaddr;
+    frame->w1 = asid;
+}
+
 int vm_map_frame(const struct cap *vs, struct cap *frame, uint64_t vaddr, uint8_t rights)
 {
     if (vs->type != PITH_OBJ_VSPACE || frame->type != PITH_OBJ_FRAME)
@@ -162,17 +177,36 @@ int vm_map_frame(const struct cap *vs, struct cap *frame, uint64_t vaddr, uint8_
         return PITH_E_NO_TABLE;
     if (*e & PTE_P)
         return PITH_E_MAPPED;
-    uint64_t pte = vm_object_phys(frame) | PTE_P | PTE_U;
-    if (rights & PITH_RIGHT_WRITE)
-        pte |= PTE_W;
-    if (!(rights & PITH_RIGHT_EXEC))
-        pte |= PTE_NX;
-    if (frame->flags & CAP_FLAG_DEVICE)
-        pte |= PTE_PCD | PTE_PWT;       /* device registers: uncached */
-    *e = pte;
-    frame->w0 = vaddr;
-    frame->w1 = asid;
+    set_pte(e, frame, vaddr, rights, asid);
     return PITH_OK;
+}
+
+/*
+ * The last-level table entry of each page of a range, walked to once per
+ * table rather than once per page: *pt is the table of the previous page
+ * (NULL at first), kept while vaddr stays within its 2 MiB.  NULL if a
+ * table on the way is missing.
+ */
+static uint64_t *range_entry(uint64_t *pml4, uint64_t vaddr, uint64_t **pt)
+{
+    if (!*pt || (vaddr & ((1ull << LEVEL_SHIFT(1)) - 1)) == 0) {
+        unsigned level;
+        uint64_t *e = walk(pml4, vaddr, 0, &level);
+        *pt = level == 0 ? e - INDEX(vaddr, 0) : NULL;
+        if (!*pt)
+            return NULL;
+    }
+    return &(*pt)[INDEX(vaddr, 0)];
+}
+
+void vm_map_range(const struct cap *vs, struct slot *frames, uint64_t count, uint64_t vaddr, uint8_t rights)
+{
+    uint64_t *pml4 = (uint64_t *)vs->obj, *pt = NULL;
+    uint32_t asid = vspace_asid(pml4);
+    for (uint64_t i = 0; i < count; i++) {
+        uint64_t va = vaddr + i * PAGE_SIZE;
+        set_pte(range_entry(pml4, va, &pt), &frames[i].cap, va, rights, asid);
+    }
 }
 
 void vm_unmap(struct cap *c)
@@ -211,13 +245,12 @@ int vm_range_check(const struct cap *vs, uint64_t vaddr, uint64_t count)
     /* count is at most PITH_MAP_MAX_PAGES: no overflow */
     if (!user_range(vaddr, 0) || !user_range(vaddr + (count - 1) * PAGE_SIZE, 0))
         return PITH_E_INVALID_ARG;
-    uint64_t *pml4 = (uint64_t *)vs->obj;
+    uint64_t *pml4 = (uint64_t *)vs->obj, *pt = NULL;
     if (!vspace_asid(pml4))
         return PITH_E_NO_MEMORY;
     for (uint64_t i = 0; i < count; i++) {
-        unsigned level;
-        uint64_t *e = walk(pml4, vaddr + i * PAGE_SIZE, 0, &level);
-        if (level != 0)
+        uint64_t *e = range_entry(pml4, vaddr + i * PAGE_SIZE, &pt);
+        if (!e)
             return PITH_E_NO_TABLE;
         if (*e & PTE_P)
             return PITH_E_MAPPED;

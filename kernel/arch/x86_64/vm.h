@@ -39,6 +39,8 @@ void vm_unmap(struct cap *c);                   /* frame or page table; harmless
  * page (count 1-64); A and D are cleared.
  */
 int vm_range_check(const struct cap *vspace, uint64_t vaddr, uint64_t count);
+/* Maps count frames (checked: frames, unmapped, with the rights) on a range vm_range_check passed. */
+void vm_map_range(const struct cap *vspace, struct slot *frames, uint64_t count, uint64_t vaddr, uint8_t rights);
 int vm_ad_bits(const struct cap *vspace, uint64_t vaddr, unsigned count, uint64_t out[3]);
 
 /* Drops one user page's TLB entry wherever the address space may be cached. */
