@@ -44,7 +44,7 @@ static const uint16_t labels[] = {
     PITH_LOG_WRITE, PITH_LOG_READ, PITH_TCB_SET_AFFINITY, PITH_TCB_BUDGET, PITH_VSPACE_MAP,
     PITH_VSPACE_GRANT, PITH_VSPACE_AD_BITS, PITH_CNODE_REVOKE_RANGE, PITH_CNODE_COMPARE,
     PITH_EXT_LOAD, PITH_EXT_SET_MAP, PITH_EXT_ATTACH, PITH_EXT_DETACH, PITH_EXT_INFO, PITH_EXT_SET_POOL,
-    PITH_TCB_INTERRUPT, PITH_TCB_READ_ALL_REGISTERS, PITH_TCB_WRITE_ALL_REGISTERS,
+    PITH_TCB_INTERRUPT, PITH_TCB_READ_ALL_REGISTERS, PITH_TCB_WRITE_ALL_REGISTERS, PITH_VSPACE_MAP_FRAMES,
     0 /* no such label */,
 };
 #define NLABELS (sizeof labels / sizeof labels[0])
@@ -58,7 +58,7 @@ static const char *const label_names[NLABELS] = {
     "group_remove", "group_set_mode", "log_write", "log_read", "tcb_set_affinity", "tcb_budget",
     "vspace_map", "vspace_grant", "vspace_ad_bits", "cnode_revoke_range", "cnode_compare",
     "ext_load", "ext_set_map", "ext_attach", "ext_detach", "ext_info", "ext_set_pool",
-    "tcb_interrupt", "tcb_read_all_registers", "tcb_write_all_registers", "bad_label",
+    "tcb_interrupt", "tcb_read_all_registers", "tcb_write_all_registers", "vspace_map_frames", "bad_label",
 };
 /* The object kind each label is meant for (to aim at the right slot half the time). */
 static const uint8_t label_type[NLABELS] = {
@@ -72,7 +72,7 @@ static const uint8_t label_type[NLABELS] = {
     PITH_OBJ_LOG, PITH_OBJ_LOG, PITH_OBJ_TCB, PITH_OBJ_TCB, PITH_OBJ_VSPACE, PITH_OBJ_VSPACE,
     PITH_OBJ_VSPACE, PITH_OBJ_CNODE, PITH_OBJ_CNODE, PITH_OBJ_EXTENSION, PITH_OBJ_EXTENSION,
     PITH_OBJ_EXTENSION, PITH_OBJ_EXTENSION, PITH_OBJ_EXTENSION, PITH_OBJ_EXTENSION,
-    PITH_OBJ_TCB, PITH_OBJ_TCB, PITH_OBJ_TCB, PITH_OBJ_ENDPOINT,
+    PITH_OBJ_TCB, PITH_OBJ_TCB, PITH_OBJ_TCB, PITH_OBJ_VSPACE, PITH_OBJ_ENDPOINT,
 };
 #define NSYSCALLS 13                    /* -1..-12 and one unknown number */
 #define NOPS (NLABELS + NSYSCALLS)
@@ -212,6 +212,11 @@ static void plausible(struct shared *s, uint16_t label, uint64_t *w)
         w[0] = rnd(s) & 1 ? S_FRAME : any_slot; w[1] = va; w[2] = S_CNODE | free_slot << 32;
         w[3] = 1 + rnd(s) % 2;
         w[3] |= (uint64_t)(rnd(s) % 4 ? PITH_RIGHT_READ | (rnd(s) % 2) * PITH_RIGHT_WRITE : rnd(s) % 32) << 16;
+        break;
+    case PITH_VSPACE_MAP_FRAMES:    /* a run of the sandbox's slots, any of them a frame or not */
+        w[0] = (rnd(s) & 1 ? S_CNODE : any_slot) | (uint64_t)(rnd(s) & 1 ? S_FRAME : any_slot) << 32;
+        w[1] = va; w[2] = rnd(s) % 8 ? rnd(s) % 4 : rnd(s) % 1024;
+        w[3] = rnd(s) % 4 ? PITH_RIGHT_READ | (rnd(s) % 2) * PITH_RIGHT_WRITE : rnd(s) % 32;
         break;
     case PITH_VSPACE_AD_BITS:
         w[0] = va; w[1] = rnd(s) % 66;
