@@ -319,14 +319,23 @@ UTEST(smp_sleep_on_another_cpu)
 {
     if (skip_unless_smp("timers on another CPU"))
         return;
-    sleeper_done = 0;
-    uint64_t t = make_thread(sleeper, 20000000, 120);
-    UT_ASSERT(t);
-    UT_EQ(set_affinity(t, 1), PITH_OK);
-    UT_EQ(pith_invoke4(t, PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);
-    while (!sleeper_done)
-        pith_sleep_ns(1000000);
-    UT_ASSERT(slept_ns >= 20000000);
-    UT_ASSERT(slept_ns < 20000000 + 50000000ull);   /* the plain-emulation bound of test_time.c */
-    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, t, 0, 0, 0), PITH_OK);
+    /*
+     * Under plain emulation a busy host may not run the other CPU's thread
+     * for longer than the bound, so up to three sleeps: one must end in
+     * time, and none early.
+     */
+    bool in_time = false;
+    for (int attempt = 0; attempt < 3 && !in_time; attempt++) {
+        sleeper_done = 0;
+        uint64_t t = make_thread(sleeper, 20000000, 120);
+        UT_ASSERT(t);
+        UT_EQ(set_affinity(t, 1), PITH_OK);
+        UT_EQ(pith_invoke4(t, PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);
+        while (!sleeper_done)
+            pith_sleep_ns(1000000);
+        UT_ASSERT(slept_ns >= 20000000);
+        in_time = slept_ns < 20000000 + 50000000ull;    /* the plain-emulation bound of test_time.c */
+        UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, t, 0, 0, 0), PITH_OK);
+    }
+    UT_ASSERT(in_time);
 }

@@ -77,9 +77,16 @@ static bool start_one(uint32_t apic, unsigned n)
     started = 0;
     apic_send_init(apic);
     delay_ns(10000000);
+    /*
+     * Hardware starts a CPU within microseconds of the startup IPI.  Under
+     * plain emulation each CPU is a host thread that a busy host may not
+     * run for a while, so the second wait is long (it costs nothing when
+     * the CPU starts, and a CPU that starts after we gave up would run
+     * unaccounted for).
+     */
     for (int i = 0; i < 2; i++) {
         apic_send_startup(apic, SMP_TRAMPOLINE);
-        if (wait_started(i == 0 ? 1000000 : 100000000))
+        if (wait_started(i == 0 ? 1000000 : 2000000000))
             return true;
     }
     return false;
