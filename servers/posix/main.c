@@ -222,7 +222,8 @@ int main(void)
         printf("posix: cannot publish /svc/posix (error %#lx)\n", err);
         return 1;
     }
-    printf("posix: serving /svc/posix: %d MiB for processes\n", (chunks_total << CHUNK_BITS) >> 20);
+    printf("posix: serving /svc/posix: %d MiB for processes (%lu TSC ticks after reset)\n",
+           (chunks_total << CHUNK_BITS) >> 20, pith_rdtsc());
     serve();
     return 1;
 }

@@ -76,6 +76,7 @@
 #define WOULD_BLOCK (-200000l)
 #define SUN_OFF     2                   /* sun_path's offset in struct sockaddr_un */
 #define SUN_MAX     110                 /* sizeof (struct sockaddr_un) */
+#define RING_VA     0x630000000ull      /* the sockets' rings, one after another by slot */
 
 enum { U_CLOSED, U_LISTEN, U_CONN };   /* a connection's state (Linux's TCP_CLOSE, TCP_LISTEN, TCP_ESTABLISHED) */
 
@@ -114,7 +115,7 @@ struct usock {
     uint32_t bytes, tail;               /* the ring: bytes queued, where the next goes */
     uint16_t mhead, nmsgs;
     struct umsg msgs[UQ_MSGS];
-    char ring[UQ_BYTES];
+    char *ring;                         /* UQ_BYTES at RING_VA: made at the slot's first use, kept */
 };
 
 /* Descriptors passed with a message: their open file descriptions, one reference each. */
@@ -161,11 +162,37 @@ static struct usock *peer_of(const struct usock *s)
     return sock_at(s->peer, s->peer_gen);
 }
 
+/*
+ * The ring of socket slot i: UQ_BYTES of our own memory mapped at RING_VA,
+ * made when the slot is first used and kept for its later sockets, so
+ * that the personality's start makes none of it (a megabyte of zeroed
+ * BSS is a million instructions of boot) and only slots in use cost it.
+ */
+static char *ring_make(int i)
+{
+    static uint64_t slots[USOCK_MAX];
+    uint64_t pages = UQ_BYTES / PAGE, va = RING_VA + (uint64_t)i * UQ_BYTES;
+    if (!slots[i] && !(slots[i] = pith_slot_alloc_range(pages)))
+        return NULL;
+    if (pith_invoke4(PITH_SLOT_UNTYPED, PITH_UNTYPED_RETYPE, PITH_OBJ_FRAME, PITH_SLOT_CSPACE, slots[i], pages))
+        return NULL;
+    for (uint64_t k = 0; k < pages; k++)
+        if (pith_map_page(slots[i] + k, va + k * PAGE, PITH_RIGHT_READ | PITH_RIGHT_WRITE, 0)) {
+            for (uint64_t j = 0; j < pages; j++)            /* the slots free for a later try */
+                pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, slots[i] + j, 0, 0, 0);
+            return NULL;
+        }
+    return (char *)va;
+}
+
+/* A free socket slot with its ring; -1: none (all in use, or no memory for a ring). */
 static int sock_alloc(uint8_t type, struct lproc *p)
 {
     for (int i = 0; i < USOCK_MAX; i++)
         if (!socks[i].used) {
             struct usock *s = &socks[i];
+            if (!s->ring && !(s->ring = ring_make(i)))
+                return -1;
             memset(s, 0, offsetof(struct usock, ring));     /* the ring needs no clearing */
             s->used = true, s->type = type, s->gen = ++next_gen, s->peer = s->name = -1;
             s->addr.len = SUN_OFF, s->addr.b[0] = L_AF_UNIX;
