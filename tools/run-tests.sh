@@ -14,13 +14,15 @@
 #      e2fsck, through the shell and under kills (tests/system/fs.sh)
 #   8. posix: static Linux programs through the POSIX personality, their
 #      output compared with the host's (tests/system/posix.sh)
+#   8b. busybox: busybox's own testsuite, on the host and under Pith, compared
+#      test by test (tests/system/busybox.sh)
 #   9. net: two machines on a QEMU socket network: the virtio-net driver,
 #      the lwIP network server, ping, UDP, TCP (tests/system/net.sh)
 # The in-system run is two suites: the kernel's own (tests/kernel/), then
 # the user-level one (tests/user/), which the kernel starts as init.
 # Every test prints one "TEST PASS|FAIL name" line; the last line is
 # "N passed, N failed".  Exit status: 0 only if nothing failed.
-# TEST_ONLY="host kernel scenarios runtime base storage fs posix net netipc" (any of them) runs only
+# TEST_ONLY="host kernel scenarios runtime base storage fs posix busybox net netipc" (any of them) runs only
 # those groups; everything by default.
 # Logs of every boot are kept under build/test-logs/.
 set -u
@@ -38,7 +40,7 @@ else
 fi
 rm -rf "$LOGS"
 mkdir -p "$LOGS"
-only=${TEST_ONLY:-host kernel scenarios runtime base storage fs posix net netipc}
+only=${TEST_ONLY:-host kernel scenarios runtime base storage fs posix busybox net netipc}
 wanted() { case " $only " in *" $1 "*) return 0 ;; esac; return 1; }
 
 passed=0
@@ -159,6 +161,11 @@ if wanted posix; then
     . tests/system/posix.sh
 fi
 
+if wanted busybox; then
+    echo "== busybox's own testsuite (host and Pith, compared test by test)"
+    . tests/system/busybox.sh
+fi
+
 if wanted net; then
     echo "== network (virtio-net driver, lwIP server, two nodes on a socket network)"
     . tests/system/net.sh
@@ -175,5 +182,6 @@ if [ $failed -gt 0 ]; then
     printf '  %s\n' "${failures[@]}"
     echo "logs: $LOGS/"
 fi
+[ -s "$LOGS/busybox.summary" ] && cat "$LOGS/busybox.summary"
 echo "$passed passed, $failed failed"
 [ $failed = 0 ]
