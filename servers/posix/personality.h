@@ -76,6 +76,7 @@ struct ofile {
     uint64_t pos;                       /* files: byte offset; directories: readdir cookie */
                                         /* (sockets: ino is the network server's socket number) */
     char path[256];
+    bool unlinked;                      /* files: unlinked while open, now path in /.unlinked (paths.c) */
 };
 
 struct fd {
@@ -254,6 +255,8 @@ void files_init(struct lproc *p);
 void files_close_all(struct lproc *p);
 struct ofile *ofile_new(uint8_t kind, uint32_t flags);
 void ofile_drop(struct ofile *of);
+struct ofile *ofile_of_file(uint32_t ino, uint32_t gen);
+void ofile_unlinked(uint32_t ino, uint32_t gen, const char *path);
 long fd_new(struct lproc *p, struct ofile *of, int from, bool cloexec);
 
 /* pipe.c */
