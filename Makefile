@@ -388,6 +388,23 @@ test: posix-tests
 bench: posix-tests $(POSIX_ELF) $(SHELL_ELF) $(CONSOLE_ELF) $(KVD_ELF) $(MANIFEST)
 # <<< the POSIX personality <<<
 
+# >>> busybox's own testsuite (tests/system/busybox.sh, docs/testing.md) >>>
+# The testsuite/ of busybox 1.35.0 and busybox-static's build configuration,
+# from Debian's archive, sha256 pinned (tools/busybox-tests-fetch.sh).
+# make test runs a subset of its applet groups on the host and under Pith;
+# make busybox-tests runs every group (BUSYBOX_GROUPS="sed tar": those).
+BUSYBOX_TESTS_DIR := $(BUILD)/busybox-tests
+$(BUSYBOX_TESTS_DIR)/.unpacked: tools/busybox-tests-fetch.sh
+	$(Q)tools/need.sh busybox-tests
+	$(Q)tools/busybox-tests-fetch.sh $(BUSYBOX_TESTS_DIR)
+	$(Q)touch $@
+test: $(BUSYBOX_TESTS_DIR)/.unpacked
+.PHONY: busybox-tests
+busybox-tests: need-test $(BUSYBOX_TESTS_DIR)/.unpacked
+	$(Q)$(MAKE) --no-print-directory $(KERNEL_BIN) $(MODULES)
+	$(Q)BUILD=$(BUILD) TEST_ONLY=busybox BUSYBOX_GROUPS="$(or $(BUSYBOX_GROUPS),all)" tools/run-tests.sh
+# <<< busybox's own testsuite <<<
+
 # >>> the memory manager at boot (servers/memd/, docs/memory.md) >>>
 # init starts memd before anything in the manifest: every boot of init carries it.
 MEMD_ELF := $(BUILD)/user/memd.elf

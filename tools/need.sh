@@ -1,5 +1,5 @@
 #!/bin/sh
-# Usage: need.sh build|test|bench|musl|e2fs|posix|lwip
+# Usage: need.sh build|test|bench|musl|e2fs|posix|lwip|busybox-tests
 # Makes sure the host tools a target needs exist.  As root, installs the
 # missing Debian packages with apt-get; otherwise stops with one line that
 # names the exact command to run.
@@ -23,6 +23,8 @@ case $what in
     musl) list="" ;;
     # lwIP's source from Debian's archive (tools/lwip-fetch.sh): xz, and curl unless wget is here.
     lwip) list="xz:xz-utils"; command -v wget >/dev/null 2>&1 || list="$list curl:curl" ;;
+    # busybox's testsuite from Debian's archive (tools/busybox-tests-fetch.sh): bzip2, xz, and curl unless wget is here.
+    busybox-tests) list="bzip2:bzip2 xz:xz-utils"; command -v wget >/dev/null 2>&1 || list="$list curl:curl" ;;
     *) echo "need.sh: unknown target '$what'" >&2; exit 2 ;;
 esac
 # The pinned QEMU (tools/qemu-fetch.sh) is fetched from Debian's archive

@@ -14,6 +14,8 @@
 #      e2fsck, through the shell and under kills (tests/system/fs.sh)
 #   8. posix: static Linux programs through the POSIX personality, their
 #      output compared with the host's (tests/system/posix.sh)
+#   8b. busybox: busybox's own testsuite, on the host and under Pith, compared
+#      test by test (tests/system/busybox.sh)
 #   9. net: two machines on a QEMU socket network: the virtio-net driver,
 #      the lwIP network server, ping, UDP, TCP (tests/system/net.sh)
 # Groups are cut into units (the scenarios group into four), and two run at
@@ -23,7 +25,7 @@
 # the user-level one (tests/user/), which the kernel starts as init.
 # Every test prints one "TEST PASS|FAIL name" line; the last line is
 # "N passed, N failed".  Exit status: 0 only if nothing failed.
-# TEST_ONLY="host kernel scenarios runtime base storage fs posix net netipc" (any of them) runs only
+# TEST_ONLY="host kernel scenarios runtime base storage fs posix busybox net netipc" (any of them) runs only
 # those groups; everything by default.
 # Logs of every boot are kept under build/test-logs/.
 set -u
@@ -41,7 +43,7 @@ else
 fi
 rm -rf "$LOGS"
 mkdir -p "$LOGS"
-only=${TEST_ONLY:-host kernel scenarios runtime base storage fs posix net netipc}
+only=${TEST_ONLY:-host kernel scenarios runtime base storage fs posix busybox net netipc}
 wanted() { case " $only " in *" $1 "*) return 0 ;; esac; return 1; }
 
 passed=0
@@ -148,6 +150,7 @@ unit_base() { echo "== base system (init, names, processes, console, shell)"; . 
 unit_storage() { echo "== storage (PCI server, virtio-blk driver, block protocol)"; . tests/system/storage.sh; }
 unit_fs() { echo "== file system (ext2 through the file server, kills, refusals)"; . tests/system/fs.sh; }
 unit_posix() { echo "== POSIX personality (static Linux programs, compared with the host)"; . tests/system/posix.sh; }
+unit_busybox() { echo "== busybox's own testsuite (host and Pith, compared test by test)"; . tests/system/busybox.sh; }
 unit_net() { echo "== network (virtio-net driver, lwIP server, two nodes on a socket network)"; . tests/system/net.sh; }
 unit_netipc() {
     echo "== network IPC (three machines: remote kv calls both ways, a wrong key, a node killed mid-call)"
@@ -158,10 +161,10 @@ unit_netipc() {
 # Every unit boots its own machines and writes only its own logs, so two
 # can run at once.
 units="host:host kernel:kernel scenarios:scenarios smp:scenarios variants:scenarios grub:scenarios
-       runtime:runtime base:base storage:storage fs:fs posix:posix net:net netipc:netipc"
+       runtime:runtime base:base storage:storage fs:fs posix:posix busybox:busybox net:net netipc:netipc"
 # The order in which idle workers take them: longest first, so that the
 # last unit to finish is a short one.
-longest_first="smp variants posix kernel grub fs host base scenarios net netipc storage runtime"
+longest_first="smp variants posix kernel busybox grub fs host base scenarios net netipc storage runtime"
 
 # Runs one unit in a subshell of its own; its output and counts go to files.
 run_unit() {                # run_unit NAME
@@ -221,5 +224,6 @@ if [ $failed -gt 0 ]; then
     printf '  %s\n' "${failures[@]}"
     echo "logs: $LOGS/"
 fi
+[ -s "$LOGS/busybox.summary" ] && cat "$LOGS/busybox.summary"
 echo "$passed passed, $failed failed"
 [ $failed = 0 ]

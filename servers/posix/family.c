@@ -175,12 +175,13 @@ SYSCALL(execve)
         return err;
     if (!strcmp(path, "/proc/self/exe"))
         strcpy(path, p->exe);
-    static char args[8192], envs[8192];
+    /* 32 KiB of strings each: a shell's exported variables reach tens of KiB (busybox's testsuite: 10). */
+    static char args[32768], envs[32768];
     uint64_t alen, elen;
-    long argc = gather(p, a1, args, sizeof args, &alen, 63);
+    long argc = gather(p, a1, args, sizeof args, &alen, 255);
     if (argc < 0)
         return argc;
-    long envc = gather(p, a2, envs, sizeof envs, &elen, 63 - (int)argc);
+    long envc = gather(p, a2, envs, sizeof envs, &elen, 255 - (int)argc);
     if (envc < 0)
         return envc;
     struct lproc *c;

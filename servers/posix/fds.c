@@ -31,6 +31,25 @@ struct ofile *ofile_new(uint8_t kind, uint32_t flags)
     return NULL;
 }
 
+/* An open file description of the file ino/gen still in use, or NULL. */
+struct ofile *ofile_of_file(uint32_t ino, uint32_t gen)
+{
+    for (int i = 0; i < OFILE_MAX; i++)
+        if (ofiles[i].refs > 0 && ofiles[i].kind == FD_FILE && ofiles[i].ino == ino && ofiles[i].gen == gen)
+            return &ofiles[i];
+    return NULL;
+}
+
+/* Every open file description of ino/gen: its file unlinked while open, now at path. */
+void ofile_unlinked(uint32_t ino, uint32_t gen, const char *path)
+{
+    for (int i = 0; i < OFILE_MAX; i++)
+        if (ofiles[i].refs > 0 && ofiles[i].kind == FD_FILE && ofiles[i].ino == ino && ofiles[i].gen == gen) {
+            ofiles[i].unlinked = true;
+            strcpy(ofiles[i].path, path);
+        }
+}
+
 void ofile_drop(struct ofile *of)
 {
     if (!of || of->refs <= 0 || --of->refs)
@@ -43,6 +62,8 @@ void ofile_drop(struct ofile *of)
         sock_closed(of);
     else if (of->kind == FD_UNIX)
         unix_closed(of);
+    else if (of->kind == FD_FILE && of->unlinked && !ofile_of_file(of->ino, of->gen))
+        fs_unlink(&fs, of->path);       /* the last close of a file unlinked while open */
 }
 
 struct ofile *ofile_of(struct lproc *p, uint64_t fd)

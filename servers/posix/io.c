@@ -16,6 +16,7 @@
 #include <sys/uio.h>
 
 #define BOUNCE (64 * 1024)
+#define ZERO_MAX (16u << 20)            /* the most one read of /dev/zero gives */
 
 static char bounce[BOUNCE];
 
@@ -57,11 +58,16 @@ static long device_read(struct lproc *p, const struct ofile *of, uint64_t buf, u
     uint8_t minor = devices[of->ino < (uint32_t)DEVICES ? of->ino : 0].minor;
     if (minor == 3)
         return 0;
+    if (minor == 5) {                   /* zeros: the whole read, as Linux (dd bs=1M), up to ZERO_MAX */
+        n = n < ZERO_MAX ? n : ZERO_MAX;
+        memset(bounce, 0, BOUNCE);
+        for (uint64_t done = 0; done < n; done += BOUNCE)
+            if (mem_write(p, buf + done, bounce, n - done < BOUNCE ? n - done : BOUNCE))
+                return -EFAULT;
+        return (long)n;
+    }
     n = n < BOUNCE ? n : BOUNCE;        /* a short read, as Linux's are for these too past a limit */
-    if (minor == 5)
-        memset(bounce, 0, n);
-    else
-        random_bytes(bounce, n);
+    random_bytes(bounce, n);
     return mem_write(p, buf, bounce, n) ? -EFAULT : (long)n;
 }
 

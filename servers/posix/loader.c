@@ -16,7 +16,7 @@
 
 #define HEAD_BYTES 4096                 /* the program headers must be in the first page */
 #define IMAGE_MIN_PAGES 128             /* read-only segments shared from this size (half a chunk) */
-#define ARGS_MAX 64                     /* argv + envp entries */
+#define ARGS_MAX 256                    /* argv + envp entries */
 /* What a process's memory holds besides its program: CNode, tables, stack, heap room. */
 #define OVERHEAD_BYTES ((1ull << LPROC_CNODE_BITS) * 64 + (STACK_PAGES + 64) * PAGE)
 
@@ -71,7 +71,9 @@ static uint64_t push(struct lproc *p, uint64_t *sp, const void *data, uint64_t l
 static long build_stack(struct lproc *p, const char *const *argv, int argc, const char *const *envp, int envc,
                         uint64_t phdr, uint64_t phnum, uint64_t entry, uint64_t vdso, uint64_t *sp_out)
 {
-    uint64_t sp = STACK_TOP, argp[ARGS_MAX], envpp[ARGS_MAX];
+    /* Static, as the server loads one program at a time: 4 KiB is too much for its stack. */
+    static uint64_t argp[ARGS_MAX], envpp[ARGS_MAX];
+    uint64_t sp = STACK_TOP;
     long err = 0;
     uint64_t execfn = push(p, &sp, p->exe, strlen(p->exe) + 1, &err);
     for (int i = argc - 1; i >= 0; i--)
@@ -112,7 +114,7 @@ static long build_stack(struct lproc *p, const char *const *argv, int argc, cons
 long load_program(struct lproc *p, const char *path, const char *argv, uint64_t argv_len, const char *envp,
                   uint64_t envp_len, uint64_t *entry, uint64_t *sp)
 {
-    const char *args[ARGS_MAX], *envs[ARGS_MAX];
+    static const char *args[ARGS_MAX], *envs[ARGS_MAX];
     int argc = split(argv, argv_len, args, ARGS_MAX), envc = split(envp, envp_len, envs, ARGS_MAX - 1);
     if (argc < 0 || envc < 0 || argc + envc > ARGS_MAX)
         return POSIX_E_INVALID;

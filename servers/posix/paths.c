@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -110,8 +111,8 @@ SYSCALL(mkdir) { return sys_mkdirat(p, (uint64_t)AT_FDCWD, a0, a1, 0, 0, 0); }
  * mknod: FIFOs (an S_IFIFO inode on /fs, opened as a pipe: pipe.c) and
  * empty regular files.  Device nodes are EPERM, as for a process without
  * CAP_MKNOD: /fs keeps no device numbers, and the devices there are are
- * built in (io.c).  Sockets' nodes are EPERM too (no AF_UNIX binding to
- * give them meaning here).
+ * built in (io.c).  Sockets' nodes are EPERM too (a bound AF_UNIX name is
+ * the personality's own: unix.c).
  */
 SYSCALL(mknodat)
 {
@@ -128,6 +129,31 @@ SYSCALL(mknodat)
 }
 SYSCALL(mknod) { return sys_mknodat(p, (uint64_t)AT_FDCWD, a0, a1, a2, 0, 0); }
 
+/*
+ * Linux (busybox diff and sort unlink their temporary files at once): its
+ * last name is moved to /.unlinked/INO-GEN, which the last close of it
+ * removes (fds.c's ofile_drop).  Other files, and a name of a file with
+ * more, are unlinked at once: 1.  0 if moved, or -errno.
+ */
+static long unlink_open_file(const char *path)
+{
+    uint32_t ino, gen, mode, nlink, uid, gid, at, mt, ct;
+    uint64_t size, blocks;
+    if (fs_lookup(&fs, path, false, &ino, &gen, &mode, &nlink, &uid, &gid, &size, &at, &mt, &ct, &blocks) ||
+        !S_ISREG(mode) || nlink != 1 || !ofile_of_file(ino, gen))
+        return 1;
+    char hidden[64];
+    snprintf(hidden, sizeof hidden, "/.unlinked/%u-%u", ino, gen);
+    uint32_t dino, dgen;
+    long err = fs_mkdir(&fs, "/.unlinked", 0700, &dino, &dgen);
+    if (err && err != FS_E_EXISTS)
+        return fs_errno(err);
+    if ((err = fs_rename(&fs, path, hidden)))
+        return fs_errno(err);
+    ofile_unlinked(ino, gen, hidden);
+    return 0;
+}
+
 SYSCALL(unlinkat)
 {
     char path[256];
@@ -136,9 +162,13 @@ SYSCALL(unlinkat)
     long err = path_resolve(p, a1, (int)a0, path);
     if (err)
         return err;
-    if (!(a2 & AT_REMOVEDIR) && unix_unlink(path))
+    if (a2 & AT_REMOVEDIR)
+        return fs_errno(fs_rmdir(&fs, path));
+    if (unix_unlink(path))
         return 0;                       /* a bound AF_UNIX path (unix.c) */
-    return fs_errno((a2 & AT_REMOVEDIR) ? fs_rmdir(&fs, path) : fs_unlink(&fs, path));
+    if ((err = unlink_open_file(path)) <= 0)
+        return err;
+    return fs_errno(fs_unlink(&fs, path));
 }
 SYSCALL(unlink) { return sys_unlinkat(p, (uint64_t)AT_FDCWD, a0, 0, 0, 0, 0); }
 SYSCALL(rmdir) { return sys_unlinkat(p, (uint64_t)AT_FDCWD, a0, AT_REMOVEDIR, 0, 0, 0); }

@@ -83,6 +83,7 @@ struct ofile {
                                         /* (epoll instances: ino is the instance, epoll.c) */
     uint32_t moves;                     /* sockets: calls on it (epoll's edges; a pipe's are pipe_moves) */
     char path[256];
+    bool unlinked;                      /* files: unlinked while open, now path in /.unlinked (paths.c) */
 };
 
 struct fd {
@@ -266,6 +267,8 @@ void files_init(struct lproc *p);
 void files_close_all(struct lproc *p);
 struct ofile *ofile_new(uint8_t kind, uint32_t flags);
 void ofile_drop(struct ofile *of);
+struct ofile *ofile_of_file(uint32_t ino, uint32_t gen);
+void ofile_unlinked(uint32_t ino, uint32_t gen, const char *path);
 long fd_new(struct lproc *p, struct ofile *of, int from, bool cloexec);
 
 /* pipe.c */

@@ -1,16 +1,67 @@
-/* argc, argv, envp and the auxiliary vector as Linux's kernel lays them out. */
+/*
+ * argc, argv, envp and the auxiliary vector as Linux's kernel lays them out;
+ * then execve of itself with 200 arguments and a 20 KiB environment string
+ * (a shell's exported variables), and a 200 KiB string refused (E2BIG).
+ */
 #include "common.h"
 
 #include <elf.h>
+#include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/auxv.h>
 #include <unistd.h>
 
 extern char **environ;
 extern char _start[];
 
+#define BIG_ARGS 200
+#define BIG_ENV (20 * 1024)
+#define TOO_BIG (200 * 1024)            /* over Linux's 128 KiB a string and Pith's 32 KiB in all */
+
+/* The image run with many arguments and a big environment: are they whole? */
+static int big_run(int argc, char **argv)
+{
+    int whole = argc == BIG_ARGS;
+    for (int i = 2; i < argc; i++)
+        whole &= atoi(argv[i]) == i;
+    const char *v = getenv("BIG");
+    size_t len = v ? strlen(v) : 0;
+    for (size_t i = 0; i < len; i++)
+        whole &= v[i] == 'a' + (char)(i % 26);
+    printf("execve with %d arguments and a %zu-byte environment string: %s\n", argc, len,
+           whole && len == BIG_ENV ? "whole" : "damaged");
+    return 0;
+}
+
+/* execve of itself: a string too big refused, then many arguments and a big environment. */
+static void big_exec(const char *self)
+{
+    static char big[BIG_ENV + 5], too[TOO_BIG], nums[BIG_ARGS][8];
+    static char *args[BIG_ARGS + 1], *envs[2];
+    memcpy(big, "BIG=", 4);
+    for (int i = 0; i < BIG_ENV; i++)
+        big[4 + i] = 'a' + (char)(i % 26);
+    memset(too, 'x', sizeof too - 1);
+    args[0] = (char *)self;
+    args[1] = "big";
+    for (int i = 2; i < BIG_ARGS; i++) {
+        snprintf(nums[i], sizeof nums[i], "%d", i);
+        args[i] = nums[i];
+    }
+    envs[0] = too;
+    printf("execve with a 200 KiB string: %s\n", execve(self, args, envs) < 0 && errno == E2BIG ? "E2BIG" : "?");
+    envs[0] = big;
+    fflush(stdout);
+    execve(self, args, envs);
+    printf("execve with a big environment failed: errno %d\n", errno);
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && !strcmp(argv[1], "big"))
+        return big_run(argc, argv);
     printf("argc %d\n", argc);
     printf("argv[0] %s\n", base_name(argv[0]));
     for (int i = 1; i < argc; i++)
@@ -41,5 +92,7 @@ int main(int argc, char **argv)
     const char *fn = (const char *)getauxval(AT_EXECFN);
     printf("AT_EXECFN %s\n", fn ? base_name(fn) : "(none)");
     printf("stack aligned: %s\n", ((uintptr_t)__builtin_frame_address(0) & 7) == 0 ? "yes" : "no");
-    return 0;
+    fflush(stdout);
+    big_exec(argv[0]);
+    return 1;
 }
