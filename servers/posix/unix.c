@@ -19,6 +19,7 @@
  * again from the thread's saved registers (kick), as poll's are.
  */
 #include "personality.h"
+#include "process.h"
 #include "fs.h"
 
 #include <errno.h>
