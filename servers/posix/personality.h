@@ -178,6 +178,19 @@ struct lproc {
     uint64_t rlim[16][2];               /* RLIM_NLIMITS of them: soft, hard */
 };
 
+/* The caller's bytes for a socket call: one buffer, or a msghdr's iovecs (sockets.c, unix.c). */
+#define IOV_MAX_OURS 64
+struct span {
+    uint64_t base, len;
+};
+struct data {
+    struct span v[IOV_MAX_OURS];
+    int n;
+    uint64_t total;
+};
+long data_iov(struct lproc *p, struct data *d, uint64_t iov, uint64_t count);
+long data_copy(struct lproc *p, const struct data *d, uint64_t off, void *buf, uint64_t len, bool to_user);
+
 /* The registers of the system call being served (fault.c). */
 extern struct pith_fault_regs cur_regs;
 

@@ -61,7 +61,6 @@
 
 #define CHUNK     928                   /* data in one message of socket.idl */
 #define SOCKS     64                    /* the network server's table (servers/net/net.h) */
-#define IOV_MAX_OURS 64
 #define RETRY_NS  2000000ull            /* a blocked call, and kept polls over sockets, looked at again this often */
 #define DEFAULT_BUF (16 * 1460)         /* the server's TCP window and send buffer (lwipopts.h) */
 
@@ -596,17 +595,8 @@ SYSCALL(getsockopt)
 
 /* ---- data ------------------------------------------------------------------------ */
 
-/* The caller's bytes: one buffer, or a msghdr's iovecs. */
-struct span {
-    uint64_t base, len;
-};
-struct data {
-    struct span v[IOV_MAX_OURS];
-    int n;
-    uint64_t total;
-};
-
-static long data_iov(struct lproc *p, struct data *d, uint64_t iov, uint64_t count)
+/* The caller's iovecs into d: -EMSGSIZE beyond IOV_MAX_OURS, -EFAULT, -EINVAL for a negative length. */
+long data_iov(struct lproc *p, struct data *d, uint64_t iov, uint64_t count)
 {
     if (count > IOV_MAX_OURS)
         return -EMSGSIZE;
@@ -623,18 +613,19 @@ static long data_iov(struct lproc *p, struct data *d, uint64_t iov, uint64_t cou
 }
 
 /* Copies len bytes at offset off of the caller's bytes out (to_user false) or in. */
-static long data_copy(struct lproc *p, const struct data *d, uint64_t off, uint8_t *buf, uint64_t len, bool to_user)
+long data_copy(struct lproc *p, const struct data *d, uint64_t off, void *buf, uint64_t len, bool to_user)
 {
+    uint8_t *b = buf;
     for (int i = 0; i < d->n && len; i++) {
         if (off >= d->v[i].len) {
             off -= d->v[i].len;
             continue;
         }
         uint64_t k = d->v[i].len - off < len ? d->v[i].len - off : len;
-        long err = to_user ? mem_write(p, d->v[i].base + off, buf, k) : mem_read(p, buf, d->v[i].base + off, k);
+        long err = to_user ? mem_write(p, d->v[i].base + off, b, k) : mem_read(p, b, d->v[i].base + off, k);
         if (err)
             return -EFAULT;
-        buf += k, len -= k, off = 0;
+        b += k, len -= k, off = 0;
     }
     return 0;
 }

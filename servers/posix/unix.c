@@ -72,7 +72,6 @@
 #define FLIGHT_MAX  32                  /* messages with descriptors on their way */
 #define NAME_MAX_U  32                  /* names bound */
 #define CONTROL_MAX 1024                /* a sendmsg's control bytes */
-#define IOV_MAX_U   64
 #define DEFAULT_BUF 212992              /* what Linux reports for SO_SNDBUF, SO_RCVBUF (its default) */
 #define WOULD_BLOCK (-200000l)
 #define SUN_OFF     2                   /* sun_path's offset in struct sockaddr_un */
@@ -142,14 +141,6 @@ static struct flight flights[FLIGHT_MAX];
 static struct uname names[NAME_MAX_U];
 static uint32_t next_gen, autobind_next;
 
-struct span {
-    uint64_t base, len;
-};
-struct uio {
-    struct span v[IOV_MAX_U];
-    int n;
-    uint64_t total;
-};
 
 /* ---- sockets ----------------------------------------------------------------- */
 
@@ -745,45 +736,14 @@ static long u_getsockopt(struct lproc *p, struct usock *s, uint64_t level, uint6
 
 /* ---- data ------------------------------------------------------------------------ */
 
-static long uio_read(struct lproc *p, struct uio *d, uint64_t iov, uint64_t count)
-{
-    if (count > IOV_MAX_U)
-        return -EMSGSIZE;
-    d->n = (int)count, d->total = 0;
-    if (count && mem_read(p, d->v, iov, count * sizeof d->v[0]))
-        return -EFAULT;
-    for (int i = 0; i < d->n; i++) {
-        if ((int64_t)d->v[i].len < 0)
-            return -EINVAL;
-        d->total += d->v[i].len;
-    }
-    return 0;
-}
-
-/* len bytes at offset off of the caller's bytes, from (to_user false) or to our buf. */
-static long uio_copy(struct lproc *p, const struct uio *d, uint64_t off, char *buf, uint64_t len, bool to_user)
-{
-    for (int i = 0; i < d->n && len; i++) {
-        if (off >= d->v[i].len) {
-            off -= d->v[i].len;
-            continue;
-        }
-        uint64_t k = d->v[i].len - off < len ? d->v[i].len - off : len;
-        if (to_user ? mem_write(p, d->v[i].base + off, buf, k) : mem_read(p, buf, d->v[i].base + off, k))
-            return -EFAULT;
-        buf += k, len -= k, off = 0;
-    }
-    return 0;
-}
-
 /* The same between the caller's bytes and a socket's ring at pos (it wraps). */
-static long ring_copy(struct lproc *p, const struct uio *d, uint64_t off, struct usock *s, uint32_t pos, uint32_t len,
+static long ring_copy(struct lproc *p, const struct data *d, uint64_t off, struct usock *s, uint32_t pos, uint32_t len,
                       bool to_user)
 {
     uint32_t first = UQ_BYTES - pos < len ? UQ_BYTES - pos : len;
-    if (uio_copy(p, d, off, s->ring + pos, first, to_user))
+    if (data_copy(p, d, off, s->ring + pos, first, to_user))
         return -EFAULT;
-    return len > first ? uio_copy(p, d, off + first, s->ring, len - first, to_user) : 0;
+    return len > first ? data_copy(p, d, off + first, s->ring, len - first, to_user) : 0;
 }
 
 static uint32_t room_of(const struct usock *s)
@@ -792,7 +752,7 @@ static uint32_t room_of(const struct usock *s)
 }
 
 /* k bytes of the caller's (from off) into q's queue as a message, or joining its last (a stream's). */
-static long enqueue(struct lproc *p, struct usock *q, const struct uio *d, uint64_t off, uint32_t k,
+static long enqueue(struct lproc *p, struct usock *q, const struct data *d, uint64_t off, uint32_t k,
                     const struct uaddr *from, int flight)
 {
     struct umsg *last = q->nmsgs ? &q->msgs[(q->mhead + q->nmsgs - 1) % UQ_MSGS] : NULL;
@@ -897,7 +857,7 @@ static long send_target(struct lproc *p, struct usock *s, const struct uaddr *to
 }
 
 /* A send: a stream's bytes (as many as fit, then waiting: *done its progress), or one message. */
-static long u_send(struct lproc *p, uint64_t fd, struct usock *s, const struct uio *d, uint64_t flags,
+static long u_send(struct lproc *p, uint64_t fd, struct usock *s, const struct data *d, uint64_t flags,
                    const struct uaddr *to, uint64_t control, uint64_t clen, uint64_t *done)
 {
     struct usock *q;
@@ -1001,7 +961,7 @@ static void consume(struct usock *s, uint32_t k, bool whole)
 
 /* A receive: *mflags gets MSG_TRUNC or MSG_CTRUNC; control and *clen the descriptors; *part what a
  * stream's MSG_WAITALL receive has taken so far. */
-static long u_recv(struct lproc *p, uint64_t fd, struct usock *s, const struct uio *d, uint64_t flags, uint64_t uaddr,
+static long u_recv(struct lproc *p, uint64_t fd, struct usock *s, const struct data *d, uint64_t flags, uint64_t uaddr,
                    uint64_t ulen, uint64_t control, uint64_t *clen, uint32_t *mflags, uint64_t *part)
 {
     bool peek = flags & L_MSG_PEEK, nb = nonblocking(p, fd, flags);
@@ -1086,7 +1046,7 @@ struct lmsghdr {
     int32_t flags, pad2;
 };
 
-static long send_call(struct lproc *p, uint64_t fd, struct usock *s, const struct uio *d, uint64_t flags,
+static long send_call(struct lproc *p, uint64_t fd, struct usock *s, const struct data *d, uint64_t flags,
                       uint64_t uaddr, uint64_t alen, uint64_t control, uint64_t clen, uint64_t *done)
 {
     struct uaddr to;
@@ -1101,10 +1061,10 @@ static long send_call(struct lproc *p, uint64_t fd, struct usock *s, const struc
 static long recvmsg_call(struct lproc *p, uint64_t fd, struct usock *s, uint64_t um, uint64_t flags, uint64_t *done)
 {
     struct lmsghdr m;
-    static struct uio d;
+    static struct data d;
     if (mem_read(p, &m, um, sizeof m))
         return -EFAULT;
-    long err = uio_read(p, &d, m.iov, m.iovlen);
+    long err = data_iov(p, &d, m.iov, m.iovlen);
     if (err)
         return err;
     uint32_t mflags = 0;
@@ -1125,8 +1085,8 @@ static long call(struct lproc *p, uint64_t nr, const uint64_t a[6], uint64_t *do
     long err = usock_of(p, a[0], &s);
     if (err)
         return err;
-    static struct uio d;
-    d = (struct uio){ .v = { { a[1], a[2] } }, .n = 1, .total = a[2] };
+    static struct data d;
+    d = (struct data){ .v = { { a[1], a[2] } }, .n = 1, .total = a[2] };
     uint32_t mflags = 0;
     uint64_t clen = 0;
     switch (nr) {
@@ -1136,7 +1096,7 @@ static long call(struct lproc *p, uint64_t nr, const uint64_t a[6], uint64_t *do
     case 20:                                                                         /* writev */
         if (a[2] > 1024)
             return -EINVAL;
-        if ((err = uio_read(p, &d, a[1], a[2])))
+        if ((err = data_iov(p, &d, a[1], a[2])))
             return err;
         return nr == 19 ? u_recv(p, a[0], s, &d, 0, 0, 0, 0, &clen, &mflags, done) : u_send(p, a[0], s, &d, 0, NULL, 0, 0, done);
     case 42: return u_connect(p, a[0], s, a[1], a[2]);
@@ -1148,7 +1108,7 @@ static long call(struct lproc *p, uint64_t nr, const uint64_t a[6], uint64_t *do
         struct lmsghdr m;
         if (mem_read(p, &m, a[1], sizeof m))
             return -EFAULT;
-        if ((err = uio_read(p, &d, m.iov, m.iovlen)))
+        if ((err = data_iov(p, &d, m.iov, m.iovlen)))
             return err;
         return send_call(p, a[0], s, &d, a[2], m.name, m.namelen, m.control, m.controllen, done);
     }
