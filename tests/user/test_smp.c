@@ -324,7 +324,7 @@ UTEST(smp_sleep_on_another_cpu)
      * for longer than the bound, so up to three sleeps: one must end in
      * time, and none early.
      */
-    bool in_time = false;
+    int in_time = 0;
     for (int attempt = 0; attempt < 3 && !in_time; attempt++) {
         sleeper_done = 0;
         uint64_t t = make_thread(sleeper, 20000000, 120);
