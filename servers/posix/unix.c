@@ -19,7 +19,6 @@
  * again from the thread's saved registers (kick), as poll's are.
  */
 #include "personality.h"
-#include "process.h"
 #include "fs.h"
 
 #include <errno.h>
@@ -155,21 +154,24 @@ static struct usock *peer_of(const struct usock *s)
 }
 
 /*
- * The ring of socket slot i: UQ_BYTES of our own memory mapped at RING_VA,
+ * The ring of socket slot i: UQ_BYTES of the memory for processes (a chunk
+ * of our own, as a process holds its chunks) mapped at RING_VA,
  * made when the slot is first used and kept for its later sockets, so
  * that the personality's start makes none of it (a megabyte of zeroed
  * BSS is a million instructions of boot) and only slots in use cost it.
  */
+static struct chunks ring_mem;          /* the rings' chunks, from the memory for processes */
+
 static char *ring_make(int i)
 {
     static uint64_t slots[USOCK_MAX];
     uint64_t pages = UQ_BYTES / PAGE, va = RING_VA + (uint64_t)i * UQ_BYTES;
     if (!slots[i] && !(slots[i] = pith_slot_alloc_range(pages)))
         return NULL;
-    if (pith_invoke4(PITH_SLOT_UNTYPED, PITH_UNTYPED_RETYPE, PITH_OBJ_FRAME, PITH_SLOT_CSPACE, slots[i], pages))
+    if (chunks_retype(&ring_mem, PITH_OBJ_FRAME, slots[i], pages))
         return NULL;
     for (uint64_t k = 0; k < pages; k++)
-        if (pith_map_page(slots[i] + k, va + k * PAGE, PITH_RIGHT_READ | PITH_RIGHT_WRITE, 0)) {
+        if (pith_map_page(slots[i] + k, va + k * PAGE, PITH_RIGHT_READ | PITH_RIGHT_WRITE, ring_mem.untyped)) {
             for (uint64_t j = 0; j < pages; j++)            /* the slots free for a later try */
                 pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, slots[i] + j, 0, 0, 0);
             return NULL;
