@@ -6,6 +6,7 @@
  */
 #include "utest.h"
 #include <pith/fault.h>
+#include <stdbool.h>
 
 static uint64_t cpus(void)
 {
