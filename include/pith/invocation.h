@@ -49,6 +49,7 @@ enum pith_invocation {
     PITH_TCB_INTERRUPT,         /* suspends the thread only if ready (running its own code); returns w0 the state found */
     PITH_TCB_READ_ALL_REGISTERS,    /* a stopped thread's struct pith_thread_regs into the caller's IPC buffer */
     PITH_TCB_WRITE_ALL_REGISTERS,   /* w0 PITH_REGS_* parts of struct pith_thread_regs from the caller's IPC buffer */
+    PITH_TCB_CPU,               /* returns w0 the CPU the thread runs on (last ran on; after a move, runs on next) */
 
     /* Frame and page table */
     PITH_FRAME_MAP = 48,        /* w0 vspace, w1 address, w2 rights (READ, WRITE, EXEC) */

@@ -189,6 +189,9 @@ static int invoke_tcb(struct args *a, struct slot *target)
     case PITH_TCB_INFO:
         set_words(a->f, t->cpu_time_tsc, t->state, t->priority, t->mcp);
         return PITH_OK;
+    case PITH_TCB_CPU:
+        set_words(a->f, t->cpu, 0, 0, 0);
+        return PITH_OK;
     case PITH_TCB_SET_IO_PORTS:
         if (a->w[0] > 1)
             return PITH_E_INVALID_ARG;

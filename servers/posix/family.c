@@ -69,6 +69,7 @@ static long fork_from(struct lproc *p, uint64_t flags, uint64_t stack, uint64_t 
     memcpy(c->sigact, p->sigact, sizeof c->sigact);
     strcpy(c->cwd, p->cwd);
     strcpy(c->exe, p->exe);
+    strcpy(c->comm, p->comm);
     memcpy(c->cmdline, p->cmdline, p->cmdline_len);
     c->cmdline_len = p->cmdline_len;
     for (int fd = 0; fd < FD_MAX; fd++)
@@ -184,11 +185,19 @@ SYSCALL(execve)
     long envc = gather(p, a2, envs, sizeof envs, &elen, 255 - (int)argc);
     if (envc < 0)
         return envc;
+    char given[256];
+    bool script;
+    if (mem_string(p, given, a0, sizeof given) < 0 ||
+        (err = script_resolve(p, path, given, args, &alen, sizeof args, &script)))
+        return err ? err : -EFAULT;
     struct lproc *c;
     if (lproc_new(&c))
         return -EAGAIN;
     uint64_t entry, sp;
     strcpy(c->cwd, p->cwd);
+    /* Linux names a process after the file execve was given: a script's name, not its interpreter's. */
+    const char *base = strrchr(given, '/') ? strrchr(given, '/') + 1 : given;
+    snprintf(c->comm, sizeof c->comm, "%s", script ? base : "");
     err = load_program(c, path, args, alen, envs, elen, &entry, &sp);
     if (err) {
         lproc_end(c, 127, 0);

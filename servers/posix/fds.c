@@ -40,12 +40,12 @@ struct ofile *ofile_of_file(uint32_t ino, uint32_t gen)
     return NULL;
 }
 
-/* Every open file description of ino/gen: its file unlinked while open, now at path. */
-void ofile_unlinked(uint32_t ino, uint32_t gen, const char *path)
+/* Every open file description of ino/gen: its file unlinked while open (linked again: false), now at path. */
+void ofile_unlinked(uint32_t ino, uint32_t gen, const char *path, bool unlinked)
 {
     for (int i = 0; i < OFILE_MAX; i++)
         if (ofiles[i].refs > 0 && ofiles[i].kind == FD_FILE && ofiles[i].ino == ino && ofiles[i].gen == gen) {
-            ofiles[i].unlinked = true;
+            ofiles[i].unlinked = unlinked;
             strcpy(ofiles[i].path, path);
         }
 }

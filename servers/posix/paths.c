@@ -150,7 +150,7 @@ static long unlink_open_file(const char *path)
         return fs_errno(err);
     if ((err = fs_rename(&fs, path, hidden)))
         return fs_errno(err);
-    ofile_unlinked(ino, gen, hidden);
+    ofile_unlinked(ino, gen, hidden, true);
     return 0;
 }
 
@@ -181,7 +181,34 @@ SYSCALL(renameat2)
     long err = path_resolve(p, a1, (int)a0, from);
     if (!err)
         err = path_resolve(p, a3, (int)a2, to);
-    return err ? err : fs_errno(fs_rename(&fs, from, to));
+    if (err)
+        return err;
+    /*
+     * A file replaced while open lives on as an unlinked one (Linux: its
+     * descriptors still read it).  Only if the rename can be done: from is
+     * there, is not a directory and is not the same file as to; if the
+     * rename fails after all, to gets its file back.
+     */
+    uint32_t ino, gen, mode, nlink, uid, gid, at, mt, ct, tino, tgen;
+    uint64_t size, blocks;
+    if ((err = fs_lookup(&fs, from, false, &ino, &gen, &mode, &nlink, &uid, &gid, &size, &at, &mt, &ct, &blocks)))
+        return fs_errno(err);
+    bool aside = false;
+    if (!S_ISDIR(mode) &&
+        !fs_lookup(&fs, to, false, &tino, &tgen, &mode, &nlink, &uid, &gid, &size, &at, &mt, &ct, &blocks)) {
+        if (tino == ino && tgen == gen)
+            return 0;                   /* two names of one file: Linux does nothing */
+        if ((err = unlink_open_file(to)) < 0)
+            return err;
+        aside = err == 0;
+    }
+    if ((err = fs_rename(&fs, from, to)) && aside) {
+        char hidden[64];
+        snprintf(hidden, sizeof hidden, "/.unlinked/%u-%u", tino, tgen);
+        if (!fs_rename(&fs, hidden, to))
+            ofile_unlinked(tino, tgen, to, false);
+    }
+    return fs_errno(err);
 }
 SYSCALL(renameat) { return sys_renameat2(p, a0, a1, a2, a3, 0, 0); }
 SYSCALL(rename) { return sys_renameat2(p, (uint64_t)AT_FDCWD, a0, (uint64_t)AT_FDCWD, a1, 0, 0); }

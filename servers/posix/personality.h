@@ -130,6 +130,7 @@ struct lproc {
     struct fd fds[FD_MAX];
     char cwd[256];
     char exe[256];
+    char comm[16];                      /* a script's name (/proc/PID/stat, as Linux's comm); "": its exe's */
     char cmdline[400];                  /* its arguments, each ended by a NUL (/proc/PID/cmdline) */
     uint16_t cmdline_len;
     uint64_t waiter;                    /* a reply object holding a blocked wait (0: none) */
@@ -262,6 +263,10 @@ uint64_t mem_gap(struct lproc *p, uint64_t len);                            /* a
 long load_program(struct lproc *p, const char *path, const char *argv, uint64_t argv_len, const char *envp,
                   uint64_t envp_len, uint64_t *entry, uint64_t *sp);
 
+/* script.c: "#!" scripts for execve */
+long script_resolve(struct lproc *p, char *path, const char *given, char *args, uint64_t *alen, uint64_t size,
+                    bool *script);
+
 /* fsio.c: the file server, with our window of 16 pages */
 #define WINDOW_PAGES 16
 #define WINDOW_VA    0x600000000ull
@@ -281,7 +286,7 @@ void files_close_all(struct lproc *p);
 struct ofile *ofile_new(uint8_t kind, uint32_t flags);
 void ofile_drop(struct ofile *of);
 struct ofile *ofile_of_file(uint32_t ino, uint32_t gen);
-void ofile_unlinked(uint32_t ino, uint32_t gen, const char *path);
+void ofile_unlinked(uint32_t ino, uint32_t gen, const char *path, bool unlinked);
 long fd_new(struct lproc *p, struct ofile *of, int from, bool cloexec);
 
 /* pipe.c */

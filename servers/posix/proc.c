@@ -140,7 +140,7 @@ static size_t text(struct lproc *q, int file, char *out, size_t max)
         return mounts_text(out, max);
     if (file > PF_MOUNTS)
         return system_text(file, out, max);
-    const char *comm = strrchr(q->exe, '/') ? strrchr(q->exe, '/') + 1 : q->exe;
+    const char *comm = q->comm[0] ? q->comm : strrchr(q->exe, '/') ? strrchr(q->exe, '/') + 1 : q->exe;
     char state = q->state == LP_ENDED ? 'Z' : q->stopped ? 'T'
                : (q->sleeper || q->pipe_reply || q->wait_reply || q->tty_reply || q->poll_reply) ? 'S' : 'R';
     uint64_t ticks = 0;

@@ -38,6 +38,7 @@
     X(53, socketpair) \
     X(73, flock) X(99, sysinfo) X(213, epoll_create) X(291, epoll_create1) X(233, epoll_ctl) X(232, epoll_wait) \
     X(281, epoll_pwait) X(133, mknod) X(259, mknodat) \
+    X(309, getcpu) \
     X(131, sigaltstack)
 
 #define DECLARE(nr, name) S(name)

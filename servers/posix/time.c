@@ -119,3 +119,15 @@ SYSCALL(getrandom)
     return (long)a1;
 }
 
+
+/* The CPU the calling thread runs on, as the kernel says (PITH_TCB_CPU); one NUMA node; tcache unused. */
+SYSCALL(getcpu)
+{
+    struct pith_msg m = { 0 };
+    if (pith_invoke(p->tcb, PITH_TCB_CPU, &m))
+        return -EINVAL;
+    uint32_t cpu = (uint32_t)m.w[0], node = 0;
+    if ((a0 && mem_write(p, a0, &cpu, 4)) || (a1 && mem_write(p, a1, &node, 4)))
+        return -EFAULT;
+    return 0;
+}

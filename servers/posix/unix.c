@@ -20,6 +20,7 @@
  */
 #include "personality.h"
 #include "fs.h"
+#include "process.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -47,6 +47,7 @@ static inline const char *errname(int e)
     case ENOPROTOOPT: return "ENOPROTOOPT";
     case ECONNRESET: return "ECONNRESET";
     case ELOOP: return "ELOOP";
+    case ENOEXEC: return "ENOEXEC";
     case ENAMETOOLONG: return "ENAMETOOLONG";
     case EDEADLK: return "EDEADLK";
     case EXDEV: return "EXDEV";

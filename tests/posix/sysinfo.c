@@ -1,12 +1,15 @@
 /*
  * sysinfo and /proc's meminfo, uptime and loadavg: the figures differ
  * between machines, so what is printed is their shape and how they agree
- * with each other; and sysinfo's EFAULT.
+ * with each other; and sysinfo's EFAULT.  getcpu as a system call (not
+ * the vDSO's): the CPU sched_getcpu gives before and after it, node 0.
  */
 #define _GNU_SOURCE
 #include "common.h"
 
 #include <stdlib.h>
+#include <sched.h>
+#include <sys/syscall.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
@@ -59,5 +62,18 @@ int main(void)
         printf("loadavg: six fields, runnable <= total: %d\n", run <= all);
     else
         printf("loadavg: unreadable\n");
+    /* Between two readings of sched_getcpu that agree (the host may move us: a few tries). */
+    unsigned cpu = 9999, node = 9999;
+    long r = -1;
+    int agree = 0;
+    for (int i = 0; i < 100 && !agree; i++) {
+        int before = sched_getcpu();
+        r = syscall(SYS_getcpu, &cpu, &node, NULL);
+        agree = before >= 0 && before == sched_getcpu() && (unsigned)before == cpu;
+    }
+    printf("getcpu: %ld, the CPU sched_getcpu gives: %d, node %u\n", r, agree, node);
+    CHECK("getcpu of nothing", syscall(SYS_getcpu, NULL, NULL, NULL));
+    CHECK("getcpu into a bad address", syscall(SYS_getcpu, (void *)8, NULL, NULL));
+    CHECK("getcpu's node into a bad address", syscall(SYS_getcpu, &cpu, (void *)8, NULL));
     return 0;
 }

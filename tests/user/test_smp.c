@@ -6,6 +6,7 @@
  */
 #include "utest.h"
 #include <pith/fault.h>
+#include <stdbool.h>
 
 static uint64_t cpus(void)
 {
@@ -15,6 +16,13 @@ static uint64_t cpus(void)
 static long set_affinity(uint64_t tcb, uint64_t cpu)
 {
     return pith_invoke4(tcb, PITH_TCB_SET_AFFINITY, cpu, 0, 0, 0);
+}
+
+/* The CPU the kernel says the thread runs on. */
+static uint64_t cpu_of(uint64_t tcb)
+{
+    struct pith_msg m = { 0 };
+    return pith_invoke(tcb, PITH_TCB_CPU, &m) == PITH_OK ? m.w[0] : 999;
 }
 
 static int skip_unless_smp(const char *what)
@@ -33,6 +41,8 @@ UTEST(smp_affinity_limits)
     UT_EQ(set_affinity(PITH_SLOT_TCB, 255), PITH_E_INVALID_ARG);
     UT_EQ(set_affinity(PITH_SLOT_TCB, 0), PITH_OK);
     UT_EQ(set_affinity(PITH_SLOT_LOG, 0), PITH_E_BAD_INVOCATION);
+    UT_EQ(cpu_of(PITH_SLOT_TCB), 0);
+    UT_EQ(cpu_of(PITH_SLOT_LOG), 999);          /* not a thread */
 }
 
 /* ---- migration ---- */
@@ -67,12 +77,16 @@ UTEST(smp_thread_runs_where_it_is_put_and_moves)
     uint64_t t = make_thread(spinner, 0, 90);
     UT_ASSERT(t);
     UT_EQ(set_affinity(t, 1), PITH_OK);
+    UT_EQ(cpu_of(t), 1);
     UT_EQ(pith_invoke4(t, PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);
     UT_ASSERT(spins_on(1));
+    UT_EQ(cpu_of(t), 1);
     UT_EQ(set_affinity(t, 0), PITH_OK);         /* moved while it runs on CPU 1 */
     UT_ASSERT(spins_on(0));
+    UT_EQ(cpu_of(t), 0);
     UT_EQ(set_affinity(t, cpus() - 1), PITH_OK);    /* moved from CPU 0's queue */
     UT_ASSERT(spins_on(cpus() - 1));
+    UT_EQ(cpu_of(t), cpus() - 1);
     UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, t, 0, 0, 0), PITH_OK);
     uint64_t frozen = spins;
     pith_sleep_ns(20000000);
