@@ -83,6 +83,28 @@ else
     echo "# cross-CPU figures unavailable: the two-CPU boot failed (see $smp_log)"
 fi
 
+# pith.ipc_scaling_2cpu: two client/server pairs, one on each of two CPUs,
+# calling at once, against one pair alone (decision 0030).  The CPUs must
+# really run at the same time: plain emulation (a host thread per CPU, so
+# two host CPUs) or KVM, never icount, which runs them in turns.  A ratio
+# of times, so no unit conversion; the host's other load shows in it.
+scale_accel=tcg
+[ "$accel" = kvm ] && scale_accel=kvm
+scale_log=$logdir/scaling.log
+if [ "$(nproc)" -lt 2 ]; then
+    echo "# pith.ipc_scaling_2cpu unavailable: the host has one CPU"
+elif tools/qemu-run.sh --accel "$scale_accel" --smp 2 --timeout 600 --kernel "$BUILD/pith.bin" \
+        --module "$BUILD/user/bench.elf" --append "bench scaling" --debugcon "$scale_log" --serial /dev/null; then
+    tr -d '\r' < "$scale_log" > "$scale_log.clean"
+    eval "$(sed -n 's/^bench-cpu model=\("[^"]*"\) tsc_mhz=\([0-9]*\) cpus=\([0-9]*\)/model=\1 tsc_mhz=\2 cpus=\3/p' "$scale_log.clean")"
+    scale_cpu=max
+    [ "$scale_accel" = kvm ] && scale_cpu=host
+    echo "bench-machine cpu=\"$model\" tsc_mhz=$tsc_mhz kvm=$kvm cpus=$cpus accel=$scale_accel qemu=$qemu_version qemu_cpu=$scale_cpu"
+    grep -E '^(bench|#) pith\.ipc_scaling' "$scale_log.clean"
+else
+    echo "# pith.ipc_scaling_2cpu unavailable: the two-CPU boot failed (see $scale_log)"
+fi
+
 # wait_for LOG PATTERN PID TRIES: until LOG has a line matching PATTERN,
 # the QEMU wrapper PID has ended, or TRIES fifths of a second have passed.
 wait_for() {

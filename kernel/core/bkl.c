@@ -1,7 +1,8 @@
-/* The big kernel lock: a ticket lock (see bkl.h). */
+/* The big kernel lock: a ticket lock, and the IPC fast paths it waits for (see bkl.h). */
 #include "core/bkl.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/percpu.h"
+#include "arch/x86_64/smp.h"
 #include "arch/x86_64/tlb.h"
 
 struct ticket_lock bkl;
@@ -9,7 +10,7 @@ bool bkl_needed;
 uint64_t bkl_contended, bkl_wait_tsc;
 
 /* Our ticket is not served yet: wait.  The holder may be waiting for us to flush our TLB. */
-void bkl_wait(uint32_t ticket)
+static void wait_for_ticket(uint32_t ticket)
 {
     uint64_t start = rdtsc();
     while (__atomic_load_n(&bkl.owner, __ATOMIC_ACQUIRE) != ticket) {
@@ -20,13 +21,46 @@ void bkl_wait(uint32_t ticket)
     bkl_wait_tsc += rdtsc() - start;
 }
 
+/*
+ * A fast path that began before our ticket was drawn may still run on
+ * another CPU: it saw the lock free.  One that begins later sees it taken
+ * and backs off (syscall.S), so this ends, within one fast path's time.
+ * The ticket's atomic add and each CPU's store of its flag, with the
+ * fence after it, order the two checks: one side always sees the other.
+ */
+static void wait_for_fast_paths(void)
+{
+    unsigned me = PERCPU_GET(cpu_number);
+    for (unsigned i = 0; i < smp_ncpus; i++) {
+        if (i == me)
+            continue;
+        const uint8_t *flag = &percpu_of(i)->fast_shared;
+        while (__atomic_load_n(flag, __ATOMIC_ACQUIRE))
+            cpu_relax();
+    }
+}
+
+/*
+ * A fast path that found the lock busy (syscall.S): wait until nobody
+ * holds it or waits for it, without queueing, flushing our TLB if the
+ * holder asks.
+ */
+void bkl_wait_free(void)
+{
+    while (__atomic_load_n(&bkl.next, __ATOMIC_ACQUIRE) != __atomic_load_n(&bkl.owner, __ATOMIC_ACQUIRE)) {
+        tlb_poll();
+        cpu_relax();
+    }
+}
+
 void bkl_lock(void)
 {
     if (!bkl_needed)
         return;
-    uint32_t ticket = __atomic_fetch_add(&bkl.next, 1, __ATOMIC_ACQUIRE);
+    uint32_t ticket = __atomic_fetch_add(&bkl.next, 1, __ATOMIC_SEQ_CST);
     if (__atomic_load_n(&bkl.owner, __ATOMIC_ACQUIRE) != ticket)
-        bkl_wait(ticket);
+        wait_for_ticket(ticket);
+    wait_for_fast_paths();
     this_cpu()->holds_bkl = 1;
 }
 

@@ -16,6 +16,7 @@ struct endpoint {
     struct tcb *head, *tail;            /* waiting threads, all senders or all receivers */
     struct extension *ext;              /* a program run on every send (NULL: none; docs/extensions.md) */
     uint8_t receivers;                  /* 1: the queue holds receivers */
+    uint8_t lock;                       /* held by a fast path run beside other CPUs' (core/bkl.h) */
 };
 
 struct notification {
@@ -86,6 +87,10 @@ static inline void reply_bind(struct reply *r, struct tcb *caller, struct tcb *s
 extern bool fastpath_enabled;
 void ipc_fastpath_call(uint64_t cptr, uint64_t tag, uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3);
 void ipc_fastpath_reply_recv(uint64_t cptr, uint64_t tag, uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3);
+/* The same, from a CPU that does not hold the big kernel lock while others run (core/bkl.h). */
+void ipc_fastpath_call_shared(uint64_t cptr, uint64_t tag, uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3);
+void ipc_fastpath_reply_recv_shared(uint64_t cptr, uint64_t tag, uint64_t w0, uint64_t w1, uint64_t w2,
+                                    uint64_t w3);
 
 /* Cancelling: a thread leaves whatever it waits on; objects release their waiters. */
 void ipc_cancel(struct tcb *t, uint64_t error);

@@ -86,7 +86,40 @@ static inline bool fast_tag(uint64_t tag)
 
 _Static_assert(PITH_TAG_LENGTH(0xffu) == 0x7f && PITH_TAG_CAP == 0x80 && PITH_MSG_REGS < 0x80, "fast_tag");
 
-void ipc_fastpath_call(uint64_t cptr, uint64_t tag, uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3)
+/*
+ * With several CPUs the fast path also runs without the big kernel lock,
+ * beside other CPUs' (`shared`, core/bkl.h): then the endpoint is locked
+ * from the first look at its queue to the last change, since another CPU
+ * may be taking a receiver from it or queueing one; the threads and the
+ * reply object are this CPU's alone (each partner must run here).  What a
+ * shared run does not do it leaves to the slow path, under the lock: an
+ * extension (its program and state are the kernel's, one at a time), and
+ * a server's inherited priority falling (it reads other threads').
+ */
+static inline void ep_lock(struct endpoint *ep)
+{
+    while (__atomic_exchange_n(&ep->lock, 1, __ATOMIC_ACQUIRE))
+        while (__atomic_load_n(&ep->lock, __ATOMIC_RELAXED))
+            cpu_relax();
+}
+
+static inline void ep_unlock(struct endpoint *ep)
+{
+    __atomic_store_n(&ep->lock, 0, __ATOMIC_RELEASE);
+}
+
+/* The receiver a call on ep goes straight to, or NULL. */
+static inline struct tcb *fast_receiver(struct endpoint *ep, const struct tcb *self, const struct cpu_sched *cs)
+{
+    struct tcb *r = ep->head;
+    if (!r || !ep->receivers || r->priority < self->priority || !fast_partner(cs, r))
+        return NULL;
+    struct reply *rp = r->recv_reply;
+    return rp && !rp->caller ? r : NULL;
+}
+
+static inline __attribute__((always_inline)) void fast_call(uint64_t cptr, uint64_t tag, uint64_t w0, uint64_t w1,
+                                                            uint64_t w2, uint64_t w3, bool shared)
 {
     struct tcb *self = fast_self();
     if (!self)
@@ -97,20 +130,23 @@ void ipc_fastpath_call(uint64_t cptr, uint64_t tag, uint64_t w0, uint64_t w1, ui
     struct endpoint *ep = (struct endpoint *)s->cap.obj;
     /* Extension hook (docs/extensions.md): a call answered or refused here, or the slow path. */
     if (ep->ext) {
+        if (shared)
+            return;
         struct trap_frame *done = extension_fastpath(ep->ext, self, &self->ctx, s->cap.w0);
         if (done)
             resume(done);
         return;
     }
-    struct tcb *r = ep->head;
-    if (!r || !ep->receivers || r->priority < self->priority)
-        return;
     struct cpu_sched *cs = sched_here();
-    if (!fast_partner(cs, r))
+    if (shared)
+        ep_lock(ep);
+    struct tcb *r = fast_receiver(ep, self, cs);
+    if (!r) {
+        if (shared)
+            ep_unlock(ep);
         return;
+    }
     struct reply *rp = r->recv_reply;
-    if (!rp || rp->caller)
-        return;
     /* tcbq_remove of the head: r has no predecessor (and, one server thread, most often no successor). */
     ep->head = r->q_next;
     if (__builtin_expect(ep->head != NULL, 0))
@@ -121,13 +157,16 @@ void ipc_fastpath_call(uint64_t cptr, uint64_t tag, uint64_t w0, uint64_t w1, ui
     copy_registers(&r->ctx, s->cap.w0, tag, w0, w1, w2, w3);
     self->ipc_flags = IPC_CALL;
     r->recv_reply = NULL;
-    reply_bind(rp, self, r);
+    reply_bind(rp, self, r);            /* (r's priority is at least ours: nothing to inherit) */
     r->blocked_on = NULL;
     r->state = TS_READY;
+    if (shared)
+        ep_unlock(ep);                  /* (after reply_bind: another receiver may wait with the same reply) */
     resume(sched_switch_fast(cs, self, r));
 }
 
-void ipc_fastpath_reply_recv(uint64_t cptr, uint64_t tag, uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3)
+static inline __attribute__((always_inline)) void fast_reply_recv(uint64_t cptr, uint64_t tag, uint64_t w0,
+                                                                  uint64_t w1, uint64_t w2, uint64_t w3, bool shared)
 {
     struct tcb *self = fast_self();
     if (!self)
@@ -144,8 +183,16 @@ void ipc_fastpath_reply_recv(uint64_t cptr, uint64_t tag, uint64_t w0, uint64_t 
     struct cpu_sched *cs = sched_here();
     if (!fast_partner(cs, c) || PERCPU_GET(slice_owner) != c)
         return;                         /* (the caller resumes on its own slice only) */
-    if ((ep->head && !ep->receivers) || (self->bound && self->bound->word))
+    if (shared) {
+        if (rp->server != self || self->held_replies != rp || self->priority != self->base_priority)
+            return;
+        ep_lock(ep);
+    }
+    if ((ep->head && !ep->receivers) || (self->bound && self->bound->word)) {
+        if (shared)
+            ep_unlock(ep);
         return;                         /* a message is waiting: receive it the slow way */
+    }
     /* reply_unhold; the common case is the call this server took last, its list's head. */
     if (__builtin_expect(rp->server == self && self->held_replies == rp, 1)) {
         self->held_replies = rp->next_held;
@@ -167,5 +214,27 @@ void ipc_fastpath_reply_recv(uint64_t cptr, uint64_t tag, uint64_t w0, uint64_t 
     self->state = TS_BLOCKED_RECV;
     self->blocked_on = ep;
     tcbq_append(&ep->head, &ep->tail, self);
+    if (shared)
+        ep_unlock(ep);
     resume(sched_switch_fast(cs, self, c));
+}
+
+void ipc_fastpath_call(uint64_t cptr, uint64_t tag, uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3)
+{
+    fast_call(cptr, tag, w0, w1, w2, w3, false);
+}
+
+void ipc_fastpath_reply_recv(uint64_t cptr, uint64_t tag, uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3)
+{
+    fast_reply_recv(cptr, tag, w0, w1, w2, w3, false);
+}
+
+void ipc_fastpath_call_shared(uint64_t cptr, uint64_t tag, uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3)
+{
+    fast_call(cptr, tag, w0, w1, w2, w3, true);
+}
+
+void ipc_fastpath_reply_recv_shared(uint64_t cptr, uint64_t tag, uint64_t w0, uint64_t w1, uint64_t w2, uint64_t w3)
+{
+    fast_reply_recv(cptr, tag, w0, w1, w2, w3, true);
 }

@@ -140,6 +140,127 @@ UTEST(smp_ipc_across_cpus_checksummed)
     UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, s, 0, 0, 0), PITH_OK);
 }
 
+/*
+ * ---- the fast path on two CPUs at once (core/bkl.h) ----
+ * A client and a server on each CPU call at the same time, first each
+ * pair on an endpoint of its own (both fast paths run without the big
+ * kernel lock), then all four on one endpoint (the servers queue there
+ * together, so calls go fast to the server on the caller's CPU or slowly
+ * to the other).  The client on CPU 1 also makes a slow system call every
+ * 16 calls, so the lock is taken and given back among the fast paths.
+ */
+static uint64_t pair_ep[2], pair_reply[2];
+static volatile uint64_t pair_bad[2], pair_fast_before, pair_fast_after, pair_done;
+
+static void pair_server(uint64_t n)
+{
+    struct pith_msg m = { 0 };
+    pith_recv(pair_ep[n], &m, pair_reply[n]);
+    for (;;) {
+        uint64_t sum = m.w[0] * 3 + m.w[1] * 5 + m.w[2] * 7 + m.w[3] * 11 + m.badge;
+        m.tag = PITH_TAG(0, 2);
+        m.w[0] = sum;
+        m.w[1] = pith_cpu_number();
+        pith_reply_recv(pair_ep[n], &m, pair_reply[n]);
+    }
+}
+
+static uint64_t fast_hits_here(void)
+{
+    struct pith_msg m = { 0 };
+    pith_syscall(PITH_SYS_INFO, 0, &m, 0);
+    return m.w[3];
+}
+
+/* `calls` checksummed calls on ep (badge as minted); the wrong answers. */
+static uint64_t pair_calls(uint64_t ep, uint64_t badge, int calls, bool slow_too)
+{
+    uint64_t bad = 0, x = 0x9e3779b97f4a7c15ull ^ badge;
+    for (int i = 0; i < calls; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        struct pith_msg m = { .tag = PITH_TAG(1, 4), .w = { x, x >> 3, (uint64_t)i, ~x } };
+        uint64_t want = m.w[0] * 3 + m.w[1] * 5 + m.w[2] * 7 + m.w[3] * 11 + badge;
+        if (pith_call(ep, &m) != PITH_OK || m.w[0] != want)
+            bad++;
+        if (slow_too && i % 16 == 0) {
+            struct pith_msg info = { 0 };
+            if (pith_syscall(PITH_SYS_INFO, 0, &info, 0) != PITH_OK)
+                bad++;
+        }
+    }
+    return bad;
+}
+
+#define PAIR_CALLS 10000
+
+/* The client on CPU 1: one run on its own endpoint's badge (arg: the endpoint to call). */
+static void pair_client(uint64_t ep)
+{
+    pair_fast_before = fast_hits_here();
+    pair_bad[1] = pair_calls(ep, 200, PAIR_CALLS, true);
+    pair_fast_after = fast_hits_here();
+    pair_done = 1;
+    for (;;)
+        pith_sleep_ns(1000000000);
+}
+
+/* Both clients at once; the CPU 1 client calls `theirs` (minted with badge 200), we `ours` (100). */
+static void pair_round(uint64_t ours, uint64_t theirs)
+{
+    pair_done = 0;
+    uint64_t c = make_thread(pair_client, theirs, 100);
+    UT_ASSERT(c);
+    UT_EQ(set_affinity(c, 1), PITH_OK);
+    uint64_t before = fast_hits_here();
+    UT_EQ(pith_invoke4(c, PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);
+    pair_bad[0] = pair_calls(ours, 100, PAIR_CALLS, false);
+    uint64_t mine = fast_hits_here() - before;
+    for (int i = 0; i < 2000 && !pair_done; i++)
+        pith_sleep_ns(5000000);
+    UT_ASSERT(pair_done);
+    printf("  %d calls from each CPU: %lu and %lu bad; fast path hand-overs: %lu on CPU 0, %lu on CPU 1\n",
+           PAIR_CALLS, pair_bad[0], pair_bad[1], mine, pair_fast_after - pair_fast_before);
+    UT_EQ(pair_bad[0], 0);
+    UT_EQ(pair_bad[1], 0);
+    UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, c, 0, 0, 0), PITH_OK);
+}
+
+static uint64_t minted(uint64_t ep, uint64_t badge)
+{
+    uint64_t s = pith_slot_alloc();
+    return pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_MINT, s, ep, PITH_RIGHTS_ALL, badge) == PITH_OK ? s : 0;
+}
+
+UTEST(smp_fast_paths_on_two_cpus_at_once)
+{
+    if (skip_unless_smp("fast paths on two CPUs"))
+        return;
+    uint64_t servers[2];
+    for (uint64_t n = 0; n < 2; n++) {
+        pair_ep[n] = make_object(PITH_OBJ_ENDPOINT, 0);
+        pair_reply[n] = make_object(PITH_OBJ_REPLY, 0);
+        servers[n] = make_thread(pair_server, n, 120);
+        UT_ASSERT(servers[n]);
+        UT_EQ(set_affinity(servers[n], n), PITH_OK);
+        UT_EQ(pith_invoke4(servers[n], PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);
+    }
+    /* Each pair on its own CPU and endpoint: all of it the fast path, beside the other. */
+    pair_round(minted(pair_ep[0], 100), minted(pair_ep[1], 200));
+    /* Both servers on one endpoint: move the second server's wait to the first's endpoint. */
+    for (uint64_t n = 0; n < 2; n++)
+        UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, servers[n], 0, 0, 0), PITH_OK);
+    pair_ep[1] = pair_ep[0];
+    for (uint64_t n = 0; n < 2; n++) {
+        servers[n] = make_thread(pair_server, n, 120);
+        UT_ASSERT(servers[n]);
+        UT_EQ(set_affinity(servers[n], n), PITH_OK);
+        UT_EQ(pith_invoke4(servers[n], PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);
+    }
+    pair_round(minted(pair_ep[0], 100), minted(pair_ep[0], 200));
+    for (uint64_t n = 0; n < 2; n++)
+        UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, servers[n], 0, 0, 0), PITH_OK);
+}
+
 /* ---- registers written while the thread runs on another CPU ---- */
 
 static volatile uint64_t restarted_with, restart_spins;

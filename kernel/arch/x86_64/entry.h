@@ -47,21 +47,26 @@
 
 /*
  * The big kernel lock (core/bkl.h) from the entry paths, when more than
- * one CPU runs (bkl_needed): draw a ticket; if it is not being served yet,
- * wait in C (bkl_wait).  Clobbers rcx, and the caller-saved registers
- * when it has to wait, except rax, and with args=1 the system call's
- * arguments (rdi, rsi, rdx, r10, r8, r9), which it reloads.
+ * one CPU runs (bkl_needed): bkl_lock, in C, waits for our ticket and for
+ * the fast paths in progress.  Clobbers the caller-saved registers except
+ * rax, and with args=1 the system call's arguments (rdi, rsi, rdx, r10,
+ * r8, r9), which it reloads from the frame (in rbx on every entry path).
  */
 .macro BKL_LOCK args=0
         cmpb    $0, bkl_needed(%rip)
         je      98f
-        mov     $1, %ecx
-        lock xaddl %ecx, bkl(%rip)
-        cmpl    bkl+4(%rip), %ecx
-        je      97f
-        mov     %ecx, %edi
-        call    bkl_wait
-        mov     TF_RAX(%rbx), %rax              /* the frame is in rbx on every entry path */
+        BKL_TAKE \args
+98:
+.endm
+
+.macro BKL_TAKE args=0
+        call    bkl_lock
+        RELOAD_SYSCALL \args
+.endm
+
+/* rax, and with args=1 the system call's arguments, again from the frame in rbx. */
+.macro RELOAD_SYSCALL args=0
+        mov     TF_RAX(%rbx), %rax
 .if \args
         mov     TF_RDI(%rbx), %rdi
         mov     TF_RSI(%rbx), %rsi
@@ -70,16 +75,22 @@
         mov     TF_R8(%rbx), %r8
         mov     TF_R9(%rbx), %r9
 .endif
-97:     movb    $1, %gs:PERCPU_HOLDS_BKL
-98:
 .endm
 
-/* Serve the next ticket: only the holder writes the owner field. */
+/*
+ * Leaving for user mode: serve the next ticket (only the holder writes
+ * the owner field), or, after a fast path run beside other CPUs', clear
+ * this CPU's flag, which a CPU taking the lock waits for.
+ */
 .macro BKL_UNLOCK
         cmpb    $0, bkl_needed(%rip)
         je      99f
+        cmpb    $0, %gs:PERCPU_HOLDS_BKL
+        je      96f
         movb    $0, %gs:PERCPU_HOLDS_BKL
         incl    bkl+4(%rip)
+        jmp     99f
+96:     movb    $0, %gs:PERCPU_FAST_SHARED
 99:
 .endm
 

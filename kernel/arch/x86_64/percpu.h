@@ -11,6 +11,7 @@
 #define PERCPU_KSTACK_TOP   16      /* this CPU's kernel stack */
 #define PERCPU_CTX_TOP      24      /* end of the current thread's saved registers */
 #define PERCPU_HOLDS_BKL    32      /* this CPU holds the big kernel lock */
+#define PERCPU_FAST_SHARED  33      /* this CPU runs the IPC fast path beside others (core/bkl.h) */
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>
@@ -24,6 +25,7 @@ struct percpu {
     uint64_t kstack_top;
     uint64_t ctx_top;
     uint8_t holds_bkl;
+    uint8_t fast_shared;            /* in the IPC fast path without the lock: holders wait for it */
     struct tcb *current;            /* the thread whose registers are live, or NULL (idle) */
     struct tcb *slice_owner;        /* whose time slice this CPU runs on (NULL: idle) */
     struct cpu_sched *sched;        /* this CPU's ready queues and switch state (sched.c) */
@@ -38,6 +40,7 @@ _Static_assert(__builtin_offsetof(struct percpu, user_rsp) == PERCPU_USER_RSP, "
 _Static_assert(__builtin_offsetof(struct percpu, kstack_top) == PERCPU_KSTACK_TOP, "percpu layout");
 _Static_assert(__builtin_offsetof(struct percpu, ctx_top) == PERCPU_CTX_TOP, "percpu layout");
 _Static_assert(__builtin_offsetof(struct percpu, holds_bkl) == PERCPU_HOLDS_BKL, "percpu layout");
+_Static_assert(__builtin_offsetof(struct percpu, fast_shared) == PERCPU_FAST_SHARED, "percpu layout");
 
 
 static inline struct percpu *this_cpu(void)

@@ -10,6 +10,18 @@
 #include "arch/x86_64/entry.h"
 #include "arch/x86_64/gdt.h"
 
+/*
+ * Enter the fast path beside other CPUs: raise this CPU's flag, then back
+ * off to `busy` if the lock is held or waited for (next != owner).
+ */
+.macro FAST_SHARED_ENTER busy
+        movb    $1, %gs:PERCPU_FAST_SHARED
+        mfence
+        mov     bkl(%rip), %ecx
+        cmp     bkl+4(%rip), %ecx
+        jne     \busy
+.endm
+
         .text
         .code64
 
@@ -28,7 +40,8 @@ syscall_entry:
         PUSH_GPRS
         mov     %rsp, %rbx                      /* the frame (user rbx is saved in it) */
         mov     %gs:PERCPU_KSTACK_TOP, %rsp
-        BKL_LOCK args=1
+        cmpb    $0, bkl_needed(%rip)
+        jne     syscall_entry_smp
         /*
          * The IPC fast path (object/ipc_fast.c): it hands the CPU to the
          * partner itself and resumes the partner's frame, saved by
@@ -38,8 +51,10 @@ syscall_entry:
          * fourth in rcx, where SYSCALL's is r10), so it reads none of them
          * back from the frame.  It may use rbx (its file is built with the
          * callee-saved registers as scratch), so the frame is found again
-         * from this CPU's saved register area.
+         * from this CPU's saved register area.  With several CPUs we come
+         * here holding the big kernel lock (below).
          */
+syscall_entry_locked:
         cmp     $SYSCALL_NR_CALL, %rax
         je      2f
         cmp     $SYSCALL_NR_REPLY_RECV, %rax
@@ -51,6 +66,7 @@ syscall_entry:
         call    ipc_fastpath_call
 4:      mov     %gs:PERCPU_CTX_TOP, %rbx
         sub     $TF_SIZE, %rbx
+syscall_entry_dispatch:
 3:      mov     %rbx, %rdi
         call    syscall_dispatch
         /* fall through */
@@ -107,3 +123,46 @@ sysret_frame:
         add     $16, %rsp
         swapgs
         iretq
+
+/*
+ * Several CPUs (core/bkl.h, decision 0030): a call or reply-and-receive
+ * first tries the fast path beside the other CPUs, without the lock.  It
+ * raises this CPU's flag, then looks at the lock: if anyone holds it or
+ * waits for it, the flag comes down, and it waits for the lock to be free
+ * (bkl_wait_free) and tries again.  It does not queue for the lock: two
+ * CPUs that did would go on taking turns through it, each finding it busy
+ * with the other, long after the one slow call that began it.  After
+ * FAST_TRIES such waits it does queue, so it cannot be starved.  The
+ * fence orders the flag's store before the lock's loads, as the ticket's
+ * atomic add orders a taker's.  If the fast path's conditions fail, the
+ * flag comes down and the full dispatch runs under the lock.
+ */
+#define FAST_TRIES 4
+syscall_entry_smp:
+        cmp     $SYSCALL_NR_CALL, %rax
+        je      5f
+        cmp     $SYSCALL_NR_REPLY_RECV, %rax
+        jne     8f
+5:      mov     $FAST_TRIES, %r13d              /* (user r13 is in the frame) */
+6:      FAST_SHARED_ENTER 7f
+        mov     %r10, %rcx
+        cmp     $SYSCALL_NR_CALL, %rax
+        je      2f
+        call    ipc_fastpath_reply_recv_shared
+        jmp     9f
+2:      call    ipc_fastpath_call_shared
+        /* Its conditions do not hold: the full dispatch, under the lock. */
+9:      movb    $0, %gs:PERCPU_FAST_SHARED
+        mov     %gs:PERCPU_CTX_TOP, %rbx
+        sub     $TF_SIZE, %rbx
+        BKL_TAKE
+        jmp     syscall_entry_dispatch
+        /* The lock is busy: wait until it is free and try again, or queue for it. */
+7:      movb    $0, %gs:PERCPU_FAST_SHARED
+        dec     %r13d
+        jz      8f
+        call    bkl_wait_free
+        RELOAD_SYSCALL args=1
+        jmp     6b
+8:      BKL_TAKE args=1
+        jmp     syscall_entry_locked
