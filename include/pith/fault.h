@@ -64,12 +64,15 @@ struct pith_fault_regs {
 /*
  * A stopped thread's whole user state, as PITH_TCB_READ_ALL_REGISTERS and
  * PITH_TCB_WRITE_ALL_REGISTERS carry it in the caller's IPC buffer: the
- * registers, then the FPU state in the FXSAVE layout (x87, MXCSR, XMM0-15;
- * the upper halves of the AVX registers are not in it).
+ * registers, the FPU state in the FXSAVE layout (x87, MXCSR, XMM0-15),
+ * and the upper halves of YMM0-15, 16 bytes each (XSAVE's AVX component),
+ * which a read gives as zeros where the kernel keeps no AVX state (avx 0).
  */
 struct pith_thread_regs {
     struct pith_fault_regs r;
     uint8_t fpu[512];
+    uint8_t ymm_hi[256];
+    uint64_t avx;                       /* read: 1 if the kernel keeps AVX state (PITH_REGS_AVX may be written) */
 };
 
 #endif

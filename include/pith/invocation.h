@@ -101,6 +101,7 @@ enum pith_invocation {
 /* PITH_TCB_WRITE_ALL_REGISTERS: which parts (struct pith_thread_regs, <pith/fault.h>) */
 #define PITH_REGS_GENERAL   1u      /* rip, rsp, rflags and the 15 others */
 #define PITH_REGS_FPU       2u      /* the FXSAVE image: x87, MXCSR, XMM0-15 */
+#define PITH_REGS_AVX       4u      /* the upper halves of YMM0-15 (INVALID_ARG where avx reads 0) */
 
 /* PITH_VSPACE_MAP / _GRANT / _MAP_FRAMES: the most pages one invocation maps */
 #define PITH_MAP_MAX_PAGES  512

@@ -193,6 +193,8 @@ int tcb_read_all_registers(struct tcb *self, struct tcb *t)
                                        .r10 = f->r10, .r11 = f->r11, .r12 = f->r12, .r13 = f->r13,
                                        .r14 = f->r14, .r15 = f->r15 };
     memcpy(out->fpu, tcb_fpu_area(t), sizeof out->fpu);
+    fpu_read_avx(t, out->ymm_hi);
+    out->avx = fpu_avx_kept();
     return PITH_OK;
 }
 
@@ -234,7 +236,8 @@ int tcb_write_all_registers(struct tcb *self, struct tcb *t, uint64_t parts)
         return err;
     const struct pith_thread_regs *in = (const struct pith_thread_regs *)tcb_ipc_buffer(self)->msg;
     const struct pith_fault_regs *r = &in->r;
-    if (!parts || (parts & ~(uint64_t)(PITH_REGS_GENERAL | PITH_REGS_FPU)))
+    if (!parts || (parts & ~(uint64_t)(PITH_REGS_GENERAL | PITH_REGS_FPU | PITH_REGS_AVX)) ||
+        ((parts & PITH_REGS_AVX) && !fpu_avx_kept()))
         return PITH_E_INVALID_ARG;
     if ((parts & PITH_REGS_GENERAL) && (r->rip >= USER_CANONICAL_END || r->rsp >= USER_CANONICAL_END))
         return PITH_E_INVALID_ARG;
@@ -250,6 +253,8 @@ int tcb_write_all_registers(struct tcb *self, struct tcb *t, uint64_t parts)
     }
     if (parts & PITH_REGS_FPU)
         write_fpu(t, in->fpu);
+    if (parts & PITH_REGS_AVX)
+        fpu_write_avx(t, in->ymm_hi);
     return PITH_OK;
 }
 

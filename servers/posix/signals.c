@@ -37,6 +37,21 @@
 #define LSS_AUTODISARM (1u << 31)
 #define LMINSIGSTKSZ   2048
 #define FPSTATE_SIZE   512              /* the FXSAVE image: Linux's struct _fpstate without the XSAVE tail */
+/*
+ * With AVX, the FPU state in the frame is Linux's XSAVE layout: the FXSAVE
+ * image, whose software-reserved bytes say what follows (magic, sizes,
+ * features), the XSAVE header, the upper halves of YMM0-15 at 576, and a
+ * second magic just past the state (as Linux's fpu/signal.c lays it out).
+ */
+#define XSTATE_SIZE    832              /* x87, SSE, AVX: 512 + header 64 + 256 */
+#define XSTATE_FRAME   (XSTATE_SIZE + 4)
+#define XSTATE_MAGIC1  0x46505853u
+#define XSTATE_MAGIC2  0x46505845u
+#define XSTATE_FEATURES 7u              /* x87, SSE, AVX */
+#define SW_BYTES       464              /* struct _fpx_sw_bytes in the FXSAVE image */
+#define XSAVE_HEADER   512
+#define XSAVE_YMM_HI   576
+#define LUC_FP_XSTATE  1u               /* uc_flags: the frame's FPU state has the XSAVE tail */
 
 /* Linux's x86-64 signal frame, as the kernel lays it out. */
 struct lsigcontext {
@@ -235,17 +250,61 @@ static int32_t altstack_flags(const struct lproc *p, uint64_t sp)
 }
 
 /*
- * The thread's FPU state, for the frame: the thread is stopped (in a call
- * to us, or interrupted), so the kernel gives it.  False: not to be had
- * (the frame's fpstate is then 0, and rt_sigreturn leaves the FPU as is).
+ * The thread's FPU state, for the frame, and its size: the thread is
+ * stopped (in a call to us, or interrupted), so the kernel gives it.  With
+ * AVX kept, in Linux's XSAVE layout (XSTATE_FRAME bytes), else the FXSAVE
+ * image alone.  0: not to be had (the frame's fpstate is then 0, and
+ * rt_sigreturn leaves the FPU as is).
  */
-static bool fpu_of(struct lproc *p, uint8_t fpu[FPSTATE_SIZE])
+static uint32_t fpu_of(struct lproc *p, uint8_t fpu[XSTATE_FRAME])
 {
     struct pith_thread_regs *st = (struct pith_thread_regs *)pith_tls_self()->ipc_buffer->msg;
     if (pith_invoke4(p->tcb, PITH_TCB_READ_ALL_REGISTERS, 0, 0, 0, 0))
-        return false;
+        return 0;
     memcpy(fpu, st->fpu, FPSTATE_SIZE);
-    return true;
+    if (!st->avx)
+        return FPSTATE_SIZE;
+    memset(fpu + FPSTATE_SIZE, 0, XSTATE_FRAME - FPSTATE_SIZE);
+    const uint32_t sw[4] = { XSTATE_MAGIC1, XSTATE_FRAME, XSTATE_FEATURES, XSTATE_SIZE };
+    memcpy(fpu + SW_BYTES, sw, 8);
+    uint64_t features = XSTATE_FEATURES;
+    memcpy(fpu + SW_BYTES + 8, &features, 8);
+    memcpy(fpu + SW_BYTES + 16, &sw[3], 4);
+    memset(fpu + SW_BYTES + 20, 0, 28);
+    memcpy(fpu + XSAVE_HEADER, &features, 8);            /* xstate_bv: all three present */
+    memcpy(fpu + XSAVE_YMM_HI, st->ymm_hi, sizeof st->ymm_hi);
+    const uint32_t magic2 = XSTATE_MAGIC2;
+    memcpy(fpu + XSTATE_SIZE, &magic2, 4);
+    return XSTATE_FRAME;
+}
+
+/*
+ * The frame's FPU state back into st: the FXSAVE image, and the upper
+ * halves of YMM0-15 if the frame has Linux's XSAVE tail with AVX (as
+ * Linux, a tail whose magic or sizes do not match is ignored, and an AVX
+ * component marked absent in the header is the initial state, zeros).
+ * The parts to write; 0: the frame cannot be read.
+ */
+static uint64_t fpu_from_frame(struct lproc *p, uint64_t at, struct pith_thread_regs *st)
+{
+    if (mem_read(p, st->fpu, at, FPSTATE_SIZE))
+        return 0;
+    uint32_t sw[5];
+    memcpy(sw, st->fpu + SW_BYTES, sizeof sw);
+    uint64_t features;
+    memcpy(&features, st->fpu + SW_BYTES + 8, 8);
+    uint32_t size = sw[4], magic2 = 0;
+    if (!st->avx || sw[0] != XSTATE_MAGIC1 || size < XSTATE_SIZE || sw[1] != size + 4 || !(features & 4) ||
+        mem_read(p, &magic2, at + size, 4) || magic2 != XSTATE_MAGIC2)
+        return PITH_REGS_FPU;
+    uint64_t bv;
+    if (mem_read(p, &bv, at + XSAVE_HEADER, 8))
+        return 0;
+    if (!(bv & 4))
+        memset(st->ymm_hi, 0, sizeof st->ymm_hi);
+    else if (mem_read(p, st->ymm_hi, at + XSAVE_YMM_HI, sizeof st->ymm_hi))
+        return 0;
+    return PITH_REGS_FPU | PITH_REGS_AVX;
 }
 
 /*
@@ -261,7 +320,7 @@ static bool build_frame(struct lproc *p, struct pith_fault_regs *regs, int sig, 
     if (!(a->flags & LSA_RESTORER) || !a->restorer)
         return false;
     static struct lframe f;
-    static uint8_t fpu[FPSTATE_SIZE];
+    static uint8_t fpu[XSTATE_FRAME];
     memset(&f, 0, sizeof f);
     f.pretcode = a->restorer;
     regs_to_mc(regs, &f.uc.mc);
@@ -279,16 +338,18 @@ static bool build_frame(struct lproc *p, struct pith_fault_regs *regs, int sig, 
         sp = p->ss_sp + p->ss_size;
         entering = true;
     }
-    bool with_fpu = fpu_of(p, fpu);
-    if (with_fpu) {
-        sp = (sp - FPSTATE_SIZE) & ~63ull;
+    uint32_t fpu_size = fpu_of(p, fpu);
+    if (fpu_size) {
+        sp = (sp - fpu_size) & ~63ull;
         f.uc.mc.fpstate = sp;
     }
+    if (fpu_size == XSTATE_FRAME)
+        f.uc.flags |= LUC_FP_XSTATE;
     sp = ((sp - sizeof f) & ~15ull) - 8;                /* as after a call: rsp + 8 is 16-aligned */
     /* A frame that does not fit the alternate stack is a SIGSEGV, as on Linux. */
     if (entering && sp <= p->ss_sp)
         return false;
-    if ((with_fpu && mem_write(p, f.uc.mc.fpstate, fpu, sizeof fpu)) || mem_write(p, sp, &f, sizeof f))
+    if ((fpu_size && mem_write(p, f.uc.mc.fpstate, fpu, fpu_size)) || mem_write(p, sp, &f, sizeof f))
         return false;
     if (entering && (p->ss_flags & LSS_AUTODISARM))
         p->ss_sp = 0, p->ss_size = 0, p->ss_flags = 0;
@@ -632,8 +693,9 @@ SYSCALL(rt_sigreturn)
     /* The FPU state the frame saved, if it did (a bad one: SIGSEGV too). */
     if (uc.mc.fpstate) {
         struct pith_thread_regs *st = (struct pith_thread_regs *)pith_tls_self()->ipc_buffer->msg;
-        if (mem_read(p, st->fpu, uc.mc.fpstate, FPSTATE_SIZE) ||
-            pith_invoke4(p->tcb, PITH_TCB_WRITE_ALL_REGISTERS, PITH_REGS_FPU, 0, 0, 0)) {
+        uint64_t parts = pith_invoke4(p->tcb, PITH_TCB_READ_ALL_REGISTERS, 0, 0, 0, 0) ? 0
+                       : fpu_from_frame(p, uc.mc.fpstate, st);
+        if (!parts || pith_invoke4(p->tcb, PITH_TCB_WRITE_ALL_REGISTERS, parts, 0, 0, 0)) {
             lproc_end(p, 0, SIGSEGV);
             return NO_ANSWER;
         }

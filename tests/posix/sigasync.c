@@ -12,6 +12,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <ucontext.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -244,6 +245,82 @@ static int registers_kept(void)
     return bad ? 10 + (bad > 9 ? 9 : bad) : count >= 20 ? 0 : 9;
 }
 
+/* ---- the upper halves of the AVX registers across handlers ---- */
+
+static int avx_usable(void)
+{
+    unsigned a, b, c, d;
+    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
+    if (!(c & (1u << 27)) || !(c & (1u << 28)))
+        return 0;                       /* no OSXSAVE or no AVX */
+    __asm__ volatile("xgetbv" : "=a"(a), "=d"(d) : "c"(0));
+    return (a & 6) == 6;                /* the system saves SSE and AVX state */
+}
+
+static volatile int xstate_seen;        /* 1: the frame had Linux's XSAVE tail with AVX */
+
+/* Wipes every YMM register, and looks at its frame's FPU state. */
+static void on_count_avx(int sig, siginfo_t *si, void *ctx)
+{
+    (void)sig;
+    (void)si;
+    ucontext_t *uc = ctx;
+    const unsigned char *fp = (const unsigned char *)uc->uc_mcontext.fpregs;
+    unsigned magic1 = 0;
+    unsigned long long features = 0;
+    if (fp) {
+        __builtin_memcpy(&magic1, fp + 464, 4);
+        __builtin_memcpy(&features, fp + 472, 8);
+    }
+    if ((uc->uc_flags & 1) && magic1 == 0x46505853u && (features & 4))
+        xstate_seen = 1;
+    __asm__ volatile("vzeroall" ::: "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",
+                     "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
+    count++;
+}
+
+/*
+ * Until 20 signals came, every 2 ms: ymm5's upper half steps by 3 each
+ * iteration (its lower half by 1), r15 counts them.  A handler that wipes
+ * every YMM register must leave both as they were.
+ */
+static int ymm_kept(void)
+{
+    if (!avx_usable())
+        return 0;                       /* nothing to keep (the same answer where there is no AVX) */
+    struct sigaction sa = { .sa_sigaction = on_count_avx, .sa_flags = SA_SIGINFO };
+    sigaction(SIGALRM, &sa, NULL);
+    unsigned long long out[3];
+    timer(ITIMER_REAL, 2000, 2000);
+    __asm__ volatile(
+        "xor %%r15d, %%r15d\n"
+        "vpxor %%ymm5, %%ymm5, %%ymm5\n"
+        "mov $1, %%eax\n movq %%rax, %%xmm6\n"
+        "mov $3, %%eax\n movq %%rax, %%xmm7\n"
+        "vinsertf128 $1, %%xmm7, %%ymm6, %%ymm6\n"  /* ymm6: 1 in the lower half, 3 in the upper */
+        "1:\n"
+        "vpaddq %%ymm6, %%ymm5, %%ymm5\n"
+        "inc %%r15\n"
+        "cmpl $20, count(%%rip)\n"
+        "jl 1b\n"
+        "movq %%xmm5, %%rax\n mov %%rax, 0(%%rdi)\n"
+        "vextractf128 $1, %%ymm5, %%xmm7\n movq %%xmm7, %%rax\n mov %%rax, 8(%%rdi)\n"
+        "mov %%r15, 16(%%rdi)\n"
+        "vzeroupper\n"
+        :
+        : "D"(out)
+        : "rax", "r15", "xmm5", "xmm6", "xmm7", "memory", "cc");
+    timer(ITIMER_REAL, 0, 0);
+    unsigned long long n = out[2];
+    if (out[0] != n)
+        return 30;
+    if (out[1] != 3 * n)
+        return 31;                      /* the upper half lost to a handler */
+    if (!xstate_seen)
+        return 32;
+    return count >= 20 ? 0 : 9;
+}
+
 /* ---- ITIMER_VIRTUAL and ITIMER_PROF ---- */
 
 static int cpu_timer_fires(int which, int sig)
@@ -446,6 +523,7 @@ int main(int argc, char **argv)
     kill_to_a_spinning_child();
     report("signals to a further thread spinning", watched(threads_spinning));
     report("registers across 20 asynchronous handlers", watched(registers_kept));
+    report("AVX upper halves across 20 handlers that wipe them", watched(ymm_kept));
     report("ITIMER_VIRTUAL while spinning", watched(virtual_fires));
     report("ITIMER_PROF while spinning", watched(prof_fires));
     report("ITIMER_VIRTUAL while asleep, then spinning", watched(virtual_waits_while_asleep));

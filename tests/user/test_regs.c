@@ -1,6 +1,7 @@
 /* A running thread interrupted: PITH_TCB_INTERRUPT, and all its registers read and written. */
 #include "utest.h"
 #include <pith/fault.h>
+#include <stdbool.h>
 
 #define FX_MXCSR 24                     /* offsets in the FXSAVE image */
 #define FX_XMM0  160
@@ -150,7 +151,7 @@ UTEST(all_registers_errors)
     uint64_t rip = r->r.rip;
     /* No parts, or parts unknown. */
     UT_EQ(pith_invoke4(t, PITH_TCB_WRITE_ALL_REGISTERS, 0, 0, 0, 0), PITH_E_INVALID_ARG);
-    UT_EQ(pith_invoke4(t, PITH_TCB_WRITE_ALL_REGISTERS, 4, 0, 0, 0), PITH_E_INVALID_ARG);
+    UT_EQ(pith_invoke4(t, PITH_TCB_WRITE_ALL_REGISTERS, 8, 0, 0, 0), PITH_E_INVALID_ARG);
     /* A rip or rsp outside the user half: refused, nothing written. */
     r->r.rip = 0xffff800000001000ull;
     UT_EQ(pith_invoke4(t, PITH_TCB_WRITE_ALL_REGISTERS, PITH_REGS_GENERAL, 0, 0, 0), PITH_E_INVALID_ARG);
@@ -159,6 +160,71 @@ UTEST(all_registers_errors)
           PITH_E_INVALID_ARG);
     UT_EQ(read_all(t), PITH_OK);
     UT_EQ(ipc_regs()->r.rip, rip);
+    pith_invoke4(t, PITH_TCB_SUSPEND, 0, 0, 0, 0);
+}
+
+/* ---- the upper halves of the AVX registers ---- */
+
+static volatile uint64_t seen_hi[2];    /* what avx_landing() found in ymm1's upper half */
+
+/* Spins with 0x6666... in the upper half of ymm0 (and 0x1111... in its lower). */
+__attribute__((naked)) static void avx_spin(uint64_t u)
+{
+    (void)u;
+    __asm__ volatile("movabs $0x6666666666666666, %rax\n"
+                     "movq %rax, %xmm3\n"
+                     "movabs $0x1111111111111111, %rax\n"
+                     "movq %rax, %xmm0\n"
+                     "vinsertf128 $1, %xmm3, %ymm0, %ymm0\n"
+                     "1: jmp 1b\n");
+}
+
+/* Records ymm1's upper half, then sleeps. */
+__attribute__((naked)) static void avx_landing(void)
+{
+    __asm__ volatile("vextractf128 $1, %ymm1, %xmm2\n"
+                     "movq %xmm2, seen_hi(%rip)\n"
+                     "pextrq $1, %xmm2, seen_hi+8(%rip)\n"
+                     "1: pause\n"
+                     "jmp 1b\n");
+}
+
+static bool cpu_has_avx(void)
+{
+    uint32_t a, b, c, d;
+    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
+    return (c & (1u << 28)) && (c & (1u << 27));        /* AVX, and OSXSAVE: the kernel turned XSAVE on */
+}
+
+UTEST(all_registers_avx_upper_halves)
+{
+    if (!cpu_has_avx()) {
+        printf("  no AVX: skipped\n");
+        return;
+    }
+    uint64_t t = make_thread(avx_spin, 0, 10);
+    UT_ASSERT(t);
+    UT_EQ(pith_invoke4(t, PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);
+    pith_sleep_ns(2000000);
+    struct pith_msg m = { 0 };
+    UT_EQ(pith_invoke(t, PITH_TCB_INTERRUPT, &m), PITH_OK);
+    UT_EQ(read_all(t), PITH_OK);
+    struct pith_thread_regs *r = ipc_regs();
+    UT_EQ(r->avx, 1);
+    uint64_t hi[2], lo;
+    __builtin_memcpy(hi, r->ymm_hi, 16);                 /* ymm0's upper half: the component's first 16 bytes */
+    __builtin_memcpy(&lo, r->fpu + FX_XMM0, 8);
+    UT_EQ(hi[0], 0x6666666666666666ull);
+    UT_EQ(lo, 0x1111111111111111ull);
+    /* ymm1's upper half written alone: the thread finds it there. */
+    hi[0] = 0x0123456789abcdefull, hi[1] = 0xfedcba9876543210ull;
+    __builtin_memcpy(r->ymm_hi + 16, hi, 16);
+    r->r.rip = (uint64_t)avx_landing;
+    UT_EQ(pith_invoke4(t, PITH_TCB_WRITE_ALL_REGISTERS, PITH_REGS_GENERAL | PITH_REGS_AVX, 0, 0, 0), PITH_OK);
+    UT_EQ(pith_invoke4(t, PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);
+    pith_sleep_ns(2000000);
+    UT_EQ(seen_hi[0], 0x0123456789abcdefull);
+    UT_EQ(seen_hi[1], 0xfedcba9876543210ull);
     pith_invoke4(t, PITH_TCB_SUSPEND, 0, 0, 0, 0);
 }
 

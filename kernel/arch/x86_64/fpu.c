@@ -22,6 +22,10 @@
 uint64_t fpu_xcr0_value;
 #define xcr0 fpu_xcr0_value
 static uint32_t area_size = 512;
+static uint32_t avx_offset;             /* the AVX component in the (standard) XSAVE area; 0: not kept */
+
+#define XSAVE_XSTATE_BV 512             /* the XSAVE header's first word: the components present */
+#define AVX_SIZE        256
 
 static void xsetbv(uint32_t reg, uint64_t v)
 {
@@ -45,6 +49,11 @@ void fpu_init(void)
     if (d.ebx > TCB_FPU_SIZE)
         panic("fpu: XSAVE area of %u bytes does not fit the TCB", d.ebx);
     area_size = d.ebx;
+    if (xcr0 & XCR0_AVX) {
+        cpuid_leaf(0xD, 2, &d);                 /* ebx: the component's offset, eax: its size */
+        if (d.eax == AVX_SIZE && d.ebx + AVX_SIZE <= area_size)
+            avx_offset = d.ebx;
+    }
 }
 
 /* Each CPU: SSE on, and XSAVE with the state components fpu_init chose. */
@@ -72,3 +81,28 @@ void fpu_init_state(struct tcb *t)
     memcpy(a + 24, &mxcsr, 4);
 }
 
+
+bool fpu_avx_kept(void) { return avx_offset != 0; }
+
+/* t's saved YMM upper halves; zeros if the component is in its initial state (XSTATE_BV clear) or not kept. */
+void fpu_read_avx(struct tcb *t, uint8_t out[256])
+{
+    const uint8_t *area = tcb_fpu_area(t);
+    uint64_t bv;
+    memcpy(&bv, area + XSAVE_XSTATE_BV, 8);
+    if (avx_offset && (bv & XCR0_AVX))
+        memcpy(out, area + avx_offset, AVX_SIZE);
+    else
+        memset(out, 0, AVX_SIZE);
+}
+
+/* Into t's area, marked present so that XRSTOR loads it (the caller checked fpu_avx_kept). */
+void fpu_write_avx(struct tcb *t, const uint8_t in[256])
+{
+    uint8_t *area = tcb_fpu_area(t);
+    uint64_t bv;
+    memcpy(area + avx_offset, in, AVX_SIZE);
+    memcpy(&bv, area + XSAVE_XSTATE_BV, 8);
+    bv |= XCR0_AVX;
+    memcpy(area + XSAVE_XSTATE_BV, &bv, 8);
+}

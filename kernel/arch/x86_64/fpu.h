@@ -6,6 +6,7 @@
 #ifndef PITH_ARCH_FPU_H
 #define PITH_ARCH_FPU_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct tcb;
@@ -52,5 +53,9 @@ static inline void fpu_switch_area(void *out, void *in)
 }
 
 uint32_t fpu_area_size(void);
+/* The upper halves of YMM0-15 in a stopped thread's saved state (PITH_TCB_*_ALL_REGISTERS). */
+bool fpu_avx_kept(void);
+void fpu_read_avx(struct tcb *t, uint8_t out[256]);
+void fpu_write_avx(struct tcb *t, const uint8_t in[256]);
 
 #endif
