@@ -173,7 +173,7 @@ int main(void)
 
     static const size_t odd[] = { 5, 37, 101, 263, 389, 131, 11, 509 };
     int ok = 1, turns = 0;
-    for (long goal = mapped + 64 * 256; mapped < goal; turns++)
+    for (long goal = mapped + 64 * 256; mapped < goal && ok; turns++)   /* (a failed map ends it) */
         ok &= turn(&ring[turns % RING], odd[turns % 8], 2000000 + (uint64_t)turns * 10000);
     printf("odd pieces, middles unmapped first, over 64 MiB: %s (%d turns)\n", ok ? "yes" : "no", turns);
 
