@@ -7,10 +7,14 @@
  * twice: in the process, with the rights its segment or mmap asks, and in
  * our own address space (its alias), read-write, so that system calls can
  * read and write the process's memory directly.  Both capabilities live in
- * the process's CNode (a region of n pages: ours in n slots, then its n),
- * so unmapping a page
- * is deleting them; the frame's memory comes back only when the process
- * ends (its chunks are reclaimed whole).
+ * the process's CNode (a region of n pages: ours in n slots, then its n,
+ * one run taken from its slot map, slots.c), so unmapping a page is
+ * deleting them, and its two slots are free again for the next region.
+ * Our alias of a page is tied to its slot (region_make), so the aliases
+ * and their page tables are reused with the slots.  A pool page's memory
+ * comes back when its last mapping goes (shared.c); a frame of the
+ * process's own chunks only when the process ends (its chunks are
+ * reclaimed whole).
  */
 #include "personality.h"
 
@@ -55,10 +59,14 @@ static long ensure_tables(struct lproc *p, uint64_t vspace, uint64_t va)
             printf("posix: pid %u: no page table at %#lx (error %ld)\n", p->pid, va, err);
             return -EFAULT;
         }
-        if ((1u << LPROC_CNODE_BITS) - p->next_slot < 1)
+        /* The table stays until the process ends (as its slot does): later regions there use it. */
+        long s = slots_take(&p->slots, 1);
+        if (s < 0)
             return -ENOMEM;
-        if (pith_invoke4(p->cnode, PITH_CNODE_MOVE, p->next_slot++, p->spare_pt, 0, 0))
+        if (pith_invoke4(p->cnode, PITH_CNODE_MOVE, (uint64_t)s, p->spare_pt, 0, 0)) {
+            slots_give(&p->slots, (uint32_t)s, 1);
             return -ENOMEM;
+        }
         pith_slot_free(p->spare_pt);
         p->spare_pt = 0;
     }
@@ -375,23 +383,52 @@ static long fill(struct lproc *p, struct region *r, uint64_t va, uint64_t n, uin
     return 0;
 }
 
-/* A region of span pages from origin: its runs of slots and its aliases set aside, its page tables made. */
+/*
+ * Pages [i, j) of r (counted from its origin): both capabilities deleted,
+ * which unmaps the page in the process and our alias of it, and their
+ * slots free again, empty, for the next region.
+ */
+static void release(struct lproc *p, const struct region *r, uint64_t i, uint64_t j)
+{
+    for (uint64_t k = i; k < j; k++) {
+        pith_invoke4(p->cnode, PITH_CNODE_DELETE, r->slot + r->span + k, 0, 0, 0);
+        pith_invoke4(p->cnode, PITH_CNODE_DELETE, r->slot + k, 0, 0, 0);
+    }
+    slots_give(&p->slots, r->slot + (uint32_t)i, (uint32_t)(j - i));
+    slots_give(&p->slots, r->slot + r->span + (uint32_t)i, (uint32_t)(j - i));
+}
+
+/*
+ * A region of span pages from origin: a run of 2 * span free slots (ours,
+ * then its) and the aliases of our half, its page tables made.  The alias
+ * of the page in slot s is alias_base + s pages: a page's alias is used
+ * again only with its slot, after the slot's capability is deleted, and
+ * the alias range, with its page tables, is as bounded as the slots.  Our
+ * half's aliases are followed by the unmapped ones of its half, so an
+ * overrun of an alias faults in us, visibly.  A few slots stay free for
+ * the page tables a region may need.
+ */
 static struct region *region_make(struct lproc *p, uint64_t origin, uint64_t span, uint8_t rights, uint8_t kind,
                                   uint64_t src, bool alias)
 {
-    if (p->next_slot + 2 * span + 8 > (1u << LPROC_CNODE_BITS))
+    if (2 * span + 8 > p->slots.free)
         return NULL;
     struct region *r = region_new(p);
     if (!r)
         return NULL;
-    *r = (struct region){ .start = origin, .end = origin, .origin = origin, .alias = p->alias_next,
-                          .slot = p->next_slot, .span = (uint32_t)span,
+    long slot = slots_take(&p->slots, 2 * (uint32_t)span);
+    if (slot < 0) {
+        r->used = false;
+        return NULL;
+    }
+    *r = (struct region){ .start = origin, .end = origin, .origin = origin,
+                          .alias = p->alias_base + (uint64_t)slot * PAGE,
+                          .slot = (uint32_t)slot, .span = (uint32_t)span,
                           .rights = rights, .kind = kind, .used = true, .src = src, .unaliased = !alias,
                           .prot = PROT_READ | (rights & PITH_RIGHT_WRITE ? PROT_WRITE : 0) |
                                   (rights & PITH_RIGHT_EXEC ? PROT_EXEC : 0) };
-    p->alias_next += span * PAGE + PAGE;   /* a hole between aliases: an overrun faults in us, visibly */
-    p->next_slot += 2 * (uint32_t)span;
     if (tables_for(p, PITH_SLOT_VSPACE, r->alias, span) || tables_for(p, p->vspace, origin, span)) {
+        slots_give(&p->slots, r->slot, 2 * r->span);   /* nothing in them yet */
         r->used = false;
         return NULL;
     }
@@ -413,10 +450,13 @@ static long map_pages(struct lproc *p, uint64_t start, uint64_t len, uint8_t rig
     long err = fill(p, r, start, n, &done);
     r->end = start + done * PAGE;
     if (err) {
+        /* The pages made unmapped as any; the rest's slots (the failed batch's capabilities too) released. */
+        struct region was = *r;
         if (r->end > r->start)
             mem_unmap(p, r->start, r->end - r->start);
         else
             r->used = false;
+        release(p, &was, done, n);
         return err;
     }
     if (out)
@@ -491,11 +531,7 @@ long mem_unmap(struct lproc *p, uint64_t start, uint64_t len)
             continue;
         uint64_t a = start > r->start ? start : r->start, b = end < r->end ? end : r->end;
         write_back(r, a, b);            /* a shared file mapping's pages, while they are mapped */
-        for (uint64_t va = a; va < b; va += PAGE) {
-            uint64_t s = r->slot + (va - r->origin) / PAGE;
-            pith_invoke4(p->cnode, PITH_CNODE_DELETE, s + r->span, 0, 0, 0);
-            pith_invoke4(p->cnode, PITH_CNODE_DELETE, s, 0, 0, 0);
-        }
+        release(p, r, (a - r->origin) / PAGE, (b - r->origin) / PAGE);
         if (r->shared) {                /* its mappings gone first: a page freed has none left */
             for (uint64_t va = a; va < b && r->cow; va += PAGE)
                 p->copied[pool_page(r, va) / 64] &= ~(1ull << (pool_page(r, va) % 64));
@@ -719,7 +755,7 @@ static long protect(struct lproc *p, uint64_t addr, uint64_t len, int prot)
  * maps the pages after it if they are free, or (MREMAP_MAYMOVE) makes a new
  * region elsewhere (MREMAP_FIXED: at new_addr, whatever was there unmapped),
  * copies the old pages into it through our aliases and unmaps them.  The
- * old pages' memory, like munmap's, comes back at the process's end.
+ * old pages' slots, like munmap's, are free again at once (release).
  */
 static long remap(struct lproc *p, uint64_t old, uint64_t old_len, uint64_t new_len, uint64_t flags, uint64_t to)
 {

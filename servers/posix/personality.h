@@ -10,6 +10,7 @@
 
 #include "idl.h"
 #include "pith.h"
+#include "slots.h"
 
 #include <pith/fault.h>
 
@@ -22,7 +23,6 @@
 #define CHUNK_BITS    19                /* our memory for processes: untypeds of 512 KiB, taken as a process grows */
 #define CHUNK_MAX     128               /* chunks in all */
 #define PROC_CHUNKS   96                /* chunks one process may hold: 48 MiB */
-#define LPROC_CNODE_BITS 12             /* 4096 slots: two per page (ours and its mapping) and page tables */
 #define REGION_MAX    256
 #define FD_MAX        64
 #define PAGE          ((uint64_t)4096)
@@ -56,7 +56,8 @@ struct region {
     uint64_t start, end;                /* Linux addresses, page-aligned; end exclusive */
     uint64_t origin;                    /* the start when it was mapped (a split keeps it) */
     uint64_t alias;                     /* where our mapping of origin is */
-    uint32_t slot, span;                /* page i from origin: our capability in slot + i, its in slot + span + i */
+    uint32_t slot, span;                /* page i from origin: our capability in slot + i, its in slot + span + i;
+                                           slot + i's alias is alias + i pages (memory.c: region_make) */
     uint8_t rights;                     /* PITH_RIGHT_* of the process's mapping */
     uint8_t prot;                       /* PROT_* as the program asked (mprotect records) */
     uint8_t kind;
@@ -119,8 +120,8 @@ struct lproc {
     struct chunks mem;                  /* its memory: every object of it is made from these */
     int image;                          /* the shared image its read-only segments map (image.c), -1: none */
     uint64_t cnode, vspace, tcb, fault_ep;  /* our slots */
-    uint32_t next_slot;                 /* next free slot of its CNode */
-    uint64_t alias_next;                /* next free alias address */
+    struct slotmap slots;               /* its CNode's slots (slots.h) */
+    uint64_t alias_base;                /* our alias of the page whose capability is in slot s: alias_base + s pages */
     uint64_t brk_start, brk, brk_mapped;  /* the heap: [brk_start, brk), pages mapped up to brk_mapped */
     uint64_t fs_base, gs_base;
     uint64_t clear_tid;

@@ -125,8 +125,8 @@ long lproc_new(struct lproc **out)
     p->ppid = 1;
     p->pgid = p->sid = p->pid;
     p->image = -1;
-    p->next_slot = 1;
-    p->alias_next = ALIAS_BASE + (uint64_t)i * ALIAS_SPAN;
+    slots_init(&p->slots);
+    p->alias_base = ALIAS_BASE + (uint64_t)i * ALIAS_SPAN;
     strcpy(p->cwd, "/");
     files_init(p);
     *out = p;
