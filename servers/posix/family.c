@@ -70,6 +70,7 @@ static long fork_from(struct lproc *p, uint64_t flags, uint64_t stack, uint64_t 
     strcpy(c->cwd, p->cwd);
     strcpy(c->exe, p->exe);
     strcpy(c->comm, p->comm);
+    c->undumpable = p->undumpable, c->no_new_privs = p->no_new_privs;  /* (pdeathsig: not a fork's child's) */
     memcpy(c->cmdline, p->cmdline, p->cmdline_len);
     c->cmdline_len = p->cmdline_len;
     for (int fd = 0; fd < FD_MAX; fd++)
@@ -211,6 +212,7 @@ SYSCALL(execve)
             p->fds[fd].of = NULL;
         }
     c->ppid = p->ppid, c->pgid = p->pgid, c->sid = p->sid, c->orphan = p->orphan;
+    c->pdeathsig = p->pdeathsig, c->no_new_privs = p->no_new_privs;    /* kept by execve, as on Linux */
     c->sigmask = p->sigmask;
     meta_inherit(c, p);                 /* the umask and the resource limits */
     c->sigpending = p->sigpending;      /* pending signals survive the exec */
@@ -396,6 +398,10 @@ void family_parent_ends(struct lproc *p)
         struct lproc *c = &lprocs[i];
         if (c == p || c->state == LP_FREE || c->ppid != p->pid)
             continue;
+        if (c->pdeathsig && c->state == LP_RUNNING && !c->orphan) {
+            signal_post(c, c->pdeathsig, 0, (int)p->pid, 0);    /* prctl(PR_SET_PDEATHSIG), SI_USER */
+            signal_wake(c);
+        }
         c->ppid = 1;
         c->orphan = true;
         if (c->state == LP_ENDED)

@@ -5,6 +5,7 @@
 #include "personality.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/utsname.h>
 
@@ -96,6 +97,71 @@ SYSCALL(arch_prctl)
         return mem_write(p, a1, &p->fs_base, 8);
     case ARCH_GET_GS:
         return mem_write(p, a1, &p->gs_base, 8);
+    default:
+        return -EINVAL;
+    }
+}
+
+/*
+ * prctl: the options programs use at start-up.  PR_SET_NAME names the
+ * process in /proc (15 bytes, until its next execve); PR_SET_PDEATHSIG's
+ * signal comes when its parent ends (not to a fork's child; kept by
+ * execve); the dumpable and no-new-privileges flags are kept and read
+ * back (nothing in the personality dumps core files or raises
+ * privileges).  Any other option: EINVAL, as Linux says for one it lacks.
+ */
+#define PR_SET_PDEATHSIG    1
+#define PR_GET_PDEATHSIG    2
+#define PR_GET_DUMPABLE     3
+#define PR_SET_DUMPABLE     4
+#define PR_SET_NAME         15
+#define PR_GET_NAME         16
+#define PR_SET_NO_NEW_PRIVS 38
+#define PR_GET_NO_NEW_PRIVS 39
+
+SYSCALL(prctl)
+{
+    switch (a0) {
+    case PR_SET_PDEATHSIG:
+        if (a1 > 64)
+            return -EINVAL;
+        p->pdeathsig = (uint8_t)a1;
+        return 0;
+    case PR_GET_PDEATHSIG: {
+        int32_t sig = p->pdeathsig;
+        return mem_write(p, a1, &sig, sizeof sig);
+    }
+    case PR_GET_DUMPABLE:
+        return !p->undumpable;
+    case PR_SET_DUMPABLE:
+        if (a1 > 1)
+            return -EINVAL;
+        p->undumpable = !a1;
+        return 0;
+    case PR_SET_NAME: {
+        char name[16];
+        long n = mem_string(p, name, a1, sizeof name);
+        if (n == -EFAULT)
+            return -EFAULT;
+        name[sizeof name - 1] = 0;      /* longer names are cut to 15 bytes, as Linux does */
+        memcpy(p->comm, name, sizeof name);
+        return 0;
+    }
+    case PR_GET_NAME: {
+        char name[16] = { 0 };
+        const char *exe = strrchr(p->exe, '/') ? strrchr(p->exe, '/') + 1 : p->exe;
+        snprintf(name, sizeof name, "%s", p->comm[0] ? p->comm : exe);
+        return mem_write(p, a1, name, sizeof name);
+    }
+    case PR_SET_NO_NEW_PRIVS:
+        if (a1 != 1 || a2 || a3 || a4)
+            return -EINVAL;
+        p->no_new_privs = true;
+        return 0;
+    case PR_GET_NO_NEW_PRIVS:
+        if (a1 || a2 || a3 || a4)
+            return -EINVAL;
+        return p->no_new_privs;
     default:
         return -EINVAL;
     }

@@ -131,7 +131,9 @@ struct lproc {
     struct fd fds[FD_MAX];
     char cwd[256];
     char exe[256];
-    char comm[16];                      /* a script's name (/proc/PID/stat, as Linux's comm); "": its exe's */
+    char comm[16];                      /* its name (/proc/PID/stat, as Linux's comm): a script's or prctl's; "": its exe's */
+    uint8_t pdeathsig;                  /* prctl: the signal it gets when its parent ends (0: none) */
+    bool undumpable, no_new_privs;      /* prctl's flags (recorded: nothing here dumps or raises privileges) */
     char cmdline[400];                  /* its arguments, each ended by a NUL (/proc/PID/cmdline) */
     uint16_t cmdline_len;
     uint64_t waiter;                    /* a reply object holding a blocked wait (0: none) */

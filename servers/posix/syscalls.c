@@ -19,7 +19,7 @@
     X(87, unlink) X(89, readlink) X(95, umask) X(96, gettimeofday) X(97, getrlimit) X(102, getuid) \
     X(104, getuid) X(107, getuid) X(108, getuid) X(110, getppid) X(111, getpgrp) X(121, getpgid) \
     X(124, getsid) X(109, setpgid) X(112, setsid) X(56, clone) X(57, fork) X(58, vfork) X(59, execve) \
-    X(61, wait4) X(247, waitid) X(22, pipe) X(293, pipe2) X(158, arch_prctl) X(160, setrlimit) X(186, gettid) X(200, tkill) X(201, time) \
+    X(61, wait4) X(247, waitid) X(22, pipe) X(293, pipe2) X(158, arch_prctl) X(157, prctl) X(160, setrlimit) X(186, gettid) X(200, tkill) X(201, time) \
     X(217, getdents64) X(218, set_tid_address) X(228, clock_gettime) X(229, clock_getres) \
     X(230, clock_nanosleep) X(231, exit_group) X(234, tgkill) X(257, openat) X(258, mkdirat) \
     X(262, newfstatat) X(263, unlinkat) X(264, renameat) X(267, readlinkat) X(269, faccessat) \
