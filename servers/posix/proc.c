@@ -1,7 +1,7 @@
 /*
  * /proc, as much as busybox ps, df and applets by bare name need: the
  * directory of running processes (and "self"), each with stat, cmdline,
- * status and the exe link; /proc/self is a link to the caller's pid;
+ * status, comm and the exe link; /proc/self is a link to the caller's pid;
  * mounts, the volume at / and /proc itself; meminfo, uptime and loadavg
  * for free and uptime (the memory is the personality's, for processes;
  * no load is tracked, so loadavg's averages read 0.00).
@@ -20,8 +20,9 @@
 #include <sys/stat.h>
 
 /* A process's files, then those of /proc itself from PF_MOUNTS on (mounts is both). */
-enum { PF_STAT = 1, PF_CMDLINE, PF_STATUS, PF_MOUNTS, PF_MEMINFO, PF_UPTIME, PF_LOADAVG, PF_LAST = PF_LOADAVG };
-static const char *const file_names[] = { NULL, "stat", "cmdline", "status", "mounts", "meminfo", "uptime", "loadavg" };
+enum { PF_STAT = 1, PF_CMDLINE, PF_STATUS, PF_COMM, PF_MOUNTS, PF_MEMINFO, PF_UPTIME, PF_LOADAVG, PF_LAST = PF_LOADAVG };
+static const char *const file_names[] = { NULL, "stat", "cmdline", "status", "comm", "mounts", "meminfo", "uptime",
+                                          "loadavg" };
 #define PROC_INO 0x7f000000u            /* inode numbers of our own, far from /fs's */
 
 /* "/proc/self..." with the caller's pid for "self"; false if path is not under /proc. */
@@ -156,6 +157,9 @@ static size_t text(struct lproc *q, int file, char *out, size_t max)
                      q->pid, comm, state, q->ppid, q->pgid, q->sid, tty_fg ? (int)tty_fg : -1, ticks,
                      (uint64_t)q->mem.n << CHUNK_BITS, (uint64_t)q->mem.n << (CHUNK_BITS - 12));
         break;
+    case PF_COMM:
+        n = snprintf(out, max, "%.15s\n", comm);
+        break;
     case PF_CMDLINE:                    /* a zombie's is empty, as on Linux */
         n = q->state == LP_ENDED ? 0 : (int)(q->cmdline_len < max ? q->cmdline_len : max);
         memcpy(out, q->cmdline, (size_t)n);
@@ -230,9 +234,9 @@ long proc_getdents(struct lproc *p, struct ofile *of, uint64_t buf, uint64_t n)
             } else {
                 break;
             }
-        } else if (i - 2 < 4) {
-            strcpy(name, i == 5 ? "exe" : file_names[i - 1]);
-            type = i == 5 ? 10 : 8;     /* DT_LNK, DT_REG */
+        } else if (i - 2 < 5) {         /* stat, cmdline, status, comm, exe */
+            strcpy(name, i == 6 ? "exe" : file_names[i - 1]);
+            type = i == 6 ? 10 : 8;     /* DT_LNK, DT_REG */
         } else {
             break;
         }

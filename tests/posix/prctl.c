@@ -1,6 +1,6 @@
 /*
  * prctl's options programs use: the process's name (PR_SET_NAME, cut to
- * 15 bytes, seen in /proc/self/stat), the dumpable and no-new-privileges
+ * 15 bytes, seen in /proc/self/stat and comm), the dumpable and no-new-privileges
  * flags, the parent-death signal (not inherited by a fork's child, sent
  * when the parent ends), and EINVAL and EFAULT.
  */
@@ -79,6 +79,19 @@ static void death_signal(void)
     close(pipe_fd[0]);
 }
 
+static void comm_file(void)
+{
+    char buf[64] = { 0 };
+    FILE *f = fopen("/proc/self/comm", "r");
+    if (!f) {
+        printf("no /proc/self/comm\n");
+        return;
+    }
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    printf("/proc/self/comm: %zu bytes: %s", n, buf);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -88,6 +101,7 @@ int main(void)
     show("PR_GET_NAME", prctl(PR_GET_NAME, name));
     printf("name: %s (%zu bytes, then %d)\n", name, strlen(name), name[16] == 'x');
     stat_name();
+    comm_file();
     show("PR_SET_NAME short", prctl(PR_SET_NAME, "short"));
     prctl(PR_GET_NAME, name);
     printf("name: %s\n", name);
