@@ -30,14 +30,9 @@ static void wait_for_ticket(uint32_t ticket)
  */
 static void wait_for_fast_paths(void)
 {
-    unsigned me = PERCPU_GET(cpu_number);
-    for (unsigned i = 0; i < smp_ncpus; i++) {
-        if (i == me)
-            continue;
-        const uint8_t *flag = &percpu_of(i)->fast_shared;
-        while (__atomic_load_n(flag, __ATOMIC_ACQUIRE))
+    for (unsigned i = 0; i < smp_ncpus; i++)       /* (ours is down: we are not in one) */
+        while (__atomic_load_n(&percpus[i].fast_shared, __ATOMIC_ACQUIRE))
             cpu_relax();
-    }
 }
 
 /*
@@ -60,6 +55,20 @@ void bkl_lock(void)
     uint32_t ticket = __atomic_fetch_add(&bkl.next, 1, __ATOMIC_SEQ_CST);
     if (__atomic_load_n(&bkl.owner, __ATOMIC_ACQUIRE) != ticket)
         wait_for_ticket(ticket);
+    wait_for_fast_paths();
+    this_cpu()->holds_bkl = 1;
+}
+
+/* The entry paths' slow cases (BKL_TAKE, entry.h): a ticket drawn, not yet served; or fast paths still running. */
+void bkl_wait(uint32_t ticket)
+{
+    wait_for_ticket(ticket);
+    wait_for_fast_paths();
+    this_cpu()->holds_bkl = 1;
+}
+
+void bkl_wait_fast_paths(void)
+{
     wait_for_fast_paths();
     this_cpu()->holds_bkl = 1;
 }

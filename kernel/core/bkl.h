@@ -43,6 +43,9 @@ extern bool bkl_needed;
 /* Takes the lock (when bkl_needed): waits for its ticket, then for every fast path in progress. */
 void bkl_lock(void);
 void bkl_unlock(void);
+/* The entry paths' slow cases (entry.h): wait for the ticket and the fast paths, or the fast paths only. */
+void bkl_wait(uint32_t ticket);
+void bkl_wait_fast_paths(void);
 /* Until the lock is free (a fast path that found it busy, syscall.S); takes nothing. */
 void bkl_wait_free(void);
 

@@ -47,10 +47,12 @@
 
 /*
  * The big kernel lock (core/bkl.h) from the entry paths, when more than
- * one CPU runs (bkl_needed): bkl_lock, in C, waits for our ticket and for
- * the fast paths in progress.  Clobbers the caller-saved registers except
- * rax, and with args=1 the system call's arguments (rdi, rsi, rdx, r10,
- * r8, r9), which it reloads from the frame (in rbx on every entry path).
+ * one CPU runs (bkl_needed): draw a ticket; if it is served at once and
+ * no CPU's fast_shared flag is up, that is all; else wait in C (bkl_wait,
+ * bkl_wait_fast_paths).  Clobbers rcx and r11, and when it has to wait
+ * the caller-saved registers except rax, and with args=1 the system
+ * call's arguments (rdi, rsi, rdx, r10, r8, r9), which it reloads from
+ * the frame (in rbx on every entry path).
  */
 .macro BKL_LOCK args=0
         cmpb    $0, bkl_needed(%rip)
@@ -60,8 +62,27 @@
 .endm
 
 .macro BKL_TAKE args=0
-        call    bkl_lock
+        mov     $1, %ecx
+        lock xaddl %ecx, bkl(%rip)
+        cmpl    bkl+4(%rip), %ecx
+        jne     90f
+        /* Served at once: no CPU may still be in a fast path (r11: SYSCALL's rflags, in the frame). */
+        mov     smp_ncpus(%rip), %ecx
+        lea     percpus+PERCPU_FAST_SHARED(%rip), %r11
+91:     cmpb    $0, (%r11)
+        jne     92f
+        add     $PERCPU_SIZE, %r11
+        dec     %ecx
+        jnz     91b
+        movb    $1, %gs:PERCPU_HOLDS_BKL
+        jmp     93f
+90:     mov     %ecx, %edi
+        call    bkl_wait                        /* our ticket, then the fast paths; holds_bkl set */
         RELOAD_SYSCALL \args
+        jmp     93f
+92:     call    bkl_wait_fast_paths             /* holds_bkl set */
+        RELOAD_SYSCALL \args
+93:
 .endm
 
 /* rax, and with args=1 the system call's arguments, again from the frame in rbx. */

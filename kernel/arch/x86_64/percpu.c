@@ -9,7 +9,8 @@
 extern char boot_stack_top[];
 extern char syscall_entry[];
 
-static struct percpu cpus[SMP_MAX_CPUS];
+struct percpu percpus[SMP_MAX_CPUS];
+#define cpus percpus
 
 struct percpu *percpu_of(unsigned n)
 {

@@ -12,6 +12,7 @@
 #define PERCPU_CTX_TOP      24      /* end of the current thread's saved registers */
 #define PERCPU_HOLDS_BKL    32      /* this CPU holds the big kernel lock */
 #define PERCPU_FAST_SHARED  33      /* this CPU runs the IPC fast path beside others (core/bkl.h) */
+#define PERCPU_SIZE         128     /* each CPU's in lines of its own: the fast path writes it beside others' */
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>
@@ -34,13 +35,17 @@ struct percpu {
     int io_ranges;                  /* I/O-port ranges its TSS bitmap allows now (ioport.c) */
     uint64_t fast_path_hits;        /* IPC fast path hand-overs on this CPU */
     uint64_t __attribute__((aligned(1))) *tss_rsp0;  /* this CPU's TSS.rsp0 (the TSS packs it at offset 4) */
-};
+} __attribute__((aligned(64)));
+
+/* Every CPU's, in CPU order (the entry paths' look at the others' fast_shared flags). */
+extern struct percpu percpus[];
 
 _Static_assert(__builtin_offsetof(struct percpu, user_rsp) == PERCPU_USER_RSP, "percpu layout");
 _Static_assert(__builtin_offsetof(struct percpu, kstack_top) == PERCPU_KSTACK_TOP, "percpu layout");
 _Static_assert(__builtin_offsetof(struct percpu, ctx_top) == PERCPU_CTX_TOP, "percpu layout");
 _Static_assert(__builtin_offsetof(struct percpu, holds_bkl) == PERCPU_HOLDS_BKL, "percpu layout");
 _Static_assert(__builtin_offsetof(struct percpu, fast_shared) == PERCPU_FAST_SHARED, "percpu layout");
+_Static_assert(sizeof(struct percpu) == PERCPU_SIZE, "percpu layout");
 
 
 static inline struct percpu *this_cpu(void)
