@@ -30,16 +30,15 @@ void stat_fill(struct stat *st, uint32_t ino, uint32_t mode, uint32_t nlink, uin
     st->st_ctim.tv_sec = ctime;
 }
 
-static long stat_path(struct lproc *p, const char *path, bool follow, uint64_t buf)
+static long stat_path(struct lproc *p, const char *path, bool follow, struct stat *st)
 {
-    struct stat st;
     if (device_of(path) >= 0) {
-        device_stat(device_of(path), &st);
+        device_stat(device_of(path), st);
     } else if (proc_path(path)) {
-        long err = proc_stat(p, path, follow, &st);
+        long err = proc_stat(p, path, follow, st);
         if (err)
             return err;
-    } else if (unix_stat(p, path, &st)) {
+    } else if (unix_stat(p, path, st)) {
         /* a bound AF_UNIX path (unix.c) */
     } else {
         uint32_t ino, gen, mode, nlink, uid, gid, at, mt, ct;
@@ -47,54 +46,112 @@ static long stat_path(struct lproc *p, const char *path, bool follow, uint64_t b
         long err = fs_lookup(&fs, path, follow, &ino, &gen, &mode, &nlink, &uid, &gid, &size, &at, &mt, &ct, &blocks);
         if (err)
             return fs_errno(err);
-        stat_fill(&st, ino, mode, nlink, uid, gid, size, at, mt, ct, blocks);
+        stat_fill(st, ino, mode, nlink, uid, gid, size, at, mt, ct, blocks);
     }
-    return mem_write(p, buf, &st, sizeof st);
+    return 0;
 }
 
-static long stat_fd(struct lproc *p, uint64_t fd, uint64_t buf)
+static long stat_fd(struct lproc *p, uint64_t fd, struct stat *st)
 {
     struct ofile *of = ofile_of(p, fd);
-    struct stat st;
     if (!of)
         return -EBADF;
     if (of->kind == FD_CONSOLE || of->kind == FD_NULL) {
-        device_stat((int)of->ino, &st);
+        device_stat((int)of->ino, st);
     } else if (of->kind == FD_PROCDIR || of->kind == FD_PROCFILE) {
-        proc_stat(p, of->path, true, &st);
+        proc_stat(p, of->path, true, st);
     } else if ((of->kind == FD_PIPE_R || of->kind == FD_PIPE_W) && !of->ino) {   /* (a FIFO's is on /fs) */
-        stat_fill(&st, 0x1000 + (uint32_t)of->pipe, S_IFIFO | 0600, 1, 0, 0, 0, 0, 0, 0, 0);
+        stat_fill(st, 0x1000 + (uint32_t)of->pipe, S_IFIFO | 0600, 1, 0, 0, 0, 0, 0, 0, 0);
     } else if (of->kind == FD_SOCKET || of->kind == FD_UNIX) {
-        stat_fill(&st, (of->kind == FD_SOCKET ? 0x2000 : 0x2100) + of->ino, S_IFSOCK | 0777, 1, 0, 0, 0, 0, 0, 0, 0);
+        stat_fill(st, (of->kind == FD_SOCKET ? 0x2000 : 0x2100) + of->ino, S_IFSOCK | 0777, 1, 0, 0, 0, 0, 0, 0, 0);
     } else if (of->kind == FD_EPOLL) {
-        stat_fill(&st, 0x3000 + of->ino, 0600, 1, 0, 0, 0, 0, 0, 0, 0);    /* an anonymous inode, as Linux's */
+        stat_fill(st, 0x3000 + of->ino, 0600, 1, 0, 0, 0, 0, 0, 0, 0);     /* an anonymous inode, as Linux's */
     } else {
         uint32_t mode, nlink, uid, gid, at, mt, ct;
         uint64_t size, blocks;
         long err = fs_stat(&fs, of->ino, of->gen, &mode, &nlink, &uid, &gid, &size, &at, &mt, &ct, &blocks);
         if (err)
             return fs_errno(err);
-        stat_fill(&st, of->ino, mode, nlink, uid, gid, size, at, mt, ct, blocks);
+        stat_fill(st, of->ino, mode, nlink, uid, gid, size, at, mt, ct, blocks);
     }
-    return mem_write(p, buf, &st, sizeof st);
+    return 0;
 }
 
-static long stat_at(struct lproc *p, int dirfd, uint64_t upath, uint64_t buf, uint64_t flags)
+/* The *at calls' lookup: dirfd and path, AT_EMPTY_PATH (the descriptor itself) and AT_SYMLINK_NOFOLLOW. */
+static long stat_at(struct lproc *p, int dirfd, uint64_t upath, uint64_t flags, struct stat *st)
 {
     char path[256];
     if (flags & AT_EMPTY_PATH) {
         char c;
         if (mem_read(p, &c, upath, 1) == 0 && c == 0)
-            return dirfd == AT_FDCWD ? stat_path(p, p->cwd, true, buf) : stat_fd(p, (uint64_t)dirfd, buf);
+            return dirfd == AT_FDCWD ? stat_path(p, p->cwd, true, st) : stat_fd(p, (uint64_t)dirfd, st);
     }
     long err = path_resolve(p, upath, dirfd, path);
-    return err ? err : stat_path(p, path, !(flags & AT_SYMLINK_NOFOLLOW), buf);
+    return err ? err : stat_path(p, path, !(flags & AT_SYMLINK_NOFOLLOW), st);
 }
 
-SYSCALL(stat) { return stat_at(p, AT_FDCWD, a0, a1, 0); }
-SYSCALL(lstat) { return stat_at(p, AT_FDCWD, a0, a1, AT_SYMLINK_NOFOLLOW); }
-SYSCALL(fstat) { return stat_fd(p, a0, a1); }
-SYSCALL(newfstatat) { return stat_at(p, (int)a0, a1, a2, a3); }
+static long stat_out(struct lproc *p, long err, const struct stat *st, uint64_t buf)
+{
+    return err ? err : mem_write(p, buf, st, sizeof *st);
+}
+
+SYSCALL(stat) { struct stat st; return stat_out(p, stat_at(p, AT_FDCWD, a0, 0, &st), &st, a1); }
+SYSCALL(lstat) { struct stat st; return stat_out(p, stat_at(p, AT_FDCWD, a0, AT_SYMLINK_NOFOLLOW, &st), &st, a1); }
+SYSCALL(fstat) { struct stat st; return stat_out(p, stat_fd(p, a0, &st), &st, a1); }
+SYSCALL(newfstatat) { struct stat st; return stat_out(p, stat_at(p, (int)a0, a1, a3, &st), &st, a2); }
+
+/*
+ * statx: the same lookup, Linux's struct statx out.  What ext2 and we
+ * keep is STATX_BASIC_STATS (no birth time, no mount id, no direct-I/O
+ * alignment): stx_mask says so whatever was asked, as Linux's does for a
+ * file system without the rest.  The sync flags change nothing here (the
+ * file server is the one copy).
+ */
+struct lstatx_time { int64_t sec; uint32_t nsec; int32_t reserved; };
+struct lstatx {
+    uint32_t mask, blksize;
+    uint64_t attributes;
+    uint32_t nlink, uid, gid;
+    uint16_t mode, spare0;
+    uint64_t ino, size, blocks, attributes_mask;
+    struct lstatx_time atime, btime, ctime, mtime;
+    uint32_t rdev_major, rdev_minor, dev_major, dev_minor;
+    uint64_t mnt_id;
+    uint32_t dio_mem_align, dio_offset_align;
+    uint64_t spare3[12];
+};
+_Static_assert(sizeof(struct lstatx) == 256, "Linux's struct statx");
+
+#define L_STATX_BASIC_STATS   0x7ffu
+#define L_STATX__RESERVED     0x80000000u
+#define L_AT_NO_AUTOMOUNT     0x800
+#define L_AT_STATX_SYNC_TYPE  0x6000
+
+static uint32_t dev_major(uint64_t d) { return (uint32_t)(((d >> 8) & 0xfff) | ((d >> 32) & ~0xfffull)); }
+static uint32_t dev_minor(uint64_t d) { return (uint32_t)((d & 0xff) | ((d >> 12) & ~0xffull)); }
+
+SYSCALL(statx)
+{
+    uint64_t flags = a2, mask = a3;
+    if ((flags & ~(uint64_t)(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | L_AT_NO_AUTOMOUNT | L_AT_STATX_SYNC_TYPE)) ||
+        (flags & L_AT_STATX_SYNC_TYPE) == L_AT_STATX_SYNC_TYPE || (mask & L_STATX__RESERVED))
+        return -EINVAL;
+    struct stat st;
+    long err = stat_at(p, (int)a0, a1, flags, &st);
+    if (err)
+        return err;
+    struct lstatx x = {
+        .mask = L_STATX_BASIC_STATS, .blksize = (uint32_t)st.st_blksize, .nlink = (uint32_t)st.st_nlink,
+        .uid = st.st_uid, .gid = st.st_gid, .mode = (uint16_t)st.st_mode, .ino = st.st_ino,
+        .size = (uint64_t)st.st_size, .blocks = (uint64_t)st.st_blocks,
+        .atime = { st.st_atim.tv_sec, (uint32_t)st.st_atim.tv_nsec, 0 },
+        .ctime = { st.st_ctim.tv_sec, (uint32_t)st.st_ctim.tv_nsec, 0 },
+        .mtime = { st.st_mtim.tv_sec, (uint32_t)st.st_mtim.tv_nsec, 0 },
+        .rdev_major = dev_major(st.st_rdev), .rdev_minor = dev_minor(st.st_rdev),
+        .dev_major = dev_major(st.st_dev), .dev_minor = dev_minor(st.st_dev),
+    };
+    return mem_write(p, a4, &x, sizeof x);
+}
 
 SYSCALL(mkdirat)
 {

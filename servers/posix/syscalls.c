@@ -22,7 +22,7 @@
     X(61, wait4) X(247, waitid) X(22, pipe) X(293, pipe2) X(158, arch_prctl) X(157, prctl) X(160, setrlimit) X(186, gettid) X(200, tkill) X(201, time) \
     X(217, getdents64) X(218, set_tid_address) X(228, clock_gettime) X(229, clock_getres) \
     X(230, clock_nanosleep) X(231, exit_group) X(234, tgkill) X(257, openat) X(258, mkdirat) \
-    X(262, newfstatat) X(263, unlinkat) X(264, renameat) X(267, readlinkat) X(269, faccessat) \
+    X(262, newfstatat) X(332, statx) X(263, unlinkat) X(264, renameat) X(267, readlinkat) X(269, faccessat) \
     X(273, set_robust_list) X(292, dup3) X(302, prlimit64) X(316, renameat2) X(318, getrandom) \
     X(334, rseq) X(202, futex) X(439, faccessat2) \
     X(7, poll) X(23, select) X(270, pselect6) X(271, ppoll) X(25, mremap) \
