@@ -631,6 +631,7 @@ test bench: $(NET_PROGRAMS)
 # make bench's pith.boot_to_shell boots make run's system, on a copy of its disk (tools/bench.sh).
 bench: $(MODULES) $(DISK_IMG)
 bench: export BENCH_RUN_MODULES := $(MODULES)
+bench: export BENCH_RUN_MEM := $(MEM)
 -include $(NETDEV_OBJS:.o=.d) $(NET_OBJS:.o=.d) $(LWIP_OBJS:.o=.d)
 # The server's command-line parser on the host.
 $(BUILD)/host/test_netcfg: servers/net/config.c servers/net/netcfg.h

@@ -158,7 +158,8 @@ for i in 1 2 3; do
     cp "$BUILD/disk.img" "$logdir/shell-disk.img"
     shell_mods=()
     for m in $BENCH_RUN_MODULES; do shell_mods+=(--module "$m"); done
-    tools/qemu-run.sh --accel "$accel" --smp "$SMP" --timeout 300 --kernel "$BUILD/pith.bin" "${shell_mods[@]}" \
+    tools/qemu-run.sh --accel "$accel" --smp "$SMP" --mem "${BENCH_RUN_MEM:-512}" --timeout 300 \
+        --kernel "$BUILD/pith.bin" "${shell_mods[@]}" \
         --disk "$logdir/shell-disk.img" --debugcon "$shell_log" --serial /dev/null >"$shell_log.runner" 2>&1 &
     shell_pid=$!
     wait_for "$shell_log" '^shell: first prompt' "$shell_pid" 1500
@@ -179,7 +180,7 @@ if [ "${#shell_samples[@]}" -gt 0 ]; then
     echo "bench pith.boot_to_shell median=$(echo "$sorted" | sed -n "$(( n / 2 + 1 ))p") min=$(echo "$sorted" | head -1) max=$(echo "$sorted" | tail -1) unit=$shell_unit iters=$n"
     echo "# pith.boot_to_shell: from kernel entry; the firmware and loader before it: $entry"
 else
-    echo "# pith.boot_to_shell unavailable: no first prompt (see $logdir/shell1.log)"
+    echo "# pith.boot_to_shell unavailable: no first prompt, or the POSIX personality not serving (see $logdir/shell1.log)"
 fi
 
 # The Linux guest, same QEMU, mode and -smp.  Its stderr is kept for the reason.
