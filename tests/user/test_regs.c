@@ -10,6 +10,8 @@
 static volatile uint64_t seen[5];       /* what landing() found: rbx, rcx, r11, r15, xmm1's low half */
 static volatile uint32_t seen_mxcsr;
 
+static volatile uint64_t spin_ready;    /* set by a spinning thread once its registers are all set */
+
 /* Spins with known values in every register it can, xmm0 included. */
 __attribute__((naked)) static void spin(uint64_t u)
 {
@@ -20,10 +22,11 @@ __attribute__((naked)) static void spin(uint64_t u)
                      "movabs $0x4444444444444444, %r12\n"
                      "movabs $0x5555555555555555, %r15\n"
                      "movq %rbx, %xmm0\n"
+                     "movq $1, spin_ready(%rip)\n"    /* every register set: the loop changes none */
                      "1: jmp 1b\n");
 }
 
-/* Where a written state sends the thread: records rbx, rcx, r11, r15, xmm1 and MXCSR, then sleeps. */
+/* Where a written state sends the thread: records rbx, rcx, r11, r15, xmm1 and MXCSR, says so, then spins. */
 __attribute__((naked)) static void landing(void)
 {
     __asm__ volatile("mov %rbx, seen(%rip)\n"
@@ -32,6 +35,7 @@ __attribute__((naked)) static void landing(void)
                      "mov %r15, seen+24(%rip)\n"
                      "movq %xmm1, seen+32(%rip)\n"
                      "stmxcsr seen_mxcsr(%rip)\n"
+                     "movq $1, spin_ready(%rip)\n"
                      "1: pause\n"
                      "jmp 1b\n");
 }
@@ -51,12 +55,24 @@ static long read_all(uint64_t t)
     return err;
 }
 
+/*
+ * Resumes t and waits (sleeping, so that it runs: it is below our
+ * priority) until it has set its registers: a fixed wait could end, on a
+ * loaded host under emulation, before it ran at all.
+ */
+static uint64_t start_spinning(uint64_t t)
+{
+    spin_ready = 0;
+    if (!t || pith_invoke4(t, PITH_TCB_RESUME, 0, 0, 0, 0))
+        return 0;
+    for (int i = 0; i < 5000 && !spin_ready; i++)
+        pith_sleep_ns(1000000);
+    return spin_ready ? t : 0;
+}
+
 static uint64_t spinning_thread(void)
 {
-    uint64_t t = make_thread(spin, 0, 10);
-    if (t && !pith_invoke4(t, PITH_TCB_RESUME, 0, 0, 0, 0))
-        pith_sleep_ns(2000000);         /* it runs meanwhile, below our priority */
-    return t;
+    return start_spinning(make_thread(spin, 0, 10));
 }
 
 static volatile long waiter_woke = -1;
@@ -109,7 +125,7 @@ UTEST(all_registers_of_an_interrupted_thread)
     uint64_t xmm0;
     __builtin_memcpy(&xmm0, r->fpu + FX_XMM0, 8);
     UT_EQ(xmm0, 0x1111111111111111ull);
-    UT_ASSERT(r->r.rip >= (uint64_t)spin && r->r.rip < (uint64_t)spin + 64);
+    UT_ASSERT(r->r.rip >= (uint64_t)spin && r->r.rip < (uint64_t)spin + 96);
     /* Every register written, the FPU image too: MXCSR with bits no CPU has is trimmed, never a fault. */
     r->r.rip = (uint64_t)landing;
     r->r.rbx = 7, r->r.rcx = 8, r->r.r11 = 9, r->r.r15 = 10;
@@ -118,8 +134,7 @@ UTEST(all_registers_of_an_interrupted_thread)
     uint32_t mxcsr = 0xffffffffu;
     __builtin_memcpy(r->fpu + FX_MXCSR, &mxcsr, 4);
     UT_EQ(pith_invoke4(t, PITH_TCB_WRITE_ALL_REGISTERS, PITH_REGS_GENERAL | PITH_REGS_FPU, 0, 0, 0), PITH_OK);
-    UT_EQ(pith_invoke4(t, PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);
-    pith_sleep_ns(2000000);
+    UT_ASSERT(start_spinning(t));                       /* until landing() has looked */
     UT_EQ(seen[0], 7);
     UT_EQ(seen[1], 8);                                  /* rcx and r11 too: resumed with IRET */
     UT_EQ(seen[2], 9);
@@ -176,15 +191,17 @@ __attribute__((naked)) static void avx_spin(uint64_t u)
                      "movabs $0x1111111111111111, %rax\n"
                      "movq %rax, %xmm0\n"
                      "vinsertf128 $1, %xmm3, %ymm0, %ymm0\n"
+                     "movq $1, spin_ready(%rip)\n"
                      "1: jmp 1b\n");
 }
 
-/* Records ymm1's upper half, then sleeps. */
+/* Records ymm1's upper half, says so, then spins. */
 __attribute__((naked)) static void avx_landing(void)
 {
     __asm__ volatile("vextractf128 $1, %ymm1, %xmm2\n"
                      "movq %xmm2, seen_hi(%rip)\n"
                      "pextrq $1, %xmm2, seen_hi+8(%rip)\n"
+                     "movq $1, spin_ready(%rip)\n"
                      "1: pause\n"
                      "jmp 1b\n");
 }
@@ -202,10 +219,8 @@ UTEST(all_registers_avx_upper_halves)
         printf("  no AVX: skipped\n");
         return;
     }
-    uint64_t t = make_thread(avx_spin, 0, 10);
+    uint64_t t = start_spinning(make_thread(avx_spin, 0, 10));
     UT_ASSERT(t);
-    UT_EQ(pith_invoke4(t, PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);
-    pith_sleep_ns(2000000);
     struct pith_msg m = { 0 };
     UT_EQ(pith_invoke(t, PITH_TCB_INTERRUPT, &m), PITH_OK);
     UT_EQ(read_all(t), PITH_OK);
@@ -221,8 +236,7 @@ UTEST(all_registers_avx_upper_halves)
     __builtin_memcpy(r->ymm_hi + 16, hi, 16);
     r->r.rip = (uint64_t)avx_landing;
     UT_EQ(pith_invoke4(t, PITH_TCB_WRITE_ALL_REGISTERS, PITH_REGS_GENERAL | PITH_REGS_AVX, 0, 0, 0), PITH_OK);
-    UT_EQ(pith_invoke4(t, PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);
-    pith_sleep_ns(2000000);
+    UT_ASSERT(start_spinning(t));                       /* until avx_landing() has looked */
     UT_EQ(seen_hi[0], 0x0123456789abcdefull);
     UT_EQ(seen_hi[1], 0xfedcba9876543210ull);
     pith_invoke4(t, PITH_TCB_SUSPEND, 0, 0, 0, 0);
@@ -272,8 +286,7 @@ UTEST(all_registers_of_a_thread_on_another_cpu)
     uint64_t t = make_thread(spin, 0, 10);
     UT_ASSERT(t);
     UT_EQ(pith_invoke4(t, PITH_TCB_SET_AFFINITY, 1, 0, 0, 0), PITH_OK);
-    UT_EQ(pith_invoke4(t, PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);
-    pith_sleep_ns(2000000);                             /* it spins on CPU 1, we wait on CPU 0 */
+    UT_ASSERT(start_spinning(t));                       /* it spins on CPU 1, we wait on CPU 0 */
     struct pith_msg m = { 0 };
     UT_EQ(pith_invoke(t, PITH_TCB_INTERRUPT, &m), PITH_OK);
     UT_EQ(m.w[0], PITH_THREAD_READY);
@@ -286,6 +299,6 @@ UTEST(all_registers_of_a_thread_on_another_cpu)
     uint64_t xmm0;
     __builtin_memcpy(&xmm0, r->fpu + FX_XMM0, 8);
     UT_EQ(xmm0, 0x1111111111111111ull);                 /* saved by CPU 1 as it let the thread go */
-    UT_ASSERT(r->r.rip >= (uint64_t)spin && r->r.rip < (uint64_t)spin + 64);
+    UT_ASSERT(r->r.rip >= (uint64_t)spin && r->r.rip < (uint64_t)spin + 96);
     pith_invoke4(t, PITH_TCB_SUSPEND, 0, 0, 0, 0);
 }

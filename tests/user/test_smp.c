@@ -392,8 +392,9 @@ static void waiter(uint64_t unused)
     for (;;) {
         struct pith_msg m = { 0 };
         pith_recv(wake_ntfn, &m, 0);
-        woke_tsc = pith_rdtsc();
-        woke_cpu = pith_cpu_number();
+        uint64_t now = pith_rdtsc();
+        woke_cpu = pith_cpu_number();   /* first: the signaller reads it once woke_tsc is set */
+        woke_tsc = now;
     }
 }
 
@@ -422,6 +423,7 @@ UTEST(smp_wakeup_preempts_on_another_cpu_at_once)
     uint64_t best = UINT64_MAX, elsewhere = 0;
     for (int i = 0; i < 20; i++) {
         woke_tsc = 0;
+        woke_cpu = 99;
         uint64_t start = pith_rdtsc();
         pith_signal(wake_ntfn);
         while (!woke_tsc)
