@@ -245,9 +245,44 @@ static bool waits_for(const struct lproc *parent, const struct lproc *c, int64_t
 }
 
 /* c's status to where the parent asked, c reaped: wait4's answer (its pid) or waitid's (0). */
+/* Linux's struct rusage: the times and the peak memory; the counts we keep none of are 0. */
+struct lrusage {
+    struct { int64_t sec, usec; } utime, stime;
+    int64_t maxrss, rest[13];
+};
+
+void rusage_fill(void *out, uint64_t cpu_ns, uint64_t maxrss_kb)
+{
+    struct lrusage *r = out;
+    memset(r, 0, sizeof *r);
+    r->utime.sec = (int64_t)(cpu_ns / 1000000000), r->utime.usec = (int64_t)(cpu_ns % 1000000000 / 1000);
+    r->maxrss = (int64_t)maxrss_kb;
+}
+
+/* Its memory, as getrusage's peak: its chunks (which only grow) and the pool pages it maps, in KiB. */
+uint64_t lproc_maxrss_kb(const struct lproc *p)
+{
+    return (uint64_t)(p->mem.n + p->mem.elsewhere) << (CHUNK_BITS - 10);
+}
+
+/*
+ * c's end reported to its parent and c gone: its CPU time, and that of
+ * the children it waited for, counted as the parent's children's; and,
+ * where the wait asked, c's struct rusage.
+ */
 static long reap_into(struct lproc *parent, struct lproc *c, uint64_t addr, bool siginfo)
 {
     long pid = c->pid;
+    uint64_t cpu = c->cpu_end_ns + c->child_cpu_ns;
+    uint64_t rss = c->end_rss_kb > c->child_maxrss_kb ? c->end_rss_kb : c->child_maxrss_kb;
+    parent->child_cpu_ns += cpu;
+    if (rss > parent->child_maxrss_kb)
+        parent->child_maxrss_kb = rss;
+    if (parent->wait_rusage) {
+        struct lrusage r;
+        rusage_fill(&r, cpu, rss);
+        mem_write(parent, parent->wait_rusage, &r, sizeof r);
+    }
     if (siginfo) {
         struct { int32_t signo, err, code, pad, pid, uid, status, pad2; } si = {
             SIGCHLD, 0, c->signal ? (c->core ? 3 : 2) : 1, 0, (int32_t)c->pid, 0, c->signal ? c->signal : (c->status & 0xff), 0 };
@@ -326,10 +361,11 @@ static long wait_common(struct lproc *p, int64_t pid, uint64_t addr, uint64_t op
 SYSCALL(wait4)
 {
     if (a3) {
-        static const char zero[144];    /* struct rusage: nothing counted */
-        if (mem_write(p, a3, zero, sizeof zero))
+        static const struct lrusage zero;   /* (written when the child is reaped; nothing if none is) */
+        if (mem_write(p, a3, &zero, sizeof zero))
             return -EFAULT;
     }
+    p->wait_rusage = a3;
     return wait_common(p, (int32_t)a0, a1, a2, false);
 }
 
@@ -344,6 +380,12 @@ SYSCALL(waitid)
     }
     if (!(a3 & (L_WEXITED | L_WUNTRACED | L_WCONTINUED)))     /* nothing to wait for */
         return -EINVAL;
+    if (a4) {
+        static const struct lrusage zero;
+        if (mem_write(p, a4, &zero, sizeof zero))
+            return -EFAULT;
+    }
+    p->wait_rusage = a4;                /* (Linux's waitid has a fifth argument: the rusage) */
     return wait_common(p, pid, a2, a3, true);
 }
 

@@ -42,13 +42,27 @@ static bool add_cpu(struct lproc *p, void *arg)
     return false;
 }
 
-/* The process's CPU time in nanoseconds: its threads' now (one that ended no longer counts). */
-static uint64_t cpu_ns(struct lproc *p)
+static uint64_t ticks_to_ns(uint64_t ticks)
 {
-    uint64_t ticks = 0, hz = time_page->tsc_hz;
-    thread_each(p, add_cpu, &ticks);
+    uint64_t hz = time_page->tsc_hz;
     return ticks / hz * NS + ticks % hz * NS / hz;
 }
+
+/* A thread's CPU time in nanoseconds (0 if it cannot be had). */
+uint64_t thread_cpu_ns(uint64_t tcb)
+{
+    struct pith_msg m = { 0 };
+    return pith_invoke(tcb, PITH_TCB_INFO, &m) ? 0 : ticks_to_ns(m.w[0]);
+}
+
+/* The process's CPU time in nanoseconds: its threads' now, and those that ended and images it left by execve. */
+uint64_t lproc_cpu_ns(struct lproc *p)
+{
+    uint64_t ticks = 0;
+    thread_each(p, add_cpu, &ticks);
+    return p->cpu_gone_ns + ticks_to_ns(ticks);
+}
+#define cpu_ns lproc_cpu_ns
 
 /* The clock a timer counts on: ITIMER_REAL (0) the monotonic clock, the two others the CPU time. */
 static uint64_t clock_of(struct lproc *p, uint64_t which)
@@ -110,13 +124,18 @@ SYSCALL(alarm)
     return secs;
 }
 
-/* execve: the timers go on; the CPU-time ones count on from the new image's threads (none spent yet). */
+/*
+ * execve: the timers go on, and the CPU time: the new image's counts on
+ * from the old one's (getrusage, times and the CPU-time timers see one
+ * process), its waited-for children's too.
+ */
 void itimer_exec(struct lproc *c, struct lproc *p)
 {
     c->alarm_ns = p->alarm_ns, c->alarm_interval = p->alarm_interval;
+    c->cpu_gone_ns = cpu_ns(p);
+    c->child_cpu_ns = p->child_cpu_ns, c->child_maxrss_kb = p->child_maxrss_kb;
     for (int k = 0; k < 2; k++) {
-        uint64_t at = p->cpu_timer_at[k], now = at ? cpu_ns(p) : 0;
-        c->cpu_timer_at[k] = !at ? 0 : at > now ? at - now : 1;
+        c->cpu_timer_at[k] = p->cpu_timer_at[k];
         c->cpu_timer_interval[k] = p->cpu_timer_interval[k];
     }
 }

@@ -133,6 +133,10 @@ struct lproc {
     char exe[256];
     char comm[16];                      /* its name (/proc/PID/stat, as Linux's comm): a script's or prctl's; "": its exe's */
     uint8_t pdeathsig;                  /* prctl: the signal it gets when its parent ends (0: none) */
+    uint64_t cpu_gone_ns;               /* CPU time of its threads that ended, and of images before execve */
+    uint64_t cpu_end_ns, end_rss_kb;    /* its CPU time in all and its memory, when it ended */
+    uint64_t child_cpu_ns, child_maxrss_kb;  /* of its children waited for (and theirs), as getrusage counts */
+    uint64_t wait_rusage;               /* where a wait puts the child's struct rusage (0: nowhere) */
     bool undumpable, no_new_privs;      /* prctl's flags (recorded: nothing here dumps or raises privileges) */
     char cmdline[400];                  /* its arguments, each ended by a NUL (/proc/PID/cmdline) */
     uint16_t cmdline_len;
@@ -392,6 +396,10 @@ struct system_figures { uint64_t total, free, uptime_ms; uint32_t procs, last_pi
 void system_figures(struct system_figures *f);
 
 /* itimer.c */
+uint64_t lproc_cpu_ns(struct lproc *p);        /* its CPU time, ns: threads live, ended, images before execve */
+uint64_t thread_cpu_ns(uint64_t tcb);
+uint64_t lproc_maxrss_kb(const struct lproc *p);
+void rusage_fill(void *out, uint64_t cpu_ns, uint64_t maxrss_kb);     /* Linux's struct rusage, 144 bytes */
 uint64_t itimer_expire(uint64_t now);  /* SIGALRMs, SIGVTALRMs and SIGPROFs due sent; the time until the next (0: none) */
 void itimer_exec(struct lproc *c, struct lproc *p);    /* execve: p's timers go on in c */
 

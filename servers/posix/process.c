@@ -158,6 +158,8 @@ void lproc_end(struct lproc *p, int status, int signal)
     fastcalls_forget(p);
     threads_end(p);                     /* its further threads first: its own fields back in p */
     pith_invoke4(p->tcb, PITH_TCB_SUSPEND, 0, 0, 0, 0);
+    p->cpu_end_ns = lproc_cpu_ns(p);    /* (its threads' times, before they go) */
+    p->end_rss_kb = lproc_maxrss_kb(p);
     p->state = LP_ENDED;                /* before its pipes wake anyone: nothing answers it now */
     files_close_all(p);
     lproc_end_objects(p);

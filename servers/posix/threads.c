@@ -385,6 +385,7 @@ uint64_t futex_interrupt(struct lproc *p)
 static void thread_free(struct lthread *t)
 {
     pith_invoke4(t->f.tcb, PITH_TCB_SUSPEND, 0, 0, 0, 0);
+    t->proc->cpu_gone_ns += thread_cpu_ns(t->f.tcb);   /* still the process's CPU time */
     pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, t->f.tcb, 0, 0, 0);
     pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, t->fault_ep, 0, 0, 0);
     for (int i = 0; i < WAITER_MAX; i++)

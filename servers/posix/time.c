@@ -131,3 +131,36 @@ SYSCALL(getcpu)
         return -EFAULT;
     return 0;
 }
+
+/*
+ * getrusage and times: CPU time as the kernel counts it for the
+ * process's threads (all of it user time: what the kernel does for a
+ * call is too little to tell apart, and the servers' work is theirs),
+ * the children's once waited for; the peak memory as its chunks.
+ */
+#define L_RUSAGE_SELF     0
+#define L_RUSAGE_CHILDREN (-1)
+#define L_RUSAGE_THREAD   1
+
+SYSCALL(getrusage)
+{
+    uint64_t r[18];                     /* struct rusage's 144 bytes */
+    switch ((int)a0) {
+    case L_RUSAGE_SELF: rusage_fill(r, lproc_cpu_ns(p), lproc_maxrss_kb(p)); break;
+    case L_RUSAGE_CHILDREN: rusage_fill(r, p->child_cpu_ns, p->child_maxrss_kb); break;
+    case L_RUSAGE_THREAD: rusage_fill(r, thread_cpu_ns(p->tcb), lproc_maxrss_kb(p)); break;
+    default: return -EINVAL;
+    }
+    return mem_write(p, a1, r, sizeof r);
+}
+
+/* times: in clock ticks of 100 Hz; the value, the monotonic clock in them. */
+SYSCALL(times)
+{
+    if (a0) {
+        const int64_t t[4] = { (int64_t)(lproc_cpu_ns(p) / 10000000), 0, (int64_t)(p->child_cpu_ns / 10000000), 0 };
+        if (mem_write(p, a0, t, sizeof t))
+            return -EFAULT;
+    }
+    return (long)(pith_clock_ns(time_page) / 10000000);
+}
