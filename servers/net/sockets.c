@@ -187,6 +187,8 @@ static long on_shutdown(void *ctx, uint32_t sock, uint32_t how)
 {
     WITH_SOCK(ctx, sock, s);
     long err = how < 1 || how > 3 ? SOCKET_E_BAD_ARGUMENT : s->type == SOCKET_UDP ? SOCKET_E_BAD_STATE : tsock_shutdown(s, how);
+    if (!err)
+        net_notify(s->owner);           /* another caller of the client's may wait on this socket's end */
     net_leave();
     return err;
 }
