@@ -25,6 +25,7 @@
 #define NET_DGRAMS    16                /* datagrams queued per UDP socket; more are dropped */
 #define NET_BACKLOG   16
 #define NET_DATA_MAX  928               /* bytes in one message (socket.idl) */
+#define NET_WATCHES   16                /* clients with a notification given by watch */
 
 /* One service thread's state: its server side and its own binding to the driver. */
 struct net_thread {
@@ -89,6 +90,9 @@ extern struct sock net_sockets[NET_SOCKETS];
 /* A free entry's index (lock held), or -1. */
 int sock_alloc(uint64_t owner, uint32_t type);
 void sock_free(int i);
+
+/* Signals the notification owner gave by watch, if any (lock held): one of its sockets may have changed. */
+void net_notify(uint64_t owner);
 
 /* udp.c, tcp.c: the handlers for one socket type (lock held; s is the caller's). */
 long usock_open(struct sock *s, int i);

@@ -2,7 +2,10 @@
  * The socket table and the socket protocol's handlers (socket.idl).  A
  * socket belongs to the process whose badge opened it: another process
  * naming its number gets bad_socket.  Each handler takes the lock, finds
- * the caller's socket and hands it to the UDP or TCP code.
+ * the caller's socket and hands it to the UDP or TCP code.  A client
+ * that never waits here (the POSIX personality) gives a notification by
+ * watch; lwIP's callbacks signal it (net_notify) when one of its sockets
+ * may have changed readiness, so it need not ask again and again.
  */
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
@@ -13,6 +16,34 @@
 #include <string.h>
 
 struct sock net_sockets[NET_SOCKETS];
+
+/* The notifications clients gave by watch: a client's badge and our slot holding its notification. */
+static struct watch {
+    bool used;
+    uint64_t badge, slot;               /* slot: allocated on first use, kept when the entry is freed */
+} watches[NET_WATCHES];
+
+static struct watch *watch_of(uint64_t badge)
+{
+    for (int i = 0; i < NET_WATCHES; i++)
+        if (watches[i].used && watches[i].badge == badge)
+            return &watches[i];
+    return NULL;
+}
+
+static void watch_forget(struct watch *w)
+{
+    pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, w->slot, 0, 0, 0);
+    w->used = false;
+}
+
+void net_notify(uint64_t owner)
+{
+    struct watch *w = watch_of(owner);
+    /* A signal never waits; one that fails means the notification is gone (its client too): forgotten. */
+    if (w && pith_signal(w->slot))
+        watch_forget(w);
+}
 
 int sock_alloc(uint64_t owner, uint32_t type)
 {
@@ -156,6 +187,8 @@ static long on_shutdown(void *ctx, uint32_t sock, uint32_t how)
 {
     WITH_SOCK(ctx, sock, s);
     long err = how < 1 || how > 3 ? SOCKET_E_BAD_ARGUMENT : s->type == SOCKET_UDP ? SOCKET_E_BAD_STATE : tsock_shutdown(s, how);
+    if (!err)
+        net_notify(s->owner);           /* another caller of the client's may wait on this socket's end */
     net_leave();
     return err;
 }
@@ -290,8 +323,42 @@ static long on_release(void *ctx, uint32_t *closed)
             sock_free(i);               /* a listener frees its connections never accepted with it */
             ++*closed;
         }
+    struct watch *w = watch_of(t->badge);
+    if (w)
+        watch_forget(w);                /* a restarted client gives its own again */
     net_leave();
     return 0;
+}
+
+static long on_watch(void *ctx, uint64_t ntfn)
+{
+    struct net_thread *t = ctx;
+    struct pith_msg id = { .w = { ntfn } };
+    if (pith_invoke(PITH_SLOT_CSPACE, PITH_CNODE_IDENTIFY, &id) || id.w[0] != PITH_OBJ_NOTIFICATION ||
+        !(id.w[1] & PITH_RIGHT_WRITE))
+        return SOCKET_E_BAD_ARGUMENT;   /* no capability came, or not one we can signal */
+    net_enter(t);
+    struct watch *w = watch_of(t->badge);
+    for (int i = 0; !w && i < NET_WATCHES; i++)
+        if (!watches[i].used)
+            w = &watches[i];
+    long err = w ? 0 : SOCKET_E_NO_MEMORY;
+    if (w && !w->slot && !(w->slot = pith_slot_alloc()))
+        err = SOCKET_E_NO_MEMORY;
+    if (!err) {
+        /* The client's earlier notification goes; the new one is ours (the dispatch deletes what is left). */
+        pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, w->slot, 0, 0, 0);
+        w->used = false;
+        if (pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_MOVE, w->slot, ntfn, 0, 0))
+            err = SOCKET_E_NO_MEMORY;
+        else
+            *w = (struct watch){ .used = true, .badge = t->badge, .slot = w->slot };
+    }
+    /* Readiness may have changed before the watch: the client looks once at once. */
+    if (!err)
+        net_notify(t->badge);
+    net_leave();
+    return err;
 }
 
 static const struct socket_handlers handlers = {
@@ -299,7 +366,7 @@ static const struct socket_handlers handlers = {
     .send = on_send, .sendto = on_sendto, .recv = on_recv, .shutdown = on_shutdown, .close = on_close,
     .getsockname = on_getsockname, .getpeername = on_getpeername, .setsockopt = on_setsockopt,
     .ifconfig = on_ifconfig, .ping = on_ping, .trysend = on_trysend, .status = on_status,
-    .connect_begin = on_connect_begin, .release = on_release,
+    .connect_begin = on_connect_begin, .release = on_release, .watch = on_watch,
 };
 
 /* The generated loop does not show handlers the badge; this one keeps it for them. */

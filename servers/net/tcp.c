@@ -26,12 +26,14 @@ static err_t received(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t e)
     else
         s->rx = p;
     pith_cond_broadcast(&net_changed);
+    net_notify(s->owner);
     return ERR_OK;
 }
 
 static err_t sent(void *arg, struct tcp_pcb *pcb, u16_t len)
 {
     pith_cond_broadcast(&net_changed);
+    net_notify(of(arg)->owner);         /* room in the send buffer */
     return ERR_OK;
 }
 
@@ -41,6 +43,7 @@ static void failed(void *arg, err_t e)
     s->tcp = NULL;                      /* lwIP has freed it */
     s->err = e ? e : ERR_ABRT;
     pith_cond_broadcast(&net_changed);
+    net_notify(s->owner);
 }
 
 static void callbacks(struct tcp_pcb *pcb, int i)
@@ -57,6 +60,7 @@ static err_t connected(void *arg, struct tcp_pcb *pcb, err_t e)
     s->connecting = false;
     s->connected = true;
     pith_cond_broadcast(&net_changed);
+    net_notify(s->owner);
     return ERR_OK;
 }
 
@@ -75,6 +79,7 @@ static err_t incoming(void *arg, struct tcp_pcb *pcb, err_t e)
     callbacks(pcb, i);
     l->backlog[l->nbacklog++] = i;
     pith_cond_broadcast(&net_changed);
+    net_notify(l->owner);
     return ERR_OK;
 }
 

@@ -30,6 +30,7 @@ static void arrived(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_add
     }
     s->q[(s->qhead + s->qlen++) % NET_DGRAMS] = (struct dgram){ .p = p, .addr = net_u32(addr), .port = port };
     pith_cond_broadcast(&net_changed);
+    net_notify(s->owner);
 }
 
 long usock_open(struct sock *s, int i)

@@ -161,6 +161,10 @@ static void serve(void)
             pith_sleep_ns(10000000);
             continue;
         }
+        if (PITH_TAG_LABEL(m.tag) == PITH_NOTIFICATION_LABEL) {
+            sock_wake();                /* the network server's signal (bound notification): no one to answer */
+            continue;
+        }
         deferred = false;
         if (m.badge >= FAULT_BADGE && m.badge < FAULT_BADGE + LPROC_MAX &&
             PITH_TAG_LABEL(m.tag) == PITH_FAULT_LABEL) {

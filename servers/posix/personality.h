@@ -349,6 +349,7 @@ unsigned sock_ready(const struct ofile *of);  /* poll's events */
 void sock_closed(struct ofile *of);            /* its last descriptor went */
 bool sock_again(struct lproc *p, uint64_t reply);   /* a sleeper woken: a blocked socket call made again */
 uint64_t sock_tick(uint64_t now);
+void sock_wake(void);                   /* the network server's signal: blocked socket calls and kept polls looked at */
 void sock_cancel_keep(struct lproc *p);        /* a readv or writev answered after all (io.c) */              /* kept polls over sockets looked at; ns until the next (0: none) */
 
 /* unix.c: AF_UNIX sockets, kept in the personality */

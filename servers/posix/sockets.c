@@ -9,9 +9,12 @@
  * This server is one thread for every process, so it never waits inside
  * /svc/net: it asks with timeout 0 (recv, accept), trysend and
  * connect_begin, and reads readiness with status.  A call that would
- * block keeps its answer like nanosleep (the process's sleeper) and, a
- * little later, is answered by making the process issue the same system
- * call again (its registers rewound over the syscall instruction); the
+ * block keeps its answer like nanosleep (the process's sleeper) and is
+ * answered by making the process issue the same system call again (its
+ * registers rewound over the syscall instruction) when the network
+ * server signals the notification bound to our thread (socket.idl's
+ * watch: one of our sockets may have changed), or after FALLBACK_NS in
+ * case a signal was missed (RETRY_NS if the server took no watch); the
  * bytes already moved by a long send or a MSG_WAITALL receive are kept in
  * retries[] so the call goes on where it was.  Data moves at most 928
  * bytes per message, so longer sends and receives loop.
@@ -61,7 +64,8 @@
 
 #define CHUNK     928                   /* data in one message of socket.idl */
 #define SOCKS     64                    /* the network server's table (servers/net/net.h) */
-#define RETRY_NS  2000000ull            /* a blocked call, and kept polls over sockets, looked at again this often */
+#define RETRY_NS  2000000ull            /* without a watch: a blocked call, and kept polls over sockets, looked at again this often */
+#define FALLBACK_NS 100000000ull        /* with one: the same, in case a signal was missed */
 #define DEFAULT_BUF (16 * 1460)         /* the server's TCP window and send buffer (lwipopts.h) */
 
 struct lsock {
@@ -89,6 +93,9 @@ static struct retry {
 
 static struct pith_client net;
 static bool net_ready;
+static uint64_t wake_ntfn;              /* bound to our thread: the network server signals it (watch) */
+static bool watching;                   /* the server took it: blocked calls wait for its signal */
+static bool watch_due = true;           /* give it (again) before the next socket is made */
 
 static struct pith_client *netc(void)
 {
@@ -98,11 +105,32 @@ static struct pith_client *netc(void)
         net.retries = 3;
         net.timeout_ns = 1000000000ull;
         net_ready = true;
-        /* Sockets a previous incarnation of this server left (the same badge) go now. */
+        /* Sockets a previous incarnation of this server left (the same badge) go now, and its watch. */
         uint32_t closed;
         socket_release(&net, &closed);
+        watch_due = true;
     }
     return &net;
+}
+
+/* Gives the network server our notification (made and bound on first use); without it, we look every RETRY_NS. */
+static void watch_give(void)
+{
+    if (!wake_ntfn) {
+        uint64_t n = pith_object_new(PITH_OBJ_NOTIFICATION, 0);
+        if (n && pith_invoke4(pith_tls_self()->tcb, PITH_TCB_BIND_NOTIFICATION, n, 0, 0, 0)) {
+            pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, n, 0, 0, 0);
+            n = 0;
+        }
+        wake_ntfn = n;
+    }
+    watching = wake_ntfn && !socket_watch(netc(), wake_ntfn);
+    watch_due = false;
+}
+
+static uint64_t retry_ns(void)
+{
+    return watching ? FALLBACK_NS : RETRY_NS;
 }
 
 /* A socket.idl error as a negated errno, for calls with no more particular meaning. */
@@ -120,7 +148,9 @@ static long net_errno(long err)
     case SOCKET_E_CLOSED: return -EPIPE;
     case SOCKET_E_UNREACHABLE: return -ENETUNREACH;
     case SOCKET_E_NOT_CONNECTED: return -ENOTCONN;
-    case SOCKET_E_BAD_SOCKET: return -ENETRESET;    /* the network server restarted: the socket is gone */
+    case SOCKET_E_BAD_SOCKET:
+        watch_due = true;               /* the network server restarted: it has no watch either */
+        return -ENETRESET;              /* ... and the socket is gone */
     default: return -ENETDOWN;                      /* no network server */
     }
 }
@@ -131,7 +161,8 @@ static long block(struct lproc *p, uint64_t fd, uint64_t done)
 {
     retries[p - lprocs] = (struct retry){ .reply = server_reply, .nr = p->sys_nr, .fd = fd, .done = done };
     p->sleeper = server_reply;
-    p->wake_ns = pith_clock_ns(time_page) + RETRY_NS;
+    /* A lock's retry_later (fd UINT64_MAX) has no signal to wait for: every RETRY_NS still. */
+    p->wake_ns = pith_clock_ns(time_page) + (fd == UINT64_MAX ? RETRY_NS : retry_ns());
     deferred = true;
     return NO_ANSWER;
 }
@@ -191,12 +222,30 @@ uint64_t sock_tick(uint64_t now)
         return 0;
     if (!poll_kept())
         return 0;
-    /* Kept polls are evaluated again when pipes or the console move; sockets move elsewhere, so look. */
-    if (now - last >= RETRY_NS) {
+    /* Kept polls are evaluated again when pipes or the console move, and on the network server's
+     * signal (sock_wake); in case one was missed, or there is no watch, look now and then. */
+    if (now - last >= retry_ns()) {
         last = now;
         poll_kick();
     }
-    return RETRY_NS;
+    return retry_ns();
+}
+
+/* A blocked socket call of p (not a lock's retry_later) is due at once. */
+static bool wake_one(struct lproc *p, void *arg)
+{
+    struct retry *r = &retries[p - lprocs];
+    if (p->sleeper && r->reply == p->sleeper && r->fd != UINT64_MAX)
+        p->wake_ns = 0;
+    return false;
+}
+
+void sock_wake(void)
+{
+    for (int i = 0; i < LPROC_MAX; i++)
+        if (lprocs[i].state == LP_RUNNING)
+            thread_each(&lprocs[i], wake_one, NULL);
+    poll_kick();
 }
 
 /* ---- descriptors and addresses --------------------------------------------- */
@@ -311,6 +360,8 @@ SYSCALL(socket)
     if (a2 && a2 != (stream ? L_IPPROTO_TCP : L_IPPROTO_UDP))
         return -EPROTONOSUPPORT;
     uint32_t n;
+    if (watch_due || (!open_socks && watching))
+        watch_give();                   /* also when none is open: the server may have restarted meanwhile */
     long err = socket_open(netc(), stream ? SOCKET_TCP : SOCKET_UDP, &n);
     if (err)
         return net_errno(err);

@@ -49,6 +49,7 @@ posix_folder() {
     for p in $POSIX_PROGRAMS; do cp "$PX/$p" "$dir/posix/$p"; done
     cp "$PX/bench-getpid" "$dir/posix/bench-getpid"
     cp "$PX/bench-clock" "$dir/posix/bench-clock"
+    cp "$PX/tcprtt" "$dir/posix/tcprtt"
     [ -x "$PX/bench-posix" ] && cp "$PX/bench-posix" "$dir/posix/bench-posix"
     cp "$PX/refused/toobig" "$PX/refused/dynamic" "$dir/posix/"
     # Scripts for busybox sh (the Pith shell splits its command line on blanks, without quotes).
@@ -170,6 +171,13 @@ posix_run() {
         session_since | grep -a '^bench pith.posix_clock_gettime'
     else
         result FAIL posix/clock_bench_runs_with_and_without_the_vdso "see $log"
+    fi
+    # TCP ping-pong over loopback: every answer checked; the mean round trips shown, not judged.
+    if session_cmd 'linux /posix/tcprtt 200' '^tcprtt: [0-9]+ round trips ok' 120 > /dev/null; then
+        result PASS posix/tcp_ping_pong
+        session_since | grep -a '^tcprtt:'
+    else
+        result FAIL posix/tcp_ping_pong "see $log"
     fi
     # The server survived everything: hello once more.
     session_cmd 'linux /posix/hello' 'hello, world' > /dev/null &&

@@ -1,7 +1,8 @@
 /*
  * The messages for clients that never wait in the server (trysend,
- * status, connect_begin, release: what the POSIX personality uses), with
- * node B's echo and over the loopback interface, and their errors.
+ * status, connect_begin, release, watch: what the POSIX personality
+ * uses), with node B's echo and over the loopback interface, and their
+ * errors.
  */
 #include "nettest.h"
 
@@ -106,6 +107,56 @@ static void release(struct pith_client *c)
     check(socket_release(c, &closed) == 0 && closed == 0, "release_nothing_left", "%u closed", closed);
 }
 
+/* Whether notification n was signalled within ms (its word cleared). */
+static bool signalled(uint64_t n, uint64_t ms)
+{
+    struct pith_msg m = { 0 };
+    return pith_syscall_timed(PITH_SYS_RECV_TIMED, n, &m, 0, ms * 1000000ull) == PITH_OK;
+}
+
+/* watch: refusals; the notification signalled at once, on a connection and on data; release forgets it. */
+static void watch(struct pith_client *c)
+{
+    uint64_t n = pith_object_new(PITH_OBJ_NOTIFICATION, 0), ep = pith_object_new(PITH_OBJ_ENDPOINT, 0);
+    uint64_t ro = pith_slot_alloc();
+    pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_COPY, ro, n, PITH_RIGHT_READ | PITH_RIGHT_GRANT, 0);
+    check(socket_watch(c, ep) == SOCKET_E_BAD_ARGUMENT, "watch_refuses_an_endpoint", "taken");
+    check(socket_watch(c, ro) == SOCKET_E_BAD_ARGUMENT, "watch_refuses_without_write", "taken");
+    check(!signalled(n, 0), "watch_refused_not_signalled", "signalled");
+    long err = socket_watch(c, n);
+    check(!err && signalled(n, 1000), "watch_signalled_at_once", "error %#lx or no signal", err);
+    const uint32_t lo = SOCKET_IP(127, 0, 0, 1);
+    uint32_t l, s, conn, addr, sent;
+    uint16_t port;
+    uint8_t buf[SOCKET_RECV_DATA_MAX];
+    uint64_t len;
+    socket_open(c, SOCKET_TCP, &l);
+    socket_bind(c, l, lo, 6001);
+    socket_listen(c, l, 2);
+    socket_open(c, SOCKET_TCP, &s);
+    socket_connect_begin(c, s, lo, 6001);
+    check(signalled(n, 1000), "watch_signalled_on_a_connection", "no signal");
+    socket_accept(c, l, 0, &conn, &addr, &port);
+    while (signalled(n, 20)) {}        /* acknowledgements may signal a little later: all taken */
+    socket_trysend(c, s, "w", 1, &sent);
+    check(signalled(n, 1000), "watch_signalled_on_data", "no signal");
+    err = socket_recv(c, conn, 0, buf, &len, &addr, &port);
+    check(!err && len == 1, "watch_data_there", "error %#lx, %lu bytes", err, len);
+    uint32_t closed;
+    socket_release(c, &closed);
+    while (signalled(n, 20)) {}
+    socket_open(c, SOCKET_TCP, &l);
+    socket_bind(c, l, lo, 6002);
+    socket_listen(c, l, 2);
+    socket_open(c, SOCKET_TCP, &s);
+    socket_connect_begin(c, s, lo, 6002);
+    check(!signalled(n, 200), "watch_forgotten_by_release", "signalled");
+    socket_release(c, &closed);
+    pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, ro, 0, 0, 0);
+    pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, ep, 0, 0, 0);
+    pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, n, 0, 0, 0);
+}
+
 void nowait_checks(void)
 {
     struct pith_client c;
@@ -113,4 +164,5 @@ void nowait_checks(void)
     remote(&c);
     loopback(&c);
     release(&c);
+    watch(&c);
 }
