@@ -30,7 +30,7 @@ struct cpu_sched {
     uint64_t loaded_fs, loaded_gs;      /* the TLS bases in the MSRs now */
     struct tcb *fpu_owner;              /* whose state is in the FPU registers: current, or none */
     struct tcb *sleepers;               /* sorted by wake_tsc, linked by t_next */
-} __attribute__((aligned(64)));         /* (no line shared with another CPU's: the fast path writes it) */
+};
 
 extern struct cpu_sched cpu_scheds[SMP_MAX_CPUS];
 
