@@ -112,6 +112,47 @@ SYSCALL(close)
     return 0;
 }
 
+static bool count_thread(struct lproc *p, void *n)
+{
+    (void)p;
+    ++*(int *)n;
+    return false;
+}
+
+/*
+ * close_range: every descriptor from first to last closed, or (with
+ * CLOSE_RANGE_CLOEXEC) marked close-on-exec.  CLOSE_RANGE_UNSHARE asks
+ * for a table of the caller's own first: a process alone in its table
+ * has it already; one with further threads (which share the process's
+ * table here, as with CLONE_FILES) gets EINVAL.
+ */
+#define L_CLOSE_RANGE_UNSHARE 2u
+#define L_CLOSE_RANGE_CLOEXEC 4u
+
+SYSCALL(close_range)
+{
+    uint32_t first = (uint32_t)a0, last = (uint32_t)a1, flags = (uint32_t)a2;
+    if ((flags & ~(L_CLOSE_RANGE_UNSHARE | L_CLOSE_RANGE_CLOEXEC)) || first > last)
+        return -EINVAL;
+    int threads = 0;
+    thread_each(p, count_thread, &threads);
+    if ((flags & L_CLOSE_RANGE_UNSHARE) && threads > 1)
+        return -EINVAL;
+    for (uint64_t fd = first; fd <= last && fd < FD_MAX; fd++) {
+        struct ofile *of = p->fds[fd].of;
+        if (!of)
+            continue;
+        if (flags & L_CLOSE_RANGE_CLOEXEC) {
+            p->fds[fd].cloexec = true;
+        } else {
+            locks_release(p, of);
+            ofile_drop(of);
+            p->fds[fd].of = NULL;
+        }
+    }
+    return 0;
+}
+
 /* ---- descriptors ------------------------------------------------------------ */
 
 SYSCALL(dup)

@@ -36,7 +36,7 @@
     X(306, syncfs) X(137, statfs) X(138, fstatfs) X(115, getgroups) X(130, rt_sigsuspend) X(34, pause) \
     X(36, getitimer) X(37, alarm) X(38, setitimer) \
     X(53, socketpair) \
-    X(73, flock) X(99, sysinfo) X(98, getrusage) X(100, times) X(213, epoll_create) X(291, epoll_create1) X(233, epoll_ctl) X(232, epoll_wait) \
+    X(73, flock) X(99, sysinfo) X(203, sched_setaffinity) X(204, sched_getaffinity) X(436, close_range) X(98, getrusage) X(100, times) X(213, epoll_create) X(291, epoll_create1) X(233, epoll_ctl) X(232, epoll_wait) \
     X(281, epoll_pwait) X(133, mknod) X(259, mknodat) \
     X(309, getcpu) \
     X(131, sigaltstack)

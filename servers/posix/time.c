@@ -133,6 +133,50 @@ SYSCALL(getcpu)
 }
 
 /*
+ * sched_getaffinity and sched_setaffinity: the kernel keeps one CPU per
+ * thread (PITH_TCB_SET_AFFINITY) and moves none by itself, so the mask
+ * read is that one CPU, and a mask set moves the thread to its lowest
+ * online CPU.  pid 0 or the caller's own is the calling thread; another
+ * process's pid its first thread (another process's further threads are
+ * not found: ESRCH).  The mask is one long: up to 64 CPUs.
+ */
+static uint64_t affinity_tcb(struct lproc *p, uint64_t pid)
+{
+    if (!pid || pid == p->pid)
+        return p->tcb;
+    struct lproc *q = (uint32_t)pid == pid ? lproc_by_pid((uint32_t)pid) : NULL;
+    return q && q->state == LP_RUNNING ? q->tcb : 0;
+}
+
+SYSCALL(sched_getaffinity)
+{
+    uint64_t tcb = affinity_tcb(p, a0);
+    if (!tcb)
+        return -ESRCH;
+    if (a1 < 8 || (a1 & 7))
+        return -EINVAL;                 /* as Linux: whole longs, enough for every CPU */
+    struct pith_msg m = { 0 };
+    if (pith_invoke(tcb, PITH_TCB_CPU, &m) || m.w[0] >= 64)
+        return -EINVAL;
+    uint64_t mask = 1ull << m.w[0];
+    return mem_write(p, a2, &mask, sizeof mask) ? -EFAULT : 8;
+}
+
+SYSCALL(sched_setaffinity)
+{
+    uint64_t tcb = affinity_tcb(p, a0), mask = 0;
+    if (!tcb)
+        return -ESRCH;
+    if (mem_read(p, &mask, a2, a1 < 8 ? a1 : 8))
+        return -EFAULT;
+    /* The lowest CPU of the mask the kernel has online (it refuses the others). */
+    for (; mask; mask &= mask - 1)
+        if (!pith_invoke4(tcb, PITH_TCB_SET_AFFINITY, (uint64_t)__builtin_ctzll(mask), 0, 0, 0))
+            return 0;
+    return -EINVAL;
+}
+
+/*
  * getrusage and times: CPU time as the kernel counts it for the
  * process's threads (all of it user time: what the kernel does for a
  * call is too little to tell apart, and the servers' work is theirs),

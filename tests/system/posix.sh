@@ -10,12 +10,12 @@
 
 PX=$BUILD/posix
 PU=$BUILD/user
-POSIX_PROGRAMS=${POSIX_PROGRAMS:-"hello status segv args files memory clock uname enosys fork cow shared signals poll proc mremap tty jobs threads sockets ids fsmeta itimer epoll flock sysinfo fifo vdso unix sigasync script mapcycle prctl statx rusage"}
-POSIX_PROC=" proc sysinfo busybox_applets_sys script prctl "  # these see the host's /proc, mounted in the chroot
+POSIX_PROGRAMS=${POSIX_PROGRAMS:-"hello status segv args files memory clock uname enosys fork cow shared signals poll proc mremap tty jobs threads sockets ids fsmeta itimer epoll flock sysinfo fifo vdso unix sigasync script mapcycle prctl statx rusage affinity"}
+POSIX_PROC=" proc sysinfo busybox_applets_sys script prctl affinity "  # these see the host's /proc, mounted in the chroot
 POSIX_TTY=" tty "                  # these run on a pseudo-terminal on the host (script), as on Pith's console
 # These get /dev/null, /dev/zero and /dev/urandom in the host's chroot (Pith's are built in): gzip -t
 # writes to /dev/null, ash's background jobs read it.
-POSIX_DEV=" statx busybox_applets_text busybox_applets_files busybox_applets_archive busybox_applets_more busybox_applets_shell busybox_nc_loopback "
+POSIX_DEV=" statx affinity busybox_applets_text busybox_applets_files busybox_applets_archive busybox_applets_more busybox_applets_shell busybox_nc_loopback "
 POSIX_ARGS_args="alpha beta"
 POSIX_BUSYBOX=(                 # name|command line (after the binary)
     "busybox_echo|echo hello"
