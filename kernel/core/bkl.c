@@ -48,30 +48,26 @@ void bkl_wait_free(void)
     }
 }
 
-void bkl_lock(void)
+/* Our ticket drawn: the lock is ours once it is served and no other CPU is in a fast path. */
+static inline __attribute__((always_inline)) void take(uint32_t ticket, bool served)
 {
-    if (!bkl_needed)
-        return;
-    uint32_t ticket = __atomic_fetch_add(&bkl.next, 1, __ATOMIC_SEQ_CST);
-    if (__atomic_load_n(&bkl.owner, __ATOMIC_ACQUIRE) != ticket)
+    if (!served)
         wait_for_ticket(ticket);
     wait_for_fast_paths();
     this_cpu()->holds_bkl = 1;
 }
 
-/* The entry paths' slow cases (BKL_TAKE, entry.h): a ticket drawn, not yet served; or fast paths still running. */
-void bkl_wait(uint32_t ticket)
+void bkl_lock(void)
 {
-    wait_for_ticket(ticket);
-    wait_for_fast_paths();
-    this_cpu()->holds_bkl = 1;
+    if (!bkl_needed)
+        return;
+    uint32_t ticket = __atomic_fetch_add(&bkl.next, 1, __ATOMIC_SEQ_CST);
+    take(ticket, __atomic_load_n(&bkl.owner, __ATOMIC_ACQUIRE) == ticket);
 }
 
-void bkl_wait_fast_paths(void)
-{
-    wait_for_fast_paths();
-    this_cpu()->holds_bkl = 1;
-}
+/* The entry paths' slow cases (BKL_TAKE, entry.h): our ticket not yet served; or fast paths still running. */
+void bkl_wait(uint32_t ticket) { take(ticket, false); }
+void bkl_wait_fast_paths(void) { take(0, true); }
 
 void bkl_unlock(void)
 {

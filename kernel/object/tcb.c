@@ -202,7 +202,6 @@ _Static_assert(sizeof(struct pith_thread_regs) <= sizeof(((struct pith_ipc_buffe
 
 #define FXSAVE_MXCSR        24          /* offsets in the FXSAVE image */
 #define FXSAVE_MXCSR_MASK   28
-#define XSAVE_XSTATE_BV     512         /* the XSAVE header's first word */
 
 /*
  * The FXSAVE image into t's FPU area.  Restoring it must never fault in
@@ -220,12 +219,7 @@ static void write_fpu(struct tcb *t, const uint8_t *img)
     mxcsr &= mask ? mask : 0xffbf;
     memcpy(area + FXSAVE_MXCSR, &mxcsr, 4);
     memcpy(area + FXSAVE_MXCSR_MASK, &mask, 4);
-    if (fpu_xcr0()) {
-        uint64_t bv;
-        memcpy(&bv, area + XSAVE_XSTATE_BV, 8);
-        bv |= 3;
-        memcpy(area + XSAVE_XSTATE_BV, &bv, 8);
-    }
+    fpu_mark_present(t, 3);             /* x87 and SSE */
 }
 
 /* Registers from user level are checked as everywhere: canonical rip and rsp; the flags are sanitised on return. */

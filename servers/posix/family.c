@@ -244,16 +244,8 @@ static bool waits_for(const struct lproc *parent, const struct lproc *c, int64_t
     return c->pgid == (pid == 0 ? parent->pgid : (uint64_t)-pid);
 }
 
-/* c's status to where the parent asked, c reaped: wait4's answer (its pid) or waitid's (0). */
-/* Linux's struct rusage: the times and the peak memory; the counts we keep none of are 0. */
-struct lrusage {
-    struct { int64_t sec, usec; } utime, stime;
-    int64_t maxrss, rest[13];
-};
-
-void rusage_fill(void *out, uint64_t cpu_ns, uint64_t maxrss_kb)
+void rusage_fill(struct lrusage *r, uint64_t cpu_ns, uint64_t maxrss_kb)
 {
-    struct lrusage *r = out;
     memset(r, 0, sizeof *r);
     r->utime.sec = (int64_t)(cpu_ns / 1000000000), r->utime.usec = (int64_t)(cpu_ns % 1000000000 / 1000);
     r->maxrss = (int64_t)maxrss_kb;
@@ -266,9 +258,9 @@ uint64_t lproc_maxrss_kb(const struct lproc *p)
 }
 
 /*
- * c's end reported to its parent and c gone: its CPU time, and that of
- * the children it waited for, counted as the parent's children's; and,
- * where the wait asked, c's struct rusage.
+ * c's status to where the parent asked, c reaped: wait4's answer (its pid)
+ * or waitid's (0).  Its CPU time, and that of the children it waited for,
+ * count as the parent's children's; where the wait asked, c's rusage.
  */
 static long reap_into(struct lproc *parent, struct lproc *c, uint64_t addr, bool siginfo)
 {
@@ -358,15 +350,20 @@ static long wait_common(struct lproc *p, int64_t pid, uint64_t addr, uint64_t op
     return NO_ANSWER;
 }
 
+/* Where a wait puts the rusage (0: nowhere): zeros now, an unwritable place EFAULT; the child's at its reaping. */
+static long wait_rusage_at(struct lproc *p, uint64_t addr)
+{
+    static const struct lrusage zero;
+    if (addr && mem_write(p, addr, &zero, sizeof zero))
+        return -EFAULT;
+    p->wait_rusage = addr;
+    return 0;
+}
+
 SYSCALL(wait4)
 {
-    if (a3) {
-        static const struct lrusage zero;   /* (written when the child is reaped; nothing if none is) */
-        if (mem_write(p, a3, &zero, sizeof zero))
-            return -EFAULT;
-    }
-    p->wait_rusage = a3;
-    return wait_common(p, (int32_t)a0, a1, a2, false);
+    long err = wait_rusage_at(p, a3);
+    return err ? err : wait_common(p, (int32_t)a0, a1, a2, false);
 }
 
 SYSCALL(waitid)
@@ -380,13 +377,8 @@ SYSCALL(waitid)
     }
     if (!(a3 & (L_WEXITED | L_WUNTRACED | L_WCONTINUED)))     /* nothing to wait for */
         return -EINVAL;
-    if (a4) {
-        static const struct lrusage zero;
-        if (mem_write(p, a4, &zero, sizeof zero))
-            return -EFAULT;
-    }
-    p->wait_rusage = a4;                /* (Linux's waitid has a fifth argument: the rusage) */
-    return wait_common(p, pid, a2, a3, true);
+    long err = wait_rusage_at(p, a4);   /* (Linux's waitid has a fifth argument: the rusage) */
+    return err ? err : wait_common(p, pid, a2, a3, true);
 }
 
 /* A thread of parent waiting for child c (arg) told of its stop or continuing. */

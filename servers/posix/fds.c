@@ -101,15 +101,11 @@ void files_close_all(struct lproc *p)
     }
 }
 
-SYSCALL(close)
+static void fd_close(struct lproc *p, uint64_t fd, struct ofile *of)
 {
-    struct ofile *of = ofile_of(p, a0);
-    if (!of)
-        return -EBADF;
     locks_release(p, of);               /* any descriptor of the file: POSIX locks go */
     ofile_drop(of);
-    p->fds[a0].of = NULL;
-    return 0;
+    p->fds[fd].of = NULL;
 }
 
 static bool count_thread(struct lproc *p, void *n)
@@ -117,6 +113,15 @@ static bool count_thread(struct lproc *p, void *n)
     (void)p;
     ++*(int *)n;
     return false;
+}
+
+SYSCALL(close)
+{
+    struct ofile *of = ofile_of(p, a0);
+    if (!of)
+        return -EBADF;
+    fd_close(p, a0, of);
+    return 0;
 }
 
 /*
@@ -142,13 +147,10 @@ SYSCALL(close_range)
         struct ofile *of = p->fds[fd].of;
         if (!of)
             continue;
-        if (flags & L_CLOSE_RANGE_CLOEXEC) {
+        if (flags & L_CLOSE_RANGE_CLOEXEC)
             p->fds[fd].cloexec = true;
-        } else {
-            locks_release(p, of);
-            ofile_drop(of);
-            p->fds[fd].of = NULL;
-        }
+        else
+            fd_close(p, fd, of);
     }
     return 0;
 }

@@ -34,14 +34,6 @@ static bool ns_of(struct ktimeval tv, uint64_t *ns)
     return true;
 }
 
-static bool add_cpu(struct lproc *p, void *arg)
-{
-    struct pith_msg m = { 0 };
-    if (!pith_invoke(p->tcb, PITH_TCB_INFO, &m))
-        *(uint64_t *)arg += m.w[0];
-    return false;
-}
-
 static uint64_t ticks_to_ns(uint64_t ticks)
 {
     uint64_t hz = time_page->tsc_hz;
@@ -55,19 +47,24 @@ uint64_t thread_cpu_ns(uint64_t tcb)
     return pith_invoke(tcb, PITH_TCB_INFO, &m) ? 0 : ticks_to_ns(m.w[0]);
 }
 
+static bool add_cpu(struct lproc *p, void *ns)
+{
+    *(uint64_t *)ns += thread_cpu_ns(p->tcb);
+    return false;
+}
+
 /* The process's CPU time in nanoseconds: its threads' now, and those that ended and images it left by execve. */
 uint64_t lproc_cpu_ns(struct lproc *p)
 {
-    uint64_t ticks = 0;
-    thread_each(p, add_cpu, &ticks);
-    return p->cpu_gone_ns + ticks_to_ns(ticks);
+    uint64_t ns = p->cpu_gone_ns;
+    thread_each(p, add_cpu, &ns);
+    return ns;
 }
-#define cpu_ns lproc_cpu_ns
 
 /* The clock a timer counts on: ITIMER_REAL (0) the monotonic clock, the two others the CPU time. */
 static uint64_t clock_of(struct lproc *p, uint64_t which)
 {
-    return which == ITIMER_REAL ? pith_clock_ns(time_page) : cpu_ns(p);
+    return which == ITIMER_REAL ? pith_clock_ns(time_page) : lproc_cpu_ns(p);
 }
 
 static uint64_t *at_of(struct lproc *p, uint64_t which)
@@ -132,7 +129,7 @@ SYSCALL(alarm)
 void itimer_exec(struct lproc *c, struct lproc *p)
 {
     c->alarm_ns = p->alarm_ns, c->alarm_interval = p->alarm_interval;
-    c->cpu_gone_ns = cpu_ns(p);
+    c->cpu_gone_ns = lproc_cpu_ns(p);
     c->child_cpu_ns = p->child_cpu_ns, c->child_maxrss_kb = p->child_maxrss_kb;
     for (int k = 0; k < 2; k++) {
         c->cpu_timer_at[k] = p->cpu_timer_at[k];
@@ -183,7 +180,7 @@ uint64_t itimer_expire(uint64_t now)
         next = sooner(expire_one(p, ITIMER_REAL, SIGALRM, now), next);
         if (!p->cpu_timer_at[0] && !p->cpu_timer_at[1])
             continue;
-        uint64_t cpu = cpu_ns(p);
+        uint64_t cpu = lproc_cpu_ns(p);
         uint64_t left = expire_one(p, ITIMER_VIRTUAL, SIGVTALRM, cpu);
         if (p->state == LP_RUNNING)
             left = sooner(expire_one(p, ITIMER_PROF, SIGPROF, cpu), left);

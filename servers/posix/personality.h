@@ -400,7 +400,12 @@ void system_figures(struct system_figures *f);
 uint64_t lproc_cpu_ns(struct lproc *p);        /* its CPU time, ns: threads live, ended, images before execve */
 uint64_t thread_cpu_ns(uint64_t tcb);
 uint64_t lproc_maxrss_kb(const struct lproc *p);
-void rusage_fill(void *out, uint64_t cpu_ns, uint64_t maxrss_kb);     /* Linux's struct rusage, 144 bytes */
+/* Linux's struct rusage: the times and the peak memory; the counts we keep none of are 0. */
+struct lrusage {
+    struct { int64_t sec, usec; } utime, stime;
+    int64_t maxrss, rest[13];
+};
+void rusage_fill(struct lrusage *r, uint64_t cpu_ns, uint64_t maxrss_kb);
 uint64_t itimer_expire(uint64_t now);  /* SIGALRMs, SIGVTALRMs and SIGPROFs due sent; the time until the next (0: none) */
 void itimer_exec(struct lproc *c, struct lproc *p);    /* execve: p's timers go on in c */
 

@@ -48,10 +48,18 @@
 #define XSTATE_MAGIC1  0x46505853u
 #define XSTATE_MAGIC2  0x46505845u
 #define XSTATE_FEATURES 7u              /* x87, SSE, AVX */
-#define SW_BYTES       464              /* struct _fpx_sw_bytes in the FXSAVE image */
+#define SW_BYTES       464              /* struct fpx_sw in the FXSAVE image */
 #define XSAVE_HEADER   512
 #define XSAVE_YMM_HI   576
 #define LUC_FP_XSTATE  1u               /* uc_flags: the frame's FPU state has the XSAVE tail */
+
+/* Linux's struct _fpx_sw_bytes: what follows the FXSAVE image. */
+struct fpx_sw {
+    uint32_t magic1, extended_size;
+    uint64_t xfeatures;
+    uint32_t xstate_size, padding[7];
+};
+_Static_assert(sizeof(struct fpx_sw) == 48, "Linux's _fpx_sw_bytes");
 
 /* Linux's x86-64 signal frame, as the kernel lays it out. */
 struct lsigcontext {
@@ -265,13 +273,10 @@ static uint32_t fpu_of(struct lproc *p, uint8_t fpu[XSTATE_FRAME])
     if (!st->avx)
         return FPSTATE_SIZE;
     memset(fpu + FPSTATE_SIZE, 0, XSTATE_FRAME - FPSTATE_SIZE);
-    const uint32_t sw[4] = { XSTATE_MAGIC1, XSTATE_FRAME, XSTATE_FEATURES, XSTATE_SIZE };
-    memcpy(fpu + SW_BYTES, sw, 8);
-    uint64_t features = XSTATE_FEATURES;
-    memcpy(fpu + SW_BYTES + 8, &features, 8);
-    memcpy(fpu + SW_BYTES + 16, &sw[3], 4);
-    memset(fpu + SW_BYTES + 20, 0, 28);
-    memcpy(fpu + XSAVE_HEADER, &features, 8);            /* xstate_bv: all three present */
+    const struct fpx_sw sw = { .magic1 = XSTATE_MAGIC1, .extended_size = XSTATE_FRAME,
+                               .xfeatures = XSTATE_FEATURES, .xstate_size = XSTATE_SIZE };
+    memcpy(fpu + SW_BYTES, &sw, sizeof sw);
+    memcpy(fpu + XSAVE_HEADER, &sw.xfeatures, 8);        /* xstate_bv: all three present */
     memcpy(fpu + XSAVE_YMM_HI, st->ymm_hi, sizeof st->ymm_hi);
     const uint32_t magic2 = XSTATE_MAGIC2;
     memcpy(fpu + XSTATE_SIZE, &magic2, 4);
@@ -289,13 +294,11 @@ static uint64_t fpu_from_frame(struct lproc *p, uint64_t at, struct pith_thread_
 {
     if (mem_read(p, st->fpu, at, FPSTATE_SIZE))
         return 0;
-    uint32_t sw[5];
-    memcpy(sw, st->fpu + SW_BYTES, sizeof sw);
-    uint64_t features;
-    memcpy(&features, st->fpu + SW_BYTES + 8, 8);
-    uint32_t size = sw[4], magic2 = 0;
-    if (!st->avx || sw[0] != XSTATE_MAGIC1 || size < XSTATE_SIZE || sw[1] != size + 4 || !(features & 4) ||
-        mem_read(p, &magic2, at + size, 4) || magic2 != XSTATE_MAGIC2)
+    struct fpx_sw sw;
+    memcpy(&sw, st->fpu + SW_BYTES, sizeof sw);
+    uint32_t size = sw.xstate_size, magic2 = 0;
+    if (!st->avx || sw.magic1 != XSTATE_MAGIC1 || size < XSTATE_SIZE || sw.extended_size != size + 4 ||
+        !(sw.xfeatures & 4) || mem_read(p, &magic2, at + size, 4) || magic2 != XSTATE_MAGIC2)
         return PITH_REGS_FPU;
     uint64_t bv;
     if (mem_read(p, &bv, at + XSAVE_HEADER, 8))

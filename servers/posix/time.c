@@ -188,14 +188,14 @@ SYSCALL(sched_setaffinity)
 
 SYSCALL(getrusage)
 {
-    uint64_t r[18];                     /* struct rusage's 144 bytes */
+    struct lrusage r;
     switch ((int)a0) {
-    case L_RUSAGE_SELF: rusage_fill(r, lproc_cpu_ns(p), lproc_maxrss_kb(p)); break;
-    case L_RUSAGE_CHILDREN: rusage_fill(r, p->child_cpu_ns, p->child_maxrss_kb); break;
-    case L_RUSAGE_THREAD: rusage_fill(r, thread_cpu_ns(p->tcb), lproc_maxrss_kb(p)); break;
+    case L_RUSAGE_SELF: rusage_fill(&r, lproc_cpu_ns(p), lproc_maxrss_kb(p)); break;
+    case L_RUSAGE_CHILDREN: rusage_fill(&r, p->child_cpu_ns, p->child_maxrss_kb); break;
+    case L_RUSAGE_THREAD: rusage_fill(&r, thread_cpu_ns(p->tcb), lproc_maxrss_kb(p)); break;
     default: return -EINVAL;
     }
-    return mem_write(p, a1, r, sizeof r);
+    return mem_write(p, a1, &r, sizeof r);
 }
 
 /* times: in clock ticks of 100 Hz; the value, the monotonic clock in them. */

@@ -18,23 +18,41 @@ static void show(const char *what, long r)
     printf("%s: %ld %s\n", what, r, r < 0 ? errname(errno) : "ok");
 }
 
+/* A /proc file's text into buf (NUL-ended); its length, or -1 if it cannot be opened. */
+static long slurp(const char *path, char *buf, size_t max)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, max - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    return (long)n;
+}
+
 /* The comm field of /proc/self/stat: between the first '(' and the last ')'. */
 static void stat_name(void)
 {
-    char buf[512] = { 0 };
-    FILE *f = fopen("/proc/self/stat", "r");
-    if (!f) {
+    char buf[512];
+    if (slurp("/proc/self/stat", buf, sizeof buf) < 0) {
         printf("no /proc/self/stat\n");
         return;
     }
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
     char *open = strchr(buf, '('), *close = strrchr(buf, ')');
     if (open && close && close > open) {
         *close = 0;
         printf("/proc/self/stat name: %s\n", open + 1);
     }
+}
+
+static void comm_file(void)
+{
+    char buf[64];
+    long n = slurp("/proc/self/comm", buf, sizeof buf);
+    if (n < 0)
+        printf("no /proc/self/comm\n");
+    else
+        printf("/proc/self/comm: %ld bytes: %s", n, buf);
 }
 
 static int pipe_fd[2];
@@ -77,19 +95,6 @@ static void death_signal(void)
     ssize_t n = read(pipe_fd[0], buf, sizeof buf - 1);
     printf("middle child: exit %d; grandchild: %s", WEXITSTATUS(status), n > 0 ? buf : "nothing\n");
     close(pipe_fd[0]);
-}
-
-static void comm_file(void)
-{
-    char buf[64] = { 0 };
-    FILE *f = fopen("/proc/self/comm", "r");
-    if (!f) {
-        printf("no /proc/self/comm\n");
-        return;
-    }
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    printf("/proc/self/comm: %zu bytes: %s", n, buf);
 }
 
 int main(void)

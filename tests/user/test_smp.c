@@ -235,30 +235,27 @@ UTEST(smp_fast_paths_on_two_cpus_at_once)
 {
     if (skip_unless_smp("fast paths on two CPUs"))
         return;
-    uint64_t servers[2];
     for (uint64_t n = 0; n < 2; n++) {
         pair_ep[n] = make_object(PITH_OBJ_ENDPOINT, 0);
         pair_reply[n] = make_object(PITH_OBJ_REPLY, 0);
-        servers[n] = make_thread(pair_server, n, 120);
-        UT_ASSERT(servers[n]);
-        UT_EQ(set_affinity(servers[n], n), PITH_OK);
-        UT_EQ(pith_invoke4(servers[n], PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);
     }
-    /* Each pair on its own CPU and endpoint: all of it the fast path, beside the other. */
-    pair_round(minted(pair_ep[0], 100), minted(pair_ep[1], 200));
-    /* Both servers on one endpoint: move the second server's wait to the first's endpoint. */
-    for (uint64_t n = 0; n < 2; n++)
-        UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, servers[n], 0, 0, 0), PITH_OK);
-    pair_ep[1] = pair_ep[0];
-    for (uint64_t n = 0; n < 2; n++) {
-        servers[n] = make_thread(pair_server, n, 120);
-        UT_ASSERT(servers[n]);
-        UT_EQ(set_affinity(servers[n], n), PITH_OK);
-        UT_EQ(pith_invoke4(servers[n], PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);
+    /*
+     * First each pair on its own CPU and endpoint: all of it the fast path,
+     * beside the other.  Then both servers wait on the first endpoint.
+     */
+    for (int round = 0; round < 2; round++) {
+        uint64_t servers[2];
+        for (uint64_t n = 0; n < 2; n++) {
+            servers[n] = make_thread(pair_server, n, 120);
+            UT_ASSERT(servers[n]);
+            UT_EQ(set_affinity(servers[n], n), PITH_OK);
+            UT_EQ(pith_invoke4(servers[n], PITH_TCB_RESUME, 0, 0, 0, 0), PITH_OK);
+        }
+        pair_round(minted(pair_ep[0], 100), minted(pair_ep[1], 200));
+        for (uint64_t n = 0; n < 2; n++)
+            UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, servers[n], 0, 0, 0), PITH_OK);
+        pair_ep[1] = pair_ep[0];
     }
-    pair_round(minted(pair_ep[0], 100), minted(pair_ep[0], 200));
-    for (uint64_t n = 0; n < 2; n++)
-        UT_EQ(pith_invoke4(PITH_SLOT_CSPACE, PITH_CNODE_DELETE, servers[n], 0, 0, 0), PITH_OK);
 }
 
 /* ---- registers written while the thread runs on another CPU ---- */

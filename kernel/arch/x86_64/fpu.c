@@ -81,6 +81,17 @@ void fpu_init_state(struct tcb *t)
     memcpy(a + 24, &mxcsr, 4);
 }
 
+/* With XSAVE, components written into t's area are marked present in its header, or XRSTOR would reset them. */
+void fpu_mark_present(struct tcb *t, uint64_t components)
+{
+    if (!xcr0)
+        return;
+    uint8_t *area = tcb_fpu_area(t);
+    uint64_t bv;
+    memcpy(&bv, area + XSAVE_XSTATE_BV, 8);
+    bv |= components;
+    memcpy(area + XSAVE_XSTATE_BV, &bv, 8);
+}
 
 bool fpu_avx_kept(void) { return avx_offset != 0; }
 
@@ -99,10 +110,6 @@ void fpu_read_avx(struct tcb *t, uint8_t out[256])
 /* Into t's area, marked present so that XRSTOR loads it (the caller checked fpu_avx_kept). */
 void fpu_write_avx(struct tcb *t, const uint8_t in[256])
 {
-    uint8_t *area = tcb_fpu_area(t);
-    uint64_t bv;
-    memcpy(area + avx_offset, in, AVX_SIZE);
-    memcpy(&bv, area + XSAVE_XSTATE_BV, 8);
-    bv |= XCR0_AVX;
-    memcpy(area + XSAVE_XSTATE_BV, &bv, 8);
+    memcpy(tcb_fpu_area(t) + avx_offset, in, AVX_SIZE);
+    fpu_mark_present(t, XCR0_AVX);
 }

@@ -53,6 +53,7 @@ static inline void fpu_switch_area(void *out, void *in)
 }
 
 uint32_t fpu_area_size(void);
+void fpu_mark_present(struct tcb *t, uint64_t components);  /* XSAVE's header: these were written */
 /* The upper halves of YMM0-15 in a stopped thread's saved state (PITH_TCB_*_ALL_REGISTERS). */
 bool fpu_avx_kept(void);
 void fpu_read_avx(struct tcb *t, uint8_t out[256]);

@@ -10,11 +10,10 @@ extern char boot_stack_top[];
 extern char syscall_entry[];
 
 struct percpu percpus[SMP_MAX_CPUS];
-#define cpus percpus
 
 struct percpu *percpu_of(unsigned n)
 {
-    return &cpus[n];
+    return &percpus[n];
 }
 
 /*
@@ -23,7 +22,7 @@ struct percpu *percpu_of(unsigned n)
  */
 void percpu_init(unsigned n, uint64_t kstack_top)
 {
-    struct percpu *pc = &cpus[n];
+    struct percpu *pc = &percpus[n];
     pc->self = pc;
     pc->kstack_top = kstack_top;
     pc->cpu_number = n;
